@@ -1,0 +1,174 @@
+/* kaa-combinators-timeout.c: a deadline on another InProgress
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * kaa_timeout() follows its input like finish_from, with a timer in the
+ * owner's scheduler heap racing it. The link is shared by three holders:
+ * the timeout's producer slot, the callback on the input, and the armed
+ * timer; each drops its reference when it is done, on its own thread.
+ */
+#include "config.h"
+
+#include "kaa-i18n-private.h"
+#include "kaa-combinators.h"
+#include "kaa-in-progress-private.h"
+
+typedef struct
+{
+  KaaProducer     producer;
+  gatomicrefcount ref_count;
+  KaaTimer        timer;
+  KaaInProgress  *self;          /* owned */
+  KaaInProgress  *input;         /* owned */
+  gulong          id;            /* owner thread of the input */
+  guint           msec;
+  gboolean        cancel_input;
+  gboolean        timing_out;    /* owner thread */
+} Timeout;
+
+static void
+timeout_unref (Timeout *timeout)
+{
+  if (!g_atomic_ref_count_dec (&timeout->ref_count))
+    return;
+  kaa_in_progress_unref (timeout->input);
+  kaa_in_progress_unref (timeout->self);
+  g_free (timeout);
+}
+
+/* Owner thread: the timer will not fire, so its reference goes. A timer
+ * still travelling through the inbox cannot be removed; it fires later
+ * and finds nothing to do. */
+static void
+timeout_disarm (Timeout *timeout)
+{
+  if (timeout->timer.index == 0)
+    return;
+  kaa_scheduler_remove_timer (kaa_in_progress_get_scheduler (timeout->self), &timeout->timer);
+  timeout_unref (timeout);
+}
+
+static void
+timeout_fire (KaaTimer *timer,
+              gboolean  discard)
+{
+  Timeout *timeout = G_STRUCT_MEMBER_P (timer, -G_STRUCT_OFFSET (Timeout, timer));
+
+  if (discard)
+    kaa_in_progress_cancel (timeout->self);
+  else if (!kaa_in_progress_is_done (timeout->self))
+    {
+      /* The input's own callback must not settle us as cancelled now. */
+      timeout->timing_out = TRUE;
+      if (timeout->cancel_input)
+        kaa_in_progress_cancel (timeout->input);
+      else
+        {
+          kaa_in_progress_mark_error_seen (timeout->input);
+          if (timeout->id != 0 &&
+              kaa_scheduler_is_owner (kaa_in_progress_get_scheduler (timeout->input)))
+            kaa_in_progress_disconnect (timeout->input, timeout->id);
+        }
+      kaa_in_progress_try_fail (timeout->self,
+                                g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                             _("Timed out after %u ms"), timeout->msec));
+    }
+  timeout_unref (timeout);
+}
+
+static void
+timeout_input_settled (KaaInProgress *input,
+                       gpointer       data)
+{
+  Timeout *timeout = data;
+
+  timeout->id = 0;
+  if (timeout->timing_out)
+    return;
+  if (kaa_scheduler_is_owner (kaa_in_progress_get_scheduler (timeout->self)))
+    timeout_disarm (timeout);
+  kaa_in_progress_try_settle_like (timeout->self, input);
+}
+
+static void
+timeout_callback_destroy (gpointer data)
+{
+  timeout_unref (data);
+}
+
+static void
+timeout_cancel (KaaProducer   *producer,
+                KaaInProgress *self)
+{
+  Timeout *timeout = (Timeout *) producer;
+
+  timeout_disarm (timeout);
+  kaa_in_progress_cancel (timeout->input);
+}
+
+static void
+timeout_release (KaaProducer *producer)
+{
+  timeout_unref ((Timeout *) producer);
+}
+
+static const KaaProducerOps timeout_ops = {
+  .cancel = timeout_cancel,
+  .release = timeout_release,
+};
+
+/**
+ * kaa_timeout:
+ * @input: the InProgress to put a deadline on
+ * @msec: the deadline, in milliseconds from now
+ * @cancel_input: whether to cancel @input when the deadline passes
+ *
+ * Returns an InProgress that settles as @input does, unless @msec
+ * milliseconds pass first: then it fails with `G_IO_ERROR_TIMED_OUT`.
+ * With @cancel_input, @input is cancelled at the deadline, and its
+ * cleanups have run before the timeout error is delivered; without it,
+ * @input keeps running, disconnected, and nothing is logged if it fails
+ * later. When @input settles first, the timer is removed at once.
+ * Cancelling the result cancels @input.
+ *
+ * Returns: (transfer full): a new InProgress
+ * Since: 0.1
+ */
+KaaInProgress *
+kaa_timeout (KaaInProgress *input,
+             guint          msec,
+             gboolean       cancel_input)
+{
+  KaaInProgress *self;
+  KaaScheduler *scheduler;
+  Timeout *timeout;
+
+  kaa_return_failed_if_fail (input != NULL);
+
+  self = kaa_in_progress_new ();
+  kaa_in_progress_set_name (self, "kaa_timeout");
+  if (kaa_in_progress_is_done (input))
+    {
+      kaa_in_progress_try_settle_like (self, input);
+      return self;
+    }
+
+  timeout = g_new0 (Timeout, 1);
+  timeout->producer.ops = &timeout_ops;
+  g_atomic_ref_count_init (&timeout->ref_count);      /* the producer slot */
+  g_atomic_ref_count_inc (&timeout->ref_count);       /* the timer */
+  g_atomic_ref_count_inc (&timeout->ref_count);       /* the callback */
+  timeout->timer.fire = timeout_fire;
+  timeout->self = kaa_in_progress_ref (self);
+  timeout->input = kaa_in_progress_ref (input);
+  timeout->msec = msec;
+  timeout->cancel_input = !!cancel_input;
+  kaa_in_progress_set_producer (self, &timeout->producer);
+
+  scheduler = kaa_in_progress_get_scheduler (self);
+  kaa_scheduler_add_timer (scheduler, &timeout->timer,
+                           kaa_scheduler_get_time (scheduler) + (gint64) msec * 1000);
+  timeout->id = kaa_in_progress_connect (input, timeout_input_settled, timeout,
+                                         timeout_callback_destroy);
+  return self;
+}

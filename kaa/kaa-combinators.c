@@ -1,0 +1,371 @@
+/* kaa-combinators.c: sleep, any, all and timeout
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Each combinator is a producer of its own InProgress, built on the
+ * layer-3 API only: it connects to its inputs, settles with the private
+ * try_* calls (several inputs may race to settle it, possibly from
+ * different threads when they belong to different contexts), and passes
+ * a cancel down to its inputs. The losers of a race are disconnected and
+ * their errors marked as seen, so a loser that fails later logs nothing.
+ *
+ * Timers live in the owner's scheduler heap; a combinator created off the
+ * owner thread arms its timer through the scheduler's inbox.
+ */
+#include "config.h"
+
+#include "kaa-i18n-private.h"
+#include "kaa-combinators.h"
+#include "kaa-error.h"
+#include "kaa-in-progress-private.h"
+
+/* ------------------------------------------------------------------ sleep */
+
+typedef struct
+{
+  KaaProducer    producer;
+  KaaTimer       timer;
+  KaaInProgress *self;   /* owned: the timer must be able to finish it */
+} Sleep;
+
+static void
+sleep_fire (KaaTimer *timer,
+            gboolean  discard)
+{
+  Sleep *sleep = G_STRUCT_MEMBER_P (timer, -G_STRUCT_OFFSET (Sleep, timer));
+
+  /* Either call ends in sleep_release(): do not touch @sleep after it. */
+  if (discard)
+    kaa_in_progress_cancel (sleep->self);
+  else
+    kaa_in_progress_finish_pointer (sleep->self, NULL, NULL);
+}
+
+static void
+sleep_cancel (KaaProducer   *producer,
+              KaaInProgress *self)
+{
+  Sleep *sleep = (Sleep *) producer;
+
+  kaa_scheduler_remove_timer (kaa_in_progress_get_scheduler (self), &sleep->timer);
+}
+
+static void
+sleep_release (KaaProducer *producer)
+{
+  Sleep *sleep = (Sleep *) producer;
+
+  g_assert (sleep->timer.index == 0);
+  kaa_in_progress_unref (sleep->self);
+  g_free (sleep);
+}
+
+static const KaaProducerOps sleep_ops = {
+  .cancel = sleep_cancel,
+  .release = sleep_release,
+};
+
+/**
+ * kaa_sleep:
+ * @msec: how long to sleep, in milliseconds
+ *
+ * Returns an InProgress that finishes (with a %NULL result) after @msec
+ * milliseconds on the monotonic clock. Cancelling it removes its timer.
+ * All sleeps of a context share one timer structure, not a GSource each.
+ *
+ * Returns: (transfer full): a new InProgress
+ * Since: 0.1
+ */
+KaaInProgress *
+kaa_sleep (guint msec)
+{
+  KaaInProgress *self = kaa_in_progress_new ();
+  KaaScheduler *scheduler = kaa_in_progress_get_scheduler (self);
+  Sleep *sleep = g_new0 (Sleep, 1);
+
+  sleep->producer.ops = &sleep_ops;
+  sleep->timer.fire = sleep_fire;
+  sleep->self = kaa_in_progress_ref (self);
+  kaa_in_progress_set_name (self, "kaa_sleep");
+  kaa_in_progress_set_producer (self, &sleep->producer);
+  kaa_scheduler_add_timer (scheduler, &sleep->timer,
+                           kaa_scheduler_get_time (scheduler) + (gint64) msec * 1000);
+  return self;
+}
+
+/* ------------------------------------------------------------ any and all */
+
+typedef enum
+{
+  MODE_ANY,
+  MODE_ANY_SUCCESS,
+  MODE_ALL,
+  MODE_ALL_SUCCESS,
+} Mode;
+
+typedef struct _Group Group;
+
+typedef struct
+{
+  Group         *group;
+  KaaInProgress *input;   /* owned */
+  gulong         id;      /* 0 once called or disconnected */
+  guint          index;
+} Member;
+
+struct _Group
+{
+  KaaProducer     producer;
+  /* One for the producer slot, one per connected input callback. */
+  gatomicrefcount ref_count;
+  KaaInProgress  *self;       /* owned */
+  Mode            mode;
+  gint            remaining;  /* atomic: inputs not settled yet */
+  guint           n_members;
+  Member          members[];
+};
+
+static void
+group_unref (Group *group)
+{
+  if (!g_atomic_ref_count_dec (&group->ref_count))
+    return;
+  for (guint i = 0; i < group->n_members; i++)
+    kaa_in_progress_unref (group->members[i].input);
+  kaa_in_progress_unref (group->self);
+  g_free (group);
+}
+
+/* The race is decided: the other inputs go on alone. A loser owned by
+ * another thread keeps its callback, which then finds nothing to do. */
+static void
+group_drop_losers (Group *group)
+{
+  for (guint i = 0; i < group->n_members; i++)
+    {
+      Member *member = &group->members[i];
+
+      kaa_in_progress_mark_error_seen (member->input);
+      if (member->id != 0 &&
+          kaa_scheduler_is_owner (kaa_in_progress_get_scheduler (member->input)))
+        kaa_in_progress_disconnect (member->input, member->id);
+    }
+}
+
+static void
+group_member_settled (KaaInProgress *input,
+                      gpointer       data)
+{
+  Member *member = data;
+  Group *group = member->group;
+  KaaInProgress *self = group->self;
+  gboolean finished = kaa_in_progress_get_state (input) == KAA_STATE_FINISHED;
+  gboolean last;
+
+  member->id = 0;
+  last = g_atomic_int_dec_and_test (&group->remaining);
+  if (kaa_in_progress_is_done (self))
+    return;
+
+  switch (group->mode)
+    {
+    case MODE_ANY:
+      if (kaa_in_progress_try_finish_int64 (self, member->index))
+        group_drop_losers (group);
+      break;
+    case MODE_ANY_SUCCESS:
+      if (finished && kaa_in_progress_try_finish_int64 (self, member->index))
+        group_drop_losers (group);
+      else if (last)
+        kaa_in_progress_try_fail (self, g_error_new (KAA_ERROR, KAA_ERROR_ALL_FAILED,
+                                                     _("All %u operations failed"),
+                                                     group->n_members));
+      break;
+    case MODE_ALL_SUCCESS:
+      if (!finished && kaa_in_progress_try_settle_like (self, input))
+        group_drop_losers (group);
+      else if (last)
+        kaa_in_progress_try_finish_int64 (self, group->n_members);
+      break;
+    case MODE_ALL:
+    default:
+      if (last)
+        kaa_in_progress_try_finish_int64 (self, group->n_members);
+      break;
+    }
+}
+
+static void
+group_member_destroy (gpointer data)
+{
+  Member *member = data;
+
+  group_unref (member->group);
+}
+
+/* The cascade: the combinator is being cancelled, so are its inputs.
+ * Their callbacks then find it no longer pending. */
+static void
+group_cancel (KaaProducer   *producer,
+              KaaInProgress *self)
+{
+  Group *group = (Group *) producer;
+
+  for (guint i = 0; i < group->n_members; i++)
+    kaa_in_progress_cancel (group->members[i].input);
+}
+
+static void
+group_release (KaaProducer *producer)
+{
+  group_unref ((Group *) producer);
+}
+
+static const KaaProducerOps group_ops = {
+  .cancel = group_cancel,
+  .release = group_release,
+};
+
+static KaaInProgress *
+group_new (KaaInProgress **inputs,
+           guint           n_inputs,
+           Mode            mode,
+           const char     *name)
+{
+  KaaInProgress *self = kaa_in_progress_new ();
+  Group *group;
+
+  kaa_in_progress_set_name (self, name);
+  if (n_inputs == 0)
+    {
+      /* Nothing to wait for: any has no winner, all has all of none. */
+      kaa_in_progress_finish_int64 (self, mode == MODE_ANY || mode == MODE_ANY_SUCCESS ? -1 : 0);
+      return self;
+    }
+
+  group = g_malloc0 (sizeof (Group) + n_inputs * sizeof (Member));
+  group->producer.ops = &group_ops;
+  g_atomic_ref_count_init (&group->ref_count);
+  group->self = kaa_in_progress_ref (self);
+  group->mode = mode;
+  group->remaining = n_inputs;
+  group->n_members = n_inputs;
+  for (guint i = 0; i < n_inputs; i++)
+    {
+      group->members[i].group = group;
+      group->members[i].input = kaa_in_progress_ref (inputs[i]);
+      group->members[i].index = i;
+    }
+  kaa_in_progress_set_producer (self, &group->producer);
+
+  /* Connected last, once the group is complete: an input owned by another
+   * thread may call back at once. */
+  for (guint i = 0; i < n_inputs; i++)
+    {
+      g_atomic_ref_count_inc (&group->ref_count);
+      group->members[i].id = kaa_in_progress_connect (inputs[i], group_member_settled,
+                                                      &group->members[i],
+                                                      group_member_destroy);
+    }
+  return self;
+}
+
+static gboolean
+inputs_are_valid (KaaInProgress **inputs,
+                  guint           n_inputs)
+{
+  if (n_inputs > 0 && inputs == NULL)
+    return FALSE;
+  for (guint i = 0; i < n_inputs; i++)
+    if (inputs[i] == NULL)
+      return FALSE;
+  return TRUE;
+}
+
+/**
+ * kaa_any:
+ * @inputs: (array length=n_inputs): the InProgresses to race
+ * @n_inputs: the number of @inputs
+ *
+ * Returns an InProgress that finishes as soon as the first of @inputs
+ * settles, whatever its outcome, with that input's index as its int64
+ * result (read its outcome from @inputs). The others keep running,
+ * disconnected: nothing is logged if they fail later. With no inputs it
+ * finishes at once with -1. Cancelling it cancels the inputs.
+ *
+ * Returns: (transfer full): a new InProgress
+ * Since: 0.1
+ */
+KaaInProgress *
+kaa_any (KaaInProgress **inputs,
+         guint           n_inputs)
+{
+  kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs));
+
+  return group_new (inputs, n_inputs, MODE_ANY, "kaa_any");
+}
+
+/**
+ * kaa_any_success:
+ * @inputs: (array length=n_inputs): the InProgresses to race
+ * @n_inputs: the number of @inputs
+ *
+ * Like [func@Kaa.any], but only an input that finishes successfully wins.
+ * If every input fails or is cancelled, the result fails with
+ * `KAA_ERROR_ALL_FAILED`. With no inputs it finishes at once with -1.
+ *
+ * Returns: (transfer full): a new InProgress
+ * Since: 0.1
+ */
+KaaInProgress *
+kaa_any_success (KaaInProgress **inputs,
+                 guint           n_inputs)
+{
+  kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs));
+
+  return group_new (inputs, n_inputs, MODE_ANY_SUCCESS, "kaa_any_success");
+}
+
+/**
+ * kaa_all:
+ * @inputs: (array length=n_inputs): the InProgresses to wait for
+ * @n_inputs: the number of @inputs
+ *
+ * Returns an InProgress that finishes when every one of @inputs has
+ * settled, whatever their outcomes (read them from @inputs; the failures
+ * count as seen), with @n_inputs as its int64 result. With no inputs it
+ * finishes at once with 0. Cancelling it cancels the inputs.
+ *
+ * Returns: (transfer full): a new InProgress
+ * Since: 0.1
+ */
+KaaInProgress *
+kaa_all (KaaInProgress **inputs,
+         guint           n_inputs)
+{
+  kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs));
+
+  return group_new (inputs, n_inputs, MODE_ALL, "kaa_all");
+}
+
+/**
+ * kaa_all_success:
+ * @inputs: (array length=n_inputs): the InProgresses to wait for
+ * @n_inputs: the number of @inputs
+ *
+ * Like [func@Kaa.all], but fails fast: as soon as one input fails or is
+ * cancelled, the result fails with a copy of its error, and the remaining
+ * inputs keep running, disconnected. With no inputs it finishes at once
+ * with 0.
+ *
+ * Returns: (transfer full): a new InProgress
+ * Since: 0.1
+ */
+KaaInProgress *
+kaa_all_success (KaaInProgress **inputs,
+                 guint           n_inputs)
+{
+  kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs));
+
+  return group_new (inputs, n_inputs, MODE_ALL_SUCCESS, "kaa_all_success");
+}

@@ -1,0 +1,39 @@
+/* kaa-error.h: the KAA_ERROR domain
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#if !defined (KAA_INSIDE) && !defined (KAA_COMPILATION)
+# error "Include <kaa/kaa.h>, not individual libkaa headers."
+#endif
+
+#include "kaa-version-macros.h"
+
+G_BEGIN_DECLS
+
+#define KAA_ERROR (kaa_error_quark ())
+
+/**
+ * KaaError:
+ * @KAA_ERROR_FAILED: a generic failure
+ * @KAA_ERROR_INVALID_ARGUMENT: a function was called with an invalid argument
+ * @KAA_ERROR_WAIT_NESTING: kaa_in_progress_wait() was nested too deeply
+ * @KAA_ERROR_ALL_FAILED: every input of kaa_any_success() failed
+ *
+ * Errors in the `KAA_ERROR` domain. Cancellation and timeouts use
+ * `G_IO_ERROR_CANCELLED` and `G_IO_ERROR_TIMED_OUT` instead, so that
+ * existing GIO checks work.
+ */
+typedef enum
+{
+  KAA_ERROR_FAILED,
+  KAA_ERROR_INVALID_ARGUMENT,
+  KAA_ERROR_WAIT_NESTING,
+  KAA_ERROR_ALL_FAILED,
+} KaaError;
+
+KAA_AVAILABLE_IN_ALL
+GQuark kaa_error_quark (void);
+
+G_END_DECLS

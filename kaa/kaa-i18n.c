@@ -1,0 +1,21 @@
+/* kaa-i18n.c: gettext for the library's own messages
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "kaa-i18n-private.h"
+
+const char *
+kaa_gettext (const char *msgid)
+{
+  static gsize bound = 0;
+
+  if (g_once_init_enter (&bound))
+    {
+      bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+      bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+      g_once_init_leave (&bound, 1);
+    }
+  return g_dgettext (GETTEXT_PACKAGE, msgid);
+}

@@ -1,0 +1,160 @@
+/* kaa-in-progress-chain.c: one InProgress following another
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * finish_from settles an InProgress like another one, and passes a cancel
+ * down to it; shield does the same without passing the cancel (kaa's
+ * noabort). Both are a producer (the follower's) plus a callback (on the
+ * source); the link is freed when both are done with it, whichever thread
+ * each runs on.
+ */
+#include "config.h"
+
+#include "kaa-in-progress-private.h"
+
+typedef struct
+{
+  KaaProducer     producer;
+  gatomicrefcount ref_count;   /* one for the producer slot, one for the callback */
+  KaaInProgress  *follower;    /* owned until the callback is done */
+  KaaInProgress  *source;      /* owned */
+  gulong          id;          /* owner thread of the source */
+} Follow;
+
+static void
+follow_unref (Follow *follow)
+{
+  if (!g_atomic_ref_count_dec (&follow->ref_count))
+    return;
+  kaa_in_progress_unref (follow->source);
+  g_free (follow);
+}
+
+static void
+follow_release (KaaProducer *producer)
+{
+  follow_unref ((Follow *) producer);
+}
+
+static void
+follow_callback_destroy (gpointer data)
+{
+  Follow *follow = data;
+
+  /* The follower may go now; until the source settled, it had to stay to
+   * be settled. Its producer slot still holds the link. */
+  kaa_in_progress_unref (follow->follower);
+  follow_unref (follow);
+}
+
+static void
+follow_settled (KaaInProgress *source,
+                gpointer       data)
+{
+  Follow *follow = data;
+
+  follow->id = 0;
+  kaa_in_progress_try_settle_like (follow->follower, source);
+}
+
+/* The cascade: the follower is being cancelled, so is what it waits on.
+ * The source's callback then finds the follower no longer pending. */
+static void
+follow_cancel (KaaProducer   *producer,
+               KaaInProgress *follower)
+{
+  kaa_in_progress_cancel (((Follow *) producer)->source);
+}
+
+static void
+shield_cancel (KaaProducer   *producer,
+               KaaInProgress *follower)
+{
+  Follow *follow = (Follow *) producer;
+
+  if (follow->id != 0 && kaa_scheduler_is_owner (kaa_in_progress_get_scheduler (follow->source)))
+    kaa_in_progress_disconnect (follow->source, follow->id);
+}
+
+static const KaaProducerOps follow_ops = {
+  .cancel = follow_cancel,
+  .release = follow_release,
+};
+
+static const KaaProducerOps shield_ops = {
+  .cancel = shield_cancel,
+  .release = follow_release,
+};
+
+static void
+follow (KaaInProgress        *self,
+        KaaInProgress        *source,
+        const KaaProducerOps *ops)
+{
+  Follow *link;
+
+  /* Already done: settle now rather than a dispatch later. */
+  if (kaa_in_progress_is_done (source))
+    {
+      kaa_in_progress_try_settle_like (self, source);
+      return;
+    }
+
+  link = g_new0 (Follow, 1);
+  link->producer.ops = ops;
+  g_atomic_ref_count_init (&link->ref_count);
+  g_atomic_ref_count_inc (&link->ref_count);
+  link->follower = kaa_in_progress_ref (self);
+  link->source = kaa_in_progress_ref (source);
+  kaa_in_progress_set_producer (self, &link->producer);
+  link->id = kaa_in_progress_connect (source, follow_settled, link, follow_callback_destroy);
+}
+
+/**
+ * kaa_in_progress_finish_from:
+ * @self: a pending [struct@Kaa.InProgress] without a producer
+ * @source: the InProgress to follow
+ *
+ * Makes @self settle as @source does: with its result (the getters of
+ * @self read the result of @source, which @self keeps alive), a copy of
+ * its error, or cancelled. Cancelling @self cancels @source. If @source is
+ * already done, @self settles now. Call it where you would call a finish
+ * function, once, on a @self that nothing else produces.
+ *
+ * Since: 0.1
+ */
+void
+kaa_in_progress_finish_from (KaaInProgress *self,
+                             KaaInProgress *source)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (source != NULL);
+  g_return_if_fail (self != source);
+  g_return_if_fail (!kaa_in_progress_is_done (self));
+
+  follow (self, source, &follow_ops);
+}
+
+/**
+ * kaa_in_progress_shield:
+ * @self: a [struct@Kaa.InProgress]
+ *
+ * Returns a new InProgress that settles as @self does, but whose cancel
+ * does not reach @self: cancelling it only stops the following. Use it to
+ * hand out an operation that several parties share and none may abort
+ * (kaa's noabort).
+ *
+ * Returns: (transfer full): a new InProgress following @self
+ * Since: 0.1
+ */
+KaaInProgress *
+kaa_in_progress_shield (KaaInProgress *self)
+{
+  KaaInProgress *shield;
+
+  kaa_return_failed_if_fail (self != NULL);
+
+  shield = kaa_in_progress_new ();
+  follow (shield, self, &shield_ops);
+  return shield;
+}

@@ -1,0 +1,125 @@
+/* kaa-in-progress-impl-private.h: the InProgress struct, for the
+ * kaa-in-progress*.c files only
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "kaa-in-progress-private.h"
+#include "kaa-progress-private.h"
+
+G_BEGIN_DECLS
+
+/* Internal states beyond KaaState: claimed, result not yet published. */
+enum
+{
+  STATE_SETTLING = 16,
+  STATE_CANCELLING,
+};
+
+enum
+{
+  FLAG_ERROR_SEEN     = 1 << 0,
+  FLAG_QUEUED         = 1 << 1,  /* the runnable is in a scheduler queue */
+  FLAG_CANCEL_PENDING = 1 << 2,  /* cancelled off the owner thread */
+  FLAG_WAITERS        = 1 << 3,  /* someone is in kaa_in_progress_wait() */
+};
+
+typedef enum
+{
+  RESULT_NONE,
+  RESULT_POINTER,
+  RESULT_BOOLEAN,
+  RESULT_INT64,
+  RESULT_DOUBLE,
+  RESULT_STRING,
+  RESULT_OBJECT,
+  RESULT_VALUE,
+  RESULT_FORWARD,   /* finish_from: the result is the source's */
+} ResultKind;
+
+typedef struct _CallbackNode CallbackNode;
+struct _CallbackNode
+{
+  CallbackNode         *next;
+  gulong                id;
+  KaaInProgressCallback callback;   /* NULL once disconnected mid-delivery */
+  gpointer              user_data;
+  GDestroyNotify        destroy;
+};
+
+/* One per deliver() on the C stack, so that a callback may disconnect a
+ * callback that has not been called yet, even from a nested delivery. */
+typedef struct _DeliverFrame DeliverFrame;
+struct _DeliverFrame
+{
+  CallbackNode *remaining;
+  DeliverFrame *outer;
+};
+
+struct _KaaInProgress
+{
+  gatomicrefcount ref_count;
+  gint            state;        /* atomic */
+  gint            flags;        /* atomic */
+  KaaScheduler   *scheduler;    /* immutable, owned */
+  CallbackNode   *callbacks;    /* atomic pointer; see the header comment */
+  KaaProducer    *producer;     /* atomic pointer */
+  GCancellable   *cancellable;  /* atomic pointer, created lazily */
+  KaaProgress    *progress;     /* atomic pointer, created lazily */
+  char           *name;
+
+  /* Written once by the settler, before the final state is published. */
+  ResultKind      kind;
+  union
+  {
+    gpointer      v_pointer;
+    gboolean      v_boolean;
+    gint64        v_int64;
+    gdouble       v_double;
+  } result;
+  GDestroyNotify  result_destroy;
+  GError         *error;
+
+  /* Owner thread only. */
+  DeliverFrame   *frames;
+  KaaRunnable     runnable;
+};
+
+static inline gboolean
+state_is_final (gint state)
+{
+  return state == KAA_STATE_FINISHED || state == KAA_STATE_FAILED ||
+         state == KAA_STATE_CANCELLED;
+}
+
+static inline gboolean
+in_progress_is_final (KaaInProgress *self)
+{
+  return state_is_final (g_atomic_int_get (&self->state));
+}
+
+static inline const char *
+in_progress_name (KaaInProgress *self)
+{
+  return self->name != NULL ? self->name : "(unnamed)";
+}
+
+/* Between kaa-in-progress.c and its siblings. */
+gboolean kaa_in_progress_claim         (KaaInProgress *self,
+                                        const char    *function,
+                                        gboolean       quiet);
+void     kaa_in_progress_complete      (KaaInProgress *self,
+                                        KaaState       state);
+gboolean kaa_in_progress_settle_error  (KaaInProgress *self,
+                                        const char    *function,
+                                        gboolean       quiet,
+                                        GError        *error);
+gboolean kaa_in_progress_settle        (KaaInProgress *self,
+                                        const char    *function,
+                                        gboolean       quiet,
+                                        int            kind,
+                                        gpointer       pointer,
+                                        GDestroyNotify destroy);
+
+G_END_DECLS

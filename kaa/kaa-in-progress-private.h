@@ -1,0 +1,70 @@
+/* kaa-in-progress-private.h: what producers of an InProgress see (layer 3)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "kaa-in-progress.h"
+#include "kaa-scheduler-private.h"
+
+G_BEGIN_DECLS
+
+typedef struct _KaaProducer    KaaProducer;
+typedef struct _KaaProducerOps KaaProducerOps;
+
+/* How an InProgress reaches whatever produces it (a timer, a combinator,
+ * later a coroutine or a thread job) without knowing what it is.
+ *
+ * @cancel runs on the owner thread, with the InProgress already marked as
+ * being cancelled: a result the producer delivers from inside it is
+ * dropped. @release runs exactly once, on whichever thread settles the
+ * InProgress, after its final state is published and its callbacks ran or
+ * were queued (possibly inside the producer's own finish call): the
+ * InProgress will not touch the producer again. Every hook may be NULL. */
+struct _KaaProducerOps
+{
+  void (*cancel)  (KaaProducer   *producer,
+                   KaaInProgress *in_progress);
+  void (*pause)   (KaaProducer   *producer,
+                   KaaInProgress *in_progress);
+  void (*resume)  (KaaProducer   *producer,
+                   KaaInProgress *in_progress);
+  void (*release) (KaaProducer   *producer);
+};
+
+/* Embedded first in the producer's own struct. */
+struct _KaaProducer
+{
+  const KaaProducerOps *ops;
+};
+
+void           kaa_in_progress_set_producer          (KaaInProgress *self,
+                                                      KaaProducer   *producer);
+KaaScheduler  *kaa_in_progress_get_scheduler         (KaaInProgress *self);
+void           kaa_in_progress_mark_error_seen       (KaaInProgress *self);
+
+/* Settles @self like @source (which must be done) if @self is still
+ * pending; returns FALSE, quietly, if it was not. */
+gboolean       kaa_in_progress_try_settle_like       (KaaInProgress *self,
+                                                      KaaInProgress *source);
+gboolean       kaa_in_progress_try_finish_int64      (KaaInProgress *self,
+                                                      gint64         result);
+gboolean       kaa_in_progress_try_fail              (KaaInProgress *self,
+                                                      GError        *error);
+
+KaaInProgress *kaa_in_progress_new_invalid_argument  (const char    *function,
+                                                      const char    *expression) G_GNUC_WARN_UNUSED_RESULT;
+
+/* For functions returning a KaaInProgress: a failed precondition logs the
+ * usual critical and returns an InProgress that already failed with
+ * KAA_ERROR_INVALID_ARGUMENT, so callers never get NULL. */
+#define kaa_return_failed_if_fail(expr)                                          \
+  G_STMT_START {                                                                 \
+    if (G_UNLIKELY (!(expr)))                                                    \
+      {                                                                          \
+        g_return_if_fail_warning (G_LOG_DOMAIN, G_STRFUNC, #expr);               \
+        return kaa_in_progress_new_invalid_argument (G_STRFUNC, #expr);          \
+      }                                                                          \
+  } G_STMT_END
+
+G_END_DECLS

@@ -1,0 +1,562 @@
+/* kaa-in-progress-result.c: setting and reading an InProgress's outcome
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The producer's finish_* and fail calls, and the consumer's getters.
+ * Every finish claims the InProgress with one CAS before it writes the
+ * result (kaa-in-progress.c), so the getters, which require a settled
+ * InProgress, read fields that no longer change.
+ */
+#include "config.h"
+
+#include "kaa-i18n-private.h"
+#include "kaa-error.h"
+#include "kaa-in-progress-impl-private.h"
+
+#define SETTLE_SCALAR(self, field, kind_, value)                 \
+  G_STMT_START {                                                  \
+    if (kaa_in_progress_claim ((self), G_STRFUNC, FALSE))             \
+      {                                                           \
+        (self)->kind = (kind_);                                   \
+        (self)->result.field = (value);                           \
+        kaa_in_progress_complete ((self), KAA_STATE_FINISHED);        \
+      }                                                           \
+  } G_STMT_END
+
+/**
+ * kaa_in_progress_finish_pointer:
+ * @self: a pending [struct@Kaa.InProgress]
+ * @result: (nullable) (transfer full): the result
+ * @destroy: (nullable): frees @result when @self is released
+ *
+ * Finishes @self with @result and calls the callbacks: on the owner
+ * thread, those already connected run inside this call, in the order they
+ * were connected; from another thread they run on the owner context.
+ * Any thread. If @self was cancelled meanwhile, @result is freed with
+ * @destroy and nothing else happens; finishing twice is a programming
+ * error (a critical; the first result stays).
+ *
+ * Since: 0.1
+ */
+void
+kaa_in_progress_finish_pointer (KaaInProgress *self,
+                                gpointer       result,
+                                GDestroyNotify destroy)
+{
+  g_return_if_fail (self != NULL);
+
+  kaa_in_progress_settle (self, G_STRFUNC, FALSE, RESULT_POINTER, result, destroy);
+}
+
+/**
+ * kaa_in_progress_finish_boolean:
+ * @self: a pending [struct@Kaa.InProgress]
+ * @result: the result
+ *
+ * Finishes @self with a boolean, as [method@Kaa.InProgress.finish_pointer]
+ * does.
+ *
+ * Since: 0.1
+ */
+void
+kaa_in_progress_finish_boolean (KaaInProgress *self,
+                                gboolean       result)
+{
+  g_return_if_fail (self != NULL);
+
+  SETTLE_SCALAR (self, v_boolean, RESULT_BOOLEAN, !!result);
+}
+
+/**
+ * kaa_in_progress_finish_int64:
+ * @self: a pending [struct@Kaa.InProgress]
+ * @result: the result
+ *
+ * Finishes @self with an integer, as [method@Kaa.InProgress.finish_pointer]
+ * does.
+ *
+ * Since: 0.1
+ */
+void
+kaa_in_progress_finish_int64 (KaaInProgress *self,
+                              gint64         result)
+{
+  g_return_if_fail (self != NULL);
+
+  SETTLE_SCALAR (self, v_int64, RESULT_INT64, result);
+}
+
+/**
+ * kaa_in_progress_finish_double:
+ * @self: a pending [struct@Kaa.InProgress]
+ * @result: the result
+ *
+ * Finishes @self with a double, as [method@Kaa.InProgress.finish_pointer]
+ * does.
+ *
+ * Since: 0.1
+ */
+void
+kaa_in_progress_finish_double (KaaInProgress *self,
+                               gdouble        result)
+{
+  g_return_if_fail (self != NULL);
+
+  SETTLE_SCALAR (self, v_double, RESULT_DOUBLE, result);
+}
+
+/**
+ * kaa_in_progress_finish_string:
+ * @self: a pending [struct@Kaa.InProgress]
+ * @result: (nullable): the result, copied
+ *
+ * Finishes @self with a copy of @result, as
+ * [method@Kaa.InProgress.finish_pointer] does.
+ *
+ * Since: 0.1
+ */
+void
+kaa_in_progress_finish_string (KaaInProgress *self,
+                               const char    *result)
+{
+  g_return_if_fail (self != NULL);
+
+  kaa_in_progress_settle (self, G_STRFUNC, FALSE, RESULT_STRING, g_strdup (result), g_free);
+}
+
+/**
+ * kaa_in_progress_finish_object:
+ * @self: a pending [struct@Kaa.InProgress]
+ * @object: (type GObject) (nullable) (transfer none): the result
+ *
+ * Finishes @self with a new reference to @object, as
+ * [method@Kaa.InProgress.finish_pointer] does.
+ *
+ * Since: 0.1
+ */
+void
+kaa_in_progress_finish_object (KaaInProgress *self,
+                               gpointer       object)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (object == NULL || G_IS_OBJECT (object));
+
+  kaa_in_progress_settle (self, G_STRFUNC, FALSE, RESULT_OBJECT,
+                      object != NULL ? g_object_ref (object) : NULL, g_object_unref);
+}
+
+static void
+value_free (gpointer value)
+{
+  g_value_unset (value);
+  g_free (value);
+}
+
+/**
+ * kaa_in_progress_finish_value:
+ * @self: a pending [struct@Kaa.InProgress]
+ * @value: the result, copied
+ *
+ * Finishes @self with a copy of @value, as
+ * [method@Kaa.InProgress.finish_pointer] does.
+ *
+ * Since: 0.1
+ */
+void
+kaa_in_progress_finish_value (KaaInProgress *self,
+                              const GValue  *value)
+{
+  GValue *copy;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (G_IS_VALUE (value));
+
+  copy = g_new0 (GValue, 1);
+  g_value_init (copy, G_VALUE_TYPE (value));
+  g_value_copy (value, copy);
+  kaa_in_progress_settle (self, G_STRFUNC, FALSE, RESULT_VALUE, copy, value_free);
+}
+
+/**
+ * kaa_in_progress_fail:
+ * @self: a pending [struct@Kaa.InProgress]
+ * @error: (transfer full): the error
+ *
+ * Fails @self with @error, as [method@Kaa.InProgress.finish_pointer]
+ * finishes it. Failing with `G_IO_ERROR_CANCELLED` leaves @self cancelled.
+ *
+ * Since: 0.1
+ */
+void
+kaa_in_progress_fail (KaaInProgress *self,
+                      GError        *error)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (error != NULL);
+
+  kaa_in_progress_settle_error (self, G_STRFUNC, FALSE, error);
+}
+
+/**
+ * kaa_in_progress_fail_literal:
+ * @self: a pending [struct@Kaa.InProgress]
+ * @domain: the error domain
+ * @code: the error code
+ * @message: the error message
+ *
+ * Fails @self with a new #GError, as [method@Kaa.InProgress.fail] does.
+ *
+ * Since: 0.1
+ */
+void
+kaa_in_progress_fail_literal (KaaInProgress *self,
+                              GQuark         domain,
+                              gint           code,
+                              const char    *message)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (message != NULL);
+
+  kaa_in_progress_settle_error (self, G_STRFUNC, FALSE,
+                            g_error_new_literal (domain, code, message));
+}
+
+gboolean
+kaa_in_progress_try_finish_int64 (KaaInProgress *self,
+                                  gint64         result)
+{
+  if (!kaa_in_progress_claim (self, G_STRFUNC, TRUE))
+    return FALSE;
+  self->kind = RESULT_INT64;
+  self->result.v_int64 = result;
+  kaa_in_progress_complete (self, KAA_STATE_FINISHED);
+  return TRUE;
+}
+
+gboolean
+kaa_in_progress_try_fail (KaaInProgress *self,
+                          GError        *error)
+{
+  return kaa_in_progress_settle_error (self, G_STRFUNC, TRUE, error);
+}
+
+gboolean
+kaa_in_progress_try_settle_like (KaaInProgress *self,
+                                 KaaInProgress *source)
+{
+  g_assert (in_progress_is_final (source));
+
+  if (g_atomic_int_get (&source->state) != KAA_STATE_FINISHED)
+    {
+      kaa_in_progress_mark_error_seen (source);
+      return kaa_in_progress_settle_error (self, G_STRFUNC, TRUE, g_error_copy (source->error));
+    }
+  return kaa_in_progress_settle (self, G_STRFUNC, TRUE, RESULT_FORWARD,
+                             kaa_in_progress_ref (source),
+                             (GDestroyNotify) kaa_in_progress_unref);
+}
+
+
+/* The InProgress whose result a getter reads: @self, or, after
+ * finish_from, the one it forwards to. NULL if @self did not finish. */
+static KaaInProgress *
+result_holder (KaaInProgress *self,
+               const char    *function)
+{
+  gint state = g_atomic_int_get (&self->state);
+
+  if (!state_is_final (state))
+    {
+      g_critical ("%s: InProgress %s (%p) is not done yet",
+                  function, in_progress_name (self), self);
+      return NULL;
+    }
+  if (state != KAA_STATE_FINISHED)
+    return NULL;
+  while (self->kind == RESULT_FORWARD)
+    self = self->result.v_pointer;
+  return self;
+}
+
+static gboolean
+result_check_kind (KaaInProgress *holder,
+                   const char    *function,
+                   ResultKind     kind,
+                   ResultKind     also)
+{
+  if (holder->kind == kind || holder->kind == also)
+    return TRUE;
+  g_critical ("%s: InProgress %s (%p) holds another kind of result",
+              function, in_progress_name (holder), holder);
+  return FALSE;
+}
+
+/**
+ * kaa_in_progress_propagate:
+ * @self: a done [struct@Kaa.InProgress]
+ * @error: return location for the error of @self
+ *
+ * Tells whether @self finished, and if not, why. The error keeps its own
+ * domain and code (`G_IO_ERROR_CANCELLED` after a cancel). Reading it
+ * counts as handling it.
+ *
+ * Returns: %TRUE if @self finished, %FALSE with @error set otherwise
+ * Since: 0.1
+ */
+gboolean
+kaa_in_progress_propagate (KaaInProgress *self,
+                           GError       **error)
+{
+  gint state;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  state = g_atomic_int_get (&self->state);
+  g_return_val_if_fail (state_is_final (state), FALSE);
+
+  if (state == KAA_STATE_FINISHED)
+    return TRUE;
+  kaa_in_progress_mark_error_seen (self);
+  g_propagate_error (error, g_error_copy (self->error));
+  return FALSE;
+}
+
+/**
+ * kaa_in_progress_get_error:
+ * @self: a done [struct@Kaa.InProgress]
+ *
+ * The error @self failed or was cancelled with. Reading it counts as
+ * handling it.
+ *
+ * Returns: (transfer none) (nullable): the error, or %NULL if @self finished
+ * Since: 0.1
+ */
+const GError *
+kaa_in_progress_get_error (KaaInProgress *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (state_is_final (g_atomic_int_get (&self->state)), NULL);
+
+  kaa_in_progress_mark_error_seen (self);
+  return self->error;
+}
+
+/**
+ * kaa_in_progress_get_pointer:
+ * @self: a done [struct@Kaa.InProgress]
+ *
+ * The result of @self as a pointer: what finish_pointer, finish_string or
+ * finish_object stored. %NULL if @self failed or was cancelled.
+ *
+ * Returns: (transfer none) (nullable): the result, owned by @self
+ * Since: 0.1
+ */
+gpointer
+kaa_in_progress_get_pointer (KaaInProgress *self)
+{
+  KaaInProgress *holder;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  holder = result_holder (self, G_STRFUNC);
+  if (holder == NULL || holder->kind == RESULT_NONE)
+    return NULL;
+  if (holder->kind != RESULT_STRING && holder->kind != RESULT_OBJECT &&
+      !result_check_kind (holder, G_STRFUNC, RESULT_POINTER, RESULT_POINTER))
+    return NULL;
+  return holder->result.v_pointer;
+}
+
+/**
+ * kaa_in_progress_get_boolean:
+ * @self: a done [struct@Kaa.InProgress]
+ *
+ * Returns: the boolean result, or %FALSE if @self failed or was cancelled
+ * Since: 0.1
+ */
+gboolean
+kaa_in_progress_get_boolean (KaaInProgress *self)
+{
+  KaaInProgress *holder;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  holder = result_holder (self, G_STRFUNC);
+  if (holder == NULL || !result_check_kind (holder, G_STRFUNC, RESULT_BOOLEAN, RESULT_BOOLEAN))
+    return FALSE;
+  return holder->result.v_boolean;
+}
+
+/**
+ * kaa_in_progress_get_int64:
+ * @self: a done [struct@Kaa.InProgress]
+ *
+ * Returns: the integer result, or 0 if @self failed or was cancelled
+ * Since: 0.1
+ */
+gint64
+kaa_in_progress_get_int64 (KaaInProgress *self)
+{
+  KaaInProgress *holder;
+
+  g_return_val_if_fail (self != NULL, 0);
+
+  holder = result_holder (self, G_STRFUNC);
+  if (holder == NULL || !result_check_kind (holder, G_STRFUNC, RESULT_INT64, RESULT_INT64))
+    return 0;
+  return holder->result.v_int64;
+}
+
+/**
+ * kaa_in_progress_get_double:
+ * @self: a done [struct@Kaa.InProgress]
+ *
+ * Returns: the double result, or 0.0 if @self failed or was cancelled
+ * Since: 0.1
+ */
+gdouble
+kaa_in_progress_get_double (KaaInProgress *self)
+{
+  KaaInProgress *holder;
+
+  g_return_val_if_fail (self != NULL, 0.0);
+
+  holder = result_holder (self, G_STRFUNC);
+  if (holder == NULL || !result_check_kind (holder, G_STRFUNC, RESULT_DOUBLE, RESULT_DOUBLE))
+    return 0.0;
+  return holder->result.v_double;
+}
+
+/**
+ * kaa_in_progress_get_string:
+ * @self: a done [struct@Kaa.InProgress]
+ *
+ * Returns: (transfer none) (nullable): the string result, owned by @self,
+ *   or %NULL if @self failed or was cancelled
+ * Since: 0.1
+ */
+const char *
+kaa_in_progress_get_string (KaaInProgress *self)
+{
+  KaaInProgress *holder;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  holder = result_holder (self, G_STRFUNC);
+  if (holder == NULL || !result_check_kind (holder, G_STRFUNC, RESULT_STRING, RESULT_NONE))
+    return NULL;
+  return holder->result.v_pointer;
+}
+
+/**
+ * kaa_in_progress_dup_string:
+ * @self: a done [struct@Kaa.InProgress]
+ *
+ * Returns: (transfer full) (nullable): a copy of the string result, or
+ *   %NULL if @self failed or was cancelled
+ * Since: 0.1
+ */
+char *
+kaa_in_progress_dup_string (KaaInProgress *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return g_strdup (kaa_in_progress_get_string (self));
+}
+
+/**
+ * kaa_in_progress_get_object:
+ * @self: a done [struct@Kaa.InProgress]
+ *
+ * Returns: (type GObject) (transfer none) (nullable): the object result,
+ *   owned by @self, or %NULL if @self failed or was cancelled
+ * Since: 0.1
+ */
+gpointer
+kaa_in_progress_get_object (KaaInProgress *self)
+{
+  KaaInProgress *holder;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  holder = result_holder (self, G_STRFUNC);
+  if (holder == NULL || !result_check_kind (holder, G_STRFUNC, RESULT_OBJECT, RESULT_NONE))
+    return NULL;
+  return holder->result.v_pointer;
+}
+
+/**
+ * kaa_in_progress_dup_object:
+ * @self: a done [struct@Kaa.InProgress]
+ *
+ * Returns: (type GObject) (transfer full) (nullable): a new reference to
+ *   the object result, or %NULL if @self failed or was cancelled
+ * Since: 0.1
+ */
+gpointer
+kaa_in_progress_dup_object (KaaInProgress *self)
+{
+  gpointer object;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  object = kaa_in_progress_get_object (self);
+  return object != NULL ? g_object_ref (object) : NULL;
+}
+
+/**
+ * kaa_in_progress_get_value:
+ * @self: a done [struct@Kaa.InProgress]
+ * @value: (out caller-allocates): an uninitialized #GValue
+ *
+ * Copies any kind of result into @value: a value stored with
+ * finish_value keeps its type, the other kinds become the matching
+ * fundamental type (a plain pointer becomes `G_TYPE_POINTER`). If @self
+ * failed or was cancelled, @value holds a %NULL pointer.
+ *
+ * Since: 0.1
+ */
+void
+kaa_in_progress_get_value (KaaInProgress *self,
+                           GValue        *value)
+{
+  KaaInProgress *holder;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (value != NULL && !G_IS_VALUE (value));
+
+  holder = result_holder (self, G_STRFUNC);
+  switch (holder != NULL ? holder->kind : RESULT_NONE)
+    {
+    case RESULT_BOOLEAN:
+      g_value_set_boolean (g_value_init (value, G_TYPE_BOOLEAN), holder->result.v_boolean);
+      break;
+    case RESULT_INT64:
+      g_value_set_int64 (g_value_init (value, G_TYPE_INT64), holder->result.v_int64);
+      break;
+    case RESULT_DOUBLE:
+      g_value_set_double (g_value_init (value, G_TYPE_DOUBLE), holder->result.v_double);
+      break;
+    case RESULT_STRING:
+      g_value_set_string (g_value_init (value, G_TYPE_STRING), holder->result.v_pointer);
+      break;
+    case RESULT_OBJECT:
+      g_value_init (value, holder->result.v_pointer != NULL
+                             ? G_OBJECT_TYPE (holder->result.v_pointer) : G_TYPE_OBJECT);
+      g_value_set_object (value, holder->result.v_pointer);
+      break;
+    case RESULT_VALUE:
+      g_value_init (value, G_VALUE_TYPE ((GValue *) holder->result.v_pointer));
+      g_value_copy (holder->result.v_pointer, value);
+      break;
+    case RESULT_POINTER:
+      g_value_set_pointer (g_value_init (value, G_TYPE_POINTER), holder->result.v_pointer);
+      break;
+    case RESULT_NONE:
+    case RESULT_FORWARD:
+    default:
+      g_value_init (value, G_TYPE_POINTER);
+      break;
+    }
+}

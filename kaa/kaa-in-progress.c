@@ -1,0 +1,797 @@
+/* kaa-in-progress.c: the future type
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * KaaInProgress: a result that is not there yet. It settles exactly once,
+ * as FINISHED (with a typed result), FAILED (with a GError) or CANCELLED.
+ *
+ * Threads: the owner is the scheduler of the context that was
+ * thread-default at creation. Any thread may settle, cancel or connect;
+ * callbacks run only on the owner, which is also the only thread that
+ * unlinks or frees callback nodes. That split keeps every path lock-free:
+ *
+ *  - `state` is claimed with one CAS (PENDING → SETTLING or CANCELLING);
+ *    the winner writes the result, then publishes the final state. GLib's
+ *    atomics are full barriers, so a reader that sees a final state sees
+ *    the result.
+ *  - `callbacks` is a stack that any thread may push onto; the owner takes
+ *    it whole to deliver, and unlinks from it to disconnect. Pushers only
+ *    ever touch the head, so the owner may edit `next` links freely.
+ *  - Work that must happen on the owner (delivery after a cross-thread
+ *    settle or a late connect, a cross-thread cancel) is one embedded
+ *    runnable, queued at most once at a time (FLAG_QUEUED).
+ *
+ * A settler checks `callbacks` after publishing the state; a connector
+ * checks the state after pushing. Whichever goes second sees the other,
+ * so no callback is ever stranded.
+ */
+#include "config.h"
+
+#include "kaa-i18n-private.h"
+#include "kaa-error.h"
+#include "kaa-in-progress-impl-private.h"
+#include "kaa-progress-private.h"
+
+/* Beyond this, a callback waiting inside a callback waiting inside ...
+ * is a recursion bug, and the C stack would be next. */
+#define WAIT_MAX_DEPTH 32
+
+static GMutex wait_lock;
+static GCond  wait_cond;
+static __thread guint wait_depth;
+static gulong next_callback_id;
+
+G_DEFINE_BOXED_TYPE (KaaInProgress, kaa_in_progress,
+                     kaa_in_progress_ref, kaa_in_progress_unref)
+
+static void in_progress_run (KaaRunnable *runnable, gboolean discard);
+static void in_progress_release_producer (KaaInProgress *self);
+
+/**
+ * kaa_in_progress_new:
+ *
+ * Creates a pending InProgress owned by the calling thread's
+ * thread-default #GMainContext: its callbacks will run there.
+ *
+ * Returns: (transfer full): a new InProgress
+ * Since: 0.1
+ */
+KaaInProgress *
+kaa_in_progress_new (void)
+{
+  KaaInProgress *self = g_new0 (KaaInProgress, 1);
+
+  g_atomic_ref_count_init (&self->ref_count);
+  self->scheduler = kaa_scheduler_ref (kaa_scheduler_get_thread_default ());
+  self->runnable.run = in_progress_run;
+  return self;
+}
+
+/**
+ * kaa_in_progress_new_for_error:
+ * @error: the error to fail with
+ *
+ * Creates an InProgress that has already failed with a copy of @error.
+ *
+ * Returns: (transfer full): a new, failed InProgress
+ * Since: 0.1
+ */
+KaaInProgress *
+kaa_in_progress_new_for_error (const GError *error)
+{
+  KaaInProgress *self;
+
+  g_return_val_if_fail (error != NULL,
+                        kaa_in_progress_new_invalid_argument (G_STRFUNC, "error != NULL"));
+
+  self = kaa_in_progress_new ();
+  kaa_in_progress_fail (self, g_error_copy (error));
+  return self;
+}
+
+KaaInProgress *
+kaa_in_progress_new_invalid_argument (const char *function,
+                                      const char *expression)
+{
+  KaaInProgress *self = kaa_in_progress_new ();
+
+  /* The critical already told the developer; no second warning at release. */
+  g_atomic_int_or (&self->flags, FLAG_ERROR_SEEN);
+  kaa_in_progress_fail (self, g_error_new (KAA_ERROR, KAA_ERROR_INVALID_ARGUMENT,
+                                           _("Invalid argument to %s: %s"),
+                                           function, expression));
+  return self;
+}
+
+/**
+ * kaa_in_progress_ref:
+ * @self: a [struct@Kaa.InProgress]
+ *
+ * Takes a reference. Any thread.
+ *
+ * Returns: (transfer full): @self
+ * Since: 0.1
+ */
+KaaInProgress *
+kaa_in_progress_ref (KaaInProgress *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+static void
+free_callback_list (CallbackNode *node)
+{
+  while (node != NULL)
+    {
+      CallbackNode *next = node->next;
+
+      if (node->destroy != NULL)
+        node->destroy (node->user_data);
+      g_free (node);
+      node = next;
+    }
+}
+
+static void
+clear_result (KaaInProgress *self)
+{
+  switch (self->kind)
+    {
+    case RESULT_POINTER:
+      if (self->result_destroy != NULL)
+        self->result_destroy (self->result.v_pointer);
+      break;
+    case RESULT_STRING:
+      g_free (self->result.v_pointer);
+      break;
+    case RESULT_OBJECT:
+      g_clear_object ((GObject **) &self->result.v_pointer);
+      break;
+    case RESULT_VALUE:
+      g_value_unset (self->result.v_pointer);
+      g_free (self->result.v_pointer);
+      break;
+    case RESULT_FORWARD:
+      kaa_in_progress_unref (self->result.v_pointer);
+      break;
+    case RESULT_NONE:
+    case RESULT_BOOLEAN:
+    case RESULT_INT64:
+    case RESULT_DOUBLE:
+    default:
+      break;
+    }
+}
+
+static void
+in_progress_finalize (KaaInProgress *self)
+{
+  if (g_atomic_int_get (&self->state) == KAA_STATE_FAILED &&
+      !(g_atomic_int_get (&self->flags) & FLAG_ERROR_SEEN))
+    g_warning ("InProgress %s (%p) failed and nobody handled its error: %s",
+               in_progress_name (self), self, self->error->message);
+
+  in_progress_release_producer (self);
+  free_callback_list (self->callbacks);
+  clear_result (self);
+  g_clear_error (&self->error);
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->progress, kaa_progress_free);
+  g_free (self->name);
+  kaa_scheduler_unref (self->scheduler);
+  g_free (self);
+}
+
+/**
+ * kaa_in_progress_unref:
+ * @self: (transfer full): a [struct@Kaa.InProgress]
+ *
+ * Drops a reference. Any thread. Releasing the last reference to an
+ * InProgress that failed without anyone seeing its error (a getter, a
+ * wait, a callback) logs one warning naming it.
+ *
+ * Since: 0.1
+ */
+void
+kaa_in_progress_unref (KaaInProgress *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (g_atomic_ref_count_dec (&self->ref_count))
+    in_progress_finalize (self);
+}
+
+/**
+ * kaa_in_progress_set_name:
+ * @self: a [struct@Kaa.InProgress]
+ * @name: (nullable): a name for debugging messages
+ *
+ * Names @self in warnings, such as the one for an unhandled failure.
+ * Call it before sharing @self with other threads.
+ *
+ * Since: 0.1
+ */
+void
+kaa_in_progress_set_name (KaaInProgress *self,
+                          const char    *name)
+{
+  g_return_if_fail (self != NULL);
+
+  g_free (self->name);
+  self->name = g_strdup (name);
+}
+
+/**
+ * kaa_in_progress_get_name:
+ * @self: a [struct@Kaa.InProgress]
+ *
+ * Returns: (nullable): the name set with [method@Kaa.InProgress.set_name]
+ * Since: 0.1
+ */
+const char *
+kaa_in_progress_get_name (KaaInProgress *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return self->name;
+}
+
+/**
+ * kaa_in_progress_get_context:
+ * @self: a [struct@Kaa.InProgress]
+ *
+ * The owner context: callbacks of @self run there.
+ *
+ * Returns: (transfer none): the owner #GMainContext
+ * Since: 0.1
+ */
+GMainContext *
+kaa_in_progress_get_context (KaaInProgress *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return kaa_scheduler_get_context (self->scheduler);
+}
+
+/**
+ * kaa_in_progress_get_state:
+ * @self: a [struct@Kaa.InProgress]
+ *
+ * The current state. Any thread. A cancel requested from another thread
+ * reads as pending until the owner context has carried it out.
+ *
+ * Returns: the state
+ * Since: 0.1
+ */
+KaaState
+kaa_in_progress_get_state (KaaInProgress *self)
+{
+  gint state;
+
+  g_return_val_if_fail (self != NULL, KAA_STATE_PENDING);
+
+  state = g_atomic_int_get (&self->state);
+  return state_is_final (state) ? (KaaState) state : KAA_STATE_PENDING;
+}
+
+/**
+ * kaa_in_progress_is_done:
+ * @self: a [struct@Kaa.InProgress]
+ *
+ * Returns: %TRUE once @self is finished, failed or cancelled
+ * Since: 0.1
+ */
+gboolean
+kaa_in_progress_is_done (KaaInProgress *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  return in_progress_is_final (self);
+}
+
+KaaScheduler *
+kaa_in_progress_get_scheduler (KaaInProgress *self)
+{
+  return self->scheduler;
+}
+
+void
+kaa_in_progress_mark_error_seen (KaaInProgress *self)
+{
+  g_atomic_int_or (&self->flags, FLAG_ERROR_SEEN);
+}
+
+KaaProgress **
+kaa_in_progress_get_progress_slot (KaaInProgress *self)
+{
+  return &self->progress;
+}
+
+/* Call before @self can be settled or cancelled, normally right after
+ * creating it; @self calls the producer's release hook once it settles. */
+void
+kaa_in_progress_set_producer (KaaInProgress *self,
+                              KaaProducer   *producer)
+{
+  g_assert (g_atomic_pointer_get (&self->producer) == NULL);
+
+  g_atomic_pointer_set (&self->producer, producer);
+}
+
+static void
+in_progress_release_producer (KaaInProgress *self)
+{
+  KaaProducer *producer = g_atomic_pointer_exchange (&self->producer, NULL);
+
+  if (producer != NULL && producer->ops->release != NULL)
+    producer->ops->release (producer);
+}
+
+/* Queues the runnable on the owner, at most once at a time. The flag is
+ * cleared before the runnable looks at anything, so work that arrives
+ * while it is queued is seen by that run or queues another. */
+static void
+in_progress_queue (KaaInProgress *self)
+{
+  if (g_atomic_int_or (&self->flags, FLAG_QUEUED) & FLAG_QUEUED)
+    return;
+  kaa_in_progress_ref (self);
+  if (kaa_scheduler_is_owner (self->scheduler))
+    kaa_scheduler_push (self->scheduler, &self->runnable);
+  else
+    kaa_scheduler_push_remote (self->scheduler, &self->runnable);
+}
+
+/* Owner thread: calls every callback connected so far, oldest first. The
+ * caller holds a reference, since a callback may drop the last other one. */
+static void
+in_progress_deliver (KaaInProgress *self)
+{
+  CallbackNode *list = g_atomic_pointer_exchange (&self->callbacks, NULL);
+  CallbackNode *node;
+  DeliverFrame frame = { NULL, self->frames };
+
+  while (list != NULL)
+    {
+      CallbackNode *next = list->next;
+
+      list->next = frame.remaining;
+      frame.remaining = list;
+      list = next;
+    }
+  if (frame.remaining == NULL)
+    return;
+
+  /* A callback sees the outcome, failure included. */
+  g_atomic_int_or (&self->flags, FLAG_ERROR_SEEN);
+  self->frames = &frame;
+  while ((node = frame.remaining) != NULL)
+    {
+      frame.remaining = node->next;
+      if (node->callback != NULL)
+        {
+          node->callback (self, node->user_data);
+          if (node->destroy != NULL)
+            node->destroy (node->user_data);
+        }
+      g_free (node);
+    }
+  self->frames = frame.outer;
+}
+
+/* Publishes the final state; the result must already be in place. */
+void
+kaa_in_progress_complete (KaaInProgress *self,
+                      KaaState       state)
+{
+  g_atomic_int_set (&self->state, state);
+
+  if (state == KAA_STATE_CANCELLED)
+    {
+      GCancellable *cancellable = g_atomic_pointer_get (&self->cancellable);
+
+      if (cancellable != NULL)
+        g_cancellable_cancel (cancellable);
+    }
+
+  if (g_atomic_int_get (&self->flags) & FLAG_WAITERS)
+    {
+      g_mutex_lock (&wait_lock);
+      g_cond_broadcast (&wait_cond);
+      g_mutex_unlock (&wait_lock);
+      g_main_context_wakeup (kaa_scheduler_get_context (self->scheduler));
+    }
+
+  if (g_atomic_pointer_get (&self->callbacks) == NULL)
+    {
+      /* Last: releasing the producer may drop the last reference. */
+      in_progress_release_producer (self);
+    }
+  else if (kaa_scheduler_is_owner (self->scheduler))
+    {
+      kaa_in_progress_ref (self);
+      in_progress_deliver (self);
+      in_progress_release_producer (self);
+      kaa_in_progress_unref (self);
+    }
+  else
+    {
+      in_progress_queue (self);
+      in_progress_release_producer (self);
+    }
+}
+
+/* Claims @self for settling. A loser that lost to a cancel is a producer
+ * finishing late, which is allowed; any other loser is a second finish. */
+gboolean
+kaa_in_progress_claim (KaaInProgress *self,
+                       const char    *function,
+                       gboolean       quiet)
+{
+  gint state;
+
+  if (G_LIKELY (g_atomic_int_compare_and_exchange (&self->state, KAA_STATE_PENDING,
+                                                   STATE_SETTLING)))
+    return TRUE;
+
+  state = g_atomic_int_get (&self->state);
+  if (!quiet && state != STATE_CANCELLING && state != KAA_STATE_CANCELLED)
+    g_critical ("%s: InProgress %s (%p) is already done; the new outcome is dropped",
+                function, in_progress_name (self), self);
+  return FALSE;
+}
+
+gboolean
+kaa_in_progress_settle (KaaInProgress *self,
+                    const char    *function,
+                    gboolean       quiet,
+                        int            kind,
+                    gpointer       pointer,
+                    GDestroyNotify destroy)
+{
+  if (!kaa_in_progress_claim (self, function, quiet))
+    {
+      if (destroy != NULL)
+        destroy (pointer);
+      return FALSE;
+    }
+  self->kind = kind;
+  self->result.v_pointer = pointer;
+  self->result_destroy = destroy;
+  kaa_in_progress_complete (self, KAA_STATE_FINISHED);
+  return TRUE;
+}
+
+gboolean
+kaa_in_progress_settle_error (KaaInProgress *self,
+                          const char    *function,
+                          gboolean       quiet,
+                          GError        *error)
+{
+  if (!kaa_in_progress_claim (self, function, quiet))
+    {
+      g_error_free (error);
+      return FALSE;
+    }
+  self->error = error;
+  kaa_in_progress_complete (self, g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+                                ? KAA_STATE_CANCELLED : KAA_STATE_FAILED);
+  return TRUE;
+}
+
+
+/* Owner thread: runs the cancel cascade, then settles. The producer's hook
+ * runs first, so that everything beneath @self has been cancelled and
+ * cleaned up, innermost first, before @self's own callbacks see it. */
+static void
+in_progress_cancel_now (KaaInProgress *self)
+{
+  GCancellable *cancellable = g_atomic_pointer_get (&self->cancellable);
+  KaaProducer *producer = g_atomic_pointer_get (&self->producer);
+
+  kaa_in_progress_ref (self);
+  if (cancellable != NULL)
+    g_cancellable_cancel (cancellable);
+  if (producer != NULL && producer->ops->cancel != NULL)
+    producer->ops->cancel (producer, self);
+
+  self->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                     _("Operation was cancelled"));
+  kaa_in_progress_complete (self, KAA_STATE_CANCELLED);
+  kaa_in_progress_unref (self);
+}
+
+static void
+in_progress_run (KaaRunnable *runnable,
+                 gboolean     discard)
+{
+  KaaInProgress *self = G_STRUCT_MEMBER_P (runnable, -G_STRUCT_OFFSET (KaaInProgress, runnable));
+  gint flags = g_atomic_int_and (&self->flags, ~(FLAG_QUEUED | FLAG_CANCEL_PENDING));
+
+  if (flags & FLAG_CANCEL_PENDING)
+    {
+      if (discard)
+        {
+          /* The owner context is gone: settle, but nobody can run hooks
+           * or callbacks there any more. */
+          self->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                             _("Operation was cancelled"));
+          g_atomic_int_set (&self->state, KAA_STATE_CANCELLED);
+          in_progress_release_producer (self);
+        }
+      else
+        in_progress_cancel_now (self);
+    }
+  else if (!discard)
+    in_progress_deliver (self);
+
+  kaa_in_progress_unref (self);
+}
+
+/**
+ * kaa_in_progress_cancel:
+ * @self: a [struct@Kaa.InProgress]
+ *
+ * Cancels @self: it fails with `G_IO_ERROR_CANCELLED`, its
+ * [method@Kaa.InProgress.get_cancellable] is cancelled, and the cancel
+ * travels down to whatever produces it (a timer is removed, a combinator
+ * cancels its inputs). Cancel is never vetoed.
+ *
+ * On the owner thread, this returns with @self already cancelled and every
+ * cleanup of the cascade already run. From another thread, the same
+ * happens promptly on the owner context. Cancelling something already
+ * done does nothing.
+ *
+ * Since: 0.1
+ */
+void
+kaa_in_progress_cancel (KaaInProgress *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (!g_atomic_int_compare_and_exchange (&self->state, KAA_STATE_PENDING, STATE_CANCELLING))
+    return;
+
+  if (kaa_scheduler_is_owner (self->scheduler))
+    in_progress_cancel_now (self);
+  else
+    {
+      g_atomic_int_or (&self->flags, FLAG_CANCEL_PENDING);
+      in_progress_queue (self);
+    }
+}
+
+/**
+ * kaa_in_progress_get_cancellable:
+ * @self: a [struct@Kaa.InProgress]
+ *
+ * A #GCancellable that is cancelled when @self is, for handing to GIO
+ * calls made on behalf of @self. It is created on first use (already
+ * cancelled if @self is). Cancelling the #GCancellable itself does not
+ * cancel @self. Any thread.
+ *
+ * Returns: (transfer none): the cancellable, valid as long as @self
+ * Since: 0.1
+ */
+GCancellable *
+kaa_in_progress_get_cancellable (KaaInProgress *self)
+{
+  GCancellable *cancellable;
+  gint state;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  cancellable = g_atomic_pointer_get (&self->cancellable);
+  if (cancellable != NULL)
+    return cancellable;
+
+  cancellable = g_cancellable_new ();
+  if (!g_atomic_pointer_compare_and_exchange (&self->cancellable, NULL, cancellable))
+    {
+      g_object_unref (cancellable);
+      return g_atomic_pointer_get (&self->cancellable);
+    }
+  /* Published before the state is read; a canceller publishes the state
+   * before reading this pointer, so one of us cancels it. */
+  state = g_atomic_int_get (&self->state);
+  if (state == STATE_CANCELLING || state == KAA_STATE_CANCELLED)
+    g_cancellable_cancel (cancellable);
+  return cancellable;
+}
+
+/**
+ * kaa_in_progress_connect:
+ * @self: a [struct@Kaa.InProgress]
+ * @callback: (scope notified) (closure user_data) (destroy destroy): called once
+ * @user_data: data for @callback
+ * @destroy: (nullable): frees @user_data after the call or the disconnect
+ *
+ * Calls @callback exactly once, on the owner context, when @self
+ * finishes, fails or is cancelled. Callbacks connected before that run in
+ * the order they were connected. If @self is already done, @callback runs
+ * on the next dispatch of the owner context, never inside this call. Any
+ * thread.
+ *
+ * Returns: an id for [method@Kaa.InProgress.disconnect], never 0
+ * Since: 0.1
+ */
+gulong
+kaa_in_progress_connect (KaaInProgress        *self,
+                         KaaInProgressCallback callback,
+                         gpointer              user_data,
+                         GDestroyNotify        destroy)
+{
+  CallbackNode *node;
+  CallbackNode *head;
+
+  g_return_val_if_fail (self != NULL, 0);
+  g_return_val_if_fail (callback != NULL, 0);
+
+  node = g_new (CallbackNode, 1);
+  node->id = __atomic_add_fetch (&next_callback_id, 1, __ATOMIC_RELAXED);
+  node->callback = callback;
+  node->user_data = user_data;
+  node->destroy = destroy;
+  do
+    {
+      head = g_atomic_pointer_get (&self->callbacks);
+      node->next = head;
+    }
+  while (!g_atomic_pointer_compare_and_exchange (&self->callbacks, head, node));
+
+  if (in_progress_is_final (self))
+    in_progress_queue (self);
+  return node->id;
+}
+
+/* Owner thread. Pushers only replace the head, so any link below it is
+ * ours to edit; the head itself is swapped with a CAS. */
+static CallbackNode *
+unlink_pending (KaaInProgress *self,
+                gulong         id)
+{
+  CallbackNode *head;
+  CallbackNode *prev;
+
+  for (;;)
+    {
+      head = g_atomic_pointer_get (&self->callbacks);
+      if (head == NULL)
+        return NULL;
+      if (head->id != id)
+        break;
+      if (g_atomic_pointer_compare_and_exchange (&self->callbacks, head, head->next))
+        return head;
+    }
+  for (prev = head; prev->next != NULL; prev = prev->next)
+    if (prev->next->id == id)
+      {
+        CallbackNode *node = prev->next;
+
+        prev->next = node->next;
+        return node;
+      }
+  return NULL;
+}
+
+static gboolean
+disconnect_delivering (KaaInProgress *self,
+                       gulong         id)
+{
+  for (DeliverFrame *frame = self->frames; frame != NULL; frame = frame->outer)
+    for (CallbackNode *node = frame->remaining; node != NULL; node = node->next)
+      if (node->id == id && node->callback != NULL)
+        {
+          node->callback = NULL;
+          if (node->destroy != NULL)
+            node->destroy (node->user_data);
+          return TRUE;
+        }
+  return FALSE;
+}
+
+/**
+ * kaa_in_progress_disconnect:
+ * @self: a [struct@Kaa.InProgress]
+ * @id: an id returned by [method@Kaa.InProgress.connect]
+ *
+ * Disconnects a callback that has not been called yet: it will not be
+ * called, and its destroy notify runs now. An id whose callback already
+ * ran is ignored. Owner thread only.
+ *
+ * Since: 0.1
+ */
+void
+kaa_in_progress_disconnect (KaaInProgress *self,
+                            gulong         id)
+{
+  CallbackNode *node;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (id != 0);
+  g_return_if_fail (kaa_scheduler_is_owner (self->scheduler));
+
+  if (disconnect_delivering (self, id))
+    return;
+  node = unlink_pending (self, id);
+  if (node != NULL)
+    {
+      node->next = NULL;
+      free_callback_list (node);
+    }
+}
+
+static gboolean
+wait_iterating (KaaInProgress *self,
+                GMainContext  *context,
+                GError       **error)
+{
+  if (wait_depth >= WAIT_MAX_DEPTH)
+    {
+      g_set_error (error, KAA_ERROR, KAA_ERROR_WAIT_NESTING,
+                   _("Too many nested waits for InProgress %s (the limit is %d)"),
+                   in_progress_name (self), WAIT_MAX_DEPTH);
+      return FALSE;
+    }
+  wait_depth++;
+  while (!in_progress_is_final (self))
+    g_main_context_iteration (context, TRUE);
+  wait_depth--;
+  return TRUE;
+}
+
+static void
+wait_blocking (KaaInProgress *self)
+{
+  g_mutex_lock (&wait_lock);
+  while (!in_progress_is_final (self))
+    g_cond_wait (&wait_cond, &wait_lock);
+  g_mutex_unlock (&wait_lock);
+}
+
+/**
+ * kaa_in_progress_wait:
+ * @self: a [struct@Kaa.InProgress]
+ * @error: return location for the error of @self
+ *
+ * Waits until @self is done. On the owner thread this iterates the owner
+ * context, so its callbacks, timers and other sources keep running (waits
+ * may nest, up to a limit: beyond it this fails with
+ * `KAA_ERROR_WAIT_NESTING`); on any other thread it blocks.
+ *
+ * Returns: %TRUE if @self finished, %FALSE with @error set if it failed
+ *   or was cancelled
+ * Since: 0.1
+ */
+gboolean
+kaa_in_progress_wait (KaaInProgress *self,
+                      GError       **error)
+{
+  GMainContext *context;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (in_progress_is_final (self))
+    return kaa_in_progress_propagate (self, error);
+
+  /* Set before the state is read again: a settler publishes the state
+   * before it reads the flag, so one of us sees the other. */
+  g_atomic_int_or (&self->flags, FLAG_WAITERS);
+  context = kaa_scheduler_get_context (self->scheduler);
+  if (kaa_scheduler_is_owner (self->scheduler) && g_main_context_acquire (context))
+    {
+      gboolean ok = wait_iterating (self, context, error);
+
+      g_main_context_release (context);
+      if (!ok)
+        return FALSE;
+    }
+  else
+    wait_blocking (self);
+
+  return kaa_in_progress_propagate (self, error);
+}

@@ -1,0 +1,73 @@
+/* kaa-scheduler-private.h: the per-GMainContext scheduler (layer 2)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "kaa-scheduler.h"
+
+G_BEGIN_DECLS
+
+typedef struct _KaaScheduler KaaScheduler;
+typedef struct _KaaRunnable  KaaRunnable;
+typedef struct _KaaTimer     KaaTimer;
+
+/* @discard is TRUE when the context went away and the runnable will never
+ * run: release what it holds and do nothing else. */
+typedef void (*KaaRunnableFunc) (KaaRunnable *runnable,
+                                 gboolean     discard);
+/* @discard as for KaaRunnableFunc: the context went away. */
+typedef void (*KaaTimerFunc)    (KaaTimer    *timer,
+                                 gboolean     discard);
+
+/* Something the scheduler runs: embedded in its owner, linked through
+ * @next, in at most one queue at a time. The scheduler never frees it. */
+struct _KaaRunnable
+{
+  KaaRunnable    *next;
+  KaaRunnableFunc run;
+};
+
+/* An entry in the scheduler's timer heap. @index is 0 while the timer is
+ * not armed. Armed from any thread (off the owner, through @arm and the
+ * inbox); removed on the owner thread only. */
+struct _KaaTimer
+{
+  gint64       deadline;
+  guint        index;
+  KaaTimerFunc fire;
+  KaaRunnable  arm;
+  KaaScheduler *scheduler;
+};
+
+KaaScheduler *kaa_scheduler_get_thread_default (void);
+KaaScheduler *kaa_scheduler_get_for_context    (GMainContext *context);
+KaaScheduler *kaa_scheduler_ref                (KaaScheduler *self);
+void          kaa_scheduler_unref              (KaaScheduler *self);
+GMainContext *kaa_scheduler_get_context        (KaaScheduler *self);
+gboolean      kaa_scheduler_is_owner           (KaaScheduler *self);
+
+/* Owner thread: run @runnable later in this dispatch, or in the next one. */
+void          kaa_scheduler_push               (KaaScheduler *self,
+                                                KaaRunnable  *runnable);
+/* Owner thread: run @runnable in the next main-loop iteration. */
+void          kaa_scheduler_push_next          (KaaScheduler *self,
+                                                KaaRunnable  *runnable);
+/* Any thread: hand @runnable to the owner context through the inbox. */
+void          kaa_scheduler_push_remote        (KaaScheduler *self,
+                                                KaaRunnable  *runnable);
+
+void          kaa_scheduler_add_timer          (KaaScheduler *self,
+                                                KaaTimer     *timer,
+                                                gint64        deadline);
+void          kaa_scheduler_remove_timer       (KaaScheduler *self,
+                                                KaaTimer     *timer);
+gint64        kaa_scheduler_get_time           (KaaScheduler *self);
+
+gint64        kaa_scheduler_get_budget         (KaaScheduler *self);
+void          kaa_scheduler_set_budget         (KaaScheduler *self,
+                                                gint64        usec);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KaaScheduler, kaa_scheduler_unref)
+
+G_END_DECLS

@@ -1,0 +1,708 @@
+/* kaa-scheduler.c: the per-GMainContext scheduler
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * KaaScheduler: one per GMainContext, attached lazily as a single GSource
+ * named "[kaa] scheduler". It runs *runnables* (small structs embedded in
+ * whatever wants to run: an InProgress delivering callbacks, later a
+ * coroutine) and fires *timers* from one binary heap, so a thousand sleeps
+ * cost one GSource, not a thousand.
+ *
+ * Ownership: the run queues and the timer heap belong to the thread that
+ * owns the context and take no lock. Other threads reach the scheduler only
+ * through the inbox, a lock-free stack that the owner takes whole at the
+ * start of each dispatch; only the push that finds it empty wakes the
+ * context, so a burst of completions costs one wake-up.
+ *
+ * Lifetime: the attached source holds one reference on the scheduler (as
+ * its callback data); when the context goes away the source is destroyed,
+ * that reference is dropped, and the scheduler is marked dead: whatever is
+ * still queued, or pushed afterwards, is discarded instead of run.
+ */
+#include "config.h"
+
+#include "kaa-scheduler-private.h"
+
+/* Long enough to amortise a main-loop iteration, short enough to stay well
+ * inside a 60 Hz frame (16.7 ms) with input and drawing still to come. */
+#define DEFAULT_BUDGET_USEC 4000
+
+struct _KaaScheduler
+{
+  gatomicrefcount  ref_count;
+  GMainContext    *context;   /* not owned; valid until dead */
+  GSource         *source;    /* owned */
+  GThread         *home;      /* where the context is thread-default, or NULL */
+
+  /* Owner thread only. */
+  KaaRunnable     *ready_head;
+  KaaRunnable     *ready_tail;
+  KaaRunnable     *next_head;
+  KaaRunnable     *next_tail;
+  KaaTimer       **heap;      /* 1-based binary min-heap on deadline */
+  guint            heap_len;
+  guint            heap_alloc;
+
+  /* Atomic. */
+  KaaRunnable     *inbox;     /* newest first */
+  gint             dead;
+  gint64           budget;    /* read and written with __atomic, relaxed */
+
+  /* Under registry_lock: the kaa_main_run() loops, innermost first. */
+  GSList          *loops;
+};
+
+typedef struct
+{
+  GSource       source;
+  KaaScheduler *scheduler;
+} SchedulerSource;
+
+/* Maps a GMainContext to its scheduler. Entries leave in
+ * scheduler_source_detached(), before the context's memory can be reused. */
+static GMutex      registry_lock;
+static GHashTable *registry;
+
+static GThread *main_thread;
+
+static void tls_cache_free (gpointer data);
+static GPrivate tls_cache = G_PRIVATE_INIT (tls_cache_free);
+
+typedef struct
+{
+  GMainContext *context;
+  KaaScheduler *scheduler;   /* owned */
+} TlsCache;
+
+/* The global default context has no thread it is thread-default in; the
+ * thread that loaded the library (the process's main thread, in practice)
+ * is taken as its home. */
+__attribute__((constructor)) static void
+scheduler_capture_main_thread (void)
+{
+  main_thread = g_thread_self ();
+}
+
+static void
+queue_append (KaaRunnable **head,
+              KaaRunnable **tail,
+              KaaRunnable  *runnable)
+{
+  runnable->next = NULL;
+  if (*tail != NULL)
+    (*tail)->next = runnable;
+  else
+    *head = runnable;
+  *tail = runnable;
+}
+
+static KaaRunnable *
+queue_pop (KaaRunnable **head,
+           KaaRunnable **tail)
+{
+  KaaRunnable *runnable = *head;
+
+  if (runnable == NULL)
+    return NULL;
+  *head = runnable->next;
+  if (*head == NULL)
+    *tail = NULL;
+  runnable->next = NULL;
+  return runnable;
+}
+
+static void
+discard_list (KaaRunnable *list)
+{
+  while (list != NULL)
+    {
+      KaaRunnable *next = list->next;
+
+      list->next = NULL;
+      list->run (list, TRUE);
+      list = next;
+    }
+}
+
+/* Takes the whole inbox and appends it, oldest first, to the ready queue. */
+static void
+scheduler_take_inbox (KaaScheduler *self)
+{
+  KaaRunnable *list = g_atomic_pointer_exchange (&self->inbox, NULL);
+  KaaRunnable *reversed = NULL;
+
+  while (list != NULL)
+    {
+      KaaRunnable *next = list->next;
+
+      list->next = reversed;
+      reversed = list;
+      list = next;
+    }
+  while (reversed != NULL)
+    {
+      KaaRunnable *next = reversed->next;
+
+      queue_append (&self->ready_head, &self->ready_tail, reversed);
+      reversed = next;
+    }
+}
+
+static void
+heap_swap (KaaScheduler *self,
+           guint         a,
+           guint         b)
+{
+  KaaTimer *t = self->heap[a];
+
+  self->heap[a] = self->heap[b];
+  self->heap[b] = t;
+  self->heap[a]->index = a;
+  self->heap[b]->index = b;
+}
+
+static void
+heap_sift_up (KaaScheduler *self,
+              guint         i)
+{
+  while (i > 1 && self->heap[i / 2]->deadline > self->heap[i]->deadline)
+    {
+      heap_swap (self, i, i / 2);
+      i /= 2;
+    }
+}
+
+static void
+heap_sift_down (KaaScheduler *self,
+                guint         i)
+{
+  for (;;)
+    {
+      guint smallest = i;
+      guint l = 2 * i;
+      guint r = l + 1;
+
+      if (l <= self->heap_len && self->heap[l]->deadline < self->heap[smallest]->deadline)
+        smallest = l;
+      if (r <= self->heap_len && self->heap[r]->deadline < self->heap[smallest]->deadline)
+        smallest = r;
+      if (smallest == i)
+        return;
+      heap_swap (self, i, smallest);
+      i = smallest;
+    }
+}
+
+static void
+scheduler_fire_timers (KaaScheduler *self,
+                       gint64        now)
+{
+  while (self->heap_len > 0 && self->heap[1]->deadline <= now)
+    {
+      KaaTimer *timer = self->heap[1];
+
+      kaa_scheduler_remove_timer (self, timer);
+      timer->fire (timer, FALSE);
+    }
+}
+
+static gboolean
+scheduler_has_work (KaaScheduler *self)
+{
+  return self->ready_head != NULL ||
+         self->next_head != NULL ||
+         g_atomic_pointer_get (&self->inbox) != NULL;
+}
+
+static gboolean
+scheduler_source_prepare (GSource *source,
+                          gint    *timeout)
+{
+  KaaScheduler *self = ((SchedulerSource *) source)->scheduler;
+  gint64 now, wait_usec;
+
+  *timeout = -1;
+  if (scheduler_has_work (self))
+    {
+      *timeout = 0;
+      return TRUE;
+    }
+  if (self->heap_len == 0)
+    return FALSE;
+
+  now = g_source_get_time (source);
+  wait_usec = self->heap[1]->deadline - now;
+  if (wait_usec <= 0)
+    {
+      *timeout = 0;
+      return TRUE;
+    }
+  /* Round up: waking a little late is harmless, a little early spins. */
+  *timeout = (gint) MIN ((wait_usec + 999) / 1000, G_MAXINT);
+  return FALSE;
+}
+
+static gboolean
+scheduler_source_check (GSource *source)
+{
+  KaaScheduler *self = ((SchedulerSource *) source)->scheduler;
+
+  return scheduler_has_work (self) ||
+         (self->heap_len > 0 && self->heap[1]->deadline <= g_source_get_time (source));
+}
+
+/* DESIGN §3: completions first, then due timers, then the ready queue
+ * until it is empty or the budget is spent; whatever yielded during this
+ * dispatch waits for the next one. */
+static gboolean
+scheduler_source_dispatch (GSource     *source,
+                           GSourceFunc  callback,
+                           gpointer     user_data)
+{
+  KaaScheduler *self = ((SchedulerSource *) source)->scheduler;
+  gint64 start = g_get_monotonic_time ();
+  gint64 budget = __atomic_load_n (&self->budget, __ATOMIC_RELAXED);
+  KaaRunnable *runnable;
+
+  kaa_scheduler_ref (self);
+  scheduler_take_inbox (self);
+  if (self->next_head != NULL)
+    {
+      if (self->ready_tail != NULL)
+        self->ready_tail->next = self->next_head;
+      else
+        self->ready_head = self->next_head;
+      self->ready_tail = self->next_tail;
+      self->next_head = self->next_tail = NULL;
+    }
+  scheduler_fire_timers (self, start);
+
+  while ((runnable = queue_pop (&self->ready_head, &self->ready_tail)) != NULL)
+    {
+      runnable->run (runnable, FALSE);
+      if (g_get_monotonic_time () - start >= budget)
+        break;
+    }
+  kaa_scheduler_unref (self);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+scheduler_source_callback (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs scheduler_source_funcs = {
+  .prepare = scheduler_source_prepare,
+  .check = scheduler_source_check,
+  .dispatch = scheduler_source_dispatch,
+};
+
+/* Called when the source is destroyed, which happens when its context is
+ * finalized: from now on nothing queued here can ever run. */
+static void
+scheduler_source_detached (gpointer data)
+{
+  KaaScheduler *self = data;
+
+  g_mutex_lock (&registry_lock);
+  if (registry != NULL && g_hash_table_lookup (registry, self->context) == self)
+    g_hash_table_remove (registry, self->context);
+  g_mutex_unlock (&registry_lock);
+
+  g_atomic_int_set (&self->dead, TRUE);
+  discard_list (g_atomic_pointer_exchange (&self->inbox, NULL));
+  discard_list (self->ready_head);
+  discard_list (self->next_head);
+  self->ready_head = self->ready_tail = NULL;
+  self->next_head = self->next_tail = NULL;
+  while (self->heap_len > 0)
+    {
+      KaaTimer *timer = self->heap[1];
+
+      kaa_scheduler_remove_timer (self, timer);
+      timer->fire (timer, TRUE);
+    }
+
+  kaa_scheduler_unref (self);
+}
+
+static KaaScheduler *
+scheduler_new (GMainContext *context)
+{
+  KaaScheduler *self = g_new0 (KaaScheduler, 1);
+
+  g_atomic_ref_count_init (&self->ref_count);
+  self->context = context;
+  self->budget = DEFAULT_BUDGET_USEC;
+  if (context == g_main_context_default ())
+    self->home = main_thread;
+  else if (context == g_main_context_get_thread_default ())
+    self->home = g_thread_self ();
+
+  self->source = g_source_new (&scheduler_source_funcs, sizeof (SchedulerSource));
+  ((SchedulerSource *) self->source)->scheduler = self;
+  g_source_set_static_name (self->source, "[kaa] scheduler");
+  g_source_set_can_recurse (self->source, TRUE);
+  g_source_set_callback (self->source, scheduler_source_callback,
+                         kaa_scheduler_ref (self), scheduler_source_detached);
+  g_source_attach (self->source, context);
+
+  return self;
+}
+
+/**
+ * kaa_scheduler_get_for_context: (skip)
+ * @context: a #GMainContext
+ *
+ * Finds or creates the scheduler of @context.
+ *
+ * Returns: (transfer full): the scheduler
+ */
+KaaScheduler *
+kaa_scheduler_get_for_context (GMainContext *context)
+{
+  KaaScheduler *self;
+
+  g_mutex_lock (&registry_lock);
+  if (registry == NULL)
+    registry = g_hash_table_new (NULL, NULL);
+  self = g_hash_table_lookup (registry, context);
+  if (self == NULL)
+    {
+      /* The registry's entry is weak: the attached source keeps it alive. */
+      self = scheduler_new (context);
+      g_hash_table_insert (registry, context, self);
+    }
+  else
+    kaa_scheduler_ref (self);
+  g_mutex_unlock (&registry_lock);
+
+  return self;
+}
+
+static void
+tls_cache_free (gpointer data)
+{
+  TlsCache *cache = data;
+
+  g_clear_pointer (&cache->scheduler, kaa_scheduler_unref);
+  g_free (cache);
+}
+
+/**
+ * kaa_scheduler_get_thread_default: (skip)
+ *
+ * The scheduler of the calling thread's thread-default context (the global
+ * default context when none is pushed). The last one found is cached per
+ * thread, so this is one TLS read on the common path.
+ *
+ * Returns: (transfer none): the scheduler
+ */
+KaaScheduler *
+kaa_scheduler_get_thread_default (void)
+{
+  GMainContext *context = g_main_context_get_thread_default ();
+  TlsCache *cache = g_private_get (&tls_cache);
+
+  if (context == NULL)
+    context = g_main_context_default ();
+  if (G_LIKELY (cache != NULL && cache->context == context &&
+                !g_atomic_int_get (&cache->scheduler->dead)))
+    return cache->scheduler;
+
+  if (cache == NULL)
+    {
+      cache = g_new0 (TlsCache, 1);
+      g_private_set (&tls_cache, cache);
+    }
+  g_clear_pointer (&cache->scheduler, kaa_scheduler_unref);
+  cache->context = context;
+  cache->scheduler = kaa_scheduler_get_for_context (context);
+
+  return cache->scheduler;
+}
+
+KaaScheduler *
+kaa_scheduler_ref (KaaScheduler *self)
+{
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+void
+kaa_scheduler_unref (KaaScheduler *self)
+{
+  if (!g_atomic_ref_count_dec (&self->ref_count))
+    return;
+
+  /* Only reachable once the source was destroyed: it held a reference. */
+  g_assert (self->heap_len == 0);
+  g_source_unref (self->source);
+  g_free (self->heap);
+  g_slist_free (self->loops);
+  g_free (self);
+}
+
+GMainContext *
+kaa_scheduler_get_context (KaaScheduler *self)
+{
+  return self->context;
+}
+
+/* The owner is the home thread, or whichever thread currently holds the
+ * context (a worker iterating a context it acquired). */
+gboolean
+kaa_scheduler_is_owner (KaaScheduler *self)
+{
+  if (G_LIKELY (self->home == g_thread_self ()))
+    return TRUE;
+  return !g_atomic_int_get (&self->dead) && g_main_context_is_owner (self->context);
+}
+
+void
+kaa_scheduler_push (KaaScheduler *self,
+                    KaaRunnable  *runnable)
+{
+  if (G_UNLIKELY (g_atomic_int_get (&self->dead)))
+    {
+      runnable->run (runnable, TRUE);
+      return;
+    }
+  queue_append (&self->ready_head, &self->ready_tail, runnable);
+}
+
+void
+kaa_scheduler_push_next (KaaScheduler *self,
+                         KaaRunnable  *runnable)
+{
+  if (G_UNLIKELY (g_atomic_int_get (&self->dead)))
+    {
+      runnable->run (runnable, TRUE);
+      return;
+    }
+  queue_append (&self->next_head, &self->next_tail, runnable);
+}
+
+void
+kaa_scheduler_push_remote (KaaScheduler *self,
+                           KaaRunnable  *runnable)
+{
+  KaaRunnable *head;
+
+  /* Treiber push; the consumer takes the whole stack at once, so there is
+   * no ABA hazard. The fence inside the CAS publishes the runnable's
+   * contents before the owner can see it. */
+  do
+    {
+      head = g_atomic_pointer_get (&self->inbox);
+      runnable->next = head;
+    }
+  while (!g_atomic_pointer_compare_and_exchange (&self->inbox, head, runnable));
+
+  /* A push racing with the context's destruction: whoever takes the inbox
+   * after `dead` is set discards what it finds, so nothing is stranded. */
+  if (G_UNLIKELY (g_atomic_int_get (&self->dead)))
+    {
+      discard_list (g_atomic_pointer_exchange (&self->inbox, NULL));
+      return;
+    }
+  if (head == NULL)
+    g_main_context_wakeup (self->context);
+}
+
+static void
+heap_insert (KaaScheduler *self,
+             KaaTimer     *timer)
+{
+  if (self->heap_len + 1 >= self->heap_alloc)
+    {
+      self->heap_alloc = MAX (16, self->heap_alloc * 2);
+      self->heap = g_renew (KaaTimer *, self->heap, self->heap_alloc);
+    }
+  timer->index = ++self->heap_len;
+  self->heap[timer->index] = timer;
+  heap_sift_up (self, timer->index);
+}
+
+static void
+timer_arm_run (KaaRunnable *runnable,
+               gboolean     discard)
+{
+  KaaTimer *timer = G_STRUCT_MEMBER_P (runnable, -G_STRUCT_OFFSET (KaaTimer, arm));
+
+  if (discard)
+    timer->fire (timer, TRUE);
+  else
+    heap_insert (timer->scheduler, timer);
+}
+
+/* Arms @timer to fire at @deadline (monotonic µs) on the owner thread.
+ * From another thread the timer enters the heap on the owner's next
+ * dispatch; it must not be armed again or removed before it fires. */
+void
+kaa_scheduler_add_timer (KaaScheduler *self,
+                         KaaTimer     *timer,
+                         gint64        deadline)
+{
+  g_assert (timer->index == 0);
+
+  timer->deadline = deadline;
+  timer->scheduler = self;
+  if (kaa_scheduler_is_owner (self))
+    heap_insert (self, timer);
+  else
+    {
+      timer->arm.run = timer_arm_run;
+      kaa_scheduler_push_remote (self, &timer->arm);
+    }
+}
+
+void
+kaa_scheduler_remove_timer (KaaScheduler *self,
+                            KaaTimer     *timer)
+{
+  guint i = timer->index;
+
+  if (i == 0)
+    return;
+  g_assert (i <= self->heap_len && self->heap[i] == timer);
+
+  timer->index = 0;
+  if (i != self->heap_len)
+    {
+      KaaTimer *moved = self->heap[self->heap_len];
+
+      self->heap[i] = moved;
+      moved->index = i;
+      self->heap_len--;
+      heap_sift_up (self, i);
+      heap_sift_down (self, moved->index);
+    }
+  else
+    self->heap_len--;
+}
+
+gint64
+kaa_scheduler_get_time (KaaScheduler *self)
+{
+  return g_get_monotonic_time ();
+}
+
+gint64
+kaa_scheduler_get_budget (KaaScheduler *self)
+{
+  return __atomic_load_n (&self->budget, __ATOMIC_RELAXED);
+}
+
+void
+kaa_scheduler_set_budget (KaaScheduler *self,
+                          gint64        usec)
+{
+  __atomic_store_n (&self->budget, usec, __ATOMIC_RELAXED);
+}
+
+/**
+ * kaa_main_run:
+ *
+ * Runs a #GMainLoop on the calling thread's thread-default context until
+ * [func@Kaa.main_quit] is called. Calls may nest; each quit ends the
+ * innermost run. Plain g_main_loop_run() or g_application_run() work
+ * just as well: libkaa needs no loop of its own.
+ *
+ * Since: 0.1
+ */
+void
+kaa_main_run (void)
+{
+  KaaScheduler *self = kaa_scheduler_get_thread_default ();
+  GMainLoop *loop = g_main_loop_new (self->context, FALSE);
+
+  kaa_scheduler_ref (self);
+  g_mutex_lock (&registry_lock);
+  self->loops = g_slist_prepend (self->loops, loop);
+  g_mutex_unlock (&registry_lock);
+
+  g_main_loop_run (loop);
+
+  g_mutex_lock (&registry_lock);
+  self->loops = g_slist_remove (self->loops, loop);
+  g_mutex_unlock (&registry_lock);
+  g_main_loop_unref (loop);
+  kaa_scheduler_unref (self);
+}
+
+/**
+ * kaa_main_quit:
+ *
+ * Ends the innermost [func@Kaa.main_run] of the calling thread's
+ * thread-default context. Safe to call from any thread: from a thread
+ * without a thread-default context it ends the run on the global default
+ * context. Does nothing when no run is in progress.
+ *
+ * Since: 0.1
+ */
+void
+kaa_main_quit (void)
+{
+  KaaScheduler *self = kaa_scheduler_get_thread_default ();
+
+  g_mutex_lock (&registry_lock);
+  if (self->loops != NULL)
+    g_main_loop_quit (self->loops->data);
+  g_mutex_unlock (&registry_lock);
+}
+
+/**
+ * kaa_main_step:
+ * @may_block: whether to wait for something to do
+ *
+ * Runs one iteration of the calling thread's thread-default context, as
+ * g_main_context_iteration() does.
+ *
+ * Returns: %TRUE if something was dispatched
+ * Since: 0.1
+ */
+gboolean
+kaa_main_step (gboolean may_block)
+{
+  return g_main_context_iteration (kaa_scheduler_get_context (kaa_scheduler_get_thread_default ()),
+                                   may_block);
+}
+
+/**
+ * kaa_main_get_budget:
+ *
+ * The time one dispatch of the scheduler may spend on ready work before
+ * it lets the main loop run other sources, for the calling thread's
+ * thread-default context.
+ *
+ * Returns: the budget in microseconds
+ * Since: 0.1
+ */
+gint64
+kaa_main_get_budget (void)
+{
+  return kaa_scheduler_get_budget (kaa_scheduler_get_thread_default ());
+}
+
+/**
+ * kaa_main_set_budget:
+ * @usec: the budget in microseconds, at least 1
+ *
+ * Sets the time one dispatch may spend on ready work (default 4 ms) for
+ * the calling thread's thread-default context. When it is spent, the rest
+ * waits for the next main-loop iteration, so input, drawing and timers
+ * keep their latency however much work is ready.
+ *
+ * Since: 0.1
+ */
+void
+kaa_main_set_budget (gint64 usec)
+{
+  g_return_if_fail (usec > 0);
+
+  kaa_scheduler_set_budget (kaa_scheduler_get_thread_default (), usec);
+}

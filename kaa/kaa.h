@@ -1,0 +1,16 @@
+/* kaa.h: the umbrella header, the only one users include
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#define KAA_INSIDE
+# include "kaa-version-macros.h"
+# include "kaa-version.h"
+# include "kaa-error.h"
+# include "kaa-enum-types.h"
+# include "kaa-scheduler.h"
+# include "kaa-in-progress.h"
+# include "kaa-progress.h"
+# include "kaa-combinators.h"
+#undef KAA_INSIDE
