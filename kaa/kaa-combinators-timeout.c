@@ -18,12 +18,13 @@ typedef struct
   KaaProducer     producer;
   gatomicrefcount ref_count;
   KaaTimer        timer;
+  KaaRunnable     disarm;        /* from the input's thread to ours */
   KaaInProgress  *self;          /* owned */
   KaaInProgress  *input;         /* owned */
   gulong          id;            /* owner thread of the input */
   guint           msec;
   gboolean        cancel_input;
-  gboolean        timing_out;    /* owner thread */
+  gint            timing_out;    /* atomic: read on the input's thread */
 } Timeout;
 
 static void
@@ -49,6 +50,63 @@ timeout_disarm (Timeout *timeout)
 }
 
 static void
+timeout_disarm_run (KaaRunnable *runnable,
+                    gboolean     discard)
+{
+  Timeout *timeout = G_STRUCT_MEMBER_P (runnable, -G_STRUCT_OFFSET (Timeout, disarm));
+
+  if (!discard)
+    timeout_disarm (timeout);
+  timeout_unref (timeout);
+}
+
+static void
+timeout_fail (Timeout *timeout)
+{
+  kaa_in_progress_try_fail (timeout->self,
+                            g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                         _("Timed out after %u ms"), timeout->msec));
+}
+
+/* Connected after the cancel of an input owned by another thread was
+ * requested, so it runs there after the input's cleanups and callbacks. */
+static void
+timeout_input_cancelled (KaaInProgress *input,
+                         gpointer       data)
+{
+  timeout_fail (data);
+}
+
+static void
+timeout_expire (Timeout *timeout)
+{
+  KaaScheduler *input_scheduler = kaa_in_progress_get_scheduler (timeout->input);
+
+  /* The input's own callback must not settle us as cancelled now. */
+  g_atomic_int_set (&timeout->timing_out, TRUE);
+  if (!timeout->cancel_input)
+    {
+      kaa_in_progress_mark_error_seen (timeout->input);
+      if (kaa_scheduler_is_owner (input_scheduler) && timeout->id != 0)
+        kaa_in_progress_disconnect (timeout->input, timeout->id);
+      timeout_fail (timeout);
+    }
+  else if (kaa_scheduler_is_owner (input_scheduler))
+    {
+      /* Returns with the input's cleanups run: now the error may go. */
+      kaa_in_progress_cancel (timeout->input);
+      timeout_fail (timeout);
+    }
+  else
+    {
+      g_atomic_ref_count_inc (&timeout->ref_count);
+      kaa_in_progress_connect (timeout->input, timeout_input_cancelled, timeout,
+                               (GDestroyNotify) timeout_unref);
+      kaa_in_progress_cancel (timeout->input);
+    }
+}
+
+static void
 timeout_fire (KaaTimer *timer,
               gboolean  discard)
 {
@@ -57,22 +115,7 @@ timeout_fire (KaaTimer *timer,
   if (discard)
     kaa_in_progress_cancel (timeout->self);
   else if (!kaa_in_progress_is_done (timeout->self))
-    {
-      /* The input's own callback must not settle us as cancelled now. */
-      timeout->timing_out = TRUE;
-      if (timeout->cancel_input)
-        kaa_in_progress_cancel (timeout->input);
-      else
-        {
-          kaa_in_progress_mark_error_seen (timeout->input);
-          if (timeout->id != 0 &&
-              kaa_scheduler_is_owner (kaa_in_progress_get_scheduler (timeout->input)))
-            kaa_in_progress_disconnect (timeout->input, timeout->id);
-        }
-      kaa_in_progress_try_fail (timeout->self,
-                                g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                                             _("Timed out after %u ms"), timeout->msec));
-    }
+    timeout_expire (timeout);
   timeout_unref (timeout);
 }
 
@@ -81,12 +124,21 @@ timeout_input_settled (KaaInProgress *input,
                        gpointer       data)
 {
   Timeout *timeout = data;
+  KaaScheduler *scheduler;
 
-  timeout->id = 0;
-  if (timeout->timing_out)
+  if (g_atomic_int_get (&timeout->timing_out))
     return;
-  if (kaa_scheduler_is_owner (kaa_in_progress_get_scheduler (timeout->self)))
+  scheduler = kaa_in_progress_get_scheduler (timeout->self);
+  if (kaa_scheduler_is_owner (scheduler))
     timeout_disarm (timeout);
+  else
+    {
+      /* The input belongs to another context: the timer goes on our
+       * owner's next dispatch. Called once, so pushed at most once. */
+      g_atomic_ref_count_inc (&timeout->ref_count);
+      timeout->disarm.run = timeout_disarm_run;
+      kaa_scheduler_push_remote (scheduler, &timeout->disarm);
+    }
   kaa_in_progress_try_settle_like (timeout->self, input);
 }
 

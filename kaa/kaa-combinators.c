@@ -21,12 +21,25 @@
 
 /* ------------------------------------------------------------------ sleep */
 
+/* Shared by the producer slot and the armed timer: a timer armed from
+ * another thread travels through the inbox and cannot be taken back, so a
+ * cancel may release the sleep before its timer is even in the heap. */
 typedef struct
 {
-  KaaProducer    producer;
-  KaaTimer       timer;
-  KaaInProgress *self;   /* owned: the timer must be able to finish it */
+  KaaProducer     producer;
+  gatomicrefcount ref_count;
+  KaaTimer        timer;
+  KaaInProgress  *self;   /* owned: the timer must be able to finish it */
 } Sleep;
+
+static void
+sleep_unref (Sleep *sleep)
+{
+  if (!g_atomic_ref_count_dec (&sleep->ref_count))
+    return;
+  kaa_in_progress_unref (sleep->self);
+  g_free (sleep);
+}
 
 static void
 sleep_fire (KaaTimer *timer,
@@ -34,30 +47,31 @@ sleep_fire (KaaTimer *timer,
 {
   Sleep *sleep = G_STRUCT_MEMBER_P (timer, -G_STRUCT_OFFSET (Sleep, timer));
 
-  /* Either call ends in sleep_release(): do not touch @sleep after it. */
   if (discard)
     kaa_in_progress_cancel (sleep->self);
-  else
+  else if (!kaa_in_progress_is_done (sleep->self))
     kaa_in_progress_finish_pointer (sleep->self, NULL, NULL);
+  sleep_unref (sleep);
 }
 
+/* Owner thread. A timer still in the inbox fires later and finds the
+ * sleep done. */
 static void
 sleep_cancel (KaaProducer   *producer,
               KaaInProgress *self)
 {
   Sleep *sleep = (Sleep *) producer;
 
+  if (sleep->timer.index == 0)
+    return;
   kaa_scheduler_remove_timer (kaa_in_progress_get_scheduler (self), &sleep->timer);
+  sleep_unref (sleep);
 }
 
 static void
 sleep_release (KaaProducer *producer)
 {
-  Sleep *sleep = (Sleep *) producer;
-
-  g_assert (sleep->timer.index == 0);
-  kaa_in_progress_unref (sleep->self);
-  g_free (sleep);
+  sleep_unref ((Sleep *) producer);
 }
 
 static const KaaProducerOps sleep_ops = {
@@ -84,6 +98,8 @@ kaa_sleep (guint msec)
   Sleep *sleep = g_new0 (Sleep, 1);
 
   sleep->producer.ops = &sleep_ops;
+  g_atomic_ref_count_init (&sleep->ref_count);   /* the producer slot */
+  g_atomic_ref_count_inc (&sleep->ref_count);    /* the timer */
   sleep->timer.fire = sleep_fire;
   sleep->self = kaa_in_progress_ref (self);
   kaa_in_progress_set_name (self, "kaa_sleep");
@@ -109,7 +125,7 @@ typedef struct
 {
   Group         *group;
   KaaInProgress *input;   /* owned */
-  gulong         id;      /* 0 once called or disconnected */
+  gulong         id;      /* a stale id is harmless: disconnect ignores it */
   guint          index;
 } Member;
 
@@ -162,7 +178,6 @@ group_member_settled (KaaInProgress *input,
   gboolean finished = kaa_in_progress_get_state (input) == KAA_STATE_FINISHED;
   gboolean last;
 
-  member->id = 0;
   last = g_atomic_int_dec_and_test (&group->remaining);
   if (kaa_in_progress_is_done (self))
     return;

@@ -53,7 +53,6 @@ follow_settled (KaaInProgress *source,
 {
   Follow *follow = data;
 
-  follow->id = 0;
   kaa_in_progress_try_settle_like (follow->follower, source);
 }
 
@@ -72,7 +71,7 @@ shield_cancel (KaaProducer   *producer,
 {
   Follow *follow = (Follow *) producer;
 
-  if (follow->id != 0 && kaa_scheduler_is_owner (kaa_in_progress_get_scheduler (follow->source)))
+  if (kaa_scheduler_is_owner (kaa_in_progress_get_scheduler (follow->source)))
     kaa_in_progress_disconnect (follow->source, follow->id);
 }
 

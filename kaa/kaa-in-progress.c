@@ -324,22 +324,28 @@ kaa_in_progress_set_producer (KaaInProgress *self,
 static void
 in_progress_release_producer (KaaInProgress *self)
 {
-  KaaProducer *producer = g_atomic_pointer_exchange (&self->producer, NULL);
+  KaaProducer *producer;
 
+  /* Most InProgresses have no producer: skip the locked exchange. */
+  if (g_atomic_pointer_get (&self->producer) == NULL)
+    return;
+  producer = g_atomic_pointer_exchange (&self->producer, NULL);
   if (producer != NULL && producer->ops->release != NULL)
     producer->ops->release (producer);
 }
 
-/* Queues the runnable on the owner, at most once at a time. The flag is
+/* Queues the runnable on the owner, at most once at a time; @is_owner
+ * tells whether the caller runs on the owner thread. The flag is
  * cleared before the runnable looks at anything, so work that arrives
  * while it is queued is seen by that run or queues another. */
 static void
-in_progress_queue (KaaInProgress *self)
+in_progress_queue (KaaInProgress *self,
+                   gboolean       is_owner)
 {
   if (g_atomic_int_or (&self->flags, FLAG_QUEUED) & FLAG_QUEUED)
     return;
   kaa_in_progress_ref (self);
-  if (kaa_scheduler_is_owner (self->scheduler))
+  if (is_owner)
     kaa_scheduler_push (self->scheduler, &self->runnable);
   else
     kaa_scheduler_push_remote (self->scheduler, &self->runnable);
@@ -364,9 +370,12 @@ in_progress_deliver (KaaInProgress *self)
     }
   if (frame.remaining == NULL)
     return;
+  if (g_atomic_pointer_get (&self->progress) != NULL)
+    kaa_progress_flush (self->progress);
 
   /* A callback sees the outcome, failure included. */
-  g_atomic_int_or (&self->flags, FLAG_ERROR_SEEN);
+  if (g_atomic_int_get (&self->state) == KAA_STATE_FAILED)
+    g_atomic_int_or (&self->flags, FLAG_ERROR_SEEN);
   self->frames = &frame;
   while ((node = frame.remaining) != NULL)
     {
@@ -382,10 +391,11 @@ in_progress_deliver (KaaInProgress *self)
   self->frames = frame.outer;
 }
 
-/* Publishes the final state; the result must already be in place. */
-void
-kaa_in_progress_complete (KaaInProgress *self,
-                      KaaState       state)
+/* Publishes the final state (the result must already be in place) and
+ * wakes whoever waits, but runs no callback. */
+static void
+in_progress_publish (KaaInProgress *self,
+                     KaaState       state)
 {
   g_atomic_int_set (&self->state, state);
 
@@ -402,8 +412,15 @@ kaa_in_progress_complete (KaaInProgress *self,
       g_mutex_lock (&wait_lock);
       g_cond_broadcast (&wait_cond);
       g_mutex_unlock (&wait_lock);
-      g_main_context_wakeup (kaa_scheduler_get_context (self->scheduler));
+      kaa_scheduler_wakeup (self->scheduler);
     }
+}
+
+void
+kaa_in_progress_complete (KaaInProgress *self,
+                          KaaState       state)
+{
+  in_progress_publish (self, state);
 
   if (g_atomic_pointer_get (&self->callbacks) == NULL)
     {
@@ -419,7 +436,7 @@ kaa_in_progress_complete (KaaInProgress *self,
     }
   else
     {
-      in_progress_queue (self);
+      in_progress_queue (self, FALSE);
       in_progress_release_producer (self);
     }
 }
@@ -519,7 +536,7 @@ in_progress_run (KaaRunnable *runnable,
            * or callbacks there any more. */
           self->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                              _("Operation was cancelled"));
-          g_atomic_int_set (&self->state, KAA_STATE_CANCELLED);
+          in_progress_publish (self, KAA_STATE_CANCELLED);
           in_progress_release_producer (self);
         }
       else
@@ -560,7 +577,7 @@ kaa_in_progress_cancel (KaaInProgress *self)
   else
     {
       g_atomic_int_or (&self->flags, FLAG_CANCEL_PENDING);
-      in_progress_queue (self);
+      in_progress_queue (self, FALSE);
     }
 }
 
@@ -602,6 +619,23 @@ kaa_in_progress_get_cancellable (KaaInProgress *self)
   return cancellable;
 }
 
+/* Ids are unique per process. Each thread takes them from the global
+ * counter in blocks, so connecting costs no shared atomic operation. */
+#define CALLBACK_ID_BLOCK 1024
+
+static gulong
+callback_id_new (void)
+{
+  static __thread gulong next, end;
+
+  if (G_UNLIKELY (next == end))
+    {
+      next = __atomic_fetch_add (&next_callback_id, CALLBACK_ID_BLOCK, __ATOMIC_RELAXED) + 1;
+      end = next + CALLBACK_ID_BLOCK;
+    }
+  return next++;
+}
+
 /**
  * kaa_in_progress_connect:
  * @self: a [struct@Kaa.InProgress]
@@ -626,12 +660,13 @@ kaa_in_progress_connect (KaaInProgress        *self,
 {
   CallbackNode *node;
   CallbackNode *head;
+  gulong id;
 
   g_return_val_if_fail (self != NULL, 0);
   g_return_val_if_fail (callback != NULL, 0);
 
   node = g_new (CallbackNode, 1);
-  node->id = __atomic_add_fetch (&next_callback_id, 1, __ATOMIC_RELAXED);
+  node->id = id = callback_id_new ();
   node->callback = callback;
   node->user_data = user_data;
   node->destroy = destroy;
@@ -643,8 +678,8 @@ kaa_in_progress_connect (KaaInProgress        *self,
   while (!g_atomic_pointer_compare_and_exchange (&self->callbacks, head, node));
 
   if (in_progress_is_final (self))
-    in_progress_queue (self);
-  return node->id;
+    in_progress_queue (self, kaa_scheduler_is_owner (self->scheduler));
+  return id;
 }
 
 /* Owner thread. Pushers only replace the head, so any link below it is

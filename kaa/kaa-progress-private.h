@@ -11,6 +11,7 @@ G_BEGIN_DECLS
 typedef struct _KaaProgress KaaProgress;
 
 void          kaa_progress_free                  (KaaProgress   *progress);
+void          kaa_progress_flush                 (KaaProgress   *progress);
 /* The slot in the InProgress that holds its progress, created lazily. */
 KaaProgress **kaa_in_progress_get_progress_slot  (KaaInProgress *self);
 

@@ -41,11 +41,13 @@ struct _KaaProgress
 {
   KaaInProgress *owner;       /* not owned: it owns us */
 
-  /* Atomic (__atomic builtins, relaxed: values only, no ordering). */
+  /* A seqlock: @seq is odd while a writer updates the pair, so a reader
+   * never sees the position of one update with the total of another. */
+  guint          seq;
   gint64         position;
   gint64         total;
-  gint           set;         /* progress was set at least once */
-  gint           queued;      /* a notification is on its way */
+  gint           dirty;       /* atomic: changed since the last notification */
+  gint           scheduled;   /* atomic: the runnable is queued or the timer armed */
 
   /* Owner thread only. */
   guint          interval_usec;
@@ -62,6 +64,44 @@ static gulong next_progress_id;
 
 static void progress_run   (KaaRunnable *runnable, gboolean discard);
 static void progress_fire  (KaaTimer *timer, gboolean discard);
+
+/* Writers exclude each other by claiming an even @seq; readers retry
+ * while it is odd or changed under them. */
+static void
+progress_write (KaaProgress *progress,
+                gint64       position,
+                gint64       total)
+{
+  guint seq;
+
+  do
+    seq = __atomic_load_n (&progress->seq, __ATOMIC_RELAXED) & ~1u;
+  while (!__atomic_compare_exchange_n (&progress->seq, &seq, seq + 1, FALSE,
+                                       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED));
+  __atomic_store_n (&progress->position, position, __ATOMIC_RELAXED);
+  __atomic_store_n (&progress->total, total, __ATOMIC_RELAXED);
+  __atomic_store_n (&progress->seq, seq + 2, __ATOMIC_RELEASE);
+}
+
+/* Returns FALSE if progress was never written (@seq still 0). */
+static gboolean
+progress_read (KaaProgress *progress,
+               gint64      *position,
+               gint64      *total)
+{
+  guint before, after;
+
+  do
+    {
+      before = __atomic_load_n (&progress->seq, __ATOMIC_ACQUIRE);
+      *position = __atomic_load_n (&progress->position, __ATOMIC_RELAXED);
+      *total = __atomic_load_n (&progress->total, __ATOMIC_RELAXED);
+      __atomic_thread_fence (__ATOMIC_ACQUIRE);
+      after = __atomic_load_n (&progress->seq, __ATOMIC_RELAXED);
+    }
+  while ((before & 1) != 0 || before != after);
+  return before != 0;
+}
 
 static KaaProgress *
 progress_get (KaaInProgress *self)
@@ -108,10 +148,11 @@ static void
 progress_update_rate (KaaProgress *progress,
                       gint64       now)
 {
-  gint64 position = __atomic_load_n (&progress->position, __ATOMIC_RELAXED);
+  gint64 position, total;
   gdouble dt = (now - progress->rate_time) / (gdouble) G_USEC_PER_SEC;
   gdouble instant, alpha;
 
+  progress_read (progress, &position, &total);
   if (progress->rate_time == 0)
     {
       progress->rate_time = now;
@@ -133,9 +174,10 @@ progress_notify (KaaProgress *progress,
 {
   KaaInProgress *owner = progress->owner;
 
-  /* Cleared before the values are read: an update from now on queues a
-   * new notification instead of being lost. */
-  __atomic_store_n (&progress->queued, FALSE, __ATOMIC_SEQ_CST);
+  /* Cleared before the values are read: an update from now on marks it
+   * again and is not lost. */
+  if (!__atomic_exchange_n (&progress->dirty, FALSE, __ATOMIC_SEQ_CST))
+    return;
   progress->last_notify = now;
   progress_update_rate (progress, now);
 
@@ -166,6 +208,7 @@ progress_fire (KaaTimer *timer,
   KaaProgress *progress = G_STRUCT_MEMBER_P (timer, -G_STRUCT_OFFSET (KaaProgress, timer));
   KaaInProgress *owner = progress->owner;
 
+  __atomic_store_n (&progress->scheduled, FALSE, __ATOMIC_SEQ_CST);
   if (!discard)
     progress_notify (progress, g_get_monotonic_time ());
   kaa_in_progress_unref (owner);
@@ -180,19 +223,26 @@ progress_run (KaaRunnable *runnable,
   gint64 now = g_get_monotonic_time ();
   gint64 due = progress->last_notify + progress->interval_usec;
 
-  if (discard)
+  if (!discard && progress->last_notify != 0 && now < due)
     {
-      kaa_in_progress_unref (owner);
-      return;
-    }
-  if (progress->last_notify != 0 && now < due)
-    {
-      /* The reference travels on to the timer. */
+      /* The reference and the scheduled flag travel on to the timer. */
       kaa_scheduler_add_timer (kaa_in_progress_get_scheduler (owner), &progress->timer, due);
       return;
     }
-  progress_notify (progress, now);
+  __atomic_store_n (&progress->scheduled, FALSE, __ATOMIC_SEQ_CST);
+  if (!discard)
+    progress_notify (progress, now);
   kaa_in_progress_unref (owner);
+}
+
+/* Owner thread, when the InProgress settles: a pending notification is
+ * delivered now, so that a progress bar reaches its last value before the
+ * InProgress's own callbacks run. The queued runnable or armed timer then
+ * finds nothing new. */
+void
+kaa_progress_flush (KaaProgress *progress)
+{
+  progress_notify (progress, g_get_monotonic_time ());
 }
 
 /**
@@ -220,11 +270,10 @@ kaa_in_progress_set_progress (KaaInProgress *self,
   g_return_if_fail (total >= 0);
 
   progress = progress_get (self);
-  __atomic_store_n (&progress->position, position, __ATOMIC_RELAXED);
-  __atomic_store_n (&progress->total, total, __ATOMIC_RELAXED);
-  __atomic_store_n (&progress->set, TRUE, __ATOMIC_RELAXED);
+  progress_write (progress, position, total);
 
-  if (__atomic_exchange_n (&progress->queued, TRUE, __ATOMIC_SEQ_CST))
+  __atomic_store_n (&progress->dirty, TRUE, __ATOMIC_SEQ_CST);
+  if (__atomic_exchange_n (&progress->scheduled, TRUE, __ATOMIC_SEQ_CST))
     return;
   kaa_in_progress_ref (self);
   scheduler = kaa_in_progress_get_scheduler (self);
@@ -251,23 +300,19 @@ kaa_in_progress_get_progress (KaaInProgress *self,
                               gint64        *total)
 {
   KaaProgress *progress;
+  gint64 p = 0, t = 0;
+  gboolean set = FALSE;
 
   g_return_val_if_fail (self != NULL, FALSE);
 
   progress = g_atomic_pointer_get (kaa_in_progress_get_progress_slot (self));
-  if (progress == NULL || !__atomic_load_n (&progress->set, __ATOMIC_RELAXED))
-    {
-      if (position != NULL)
-        *position = 0;
-      if (total != NULL)
-        *total = 0;
-      return FALSE;
-    }
+  if (progress != NULL)
+    set = progress_read (progress, &p, &t);
   if (position != NULL)
-    *position = __atomic_load_n (&progress->position, __ATOMIC_RELAXED);
+    *position = p;
   if (total != NULL)
-    *total = __atomic_load_n (&progress->total, __ATOMIC_RELAXED);
-  return TRUE;
+    *total = t;
+  return set;
 }
 
 /**

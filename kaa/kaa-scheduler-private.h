@@ -46,6 +46,8 @@ KaaScheduler *kaa_scheduler_ref                (KaaScheduler *self);
 void          kaa_scheduler_unref              (KaaScheduler *self);
 GMainContext *kaa_scheduler_get_context        (KaaScheduler *self);
 gboolean      kaa_scheduler_is_owner           (KaaScheduler *self);
+/* Any thread: makes a blocked iteration of the context look again. */
+void          kaa_scheduler_wakeup             (KaaScheduler *self);
 
 /* Owner thread: run @runnable later in this dispatch, or in the next one. */
 void          kaa_scheduler_push               (KaaScheduler *self,

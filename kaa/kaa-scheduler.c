@@ -251,6 +251,34 @@ scheduler_source_check (GSource *source)
          (self->heap_len > 0 && self->heap[1]->deadline <= g_source_get_time (source));
 }
 
+/* Runs ready runnables until the queue is empty or @budget is spent.
+ * Reading the clock costs as much as a small runnable, so it is read
+ * only as often as the runnables seen so far say the budget could run
+ * out: every runnable when they are slow, every 64 when they are tiny. */
+static void
+scheduler_run_ready (KaaScheduler *self,
+                     gint64        start,
+                     gint64        budget)
+{
+  KaaRunnable *runnable;
+  guint ran = 0;
+  guint next_check = 1;
+
+  while ((runnable = queue_pop (&self->ready_head, &self->ready_tail)) != NULL)
+    {
+      gint64 elapsed, per_runnable;
+
+      runnable->run (runnable, FALSE);
+      if (++ran < next_check)
+        continue;
+      elapsed = g_get_monotonic_time () - start;
+      if (elapsed >= budget)
+        break;
+      per_runnable = elapsed / ran + 1;
+      next_check = ran + (guint) CLAMP ((budget - elapsed) / (2 * per_runnable), 1, 64);
+    }
+}
+
 /* DESIGN §3: completions first, then due timers, then the ready queue
  * until it is empty or the budget is spent; whatever yielded during this
  * dispatch waits for the next one. */
@@ -262,7 +290,6 @@ scheduler_source_dispatch (GSource     *source,
   KaaScheduler *self = ((SchedulerSource *) source)->scheduler;
   gint64 start = g_get_monotonic_time ();
   gint64 budget = __atomic_load_n (&self->budget, __ATOMIC_RELAXED);
-  KaaRunnable *runnable;
 
   kaa_scheduler_ref (self);
   scheduler_take_inbox (self);
@@ -277,12 +304,7 @@ scheduler_source_dispatch (GSource     *source,
     }
   scheduler_fire_timers (self, start);
 
-  while ((runnable = queue_pop (&self->ready_head, &self->ready_tail)) != NULL)
-    {
-      runnable->run (runnable, FALSE);
-      if (g_get_monotonic_time () - start >= budget)
-        break;
-    }
+  scheduler_run_ready (self, start, budget);
   kaa_scheduler_unref (self);
 
   return G_SOURCE_CONTINUE;
@@ -453,13 +475,23 @@ kaa_scheduler_get_context (KaaScheduler *self)
 }
 
 /* The owner is the home thread, or whichever thread currently holds the
- * context (a worker iterating a context it acquired). */
+ * context (a worker iterating a context it acquired). A scheduler whose
+ * context is gone has no owner. */
 gboolean
 kaa_scheduler_is_owner (KaaScheduler *self)
 {
+  if (G_UNLIKELY (g_atomic_int_get (&self->dead)))
+    return FALSE;
   if (G_LIKELY (self->home == g_thread_self ()))
     return TRUE;
-  return !g_atomic_int_get (&self->dead) && g_main_context_is_owner (self->context);
+  return g_main_context_is_owner (self->context);
+}
+
+void
+kaa_scheduler_wakeup (KaaScheduler *self)
+{
+  if (!g_atomic_int_get (&self->dead))
+    g_main_context_wakeup (self->context);
 }
 
 void
@@ -510,7 +542,7 @@ kaa_scheduler_push_remote (KaaScheduler *self,
       return;
     }
   if (head == NULL)
-    g_main_context_wakeup (self->context);
+    kaa_scheduler_wakeup (self);
 }
 
 static void
@@ -541,7 +573,8 @@ timer_arm_run (KaaRunnable *runnable,
 
 /* Arms @timer to fire at @deadline (monotonic µs) on the owner thread.
  * From another thread the timer enters the heap on the owner's next
- * dispatch; it must not be armed again or removed before it fires. */
+ * dispatch; it must not be armed again or removed before it fires. On a
+ * scheduler whose context is gone, it is discarded at once. */
 void
 kaa_scheduler_add_timer (KaaScheduler *self,
                          KaaTimer     *timer,
@@ -551,7 +584,9 @@ kaa_scheduler_add_timer (KaaScheduler *self,
 
   timer->deadline = deadline;
   timer->scheduler = self;
-  if (kaa_scheduler_is_owner (self))
+  if (G_UNLIKELY (g_atomic_int_get (&self->dead)))
+    timer->fire (timer, TRUE);
+  else if (kaa_scheduler_is_owner (self))
     heap_insert (self, timer);
   else
     {
