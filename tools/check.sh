@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Runs the whole test suite three ways and prints one summary line:
+#
+#   1. _build       the normal build, -Dwerror=true
+#   2. _build-asan  ASan + UBSan (LeakSanitizer on), -Dwerror=true
+#   3. Valgrind memcheck over suite "fast" of _build
+#
+# Each build directory is configured when it is not yet, and its options
+# are put right when they differ.  A stage that cannot configure or build
+# counts as one failure and the others still run.  The last line printed
+# is always "N passed, N failed" (", N skipped" when something was
+# skipped); the exit status is non-zero when anything failed.
+#
+# SPDX-License-Identifier: LGPL-2.1-or-later
+
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+srcdir=$(pwd)
+
+normal_dir=_build
+normal_opts=(-Dwerror=true)
+asan_dir=_build-asan
+asan_opts=(-Dbuildtype=debug '-Db_sanitize=address,undefined' -Db_lundef=false -Dwerror=true)
+
+passed=0
+failed=0
+skipped=0
+logdir=$(mktemp -d)
+
+# Runs on every exit, also an unexpected one under set -e, so that the
+# summary is always the last line and an aborted run never looks green.
+finish ()
+{
+  local status=$?
+
+  trap - EXIT
+  rm -rf "$logdir"
+  if [[ $status -ne 0 && $failed -eq 0 ]]; then
+    echo "check: aborted with status $status"
+    failed=$((failed + 1))
+  fi
+  echo
+  if [[ $skipped -gt 0 ]]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+  else
+    echo "$passed passed, $failed failed"
+  fi
+  if [[ $failed -gt 0 ]]; then
+    exit 1
+  fi
+  exit 0
+}
+trap finish EXIT
+
+stage ()
+{
+  echo
+  echo "==> $*"
+}
+
+# Prints the value of meson's summary line LABEL ("Ok:", "Fail:", ...) in
+# LOG, the last one if test output happened to contain the same words.
+count ()
+{
+  awk -v label="$1" '$1 == label || ($1 " " $2) == label { n = $NF } END { print n + 0 }' "$2"
+}
+
+# True when every -Dname=value in $2... matches the configuration of $1.
+options_match ()
+{
+  local dir=$1
+  shift
+  meson introspect "$dir" --buildoptions | python3 -c '
+import json, sys
+current = {o["name"]: o["value"] for o in json.load(sys.stdin)}
+for arg in sys.argv[1:]:
+    name, value = arg[len("-D"):].split("=", 1)
+    have = current.get(name)
+    if isinstance(have, bool):
+        have = "true" if have else "false"
+    elif isinstance(have, list):
+        have = ",".join(have)
+    if str(have) != value:
+        sys.exit(1)
+' "$@"
+}
+
+# Configures build directory $1 with options $2... unless it already is.
+configure ()
+{
+  local dir=$1
+  shift
+  if [[ ! -f $dir/meson-private/coredata.dat ]]; then
+    meson setup "$dir" "$@"
+  elif [[ ! -f $dir/build.ninja ]]; then
+    meson setup --reconfigure "$dir" "$@"
+  elif ! options_match "$dir" "$@"; then
+    meson configure "$dir" "$@"
+  fi
+}
+
+# Configures and compiles $2 with options $3...; a failure counts once.
+build ()
+{
+  local name=$1 dir=$2
+  shift 2
+  stage "[$name] configure and compile $dir"
+  if configure "$dir" "$@" && meson compile -C "$dir"; then
+    return 0
+  fi
+  echo "check: [$name] build FAILED"
+  failed=$((failed + 1))
+  return 1
+}
+
+# Runs "meson test -C $2 $3..." and adds its counts to the totals.
+run_tests ()
+{
+  local name=$1 dir=$2
+  shift 2
+  local log=$logdir/$name.log status=0 ok fail skip
+
+  stage "[$name] meson test -C $dir $*"
+  meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes 2 "$@" \
+    2>&1 | tee "$log" || status=$?
+
+  ok=$(( $(count Ok: "$log") + $(count "Expected Fail:" "$log") ))
+  fail=$(( $(count Fail: "$log") + $(count "Unexpected Pass:" "$log") + $(count Timeout: "$log") ))
+  skip=$(count Skipped: "$log")
+  # meson failing without a failed test (a crash, a bad option) still fails.
+  if [[ $status -ne 0 && $fail -eq 0 ]]; then
+    echo "check: [$name] meson test exited with status $status"
+    fail=1
+  fi
+  if [[ $((ok + fail + skip)) -eq 0 ]]; then
+    echo "check: [$name] WARNING: no test ran"
+  fi
+  echo "check: [$name] $ok passed, $fail failed, $skip skipped (log: $dir/meson-logs/testlog*.txt)"
+  passed=$((passed + ok))
+  failed=$((failed + fail))
+  skipped=$((skipped + skip))
+}
+
+stage "dependencies"
+if ! bash tools/deps.sh; then
+  echo "check: could not install the dependencies"
+  failed=$((failed + 1))
+  exit 1
+fi
+
+if build normal "$normal_dir" "${normal_opts[@]}"; then
+  normal_built=1
+  run_tests normal "$normal_dir"
+else
+  normal_built=0
+fi
+
+if build asan "$asan_dir" "${asan_opts[@]}"; then
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_tests asan "$asan_dir"
+fi
+
+if [[ $normal_built -eq 1 ]]; then
+  valgrind_cmd="valgrind --error-exitcode=1 --leak-check=full"
+  valgrind_cmd+=" --show-leak-kinds=definite,indirect"
+  valgrind_cmd+=" --errors-for-leak-kinds=definite,indirect --num-callers=30"
+  valgrind_cmd+=" --suppressions=$(printf %q "$srcdir/tests/glib.supp")"
+  G_SLICE=always-malloc \
+    run_tests valgrind "$normal_dir" --suite fast \
+      --wrap="$valgrind_cmd" --timeout-multiplier 10
+else
+  echo "check: [valgrind] not run: $normal_dir did not build"
+fi

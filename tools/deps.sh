@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that building and testing libkaa needs,
+# and only those that are missing.  Nothing is done (and no root needed)
+# when everything is already installed.
+#
+# SPDX-License-Identifier: LGPL-2.1-or-later
+
+set -euo pipefail
+
+# gcc's ASan/UBSan/LSan runtimes (libasan8, libubsan1, liblsan0) are
+# dependencies of libgcc-12-dev, which build-essential pulls in through
+# gcc-12, so they need no entry of their own.  python3 (for
+# tools/check-layers.py) comes with meson, nm with binutils.
+packages=(
+  build-essential
+  gettext
+  libglib2.0-dev
+  meson
+  ninja-build
+  pkg-config
+  valgrind
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  if [[ "$status" != "install ok installed" ]]; then
+    missing+=("$pkg")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  exit 0
+fi
+
+if [[ $(id -u) -eq 0 ]]; then
+  as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+  as_root=(sudo)
+else
+  echo "deps: missing packages and no root or sudo; as root, run:" >&2
+  echo "  apt-get update && apt-get install --no-install-recommends ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "deps: installing ${missing[*]}"
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y --no-install-recommends "${missing[@]}"
