@@ -201,17 +201,28 @@ progress_notify (KaaProgress *progress,
   kaa_in_progress_unref (owner);
 }
 
+/* Ends the scheduled token (queued runnable or armed timer) and its
+ * reference on the owner, notifying unless the context went away. */
+static void
+progress_token_done (KaaProgress *progress,
+                     gint64       now,
+                     gboolean     discard)
+{
+  KaaInProgress *owner = progress->owner;
+
+  __atomic_store_n (&progress->scheduled, FALSE, __ATOMIC_SEQ_CST);
+  if (!discard)
+    progress_notify (progress, now);
+  kaa_in_progress_unref (owner);
+}
+
 static void
 progress_fire (KaaTimer *timer,
                gboolean  discard)
 {
   KaaProgress *progress = G_STRUCT_MEMBER_P (timer, -G_STRUCT_OFFSET (KaaProgress, timer));
-  KaaInProgress *owner = progress->owner;
 
-  __atomic_store_n (&progress->scheduled, FALSE, __ATOMIC_SEQ_CST);
-  if (!discard)
-    progress_notify (progress, g_get_monotonic_time ());
-  kaa_in_progress_unref (owner);
+  progress_token_done (progress, g_get_monotonic_time (), discard);
 }
 
 static void
@@ -229,10 +240,7 @@ progress_run (KaaRunnable *runnable,
       kaa_scheduler_add_timer (kaa_in_progress_get_scheduler (owner), &progress->timer, due);
       return;
     }
-  __atomic_store_n (&progress->scheduled, FALSE, __ATOMIC_SEQ_CST);
-  if (!discard)
-    progress_notify (progress, now);
-  kaa_in_progress_unref (owner);
+  progress_token_done (progress, now, discard);
 }
 
 /* Owner thread, when the InProgress settles: a pending notification is

@@ -494,28 +494,30 @@ kaa_scheduler_wakeup (KaaScheduler *self)
     g_main_context_wakeup (self->context);
 }
 
+static void
+scheduler_push_local (KaaScheduler  *self,
+                      KaaRunnable  **head,
+                      KaaRunnable  **tail,
+                      KaaRunnable   *runnable)
+{
+  if (G_UNLIKELY (g_atomic_int_get (&self->dead)))
+    runnable->run (runnable, TRUE);
+  else
+    queue_append (head, tail, runnable);
+}
+
 void
 kaa_scheduler_push (KaaScheduler *self,
                     KaaRunnable  *runnable)
 {
-  if (G_UNLIKELY (g_atomic_int_get (&self->dead)))
-    {
-      runnable->run (runnable, TRUE);
-      return;
-    }
-  queue_append (&self->ready_head, &self->ready_tail, runnable);
+  scheduler_push_local (self, &self->ready_head, &self->ready_tail, runnable);
 }
 
 void
 kaa_scheduler_push_next (KaaScheduler *self,
                          KaaRunnable  *runnable)
 {
-  if (G_UNLIKELY (g_atomic_int_get (&self->dead)))
-    {
-      runnable->run (runnable, TRUE);
-      return;
-    }
-  queue_append (&self->next_head, &self->next_tail, runnable);
+  scheduler_push_local (self, &self->next_head, &self->next_tail, runnable);
 }
 
 void

@@ -1,0 +1,102 @@
+/* tour.c: the README's tour, as one program
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The README shows this file in pieces; tools/check-readme.py keeps the
+ * two in step, and the test suite runs it.
+ */
+#include <kaa/kaa.h>
+
+typedef struct
+{
+  KaaInProgress *ip;
+  gint64         done;
+} Download;
+
+static gboolean
+download_step (gpointer user_data)
+{
+  Download *d = user_data;
+
+  d->done += 10;
+  kaa_in_progress_set_progress (d->ip, d->done, 100);
+  if (d->done < 100)
+    return G_SOURCE_CONTINUE;
+  kaa_in_progress_finish_int64 (d->ip, d->done);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+download_free (gpointer user_data)
+{
+  Download *d = user_data;
+
+  kaa_in_progress_unref (d->ip);
+  g_free (d);
+}
+
+static KaaInProgress *
+start_download (void)
+{
+  Download *d = g_new0 (Download, 1);
+
+  d->ip = kaa_in_progress_new ();
+  kaa_in_progress_set_name (d->ip, "download");
+  g_timeout_add_full (G_PRIORITY_DEFAULT, 20, download_step, d, download_free);
+  return kaa_in_progress_ref (d->ip);
+}
+
+static void
+on_progress (KaaInProgress *ip,
+             gpointer       user_data)
+{
+  g_print ("%s: %3.0f%%\n", kaa_in_progress_get_name (ip),
+           100 * kaa_in_progress_get_fraction (ip));
+}
+
+static void
+on_done (KaaInProgress *ip,
+         gpointer       user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (kaa_in_progress_propagate (ip, &error))
+    g_print ("downloaded %" G_GINT64_FORMAT " bytes\n",
+             kaa_in_progress_get_int64 (ip));
+  else
+    g_print ("download failed: %s\n", error->message);
+  kaa_main_quit ();
+}
+
+static void
+sleep_and_time_out (void)
+{
+  g_autoptr(KaaInProgress) nap = kaa_sleep (50);
+  g_autoptr(KaaInProgress) longer_nap = kaa_sleep (80);
+  KaaInProgress *naps[] = { nap, longer_nap };
+  g_autoptr(KaaInProgress) both = kaa_all (naps, G_N_ELEMENTS (naps));
+  g_autoptr(KaaInProgress) too_long = kaa_sleep (10000);
+  g_autoptr(KaaInProgress) deadline = kaa_timeout (too_long, 100, TRUE);
+  g_autoptr(GError) error = NULL;
+
+  if (kaa_in_progress_wait (both, NULL))
+    g_print ("%" G_GINT64_FORMAT " naps done\n", kaa_in_progress_get_int64 (both));
+
+  if (!kaa_in_progress_wait (deadline, &error))
+    g_print ("gave up: %s; the sleep was %s\n", error->message,
+             kaa_in_progress_get_state (too_long) == KAA_STATE_CANCELLED
+             ? "cancelled" : "left running");
+}
+
+int
+main (void)
+{
+  g_autoptr(KaaInProgress) download = start_download ();
+
+  kaa_in_progress_connect_progress (download, on_progress, NULL, NULL);
+  kaa_in_progress_connect (download, on_done, NULL, NULL);
+  kaa_main_run ();              /* until on_done() calls kaa_main_quit() */
+
+  sleep_and_time_out ();
+  return 0;
+}
