@@ -93,10 +93,11 @@ progress_read (KaaProgress *progress,
 
   do
     {
+      /* Acquire loads of the pair keep the second read of @seq after
+       * them (a fence would do too, but TSan does not model fences). */
       before = __atomic_load_n (&progress->seq, __ATOMIC_ACQUIRE);
-      *position = __atomic_load_n (&progress->position, __ATOMIC_RELAXED);
-      *total = __atomic_load_n (&progress->total, __ATOMIC_RELAXED);
-      __atomic_thread_fence (__ATOMIC_ACQUIRE);
+      *position = __atomic_load_n (&progress->position, __ATOMIC_ACQUIRE);
+      *total = __atomic_load_n (&progress->total, __ATOMIC_ACQUIRE);
       after = __atomic_load_n (&progress->seq, __ATOMIC_RELAXED);
     }
   while ((before & 1) != 0 || before != after);

@@ -45,11 +45,18 @@ struct _KaaScheduler
 
   /* Atomic. */
   KaaRunnable     *inbox;     /* newest first */
-  gint             dead;
+  gint             dead;      /* set under wake_lock */
+  gint             woken;     /* a ready time of 0 is set on the source */
   gint64           budget;    /* read and written with __atomic, relaxed */
 
   /* Under registry_lock: the kaa_main_run() loops, innermost first. */
   GSList          *loops;
+
+  /* Other threads touch the context only under this lock, after checking
+   * `dead`: GLib destroys the source, which sets `dead` under the lock,
+   * before it frees the context, so the context is valid while it is held.
+   * Order: wake_lock, then the context's own lock. */
+  GMutex           wake_lock;
 };
 
 typedef struct
@@ -292,6 +299,12 @@ scheduler_source_dispatch (GSource     *source,
   gint64 budget = __atomic_load_n (&self->budget, __ATOMIC_RELAXED);
 
   kaa_scheduler_ref (self);
+  if (g_atomic_int_get (&self->woken))
+    {
+      /* Cleared before the inbox is read: a push from now on wakes again. */
+      g_source_set_ready_time (source, -1);
+      g_atomic_int_set (&self->woken, FALSE);
+    }
   scheduler_take_inbox (self);
   if (self->next_head != NULL)
     {
@@ -334,7 +347,9 @@ scheduler_source_detached (gpointer data)
     g_hash_table_remove (registry, self->context);
   g_mutex_unlock (&registry_lock);
 
+  g_mutex_lock (&self->wake_lock);
   g_atomic_int_set (&self->dead, TRUE);
+  g_mutex_unlock (&self->wake_lock);
   discard_list (g_atomic_pointer_exchange (&self->inbox, NULL));
   discard_list (self->ready_head);
   discard_list (self->next_head);
@@ -357,6 +372,7 @@ scheduler_new (GMainContext *context)
   KaaScheduler *self = g_new0 (KaaScheduler, 1);
 
   g_atomic_ref_count_init (&self->ref_count);
+  g_mutex_init (&self->wake_lock);
   self->context = context;
   self->budget = DEFAULT_BUDGET_USEC;
   if (context == g_main_context_default ())
@@ -465,6 +481,7 @@ kaa_scheduler_unref (KaaScheduler *self)
   g_source_unref (self->source);
   g_free (self->heap);
   g_slist_free (self->loops);
+  g_mutex_clear (&self->wake_lock);
   g_free (self);
 }
 
@@ -480,18 +497,35 @@ kaa_scheduler_get_context (KaaScheduler *self)
 gboolean
 kaa_scheduler_is_owner (KaaScheduler *self)
 {
+  gboolean owner;
+
   if (G_UNLIKELY (g_atomic_int_get (&self->dead)))
     return FALSE;
   if (G_LIKELY (self->home == g_thread_self ()))
     return TRUE;
-  return g_main_context_is_owner (self->context);
+
+  g_mutex_lock (&self->wake_lock);
+  owner = !g_atomic_int_get (&self->dead) && g_main_context_is_owner (self->context);
+  g_mutex_unlock (&self->wake_lock);
+  return owner;
 }
 
+/* Wakes the context through the source's ready time rather than
+ * g_main_context_wakeup(): that one rejects a context whose last
+ * reference is being dropped, while a source being detached just ignores
+ * it. Dispatch clears the ready time again. */
 void
 kaa_scheduler_wakeup (KaaScheduler *self)
 {
-  if (!g_atomic_int_get (&self->dead))
-    g_main_context_wakeup (self->context);
+  if (g_atomic_int_get (&self->woken) || g_atomic_int_get (&self->dead))
+    return;
+  g_mutex_lock (&self->wake_lock);
+  if (!g_atomic_int_get (&self->dead) && !g_atomic_int_get (&self->woken))
+    {
+      g_atomic_int_set (&self->woken, TRUE);
+      g_source_set_ready_time (self->source, 0);
+    }
+  g_mutex_unlock (&self->wake_lock);
 }
 
 static void
