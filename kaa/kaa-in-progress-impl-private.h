@@ -106,6 +106,7 @@ in_progress_name (KaaInProgress *self)
 }
 
 /* Between kaa-in-progress.c and its siblings. */
+void     kaa_in_progress_wake_waiters  (KaaInProgress *self);
 gboolean kaa_in_progress_claim         (KaaInProgress *self,
                                         const char    *function,
                                         gboolean       quiet);

@@ -1,0 +1,105 @@
+/* kaa-in-progress-wait.c: waiting for an InProgress outside a coroutine
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * On the owner thread a wait iterates the owner context, so the
+ * application keeps running around it; anywhere else it blocks on one
+ * process-wide condition variable. Waiting is rare and short-lived next to
+ * settling, so every settle pays only for reading FLAG_WAITERS, and the
+ * broadcast wakes every blocked waiter to re-check its own InProgress.
+ */
+#include "config.h"
+
+#include "kaa-i18n-private.h"
+#include "kaa-error.h"
+#include "kaa-in-progress-impl-private.h"
+
+/* Beyond this, a callback waiting inside a callback waiting inside ...
+ * is a recursion bug, and the C stack would be next. */
+#define WAIT_MAX_DEPTH 32
+
+static GMutex wait_lock;
+static GCond  wait_cond;
+static __thread guint wait_depth;
+
+/* Any thread, after @self's final state is published. */
+void
+kaa_in_progress_wake_waiters (KaaInProgress *self)
+{
+  g_mutex_lock (&wait_lock);
+  g_cond_broadcast (&wait_cond);
+  g_mutex_unlock (&wait_lock);
+  kaa_scheduler_wakeup (self->scheduler);
+}
+
+static gboolean
+wait_iterating (KaaInProgress *self,
+                GMainContext  *context,
+                GError       **error)
+{
+  if (wait_depth >= WAIT_MAX_DEPTH)
+    {
+      g_set_error (error, KAA_ERROR, KAA_ERROR_WAIT_NESTING,
+                   _("Too many nested waits for InProgress %s (the limit is %d)"),
+                   in_progress_name (self), WAIT_MAX_DEPTH);
+      return FALSE;
+    }
+  wait_depth++;
+  while (!in_progress_is_final (self))
+    g_main_context_iteration (context, TRUE);
+  wait_depth--;
+  return TRUE;
+}
+
+static void
+wait_blocking (KaaInProgress *self)
+{
+  g_mutex_lock (&wait_lock);
+  while (!in_progress_is_final (self))
+    g_cond_wait (&wait_cond, &wait_lock);
+  g_mutex_unlock (&wait_lock);
+}
+
+/**
+ * kaa_in_progress_wait:
+ * @self: a [struct@Kaa.InProgress]
+ * @error: return location for the error of @self
+ *
+ * Waits until @self is done. On the owner thread this iterates the owner
+ * context, so its callbacks, timers and other sources keep running (waits
+ * may nest, up to a limit: beyond it this fails with
+ * `KAA_ERROR_WAIT_NESTING`); on any other thread it blocks.
+ *
+ * Returns: %TRUE if @self finished, %FALSE with @error set if it failed
+ *   or was cancelled
+ * Since: 0.1
+ */
+gboolean
+kaa_in_progress_wait (KaaInProgress *self,
+                      GError       **error)
+{
+  GMainContext *context;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (in_progress_is_final (self))
+    return kaa_in_progress_propagate (self, error);
+
+  /* Set before the state is read again: a settler publishes the state
+   * before it reads the flag, so one of us sees the other. */
+  g_atomic_int_or (&self->flags, FLAG_WAITERS);
+  context = kaa_scheduler_get_context (self->scheduler);
+  if (kaa_scheduler_is_owner (self->scheduler) && g_main_context_acquire (context))
+    {
+      gboolean ok = wait_iterating (self, context, error);
+
+      g_main_context_release (context);
+      if (!ok)
+        return FALSE;
+    }
+  else
+    wait_blocking (self);
+
+  return kaa_in_progress_propagate (self, error);
+}
