@@ -11,12 +11,13 @@
 
 #include "kaa-i18n-private.h"
 #include "kaa-combinators.h"
+#include "kaa-refcount-private.h"
 #include "kaa-in-progress-private.h"
 
 typedef struct
 {
   KaaProducer     producer;
-  gatomicrefcount ref_count;
+  KaaRefCount     ref_count;
   KaaTimer        timer;
   KaaRunnable     disarm;        /* from the input's thread to ours */
   KaaInProgress  *self;          /* owned */
@@ -30,7 +31,7 @@ typedef struct
 static void
 timeout_unref (Timeout *timeout)
 {
-  if (!g_atomic_ref_count_dec (&timeout->ref_count))
+  if (!kaa_ref_count_dec (&timeout->ref_count))
     return;
   kaa_in_progress_unref (timeout->input);
   kaa_in_progress_unref (timeout->self);
@@ -99,7 +100,7 @@ timeout_expire (Timeout *timeout)
     }
   else
     {
-      g_atomic_ref_count_inc (&timeout->ref_count);
+      kaa_ref_count_inc (&timeout->ref_count);
       kaa_in_progress_connect (timeout->input, timeout_input_cancelled, timeout,
                                (GDestroyNotify) timeout_unref);
       kaa_in_progress_cancel (timeout->input);
@@ -135,7 +136,7 @@ timeout_input_settled (KaaInProgress *input,
     {
       /* The input belongs to another context: the timer goes on our
        * owner's next dispatch. Called once, so pushed at most once. */
-      g_atomic_ref_count_inc (&timeout->ref_count);
+      kaa_ref_count_inc (&timeout->ref_count);
       timeout->disarm.run = timeout_disarm_run;
       kaa_scheduler_push_remote (scheduler, &timeout->disarm);
     }
@@ -207,9 +208,9 @@ kaa_timeout (KaaInProgress *input,
 
   timeout = g_new0 (Timeout, 1);
   timeout->producer.ops = &timeout_ops;
-  g_atomic_ref_count_init (&timeout->ref_count);      /* the producer slot */
-  g_atomic_ref_count_inc (&timeout->ref_count);       /* the timer */
-  g_atomic_ref_count_inc (&timeout->ref_count);       /* the callback */
+  kaa_ref_count_init (&timeout->ref_count);      /* the producer slot */
+  kaa_ref_count_inc (&timeout->ref_count);       /* the timer */
+  kaa_ref_count_inc (&timeout->ref_count);       /* the callback */
   timeout->timer.fire = timeout_fire;
   timeout->self = kaa_in_progress_ref (self);
   timeout->input = kaa_in_progress_ref (input);

@@ -17,6 +17,7 @@
 #include "kaa-i18n-private.h"
 #include "kaa-combinators.h"
 #include "kaa-error.h"
+#include "kaa-refcount-private.h"
 #include "kaa-in-progress-private.h"
 
 /* ------------------------------------------------------------------ sleep */
@@ -27,7 +28,7 @@
 typedef struct
 {
   KaaProducer     producer;
-  gatomicrefcount ref_count;
+  KaaRefCount     ref_count;
   KaaTimer        timer;
   KaaInProgress  *self;   /* owned: the timer must be able to finish it */
 } Sleep;
@@ -35,7 +36,7 @@ typedef struct
 static void
 sleep_unref (Sleep *sleep)
 {
-  if (!g_atomic_ref_count_dec (&sleep->ref_count))
+  if (!kaa_ref_count_dec (&sleep->ref_count))
     return;
   kaa_in_progress_unref (sleep->self);
   g_free (sleep);
@@ -98,8 +99,8 @@ kaa_sleep (guint msec)
   Sleep *sleep = g_new0 (Sleep, 1);
 
   sleep->producer.ops = &sleep_ops;
-  g_atomic_ref_count_init (&sleep->ref_count);   /* the producer slot */
-  g_atomic_ref_count_inc (&sleep->ref_count);    /* the timer */
+  kaa_ref_count_init (&sleep->ref_count);   /* the producer slot */
+  kaa_ref_count_inc (&sleep->ref_count);    /* the timer */
   sleep->timer.fire = sleep_fire;
   sleep->self = kaa_in_progress_ref (self);
   kaa_in_progress_set_name (self, "kaa_sleep");
@@ -133,7 +134,7 @@ struct _Group
 {
   KaaProducer     producer;
   /* One for the producer slot, one per connected input callback. */
-  gatomicrefcount ref_count;
+  KaaRefCount     ref_count;
   KaaInProgress  *self;       /* owned */
   Mode            mode;
   gint            remaining;  /* atomic: inputs not settled yet */
@@ -144,7 +145,7 @@ struct _Group
 static void
 group_unref (Group *group)
 {
-  if (!g_atomic_ref_count_dec (&group->ref_count))
+  if (!kaa_ref_count_dec (&group->ref_count))
     return;
   for (guint i = 0; i < group->n_members; i++)
     kaa_in_progress_unref (group->members[i].input);
@@ -260,7 +261,7 @@ group_new (KaaInProgress **inputs,
 
   group = g_malloc0 (sizeof (Group) + n_inputs * sizeof (Member));
   group->producer.ops = &group_ops;
-  g_atomic_ref_count_init (&group->ref_count);
+  kaa_ref_count_init (&group->ref_count);
   group->self = kaa_in_progress_ref (self);
   group->mode = mode;
   group->remaining = n_inputs;
@@ -277,7 +278,7 @@ group_new (KaaInProgress **inputs,
    * thread may call back at once. */
   for (guint i = 0; i < n_inputs; i++)
     {
-      g_atomic_ref_count_inc (&group->ref_count);
+      kaa_ref_count_inc (&group->ref_count);
       group->members[i].id = kaa_in_progress_connect (inputs[i], group_member_settled,
                                                       &group->members[i],
                                                       group_member_destroy);

@@ -10,12 +10,13 @@
  */
 #include "config.h"
 
+#include "kaa-refcount-private.h"
 #include "kaa-in-progress-private.h"
 
 typedef struct
 {
   KaaProducer     producer;
-  gatomicrefcount ref_count;   /* one for the producer slot, one for the callback */
+  KaaRefCount     ref_count;   /* one for the producer slot, one for the callback */
   KaaInProgress  *follower;    /* owned until the callback is done */
   KaaInProgress  *source;      /* owned */
   gulong          id;          /* owner thread of the source */
@@ -24,7 +25,7 @@ typedef struct
 static void
 follow_unref (Follow *follow)
 {
-  if (!g_atomic_ref_count_dec (&follow->ref_count))
+  if (!kaa_ref_count_dec (&follow->ref_count))
     return;
   kaa_in_progress_unref (follow->source);
   g_free (follow);
@@ -101,8 +102,8 @@ follow (KaaInProgress        *self,
 
   link = g_new0 (Follow, 1);
   link->producer.ops = ops;
-  g_atomic_ref_count_init (&link->ref_count);
-  g_atomic_ref_count_inc (&link->ref_count);
+  kaa_ref_count_init (&link->ref_count);
+  kaa_ref_count_inc (&link->ref_count);
   link->follower = kaa_in_progress_ref (self);
   link->source = kaa_in_progress_ref (source);
   kaa_in_progress_set_producer (self, &link->producer);

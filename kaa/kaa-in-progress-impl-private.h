@@ -6,6 +6,7 @@
 #pragma once
 
 #include "kaa-in-progress-private.h"
+#include "kaa-refcount-private.h"
 #include "kaa-progress-private.h"
 
 G_BEGIN_DECLS
@@ -23,6 +24,7 @@ enum
   FLAG_QUEUED         = 1 << 1,  /* the runnable is in a scheduler queue */
   FLAG_CANCEL_PENDING = 1 << 2,  /* cancelled off the owner thread */
   FLAG_WAITERS        = 1 << 3,  /* someone is in kaa_in_progress_wait() */
+  FLAG_FIRST_NODE     = 1 << 4,  /* first_node was handed out */
 };
 
 typedef enum
@@ -59,7 +61,7 @@ struct _DeliverFrame
 
 struct _KaaInProgress
 {
-  gatomicrefcount ref_count;
+  KaaRefCount     ref_count;
   gint            state;        /* atomic */
   gint            flags;        /* atomic */
   KaaScheduler   *scheduler;    /* immutable, owned */
@@ -80,6 +82,10 @@ struct _KaaInProgress
   } result;
   GDestroyNotify  result_destroy;
   GError         *error;
+
+  /* Most InProgresses get one callback: its node lives here, not on the
+   * heap. Handed out once (FLAG_FIRST_NODE), never freed. */
+  CallbackNode    first_node;
 
   /* Owner thread only. */
   DeliverFrame   *frames;

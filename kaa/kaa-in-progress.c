@@ -54,7 +54,7 @@ kaa_in_progress_new (void)
 {
   KaaInProgress *self = g_new0 (KaaInProgress, 1);
 
-  g_atomic_ref_count_init (&self->ref_count);
+  kaa_ref_count_init (&self->ref_count);
   self->scheduler = kaa_scheduler_ref (kaa_scheduler_get_thread_default ());
   self->runnable.run = in_progress_run;
   return self;
@@ -110,12 +110,21 @@ kaa_in_progress_ref (KaaInProgress *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
 
-  g_atomic_ref_count_inc (&self->ref_count);
+  kaa_ref_count_inc (&self->ref_count);
   return self;
 }
 
 static void
-free_callback_list (CallbackNode *node)
+callback_node_free (KaaInProgress *self,
+                    CallbackNode  *node)
+{
+  if (node != &self->first_node)
+    g_free (node);
+}
+
+static void
+free_callback_list (KaaInProgress *self,
+                    CallbackNode  *node)
 {
   while (node != NULL)
     {
@@ -123,7 +132,7 @@ free_callback_list (CallbackNode *node)
 
       if (node->destroy != NULL)
         node->destroy (node->user_data);
-      g_free (node);
+      callback_node_free (self, node);
       node = next;
     }
 }
@@ -168,7 +177,7 @@ in_progress_finalize (KaaInProgress *self)
                in_progress_name (self), self, self->error->message);
 
   in_progress_release_producer (self);
-  free_callback_list (self->callbacks);
+  free_callback_list (self, self->callbacks);
   clear_result (self);
   g_clear_error (&self->error);
   g_clear_object (&self->cancellable);
@@ -193,7 +202,7 @@ kaa_in_progress_unref (KaaInProgress *self)
 {
   g_return_if_fail (self != NULL);
 
-  if (g_atomic_ref_count_dec (&self->ref_count))
+  if (kaa_ref_count_dec (&self->ref_count))
     in_progress_finalize (self);
 }
 
@@ -379,7 +388,7 @@ in_progress_deliver (KaaInProgress *self)
           if (node->destroy != NULL)
             node->destroy (node->user_data);
         }
-      g_free (node);
+      callback_node_free (self, node);
     }
   self->frames = frame.outer;
 }
@@ -653,7 +662,10 @@ kaa_in_progress_connect (KaaInProgress        *self,
   g_return_val_if_fail (self != NULL, 0);
   g_return_val_if_fail (callback != NULL, 0);
 
-  node = g_new (CallbackNode, 1);
+  if (!(g_atomic_int_or (&self->flags, FLAG_FIRST_NODE) & FLAG_FIRST_NODE))
+    node = &self->first_node;
+  else
+    node = g_new (CallbackNode, 1);
   node->id = id = callback_id_new ();
   node->callback = callback;
   node->user_data = user_data;
@@ -743,6 +755,6 @@ kaa_in_progress_disconnect (KaaInProgress *self,
   if (node != NULL)
     {
       node->next = NULL;
-      free_callback_list (node);
+      free_callback_list (self, node);
     }
 }

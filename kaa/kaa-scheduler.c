@@ -21,6 +21,7 @@
  */
 #include "config.h"
 
+#include "kaa-refcount-private.h"
 #include "kaa-scheduler-private.h"
 
 /* Long enough to amortise a main-loop iteration, short enough to stay well
@@ -29,10 +30,11 @@
 
 struct _KaaScheduler
 {
-  gatomicrefcount  ref_count;
+  KaaRefCount      ref_count;
   GMainContext    *context;   /* not owned; valid until dead */
   GSource         *source;    /* owned */
   GThread         *home;      /* where the context is thread-default, or NULL */
+  GThread         *runner;    /* atomic: the thread that last iterated it */
 
   /* Owner thread only. */
   KaaRunnable     *ready_head;
@@ -52,10 +54,10 @@ struct _KaaScheduler
   /* Under registry_lock: the kaa_main_run() loops, innermost first. */
   GSList          *loops;
 
-  /* Other threads touch the context only under this lock, after checking
-   * `dead`: GLib destroys the source, which sets `dead` under the lock,
-   * before it frees the context, so the context is valid while it is held.
-   * Order: wake_lock, then the context's own lock. */
+  /* Other threads touch the context (to wake it) only under this lock,
+   * after checking `dead`: GLib destroys the source, which sets `dead`
+   * under the lock, before it frees the context, so the context is valid
+   * while it is held. Order: wake_lock, then the context's own lock. */
   GMutex           wake_lock;
 };
 
@@ -226,7 +228,13 @@ scheduler_source_prepare (GSource *source,
                           gint    *timeout)
 {
   KaaScheduler *self = ((SchedulerSource *) source)->scheduler;
+  GThread *thread = g_thread_self ();
   gint64 now, wait_usec;
+
+  /* Every iteration prepares every source, so this sees whichever thread
+   * runs the context now, whatever loop it uses. */
+  if (G_UNLIKELY (g_atomic_pointer_get (&self->runner) != thread))
+    g_atomic_pointer_set (&self->runner, thread);
 
   *timeout = -1;
   if (scheduler_has_work (self))
@@ -371,7 +379,7 @@ scheduler_new (GMainContext *context)
 {
   KaaScheduler *self = g_new0 (KaaScheduler, 1);
 
-  g_atomic_ref_count_init (&self->ref_count);
+  kaa_ref_count_init (&self->ref_count);
   g_mutex_init (&self->wake_lock);
   self->context = context;
   self->budget = DEFAULT_BUDGET_USEC;
@@ -466,14 +474,14 @@ kaa_scheduler_get_thread_default (void)
 KaaScheduler *
 kaa_scheduler_ref (KaaScheduler *self)
 {
-  g_atomic_ref_count_inc (&self->ref_count);
+  kaa_ref_count_inc (&self->ref_count);
   return self;
 }
 
 void
 kaa_scheduler_unref (KaaScheduler *self)
 {
-  if (!g_atomic_ref_count_dec (&self->ref_count))
+  if (!kaa_ref_count_dec (&self->ref_count))
     return;
 
   /* Only reachable once the source was destroyed: it held a reference. */
@@ -491,23 +499,20 @@ kaa_scheduler_get_context (KaaScheduler *self)
   return self->context;
 }
 
-/* The owner is the home thread, or whichever thread currently holds the
- * context (a worker iterating a context it acquired). A scheduler whose
- * context is gone has no owner. */
+/* The owner is the home thread, or the thread that last iterated the
+ * context (a worker running a loop on a context it did not create). Both
+ * are plain pointer reads: g_main_context_is_owner() would take the
+ * context's lock, contended by the running loop, on every cross-thread
+ * settle. A scheduler whose context is gone has no owner. */
 gboolean
 kaa_scheduler_is_owner (KaaScheduler *self)
 {
-  gboolean owner;
+  GThread *thread;
 
   if (G_UNLIKELY (g_atomic_int_get (&self->dead)))
     return FALSE;
-  if (G_LIKELY (self->home == g_thread_self ()))
-    return TRUE;
-
-  g_mutex_lock (&self->wake_lock);
-  owner = !g_atomic_int_get (&self->dead) && g_main_context_is_owner (self->context);
-  g_mutex_unlock (&self->wake_lock);
-  return owner;
+  thread = g_thread_self ();
+  return self->home == thread || g_atomic_pointer_get (&self->runner) == thread;
 }
 
 /* Wakes the context through the source's ready time rather than
