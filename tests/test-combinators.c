@@ -2,72 +2,11 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include <kaa/kaa.h>
+#include "kaa-test-util.h"
+
+typedef KaaTestFixture Fixture;
 
 /* --------------------------------------------------------------- helpers */
-
-typedef struct
-{
-  GMainContext *ctx;
-} Fixture;
-
-/* Runs the context until nothing is ready; never blocks. */
-static void
-drain (GMainContext *ctx)
-{
-  while (g_main_context_iteration (ctx, FALSE))
-    ;
-}
-
-/* One non-blocking iteration done by hand, returning the poll timeout the
- * context asked for: -1 when nothing (no armed timer) would ever wake it. */
-static gint
-next_wakeup_msec (GMainContext *ctx)
-{
-  GPollFD fds[16];
-  gint max_priority;
-  gint timeout = -1;
-  gint n_fds;
-
-  g_assert_true (g_main_context_acquire (ctx));
-  g_main_context_prepare (ctx, &max_priority);
-  n_fds = g_main_context_query (ctx, max_priority, &timeout, fds, G_N_ELEMENTS (fds));
-  g_assert_cmpint (n_fds, <=, (gint) G_N_ELEMENTS (fds));
-  if (g_main_context_check (ctx, max_priority, fds, n_fds))
-    g_main_context_dispatch (ctx);
-  g_main_context_release (ctx);
-  return timeout;
-}
-
-/* Pumps the owner context for @msec through a kaa_sleep(). */
-static void
-pump_for (guint msec)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(KaaInProgress) pause = kaa_sleep (msec);
-
-  g_assert_true (kaa_in_progress_wait (pause, &error));
-  g_assert_no_error (error);
-}
-
-static void
-fixture_setup (Fixture      *f,
-               gconstpointer data)
-{
-  f->ctx = g_main_context_new ();
-  g_main_context_push_thread_default (f->ctx);
-}
-
-static void
-fixture_teardown (Fixture      *f,
-                  gconstpointer data)
-{
-  /* Every test leaves its context quiet: nothing ready, no timer armed. */
-  drain (f->ctx);
-  g_assert_cmpint (next_wakeup_msec (f->ctx), ==, -1);
-  g_main_context_pop_thread_default (f->ctx);
-  g_main_context_unref (f->ctx);
-}
 
 /* What a KaaInProgressCallback saw. */
 typedef struct
@@ -179,7 +118,7 @@ test_sleep_zero (Fixture      *f,
 
   sleep = kaa_sleep (0);
   kaa_in_progress_connect (sleep, seen_cb, &seen, NULL);
-  drain (f->ctx);
+  kaa_test_drain (f->context);
   g_assert_cmpuint (seen.calls, ==, 1);
   g_assert_cmpint (kaa_in_progress_get_state (sleep), ==, KAA_STATE_FINISHED);
   g_assert_null (kaa_in_progress_get_pointer (sleep));
@@ -208,11 +147,11 @@ test_sleep_cancel (Fixture      *f,
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
   /* The timer is gone: nothing asks the context to wake up ... */
-  drain (f->ctx);
-  g_assert_cmpint (next_wakeup_msec (f->ctx), ==, -1);
+  kaa_test_drain (f->context);
+  g_assert_cmpint (kaa_test_next_wakeup_msec (f->context), ==, -1);
 
   /* ... and nothing happens past the old deadline. */
-  pump_for (60);
+  kaa_test_pump_for (60);
   g_assert_cmpuint (seen.calls, ==, 1);
   g_assert_cmpint (kaa_in_progress_get_state (sleep), ==, KAA_STATE_CANCELLED);
 }
@@ -310,7 +249,7 @@ test_any_first_settled (Fixture      *f,
 
   any = kaa_any (in, G_N_ELEMENTS (in));
   kaa_in_progress_connect (any, seen_cb, &seen, NULL);
-  drain (f->ctx);
+  kaa_test_drain (f->context);
   g_assert_cmpint (kaa_in_progress_get_state (any), ==, KAA_STATE_PENDING);
 
   kaa_in_progress_finish_string (in[1], "second");
@@ -320,7 +259,7 @@ test_any_first_settled (Fixture      *f,
 
   kaa_in_progress_finish_int64 (in[0], 0);
   kaa_in_progress_finish_int64 (in[2], 2);
-  drain (f->ctx);
+  kaa_test_drain (f->context);
   g_assert_cmpuint (seen.calls, ==, 1);
   g_assert_cmpint (kaa_in_progress_get_int64 (any), ==, 1);
   g_assert_cmpstr (kaa_in_progress_get_string (in[1]), ==, "second");
@@ -377,11 +316,11 @@ test_any_losers_disconnected (Fixture      *f,
   kaa_in_progress_finish_int64 (in[0], 42);
   g_assert_cmpint (kaa_in_progress_get_int64 (any), ==, 0);
   kaa_in_progress_unref (any);
-  drain (f->ctx);
+  kaa_test_drain (f->context);
 
   /* A loser that fails later, unread: GTest makes the warning fatal. */
   kaa_in_progress_fail_literal (in[1], TEST_QUARK, 1, "failed after losing");
-  drain (f->ctx);
+  kaa_test_drain (f->context);
   g_clear_pointer (&in[1], kaa_in_progress_unref);
 
   /* A loser that never settles: our reference is the last one. */
@@ -436,8 +375,8 @@ test_any_cancel (Fixture      *f,
       g_assert_cmpuint (seen[i].calls, ==, 1);
       g_assert_error (kaa_in_progress_get_error (in[i]), G_IO_ERROR, G_IO_ERROR_CANCELLED);
     }
-  drain (f->ctx);
-  g_assert_cmpint (next_wakeup_msec (f->ctx), ==, -1);
+  kaa_test_drain (f->context);
+  g_assert_cmpint (kaa_test_next_wakeup_msec (f->context), ==, -1);
 
   unref_all (in, G_N_ELEMENTS (in));
 }
@@ -589,7 +528,7 @@ test_all_success_fail_fast (Fixture      *f,
 
   /* Fails later, unread: GTest makes the warning fatal. */
   kaa_in_progress_fail_literal (in[2], TEST_QUARK, 43, "failed after the verdict");
-  drain (f->ctx);
+  kaa_test_drain (f->context);
   g_clear_pointer (&in[2], kaa_in_progress_unref);
 
   g_clear_pointer (&in[3], kaa_in_progress_unref);
@@ -634,8 +573,8 @@ test_timeout_input_first (Fixture      *f,
 
   timeout = kaa_timeout (input, 50, FALSE);
   kaa_in_progress_connect (timeout, seen_cb, &seen, NULL);
-  drain (f->ctx);
-  g_assert_cmpint (next_wakeup_msec (f->ctx), >=, 0);   /* the deadline is armed */
+  kaa_test_drain (f->context);
+  g_assert_cmpint (kaa_test_next_wakeup_msec (f->context), >=, 0);   /* the deadline is armed */
 
   kaa_in_progress_finish_int64 (input, 4242);
   g_assert_cmpint (kaa_in_progress_get_state (timeout), ==, KAA_STATE_FINISHED);
@@ -643,11 +582,11 @@ test_timeout_input_first (Fixture      *f,
   g_assert_cmpint (kaa_in_progress_get_int64 (timeout), ==, 4242);
 
   /* No timer left to wake the context ... */
-  drain (f->ctx);
-  g_assert_cmpint (next_wakeup_msec (f->ctx), ==, -1);
+  kaa_test_drain (f->context);
+  g_assert_cmpint (kaa_test_next_wakeup_msec (f->context), ==, -1);
 
   /* ... and nothing changes past the old deadline. */
-  pump_for (100);
+  kaa_test_pump_for (100);
   g_assert_cmpuint (seen.calls, ==, 1);
   g_assert_cmpint (kaa_in_progress_get_state (timeout), ==, KAA_STATE_FINISHED);
   g_assert_cmpint (kaa_in_progress_get_int64 (timeout), ==, 4242);
@@ -668,8 +607,8 @@ test_timeout_input_fails_first (Fixture      *f,
   g_assert_cmpint (kaa_in_progress_get_state (timeout), ==, KAA_STATE_FAILED);
   g_assert_error (kaa_in_progress_get_error (timeout), TEST_QUARK, 5);
   g_assert_cmpstr (kaa_in_progress_get_error (timeout)->message, ==, "broken pipe dream");
-  drain (f->ctx);
-  g_assert_cmpint (next_wakeup_msec (f->ctx), ==, -1);
+  kaa_test_drain (f->context);
+  g_assert_cmpint (kaa_test_next_wakeup_msec (f->context), ==, -1);
 }
 
 static void
@@ -706,7 +645,7 @@ test_timeout_deadline (Fixture      *f,
   kaa_in_progress_fail_literal (input, TEST_QUARK, 9, "too late");
   g_assert_cmpint (kaa_in_progress_get_state (timeout), ==, KAA_STATE_FAILED);
   g_assert_error (kaa_in_progress_get_error (timeout), G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
-  drain (f->ctx);
+  kaa_test_drain (f->context);
   kaa_in_progress_unref (input);
 
   /* Still pending: only our reference is left. */
@@ -770,8 +709,8 @@ test_timeout_deadline_cancel_input (Fixture      *f,
   g_assert_cmpstr (log->str, ==, "input-cleanup;timeout;");
 
   /* The input's own timer went with it. */
-  drain (f->ctx);
-  g_assert_cmpint (next_wakeup_msec (f->ctx), ==, -1);
+  kaa_test_drain (f->context);
+  g_assert_cmpint (kaa_test_next_wakeup_msec (f->context), ==, -1);
 }
 
 static void
@@ -793,8 +732,8 @@ test_timeout_cancel (Fixture      *f,
   g_assert_error (kaa_in_progress_get_error (timeout), G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpint (kaa_in_progress_get_state (input), ==, KAA_STATE_CANCELLED);
   g_assert_cmpuint (seen_input.calls, ==, 1);
-  drain (f->ctx);
-  g_assert_cmpint (next_wakeup_msec (f->ctx), ==, -1);
+  kaa_test_drain (f->context);
+  g_assert_cmpint (kaa_test_next_wakeup_msec (f->context), ==, -1);
 }
 
 static void
@@ -826,8 +765,8 @@ test_timeout_already_done (Fixture      *f,
   g_assert_cmpint (kaa_in_progress_get_state (t_cancelled), ==, KAA_STATE_CANCELLED);
   g_assert_error (kaa_in_progress_get_error (t_cancelled), G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
-  drain (f->ctx);
-  g_assert_cmpint (next_wakeup_msec (f->ctx), ==, -1);
+  kaa_test_drain (f->context);
+  g_assert_cmpint (kaa_test_next_wakeup_msec (f->context), ==, -1);
 }
 
 /* ---------------------------------------------- inputs of another thread */
@@ -859,7 +798,7 @@ worker_main (gpointer data)
 
   while (!g_atomic_int_get (&worker->quit))
     g_main_context_iteration (ctx, TRUE);
-  drain (ctx);
+  kaa_test_drain (ctx);
 
   g_main_context_pop_thread_default (ctx);
   g_main_context_unref (ctx);
@@ -976,11 +915,11 @@ test_timeout_input_other_thread (Fixture      *f,
   /* Give a removal handed over to this thread time to arrive. */
   for (guint i = 0; i < 50; i++)
     {
-      drain (f->ctx);
-      wakeup = next_wakeup_msec (f->ctx);
+      kaa_test_drain (f->context);
+      wakeup = kaa_test_next_wakeup_msec (f->context);
       if (wakeup == -1)
         break;
-      pump_for (10);
+      kaa_test_pump_for (10);
     }
 
   g_assert_cmpint (wakeup, ==, -1);
@@ -1084,7 +1023,7 @@ test_timeout_cancel_input_other_thread (Fixture      *f,
 
   timeout = kaa_timeout (order.input, 20, TRUE);
   kaa_in_progress_connect (timeout, cross_order_timeout_cb, &order, NULL);
-  pump_for (100);
+  kaa_test_pump_for (100);
 
   g_mutex_lock (order.lock);
   order.release = TRUE;
@@ -1098,7 +1037,7 @@ test_timeout_cancel_input_other_thread (Fixture      *f,
   g_assert_false (kaa_in_progress_wait (order.input, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   worker_stop (&worker);   /* the cleanup callback has returned */
-  drain (f->ctx);
+  kaa_test_drain (f->context);
 
   kaa_in_progress_unref (order.input);
 
@@ -1176,7 +1115,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
 #define ADD(path, func) \
-  g_test_add ("/kaa/combinators/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  g_test_add ("/kaa/combinators/" path, Fixture, NULL, kaa_test_fixture_setup, func, kaa_test_fixture_teardown_quiet)
 
   ADD ("sleep-duration", test_sleep_duration);
   ADD ("sleep-zero", test_sleep_zero);

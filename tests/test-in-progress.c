@@ -4,30 +4,9 @@
  */
 #include "config.h"
 
-#include <kaa/kaa.h>
+#include "kaa-test-util.h"
 
-typedef struct
-{
-  GMainContext *context;
-} Fixture;
-
-static void
-fixture_setup (Fixture       *f,
-               gconstpointer  data)
-{
-  f->context = g_main_context_new ();
-  g_main_context_push_thread_default (f->context);
-}
-
-static void
-fixture_teardown (Fixture       *f,
-                  gconstpointer  data)
-{
-  while (g_main_context_iteration (f->context, FALSE))
-    ;
-  g_main_context_pop_thread_default (f->context);
-  g_main_context_unref (f->context);
-}
+typedef KaaTestFixture Fixture;
 
 static void
 pump (Fixture *f)
@@ -749,7 +728,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
 #define ADD(path, func) \
-  g_test_add ("/kaa/in-progress/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  g_test_add ("/kaa/in-progress/" path, Fixture, NULL, kaa_test_fixture_setup, func, kaa_test_fixture_teardown)
 
   ADD ("states", test_states);
   ADD ("second-finish", test_second_finish);

@@ -2,72 +2,11 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include <kaa/kaa.h>
+#include "kaa-test-util.h"
+
+typedef KaaTestFixture Fixture;
 
 /* --------------------------------------------------------------- helpers */
-
-typedef struct
-{
-  GMainContext *ctx;
-} Fixture;
-
-/* Runs the context until nothing is ready; never blocks. */
-static void
-drain (GMainContext *ctx)
-{
-  while (g_main_context_iteration (ctx, FALSE))
-    ;
-}
-
-/* One non-blocking iteration done by hand, returning the poll timeout the
- * context asked for: -1 when nothing (no armed timer) would ever wake it. */
-static gint
-next_wakeup_msec (GMainContext *ctx)
-{
-  GPollFD fds[16];
-  gint max_priority;
-  gint timeout = -1;
-  gint n_fds;
-
-  g_assert_true (g_main_context_acquire (ctx));
-  g_main_context_prepare (ctx, &max_priority);
-  n_fds = g_main_context_query (ctx, max_priority, &timeout, fds, G_N_ELEMENTS (fds));
-  g_assert_cmpint (n_fds, <=, (gint) G_N_ELEMENTS (fds));
-  if (g_main_context_check (ctx, max_priority, fds, n_fds))
-    g_main_context_dispatch (ctx);
-  g_main_context_release (ctx);
-  return timeout;
-}
-
-/* Pumps the owner context for @msec through a kaa_sleep(). */
-static void
-pump_for (guint msec)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(KaaInProgress) pause = kaa_sleep (msec);
-
-  g_assert_true (kaa_in_progress_wait (pause, &error));
-  g_assert_no_error (error);
-}
-
-static void
-fixture_setup (Fixture      *f,
-               gconstpointer data)
-{
-  f->ctx = g_main_context_new ();
-  g_main_context_push_thread_default (f->ctx);
-}
-
-static void
-fixture_teardown (Fixture      *f,
-                  gconstpointer data)
-{
-  /* Every test leaves its context quiet: nothing ready, no timer armed. */
-  drain (f->ctx);
-  g_assert_cmpint (next_wakeup_msec (f->ctx), ==, -1);
-  g_main_context_pop_thread_default (f->ctx);
-  g_main_context_unref (f->ctx);
-}
 
 #define MAX_TIMES 16
 
@@ -163,7 +102,7 @@ test_get_set (Fixture      *f,
 
   /* Notified asynchronously, once, with the latest values. */
   g_assert_cmpuint (log.calls, ==, 0);
-  drain (f->ctx);
+  kaa_test_drain (f->context);
   g_assert_cmpuint (log.calls, ==, 1);
   g_assert_cmpint (log.position, ==, 100);
   kaa_in_progress_disconnect_progress (ip, id);
@@ -188,26 +127,26 @@ test_throttle_burst (Fixture      *f,
     kaa_in_progress_set_progress (ip, i, 1000);
   g_assert_cmpuint (log.calls, ==, 0);
   /* The first update after a quiet spell: delivered on the next dispatch. */
-  g_main_context_iteration (f->ctx, FALSE);
+  g_main_context_iteration (f->context, FALSE);
   g_assert_cmpuint (log.calls, ==, 1);
   g_assert_cmpint (log.position, ==, 1000);
   g_assert_cmpint (log.total, ==, 1000);
-  drain (f->ctx);
+  kaa_test_drain (f->context);
   g_assert_cmpuint (log.calls, ==, 1);
 
   /* Quiet spell: nothing more is delivered. */
-  pump_for (150);
+  kaa_test_pump_for (150);
   g_assert_cmpuint (log.calls, ==, 1);
 
   /* The interval has passed: the next burst is delivered on the next
    * dispatch, without waiting for a timer. */
   for (gint64 i = 1; i <= 1000; i++)
     kaa_in_progress_set_progress (ip, i, 2000);
-  g_main_context_iteration (f->ctx, FALSE);
+  g_main_context_iteration (f->context, FALSE);
   g_assert_cmpuint (log.calls, ==, 2);
   g_assert_cmpint (log.position, ==, 1000);
   g_assert_cmpint (log.total, ==, 2000);
-  drain (f->ctx);
+  kaa_test_drain (f->context);
   g_assert_cmpuint (log.calls, ==, 2);
 
   kaa_in_progress_disconnect_progress (ip, id);
@@ -228,13 +167,13 @@ test_throttle_trailing (Fixture      *f,
 
   id = kaa_in_progress_connect_progress (ip, progress_cb, &log, NULL);
   kaa_in_progress_set_progress (ip, 1, 10);
-  drain (f->ctx);
+  kaa_test_drain (f->context);
   g_assert_cmpuint (log.calls, ==, 1);
 
   kaa_in_progress_set_progress (ip, 2, 10);
   kaa_in_progress_set_progress (ip, 3, 10);
-  drain (f->ctx);
-  wakeup = next_wakeup_msec (f->ctx);
+  kaa_test_drain (f->context);
+  wakeup = kaa_test_next_wakeup_msec (f->context);
   if (g_get_monotonic_time () - log.times[0] < 90 * 1000)
     {
       /* Still inside the interval: held back, on a timer due within it. */
@@ -243,7 +182,7 @@ test_throttle_trailing (Fixture      *f,
       g_assert_cmpint (wakeup, <=, 100);
     }
 
-  pump_for (150);
+  kaa_test_pump_for (150);
   g_assert_cmpuint (log.calls, ==, 2);
   g_assert_cmpint (log.position, ==, 3);
   g_assert_cmpint (log.total, ==, 10);
@@ -251,7 +190,7 @@ test_throttle_trailing (Fixture      *f,
   g_assert_cmpint (log.times[1] - log.times[0], <, 2 * G_USEC_PER_SEC);
 
   /* Delivered once: nothing more follows. */
-  pump_for (150);
+  kaa_test_pump_for (150);
   g_assert_cmpuint (log.calls, ==, 2);
 
   kaa_in_progress_disconnect_progress (ip, id);
@@ -272,21 +211,21 @@ test_interval_zero (Fixture      *f,
   id = kaa_in_progress_connect_progress (ip, progress_cb, &log, NULL);
 
   kaa_in_progress_set_progress (ip, 1, 10);
-  drain (f->ctx);
+  kaa_test_drain (f->context);
   g_assert_cmpuint (log.calls, ==, 1);
 
   kaa_in_progress_set_progress (ip, 2, 10);
-  drain (f->ctx);
+  kaa_test_drain (f->context);
   g_assert_cmpuint (log.calls, ==, 2);
   g_assert_cmpint (log.position, ==, 2);
 
   kaa_in_progress_set_progress (ip, 3, 10);
   kaa_in_progress_set_progress (ip, 4, 10);
-  drain (f->ctx);
+  kaa_test_drain (f->context);
   g_assert_cmpuint (log.calls, ==, 3);
   g_assert_cmpint (log.position, ==, 4);
 
-  drain (f->ctx);
+  kaa_test_drain (f->context);
   g_assert_cmpuint (log.calls, ==, 3);
 
   kaa_in_progress_disconnect_progress (ip, id);
@@ -337,10 +276,10 @@ test_worker_thread (Fixture      *f,
 
   worker = g_thread_new ("progress-worker", worker_report, ip);
   while (!log.done)
-    g_main_context_iteration (f->ctx, TRUE);
+    g_main_context_iteration (f->context, TRUE);
   g_thread_join (worker);
 
-  pump_for (150);
+  kaa_test_pump_for (150);
   g_assert_true (log.done);
   g_assert_cmpuint (log.calls, >=, 1);
   g_assert_cmpuint (log.calls, <=, N_WORKER_UPDATES);
@@ -415,7 +354,7 @@ test_consistent_pair (Fixture      *f,
       }
   g_atomic_int_set (&flipper.stop, TRUE);
   g_thread_join (worker);
-  pump_for (150);
+  kaa_test_pump_for (150);
 
   if (torn != 0)
     g_test_message ("get_progress() returned (%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
@@ -445,17 +384,17 @@ test_rate_eta (Fixture      *f,
 
   before0 = g_get_monotonic_time ();
   kaa_in_progress_set_progress (ip, 0, 10000);
-  drain (f->ctx);
+  kaa_test_drain (f->context);
   g_assert_cmpuint (log.calls, ==, 1);
   /* One sample: no rate yet. */
   g_assert_cmpfloat (kaa_in_progress_get_rate (ip), ==, 0.0);
   g_assert_cmpfloat (kaa_in_progress_get_eta (ip), ==, -1.0);
 
-  pump_for (200);
+  kaa_test_pump_for (200);
 
   before1 = g_get_monotonic_time ();
   kaa_in_progress_set_progress (ip, 1000, 10000);
-  drain (f->ctx);
+  kaa_test_drain (f->context);
   g_assert_cmpuint (log.calls, ==, 2);
 
   /* The library sampled the two positions somewhere inside
@@ -478,7 +417,7 @@ test_rate_eta (Fixture      *f,
   /* The total becomes unknown: no ETA, however good the rate. */
   kaa_in_progress_set_progress (ip, 2000, 0);
   g_assert_cmpfloat (kaa_in_progress_get_eta (ip), ==, -1.0);
-  drain (f->ctx);
+  kaa_test_drain (f->context);
   g_assert_cmpfloat (kaa_in_progress_get_rate (ip), >, 0.0);
   g_assert_cmpfloat (kaa_in_progress_get_eta (ip), ==, -1.0);
 
@@ -505,7 +444,7 @@ test_disconnect (Fixture      *f,
   g_assert_cmpuint (id1, !=, id2);
 
   kaa_in_progress_set_progress (ip, 1, 10);
-  drain (f->ctx);
+  kaa_test_drain (f->context);
   g_assert_cmpuint (log1.calls, ==, 1);
   g_assert_cmpuint (log2.calls, ==, 1);
 
@@ -513,7 +452,7 @@ test_disconnect (Fixture      *f,
   kaa_in_progress_set_progress (ip, 2, 10);
   kaa_in_progress_disconnect_progress (ip, id1);
   g_assert_cmpuint (log1.destroyed, ==, 1);
-  drain (f->ctx);
+  kaa_test_drain (f->context);
   g_assert_cmpuint (log1.calls, ==, 1);
   g_assert_cmpuint (log2.calls, ==, 2);
 
@@ -525,7 +464,7 @@ test_disconnect (Fixture      *f,
   kaa_in_progress_disconnect_progress (ip, id2);
   g_assert_cmpuint (log2.destroyed, ==, 1);
   kaa_in_progress_set_progress (ip, 3, 10);
-  drain (f->ctx);
+  kaa_test_drain (f->context);
   g_assert_cmpuint (log1.calls, ==, 1);
   g_assert_cmpuint (log2.calls, ==, 2);
 
@@ -551,7 +490,7 @@ test_destroy_on_free (Fixture      *f,
   kaa_in_progress_connect_progress (ip, progress_cb, &log2, progress_log_destroy);
   id3 = kaa_in_progress_connect_progress (ip, progress_cb, &log3, progress_log_destroy);
   kaa_in_progress_set_progress (ip, 5, 10);
-  drain (f->ctx);
+  kaa_test_drain (f->context);
   g_assert_cmpuint (log1.calls, ==, 1);
   kaa_in_progress_disconnect_progress (ip, id3);
   g_assert_cmpuint (log3.destroyed, ==, 1);
@@ -575,7 +514,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
 #define ADD(path, func) \
-  g_test_add ("/kaa/progress/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  g_test_add ("/kaa/progress/" path, Fixture, NULL, kaa_test_fixture_setup, func, kaa_test_fixture_teardown_quiet)
 
   ADD ("get-set", test_get_set);
   ADD ("throttle-burst", test_throttle_burst);

@@ -12,73 +12,11 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include <kaa/kaa.h>
-
+#include "kaa-test-util.h"
 #include "kaa-scheduler-private.h"
 
-/* Long enough for any blocking iteration below to have been woken up,
- * even under Valgrind; only reached when a test is about to fail. */
-#define WATCHDOG_SEC 30
 
-typedef struct
-{
-  GMainContext *context;
-} Fixture;
-
-static void
-fixture_setup (Fixture       *f,
-               gconstpointer  data)
-{
-  f->context = g_main_context_new ();
-  g_main_context_push_thread_default (f->context);
-}
-
-static void
-fixture_teardown (Fixture       *f,
-                  gconstpointer  data)
-{
-  /* A test that killed its context on purpose has already let go of it. */
-  if (f->context == NULL)
-    return;
-  while (g_main_context_iteration (f->context, FALSE))
-    ;
-  g_main_context_pop_thread_default (f->context);
-  g_main_context_unref (f->context);
-}
-
-static void
-fixture_kill_context (Fixture *f)
-{
-  g_main_context_pop_thread_default (f->context);
-  g_clear_pointer (&f->context, g_main_context_unref);
-}
-
-static gboolean
-watchdog_fire (gpointer data)
-{
-  g_error ("watchdog: %s did not happen within %d s", (const char *) data, WATCHDOG_SEC);
-  return G_SOURCE_REMOVE;
-}
-
-/* Guards a blocking iteration: a missing wake-up fails the test instead
- * of hanging it. */
-static GSource *
-watchdog_new (GMainContext *context,
-              const char   *what)
-{
-  GSource *source = g_timeout_source_new_seconds (WATCHDOG_SEC);
-
-  g_source_set_callback (source, watchdog_fire, (gpointer) what, NULL);
-  g_source_attach (source, context);
-  return source;
-}
-
-static void
-watchdog_free (GSource *source)
-{
-  g_source_destroy (source);
-  g_source_unref (source);
-}
+typedef KaaTestFixture Fixture;
 
 static void
 busy_wait (gint64 usec)
@@ -530,7 +468,7 @@ test_timer_order (Fixture       *f,
 {
   KaaScheduler *scheduler = kaa_scheduler_get_thread_default ();
   g_autoptr(GArray) log = log_new ();
-  GSource *watchdog = watchdog_new (f->context, "timer expiry");
+  GSource *watchdog = kaa_test_watchdog_new (f->context, "timer expiry");
   TimerItem timers[3];
   static const guint expected[] = { 1, 2, 0 };
   static const gint64 delays_ms[] = { 30, 10, 20 };
@@ -556,7 +494,7 @@ test_timer_order (Fixture       *f,
       g_assert_cmpint (timers[i].fired_at, >=, timers[i].timer.deadline);
       g_assert_cmpuint (timers[i].timer.index, ==, 0);
     }
-  watchdog_free (watchdog);
+  kaa_test_watchdog_free (watchdog);
 }
 
 static void
@@ -660,7 +598,7 @@ test_timer_remote (Fixture       *f,
                    gconstpointer  data)
 {
   KaaScheduler *scheduler = kaa_scheduler_get_thread_default ();
-  GSource *watchdog = watchdog_new (f->context, "a timer armed from another thread");
+  GSource *watchdog = kaa_test_watchdog_new (f->context, "a timer armed from another thread");
   TimerItem soon, due;
   RemoteTimer remote_soon = { scheduler, &soon, 5000 };
   RemoteTimer remote_due = { scheduler, &due, -1000 };
@@ -689,7 +627,7 @@ test_timer_remote (Fixture       *f,
     g_main_context_iteration (f->context, TRUE);
   g_assert_true (due.thread == g_thread_self ());
 
-  watchdog_free (watchdog);
+  kaa_test_watchdog_free (watchdog);
 }
 
 /* ---------------------------------------------------------------- inbox */
@@ -722,7 +660,7 @@ test_inbox_fifo (Fixture       *f,
 {
   KaaScheduler *scheduler = kaa_scheduler_get_thread_default ();
   g_autoptr(GArray) log = log_new ();
-  GSource *watchdog = watchdog_new (f->context, "delivery through the inbox");
+  GSource *watchdog = kaa_test_watchdog_new (f->context, "delivery through the inbox");
   g_autofree Item *items = g_new0 (Item, 2 * INBOX_ITEMS);
   Producer producers[2];
   GThread *threads[2];
@@ -759,7 +697,7 @@ test_inbox_fifo (Fixture       *f,
       g_assert_true (items[i].thread == g_thread_self ());
     }
   g_assert_false (g_main_context_iteration (f->context, FALSE));
-  watchdog_free (watchdog);
+  kaa_test_watchdog_free (watchdog);
 }
 
 /* Tells the producer that the owner is about to block in poll. */
@@ -794,7 +732,7 @@ test_inbox_wakeup (Fixture       *f,
                    gconstpointer  data)
 {
   KaaScheduler *scheduler = kaa_scheduler_get_thread_default ();
-  GSource *watchdog = watchdog_new (f->context, "the inbox wake-up");
+  GSource *watchdog = kaa_test_watchdog_new (f->context, "the inbox wake-up");
   g_autofree Item *items = g_new0 (Item, INBOX_ITEMS);
   Producer producer = { scheduler, items, INBOX_ITEMS, TRUE };
   GThread *thread;
@@ -825,7 +763,7 @@ test_inbox_wakeup (Fixture       *f,
   g_test_message ("%u more iterations after the wake-up", iterations);
 
   g_main_context_set_poll_func (f->context, g_poll);
-  watchdog_free (watchdog);
+  kaa_test_watchdog_free (watchdog);
 }
 
 static gboolean
@@ -952,7 +890,7 @@ test_context_death (Fixture       *f,
   /* The remote timer is still in the inbox, not in the heap. */
   g_assert_cmpuint (remote_armed.timer.index, ==, 0);
 
-  fixture_kill_context (f);
+  kaa_test_fixture_kill_context (f);
 
   g_assert_cmpint (ready.runs, ==, 0);
   g_assert_cmpint (ready.discards, ==, 1);
@@ -981,7 +919,7 @@ test_context_death_late_push (Fixture       *f,
   g_test_summary ("DESIGN §3: after its context went away, anything pushed to the "
                   "scheduler, from any thread, is discarded at once");
 
-  fixture_kill_context (f);
+  kaa_test_fixture_kill_context (f);
 
   item_init (&late_remote, NULL, 0);
   kaa_scheduler_push_remote (scheduler, &late_remote.runnable);
@@ -1021,7 +959,7 @@ test_context_death_late_timer (Fixture       *f,
                   "went away is discarded at once, like a push; it must not stay "
                   "in a heap that nothing will ever fire");
 
-  fixture_kill_context (f);
+  kaa_test_fixture_kill_context (f);
 
   timer_item_init (&late, NULL, 0);
   kaa_scheduler_add_timer (scheduler, &late.timer, kaa_scheduler_get_time (scheduler) - 1);
@@ -1033,24 +971,6 @@ test_context_death_late_timer (Fixture       *f,
 }
 
 #define DEATH_ROUNDS 2000
-
-/* Bounded: a racer stuck on a freed context fails the test instead of
- * hanging it. */
-static void
-death_race_wait (gint *done,
-                 gint  round)
-{
-  gint64 deadline = g_get_monotonic_time () + WATCHDOG_SEC * G_USEC_PER_SEC;
-
-  while (g_atomic_int_get (done) != round)
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("round %d of the context-death race did not finish within %d s: "
-                 "the racing thread is stuck", round, WATCHDOG_SEC);
-      g_thread_yield ();
-    }
-}
-
 
 typedef struct
 {
@@ -1123,7 +1043,7 @@ test_context_death_racing_push (Fixture       *f,
       for (volatile gint spin = 0; spin < (i % 64) * 8; spin++)
         ;
       g_main_context_unref (context);
-      death_race_wait (&race.done, i);
+      kaa_test_wait_for_round (&race.done, i);
       g_assert_cmpint (g_atomic_int_get (&race.discards), ==, i);
       kaa_scheduler_unref (scheduler);
     }
@@ -1152,7 +1072,7 @@ test_g_main_loop (Fixture       *f,
                   gconstpointer  data)
 {
   KaaScheduler *scheduler = kaa_scheduler_get_thread_default ();
-  GSource *watchdog = watchdog_new (f->context, "the timer inside g_main_loop_run ()");
+  GSource *watchdog = kaa_test_watchdog_new (f->context, "the timer inside g_main_loop_run ()");
   GMainLoop *loop = g_main_loop_new (f->context, FALSE);
   g_autoptr(GArray) log = log_new ();
   Item first, quit;
@@ -1181,7 +1101,7 @@ test_g_main_loop (Fixture       *f,
 
   assert_log (log, expected, G_N_ELEMENTS (expected));
   g_main_loop_unref (loop);
-  watchdog_free (watchdog);
+  kaa_test_watchdog_free (watchdog);
 }
 
 typedef struct
@@ -1226,7 +1146,7 @@ test_nested_loop (Fixture       *f,
                   gconstpointer  data)
 {
   KaaScheduler *scheduler = kaa_scheduler_get_thread_default ();
-  GSource *watchdog = watchdog_new (f->context, "the nested loop");
+  GSource *watchdog = kaa_test_watchdog_new (f->context, "the nested loop");
   g_autoptr(GArray) log = log_new ();
   Item outer, inner;
   TimerItem timer;
@@ -1266,7 +1186,7 @@ test_nested_loop (Fixture       *f,
   g_assert_false (g_main_context_iteration (f->context, FALSE));
 
   g_main_loop_unref (plan.nested);
-  watchdog_free (watchdog);
+  kaa_test_watchdog_free (watchdog);
 }
 
 static void
@@ -1299,7 +1219,7 @@ test_main_run (Fixture       *f,
                gconstpointer  data)
 {
   KaaScheduler *scheduler = kaa_scheduler_get_thread_default ();
-  GSource *watchdog = watchdog_new (f->context, "kaa_main_quit ()");
+  GSource *watchdog = kaa_test_watchdog_new (f->context, "kaa_main_quit ()");
   g_autoptr(GArray) log = log_new ();
   Item outer, quit_inner, quit_outer;
   RunPlan plan = { scheduler, &quit_inner, &quit_outer };
@@ -1329,7 +1249,7 @@ test_main_run (Fixture       *f,
   kaa_main_run ();
 
   assert_log (log, expected, G_N_ELEMENTS (expected));
-  watchdog_free (watchdog);
+  kaa_test_watchdog_free (watchdog);
 }
 
 typedef struct
@@ -1352,7 +1272,7 @@ static void
 start_quit_thread (Item *item)
 {
   Quitter *quitter = item->data;
-  gint64 deadline = g_get_monotonic_time () + WATCHDOG_SEC * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time () + KAA_TEST_WATCHDOG_SEC * G_USEC_PER_SEC;
 
   quitter->thread = g_thread_new ("quitter", quit_thread, quitter);
   /* Hold this iteration until the quit has returned: the loop can only
@@ -1380,7 +1300,7 @@ test_main_quit_from_thread (void)
   g_assert_null (g_main_context_get_thread_default ());
   scheduler = kaa_scheduler_get_thread_default ();
   g_assert_true (kaa_scheduler_get_context (scheduler) == global);
-  watchdog = watchdog_new (global, "kaa_main_quit () from another thread");
+  watchdog = kaa_test_watchdog_new (global, "kaa_main_quit () from another thread");
 
   /*   main                         quitter
    *   kaa_main_run ─┐
@@ -1396,7 +1316,7 @@ test_main_quit_from_thread (void)
   g_assert_nonnull (quitter.thread);
   g_thread_join (quitter.thread);
   g_assert_cmpint (start.runs, ==, 1);
-  watchdog_free (watchdog);
+  kaa_test_watchdog_free (watchdog);
   while (g_main_context_iteration (global, FALSE))
     ;
 }
@@ -1406,7 +1326,7 @@ test_main_step (Fixture       *f,
                 gconstpointer  data)
 {
   KaaScheduler *scheduler = kaa_scheduler_get_thread_default ();
-  GSource *watchdog = watchdog_new (f->context, "kaa_main_step (TRUE)");
+  GSource *watchdog = kaa_test_watchdog_new (f->context, "kaa_main_step (TRUE)");
   Item item;
   TimerItem timer;
 
@@ -1429,7 +1349,7 @@ test_main_step (Fixture       *f,
     kaa_main_step (TRUE);
   g_assert_cmpint (timer.fired_at, >=, timer.timer.deadline);
 
-  watchdog_free (watchdog);
+  kaa_test_watchdog_free (watchdog);
 }
 
 int
@@ -1439,7 +1359,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
 #define ADD(path, func) \
-  g_test_add ("/kaa/scheduler/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  g_test_add ("/kaa/scheduler/" path, Fixture, NULL, kaa_test_fixture_setup, func, kaa_test_fixture_teardown)
 
   ADD ("one-per-context", test_one_per_context);
   ADD ("one-source", test_one_source);

@@ -12,71 +12,12 @@
  */
 #include "config.h"
 
-#include <kaa/kaa.h>
-
+#include "kaa-test-util.h"
 #include "kaa-scheduler-private.h"
 #include "kaa-in-progress-private.h"
 
-/* Only reached when a test is about to fail (a lost wake-up); generous
- * for Valgrind and TSan. */
-#define WATCHDOG_SEC 60
 
-typedef struct
-{
-  GMainContext *context;
-} Fixture;
-
-static void
-fixture_setup (Fixture       *f,
-               gconstpointer  data)
-{
-  f->context = g_main_context_new ();
-  g_main_context_push_thread_default (f->context);
-}
-
-static void
-fixture_teardown (Fixture       *f,
-                  gconstpointer  data)
-{
-  if (f->context == NULL)
-    return;
-  while (g_main_context_iteration (f->context, FALSE))
-    ;
-  g_main_context_pop_thread_default (f->context);
-  g_main_context_unref (f->context);
-}
-
-static void
-fixture_kill_context (Fixture *f)
-{
-  g_main_context_pop_thread_default (f->context);
-  g_clear_pointer (&f->context, g_main_context_unref);
-}
-
-static gboolean
-watchdog_fire (gpointer data)
-{
-  g_error ("watchdog: %s did not happen within %d s", (const char *) data, WATCHDOG_SEC);
-  return G_SOURCE_REMOVE;
-}
-
-static GSource *
-watchdog_new (GMainContext *context,
-              const char   *what)
-{
-  GSource *source = g_timeout_source_new_seconds (WATCHDOG_SEC);
-
-  g_source_set_callback (source, watchdog_fire, (gpointer) what, NULL);
-  g_source_attach (source, context);
-  return source;
-}
-
-static void
-watchdog_free (GSource *source)
-{
-  g_source_destroy (source);
-  g_source_unref (source);
-}
+typedef KaaTestFixture Fixture;
 
 /* For a call that blocks the main thread outside any main loop: a
  * missed wake-up fails the test instead of hanging it. Atomics, not a
@@ -92,12 +33,12 @@ static gpointer
 alarm_thread (gpointer data)
 {
   Alarm *alarm = data;
-  gint64 deadline = g_get_monotonic_time () + WATCHDOG_SEC * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time () + KAA_TEST_WATCHDOG_SEC * G_USEC_PER_SEC;
 
   while (!g_atomic_int_get (&alarm->disarmed))
     {
       if (g_get_monotonic_time () > deadline)
-        g_error ("watchdog: %s did not happen within %d s", alarm->what, WATCHDOG_SEC);
+        g_error ("watchdog: %s did not happen within %d s", alarm->what, KAA_TEST_WATCHDOG_SEC);
       g_usleep (1000);
     }
   return NULL;
@@ -125,7 +66,7 @@ alarm_free (Alarm *alarm)
 static void
 spin_until (gint *flag)
 {
-  gint64 deadline = g_get_monotonic_time () + WATCHDOG_SEC * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time () + KAA_TEST_WATCHDOG_SEC * G_USEC_PER_SEC;
 
   while (!g_atomic_int_get (flag))
     {
@@ -343,7 +284,7 @@ static void
 test_wait_blocking (Fixture       *f,
                     gconstpointer  data)
 {
-  GSource *watchdog = watchdog_new (f->context, "the cancel from another thread");
+  GSource *watchdog = kaa_test_watchdog_new (f->context, "the cancel from another thread");
   g_autoptr(KaaInProgress) by_worker = kaa_in_progress_new ();
   g_autoptr(KaaInProgress) by_owner = kaa_in_progress_new ();
   g_autoptr(KaaInProgress) failed = kaa_in_progress_new ();
@@ -406,7 +347,7 @@ test_wait_blocking (Fixture       *f,
   g_assert_error (w4.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&w4.error);
 
-  watchdog_free (watchdog);
+  kaa_test_watchdog_free (watchdog);
 }
 
 static gboolean
@@ -420,7 +361,7 @@ static void
 test_wait_owner_iterates (Fixture       *f,
                           gconstpointer  data)
 {
-  GSource *watchdog = watchdog_new (f->context, "the owner's wait");
+  GSource *watchdog = kaa_test_watchdog_new (f->context, "the owner's wait");
   gint64 start = g_get_monotonic_time ();
   g_autoptr(KaaInProgress) sleep = kaa_sleep (20);
   g_autoptr(KaaInProgress) remote = kaa_in_progress_new ();
@@ -454,7 +395,7 @@ test_wait_owner_iterates (Fixture       *f,
   g_thread_join (worker);
 
   alarm_free (alarm);
-  watchdog_free (watchdog);
+  kaa_test_watchdog_free (watchdog);
 }
 
 /* -------------------------------------------------------- wait nesting */
@@ -583,7 +524,7 @@ static void
 test_cancel_from_thread (Fixture       *f,
                          gconstpointer  data)
 {
-  GSource *watchdog = watchdog_new (f->context, "the cancel from another thread");
+  GSource *watchdog = kaa_test_watchdog_new (f->context, "the cancel from another thread");
   g_autoptr(KaaInProgress) ip = kaa_in_progress_new ();
   g_autoptr(KaaInProgress) blocked = kaa_in_progress_new ();
   g_autoptr(GString) log = g_string_new (NULL);
@@ -639,7 +580,7 @@ test_cancel_from_thread (Fixture       *f,
   g_assert_true (rec_blocked.thread == g_thread_self ());
   g_assert_cmpstr (log->str, ==, "xy");
 
-  watchdog_free (watchdog);
+  kaa_test_watchdog_free (watchdog);
 }
 
 typedef struct
@@ -667,7 +608,7 @@ static void
 test_cancellable_from_thread (Fixture       *f,
                               gconstpointer  data)
 {
-  GSource *watchdog = watchdog_new (f->context, "the cancellable");
+  GSource *watchdog = kaa_test_watchdog_new (f->context, "the cancellable");
   g_autoptr(KaaInProgress) ip = kaa_in_progress_new ();
   CancellableWatch watch = { f->context, NULL };
   Job canceller = { ip, NULL, 0, 5 };
@@ -690,7 +631,7 @@ test_cancellable_from_thread (Fixture       *f,
   g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
   g_assert_true (kaa_in_progress_get_cancellable (ip) == watch.cancellable);
   g_object_unref (watch.cancellable);
-  watchdog_free (watchdog);
+  kaa_test_watchdog_free (watchdog);
 }
 
 /* ------------------------------------------------------- many finishes */
@@ -773,7 +714,7 @@ static void
 test_many_finishes (Fixture       *f,
                     gconstpointer  data)
 {
-  GSource *watchdog = watchdog_new (f->context, "delivery of the finishes");
+  GSource *watchdog = kaa_test_watchdog_new (f->context, "delivery of the finishes");
   g_autofree ManyRef *refs = g_new (ManyRef, MANY);
   g_autofree ManyRef *batch_refs = g_new (ManyRef, BATCH);
   Many many = { 0 }, batch = { 0 };
@@ -809,7 +750,7 @@ test_many_finishes (Fixture       *f,
   many_check_and_free (&batch);
   g_assert_false (g_main_context_iteration (f->context, FALSE));
 
-  watchdog_free (watchdog);
+  kaa_test_watchdog_free (watchdog);
 }
 
 /* ------------------------------------------------------------ the race */
@@ -1141,7 +1082,7 @@ static void
 test_race (Fixture       *f,
            gconstpointer  data)
 {
-  GSource *watchdog = watchdog_new (f->context, "the race's deliveries");
+  GSource *watchdog = kaa_test_watchdog_new (f->context, "the race's deliveries");
   g_autofree RaceSlot *slots = g_new0 (RaceSlot, RACE_FUTURES);
   g_autoptr(GPtrArray) conns = g_ptr_array_new_with_free_func (g_free);
   RaceWorker workers[RACE_THREADS];
@@ -1220,7 +1161,7 @@ test_race (Fixture       *f,
     g_clear_pointer (&slots[i].ip, kaa_in_progress_unref);
   g_assert_cmpint (g_atomic_int_get (&race.live_results), ==, 0);
 
-  watchdog_free (watchdog);
+  kaa_test_watchdog_free (watchdog);
 }
 
 /* ------------------------------------------------ connect versus settle */
@@ -1309,7 +1250,7 @@ static void
 test_connect_vs_settle (Fixture       *f,
                         gconstpointer  data)
 {
-  GSource *watchdog = watchdog_new (f->context, "the end of the connect/settle race");
+  GSource *watchdog = kaa_test_watchdog_new (f->context, "the end of the connect/settle race");
   g_autofree KaaInProgress **ips = g_new (KaaInProgress *, PAIRS);
   g_autofree gint *calls = g_new0 (gint, PAIRS);
   g_autofree PairRef *refs = g_new (PairRef, PAIRS);
@@ -1350,7 +1291,7 @@ test_connect_vs_settle (Fixture       *f,
                        i % 2 == 0 ? KAA_STATE_FINISHED : KAA_STATE_CANCELLED);
       kaa_in_progress_unref (ips[i]);
     }
-  watchdog_free (watchdog);
+  kaa_test_watchdog_free (watchdog);
 }
 
 /* ------------------------------------------------------ context death */
@@ -1376,7 +1317,7 @@ test_context_death_pending_cancel (Fixture       *f,
   g_thread_join (worker);
   g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_PENDING);
 
-  fixture_kill_context (f);
+  kaa_test_fixture_kill_context (f);
 
   g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
   g_assert_error (kaa_in_progress_get_error (ip), G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -1407,10 +1348,10 @@ test_context_death_pending_cancel_waiter (Fixture       *f,
   worker = g_thread_new ("canceller", cancel_thread, &canceller);
   g_thread_join (worker);
 
-  fixture_kill_context (f);
+  kaa_test_fixture_kill_context (f);
   g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
 
-  /* Bounded: fails after WATCHDOG_SEC if the waiter is never woken. */
+  /* Bounded: fails after KAA_TEST_WATCHDOG_SEC if the waiter is never woken. */
   spin_until (&waiter.returned);
   g_thread_join (waiting);
   g_assert_false (waiter.ok);
@@ -1436,7 +1377,7 @@ test_context_death_settle_with_waiter (Fixture       *f,
    *                                wait (blocks: no context to iterate)
    *   finish (5)
    *                                returns TRUE, 5 */
-  fixture_kill_context (f);
+  kaa_test_fixture_kill_context (f);
   waiting = g_thread_new ("waiter", wait_thread, &waiter);
   spin_until (&waiter.waiting);
   g_usleep (20 * 1000);
@@ -1461,7 +1402,7 @@ test_context_death_owner_wait (Fixture       *f,
                   "InProgress whose owner context is gone has no context to "
                   "iterate: it blocks until another thread settles it");
 
-  fixture_kill_context (f);
+  kaa_test_fixture_kill_context (f);
   alarm = alarm_new ("the owner's wait after its context died");
   worker = g_thread_new ("finisher", finish_thread, &finisher);
   g_assert_true (kaa_in_progress_wait (ip, &error));
@@ -1472,24 +1413,6 @@ test_context_death_owner_wait (Fixture       *f,
 }
 
 #define DEATH_ROUNDS 2000
-
-/* Bounded: a racer stuck on a freed context fails the test instead of
- * hanging it. */
-static void
-death_race_wait (gint *done,
-                 gint  round)
-{
-  gint64 deadline = g_get_monotonic_time () + WATCHDOG_SEC * G_USEC_PER_SEC;
-
-  while (g_atomic_int_get (done) != round)
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("round %d of the context-death race did not finish within %d s: "
-                 "the racing thread is stuck", round, WATCHDOG_SEC);
-      g_thread_yield ();
-    }
-}
-
 
 typedef struct
 {
@@ -1532,7 +1455,7 @@ test_context_death_racing_finish (Fixture       *f,
    *   (a few ns of spin)                     │ races with
    *   g_main_context_unref () ◄──────────────┘
    *   wait for the finish; unref */
-  fixture_kill_context (f);
+  kaa_test_fixture_kill_context (f);
   finisher = g_thread_new ("finisher", death_race_thread, &race);
   for (gint i = 1; i <= DEATH_ROUNDS; i++)
     {
@@ -1549,7 +1472,7 @@ test_context_death_racing_finish (Fixture       *f,
       for (volatile gint spin = 0; spin < (i % 64) * 8; spin++)
         ;
       g_main_context_unref (context);
-      death_race_wait (&race.done, i);
+      kaa_test_wait_for_round (&race.done, i);
       g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_FINISHED);
       g_assert_cmpint (kaa_in_progress_get_int64 (ip), ==, i);
       kaa_in_progress_unref (ip);
@@ -1567,7 +1490,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
 #define ADD(path, func) \
-  g_test_add ("/kaa/threads/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  g_test_add ("/kaa/threads/" path, Fixture, NULL, kaa_test_fixture_setup, func, kaa_test_fixture_teardown)
 
   ADD ("callbacks-on-owner", test_callbacks_on_owner);
   ADD ("second-finish-from-thread", test_second_finish_from_thread);

@@ -1,0 +1,131 @@
+/* kaa-test-util.c: what every test program needs around a private context
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "kaa-test-util.h"
+
+void
+kaa_test_fixture_setup (KaaTestFixture *f,
+                        gconstpointer   data)
+{
+  f->context = g_main_context_new ();
+  g_main_context_push_thread_default (f->context);
+}
+
+void
+kaa_test_fixture_teardown (KaaTestFixture *f,
+                           gconstpointer   data)
+{
+  /* A test that killed its context on purpose has already let go of it. */
+  if (f->context == NULL)
+    return;
+  kaa_test_drain (f->context);
+  g_main_context_pop_thread_default (f->context);
+  g_main_context_unref (f->context);
+}
+
+/* For tests that must leave their context quiet: nothing ready, and no
+ * timer armed that would ever wake it. */
+void
+kaa_test_fixture_teardown_quiet (KaaTestFixture *f,
+                                 gconstpointer   data)
+{
+  kaa_test_drain (f->context);
+  g_assert_cmpint (kaa_test_next_wakeup_msec (f->context), ==, -1);
+  kaa_test_fixture_teardown (f, data);
+}
+
+void
+kaa_test_fixture_kill_context (KaaTestFixture *f)
+{
+  g_main_context_pop_thread_default (f->context);
+  g_clear_pointer (&f->context, g_main_context_unref);
+}
+
+/* Runs the context until nothing is ready; never blocks. */
+void
+kaa_test_drain (GMainContext *context)
+{
+  while (g_main_context_iteration (context, FALSE))
+    ;
+}
+
+/* One non-blocking iteration done by hand, returning the poll timeout the
+ * context asked for: -1 when nothing (no armed timer) would ever wake it. */
+gint
+kaa_test_next_wakeup_msec (GMainContext *context)
+{
+  GPollFD fds[16];
+  gint max_priority;
+  gint timeout = -1;
+  gint n_fds;
+
+  g_assert_true (g_main_context_acquire (context));
+  g_main_context_prepare (context, &max_priority);
+  n_fds = g_main_context_query (context, max_priority, &timeout, fds, G_N_ELEMENTS (fds));
+  g_assert_cmpint (n_fds, <=, (gint) G_N_ELEMENTS (fds));
+  if (g_main_context_check (context, max_priority, fds, n_fds))
+    g_main_context_dispatch (context);
+  g_main_context_release (context);
+  return timeout;
+}
+
+/* Pumps the thread-default context for @msec through a kaa_sleep(). */
+void
+kaa_test_pump_for (guint msec)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KaaInProgress) pause = kaa_sleep (msec);
+
+  g_assert_true (kaa_in_progress_wait (pause, &error));
+  g_assert_no_error (error);
+}
+
+/* Waits for a racing thread to report @round done. Bounded, so that a
+ * racer stuck (on a freed context, say) fails the test instead of hanging
+ * it; yielding, so that it also progresses under Valgrind, where only one
+ * thread runs at a time. */
+void
+kaa_test_wait_for_round (gint *done,
+                         gint  round)
+{
+  gint64 deadline = g_get_monotonic_time () + KAA_TEST_WATCHDOG_SEC * G_USEC_PER_SEC;
+
+  while (g_atomic_int_get (done) != round)
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("round %d of a race did not finish within %d s: the racing "
+                 "thread is stuck", round, KAA_TEST_WATCHDOG_SEC);
+      g_thread_yield ();
+    }
+}
+
+static gboolean
+watchdog_fire (gpointer data)
+{
+  g_error ("watchdog: %s did not happen within %d s", (const char *) data,
+           KAA_TEST_WATCHDOG_SEC);
+  return G_SOURCE_REMOVE;
+}
+
+/* Guards a blocking iteration: a missing wake-up fails the test instead
+ * of hanging it. */
+GSource *
+kaa_test_watchdog_new (GMainContext *context,
+                       const char   *what)
+{
+  GSource *source = g_timeout_source_new_seconds (KAA_TEST_WATCHDOG_SEC);
+
+  g_source_set_callback (source, watchdog_fire, (gpointer) what, NULL);
+  g_source_attach (source, context);
+  return source;
+}
+
+void
+kaa_test_watchdog_free (GSource *source)
+{
+  g_source_destroy (source);
+  g_source_unref (source);
+}
