@@ -362,8 +362,11 @@ print_table (Stats       stats[N_SAMPLES],
   fflush (stdout);
 }
 
-/* JSON Lines, appended, one object per case. The strings are our own
- * constants, none of which needs escaping. */
+/* JSON Lines, appended, one object per case, in the schema that
+ * tools/bench-report.py documents: the keys every benchmark writes
+ * ("bench", "case", "kaa_ns", "peer", "peer_ns", "ratio", "runs",
+ * "min_ns", "max_ns"), then the optional ones it reads. The strings are
+ * our own constants, none of which needs escaping. */
 static void
 append_json (const char *path,
              Stats       stats[N_SAMPLES],
@@ -386,11 +389,12 @@ append_json (const char *path,
                "\"peer\": \"%s\", \"peer_ns\": %.2f, \"ratio\": %.3f, \"runs\": %u, "
                "\"min_ns\": %.2f, \"max_ns\": %.2f, \"peer_min_ns\": %.2f, "
                "\"peer_max_ns\": %.2f, \"goal\": %.0f, \"n\": %u, \"quick\": %s, "
-               "\"loadavg\": \"%s\", \"time\": %" G_GINT64_FORMAT "}\n",
+               "\"loadavg\": \"%s\", \"time\": %" G_GINT64_FORMAT ", "
+               "\"what\": \"%s\"}\n",
                rows[r].id, kaa->median, rows[r].peer, peer->median,
                peer->median / kaa->median, runs, kaa->min, kaa->max,
                peer->min, peer->max, rows[r].goal, n_ops, quick ? "true" : "false",
-               load, g_get_real_time () / G_USEC_PER_SEC);
+               load, g_get_real_time () / G_USEC_PER_SEC, rows[r].what);
     }
   if (fclose (file) != 0)
     die ("cannot write %s: %s", path, g_strerror (errno));

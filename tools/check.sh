@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole test suite three ways and prints one summary line:
 #
-#   1. _build       the normal build, -Dwerror=true
+#   1. _build       the normal build, -Dwerror=true, then every benchmark
+#                   briefly (bash tools/bench.sh --quick), counted as one
+#                   test that only a crash or a non-zero exit fails
 #   2. _build-asan  ASan + UBSan (LeakSanitizer on), -Dwerror=true
 #   3. Valgrind memcheck over suite "fast" of _build
 #
@@ -142,6 +144,20 @@ run_tests ()
   skipped=$((skipped + skip))
 }
 
+# Runs every benchmark briefly so that none rots (issue #9). It counts as
+# one test; a speed never fails it, only a crash or a non-zero exit.
+run_bench_quick ()
+{
+  stage "[bench] bash tools/bench.sh --quick"
+  if bash tools/bench.sh --quick; then
+    echo "check: [bench] 1 passed, 0 failed"
+    passed=$((passed + 1))
+  else
+    echo "check: [bench] bash tools/bench.sh --quick FAILED"
+    failed=$((failed + 1))
+  fi
+}
+
 stage "dependencies"
 if ! bash tools/deps.sh; then
   echo "check: could not install the dependencies"
@@ -152,6 +168,7 @@ fi
 if build normal "$normal_dir" "${normal_opts[@]}"; then
   normal_built=1
   run_tests normal "$normal_dir"
+  run_bench_quick
 else
   normal_built=0
 fi
