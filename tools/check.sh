@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Runs the whole test suite three ways and prints one summary line:
+# Runs the whole test suite four ways and prints one summary line:
 #
 #   1. _build       the normal build, -Dwerror=true, then every benchmark
 #                   briefly (bash tools/bench.sh --quick), counted as one
 #                   test that only a crash or a non-zero exit fails
 #   2. _build-asan  ASan + UBSan (LeakSanitizer on), -Dwerror=true
-#   3. Valgrind memcheck over suite "fast" of _build
+#   3. _build-ucontext  suites fast and slow with the portable context
+#                   switch (-Dfiber_backend=ucontext)
+#   4. Valgrind memcheck over suite "fast" of _build
 #
 # Each build directory is configured when it is not yet, and its options
 # are put right when they differ.  A stage that cannot configure or build
@@ -22,6 +24,8 @@ srcdir=$(pwd)
 
 normal_dir=_build
 normal_opts=(-Dwerror=true)
+ucontext_dir=_build-ucontext
+ucontext_opts=(-Dfiber_backend=ucontext -Dwerror=true)
 asan_dir=_build-asan
 asan_opts=(-Dbuildtype=debug '-Db_sanitize=address,undefined' -Db_lundef=false -Dwerror=true)
 
@@ -177,6 +181,12 @@ if build asan "$asan_dir" "${asan_opts[@]}"; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_tests asan "$asan_dir"
+fi
+
+# The portable context switch (issue #3): the coroutine and fiber tests
+# against swapcontext instead of the assembly.
+if build ucontext "$ucontext_dir" "${ucontext_opts[@]}"; then
+  run_tests ucontext "$ucontext_dir" --suite fast --suite slow
 fi
 
 if [[ $normal_built -eq 1 ]]; then

@@ -1,0 +1,110 @@
+/* kaa-fiber-private.h: stackful fibers and their stacks (layer 1)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Asymmetric fibers: kaa_fiber_resume() enters a fiber, kaa_fiber_suspend()
+ * returns from it to whoever resumed it. A fiber knows nothing of loops or
+ * futures; the coroutine layer builds on it. Each fiber belongs to the thread
+ * that resumes it, and the current fiber is per thread.
+ */
+#pragma once
+
+#include <glib.h>
+
+/* config.h (included first by every .c) says which backend is built. */
+#ifndef KAA_FIBER_UCONTEXT
+# error "Include config.h before kaa-fiber-private.h."
+#endif
+
+#if KAA_FIBER_UCONTEXT
+# include <ucontext.h>
+#endif
+
+G_BEGIN_DECLS
+
+/* 64 KiB of reserved address space per stack: the kernel commits pages only
+ * when they are touched, so the resident cost of a coroutine is what its
+ * deepest call chain used (typically one or two pages), while ordinary C
+ * code, GLib and printf-family calls still fit. */
+#define KAA_FIBER_DEFAULT_STACK_SIZE ((gsize) 64 * 1024)
+
+typedef struct _KaaFiber KaaFiber;
+typedef struct _KaaStack KaaStack;
+
+typedef void (*KaaFiberFunc) (gpointer user_data);
+
+G_GNUC_INTERNAL
+KaaFiber   *kaa_fiber_new           (KaaFiberFunc  func,
+                                     gpointer      user_data,
+                                     gsize         stack_size,
+                                     const char   *name,
+                                     GError      **error) G_GNUC_WARN_UNUSED_RESULT;
+G_GNUC_INTERNAL
+void        kaa_fiber_free          (KaaFiber     *fiber);
+G_GNUC_INTERNAL
+void        kaa_fiber_resume        (KaaFiber     *fiber);
+G_GNUC_INTERNAL
+void        kaa_fiber_suspend       (void);
+G_GNUC_INTERNAL
+KaaFiber   *kaa_fiber_get_current   (void);
+G_GNUC_INTERNAL
+gboolean    kaa_fiber_is_finished   (KaaFiber     *fiber);
+G_GNUC_INTERNAL
+const char *kaa_fiber_get_name      (KaaFiber     *fiber);
+G_GNUC_INTERNAL
+gsize       kaa_fiber_get_stack_size (KaaFiber    *fiber);
+
+/* Stacks (kaa-fiber-stack.c). Sizes are rounded up to whole pages; the
+ * guard region below each stack is not counted in its size. */
+G_GNUC_INTERNAL
+KaaStack   *kaa_stack_new           (gsize         size,
+                                     const char   *name,
+                                     GError      **error) G_GNUC_WARN_UNUSED_RESULT;
+G_GNUC_INTERNAL
+void        kaa_stack_free          (KaaStack     *stack);
+G_GNUC_INTERNAL
+guint8     *kaa_stack_get_base      (KaaStack     *stack);
+G_GNUC_INTERNAL
+gsize       kaa_stack_get_size      (KaaStack     *stack);
+G_GNUC_INTERNAL
+void        kaa_stack_thread_init   (void);
+
+typedef struct
+{
+  guint    n_chunks;      /* mappings made so far, never unmapped */
+  guint    n_live;        /* stacks handed out */
+  guint    n_pooled;      /* released stacks kept for reuse */
+  guint    n_trimmed;     /* pooled stacks whose pages went back to the kernel */
+  gboolean guard_madvise; /* guards are MADV_GUARD_INSTALL, not mprotect */
+} KaaStackPoolStats;
+
+G_GNUC_INTERNAL
+void        kaa_stack_pool_get_stats_for_testing (KaaStackPoolStats *stats);
+G_GNUC_INTERNAL
+void        kaa_stack_pool_trim     (void);
+
+/* The switch backend: exactly one of kaa-fiber-x86_64.S, kaa-fiber-aarch64.S
+ * (with the frame setup in kaa-fiber.c) or kaa-fiber-ucontext.c is built.
+ * The assembly reads and writes @sp at offset 0, so it stays first. */
+typedef struct
+{
+#if KAA_FIBER_UCONTEXT
+  ucontext_t uc;
+#else
+  gpointer   sp;
+#endif
+} KaaFiberContext;
+
+typedef void (*KaaFiberEntry) (void);
+
+G_GNUC_INTERNAL
+void        kaa_fiber_context_init  (KaaFiberContext *ctx,
+                                     guint8          *stack_base,
+                                     gsize            stack_size,
+                                     KaaFiberEntry    entry);
+/* Saves the callee-saved state into @from and continues from @to. */
+G_GNUC_INTERNAL
+void        kaa_fiber_switch        (KaaFiberContext *from,
+                                     KaaFiberContext *to);
+
+G_END_DECLS

@@ -1,0 +1,543 @@
+/* kaa-fiber-stack.c: coroutine stacks, their pool and overflow detection
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Stacks are carved out of large chunks, one mmap per CHUNK_BYTES, each slot
+ * a guard region followed by the usable stack (stacks grow down, into their
+ * guard). A chunk holds stacks of one size and is never unmapped: its slots
+ * go back to a per-size free list, and once more than POOL_MAX_WARM released
+ * stacks keep their pages, the pages of the longest unused ones are handed
+ * back to the kernel (at most once a second, see TRIM_INTERVAL_USEC), so an
+ * idle pool costs address space only.
+ *
+ * Guards use MADV_GUARD_INSTALL when the kernel has it (Linux 6.13): it
+ * splits no VMA, so live stacks are not capped by vm.max_map_count. Older
+ * kernels get mprotect(PROT_NONE), two VMAs per stack.
+ *
+ * The pool is shared by all threads under pool_lock; allocation is rare next
+ * to switches. The SIGSEGV handler reads the chunk list and the slot records
+ * without any lock: chunks are published fully built and never freed, and a
+ * slot's live flag is atomic.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kaa-error.h"
+#include "kaa-fiber-private.h"
+#include "kaa-i18n-private.h"
+
+/* The advice value is ABI; older headers lack the name. */
+#ifndef MADV_GUARD_INSTALL
+# define MADV_GUARD_INSTALL 102
+#endif
+
+/* Big enough that a frame with a few KiB of locals cannot step over the
+ * guard into the neighbouring slot; it costs address space only. */
+#define GUARD_BYTES   ((gsize) 16 * 1024)
+/* One mmap per 8 MiB of stacks, at most 64 stacks (default size: 64, 5 MiB).
+ * The kernel merges adjacent chunks into one VMA as long as no mprotect
+ * guard splits them: 100 000 live stacks add a single line to
+ * /proc/self/maps. */
+#define CHUNK_BYTES   ((gsize) 8 * 1024 * 1024)
+#define CHUNK_SLOTS   64
+#define POOL_MAX_WARM 256
+/* Trimming on every free past the bound would cost a system call per
+ * free in a burst that is reused a moment later (a thousand coroutines
+ * ending, then a thousand starting): past the bound, a free trims at most
+ * once per interval, down to the bound. */
+#define TRIM_INTERVAL_USEC G_USEC_PER_SEC
+#define NAME_BYTES    64
+/* The handler runs on this stack; abort() and write() need little, but a
+ * chained handler (ASan's, a crash reporter) may need much more. */
+#define ALT_STACK_BYTES ((gsize) 64 * 1024)
+
+typedef struct _StackChunk StackChunk;
+
+typedef enum
+{
+  GUARD_UNKNOWN,
+  GUARD_MADVISE,
+  GUARD_MPROTECT,
+} GuardMode;
+
+struct _KaaStack
+{
+  StackChunk *chunk;
+  guint       index;
+  /* Atomic: set while handed out; the SIGSEGV handler reports only faults
+   * in the guard of a live stack. */
+  gint        live;
+  /* Written by the owner before the stack is used; read by the handler. */
+  char        name[NAME_BYTES];
+  /* Under pool_lock. */
+  KaaStack   *next_free;
+  gboolean    guarded;
+  gboolean    released;    /* back in the pool after use */
+  gboolean    trimmed;     /* pages returned to the kernel while pooled */
+};
+
+struct _StackChunk
+{
+  /* Immutable once the chunk is published. */
+  StackChunk *next;
+  guint8     *base;
+  gsize       slot_size;   /* guard + stack */
+  gsize       stack_size;
+  guint       n_slots;
+  KaaStack    slots[];
+};
+
+/* Lock order: pool_lock is a leaf. A pthread mutex rather than a GMutex:
+ * GLib's futex-based GMutex is invisible to TSan, which would then report
+ * every pool access made from two threads. */
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static GHashTable *free_lists;     /* stack size → KaaStack * */
+static GuardMode   guard_mode;
+static guint       n_chunks, n_live, n_pooled, n_trimmed;
+static gint64      last_trim;
+/* Atomic head; the handler walks it. */
+static StackChunk *chunks;
+static struct sigaction previous_segv;
+
+static gsize
+stack_round_to_pages_unlocked (gsize size)
+{
+  static gsize page_size;
+
+  if (page_size == 0)
+    page_size = (gsize) sysconf (_SC_PAGESIZE);
+  return (size + page_size - 1) / page_size * page_size;
+}
+
+/* ------------------------------------------------------ overflow report */
+
+/* Called from the SIGSEGV handler: no locks, no allocation. */
+static KaaStack *
+stack_find_guard (const guint8 *addr)
+{
+  StackChunk *chunk;
+
+  for (chunk = g_atomic_pointer_get (&chunks); chunk != NULL; chunk = chunk->next)
+    {
+      gsize offset;
+      KaaStack *stack;
+
+      if (addr < chunk->base || addr >= chunk->base + chunk->n_slots * chunk->slot_size)
+        continue;
+      offset = (gsize) (addr - chunk->base);
+      stack = &chunk->slots[offset / chunk->slot_size];
+      if (offset % chunk->slot_size < GUARD_BYTES && g_atomic_int_get (&stack->live))
+        return stack;
+      return NULL;
+    }
+  return NULL;
+}
+
+/* Async-signal-safe: appends @s at @p, never past @end. */
+static char *
+stack_append (char       *p,
+              const char *end,
+              const char *s)
+{
+  while (*s != '\0' && p < end)
+    *p++ = *s++;
+  return p;
+}
+
+static char *
+stack_append_size (char       *p,
+                   const char *end,
+                   gsize       n)
+{
+  char digits[24];
+  guint i = 0;
+
+  do
+    digits[i++] = (char) ('0' + n % 10);
+  while ((n /= 10) != 0);
+  while (i > 0 && p < end)
+    *p++ = digits[--i];
+  return p;
+}
+
+static void G_GNUC_NORETURN
+stack_report_overflow (KaaStack *stack)
+{
+  char msg[NAME_BYTES + 128];
+  const char *end = msg + sizeof msg;
+  char *p = msg;
+  ssize_t ignored;
+
+  p = stack_append (p, end, "libkaa: stack overflow in coroutine ");
+  p = stack_append (p, end, stack->name);
+  p = stack_append (p, end, " (stack size ");
+  p = stack_append_size (p, end, stack->chunk->stack_size);
+  p = stack_append (p, end, " bytes)\n");
+  ignored = write (STDERR_FILENO, msg, (gsize) (p - msg));
+  (void) ignored;
+  abort ();
+}
+
+/* A fault outside our guards belongs to whoever handled SIGSEGV before us.
+ * If that was the default action (or SIG_IGN, which cannot hold for a
+ * fault), it is restored and the signal raised again: it stays blocked
+ * until the handler returns, then kills the process the ordinary way. */
+static void
+stack_segv_handler (int        sig,
+                    siginfo_t *info,
+                    void      *ucontext)
+{
+  /* si_code <= 0: sent by kill() or raise(), si_addr means nothing. */
+  if (info->si_code > 0)
+    {
+      KaaStack *stack = stack_find_guard (info->si_addr);
+
+      if (stack != NULL)
+        stack_report_overflow (stack);
+    }
+
+  if (previous_segv.sa_flags & SA_SIGINFO)
+    previous_segv.sa_sigaction (sig, info, ucontext);
+  else if (previous_segv.sa_handler != SIG_DFL && previous_segv.sa_handler != SIG_IGN)
+    previous_segv.sa_handler (sig);
+  else
+    {
+      struct sigaction dfl = { 0 };
+
+      dfl.sa_handler = SIG_DFL;
+      sigaction (SIGSEGV, &dfl, NULL);
+      raise (sig);
+    }
+}
+
+static void
+stack_install_handler_unlocked (void)
+{
+  struct sigaction sa = { 0 };
+
+  sa.sa_sigaction = stack_segv_handler;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGSEGV, &sa, &previous_segv);
+}
+
+static void
+stack_alt_free (gpointer mem)
+{
+  stack_t ss = { 0 };
+
+  ss.ss_flags = SS_DISABLE;
+  sigaltstack (&ss, NULL);
+  munmap (mem, ALT_STACK_BYTES);
+}
+
+/* Owns the thread's alternate signal stack; freed when the thread exits. */
+static GPrivate alt_stack_key = G_PRIVATE_INIT (stack_alt_free);
+
+/**
+ * kaa_stack_thread_init:
+ *
+ * Gives the calling thread an alternate signal stack, so that the SIGSEGV
+ * of an overflow can be handled at all: the faulting stack has no room for
+ * the signal frame. A thread that already has one keeps it. Best effort:
+ * without it an overflow still kills the process, only without the report.
+ */
+void
+kaa_stack_thread_init (void)
+{
+  stack_t ss = { 0 }, old;
+  gpointer mem;
+
+  if (sigaltstack (NULL, &old) == 0 && !(old.ss_flags & SS_DISABLE))
+    return;
+  mem = mmap (NULL, ALT_STACK_BYTES, PROT_READ | PROT_WRITE,
+              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED)
+    return;
+  ss.ss_sp = mem;
+  ss.ss_size = ALT_STACK_BYTES;
+  if (sigaltstack (&ss, NULL) != 0)
+    {
+      munmap (mem, ALT_STACK_BYTES);
+      return;
+    }
+  g_private_set (&alt_stack_key, mem);
+}
+
+/* ------------------------------------------------------------- the pool */
+
+/* Sets errno on failure. */
+static gboolean
+stack_guard_try_unlocked (guint8 *guard)
+{
+  /* Decided once per process: a kernel without the advice says EINVAL. */
+  if (guard_mode != GUARD_MPROTECT)
+    {
+      if (madvise (guard, GUARD_BYTES, MADV_GUARD_INSTALL) == 0)
+        {
+          guard_mode = GUARD_MADVISE;
+          return TRUE;
+        }
+      if (errno != EINVAL || guard_mode == GUARD_MADVISE)
+        return FALSE;
+      guard_mode = GUARD_MPROTECT;
+    }
+  return mprotect (guard, GUARD_BYTES, PROT_NONE) == 0;
+}
+
+static gboolean
+stack_guard_install_unlocked (KaaStack  *stack,
+                              GError   **error)
+{
+  StackChunk *chunk = stack->chunk;
+  int saved_errno;
+
+  if (stack_guard_try_unlocked (chunk->base + stack->index * chunk->slot_size))
+    return TRUE;
+
+  /* ENOMEM here usually means vm.max_map_count with mprotect guards. */
+  saved_errno = errno;
+  g_set_error (error, KAA_ERROR, KAA_ERROR_FAILED,
+               _("Could not install the guard region of a %zu-byte coroutine stack: %s"),
+               chunk->stack_size, g_strerror (saved_errno));
+  return FALSE;
+}
+
+static void
+stack_push_free_unlocked (KaaStack *stack)
+{
+  gpointer key = GSIZE_TO_POINTER (stack->chunk->stack_size);
+
+  stack->next_free = g_hash_table_lookup (free_lists, key);
+  g_hash_table_insert (free_lists, key, stack);
+}
+
+static KaaStack *
+stack_pop_free_unlocked (gsize size)
+{
+  gpointer key = GSIZE_TO_POINTER (size);
+  KaaStack *stack = g_hash_table_lookup (free_lists, key);
+
+  if (stack != NULL)
+    g_hash_table_insert (free_lists, key, stack->next_free);
+  return stack;
+}
+
+/* Maps a chunk for stacks of @size bytes and puts its slots on the free
+ * list; guards are installed when a slot is first handed out, so that with
+ * mprotect guards an unused slot costs no VMA. */
+static gboolean
+stack_chunk_new_unlocked (gsize    size,
+                          GError **error)
+{
+  gsize slot_size = GUARD_BYTES + size;
+  guint n_slots = (guint) CLAMP (CHUNK_BYTES / slot_size, 1, CHUNK_SLOTS);
+  StackChunk *chunk;
+  guint8 *base;
+  guint i;
+
+  /* MAP_NORESERVE: untouched stack pages must not count against the
+   * overcommit limit, or reserving a million stacks would fail. */
+  base = mmap (NULL, n_slots * slot_size, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+  if (base == MAP_FAILED)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, KAA_ERROR, KAA_ERROR_FAILED,
+                   _("Could not map %zu bytes for coroutine stacks: %s"),
+                   n_slots * slot_size, g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  chunk = g_malloc0 (sizeof *chunk + n_slots * sizeof (KaaStack));
+  chunk->base = base;
+  chunk->slot_size = slot_size;
+  chunk->stack_size = size;
+  chunk->n_slots = n_slots;
+  for (i = n_slots; i-- > 0;)
+    {
+      chunk->slots[i].chunk = chunk;
+      chunk->slots[i].index = i;
+      stack_push_free_unlocked (&chunk->slots[i]);
+    }
+
+  if (n_chunks++ == 0)
+    stack_install_handler_unlocked ();
+  /* Release: the handler must see the slots before the chunk. */
+  chunk->next = chunks;
+  g_atomic_pointer_set (&chunks, chunk);
+  return TRUE;
+}
+
+/* Pops a free stack of @size bytes, mapping a chunk if there is none, and
+ * makes sure its guard is in place. */
+static KaaStack *
+stack_take_unlocked (gsize    size,
+                     GError **error)
+{
+  KaaStack *stack = stack_pop_free_unlocked (size);
+
+  if (stack == NULL && stack_chunk_new_unlocked (size, error))
+    stack = stack_pop_free_unlocked (size);
+  if (stack == NULL)
+    return NULL;
+  if (!stack->guarded && !stack_guard_install_unlocked (stack, error))
+    {
+      stack_push_free_unlocked (stack);
+      return NULL;
+    }
+  stack->guarded = TRUE;
+
+  n_live++;
+  if (stack->released)
+    n_pooled--;
+  if (stack->trimmed)
+    n_trimmed--;
+  stack->released = FALSE;
+  stack->trimmed = FALSE;
+  return stack;
+}
+
+/**
+ * kaa_stack_new:
+ * @size: usable bytes, 0 for %KAA_FIBER_DEFAULT_STACK_SIZE; rounded up to
+ *   whole pages
+ * @name: (nullable): reported if the stack overflows
+ * @error: return location for a #GError
+ *
+ * Takes a stack from the pool, mapping a new chunk if none is free.
+ *
+ * Returns: (transfer full) (nullable): the stack, or %NULL with @error set
+ *   when no memory, mapping or guard could be had
+ */
+KaaStack *
+kaa_stack_new (gsize        size,
+               const char  *name,
+               GError     **error)
+{
+  KaaStack *stack;
+
+  /* Past this, rounding and the chunk arithmetic would overflow; no mmap
+   * could satisfy it anyway. */
+  if (size > G_MAXSIZE / 4)
+    {
+      g_set_error (error, KAA_ERROR, KAA_ERROR_FAILED,
+                   _("Could not map a %zu-byte coroutine stack: %s"),
+                   size, g_strerror (ENOMEM));
+      return NULL;
+    }
+
+  pthread_mutex_lock (&pool_lock);
+  if (free_lists == NULL)
+    free_lists = g_hash_table_new (NULL, NULL);
+  size = stack_round_to_pages_unlocked (size != 0 ? size : KAA_FIBER_DEFAULT_STACK_SIZE);
+  stack = stack_take_unlocked (size, error);
+  pthread_mutex_unlock (&pool_lock);
+
+  if (stack != NULL)
+    {
+      g_strlcpy (stack->name, name != NULL ? name : "(unnamed)", sizeof stack->name);
+      /* The name is in place before the handler may look at it. */
+      g_atomic_int_set (&stack->live, TRUE);
+    }
+  return stack;
+}
+
+/* Keeps the first POOL_MAX_WARM warm stacks of the free lists, which are
+ * LIFO, so those are the most recently used, and trims the rest. */
+static void
+stack_pool_trim_unlocked (void)
+{
+  GHashTableIter iter;
+  gpointer list;
+  guint warm = 0;
+
+  g_hash_table_iter_init (&iter, free_lists);
+  while (g_hash_table_iter_next (&iter, NULL, &list))
+    for (KaaStack *stack = list; stack != NULL; stack = stack->next_free)
+      {
+        if (stack->trimmed || ++warm <= POOL_MAX_WARM)
+          continue;
+        if (madvise (kaa_stack_get_base (stack), stack->chunk->stack_size, MADV_DONTNEED) == 0)
+          {
+            stack->trimmed = TRUE;
+            n_trimmed++;
+          }
+      }
+}
+
+/**
+ * kaa_stack_free:
+ * @stack: (transfer full): a stack from kaa_stack_new()
+ *
+ * Returns @stack to the pool. Past %POOL_MAX_WARM pooled stacks that still
+ * hold their pages, its pages go back to the kernel; the address range
+ * stays reserved for the next stack of this size.
+ */
+void
+kaa_stack_free (KaaStack *stack)
+{
+  g_atomic_int_set (&stack->live, FALSE);
+
+  pthread_mutex_lock (&pool_lock);
+  n_live--;
+  n_pooled++;
+  stack->released = TRUE;
+  stack_push_free_unlocked (stack);
+  if (n_pooled - n_trimmed > POOL_MAX_WARM)
+    {
+      gint64 now = g_get_monotonic_time ();
+
+      if (now - last_trim >= TRIM_INTERVAL_USEC)
+        {
+          stack_pool_trim_unlocked ();
+          last_trim = now;
+        }
+    }
+  pthread_mutex_unlock (&pool_lock);
+}
+
+/* Gives the pages of pooled stacks beyond POOL_MAX_WARM back to the
+ * kernel now (the ones deepest in the free lists: the longest unused). */
+void
+kaa_stack_pool_trim (void)
+{
+  pthread_mutex_lock (&pool_lock);
+  if (free_lists != NULL)
+    stack_pool_trim_unlocked ();
+  last_trim = g_get_monotonic_time ();
+  pthread_mutex_unlock (&pool_lock);
+}
+
+guint8 *
+kaa_stack_get_base (KaaStack *stack)
+{
+  StackChunk *chunk = stack->chunk;
+
+  return chunk->base + stack->index * chunk->slot_size + GUARD_BYTES;
+}
+
+gsize
+kaa_stack_get_size (KaaStack *stack)
+{
+  return stack->chunk->stack_size;
+}
+
+void
+kaa_stack_pool_get_stats_for_testing (KaaStackPoolStats *stats)
+{
+  pthread_mutex_lock (&pool_lock);
+  stats->n_chunks = n_chunks;
+  stats->n_live = n_live;
+  stats->n_pooled = n_pooled;
+  stats->n_trimmed = n_trimmed;
+  stats->guard_madvise = guard_mode == GUARD_MADVISE;
+  pthread_mutex_unlock (&pool_lock);
+}

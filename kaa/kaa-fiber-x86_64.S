@@ -1,0 +1,112 @@
+/* kaa-fiber-x86_64.S: the fiber context switch for x86-64 System V
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * void kaa_fiber_switch (KaaFiberContext *from, KaaFiberContext *to);
+ *
+ * A switch is a function call as far as the compiler knows, so only the
+ * state the System V ABI makes callee-saved is kept: rbx, rbp, r12-r15,
+ * rsp, the control bits of MXCSR and the x87 control word. Everything is
+ * pushed on the old stack, rsp is stored in from->sp (offset 0) and loaded
+ * from to->sp, and the same frame is popped from the new stack:
+ *
+ *   sp+56 return address    sp+24 r13
+ *   sp+48 rbp               sp+16 r14
+ *   sp+40 rbx               sp+8  r15
+ *   sp+32 r12               sp+0  MXCSR (4 bytes), x87 control word (2)
+ *
+ * kaa_fiber_context_init() (kaa-fiber.c) writes that frame by hand for a
+ * fiber that has not run yet. The sanitizer and Valgrind annotations live
+ * in kaa-fiber.c, around the call.
+ *
+ * CET: the entry carries endbr64 when the compiler targets IBT (-fcf-
+ * protection), and only then is IBT claimed in the property note. Shadow
+ * stacks are never claimed: a switch returns to an address the shadow stack
+ * did not push, so linking this object correctly clears SHSTK.
+ */
+
+#if defined(__CET__) && (__CET__ & 1)
+# define KAA_ENDBR endbr64
+# define KAA_CLAIM_IBT 1
+#else
+# define KAA_ENDBR
+# define KAA_CLAIM_IBT 0
+#endif
+
+	.text
+	.globl	kaa_fiber_switch
+	.hidden	kaa_fiber_switch
+	.type	kaa_fiber_switch, @function
+	.p2align 4
+kaa_fiber_switch:
+	.cfi_startproc
+	KAA_ENDBR
+	pushq	%rbp
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %rbp, 0
+	pushq	%rbx
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %rbx, 0
+	pushq	%r12
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %r12, 0
+	pushq	%r13
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %r13, 0
+	pushq	%r14
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %r14, 0
+	pushq	%r15
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %r15, 0
+	subq	$8, %rsp
+	.cfi_adjust_cfa_offset 8
+	stmxcsr	(%rsp)
+	fnstcw	4(%rsp)
+
+	/* The frame on the new stack has the same layout, so the CFI above
+	 * stays true across the exchange of rsp. */
+	movq	%rsp, (%rdi)
+	movq	(%rsi), %rsp
+
+	ldmxcsr	(%rsp)
+	fldcw	4(%rsp)
+	addq	$8, %rsp
+	.cfi_adjust_cfa_offset -8
+	popq	%r15
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %r15
+	popq	%r14
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %r14
+	popq	%r13
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %r13
+	popq	%r12
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %r12
+	popq	%rbx
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %rbx
+	popq	%rbp
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %rbp
+	ret
+	.cfi_endproc
+	.size	kaa_fiber_switch, .-kaa_fiber_switch
+
+	.section .note.GNU-stack,"",@progbits
+
+#if KAA_CLAIM_IBT
+	/* NT_GNU_PROPERTY_TYPE_0 with GNU_PROPERTY_X86_FEATURE_1_AND = IBT. */
+	.section .note.gnu.property,"a"
+	.p2align 3
+	.long	4
+	.long	16
+	.long	5
+	.asciz	"GNU"
+	.long	0xc0000002
+	.long	4
+	.long	1
+	.p2align 3
+#endif

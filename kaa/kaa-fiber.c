@@ -1,0 +1,410 @@
+/* kaa-fiber.c: asymmetric fibers over the context switch
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * KaaFiber: a function running on its own stack. kaa_fiber_resume() enters
+ * it and returns when the fiber calls kaa_fiber_suspend() or its function
+ * returns; a fiber may resume another one, which nests. The switch itself
+ * is one backend routine (assembly or ucontext); this file wraps it with
+ * what tools need to follow a change of stack: ASan's fiber switch hooks
+ * (fake frames and stack bounds), TSan's fiber contexts and Valgrind's
+ * stack registration.
+ *
+ * A fiber is used by one thread at a time: the thread that resumes it. The
+ * current fiber is per thread; a fiber's fields are touched only by the
+ * thread running or resuming it.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "kaa-fiber-private.h"
+
+#if defined (__SANITIZE_ADDRESS__)
+# define FIBER_ASAN 1
+#elif defined (__has_feature)
+# if __has_feature (address_sanitizer)
+#  define FIBER_ASAN 1
+# endif
+#endif
+#ifndef FIBER_ASAN
+# define FIBER_ASAN 0
+#endif
+
+#if defined (__SANITIZE_THREAD__)
+# define FIBER_TSAN 1
+#elif defined (__has_feature)
+# if __has_feature (thread_sanitizer)
+#  define FIBER_TSAN 1
+# endif
+#endif
+#ifndef FIBER_TSAN
+# define FIBER_TSAN 0
+#endif
+
+#if FIBER_ASAN
+# include <sanitizer/asan_interface.h>
+# include <sanitizer/common_interface_defs.h>
+#endif
+#if FIBER_TSAN
+# include <sanitizer/tsan_interface.h>
+#endif
+#if HAVE_VALGRIND
+# include <valgrind/valgrind.h>
+#endif
+
+struct _KaaFiber
+{
+  KaaFiberContext  context;         /* the fiber, while it is suspended */
+  KaaFiberContext  caller_context;  /* its resumer, while it runs */
+  KaaFiber        *resumer;         /* NULL: the thread's own stack */
+  KaaFiberFunc     func;
+  gpointer         user_data;
+  KaaStack        *stack;
+  char            *name;
+  guint            started : 1;
+  guint            running : 1;
+  guint            finished : 1;
+#if FIBER_ASAN
+  void            *fake_stack;        /* ASan frames of the suspended fiber */
+  void            *caller_fake_stack; /* ASan frames of the suspended resumer */
+  const void      *caller_bottom;     /* the resumer's stack, as ASan knows it */
+  size_t           caller_size;
+#endif
+#if FIBER_TSAN
+  void            *tsan_fiber;
+  void            *tsan_caller;
+#endif
+#if HAVE_VALGRIND
+  unsigned         valgrind_id;
+#endif
+};
+
+static __thread KaaFiber *current_fiber;
+static __thread gboolean  thread_ready;
+
+/* Never inlined: a suspended fiber may be resumed by another thread, and a
+ * compiler that inlined these could reuse the address of the previous
+ * thread's __thread variable computed before the switch. */
+static G_GNUC_NO_INLINE KaaFiber *
+fiber_current_get (void)
+{
+  return current_fiber;
+}
+
+static G_GNUC_NO_INLINE void
+fiber_current_set (KaaFiber *fiber)
+{
+  current_fiber = fiber;
+}
+
+/* ---------------------------------------------------------- annotations */
+
+static void
+fiber_annotate_create (KaaFiber *fiber)
+{
+  guint8 *base = kaa_stack_get_base (fiber->stack);
+  gsize size = kaa_stack_get_size (fiber->stack);
+
+#if FIBER_ASAN
+  /* A pooled stack keeps the shadow of its last fiber's frames, which never
+   * returned; the new fiber's frames must not trip over that poison. */
+  ASAN_UNPOISON_MEMORY_REGION (base, size);
+#endif
+#if FIBER_TSAN
+  fiber->tsan_fiber = __tsan_create_fiber (0);
+  __tsan_set_fiber_name (fiber->tsan_fiber, fiber->name);
+#endif
+#if HAVE_VALGRIND
+  /* Without this Valgrind takes each switch for a huge stack adjustment
+   * ("client switching stacks?") and loses track of what is stack. */
+  fiber->valgrind_id = VALGRIND_STACK_REGISTER (base, base + size);
+#endif
+  (void) base;
+  (void) size;
+}
+
+static void
+fiber_annotate_destroy (KaaFiber *fiber)
+{
+#if FIBER_TSAN
+  __tsan_destroy_fiber (fiber->tsan_fiber);
+#endif
+#if HAVE_VALGRIND
+  VALGRIND_STACK_DEREGISTER (fiber->valgrind_id);
+#endif
+  (void) fiber;
+}
+
+/* The resumer is about to switch onto the fiber's stack. */
+static inline void
+fiber_annotate_enter (KaaFiber *fiber)
+{
+#if FIBER_ASAN
+  __sanitizer_start_switch_fiber (&fiber->caller_fake_stack,
+                                  kaa_stack_get_base (fiber->stack),
+                                  kaa_stack_get_size (fiber->stack));
+#endif
+#if FIBER_TSAN
+  fiber->tsan_caller = __tsan_get_current_fiber ();
+  __tsan_switch_to_fiber (fiber->tsan_fiber, 0);
+#endif
+  (void) fiber;
+}
+
+/* The resumer is back on its own stack. */
+static inline void
+fiber_annotate_returned (KaaFiber *fiber)
+{
+#if FIBER_ASAN
+  __sanitizer_finish_switch_fiber (fiber->caller_fake_stack, NULL, NULL);
+#endif
+  (void) fiber;
+}
+
+/* The fiber is about to switch back to its resumer; a finished fiber's
+ * frames are gone for good, which ASan learns from a NULL save slot. */
+static inline void
+fiber_annotate_leave (KaaFiber *fiber,
+                      gboolean  finished)
+{
+#if FIBER_ASAN
+  __sanitizer_start_switch_fiber (finished ? NULL : &fiber->fake_stack,
+                                  fiber->caller_bottom, fiber->caller_size);
+#endif
+#if FIBER_TSAN
+  __tsan_switch_to_fiber (fiber->tsan_caller, 0);
+#endif
+  (void) fiber;
+  (void) finished;
+}
+
+/* The fiber runs again (or for the first time); ASan tells us the bounds
+ * of the stack we came from, which is where the next suspend returns. */
+static inline void
+fiber_annotate_arrived (KaaFiber *fiber,
+                        gboolean  first)
+{
+#if FIBER_ASAN
+  __sanitizer_finish_switch_fiber (first ? NULL : fiber->fake_stack,
+                                   &fiber->caller_bottom, &fiber->caller_size);
+#endif
+  (void) fiber;
+  (void) first;
+}
+
+/* ---------------------------------------------------------------- frames */
+
+#if !KAA_FIBER_UCONTEXT
+/* Writes the frame kaa_fiber_switch() pops (see the layout in the .S
+ * file), so that the first switch to the fiber "returns" into @entry with
+ * the stack aligned as the ABI wants at a function's first instruction. */
+void
+kaa_fiber_context_init (KaaFiberContext *ctx,
+                        guint8          *stack_base,
+                        gsize            stack_size,
+                        KaaFiberEntry    entry)
+{
+  guintptr top = ((guintptr) (stack_base + stack_size)) & ~(guintptr) 15;
+  guint64 *frame;
+
+#if defined (__x86_64__)
+  /* Nine slots: control words, six registers, the return address, and a
+   * null word on top ending backtraces; after ret, rsp = top - 8, which
+   * is 8 mod 16 like after a call. */
+  guint32 mxcsr;
+  guint16 x87_cw;
+
+  frame = (guint64 *) (top - 9 * 8);
+  memset (frame, 0, 9 * 8);
+  /* The fiber starts with its creator's floating-point control state, as
+   * a new thread does (a -ffast-math program keeps flush-to-zero). */
+  __asm__ ("stmxcsr %0" : "=m" (mxcsr));
+  __asm__ ("fnstcw %0" : "=m" (x87_cw));
+  frame[0] = mxcsr | ((guint64) x87_cw << 32);
+  frame[7] = (guintptr) entry;
+#elif defined (__aarch64__)
+  guint64 fpcr;
+
+  /* 176 bytes; x29 = 0 ends frame chains, x30 (sp+88) is where ret goes,
+   * sp ends at top, 16-aligned. FPCR is inherited as in a new thread. */
+  frame = (guint64 *) (top - 176);
+  memset (frame, 0, 176);
+  __asm__ ("mrs %0, fpcr" : "=r" (fpcr));
+  frame[11] = (guintptr) entry;
+  frame[20] = fpcr;
+#else
+# error "The asm fiber backend supports x86_64 and aarch64 only."
+#endif
+  ctx->sp = frame;
+}
+#endif
+
+/* ---------------------------------------------------------------- fibers */
+
+/* The first instruction a fiber runs. It never returns: there is nothing
+ * below it on the fiber's stack. */
+static void G_GNUC_NORETURN
+fiber_entry (void)
+{
+  KaaFiber *fiber = fiber_current_get ();
+
+  fiber_annotate_arrived (fiber, TRUE);
+  fiber->func (fiber->user_data);
+  fiber->finished = TRUE;
+  fiber_annotate_leave (fiber, TRUE);
+  kaa_fiber_switch (&fiber->context, &fiber->caller_context);
+  /* A finished fiber is never resumed. */
+  abort ();
+}
+
+/**
+ * kaa_fiber_new:
+ * @func: the fiber's body
+ * @user_data: passed to @func
+ * @stack_size: usable stack bytes, 0 for %KAA_FIBER_DEFAULT_STACK_SIZE
+ * @name: (nullable): shown in stack overflow reports and by tools
+ * @error: return location for a #GError
+ *
+ * Creates a fiber that will run @func on a stack from the pool; it starts
+ * at the first kaa_fiber_resume().
+ *
+ * Returns: (transfer full) (nullable): the fiber, or %NULL with @error set
+ *   when no stack could be had
+ */
+KaaFiber *
+kaa_fiber_new (KaaFiberFunc   func,
+               gpointer       user_data,
+               gsize          stack_size,
+               const char    *name,
+               GError       **error)
+{
+  KaaFiber *fiber;
+  KaaStack *stack;
+
+  g_return_val_if_fail (func != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  stack = kaa_stack_new (stack_size, name, error);
+  if (stack == NULL)
+    return NULL;
+
+  fiber = g_new0 (KaaFiber, 1);
+  fiber->func = func;
+  fiber->user_data = user_data;
+  fiber->stack = stack;
+  fiber->name = g_strdup (name);
+  fiber_annotate_create (fiber);
+  kaa_fiber_context_init (&fiber->context, kaa_stack_get_base (stack),
+                          kaa_stack_get_size (stack), fiber_entry);
+  return fiber;
+}
+
+/**
+ * kaa_fiber_free:
+ * @fiber: (nullable) (transfer full): a finished or never-started fiber
+ *
+ * Frees @fiber and returns its stack to the pool. A fiber suspended in the
+ * middle of its function cannot be freed: its frames would be discarded
+ * without their cleanups.
+ */
+void
+kaa_fiber_free (KaaFiber *fiber)
+{
+  if (fiber == NULL)
+    return;
+  g_return_if_fail (!fiber->running);
+  g_return_if_fail (fiber->finished || !fiber->started);
+
+  fiber_annotate_destroy (fiber);
+  kaa_stack_free (fiber->stack);
+  g_free (fiber->name);
+  g_free (fiber);
+}
+
+/**
+ * kaa_fiber_resume:
+ * @fiber: a fiber that is neither running nor finished
+ *
+ * Runs @fiber on the calling thread until it calls kaa_fiber_suspend() or
+ * its function returns. May be called from inside another fiber.
+ */
+void
+kaa_fiber_resume (KaaFiber *fiber)
+{
+  g_return_if_fail (fiber != NULL);
+  g_return_if_fail (!fiber->running);
+  g_return_if_fail (!fiber->finished);
+
+  if (G_UNLIKELY (!thread_ready))
+    {
+      kaa_stack_thread_init ();
+      thread_ready = TRUE;
+    }
+
+  fiber->resumer = fiber_current_get ();
+  fiber->started = TRUE;
+  fiber->running = TRUE;
+  fiber_current_set (fiber);
+  fiber_annotate_enter (fiber);
+  kaa_fiber_switch (&fiber->caller_context, &fiber->context);
+  fiber_annotate_returned (fiber);
+  fiber->running = FALSE;
+  fiber_current_set (fiber->resumer);
+}
+
+/**
+ * kaa_fiber_suspend:
+ *
+ * Suspends the calling fiber: returns from the kaa_fiber_resume() that
+ * entered it. Returns when the fiber is resumed again, possibly by another
+ * caller or thread.
+ */
+void
+kaa_fiber_suspend (void)
+{
+  KaaFiber *fiber = fiber_current_get ();
+
+  g_return_if_fail (fiber != NULL);
+
+  fiber_annotate_leave (fiber, FALSE);
+  kaa_fiber_switch (&fiber->context, &fiber->caller_context);
+  fiber_annotate_arrived (fiber, FALSE);
+}
+
+/**
+ * kaa_fiber_get_current:
+ *
+ * Returns: (transfer none) (nullable): the fiber running on the calling
+ *   thread, or %NULL on the thread's own stack
+ */
+KaaFiber *
+kaa_fiber_get_current (void)
+{
+  return fiber_current_get ();
+}
+
+gboolean
+kaa_fiber_is_finished (KaaFiber *fiber)
+{
+  g_return_val_if_fail (fiber != NULL, FALSE);
+
+  return fiber->finished;
+}
+
+const char *
+kaa_fiber_get_name (KaaFiber *fiber)
+{
+  g_return_val_if_fail (fiber != NULL, NULL);
+
+  return fiber->name;
+}
+
+gsize
+kaa_fiber_get_stack_size (KaaFiber *fiber)
+{
+  g_return_val_if_fail (fiber != NULL, 0);
+
+  return kaa_stack_get_size (fiber->stack);
+}
