@@ -20,6 +20,8 @@ G_BEGIN_DECLS
  * @KAA_ERROR_INVALID_ARGUMENT: a function was called with an invalid argument
  * @KAA_ERROR_WAIT_NESTING: kaa_in_progress_wait() was nested too deeply
  * @KAA_ERROR_ALL_FAILED: every input of kaa_any_success() failed
+ * @KAA_ERROR_NOT_IN_COROUTINE: kaa_await() or kaa_yield() was called
+ *   outside a coroutine
  *
  * Errors in the `KAA_ERROR` domain. Cancellation and timeouts use
  * `G_IO_ERROR_CANCELLED` and `G_IO_ERROR_TIMED_OUT` instead, so that
@@ -31,6 +33,7 @@ typedef enum
   KAA_ERROR_INVALID_ARGUMENT,
   KAA_ERROR_WAIT_NESTING,
   KAA_ERROR_ALL_FAILED,
+  KAA_ERROR_NOT_IN_COROUTINE,
 } KaaError;
 
 KAA_AVAILABLE_IN_ALL

@@ -69,6 +69,7 @@ struct _KaaInProgress
   KaaProducer    *producer;     /* atomic pointer */
   GCancellable   *cancellable;  /* atomic pointer, created lazily */
   KaaProgress    *progress;     /* atomic pointer, created lazily */
+  gint            n_awaiters;   /* atomic */
   char           *name;
 
   /* Written once by the settler, before the final state is published. */

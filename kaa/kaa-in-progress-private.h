@@ -43,6 +43,12 @@ void           kaa_in_progress_set_producer          (KaaInProgress *self,
 KaaScheduler  *kaa_in_progress_get_scheduler         (KaaInProgress *self);
 void           kaa_in_progress_mark_error_seen       (KaaInProgress *self);
 
+/* Awaiters are what waits on an InProgress on someone's behalf (a
+ * coroutine in kaa_await): a cancel cascades down to it only when the
+ * canceller was its last awaiter. Any thread. */
+void           kaa_in_progress_add_awaiter           (KaaInProgress *self);
+guint          kaa_in_progress_remove_awaiter        (KaaInProgress *self);
+
 /* Settles @self like @source (which must be done) if @self is still
  * pending; returns FALSE, quietly, if it was not. */
 gboolean       kaa_in_progress_try_settle_like       (KaaInProgress *self,

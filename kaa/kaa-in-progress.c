@@ -306,6 +306,21 @@ kaa_in_progress_mark_error_seen (KaaInProgress *self)
   g_atomic_int_or (&self->flags, FLAG_ERROR_SEEN);
 }
 
+void
+kaa_in_progress_add_awaiter (KaaInProgress *self)
+{
+  g_atomic_int_inc (&self->n_awaiters);
+}
+
+guint
+kaa_in_progress_remove_awaiter (KaaInProgress *self)
+{
+  gint left = g_atomic_int_add (&self->n_awaiters, -1) - 1;
+
+  g_assert (left >= 0);
+  return (guint) left;
+}
+
 KaaProgress **
 kaa_in_progress_get_progress_slot (KaaInProgress *self)
 {

@@ -13,4 +13,5 @@
 # include "kaa-in-progress.h"
 # include "kaa-progress.h"
 # include "kaa-combinators.h"
+# include "kaa-coroutine.h"
 #undef KAA_INSIDE

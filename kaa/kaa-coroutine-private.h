@@ -1,0 +1,64 @@
+/* kaa-coroutine-private.h: the coroutine struct, for kaa-coroutine*.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "kaa-coroutine.h"
+#include "kaa-fiber-private.h"
+#include "kaa-in-progress-private.h"
+#include "kaa-refcount-private.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  RETURN_NONE,
+  RETURN_POINTER,
+  RETURN_BOOLEAN,
+  RETURN_INT64,
+  RETURN_DOUBLE,
+  RETURN_STRING,
+  RETURN_OBJECT,
+  RETURN_ERROR,
+} ReturnKind;
+
+struct _KaaCoroutine
+{
+  KaaProducer      producer;
+  KaaRefCount      ref_count;
+  KaaRunnable      runnable;
+  gint             queued;          /* atomic: the runnable is in a queue */
+  KaaScheduler    *scheduler;       /* owned */
+  KaaInProgress   *in_progress;     /* owned until the body is done */
+  KaaFiber        *fiber;
+
+  /* Owner thread only. */
+  KaaCoroutineFunc func;
+  gpointer         user_data;
+  GDestroyNotify   destroy;
+  KaaCoroutineFunc next_func;       /* set by become */
+  gpointer         next_data;
+  GDestroyNotify   next_destroy;
+  KaaInProgress   *awaiting;        /* owned while suspended in an await */
+  gulong           await_id;
+  gboolean         cancelled;
+  gboolean         await_woke;      /* the queued run ends an await */
+  gint64           interval;        /* µs; 0: no fixed-rate schedule */
+  gint64           slot;            /* monotonic µs of the current slot */
+  KaaTimer         timer;           /* armed for the next slot */
+
+  ReturnKind       kind;
+  union
+  {
+    gpointer       v_pointer;
+    gboolean       v_boolean;
+    gint64         v_int64;
+    gdouble        v_double;
+  } ret;
+  GDestroyNotify   ret_destroy;
+};
+
+void kaa_coroutine_return_clear (KaaCoroutine *self);
+
+G_END_DECLS

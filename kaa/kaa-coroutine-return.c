@@ -1,0 +1,235 @@
+/* kaa-coroutine-return.c: what a coroutine settles with, and tail calls
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The body sets its outcome while it runs; kaa-coroutine.c settles the
+ * InProgress with it once the body (and every body it became) returned.
+ * Only the running coroutine may set its own outcome.
+ */
+#include "config.h"
+
+#include "kaa-coroutine-private.h"
+
+void
+kaa_coroutine_return_clear (KaaCoroutine *self)
+{
+  switch (self->kind)
+    {
+    case RETURN_POINTER:
+    case RETURN_STRING:
+    case RETURN_OBJECT:
+    case RETURN_ERROR:
+      if (self->ret_destroy != NULL)
+        self->ret_destroy (self->ret.v_pointer);
+      break;
+    case RETURN_NONE:
+    case RETURN_BOOLEAN:
+    case RETURN_INT64:
+    case RETURN_DOUBLE:
+    default:
+      break;
+    }
+  self->kind = RETURN_NONE;
+  self->ret_destroy = NULL;
+}
+
+static gboolean
+coroutine_check_self (KaaCoroutine *self,
+                      const char   *function)
+{
+  if (G_LIKELY (self != NULL && self == kaa_coroutine_self ()))
+    return TRUE;
+  g_critical ("%s: only the running coroutine may set its own outcome", function);
+  return FALSE;
+}
+
+static void
+return_set (KaaCoroutine  *self,
+            ReturnKind     kind,
+            gpointer       pointer,
+            GDestroyNotify destroy)
+{
+  kaa_coroutine_return_clear (self);
+  self->kind = kind;
+  self->ret.v_pointer = pointer;
+  self->ret_destroy = destroy;
+}
+
+/**
+ * kaa_coroutine_return_pointer:
+ * @self: the running coroutine
+ * @result: (transfer full) (nullable): the result
+ * @destroy: (nullable): frees @result
+ *
+ * Sets what the InProgress finishes with when the body returns; a later
+ * return or throw replaces it (and frees it).
+ *
+ * Since: 0.1
+ */
+void
+kaa_coroutine_return_pointer (KaaCoroutine  *self,
+                              gpointer       result,
+                              GDestroyNotify destroy)
+{
+  if (!coroutine_check_self (self, G_STRFUNC))
+    {
+      if (destroy != NULL)
+        destroy (result);
+      return;
+    }
+  return_set (self, RETURN_POINTER, result, destroy);
+}
+
+/**
+ * kaa_coroutine_return_boolean:
+ * @self: the running coroutine
+ * @result: the result
+ *
+ * As [method@Kaa.Coroutine.return_pointer], for a boolean.
+ *
+ * Since: 0.1
+ */
+void
+kaa_coroutine_return_boolean (KaaCoroutine *self,
+                              gboolean      result)
+{
+  if (!coroutine_check_self (self, G_STRFUNC))
+    return;
+  return_set (self, RETURN_BOOLEAN, NULL, NULL);
+  self->ret.v_boolean = !!result;
+}
+
+/**
+ * kaa_coroutine_return_int64:
+ * @self: the running coroutine
+ * @result: the result
+ *
+ * As [method@Kaa.Coroutine.return_pointer], for an integer.
+ *
+ * Since: 0.1
+ */
+void
+kaa_coroutine_return_int64 (KaaCoroutine *self,
+                            gint64        result)
+{
+  if (!coroutine_check_self (self, G_STRFUNC))
+    return;
+  return_set (self, RETURN_INT64, NULL, NULL);
+  self->ret.v_int64 = result;
+}
+
+/**
+ * kaa_coroutine_return_double:
+ * @self: the running coroutine
+ * @result: the result
+ *
+ * As [method@Kaa.Coroutine.return_pointer], for a double.
+ *
+ * Since: 0.1
+ */
+void
+kaa_coroutine_return_double (KaaCoroutine *self,
+                             gdouble       result)
+{
+  if (!coroutine_check_self (self, G_STRFUNC))
+    return;
+  return_set (self, RETURN_DOUBLE, NULL, NULL);
+  self->ret.v_double = result;
+}
+
+/**
+ * kaa_coroutine_return_string:
+ * @self: the running coroutine
+ * @result: (nullable): the result, copied
+ *
+ * As [method@Kaa.Coroutine.return_pointer], for a copy of a string.
+ *
+ * Since: 0.1
+ */
+void
+kaa_coroutine_return_string (KaaCoroutine *self,
+                             const char   *result)
+{
+  if (!coroutine_check_self (self, G_STRFUNC))
+    return;
+  return_set (self, RETURN_STRING, g_strdup (result), g_free);
+}
+
+/**
+ * kaa_coroutine_return_object:
+ * @self: the running coroutine
+ * @object: (type GObject) (transfer none) (nullable): the result
+ *
+ * As [method@Kaa.Coroutine.return_pointer], for a new reference to an
+ * object.
+ *
+ * Since: 0.1
+ */
+void
+kaa_coroutine_return_object (KaaCoroutine *self,
+                             gpointer      object)
+{
+  if (!coroutine_check_self (self, G_STRFUNC))
+    return;
+  g_return_if_fail (object == NULL || G_IS_OBJECT (object));
+
+  return_set (self, RETURN_OBJECT, object != NULL ? g_object_ref (object) : NULL,
+              object != NULL ? g_object_unref : NULL);
+}
+
+/**
+ * kaa_coroutine_throw:
+ * @self: the running coroutine
+ * @error: (transfer full): the error
+ *
+ * Makes the InProgress fail with @error when the body returns; a later
+ * return or throw replaces it.
+ *
+ * Since: 0.1
+ */
+void
+kaa_coroutine_throw (KaaCoroutine *self,
+                     GError       *error)
+{
+  g_return_if_fail (error != NULL);
+  if (!coroutine_check_self (self, G_STRFUNC))
+    {
+      g_error_free (error);
+      return;
+    }
+  return_set (self, RETURN_ERROR, error, (GDestroyNotify) g_error_free);
+}
+
+/**
+ * kaa_coroutine_become:
+ * @self: the running coroutine
+ * @func: (scope notified) (closure user_data) (destroy destroy): the next body
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data when that body is done
+ *
+ * A tail call: once the current body returns, its frame is gone and
+ * @func continues the same InProgress on the same stack, so an unbounded
+ * chain of states runs in constant memory. Call it, then return. A
+ * cancelled coroutine does not start the next body.
+ *
+ * Since: 0.1
+ */
+void
+kaa_coroutine_become (KaaCoroutine     *self,
+                      KaaCoroutineFunc  func,
+                      gpointer          user_data,
+                      GDestroyNotify    destroy)
+{
+  g_return_if_fail (func != NULL);
+  if (!coroutine_check_self (self, G_STRFUNC))
+    {
+      if (destroy != NULL)
+        destroy (user_data);
+      return;
+    }
+  if (self->next_destroy != NULL)
+    self->next_destroy (self->next_data);
+  self->next_func = func;
+  self->next_data = user_data;
+  self->next_destroy = destroy;
+}

@@ -1,0 +1,672 @@
+/* kaa-coroutine.c: stackful coroutines on the main loop
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * KaaCoroutine: a C function running on a fiber (layer 1), producing a
+ * KaaInProgress (layer 3), resumed by the scheduler (layer 2). Everything
+ * here runs on the owner thread of the coroutine's InProgress; the only
+ * cross-thread entry is the completion of an awaited InProgress owned by
+ * another context, which comes in through the scheduler's inbox.
+ *
+ * Life cycle: spawn runs the body at once until it first suspends. A
+ * yield queues the coroutine for the next main-loop iteration; an await
+ * connects to what it awaits and queues the coroutine, later in the same
+ * dispatch, when that settles. When the body returns (after its
+ * g_autoptr cleanups ran) the fiber is finished, its stack goes back to
+ * the pool and the InProgress settles with what the body set.
+ *
+ * Cancel (the InProgress's producer hook): the coroutine is marked
+ * cancelled, what it awaits is cancelled when it was the only awaiter,
+ * and the fiber is resumed at once, so that cancel returns with every
+ * cleanup run, innermost first. From then on every await and yield in it
+ * returns at once, and what the body sets is dropped.
+ *
+ * References: the InProgress's producer slot, the fiber while it is not
+ * finished, each queued runnable and each connected await callback hold
+ * one each.
+ */
+#include "config.h"
+
+#include "kaa-i18n-private.h"
+#include "kaa-coroutine-private.h"
+#include "kaa-error.h"
+
+static __thread KaaCoroutine *current;
+
+static KaaCoroutine *
+coroutine_ref (KaaCoroutine *self)
+{
+  kaa_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+
+static void
+coroutine_unref (KaaCoroutine *self)
+{
+  if (!kaa_ref_count_dec (&self->ref_count))
+    return;
+
+  g_assert (self->fiber == NULL);
+  g_assert (self->awaiting == NULL);
+  kaa_coroutine_return_clear (self);
+  if (self->destroy != NULL)
+    self->destroy (self->user_data);
+  if (self->next_destroy != NULL)
+    self->next_destroy (self->next_data);
+  g_clear_pointer (&self->in_progress, kaa_in_progress_unref);
+  kaa_scheduler_unref (self->scheduler);
+  g_free (self);
+}
+
+/* Settles the InProgress with what the body set. After a cancel the
+ * InProgress is no longer pending and the finish is dropped quietly. */
+static void
+coroutine_settle (KaaCoroutine *self)
+{
+  KaaInProgress *ip = g_steal_pointer (&self->in_progress);
+  ReturnKind kind = self->kind;
+
+  self->kind = RETURN_NONE;
+  switch (kind)
+    {
+    case RETURN_POINTER:
+      kaa_in_progress_finish_pointer (ip, self->ret.v_pointer, self->ret_destroy);
+      break;
+    case RETURN_BOOLEAN:
+      kaa_in_progress_finish_boolean (ip, self->ret.v_boolean);
+      break;
+    case RETURN_INT64:
+      kaa_in_progress_finish_int64 (ip, self->ret.v_int64);
+      break;
+    case RETURN_DOUBLE:
+      kaa_in_progress_finish_double (ip, self->ret.v_double);
+      break;
+    case RETURN_STRING:
+      kaa_in_progress_finish_string (ip, self->ret.v_pointer);
+      g_free (self->ret.v_pointer);
+      break;
+    case RETURN_OBJECT:
+      kaa_in_progress_finish_object (ip, self->ret.v_pointer);
+      g_clear_object ((GObject **) &self->ret.v_pointer);
+      break;
+    case RETURN_ERROR:
+      kaa_in_progress_fail (ip, self->ret.v_pointer);
+      break;
+    case RETURN_NONE:
+    default:
+      kaa_in_progress_finish_pointer (ip, NULL, NULL);
+      break;
+    }
+  self->ret_destroy = NULL;
+  kaa_in_progress_unref (ip);
+}
+
+/* The fiber's function: the body, then each body it became, each frame
+ * gone before the next starts, so a chain of tail calls runs flat. */
+static void
+coroutine_main (gpointer data)
+{
+  KaaCoroutine *self = data;
+
+  while (self->func != NULL)
+    {
+      self->func (self, self->user_data);
+      if (self->destroy != NULL)
+        self->destroy (self->user_data);
+      self->func = g_steal_pointer (&self->next_func);
+      self->user_data = g_steal_pointer (&self->next_data);
+      self->destroy = g_steal_pointer (&self->next_destroy);
+      if (self->cancelled && self->func != NULL)
+        {
+          /* A cancelled coroutine does not start another body. */
+          if (self->destroy != NULL)
+            self->destroy (self->user_data);
+          self->func = NULL;
+          self->destroy = NULL;
+        }
+    }
+}
+
+/* Owner thread: runs the coroutine until it suspends or ends. */
+static void
+coroutine_resume (KaaCoroutine *self)
+{
+  KaaCoroutine *outer = current;
+
+  coroutine_ref (self);
+  current = self;
+  kaa_fiber_resume (self->fiber);
+  current = outer;
+
+  if (kaa_fiber_is_finished (self->fiber))
+    {
+      g_clear_pointer (&self->fiber, kaa_fiber_free);
+      coroutine_settle (self);
+      coroutine_unref (self);   /* the fiber's reference */
+    }
+  coroutine_unref (self);
+}
+
+/* A context going away takes its coroutines with it: they unwind as if
+ * cancelled, so their cleanups still run. */
+static void
+coroutine_wake (KaaCoroutine *self,
+                gboolean      discard)
+{
+  if (self->fiber == NULL)
+    return;
+  if (discard)
+    self->cancelled = TRUE;
+  coroutine_resume (self);
+}
+
+static void
+coroutine_timer_fire (KaaTimer *timer,
+                      gboolean  discard)
+{
+  KaaCoroutine *self = G_STRUCT_MEMBER_P (timer, -G_STRUCT_OFFSET (KaaCoroutine, timer));
+
+  coroutine_wake (self, discard);
+  coroutine_unref (self);   /* the timer's reference */
+}
+
+/* Owner thread: sleeps until @deadline, holding a reference. */
+static void
+coroutine_arm (KaaCoroutine *self,
+               gint64        deadline)
+{
+  self->slot = deadline;
+  kaa_scheduler_add_timer (self->scheduler, &self->timer, deadline);
+}
+
+static void
+coroutine_run (KaaRunnable *runnable,
+               gboolean     discard)
+{
+  KaaCoroutine *self = G_STRUCT_MEMBER_P (runnable, -G_STRUCT_OFFSET (KaaCoroutine, runnable));
+
+  g_atomic_int_set (&self->queued, FALSE);
+  if (self->await_woke && self->interval != 0 && !discard && self->fiber != NULL)
+    {
+      /* With an interval, an await resumes one interval after what it
+       * awaited settled; the reference travels on to the timer. */
+      self->await_woke = FALSE;
+      coroutine_arm (self, kaa_scheduler_get_time (self->scheduler) + self->interval);
+      return;
+    }
+  self->await_woke = FALSE;
+  coroutine_wake (self, discard);
+  coroutine_unref (self);
+}
+
+/* Queues a resumption: later in this dispatch, or in the next iteration
+ * for a yield. Any thread; off the owner it goes through the inbox. */
+static void
+coroutine_queue (KaaCoroutine *self,
+                 gboolean      next_iteration)
+{
+  if (!g_atomic_int_compare_and_exchange (&self->queued, FALSE, TRUE))
+    return;
+  coroutine_ref (self);
+  /* A coroutine yielding runs on its owner thread by construction. */
+  if (!next_iteration && !kaa_scheduler_is_owner (self->scheduler))
+    kaa_scheduler_push_remote (self->scheduler, &self->runnable);
+  else if (next_iteration)
+    kaa_scheduler_push_next (self->scheduler, &self->runnable);
+  else
+    kaa_scheduler_push (self->scheduler, &self->runnable);
+}
+
+/* Drops the link to what the coroutine awaited; TRUE if it was the last
+ * one awaiting it. A callback owned by another thread cannot be
+ * disconnected from here: it may still queue the coroutine, which then
+ * finds nothing to resume. */
+static gboolean
+coroutine_unlink_await (KaaCoroutine  *self,
+                        KaaInProgress *awaited)
+{
+  if (self->await_id != 0 &&
+      kaa_scheduler_is_owner (kaa_in_progress_get_scheduler (awaited)))
+    kaa_in_progress_disconnect (awaited, self->await_id);
+  self->await_id = 0;
+  return kaa_in_progress_remove_awaiter (awaited) == 0;
+}
+
+static void
+coroutine_cancel (KaaProducer   *producer,
+                  KaaInProgress *in_progress)
+{
+  KaaCoroutine *self = (KaaCoroutine *) producer;
+
+  self->cancelled = TRUE;
+  /* Cancelling itself: it notices at its next suspension. */
+  if (self == current || self->fiber == NULL)
+    return;
+  if (self->timer.index != 0)
+    {
+      kaa_scheduler_remove_timer (self->scheduler, &self->timer);
+      coroutine_unref (self);   /* the timer's reference */
+    }
+
+  if (self->awaiting != NULL)
+    {
+      KaaInProgress *awaited = g_steal_pointer (&self->awaiting);
+
+      if (coroutine_unlink_await (self, awaited))
+        kaa_in_progress_cancel (awaited);
+      kaa_in_progress_unref (awaited);
+    }
+  coroutine_resume (self);
+}
+
+static void
+coroutine_release (KaaProducer *producer)
+{
+  coroutine_unref ((KaaCoroutine *) producer);
+}
+
+static const KaaProducerOps coroutine_ops = {
+  .cancel = coroutine_cancel,
+  .release = coroutine_release,
+};
+
+/**
+ * kaa_coroutine_spawn:
+ * @func: (scope notified) (closure user_data) (destroy destroy): the body
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data when the body is done
+ *
+ * Starts a coroutine: @func runs on a stack of its own, here and now,
+ * until it first suspends in [func@Kaa.yield] or [func@Kaa.await]; the
+ * main loop of the calling thread's thread-default context resumes it
+ * from then on. The InProgress may therefore already be done when this
+ * returns. The coroutine keeps itself alive while it runs: dropping every
+ * reference to its InProgress does not stop it, cancelling does.
+ *
+ * If no stack can be had, the InProgress fails with an error naming it.
+ *
+ * Returns: (transfer full): the InProgress of the coroutine
+ * Since: 0.1
+ */
+KaaInProgress *
+kaa_coroutine_spawn (KaaCoroutineFunc func,
+                     gpointer         user_data,
+                     GDestroyNotify   destroy)
+{
+  KaaCoroutineDef def = { "coroutine", func, 0, 0, { NULL } };
+
+  kaa_return_failed_if_fail (func != NULL);
+
+  return kaa_coroutine_spawn_def (&def, NULL, user_data, destroy);
+}
+
+/**
+ * kaa_coroutine_spawn_def:
+ * @def: the definition; only read during this call
+ * @instance: (nullable): the object the call is made for, or %NULL; the
+ *   scope of the definition's policy state once policies exist
+ * @user_data: data for the body
+ * @destroy: (nullable): frees @user_data when the body is done
+ *
+ * Starts a coroutine as [func@Kaa.coroutine_spawn] does, with the name,
+ * interval and stack size of @def.
+ *
+ * Returns: (transfer full): the InProgress of the coroutine
+ * Since: 0.1
+ */
+KaaInProgress *
+kaa_coroutine_spawn_def (const KaaCoroutineDef *def,
+                         gpointer               instance,
+                         gpointer               user_data,
+                         GDestroyNotify         destroy)
+{
+  KaaInProgress *ip;
+  KaaCoroutine *self;
+  GError *error = NULL;
+
+  kaa_return_failed_if_fail (def != NULL);
+  kaa_return_failed_if_fail (def->func != NULL);
+
+  ip = kaa_in_progress_new ();
+  kaa_in_progress_set_name (ip, def->name);
+  self = g_new0 (KaaCoroutine, 1);
+  kaa_ref_count_init (&self->ref_count);          /* the producer slot */
+  self->producer.ops = &coroutine_ops;
+  self->runnable.run = coroutine_run;
+  self->timer.fire = coroutine_timer_fire;
+  self->scheduler = kaa_scheduler_ref (kaa_in_progress_get_scheduler (ip));
+  self->in_progress = kaa_in_progress_ref (ip);
+  self->func = def->func;
+  self->user_data = user_data;
+  self->destroy = destroy;
+  self->interval = (gint64) def->interval * 1000;
+  self->slot = kaa_scheduler_get_time (self->scheduler);
+  kaa_in_progress_set_producer (ip, &self->producer);
+
+  self->fiber = kaa_fiber_new (coroutine_main, self, def->stack_size,
+                               def->name != NULL ? def->name : "coroutine", &error);
+  if (self->fiber == NULL)
+    {
+      kaa_in_progress_unref (g_steal_pointer (&self->in_progress));
+      kaa_in_progress_fail (ip, error);
+      return ip;
+    }
+  coroutine_ref (self);                           /* the fiber */
+  coroutine_resume (self);
+  return ip;
+}
+
+/**
+ * kaa_coroutine_self:
+ *
+ * Returns: (transfer none) (nullable): the coroutine running on the
+ *   calling thread, or %NULL outside any coroutine
+ * Since: 0.1
+ */
+KaaCoroutine *
+kaa_coroutine_self (void)
+{
+  return current;
+}
+
+/**
+ * kaa_coroutine_get_in_progress:
+ * @self: a running coroutine
+ *
+ * The InProgress the coroutine will settle, for reporting progress on it.
+ *
+ * Returns: (transfer none) (nullable): the InProgress, or %NULL once the
+ *   body is done
+ * Since: 0.1
+ */
+KaaInProgress *
+kaa_coroutine_get_in_progress (KaaCoroutine *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return self->in_progress;
+}
+
+/**
+ * kaa_coroutine_get_name:
+ * @self: a coroutine
+ *
+ * Returns: the name of its stack, as a stack overflow would report it
+ * Since: 0.1
+ */
+const char *
+kaa_coroutine_get_name (KaaCoroutine *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return self->fiber != NULL ? kaa_fiber_get_name (self->fiber) : "coroutine";
+}
+
+/**
+ * kaa_coroutine_is_cancelled:
+ * @self: a coroutine
+ *
+ * Returns: %TRUE once the InProgress of @self was cancelled
+ * Since: 0.1
+ */
+gboolean
+kaa_coroutine_is_cancelled (KaaCoroutine *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  return self->cancelled;
+}
+
+static KaaCoroutine *
+coroutine_current_or_warn (const char *function)
+{
+  if (G_LIKELY (current != NULL))
+    return current;
+  g_critical ("%s: not called from a coroutine", function);
+  return NULL;
+}
+
+/* Fixed-rate: the next slot is one interval after the current one; slots
+ * that a slow body already missed are skipped, not bunched up. */
+static gint64
+coroutine_next_slot (KaaCoroutine *self)
+{
+  gint64 now = kaa_scheduler_get_time (self->scheduler);
+  gint64 next = self->slot + self->interval;
+
+  if (next <= now)
+    next += ((now - next) / self->interval + 1) * self->interval;
+  return next;
+}
+
+/**
+ * kaa_yield:
+ *
+ * Suspends the calling coroutine until the next main-loop iteration,
+ * giving everything else a turn (kaa's NotFinished), or, for a coroutine
+ * defined with an interval, until its next time slot.
+ *
+ * Returns: %TRUE to go on, %FALSE once the coroutine is cancelled (then
+ *   it does not suspend at all); outside a coroutine, a critical and %FALSE
+ * Since: 0.1
+ */
+gboolean
+kaa_yield (void)
+{
+  KaaCoroutine *self = coroutine_current_or_warn (G_STRFUNC);
+
+  if (self == NULL || self->cancelled)
+    return FALSE;
+  if (self->interval != 0)
+    coroutine_arm (coroutine_ref (self), coroutine_next_slot (self));
+  else
+    coroutine_queue (self, TRUE);
+  kaa_fiber_suspend ();
+  return !self->cancelled;
+}
+
+static void
+await_settled (KaaInProgress *awaited,
+               gpointer       data)
+{
+  coroutine_queue (data, FALSE);
+}
+
+static void
+set_not_in_coroutine (GError **error)
+{
+  g_set_error_literal (error, KAA_ERROR, KAA_ERROR_NOT_IN_COROUTINE,
+                       _("Awaiting is only possible inside a coroutine"));
+}
+
+static void
+set_cancelled (GError **error)
+{
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                       _("Operation was cancelled"));
+}
+
+/* Suspends until @awaited is done. Returns @awaited on success; on
+ * failure sets @error and drops it. Takes ownership of @awaited. */
+static KaaInProgress *
+await_internal (KaaInProgress *awaited,
+                const char    *function,
+                GError       **error)
+{
+  KaaCoroutine *self = coroutine_current_or_warn (function);
+
+  if (self == NULL)
+    {
+      set_not_in_coroutine (error);
+      kaa_in_progress_unref (awaited);
+      return NULL;
+    }
+  if (!self->cancelled && !kaa_in_progress_is_done (awaited))
+    {
+      kaa_in_progress_add_awaiter (awaited);
+      self->awaiting = awaited;
+      self->await_woke = TRUE;
+      self->await_id = kaa_in_progress_connect (awaited, await_settled, coroutine_ref (self),
+                                                (GDestroyNotify) coroutine_unref);
+      kaa_fiber_suspend ();
+      /* A cancel has already unlinked and released it. */
+      if (self->awaiting != NULL)
+        {
+          self->awaiting = NULL;
+          coroutine_unlink_await (self, awaited);
+        }
+      else
+        awaited = NULL;
+    }
+  if (self->cancelled)
+    {
+      set_cancelled (error);
+      g_clear_pointer (&awaited, kaa_in_progress_unref);
+      return NULL;
+    }
+  if (!kaa_in_progress_propagate (awaited, error))
+    g_clear_pointer (&awaited, kaa_in_progress_unref);
+  return awaited;
+}
+
+/**
+ * kaa_await:
+ * @in_progress: (transfer full): what to wait for
+ * @error: return location for its error
+ *
+ * Suspends the calling coroutine until @in_progress is done; an
+ * InProgress that is already done does not suspend at all. The coroutine
+ * resumes later in the same dispatch of its scheduler, never inside the
+ * call that settled @in_progress. Takes ownership of @in_progress; keep a
+ * reference of your own to read a pointer result afterwards, or use the
+ * typed forms.
+ *
+ * Once the coroutine is cancelled, this returns at once with
+ * `G_IO_ERROR_CANCELLED`. Outside a coroutine it is a critical and fails
+ * with `KAA_ERROR_NOT_IN_COROUTINE`.
+ *
+ * Returns: %TRUE if @in_progress finished, %FALSE with @error set (its
+ *   own domain and code) otherwise
+ * Since: 0.1
+ */
+gboolean
+kaa_await (KaaInProgress *in_progress,
+           GError       **error)
+{
+  KaaInProgress *done;
+
+  g_return_val_if_fail (in_progress != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  done = await_internal (in_progress, G_STRFUNC, error);
+  if (done == NULL)
+    return FALSE;
+  kaa_in_progress_unref (done);
+  return TRUE;
+}
+
+#define AWAIT_TYPED(type, getter, fallback)                                  \
+  G_STMT_START {                                                             \
+    KaaInProgress *done;                                                     \
+    type result;                                                             \
+                                                                             \
+    g_return_val_if_fail (in_progress != NULL, fallback);                    \
+    g_return_val_if_fail (error == NULL || *error == NULL, fallback);        \
+                                                                             \
+    done = await_internal (in_progress, G_STRFUNC, error);                   \
+    if (done == NULL)                                                        \
+      return fallback;                                                       \
+    result = getter (done);                                                  \
+    kaa_in_progress_unref (done);                                            \
+    return result;                                                           \
+  } G_STMT_END
+
+/**
+ * kaa_await_boolean:
+ * @in_progress: (transfer full): what to wait for
+ * @error: return location for its error
+ *
+ * [func@Kaa.await], returning a boolean result.
+ *
+ * Returns: the result, or %FALSE with @error set
+ * Since: 0.1
+ */
+gboolean
+kaa_await_boolean (KaaInProgress *in_progress,
+                   GError       **error)
+{
+  AWAIT_TYPED (gboolean, kaa_in_progress_get_boolean, FALSE);
+}
+
+/**
+ * kaa_await_int64:
+ * @in_progress: (transfer full): what to wait for
+ * @error: return location for its error
+ *
+ * [func@Kaa.await], returning an integer result.
+ *
+ * Returns: the result, or 0 with @error set
+ * Since: 0.1
+ */
+gint64
+kaa_await_int64 (KaaInProgress *in_progress,
+                 GError       **error)
+{
+  AWAIT_TYPED (gint64, kaa_in_progress_get_int64, 0);
+}
+
+/**
+ * kaa_await_double:
+ * @in_progress: (transfer full): what to wait for
+ * @error: return location for its error
+ *
+ * [func@Kaa.await], returning a double result.
+ *
+ * Returns: the result, or 0.0 with @error set
+ * Since: 0.1
+ */
+gdouble
+kaa_await_double (KaaInProgress *in_progress,
+                  GError       **error)
+{
+  AWAIT_TYPED (gdouble, kaa_in_progress_get_double, 0.0);
+}
+
+/**
+ * kaa_await_string:
+ * @in_progress: (transfer full): what to wait for
+ * @error: return location for its error
+ *
+ * [func@Kaa.await], returning a copy of a string result.
+ *
+ * Returns: (transfer full) (nullable): the result, or %NULL with @error set
+ * Since: 0.1
+ */
+char *
+kaa_await_string (KaaInProgress *in_progress,
+                  GError       **error)
+{
+  AWAIT_TYPED (char *, kaa_in_progress_dup_string, NULL);
+}
+
+/**
+ * kaa_await_object:
+ * @in_progress: (transfer full): what to wait for
+ * @error: return location for its error
+ *
+ * [func@Kaa.await], returning a new reference to an object result, so
+ * that `obj = kaa_await_object (start_something (), &error);` leaks
+ * nothing.
+ *
+ * Returns: (type GObject) (transfer full) (nullable): the result, or %NULL
+ *   with @error set
+ * Since: 0.1
+ */
+gpointer
+kaa_await_object (KaaInProgress *in_progress,
+                  GError       **error)
+{
+  AWAIT_TYPED (gpointer, kaa_in_progress_dup_object, NULL);
+}
+

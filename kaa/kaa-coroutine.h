@@ -1,0 +1,122 @@
+/* kaa-coroutine.h: stackful coroutines on the main loop
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#if !defined (KAA_INSIDE) && !defined (KAA_COMPILATION)
+# error "Include <kaa/kaa.h>, not individual libkaa headers."
+#endif
+
+#include "kaa-in-progress.h"
+
+G_BEGIN_DECLS
+
+typedef struct _KaaCoroutine KaaCoroutine;
+
+/**
+ * KaaCoroutineFunc:
+ * @self: the running coroutine
+ * @user_data: the data passed to [func@Kaa.coroutine_spawn]
+ *
+ * The body of a coroutine: an ordinary C function that runs on its own
+ * stack and may suspend anywhere in its call tree with [func@Kaa.yield]
+ * or [func@Kaa.await]. Returning finishes its InProgress with what
+ * `kaa_coroutine_return_*()` set, or %NULL.
+ */
+typedef void (*KaaCoroutineFunc) (KaaCoroutine *self,
+                                  gpointer      user_data);
+
+/**
+ * KaaCoroutineDef:
+ * @name: names the coroutine in warnings and in a stack-overflow report
+ * @func: the body
+ * @interval: milliseconds between time slices: a yield resumes at the
+ *   next slot of a fixed-rate schedule on the monotonic clock (missed
+ *   slots are skipped), an await one interval after what it awaited
+ *   settled; 0 resumes a yield on the next main-loop iteration
+ * @stack_size: bytes of stack, 0 for the default (64 KiB)
+ *
+ * Describes a coroutine function the way kaa's decorator does. Define it
+ * once, statically, and start calls with [func@Kaa.coroutine_spawn_def].
+ */
+typedef struct
+{
+  /*< public >*/
+  const char       *name;
+  KaaCoroutineFunc  func;
+  guint             interval;
+  gsize             stack_size;
+
+  /*< private >*/
+  gpointer          reserved[8];
+} KaaCoroutineDef;
+
+KAA_AVAILABLE_IN_ALL
+KaaInProgress *kaa_coroutine_spawn_def         (const KaaCoroutineDef *def,
+                                                gpointer          instance,
+                                                gpointer          user_data,
+                                                GDestroyNotify    destroy) G_GNUC_WARN_UNUSED_RESULT;
+KAA_AVAILABLE_IN_ALL
+KaaInProgress *kaa_coroutine_spawn             (KaaCoroutineFunc  func,
+                                                gpointer          user_data,
+                                                GDestroyNotify    destroy) G_GNUC_WARN_UNUSED_RESULT;
+KAA_AVAILABLE_IN_ALL
+KaaCoroutine  *kaa_coroutine_self              (void);
+KAA_AVAILABLE_IN_ALL
+KaaInProgress *kaa_coroutine_get_in_progress   (KaaCoroutine     *self);
+KAA_AVAILABLE_IN_ALL
+const char    *kaa_coroutine_get_name          (KaaCoroutine     *self);
+KAA_AVAILABLE_IN_ALL
+gboolean       kaa_coroutine_is_cancelled      (KaaCoroutine     *self);
+
+KAA_AVAILABLE_IN_ALL
+gboolean       kaa_yield                       (void);
+KAA_AVAILABLE_IN_ALL
+gboolean       kaa_await                       (KaaInProgress    *in_progress,
+                                                GError          **error);
+KAA_AVAILABLE_IN_ALL
+gboolean       kaa_await_boolean               (KaaInProgress    *in_progress,
+                                                GError          **error);
+KAA_AVAILABLE_IN_ALL
+gint64         kaa_await_int64                 (KaaInProgress    *in_progress,
+                                                GError          **error);
+KAA_AVAILABLE_IN_ALL
+gdouble        kaa_await_double                (KaaInProgress    *in_progress,
+                                                GError          **error);
+KAA_AVAILABLE_IN_ALL
+char          *kaa_await_string                (KaaInProgress    *in_progress,
+                                                GError          **error) G_GNUC_WARN_UNUSED_RESULT;
+KAA_AVAILABLE_IN_ALL
+gpointer       kaa_await_object                (KaaInProgress    *in_progress,
+                                                GError          **error) G_GNUC_WARN_UNUSED_RESULT;
+
+KAA_AVAILABLE_IN_ALL
+void           kaa_coroutine_return_pointer    (KaaCoroutine     *self,
+                                                gpointer          result,
+                                                GDestroyNotify    destroy);
+KAA_AVAILABLE_IN_ALL
+void           kaa_coroutine_return_boolean    (KaaCoroutine     *self,
+                                                gboolean          result);
+KAA_AVAILABLE_IN_ALL
+void           kaa_coroutine_return_int64      (KaaCoroutine     *self,
+                                                gint64            result);
+KAA_AVAILABLE_IN_ALL
+void           kaa_coroutine_return_double     (KaaCoroutine     *self,
+                                                gdouble           result);
+KAA_AVAILABLE_IN_ALL
+void           kaa_coroutine_return_string     (KaaCoroutine     *self,
+                                                const char       *result);
+KAA_AVAILABLE_IN_ALL
+void           kaa_coroutine_return_object     (KaaCoroutine     *self,
+                                                gpointer          object);
+KAA_AVAILABLE_IN_ALL
+void           kaa_coroutine_throw             (KaaCoroutine     *self,
+                                                GError           *error);
+KAA_AVAILABLE_IN_ALL
+void           kaa_coroutine_become            (KaaCoroutine     *self,
+                                                KaaCoroutineFunc  func,
+                                                gpointer          user_data,
+                                                GDestroyNotify    destroy);
+
+G_END_DECLS

@@ -1,0 +1,663 @@
+/* test-coroutine.c: stackful coroutines (DESIGN §4)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "kaa-test-util.h"
+
+typedef KaaTestFixture Fixture;
+
+/* ---------------------------------------------------------------- helpers */
+
+typedef struct
+{
+  GString *log;
+  guint    cleanups;
+} Trace;
+
+static void
+trace_cleanup (Trace *trace)
+{
+  trace->cleanups++;
+  g_string_append_c (trace->log, 'c');
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Trace, trace_cleanup)
+
+static void
+log_settled (KaaInProgress *ip,
+             gpointer       data)
+{
+  g_string_append_c (((Trace *) data)->log, 'S');
+}
+
+/* ------------------------------------------------------- first slice, yield */
+
+static void
+body_returns_at_once (KaaCoroutine *co,
+                      gpointer      data)
+{
+  kaa_coroutine_return_int64 (co, 7);
+}
+
+static void
+test_spawn_synchronous (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn (body_returns_at_once, NULL, NULL);
+
+  g_test_summary ("DESIGN §4: spawn runs the body until it first suspends; a body "
+                  "that never suspends is done when spawn returns");
+
+  g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_FINISHED);
+  g_assert_cmpint (kaa_in_progress_get_int64 (ip), ==, 7);
+  g_assert_null (kaa_coroutine_self ());
+}
+
+static void
+body_counts_yields (KaaCoroutine *co,
+                    gpointer      data)
+{
+  guint *steps = data;
+
+  for (guint i = 0; i < 3; i++)
+    {
+      (*steps)++;
+      if (!kaa_yield ())
+        return;
+    }
+  kaa_coroutine_return_int64 (co, *steps);
+}
+
+static void
+test_yield_next_iteration (Fixture       *f,
+                           gconstpointer  data)
+{
+  guint steps = 0;
+  g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn (body_counts_yields, &steps, NULL);
+
+  g_test_summary ("DESIGN §4: kaa_yield resumes on the next main-loop iteration");
+
+  g_assert_cmpuint (steps, ==, 1);
+  g_main_context_iteration (f->context, FALSE);
+  g_assert_cmpuint (steps, ==, 2);
+  g_main_context_iteration (f->context, FALSE);
+  g_assert_cmpuint (steps, ==, 3);
+  g_assert_false (kaa_in_progress_is_done (ip));
+  g_main_context_iteration (f->context, FALSE);
+  g_assert_cmpint (kaa_in_progress_get_int64 (ip), ==, 3);
+}
+
+/* ------------------------------------------------------------------ await */
+
+static void
+body_awaits_done (KaaCoroutine *co,
+                  gpointer      data)
+{
+  KaaInProgress *done = kaa_in_progress_new ();
+  g_autoptr(GError) error = NULL;
+  gint64 value;
+
+  kaa_in_progress_finish_int64 (done, 5);
+  value = kaa_await_int64 (done, &error);
+  g_assert_no_error (error);
+  kaa_coroutine_return_int64 (co, value * 2);
+}
+
+static void
+test_await_done_does_not_suspend (Fixture       *f,
+                                  gconstpointer  data)
+{
+  g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn (body_awaits_done, NULL, NULL);
+
+  g_test_summary ("DESIGN §4: awaiting an InProgress that is already done does not "
+                  "suspend at all");
+
+  g_assert_cmpint (kaa_in_progress_get_int64 (ip), ==, 10);
+}
+
+typedef struct
+{
+  KaaInProgress *pending;
+  gboolean       resumed;
+} AwaitLater;
+
+static void
+body_awaits_later (KaaCoroutine *co,
+                   gpointer      data)
+{
+  AwaitLater *later = data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = kaa_await_string (kaa_in_progress_ref (later->pending), &error);
+
+  later->resumed = TRUE;
+  g_assert_no_error (error);
+  kaa_coroutine_return_string (co, text);
+}
+
+static void
+test_await_resumes_in_dispatch (Fixture       *f,
+                                gconstpointer  data)
+{
+  AwaitLater later = { kaa_in_progress_new (), FALSE };
+  g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn (body_awaits_later, &later, NULL);
+
+  g_test_summary ("DESIGN §4: a coroutine woken by an await runs later in the "
+                  "scheduler's dispatch, never inside the call that finished what it "
+                  "awaited");
+
+  g_assert_false (later.resumed);
+  kaa_in_progress_finish_string (later.pending, "late");
+  g_assert_false (later.resumed);
+  g_main_context_iteration (f->context, FALSE);
+  g_assert_true (later.resumed);
+  g_assert_cmpstr (kaa_in_progress_get_string (ip), ==, "late");
+  kaa_in_progress_unref (later.pending);
+}
+
+static void
+body_fails (KaaCoroutine *co,
+            gpointer      data)
+{
+  if (!kaa_yield ())
+    return;
+  kaa_coroutine_throw (co, g_error_new_literal (G_FILE_ERROR, G_FILE_ERROR_NOENT, "gone"));
+}
+
+static void
+body_awaits_failure (KaaCoroutine *co,
+                     gpointer      data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (kaa_await (kaa_coroutine_spawn (body_fails, NULL, NULL), &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+  kaa_coroutine_throw (co, g_steal_pointer (&error));
+}
+
+static void
+test_nested_failure (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn (body_awaits_failure, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("DESIGN §4: a nested coroutine's failure comes back from kaa_await "
+                  "with its own domain and code");
+
+  g_assert_false (kaa_in_progress_wait (ip, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+}
+
+static void
+body_awaits_object (KaaCoroutine *co,
+                    gpointer      data)
+{
+  KaaInProgress *source = kaa_in_progress_new ();
+  GObject *object = g_object_new (G_TYPE_OBJECT, NULL);
+  g_autoptr(GObject) got = NULL;
+
+  kaa_in_progress_finish_object (source, object);
+  g_object_unref (object);
+  got = kaa_await_object (source, NULL);
+  g_assert_true (G_IS_OBJECT (got));
+  kaa_coroutine_return_object (co, got);
+}
+
+static void
+test_await_object_one_line (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn (body_awaits_object, NULL, NULL);
+  GObject *object = kaa_in_progress_get_object (ip);
+
+  g_test_summary ("DESIGN §2: obj = kaa_await_object (start (), &error) leaks nothing: "
+                  "the await owns the InProgress, the caller the object");
+
+  g_assert_true (G_IS_OBJECT (object));
+  g_object_add_weak_pointer (object, (gpointer *) &object);
+  g_clear_pointer (&ip, kaa_in_progress_unref);
+  g_assert_null (object);
+}
+
+/* ----------------------------------------------------------------- cancel */
+
+typedef struct
+{
+  Trace          trace;
+  KaaInProgress *awaited;
+  gboolean       await_failed_cancelled;
+} CancelCase;
+
+static void
+body_awaits_forever (KaaCoroutine *co,
+                     gpointer      data)
+{
+  CancelCase *c = data;
+  g_autoptr(Trace) guard = &c->trace;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (kaa_await (kaa_in_progress_ref (c->awaited), &error));
+  c->await_failed_cancelled = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  /* Every later suspension returns at once. */
+  g_assert_false (kaa_yield ());
+  kaa_coroutine_return_int64 (co, 1);
+}
+
+static void
+test_cancel_while_awaiting (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  CancelCase c = { { log, 0 }, kaa_in_progress_new (), FALSE };
+  g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn (body_awaits_forever, &c, NULL);
+
+  g_test_summary ("DESIGN §4, §6: cancel resumes the coroutine at once with "
+                  "G_IO_ERROR_CANCELLED; its g_autoptr cleanups run before its "
+                  "InProgress callbacks; what it alone awaited is cancelled; what the "
+                  "body returns afterwards is dropped");
+
+  kaa_in_progress_connect (ip, log_settled, &c.trace, NULL);
+  kaa_in_progress_cancel (ip);
+
+  g_assert_cmpstr (log->str, ==, "cS");
+  g_assert_true (c.await_failed_cancelled);
+  g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (kaa_in_progress_get_state (c.awaited), ==, KAA_STATE_CANCELLED);
+  kaa_in_progress_unref (c.awaited);
+}
+
+static void
+test_cancel_shared_awaited (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  KaaInProgress *shared = kaa_in_progress_new ();
+  CancelCase a = { { log, 0 }, shared, FALSE };
+  CancelCase b = { { log, 0 }, shared, FALSE };
+  g_autoptr(KaaInProgress) ipa = kaa_coroutine_spawn (body_awaits_forever, &a, NULL);
+  g_autoptr(KaaInProgress) ipb = kaa_coroutine_spawn (body_awaits_forever, &b, NULL);
+
+  g_test_summary ("DESIGN §6: an InProgress also awaited by someone else is detached "
+                  "from, not cancelled");
+
+  kaa_in_progress_cancel (ipa);
+  g_assert_cmpint (kaa_in_progress_get_state (shared), ==, KAA_STATE_PENDING);
+  kaa_in_progress_cancel (ipb);
+  g_assert_cmpint (kaa_in_progress_get_state (shared), ==, KAA_STATE_CANCELLED);
+  kaa_in_progress_unref (shared);
+}
+
+static void
+body_yields_forever (KaaCoroutine *co,
+                     gpointer      data)
+{
+  g_autoptr(Trace) guard = data;
+
+  while (kaa_yield ())
+    ;
+}
+
+static void
+test_cancel_while_yielding (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  Trace trace = { log, 0 };
+  g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn (body_yields_forever, &trace, NULL);
+
+  g_test_summary ("DESIGN §4: kaa_yield returns FALSE once cancelled, and the "
+                  "cleanups have run when cancel returns");
+
+  for (guint i = 0; i < 5; i++)
+    g_main_context_iteration (f->context, FALSE);
+  g_assert_cmpuint (trace.cleanups, ==, 0);
+  kaa_in_progress_cancel (ip);
+  g_assert_cmpuint (trace.cleanups, ==, 1);
+  kaa_test_drain (f->context);
+  g_assert_cmpuint (trace.cleanups, ==, 1);
+}
+
+static void
+test_unreferenced_keeps_running (Fixture       *f,
+                                 gconstpointer  data)
+{
+  guint steps = 0;
+
+  g_test_summary ("DESIGN §4: a running coroutine holds itself alive");
+
+  kaa_in_progress_unref (kaa_coroutine_spawn (body_counts_yields, &steps, NULL));
+  kaa_test_drain (f->context);
+  g_assert_cmpuint (steps, ==, 3);
+}
+
+/* ------------------------------------------------- depth and tail calls */
+
+#define CHAIN_DEPTH 2000
+
+static void
+body_chain (KaaCoroutine *co,
+            gpointer      data)
+{
+  guint depth = GPOINTER_TO_UINT (data);
+  gint64 below;
+
+  if (depth == 0)
+    {
+      kaa_await (kaa_sleep (1), NULL);
+      kaa_coroutine_return_int64 (co, 0);
+      return;
+    }
+  below = kaa_await_int64 (kaa_coroutine_spawn (body_chain, GUINT_TO_POINTER (depth - 1), NULL),
+                           NULL);
+  kaa_coroutine_return_int64 (co, below + 1);
+}
+
+static void
+test_nested_chain (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn (body_chain,
+                                                     GUINT_TO_POINTER (CHAIN_DEPTH), NULL);
+
+  g_test_summary ("DESIGN §4: a chain of nested coroutines completing one after "
+                  "another resumes each from the scheduler, not by recursion");
+
+  g_assert_true (kaa_in_progress_wait (ip, NULL));
+  g_assert_cmpint (kaa_in_progress_get_int64 (ip), ==, CHAIN_DEPTH);
+}
+
+typedef struct
+{
+  guint64 n;
+  guint64 acc;
+} Fact;
+
+#define FACT_MODULUS G_GUINT64_CONSTANT (1000000007)
+
+static void
+body_fact (KaaCoroutine *co,
+           gpointer      data)
+{
+  Fact *fact = data;
+
+  if (fact->n <= 1)
+    {
+      kaa_coroutine_return_int64 (co, (gint64) fact->acc);
+      return;
+    }
+  fact->acc = fact->acc * fact->n % FACT_MODULUS;
+  fact->n--;
+  kaa_coroutine_become (co, body_fact, fact, NULL);
+}
+
+static void
+test_become_fact (Fixture       *f,
+                  gconstpointer  data)
+{
+  Fact fact = { 1000000, 1 };
+  g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn (body_fact, &fact, NULL);
+  guint64 expected = 1;
+
+  g_test_summary ("DESIGN §4: kaa_coroutine_become is a tail call: fact(1 000 000) "
+                  "in a million bodies runs in one small stack");
+
+  for (guint64 i = 2; i <= 1000000; i++)
+    expected = expected * i % FACT_MODULUS;
+  g_assert_cmpint (kaa_in_progress_get_int64 (ip), ==, (gint64) expected);
+}
+
+/* ---------------------------------------------------------------- threads */
+
+static gpointer
+finish_later (gpointer data)
+{
+  g_usleep (1000);
+  kaa_in_progress_finish_int64 (data, 11);
+  return NULL;
+}
+
+static void
+body_awaits_other_thread (KaaCoroutine *co,
+                          gpointer      data)
+{
+  KaaInProgress *pending = kaa_in_progress_new ();
+  GThread *worker = g_thread_new ("kaa-test-finish", finish_later, pending);
+  gint64 value = kaa_await_int64 (kaa_in_progress_ref (pending), NULL);
+
+  *(GThread **) data = g_thread_self ();
+  g_thread_join (worker);
+  kaa_in_progress_unref (pending);
+  kaa_coroutine_return_int64 (co, value);
+}
+
+static void
+test_await_other_thread (Fixture       *f,
+                         gconstpointer  data)
+{
+  GThread *resumed_on = NULL;
+  g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn (body_awaits_other_thread,
+                                                     &resumed_on, NULL);
+
+  g_test_summary ("DESIGN §4: completions from other threads resume the coroutine "
+                  "on its own context, never on the finishing thread");
+
+  g_assert_true (kaa_in_progress_wait (ip, NULL));
+  g_assert_cmpint (kaa_in_progress_get_int64 (ip), ==, 11);
+  g_assert_true (resumed_on == g_thread_self ());
+}
+
+/* ---------------------------------------------------------------- intervals */
+
+#define SLICES 5
+
+typedef struct
+{
+  gint64 start;
+  gint64 resumed[SLICES];
+  guint  slow_first_msec;
+} Slices;
+
+static void
+body_time_slices (KaaCoroutine *co,
+                  gpointer      data)
+{
+  Slices *slices = data;
+
+  if (slices->slow_first_msec != 0)
+    g_usleep (slices->slow_first_msec * 1000);
+  for (guint i = 0; i < SLICES; i++)
+    {
+      if (!kaa_yield ())
+        return;
+      slices->resumed[i] = g_get_monotonic_time ();
+    }
+}
+
+static const KaaCoroutineDef every_20ms = {
+  .name = "every-20ms",
+  .func = body_time_slices,
+  .interval = 20,
+};
+
+static void
+test_interval_fixed_rate (Fixture       *f,
+                          gconstpointer  data)
+{
+  Slices slices = { g_get_monotonic_time (), { 0 }, 0 };
+  g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn_def (&every_20ms, NULL, &slices, NULL);
+
+  g_test_summary ("DESIGN §4: with an interval, yields resume on a fixed-rate "
+                  "schedule on the monotonic clock, never early");
+
+  g_assert_cmpstr (kaa_in_progress_get_name (ip), ==, "every-20ms");
+  g_assert_true (kaa_in_progress_wait (ip, NULL));
+  for (guint i = 0; i < SLICES; i++)
+    g_assert_cmpint (slices.resumed[i] - slices.start, >=, (gint64) (i + 1) * 20000);
+  /* Fixed rate: lateness does not accumulate (generous for a loaded CI). */
+  g_assert_cmpint (slices.resumed[SLICES - 1] - slices.start, <, SLICES * 20000 + 500000);
+}
+
+static void
+test_interval_skips_missed (Fixture       *f,
+                            gconstpointer  data)
+{
+  Slices slices = { g_get_monotonic_time (), { 0 }, 50 };
+  g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn_def (&every_20ms, NULL, &slices, NULL);
+
+  g_test_summary ("DESIGN §4: slots missed by a slow slice are skipped, not bunched up");
+
+  g_assert_true (kaa_in_progress_wait (ip, NULL));
+  /* The first slice took 50 ms: slots 20 and 40 are gone, 60 is next. */
+  g_assert_cmpint (slices.resumed[0] - slices.start, >=, 60000);
+  for (guint i = 1; i < SLICES; i++)
+    g_assert_cmpint (slices.resumed[i] - slices.resumed[i - 1], >=, 10000);
+}
+
+static void
+body_awaits_with_interval (KaaCoroutine *co,
+                           gpointer      data)
+{
+  KaaInProgress *pending = data;
+
+  kaa_await (kaa_in_progress_ref (pending), NULL);
+  kaa_coroutine_return_int64 (co, g_get_monotonic_time ());
+}
+
+static const KaaCoroutineDef awaits_every_30ms = {
+  .name = "awaits-every-30ms",
+  .func = body_awaits_with_interval,
+  .interval = 30,
+};
+
+static void
+test_interval_await (Fixture       *f,
+                     gconstpointer  data)
+{
+  KaaInProgress *pending = kaa_in_progress_new ();
+  g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn_def (&awaits_every_30ms, NULL,
+                                                         pending, NULL);
+  gint64 finished;
+
+  g_test_summary ("DESIGN §4: with an interval, an await resumes one interval after "
+                  "what it awaited finished");
+
+  kaa_test_pump_for (5);
+  finished = g_get_monotonic_time ();
+  kaa_in_progress_finish_int64 (pending, 1);
+  g_assert_true (kaa_in_progress_wait (ip, NULL));
+  g_assert_cmpint (kaa_in_progress_get_int64 (ip) - finished, >=, 30000);
+  kaa_in_progress_unref (pending);
+}
+
+/* ----------------------------------------------------------- overflow */
+
+/* Far deeper than any stack; volatile so the compiler cannot prove the
+ * recursion endless or turn it into a loop. */
+static volatile guint recurse_limit = G_MAXUINT;
+
+static guint
+recurse (guint depth)
+{
+  volatile char frame[512];
+
+  if (depth >= recurse_limit)
+    return 0;
+  frame[0] = (char) depth;
+  return recurse (depth + 1) + frame[0];
+}
+
+static void
+body_recurses (KaaCoroutine *co,
+               gpointer      data)
+{
+  kaa_coroutine_return_int64 (co, recurse (0));
+}
+
+static const KaaCoroutineDef runaway = {
+  .name = "runaway-parser",
+  .func = body_recurses,
+  .stack_size = 32 * 1024,
+};
+
+static void
+test_stack_overflow (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_test_summary ("DESIGN §4: a stack overflow is reported with the coroutine's "
+                  "definition name and stack size instead of corrupting memory");
+
+  if (g_test_subprocess ())
+    {
+      g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn_def (&runaway, NULL, NULL, NULL);
+
+      g_assert_not_reached ();
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*stack overflow in coroutine runaway-parser "
+                             "(stack size 32768 bytes)*");
+}
+
+/* -------------------------------------------------------------- bad input */
+
+static void
+test_outside_coroutine (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  KaaInProgress *ip = kaa_in_progress_new ();
+
+  g_test_summary ("DESIGN §4: yield and await outside a coroutine are a critical and "
+                  "an error, never a crash");
+
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, "*not called from a coroutine*");
+  g_assert_false (kaa_yield ());
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, "*not called from a coroutine*");
+  g_assert_false (kaa_await (ip, &error));
+  g_test_assert_expected_messages ();
+  g_assert_error (error, KAA_ERROR, KAA_ERROR_NOT_IN_COROUTINE);
+
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, "*func != NULL*");
+  ip = kaa_coroutine_spawn (NULL, NULL, NULL);
+  g_test_assert_expected_messages ();
+  g_assert_error (kaa_in_progress_get_error (ip), KAA_ERROR, KAA_ERROR_INVALID_ARGUMENT);
+  kaa_in_progress_unref (ip);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) \
+  g_test_add ("/kaa/coroutine/" path, Fixture, NULL, kaa_test_fixture_setup, func, \
+              kaa_test_fixture_teardown)
+
+  ADD ("spawn-synchronous", test_spawn_synchronous);
+  ADD ("yield-next-iteration", test_yield_next_iteration);
+  ADD ("await-done-does-not-suspend", test_await_done_does_not_suspend);
+  ADD ("await-resumes-in-dispatch", test_await_resumes_in_dispatch);
+  ADD ("nested-failure", test_nested_failure);
+  ADD ("await-object-one-line", test_await_object_one_line);
+  ADD ("cancel-while-awaiting", test_cancel_while_awaiting);
+  ADD ("cancel-shared-awaited", test_cancel_shared_awaited);
+  ADD ("cancel-while-yielding", test_cancel_while_yielding);
+  ADD ("unreferenced-keeps-running", test_unreferenced_keeps_running);
+  ADD ("nested-chain", test_nested_chain);
+  ADD ("become-fact", test_become_fact);
+  ADD ("await-other-thread", test_await_other_thread);
+  ADD ("interval-fixed-rate", test_interval_fixed_rate);
+  ADD ("interval-skips-missed", test_interval_skips_missed);
+  ADD ("interval-await", test_interval_await);
+  ADD ("stack-overflow", test_stack_overflow);
+  ADD ("outside-coroutine", test_outside_coroutine);
+
+#undef ADD
+
+  return g_test_run ();
+}
