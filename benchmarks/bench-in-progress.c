@@ -19,17 +19,11 @@
  * Every case runs on a private GMainContext pushed as thread-default, so
  * nothing else in the process (or in GLib) competes for the loop.
  */
-#include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
-#include <kaa/kaa.h>
+#include "kaa-bench.h"
 
-#define DEFAULT_RUNS   7
 #define DEFAULT_OPS    100000
-#define QUICK_RUNS     2
 #define QUICK_OPS      10000
 
 typedef enum
@@ -42,26 +36,13 @@ typedef enum
   N_SAMPLES
 } SampleKind;
 
-/* One line of the report: a libkaa sample and the peer it is compared to. */
-/* One line of the report: a libkaa sample, the peer it is compared to,
- * and the ratio (peer / libkaa) the project aims for. */
-typedef struct
-{
-  const char *id;
-  const char *what;
-  SampleKind  kaa;
-  const char *peer;
-  SampleKind  peer_kind;
-  gdouble     goal;
-} Row;
-
-static const Row rows[] = {
+static const KaaBenchRow rows[] = {
   { "1a-connect-first", "new+connect+finish, callback inside finish",
-    SAMPLE_KAA_CONNECT_FIRST, "GTask new+return_pointer+callback", SAMPLE_GTASK, 10 },
+    SAMPLE_KAA_CONNECT_FIRST, "GTask new+return_pointer+callback", SAMPLE_GTASK, 10, KAA_BENCH_NS },
   { "1b-late-connect", "new+finish+late connect, next dispatch",
-    SAMPLE_KAA_LATE_CONNECT, "GTask new+return_pointer+callback", SAMPLE_GTASK, 10 },
+    SAMPLE_KAA_LATE_CONNECT, "GTask new+return_pointer+callback", SAMPLE_GTASK, 10, KAA_BENCH_NS },
   { "2-worker-finish", "finish on a worker, callback on main loop",
-    SAMPLE_KAA_THREAD, "g_main_context_invoke from the worker", SAMPLE_INVOKE, 3 },
+    SAMPLE_KAA_THREAD, "g_main_context_invoke from the worker", SAMPLE_INVOKE, 3, KAA_BENCH_NS },
 };
 
 typedef struct
@@ -78,31 +59,6 @@ typedef struct
   Bench  *bench;
   gint64  start_ns;          /* written by the worker, read after join */
 } Worker;
-
-static gint64
-now_ns (void)
-{
-  struct timespec ts;
-
-  /* g_get_monotonic_time() has microsecond resolution, too coarse for
-   * the short quick runs. */
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (gint64) ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec;
-}
-
-static void G_GNUC_NORETURN G_GNUC_PRINTF (1, 2)
-die (const char *format,
-     ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  fputs ("bench-in-progress: ", stderr);
-  vfprintf (stderr, format, args);
-  fputc ('\n', stderr);
-  va_end (args);
-  exit (EXIT_FAILURE);
-}
 
 /* Iterates until @bench has seen all its callbacks. Blocking is safe:
  * whatever is still owed to us is either ready or on its way with a
@@ -141,7 +97,7 @@ count_invoked (gpointer user_data)
 static gint64
 run_kaa_connect_first (Bench *bench)
 {
-  gint64 start = now_ns ();
+  gint64 start = kaa_bench_now_ns ();
 
   bench->count = 0;
   for (guint i = 0; i < bench->n_ops; i++)
@@ -153,8 +109,8 @@ run_kaa_connect_first (Bench *bench)
       kaa_in_progress_unref (future);
     }
   if (bench->count != bench->n_ops)
-    die ("case 1a: %u of %u callbacks ran inside finish", bench->count, bench->n_ops);
-  return now_ns () - start;
+    kaa_bench_die ("case 1a: %u of %u callbacks ran inside finish", bench->count, bench->n_ops);
+  return kaa_bench_now_ns () - start;
 }
 
 /* Case 1b: a connect after the finish must not call back inside connect;
@@ -163,7 +119,7 @@ run_kaa_connect_first (Bench *bench)
 static gint64
 run_kaa_late_connect (Bench *bench)
 {
-  gint64 start = now_ns ();
+  gint64 start = kaa_bench_now_ns ();
 
   bench->count = 0;
   for (guint i = 0; i < bench->n_ops; i++)
@@ -177,9 +133,9 @@ run_kaa_late_connect (Bench *bench)
       kaa_in_progress_unref (g_steal_pointer (&bench->futures[i]));
     }
   if (bench->count != 0)
-    die ("case 1b: %u late callbacks ran inside connect", bench->count);
+    kaa_bench_die ("case 1b: %u late callbacks ran inside connect", bench->count);
   drain (bench);
-  return now_ns () - start;
+  return kaa_bench_now_ns () - start;
 }
 
 /* The peer of case 1. Outside a dispatch of its context, GTask always
@@ -187,7 +143,7 @@ run_kaa_late_connect (Bench *bench)
 static gint64
 run_gtask (Bench *bench)
 {
-  gint64 start = now_ns ();
+  gint64 start = kaa_bench_now_ns ();
 
   bench->count = 0;
   for (guint i = 0; i < bench->n_ops; i++)
@@ -198,7 +154,7 @@ run_gtask (Bench *bench)
       g_object_unref (task);
     }
   drain (bench);
-  return now_ns () - start;
+  return kaa_bench_now_ns () - start;
 }
 
 static gpointer
@@ -207,7 +163,7 @@ kaa_worker (gpointer data)
   Worker *worker = data;
   Bench *bench = worker->bench;
 
-  worker->start_ns = now_ns ();
+  worker->start_ns = kaa_bench_now_ns ();
   for (guint i = 0; i < bench->n_ops; i++)
     kaa_in_progress_finish_int64 (bench->futures[i], i);
   return NULL;
@@ -222,7 +178,7 @@ invoke_worker (gpointer data)
   Worker *worker = data;
   Bench *bench = worker->bench;
 
-  worker->start_ns = now_ns ();
+  worker->start_ns = kaa_bench_now_ns ();
   for (guint i = 0; i < bench->n_ops; i++)
     g_main_context_invoke (bench->context, count_invoked, bench);
   return NULL;
@@ -241,7 +197,7 @@ run_with_worker (Bench       *bench,
   bench->count = 0;
   thread = g_thread_new ("bench-worker", func, &worker);
   drain (bench);
-  end = now_ns ();
+  end = kaa_bench_now_ns ();
   g_thread_join (thread);
   return end - worker.start_ns;
 }
@@ -273,9 +229,11 @@ run_invoke (Bench *bench)
 /* One round of every sample, interleaved so that a change in the load of
  * the machine hits libkaa and its peer alike. */
 static void
-run_round (Bench  *bench,
-           gdouble ns_per_op[N_SAMPLES])
+run_round (gpointer  data,
+           guint     n_ops,
+           gdouble  *ns_per_op)
 {
+  Bench *bench = data;
   gint64 elapsed[N_SAMPLES];
 
   elapsed[SAMPLE_KAA_CONNECT_FIRST] = run_kaa_connect_first (bench);
@@ -285,189 +243,33 @@ run_round (Bench  *bench,
   elapsed[SAMPLE_INVOKE] = run_invoke (bench);
 
   for (guint s = 0; s < N_SAMPLES; s++)
-    ns_per_op[s] = (gdouble) elapsed[s] / bench->n_ops;
-}
-
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  gdouble x = *(const gdouble *) a;
-  gdouble y = *(const gdouble *) b;
-
-  return (x > y) - (x < y);
-}
-
-typedef struct
-{
-  gdouble median;
-  gdouble min;
-  gdouble max;
-} Stats;
-
-static Stats
-stats_of (const gdouble *values,
-          guint          n)
-{
-  g_autofree gdouble *sorted = g_memdup2 (values, n * sizeof (gdouble));
-  Stats stats;
-
-  qsort (sorted, n, sizeof (gdouble), compare_doubles);
-  stats.min = sorted[0];
-  stats.max = sorted[n - 1];
-  stats.median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-  return stats;
-}
-
-/* The machine may be shared: the load is part of the result. */
-static char *
-dup_load_average (void)
-{
-  g_autofree char *contents = NULL;
-  g_auto(GStrv) fields = NULL;
-
-  if (!g_file_get_contents ("/proc/loadavg", &contents, NULL, NULL))
-    return g_strdup ("unknown");
-  fields = g_strsplit (g_strstrip (contents), " ", 4);
-  if (g_strv_length (fields) < 3)
-    return g_strdup ("unknown");
-  return g_strjoin (" ", fields[0], fields[1], fields[2], NULL);
-}
-
-static void
-print_table (Stats       stats[N_SAMPLES],
-             guint       runs,
-             guint       n_ops,
-             const char *load)
-{
-  printf ("bench-in-progress: %u runs of %u operations, load average before: %s\n"
-          "ns/op as median (min..max); ratio = peer median / libkaa median, higher is better\n\n",
-          runs, n_ops, load);
-  printf ("%-18s %-44s %-26s %-38s %-26s %-7s %s\n",
-          "case", "libkaa", "ns/op", "peer", "ns/op", "ratio", "goal");
-  for (guint r = 0; r < G_N_ELEMENTS (rows); r++)
-    {
-      Stats *kaa = &stats[rows[r].kaa];
-      Stats *peer = &stats[rows[r].peer_kind];
-      char kaa_cell[64], peer_cell[64];
-
-      g_snprintf (kaa_cell, sizeof kaa_cell, "%.1f (%.1f..%.1f)",
-                  kaa->median, kaa->min, kaa->max);
-      g_snprintf (peer_cell, sizeof peer_cell, "%.1f (%.1f..%.1f)",
-                  peer->median, peer->min, peer->max);
-      printf ("%-18s %-44s %-26s %-38s %-26s %-7.2f >= %.0f\n",
-              rows[r].id, rows[r].what, kaa_cell, rows[r].peer, peer_cell,
-              peer->median / kaa->median, rows[r].goal);
-    }
-  fflush (stdout);
-}
-
-/* JSON Lines, appended, one object per case, in the schema that
- * tools/bench-report.py documents: the keys every benchmark writes
- * ("bench", "case", "kaa_ns", "peer", "peer_ns", "ratio", "runs",
- * "min_ns", "max_ns"), then the optional ones it reads. The strings are
- * our own constants, none of which needs escaping. */
-static void
-append_json (const char *path,
-             Stats       stats[N_SAMPLES],
-             guint       runs,
-             guint       n_ops,
-             gboolean    quick,
-             const char *load)
-{
-  FILE *file = fopen (path, "a");
-
-  if (file == NULL)
-    die ("cannot open %s: %s", path, g_strerror (errno));
-  for (guint r = 0; r < G_N_ELEMENTS (rows); r++)
-    {
-      Stats *kaa = &stats[rows[r].kaa];
-      Stats *peer = &stats[rows[r].peer_kind];
-
-      fprintf (file,
-               "{\"bench\": \"in-progress\", \"case\": \"%s\", \"kaa_ns\": %.2f, "
-               "\"peer\": \"%s\", \"peer_ns\": %.2f, \"ratio\": %.3f, \"runs\": %u, "
-               "\"min_ns\": %.2f, \"max_ns\": %.2f, \"peer_min_ns\": %.2f, "
-               "\"peer_max_ns\": %.2f, \"goal\": %.0f, \"n\": %u, \"quick\": %s, "
-               "\"loadavg\": \"%s\", \"time\": %" G_GINT64_FORMAT ", "
-               "\"what\": \"%s\"}\n",
-               rows[r].id, kaa->median, rows[r].peer, peer->median,
-               peer->median / kaa->median, runs, kaa->min, kaa->max,
-               peer->min, peer->max, rows[r].goal, n_ops, quick ? "true" : "false",
-               load, g_get_real_time () / G_USEC_PER_SEC, rows[r].what);
-    }
-  if (fclose (file) != 0)
-    die ("cannot write %s: %s", path, g_strerror (errno));
+    ns_per_op[s] = (gdouble) elapsed[s] / n_ops;
 }
 
 int
 main (int   argc,
       char *argv[])
 {
-  gint runs = DEFAULT_RUNS;
-  gint n_ops = 0;
-  gboolean quick = FALSE;
-  g_autofree char *json_path = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GOptionContext) options = NULL;
-  const GOptionEntry entries[] = {
-    { "runs", 'r', 0, G_OPTION_ARG_INT, &runs, "Measured runs (default 7)", "N" },
-    { "ops", 'n', 0, G_OPTION_ARG_INT, &n_ops, "Operations per run (default 100000)", "N" },
-    { "quick", 'q', 0, G_OPTION_ARG_NONE, &quick, "Two small runs, for CI", NULL },
-    { "json", 'j', 0, G_OPTION_ARG_FILENAME, &json_path,
-      "Append the results as JSON Lines to PATH", "PATH" },
-    G_OPTION_ENTRY_NULL
-  };
-  g_autofree gdouble *samples = NULL;
-  g_autofree char *load = NULL;
-  gdouble warmup[N_SAMPLES];
-  Stats stats[N_SAMPLES];
+  KaaBench run = { 0 };
+  KaaBenchStats stats[N_SAMPLES];
   Bench bench = { 0 };
 
-  options = g_option_context_new ("- libkaa InProgress against GTask and g_main_context_invoke");
-  g_option_context_add_main_entries (options, entries, NULL);
-  if (!g_option_context_parse (options, &argc, &argv, &error))
-    die ("%s", error->message);
-  if (quick)
-    {
-      runs = QUICK_RUNS;
-      if (n_ops == 0)
-        n_ops = QUICK_OPS;
-    }
-  if (n_ops == 0)
-    n_ops = DEFAULT_OPS;
-  if (runs < 1 || n_ops < 1)
-    die ("--runs and --ops must be at least 1");
-
-  load = dup_load_average ();
+  kaa_bench_init (&run, "in-progress",
+                  "- libkaa InProgress against GTask and g_main_context_invoke",
+                  DEFAULT_OPS, QUICK_OPS, &argc, &argv);
   bench.context = g_main_context_new ();
-  bench.n_ops = n_ops;
+  bench.n_ops = run.n_ops;
   bench.futures = g_new0 (KaaInProgress *, bench.n_ops);
   g_main_context_push_thread_default (bench.context);
 
-  /* Page in the allocator's arenas, GTask's class and the scheduler. */
-  run_round (&bench, warmup);
-
-  samples = g_new (gdouble, (gsize) runs * N_SAMPLES);
-  for (gint run = 0; run < runs; run++)
-    {
-      gdouble ns_per_op[N_SAMPLES];
-
-      run_round (&bench, ns_per_op);
-      for (guint s = 0; s < N_SAMPLES; s++)
-        samples[s * runs + run] = ns_per_op[s];
-    }
-  for (guint s = 0; s < N_SAMPLES; s++)
-    stats[s] = stats_of (&samples[s * runs], runs);
-
-  print_table (stats, runs, bench.n_ops, load);
-  if (json_path != NULL)
-    append_json (json_path, stats, runs, bench.n_ops, quick, load);
+  kaa_bench_measure (&run, N_SAMPLES, run_round, &bench, stats);
+  kaa_bench_report (&run, rows, G_N_ELEMENTS (rows), stats);
 
   g_main_context_pop_thread_default (bench.context);
   while (g_main_context_iteration (bench.context, FALSE))
     ;
   g_main_context_unref (bench.context);
   g_free (bench.futures);
+  kaa_bench_clear (&run);
   return EXIT_SUCCESS;
 }
