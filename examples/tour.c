@@ -88,15 +88,34 @@ sleep_and_time_out (void)
              ? "cancelled" : "left running");
 }
 
+static void
+count_down (KaaCoroutine *self,
+            gpointer      user_data)
+{
+  for (int i = 3; i > 0; i--)
+    {
+      g_print ("%d...\n", i);
+      /* Suspends this function only; the main loop runs on meanwhile. */
+      if (!kaa_await (kaa_sleep (100), NULL))
+        return;                 /* cancelled */
+    }
+  kaa_coroutine_return_string (self, "lift-off");
+}
+
 int
 main (void)
 {
   g_autoptr(KaaInProgress) download = start_download ();
+  g_autoptr(KaaInProgress) launch = NULL;
 
   kaa_in_progress_connect_progress (download, on_progress, NULL, NULL);
   kaa_in_progress_connect (download, on_done, NULL, NULL);
   kaa_main_run ();              /* until on_done() calls kaa_main_quit() */
 
   sleep_and_time_out ();
+
+  launch = kaa_coroutine_spawn (count_down, NULL, NULL);
+  if (kaa_in_progress_wait (launch, NULL))
+    g_print ("%s\n", kaa_in_progress_get_string (launch));
   return 0;
 }
