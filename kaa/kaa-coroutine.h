@@ -119,4 +119,22 @@ void           kaa_coroutine_become            (KaaCoroutine     *self,
                                                 gpointer          user_data,
                                                 GDestroyNotify    destroy);
 
+/**
+ * KaaStepFunc:
+ * @self: the InProgress of the task, which the step may settle
+ * @user_data: the data passed to [func@Kaa.coiterate]
+ *
+ * One slice of a time-sliced task.
+ *
+ * Returns: %TRUE to be called again on the next main-loop iteration,
+ *   %FALSE when the task is done
+ */
+typedef gboolean (*KaaStepFunc) (KaaInProgress *self,
+                                 gpointer       user_data);
+
+KAA_AVAILABLE_IN_ALL
+KaaInProgress *kaa_coiterate                   (KaaStepFunc       step,
+                                                gpointer          user_data,
+                                                GDestroyNotify    destroy) G_GNUC_WARN_UNUSED_RESULT;
+
 G_END_DECLS

@@ -551,6 +551,91 @@ test_interval_await (Fixture       *f,
   kaa_in_progress_unref (pending);
 }
 
+/* ---------------------------------------------------------- coiterate */
+
+typedef struct
+{
+  guint    steps;
+  guint    limit;
+  guint    destroyed;
+  gboolean cancel_self;
+} Stepper;
+
+static gboolean
+step_counts (KaaInProgress *self,
+             gpointer       data)
+{
+  Stepper *stepper = data;
+
+  stepper->steps++;
+  if (stepper->cancel_self && stepper->steps == 2)
+    kaa_in_progress_cancel (self);
+  if (stepper->steps < stepper->limit)
+    return TRUE;
+  kaa_in_progress_finish_int64 (self, stepper->steps);
+  return FALSE;
+}
+
+static void
+stepper_destroy (gpointer data)
+{
+  ((Stepper *) data)->destroyed++;
+}
+
+static void
+test_coiterate_steps (Fixture       *f,
+                      gconstpointer  data)
+{
+  Stepper stepper = { 0, 3, 0, FALSE };
+  g_autoptr(KaaInProgress) ip = kaa_coiterate (step_counts, &stepper, stepper_destroy);
+
+  g_test_summary ("Issue #3: kaa_coiterate runs a stackless step once per main-loop "
+                  "iteration until it is done, and settles with what the step set");
+
+  g_assert_cmpuint (stepper.steps, ==, 0);
+  g_main_context_iteration (f->context, FALSE);
+  g_assert_cmpuint (stepper.steps, ==, 1);
+  g_main_context_iteration (f->context, FALSE);
+  g_assert_cmpuint (stepper.steps, ==, 2);
+  kaa_test_drain (f->context);
+  g_assert_cmpint (kaa_in_progress_get_int64 (ip), ==, 3);
+  g_assert_cmpuint (stepper.destroyed, ==, 1);
+}
+
+static void
+test_coiterate_cancel (Fixture       *f,
+                       gconstpointer  data)
+{
+  Stepper stepper = { 0, 100, 0, FALSE };
+  g_autoptr(KaaInProgress) ip = kaa_coiterate (step_counts, &stepper, stepper_destroy);
+
+  g_test_summary ("Issue #3: cancelling a coiterate task stops it at once: no step "
+                  "runs again and its data is destroyed before cancel returns");
+
+  g_main_context_iteration (f->context, FALSE);
+  kaa_in_progress_cancel (ip);
+  g_assert_cmpuint (stepper.destroyed, ==, 1);
+  kaa_test_drain (f->context);
+  g_assert_cmpuint (stepper.steps, ==, 1);
+  g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
+}
+
+static void
+test_coiterate_cancel_self (Fixture       *f,
+                            gconstpointer  data)
+{
+  Stepper stepper = { 0, 100, 0, TRUE };
+  g_autoptr(KaaInProgress) ip = kaa_coiterate (step_counts, &stepper, stepper_destroy);
+
+  g_test_summary ("Issue #3: a coiterate step that cancels its own task is the last "
+                  "step; the data goes once the step returned");
+
+  kaa_test_drain (f->context);
+  g_assert_cmpuint (stepper.steps, ==, 2);
+  g_assert_cmpuint (stepper.destroyed, ==, 1);
+  g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
+}
+
 /* ----------------------------------------------------------- overflow */
 
 /* Far deeper than any stack; volatile so the compiler cannot prove the
@@ -654,6 +739,9 @@ main (int    argc,
   ADD ("interval-fixed-rate", test_interval_fixed_rate);
   ADD ("interval-skips-missed", test_interval_skips_missed);
   ADD ("interval-await", test_interval_await);
+  ADD ("coiterate-steps", test_coiterate_steps);
+  ADD ("coiterate-cancel", test_coiterate_cancel);
+  ADD ("coiterate-cancel-self", test_coiterate_cancel_self);
   ADD ("stack-overflow", test_stack_overflow);
   ADD ("outside-coroutine", test_outside_coroutine);
 
