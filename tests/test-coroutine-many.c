@@ -7,6 +7,8 @@
  */
 #include "config.h"
 
+#include <pthread.h>
+
 #include "kaa-test-util.h"
 
 typedef KaaTestFixture Fixture;
@@ -59,6 +61,68 @@ test_many_suspended (Fixture       *f,
   g_free (ips);
 }
 
+static void
+body_chain (KaaCoroutine *co,
+            gpointer      data)
+{
+  guint depth = GPOINTER_TO_UINT (data);
+  gint64 below;
+
+  if (depth == 0)
+    {
+      kaa_await (kaa_sleep (1), NULL);
+      kaa_coroutine_return_int64 (co, 0);
+      return;
+    }
+  below = kaa_await_int64 (kaa_coroutine_spawn (body_chain, GUINT_TO_POINTER (depth - 1), NULL),
+                           NULL);
+  kaa_coroutine_return_int64 (co, below + 1);
+}
+
+/* Runs the chain on a thread whose own stack is only 256 KiB. */
+static gpointer
+deep_chain_thread (gpointer data)
+{
+  GMainContext *context = g_main_context_new ();
+  KaaInProgress *ip;
+  gint64 *result = data;
+
+  g_main_context_push_thread_default (context);
+  ip = kaa_coroutine_spawn (body_chain, GUINT_TO_POINTER (MANY), NULL);
+  if (kaa_in_progress_wait (ip, NULL))
+    *result = kaa_in_progress_get_int64 (ip);
+  kaa_in_progress_unref (ip);
+  kaa_test_drain (context);
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+  return NULL;
+}
+
+/* Timeline: the outermost coroutine spawns the next, which spawns the
+ * next ... each suspends in its await; the innermost awaits a sleep.
+ * When it fires, each completion queues its parent on the scheduler,
+ * which resumes them one after another from its dispatch loop: the
+ * thread's stack never holds more than one of them, so 256 KiB do for a
+ * chain that would need megabytes if completions resumed recursively. */
+static void
+test_deep_chain (Fixture       *f,
+                 gconstpointer  data)
+{
+  pthread_attr_t attr;
+  pthread_t thread;
+  gint64 result = -1;
+
+  g_test_summary ("DESIGN §4: a chain of 100 000 nested coroutines completing one "
+                  "after another grows no stack: each resumes from the scheduler");
+
+  g_assert_cmpint (pthread_attr_init (&attr), ==, 0);
+  g_assert_cmpint (pthread_attr_setstacksize (&attr, 256 * 1024), ==, 0);
+  g_assert_cmpint (pthread_create (&thread, &attr, deep_chain_thread, &result), ==, 0);
+  g_assert_cmpint (pthread_join (thread, NULL), ==, 0);
+  pthread_attr_destroy (&attr);
+  g_assert_cmpint (result, ==, MANY);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -67,6 +131,8 @@ main (int    argc,
 
   g_test_add ("/kaa/coroutine/many-suspended", Fixture, NULL,
               kaa_test_fixture_setup, test_many_suspended, kaa_test_fixture_teardown);
+  g_test_add ("/kaa/coroutine/deep-chain", Fixture, NULL,
+              kaa_test_fixture_setup, test_deep_chain, kaa_test_fixture_teardown);
 
   return g_test_run ();
 }
