@@ -68,7 +68,7 @@ coiteration_run (KaaRunnable *runnable,
   if (again && self->step != NULL && !kaa_in_progress_is_done (ip))
     {
       /* The reference travels on with the next step. */
-      kaa_scheduler_push_next (self->scheduler, &self->runnable);
+      kaa_scheduler_push_slice (self->scheduler, &self->runnable);
       return;
     }
   if (self->step != NULL)
@@ -146,7 +146,7 @@ kaa_coiterate (KaaStepFunc    step,
   kaa_in_progress_set_producer (ip, &self->producer);
 
   if (kaa_scheduler_is_owner (self->scheduler))
-    kaa_scheduler_push_next (self->scheduler, &self->runnable);
+    kaa_scheduler_push_slice (self->scheduler, &self->runnable);
   else
     kaa_scheduler_push_remote (self->scheduler, &self->runnable);
   return ip;

@@ -200,8 +200,9 @@ coroutine_run (KaaRunnable *runnable,
   coroutine_unref (self);
 }
 
-/* Queues a resumption: later in this dispatch, or in the next iteration
- * for a yield. Any thread; off the owner it goes through the inbox. */
+/* Queues a resumption: later in this dispatch, or as a time slice in a
+ * later iteration for a yield. Any thread; off the owner it goes through
+ * the inbox. */
 static void
 coroutine_queue (KaaCoroutine *self,
                  gboolean      next_iteration)
@@ -213,7 +214,7 @@ coroutine_queue (KaaCoroutine *self,
   if (!next_iteration && !kaa_scheduler_is_owner (self->scheduler))
     kaa_scheduler_push_remote (self->scheduler, &self->runnable);
   else if (next_iteration)
-    kaa_scheduler_push_next (self->scheduler, &self->runnable);
+    kaa_scheduler_push_slice (self->scheduler, &self->runnable);
   else
     kaa_scheduler_push (self->scheduler, &self->runnable);
 }

@@ -55,6 +55,11 @@ void          kaa_scheduler_push               (KaaScheduler *self,
 /* Owner thread: run @runnable in the next main-loop iteration. */
 void          kaa_scheduler_push_next          (KaaScheduler *self,
                                                 KaaRunnable  *runnable);
+/* Owner thread: run @runnable as a time slice, at G_PRIORITY_DEFAULT_IDLE
+ * in a later main-loop iteration, so that it never delays input, timers
+ * or drawing. */
+void          kaa_scheduler_push_slice         (KaaScheduler *self,
+                                                KaaRunnable  *runnable);
 /* Any thread: hand @runnable to the owner context through the inbox. */
 void          kaa_scheduler_push_remote        (KaaScheduler *self,
                                                 KaaRunnable  *runnable);

@@ -41,6 +41,9 @@ struct _KaaScheduler
   KaaRunnable     *ready_tail;
   KaaRunnable     *next_head;
   KaaRunnable     *next_tail;
+  KaaRunnable     *slice_head;   /* time slices: run by `slices` */
+  KaaRunnable     *slice_tail;
+  GSource         *slices;       /* owned; created on the first slice */
   KaaTimer       **heap;      /* 1-based binary min-heap on deadline */
   guint            heap_len;
   guint            heap_alloc;
@@ -266,12 +269,13 @@ scheduler_source_check (GSource *source)
          (self->heap_len > 0 && self->heap[1]->deadline <= g_source_get_time (source));
 }
 
-/* Runs ready runnables until the queue is empty or @budget is spent.
+/* Runs runnables until the queue is empty or @budget is spent.
  * Reading the clock costs as much as a small runnable, so it is read
  * only as often as the runnables seen so far say the budget could run
  * out: every runnable when they are slow, every 64 when they are tiny. */
 static void
-scheduler_run_ready (KaaScheduler *self,
+scheduler_run_queue (KaaRunnable **head,
+                     KaaRunnable **tail,
                      gint64        start,
                      gint64        budget)
 {
@@ -279,7 +283,7 @@ scheduler_run_ready (KaaScheduler *self,
   guint ran = 0;
   guint next_check = 1;
 
-  while ((runnable = queue_pop (&self->ready_head, &self->ready_tail)) != NULL)
+  while ((runnable = queue_pop (head, tail)) != NULL)
     {
       gint64 elapsed, per_runnable;
 
@@ -325,7 +329,7 @@ scheduler_source_dispatch (GSource     *source,
     }
   scheduler_fire_timers (self, start);
 
-  scheduler_run_ready (self, start, budget);
+  scheduler_run_queue (&self->ready_head, &self->ready_tail, start, budget);
   kaa_scheduler_unref (self);
 
   return G_SOURCE_CONTINUE;
@@ -336,6 +340,58 @@ scheduler_source_callback (gpointer user_data)
 {
   return G_SOURCE_CONTINUE;
 }
+
+/* Time slices (what runs after a yield) live in a source of their own at
+ * G_PRIORITY_DEFAULT_IDLE: below input and timers (G_PRIORITY_DEFAULT)
+ * and below GTK's drawing (G_PRIORITY_HIGH_IDLE + 20), so however many
+ * coroutines are busy, the loop still draws; completions and timers stay
+ * in the scheduler's own source. */
+static gboolean
+slice_source_prepare (GSource *source,
+                      gint    *timeout)
+{
+  *timeout = -1;
+  return ((SchedulerSource *) source)->scheduler->slice_head != NULL;
+}
+
+static gboolean
+slice_source_check (GSource *source)
+{
+  return ((SchedulerSource *) source)->scheduler->slice_head != NULL;
+}
+
+/* Runs the slices queued when the dispatch began, within the budget;
+ * slices queued meanwhile wait for the next iteration, behind what the
+ * budget left over. */
+static gboolean
+slice_source_dispatch (GSource     *source,
+                       GSourceFunc  callback,
+                       gpointer     user_data)
+{
+  KaaScheduler *self = ((SchedulerSource *) source)->scheduler;
+  KaaRunnable *head = self->slice_head;
+  KaaRunnable *tail = self->slice_tail;
+
+  kaa_scheduler_ref (self);
+  self->slice_head = self->slice_tail = NULL;
+  scheduler_run_queue (&head, &tail, g_get_monotonic_time (),
+                       __atomic_load_n (&self->budget, __ATOMIC_RELAXED));
+  if (head != NULL)
+    {
+      tail->next = self->slice_head;
+      if (self->slice_head == NULL)
+        self->slice_tail = tail;
+      self->slice_head = head;
+    }
+  kaa_scheduler_unref (self);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs slice_source_funcs = {
+  .prepare = slice_source_prepare,
+  .check = slice_source_check,
+  .dispatch = slice_source_dispatch,
+};
 
 static GSourceFuncs scheduler_source_funcs = {
   .prepare = scheduler_source_prepare,
@@ -361,6 +417,8 @@ scheduler_source_detached (gpointer data)
   discard_list (g_atomic_pointer_exchange (&self->inbox, NULL));
   discard_list (self->ready_head);
   discard_list (self->next_head);
+  discard_list (self->slice_head);
+  self->slice_head = self->slice_tail = NULL;
   self->ready_head = self->ready_tail = NULL;
   self->next_head = self->next_tail = NULL;
   while (self->heap_len > 0)
@@ -487,6 +545,11 @@ kaa_scheduler_unref (KaaScheduler *self)
   /* Only reachable once the source was destroyed: it held a reference. */
   g_assert (self->heap_len == 0);
   g_source_unref (self->source);
+  if (self->slices != NULL)
+    {
+      g_source_destroy (self->slices);
+      g_source_unref (self->slices);
+    }
   g_free (self->heap);
   g_slist_free (self->loops);
   g_mutex_clear (&self->wake_lock);
@@ -557,6 +620,29 @@ kaa_scheduler_push_next (KaaScheduler *self,
                          KaaRunnable  *runnable)
 {
   scheduler_push_local (self, &self->next_head, &self->next_tail, runnable);
+}
+
+/* Owner thread: a time slice, run at G_PRIORITY_DEFAULT_IDLE in a later
+ * main-loop iteration (see slice_source_dispatch). */
+void
+kaa_scheduler_push_slice (KaaScheduler *self,
+                          KaaRunnable  *runnable)
+{
+  if (G_UNLIKELY (g_atomic_int_get (&self->dead)))
+    {
+      runnable->run (runnable, TRUE);
+      return;
+    }
+  if (G_UNLIKELY (self->slices == NULL))
+    {
+      self->slices = g_source_new (&slice_source_funcs, sizeof (SchedulerSource));
+      ((SchedulerSource *) self->slices)->scheduler = self;
+      g_source_set_static_name (self->slices, "[kaa] time slices");
+      g_source_set_priority (self->slices, G_PRIORITY_DEFAULT_IDLE);
+      g_source_set_can_recurse (self->slices, TRUE);
+      g_source_attach (self->slices, self->context);
+    }
+  queue_append (&self->slice_head, &self->slice_tail, runnable);
 }
 
 void

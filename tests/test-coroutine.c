@@ -89,6 +89,45 @@ test_yield_next_iteration (Fixture       *f,
   g_assert_cmpint (kaa_in_progress_get_int64 (ip), ==, 3);
 }
 
+static void
+body_spins (KaaCoroutine *co,
+            gpointer      data)
+{
+  while (!*(gboolean *) data && kaa_yield ())
+    ;
+}
+
+static gboolean
+drawn (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_yield_does_not_starve_drawing (Fixture       *f,
+                                    gconstpointer  data)
+{
+  gboolean draw_ran = FALSE;
+  g_autoptr(KaaInProgress) a = kaa_coroutine_spawn (body_spins, &draw_ran, NULL);
+  g_autoptr(KaaInProgress) b = kaa_coroutine_spawn (body_spins, &draw_ran, NULL);
+  GSource *draw = g_idle_source_new ();
+
+  g_test_summary ("DESIGN §3: however many coroutines keep yielding, a source at "
+                  "GTK's drawing priority (G_PRIORITY_HIGH_IDLE + 20) still runs");
+
+  g_source_set_priority (draw, G_PRIORITY_HIGH_IDLE + 20);
+  g_source_set_callback (draw, drawn, &draw_ran, NULL);
+  g_source_attach (draw, f->context);
+  g_source_unref (draw);
+
+  for (guint i = 0; i < 100 && !draw_ran; i++)
+    g_main_context_iteration (f->context, FALSE);
+  g_assert_true (draw_ran);
+  kaa_test_drain (f->context);
+  g_assert_true (kaa_in_progress_is_done (a) && kaa_in_progress_is_done (b));
+}
+
 /* ------------------------------------------------------------------ await */
 
 static void
@@ -725,6 +764,7 @@ main (int    argc,
 
   ADD ("spawn-synchronous", test_spawn_synchronous);
   ADD ("yield-next-iteration", test_yield_next_iteration);
+  ADD ("yield-does-not-starve-drawing", test_yield_does_not_starve_drawing);
   ADD ("await-done-does-not-suspend", test_await_done_does_not_suspend);
   ADD ("await-resumes-in-dispatch", test_await_resumes_in_dispatch);
   ADD ("nested-failure", test_nested_failure);
