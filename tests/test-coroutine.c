@@ -373,40 +373,6 @@ test_unreferenced_keeps_running (Fixture       *f,
 
 /* ------------------------------------------------- depth and tail calls */
 
-#define CHAIN_DEPTH 2000
-
-static void
-body_chain (KaaCoroutine *co,
-            gpointer      data)
-{
-  guint depth = GPOINTER_TO_UINT (data);
-  gint64 below;
-
-  if (depth == 0)
-    {
-      kaa_await (kaa_sleep (1), NULL);
-      kaa_coroutine_return_int64 (co, 0);
-      return;
-    }
-  below = kaa_await_int64 (kaa_coroutine_spawn (body_chain, GUINT_TO_POINTER (depth - 1), NULL),
-                           NULL);
-  kaa_coroutine_return_int64 (co, below + 1);
-}
-
-static void
-test_nested_chain (Fixture       *f,
-                   gconstpointer  data)
-{
-  g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn (body_chain,
-                                                     GUINT_TO_POINTER (CHAIN_DEPTH), NULL);
-
-  g_test_summary ("DESIGN §4: a chain of nested coroutines completing one after "
-                  "another resumes each from the scheduler, not by recursion");
-
-  g_assert_true (kaa_in_progress_wait (ip, NULL));
-  g_assert_cmpint (kaa_in_progress_get_int64 (ip), ==, CHAIN_DEPTH);
-}
-
 typedef struct
 {
   guint64 n;
@@ -773,7 +739,6 @@ main (int    argc,
   ADD ("cancel-shared-awaited", test_cancel_shared_awaited);
   ADD ("cancel-while-yielding", test_cancel_while_yielding);
   ADD ("unreferenced-keeps-running", test_unreferenced_keeps_running);
-  ADD ("nested-chain", test_nested_chain);
   ADD ("become-fact", test_become_fact);
   ADD ("await-other-thread", test_await_other_thread);
   ADD ("interval-fixed-rate", test_interval_fixed_rate);
