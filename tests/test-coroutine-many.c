@@ -123,6 +123,80 @@ test_deep_chain (Fixture       *f,
   g_assert_cmpint (result, ==, MANY);
 }
 
+#define SPINNERS   1000
+#define BURN_USEC  50
+#define TICK_MSEC  10
+#define RUN_MSEC   300
+
+typedef struct
+{
+  gboolean stop;
+  guint    ticks;
+} Spin;
+
+static void
+body_spins (KaaCoroutine *co,
+            gpointer      data)
+{
+  Spin *spin = data;
+
+  while (!spin->stop)
+    {
+      gint64 until = g_get_monotonic_time () + BURN_USEC;
+
+      while (g_get_monotonic_time () < until)
+        ;
+      if (!kaa_yield ())
+        return;
+    }
+}
+
+static gboolean
+count_tick (gpointer data)
+{
+  ((Spin *) data)->ticks++;
+  return G_SOURCE_CONTINUE;
+}
+
+/* Timeline: 1000 coroutines each burn 50 µs per slice, 50 ms for a full
+ * round; a 10 ms timeout runs beside them for 300 ms. With the budget,
+ * each dispatch of slices stops after about 4 ms and the timeout comes
+ * round close to every 10 ms; without it, once per 50 ms round. */
+static void
+test_budget_keeps_timer (Fixture       *f,
+                         gconstpointer  data)
+{
+  Spin spin = { FALSE, 0 };
+  g_autofree KaaInProgress **ips = g_new (KaaInProgress *, SPINNERS);
+  GSource *timer = g_timeout_source_new (TICK_MSEC);
+  gint64 end;
+
+  g_test_summary ("DESIGN §3: the time budget keeps a 10 ms periodic timeout close "
+                  "to its period while 1000 coroutines keep yielding");
+
+  for (guint i = 0; i < SPINNERS; i++)
+    ips[i] = kaa_coroutine_spawn (body_spins, &spin, NULL);
+  g_source_set_callback (timer, count_tick, &spin, NULL);
+  g_source_attach (timer, f->context);
+
+  end = g_get_monotonic_time () + RUN_MSEC * 1000;
+  while (g_get_monotonic_time () < end)
+    g_main_context_iteration (f->context, TRUE);
+  spin.stop = TRUE;
+  g_source_destroy (timer);
+  g_source_unref (timer);
+
+  /* 30 periods; the budget gives about 20 to 30, no budget about 6. */
+  g_test_message ("%u ticks of a %d ms timeout in %d ms", spin.ticks, TICK_MSEC, RUN_MSEC);
+  g_assert_cmpuint (spin.ticks, >=, 12);
+  for (guint i = 0; i < SPINNERS; i++)
+    {
+      while (!kaa_in_progress_is_done (ips[i]))
+        g_main_context_iteration (f->context, TRUE);
+      kaa_in_progress_unref (ips[i]);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -133,6 +207,8 @@ main (int    argc,
               kaa_test_fixture_setup, test_many_suspended, kaa_test_fixture_teardown);
   g_test_add ("/kaa/coroutine/deep-chain", Fixture, NULL,
               kaa_test_fixture_setup, test_deep_chain, kaa_test_fixture_teardown);
+  g_test_add ("/kaa/coroutine/budget-keeps-timer", Fixture, NULL,
+              kaa_test_fixture_setup, test_budget_keeps_timer, kaa_test_fixture_teardown);
 
   return g_test_run ();
 }
