@@ -43,6 +43,7 @@ struct _KaaCoroutine
   KaaInProgress   *awaiting;        /* owned while suspended in an await */
   gulong           await_id;
   gboolean         cancelled;
+  gboolean         running;         /* its fiber is on the call stack */
   gboolean         await_woke;      /* the queued run ends an await */
   gint64           interval;        /* µs; 0: no fixed-rate schedule */
   gint64           slot;            /* monotonic µs of the current slot */

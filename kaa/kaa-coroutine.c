@@ -136,7 +136,9 @@ coroutine_resume (KaaCoroutine *self)
 
   coroutine_ref (self);
   current = self;
+  self->running = TRUE;
   kaa_fiber_resume (self->fiber);
+  self->running = FALSE;
   current = outer;
 
   if (kaa_fiber_is_finished (self->fiber))
@@ -241,8 +243,10 @@ coroutine_cancel (KaaProducer   *producer,
   KaaCoroutine *self = (KaaCoroutine *) producer;
 
   self->cancelled = TRUE;
-  /* Cancelling itself: it notices at its next suspension. */
-  if (self == current || self->fiber == NULL)
+  /* Cancelled from its own call stack (by itself, or by a coroutine it
+   * started and that is running on top of it): it cannot be resumed now,
+   * and notices at its next suspension. */
+  if (self->running || self->fiber == NULL)
     return;
   if (self->timer.index != 0)
     {

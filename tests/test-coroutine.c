@@ -556,6 +556,43 @@ test_interval_await (Fixture       *f,
   kaa_in_progress_unref (pending);
 }
 
+static void
+body_cancels_parent (KaaCoroutine *co,
+                     gpointer      data)
+{
+  kaa_in_progress_cancel (data);
+}
+
+static void
+body_spawns_canceller (KaaCoroutine *co,
+                       gpointer      data)
+{
+  gboolean *saw_cancel = data;
+  KaaInProgress *child;
+
+  /* The child runs its first slice right here, on top of us. */
+  child = kaa_coroutine_spawn (body_cancels_parent,
+                               kaa_coroutine_get_in_progress (co), NULL);
+  kaa_in_progress_unref (child);
+  *saw_cancel = !kaa_yield ();
+}
+
+static void
+test_cancel_from_child (Fixture       *f,
+                        gconstpointer  data)
+{
+  gboolean saw_cancel = FALSE;
+  g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn (body_spawns_canceller,
+                                                     &saw_cancel, NULL);
+
+  g_test_summary ("DESIGN §6: a coroutine cancelled from its own call stack (here by "
+                  "a child running on top of it) is not resumed re-entrantly; it "
+                  "notices at its next suspension");
+
+  g_assert_true (saw_cancel);
+  g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
+}
+
 /* ---------------------------------------------------------- coiterate */
 
 typedef struct
@@ -739,6 +776,7 @@ main (int    argc,
   ADD ("cancel-shared-awaited", test_cancel_shared_awaited);
   ADD ("cancel-while-yielding", test_cancel_while_yielding);
   ADD ("unreferenced-keeps-running", test_unreferenced_keeps_running);
+  ADD ("cancel-from-child", test_cancel_from_child);
   ADD ("become-fact", test_become_fact);
   ADD ("await-other-thread", test_await_other_thread);
   ADD ("interval-fixed-rate", test_interval_fixed_rate);
