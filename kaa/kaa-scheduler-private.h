@@ -52,9 +52,6 @@ void          kaa_scheduler_wakeup             (KaaScheduler *self);
 /* Owner thread: run @runnable later in this dispatch, or in the next one. */
 void          kaa_scheduler_push               (KaaScheduler *self,
                                                 KaaRunnable  *runnable);
-/* Owner thread: run @runnable in the next main-loop iteration. */
-void          kaa_scheduler_push_next          (KaaScheduler *self,
-                                                KaaRunnable  *runnable);
 /* Owner thread: run @runnable as a time slice, at G_PRIORITY_DEFAULT_IDLE
  * in a later main-loop iteration, so that it never delays input, timers
  * or drawing. */

@@ -39,8 +39,6 @@ struct _KaaScheduler
   /* Owner thread only. */
   KaaRunnable     *ready_head;
   KaaRunnable     *ready_tail;
-  KaaRunnable     *next_head;
-  KaaRunnable     *next_tail;
   KaaRunnable     *slice_head;   /* time slices: run by `slices` */
   KaaRunnable     *slice_tail;
   GSource         *slices;       /* owned; created on the first slice */
@@ -222,7 +220,6 @@ static gboolean
 scheduler_has_work (KaaScheduler *self)
 {
   return self->ready_head != NULL ||
-         self->next_head != NULL ||
          g_atomic_pointer_get (&self->inbox) != NULL;
 }
 
@@ -299,8 +296,8 @@ scheduler_run_queue (KaaRunnable **head,
 }
 
 /* DESIGN §3: completions first, then due timers, then the ready queue
- * until it is empty or the budget is spent; whatever yielded during this
- * dispatch waits for the next one. */
+ * until it is empty or the budget is spent. What yielded runs from the
+ * time-slice source, in a later iteration. */
 static gboolean
 scheduler_source_dispatch (GSource     *source,
                            GSourceFunc  callback,
@@ -318,15 +315,6 @@ scheduler_source_dispatch (GSource     *source,
       g_atomic_int_set (&self->woken, FALSE);
     }
   scheduler_take_inbox (self);
-  if (self->next_head != NULL)
-    {
-      if (self->ready_tail != NULL)
-        self->ready_tail->next = self->next_head;
-      else
-        self->ready_head = self->next_head;
-      self->ready_tail = self->next_tail;
-      self->next_head = self->next_tail = NULL;
-    }
   scheduler_fire_timers (self, start);
 
   scheduler_run_queue (&self->ready_head, &self->ready_tail, start, budget);
@@ -416,11 +404,9 @@ scheduler_source_detached (gpointer data)
   g_mutex_unlock (&self->wake_lock);
   discard_list (g_atomic_pointer_exchange (&self->inbox, NULL));
   discard_list (self->ready_head);
-  discard_list (self->next_head);
   discard_list (self->slice_head);
   self->slice_head = self->slice_tail = NULL;
   self->ready_head = self->ready_tail = NULL;
-  self->next_head = self->next_tail = NULL;
   while (self->heap_len > 0)
     {
       KaaTimer *timer = self->heap[1];
@@ -596,30 +582,14 @@ kaa_scheduler_wakeup (KaaScheduler *self)
   g_mutex_unlock (&self->wake_lock);
 }
 
-static void
-scheduler_push_local (KaaScheduler  *self,
-                      KaaRunnable  **head,
-                      KaaRunnable  **tail,
-                      KaaRunnable   *runnable)
-{
-  if (G_UNLIKELY (g_atomic_int_get (&self->dead)))
-    runnable->run (runnable, TRUE);
-  else
-    queue_append (head, tail, runnable);
-}
-
 void
 kaa_scheduler_push (KaaScheduler *self,
                     KaaRunnable  *runnable)
 {
-  scheduler_push_local (self, &self->ready_head, &self->ready_tail, runnable);
-}
-
-void
-kaa_scheduler_push_next (KaaScheduler *self,
-                         KaaRunnable  *runnable)
-{
-  scheduler_push_local (self, &self->next_head, &self->next_tail, runnable);
+  if (G_UNLIKELY (g_atomic_int_get (&self->dead)))
+    runnable->run (runnable, TRUE);
+  else
+    queue_append (&self->ready_head, &self->ready_tail, runnable);
 }
 
 /* Owner thread: a time slice, run at G_PRIORITY_DEFAULT_IDLE in a later

@@ -188,7 +188,7 @@ typedef struct
 {
   KaaScheduler *scheduler;
   Item         *now;    /* pushed with push () */
-  Item         *next;   /* pushed with push_next () */
+  Item         *next;   /* pushed with push_slice () */
 } PushPlan;
 
 static void
@@ -196,7 +196,7 @@ push_both (Item *item)
 {
   PushPlan *plan = item->data;
 
-  kaa_scheduler_push_next (plan->scheduler, &plan->next->runnable);
+  kaa_scheduler_push_slice (plan->scheduler, &plan->next->runnable);
   kaa_scheduler_push (plan->scheduler, &plan->now->runnable);
 }
 
@@ -212,7 +212,7 @@ test_push_in_dispatch (Fixture       *f,
   static const guint after_two[] = { 1, 2, 3 };
 
   g_test_summary ("DESIGN §3: push () during a dispatch runs in that dispatch; "
-                  "push_next () waits for the next main-loop iteration "
+                  "push_slice () waits for the next main-loop iteration "
                   "(\"NotFinished\" = next iteration)");
 
   /*   iteration 1: first → pushes now (same dispatch) and next (next one)
@@ -239,7 +239,7 @@ push_self_next (Item *item)
 {
   /* A runnable that yields again, as a busy coroutine does. */
   if (item->runs < 3)
-    kaa_scheduler_push_next (item->data, &item->runnable);
+    kaa_scheduler_push_slice (item->data, &item->runnable);
 }
 
 static void
@@ -249,13 +249,13 @@ test_push_next_yield (Fixture       *f,
   KaaScheduler *scheduler = kaa_scheduler_get_thread_default ();
   Item item;
 
-  g_test_summary ("DESIGN §3: a runnable that re-queues itself with push_next () "
+  g_test_summary ("DESIGN §3: a runnable that re-queues itself with push_slice () "
                   "runs once per main-loop iteration, never twice in one dispatch");
 
   item_init (&item, NULL, 0);
   item.action = push_self_next;
   item.data = scheduler;
-  kaa_scheduler_push_next (scheduler, &item.runnable);
+  kaa_scheduler_push_slice (scheduler, &item.runnable);
   g_assert_cmpint (item.runs, ==, 0);
 
   for (gint i = 1; i <= 3; i++)
@@ -872,7 +872,7 @@ test_context_death (Fixture       *f,
   GThread *worker;
 
   g_test_summary ("DESIGN §3: when its context goes away, everything still queued "
-                  "in the scheduler (run queue, next queue, inbox, timers) is "
+                  "in the scheduler (run queue, time slices, inbox, timers) is "
                   "discarded exactly once and never run");
 
   item_init (&ready, NULL, 0);
@@ -882,7 +882,7 @@ test_context_death (Fixture       *f,
   timer_item_init (&remote_armed, NULL, 4);
 
   kaa_scheduler_push (scheduler, &ready.runnable);
-  kaa_scheduler_push_next (scheduler, &next.runnable);
+  kaa_scheduler_push_slice (scheduler, &next.runnable);
   kaa_scheduler_add_timer (scheduler, &armed.timer,
                            kaa_scheduler_get_time (scheduler) + (gint64) G_USEC_PER_SEC * 3600);
   worker = g_thread_new ("pusher", push_remote_thread, &push);
@@ -932,7 +932,7 @@ test_context_death_late_push (Fixture       *f,
   g_assert_cmpint (late_push.discards, ==, 1);
 
   item_init (&late_next, NULL, 2);
-  kaa_scheduler_push_next (scheduler, &late_next.runnable);
+  kaa_scheduler_push_slice (scheduler, &late_next.runnable);
   g_assert_cmpint (late_next.runs, ==, 0);
   g_assert_cmpint (late_next.discards, ==, 1);
 
@@ -1135,7 +1135,7 @@ quit_nested_after_timer (Item *item)
   /* Keep the nested loop until the timer fired inside it too. */
   if (plan->timer->fires == 0)
     {
-      kaa_scheduler_push_next (plan->scheduler, &item->runnable);
+      kaa_scheduler_push_slice (plan->scheduler, &item->runnable);
       return;
     }
   g_main_loop_quit (plan->nested);
