@@ -62,7 +62,7 @@ struct _KaaFiber
   KaaFiberFunc     func;
   gpointer         user_data;
   KaaStack        *stack;
-  char            *name;
+  const char      *name;            /* borrowed */
   guint            started : 1;
   guint            running : 1;
   guint            finished : 1;
@@ -81,8 +81,8 @@ struct _KaaFiber
 #endif
 };
 
-static __thread KaaFiber *current_fiber;
-static __thread gboolean  thread_ready;
+static KAA_THREAD_LOCAL KaaFiber *current_fiber;
+static KAA_THREAD_LOCAL gboolean  thread_ready;
 
 /* Never inlined: a suspended fiber may be resumed by another thread, and a
  * compiler that inlined these could reuse the address of the previous
@@ -264,7 +264,8 @@ fiber_entry (void)
  * @func: the fiber's body
  * @user_data: passed to @func
  * @stack_size: usable stack bytes, 0 for %KAA_FIBER_DEFAULT_STACK_SIZE
- * @name: (nullable): shown in stack overflow reports and by tools
+ * @name: (nullable): shown in stack overflow reports and by tools; not
+ *   copied, so it must outlive the fiber (a definition's static name)
  * @error: return location for a #GError
  *
  * Creates a fiber that will run @func on a stack from the pool; it starts
@@ -294,7 +295,7 @@ kaa_fiber_new (KaaFiberFunc   func,
   fiber->func = func;
   fiber->user_data = user_data;
   fiber->stack = stack;
-  fiber->name = g_strdup (name);
+  fiber->name = name;
   fiber_annotate_create (fiber);
   kaa_fiber_context_init (&fiber->context, kaa_stack_get_base (stack),
                           kaa_stack_get_size (stack), fiber_entry);
@@ -319,7 +320,6 @@ kaa_fiber_free (KaaFiber *fiber)
 
   fiber_annotate_destroy (fiber);
   kaa_stack_free (fiber->stack);
-  g_free (fiber->name);
   g_free (fiber);
 }
 
