@@ -30,6 +30,7 @@ struct _KaaCoroutine
   KaaRunnable      runnable;
   gint             queued;          /* atomic: the runnable is in a queue */
   KaaScheduler    *scheduler;       /* owned */
+  KaaSlices       *slices;          /* where a yield queues it */
   KaaInProgress   *in_progress;     /* owned until the body is done */
   KaaFiber        *fiber;
 

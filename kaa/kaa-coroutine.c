@@ -22,8 +22,11 @@
  * returns at once, and what the body sets is dropped.
  *
  * References: the InProgress's producer slot, the fiber while it is not
- * finished, each queued runnable and each connected await callback hold
- * one each.
+ * finished, an armed timer, a runnable queued from another thread and
+ * each connected await callback hold one each. A runnable queued on the
+ * owner thread holds none: it rides on the fiber's reference, which a
+ * coroutine finishing while queued hands on to it. That keeps atomic
+ * reference counting off the yield path, the hottest path there is.
  */
 #include "config.h"
 
@@ -31,7 +34,7 @@
 #include "kaa-coroutine-private.h"
 #include "kaa-error.h"
 
-static __thread KaaCoroutine *current;
+static KAA_THREAD_LOCAL KaaCoroutine *current;
 
 static KaaCoroutine *
 coroutine_ref (KaaCoroutine *self)
@@ -40,6 +43,13 @@ coroutine_ref (KaaCoroutine *self)
   return self;
 }
 
+
+enum
+{
+  NOT_QUEUED,
+  QUEUED_LOCAL,    /* by the owner thread: no reference of its own */
+  QUEUED_REMOTE,   /* through the inbox: holds a reference */
+};
 
 static void
 coroutine_unref (KaaCoroutine *self)
@@ -128,13 +138,25 @@ coroutine_main (gpointer data)
     }
 }
 
-/* Owner thread: runs the coroutine until it suspends or ends. */
+/* The body is done: the stack goes back to the pool, the InProgress
+ * settles, and the fiber's reference goes, unless a runnable queued on
+ * the owner thread rides on it; that one drops it when it runs. */
+static void
+coroutine_finished (KaaCoroutine *self)
+{
+  g_clear_pointer (&self->fiber, kaa_fiber_free);
+  coroutine_settle (self);
+  if (g_atomic_int_get (&self->queued) != QUEUED_LOCAL)
+    coroutine_unref (self);
+}
+
+/* Owner thread: runs the coroutine until it suspends or ends. The caller
+ * must not touch @self afterwards unless it holds a reference. */
 static void
 coroutine_resume (KaaCoroutine *self)
 {
   KaaCoroutine *outer = current;
 
-  coroutine_ref (self);
   current = self;
   self->running = TRUE;
   kaa_fiber_resume (self->fiber);
@@ -142,12 +164,7 @@ coroutine_resume (KaaCoroutine *self)
   current = outer;
 
   if (kaa_fiber_is_finished (self->fiber))
-    {
-      g_clear_pointer (&self->fiber, kaa_fiber_free);
-      coroutine_settle (self);
-      coroutine_unref (self);   /* the fiber's reference */
-    }
-  coroutine_unref (self);
+    coroutine_finished (self);
 }
 
 /* A context going away takes its coroutines with it: they unwind as if
@@ -160,6 +177,9 @@ coroutine_wake (KaaCoroutine *self,
     return;
   if (discard)
     self->cancelled = TRUE;
+  /* A coroutine on the call stack notices at its next suspension. */
+  if (self->running)
+    return;
   coroutine_resume (self);
 }
 
@@ -187,38 +207,64 @@ coroutine_run (KaaRunnable *runnable,
                gboolean     discard)
 {
   KaaCoroutine *self = G_STRUCT_MEMBER_P (runnable, -G_STRUCT_OFFSET (KaaCoroutine, runnable));
+  gint queued = g_atomic_int_get (&self->queued);
 
-  g_atomic_int_set (&self->queued, FALSE);
+  /* Only another thread's CAS from NOT_QUEUED races with this store, and
+   * a release store is all that needs: no locked instruction. */
+  __atomic_store_n (&self->queued, NOT_QUEUED, __ATOMIC_RELEASE);
+  if (queued == QUEUED_LOCAL && self->fiber == NULL)
+    {
+      coroutine_unref (self);   /* the finished fiber's, handed on */
+      return;
+    }
   if (self->await_woke && self->interval != 0 && !discard && self->fiber != NULL)
     {
       /* With an interval, an await resumes one interval after what it
-       * awaited settled; the reference travels on to the timer. */
+       * awaited settled; the timer holds a reference of its own. */
       self->await_woke = FALSE;
+      if (queued == QUEUED_LOCAL)
+        coroutine_ref (self);
       coroutine_arm (self, kaa_scheduler_get_time (self->scheduler) + self->interval);
       return;
     }
   self->await_woke = FALSE;
-  coroutine_wake (self, discard);
-  coroutine_unref (self);
+  if (queued == QUEUED_REMOTE)
+    {
+      coroutine_wake (self, discard);
+      coroutine_unref (self);
+    }
+  else
+    coroutine_wake (self, discard);
 }
 
-/* Queues a resumption: later in this dispatch, or as a time slice in a
- * later iteration for a yield. Any thread; off the owner it goes through
- * the inbox. */
+/* Owner thread: queues the coroutine for the next main-loop iteration.
+ * It is running, so nothing else can have queued it: an await wake-up
+ * only comes while it is suspended in that await, and a stale one from a
+ * cancelled await only after the cancel, from which on it never suspends
+ * again. A plain store will do. */
 static void
-coroutine_queue (KaaCoroutine *self,
-                 gboolean      next_iteration)
+coroutine_queue_yield (KaaCoroutine *self)
 {
-  if (!g_atomic_int_compare_and_exchange (&self->queued, FALSE, TRUE))
-    return;
-  coroutine_ref (self);
-  /* A coroutine yielding runs on its owner thread by construction. */
-  if (!next_iteration && !kaa_scheduler_is_owner (self->scheduler))
-    kaa_scheduler_push_remote (self->scheduler, &self->runnable);
-  else if (next_iteration)
-    kaa_scheduler_push_slice (self->scheduler, &self->runnable);
-  else
-    kaa_scheduler_push (self->scheduler, &self->runnable);
+  __atomic_store_n (&self->queued, QUEUED_LOCAL, __ATOMIC_RELAXED);
+  kaa_slices_push (self->slices, &self->runnable);
+}
+
+/* Any thread: queues the end of an await, later in this dispatch; off
+ * the owner thread it goes through the inbox and holds a reference. */
+static void
+coroutine_queue_await (KaaCoroutine *self)
+{
+  if (kaa_scheduler_is_owner (self->scheduler))
+    {
+      if (self->fiber != NULL &&
+          g_atomic_int_compare_and_exchange (&self->queued, NOT_QUEUED, QUEUED_LOCAL))
+        kaa_scheduler_push (self->scheduler, &self->runnable);
+    }
+  else if (g_atomic_int_compare_and_exchange (&self->queued, NOT_QUEUED, QUEUED_REMOTE))
+    {
+      coroutine_ref (self);
+      kaa_scheduler_push_remote (self->scheduler, &self->runnable);
+    }
 }
 
 /* Drops the link to what the coroutine awaited; TRUE if it was the last
@@ -299,7 +345,7 @@ kaa_coroutine_spawn (KaaCoroutineFunc func,
                      gpointer         user_data,
                      GDestroyNotify   destroy)
 {
-  KaaCoroutineDef def = { "coroutine", func, 0, 0, { NULL } };
+  KaaCoroutineDef def = { "coroutine", func, 0, 0, 0, { NULL } };
 
   kaa_return_failed_if_fail (func != NULL);
 
@@ -308,14 +354,15 @@ kaa_coroutine_spawn (KaaCoroutineFunc func,
 
 /**
  * kaa_coroutine_spawn_def:
- * @def: the definition; only read during this call
+ * @def: the definition, normally static; it must stay valid while calls of
+ *   it run
  * @instance: (nullable): the object the call is made for, or %NULL; the
  *   scope of the definition's policy state once policies exist
  * @user_data: data for the body
  * @destroy: (nullable): frees @user_data when the body is done
  *
  * Starts a coroutine as [func@Kaa.coroutine_spawn] does, with the name,
- * interval and stack size of @def.
+ * interval, stack size and priority of @def.
  *
  * Returns: (transfer full): the InProgress of the coroutine
  * Since: 0.1
@@ -345,8 +392,12 @@ kaa_coroutine_spawn_def (const KaaCoroutineDef *def,
   self->func = def->func;
   self->user_data = user_data;
   self->destroy = destroy;
+  self->slices = kaa_scheduler_get_slices (self->scheduler, def->priority != 0
+                                                            ? def->priority
+                                                            : G_PRIORITY_DEFAULT_IDLE);
   self->interval = (gint64) def->interval * 1000;
-  self->slot = kaa_scheduler_get_time (self->scheduler);
+  if (self->interval != 0)
+    self->slot = kaa_scheduler_get_time (self->scheduler);
   kaa_in_progress_set_producer (ip, &self->producer);
 
   self->fiber = kaa_fiber_new (coroutine_main, self, def->stack_size,
@@ -466,7 +517,10 @@ kaa_yield (void)
   if (self->interval != 0)
     coroutine_arm (coroutine_ref (self), coroutine_next_slot (self));
   else
-    coroutine_queue (self, TRUE);
+    coroutine_queue_yield (self);
+  /* The context went away while queueing: nothing would resume us. */
+  if (G_UNLIKELY (self->cancelled))
+    return FALSE;
   kaa_fiber_suspend ();
   return !self->cancelled;
 }
@@ -475,7 +529,7 @@ static void
 await_settled (KaaInProgress *awaited,
                gpointer       data)
 {
-  coroutine_queue (data, FALSE);
+  coroutine_queue_await (data);
 }
 
 static void

@@ -36,9 +36,17 @@ typedef void (*KaaCoroutineFunc) (KaaCoroutine *self,
  *   slots are skipped), an await one interval after what it awaited
  *   settled; 0 resumes a yield on the next main-loop iteration
  * @stack_size: bytes of stack, 0 for the default (64 KiB)
+ * @priority: the GSource priority its time slices (what follows a yield)
+ *   run at; 0 takes the default, %G_PRIORITY_DEFAULT_IDLE, below input,
+ *   timers and GTK's drawing, so that busy coroutines never make the
+ *   program stutter. (A slice at %G_PRIORITY_DEFAULT itself would starve
+ *   every lower-priority source, drawing included, which is why 0 cannot
+ *   mean that.) Wake-ups from an await run from the scheduler's own
+ *   source, at %G_PRIORITY_DEFAULT, whatever this says.
  *
  * Describes a coroutine function the way kaa's decorator does. Define it
- * once, statically, and start calls with [func@Kaa.coroutine_spawn_def].
+ * once, statically, and start calls with [func@Kaa.coroutine_spawn_def];
+ * it must stay valid while calls of it run.
  */
 typedef struct
 {
@@ -47,6 +55,7 @@ typedef struct
   KaaCoroutineFunc  func;
   guint             interval;
   gsize             stack_size;
+  gint              priority;
 
   /*< private >*/
   gpointer          reserved[8];

@@ -11,6 +11,7 @@ G_BEGIN_DECLS
 typedef struct _KaaScheduler KaaScheduler;
 typedef struct _KaaRunnable  KaaRunnable;
 typedef struct _KaaTimer     KaaTimer;
+typedef struct _KaaSlices    KaaSlices;
 
 /* @discard is TRUE when the context went away and the runnable will never
  * run: release what it holds and do nothing else. */
@@ -56,6 +57,13 @@ void          kaa_scheduler_push               (KaaScheduler *self,
  * in a later main-loop iteration, so that it never delays input, timers
  * or drawing. */
 void          kaa_scheduler_push_slice         (KaaScheduler *self,
+                                                KaaRunnable  *runnable);
+/* Owner thread: the time slices of GSource @priority. They live as long
+ * as the scheduler; a push queues a slice as kaa_scheduler_push_slice()
+ * does, at that priority. */
+KaaSlices    *kaa_scheduler_get_slices         (KaaScheduler *self,
+                                                gint          priority);
+void          kaa_slices_push                  (KaaSlices    *slices,
                                                 KaaRunnable  *runnable);
 /* Any thread: hand @runnable to the owner context through the inbox. */
 void          kaa_scheduler_push_remote        (KaaScheduler *self,

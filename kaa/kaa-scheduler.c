@@ -39,9 +39,8 @@ struct _KaaScheduler
   /* Owner thread only. */
   KaaRunnable     *ready_head;
   KaaRunnable     *ready_tail;
-  KaaRunnable     *slice_head;   /* time slices: run by `slices` */
-  KaaRunnable     *slice_tail;
-  GSource         *slices;       /* owned; created on the first slice */
+  KaaSlices       *idle_slices;  /* G_PRIORITY_DEFAULT_IDLE, in `slices` too */
+  GSList          *slices;       /* owned KaaSlices, made on first use */
   KaaTimer       **heap;      /* 1-based binary min-heap on deadline */
   guint            heap_len;
   guint            heap_alloc;
@@ -67,6 +66,15 @@ typedef struct
   GSource       source;
   KaaScheduler *scheduler;
 } SchedulerSource;
+
+/* The time slices of one GSource priority, run by a source of their own. */
+struct _KaaSlices
+{
+  GSource       source;
+  KaaScheduler *scheduler;
+  KaaRunnable  *head;
+  KaaRunnable  *tail;
+};
 
 /* Maps a GMainContext to its scheduler. Entries leave in
  * scheduler_source_detached(), before the context's memory can be reused. */
@@ -339,13 +347,13 @@ slice_source_prepare (GSource *source,
                       gint    *timeout)
 {
   *timeout = -1;
-  return ((SchedulerSource *) source)->scheduler->slice_head != NULL;
+  return ((KaaSlices *) source)->head != NULL;
 }
 
 static gboolean
 slice_source_check (GSource *source)
 {
-  return ((SchedulerSource *) source)->scheduler->slice_head != NULL;
+  return ((KaaSlices *) source)->head != NULL;
 }
 
 /* Runs the slices queued when the dispatch began, within the budget;
@@ -356,20 +364,21 @@ slice_source_dispatch (GSource     *source,
                        GSourceFunc  callback,
                        gpointer     user_data)
 {
-  KaaScheduler *self = ((SchedulerSource *) source)->scheduler;
-  KaaRunnable *head = self->slice_head;
-  KaaRunnable *tail = self->slice_tail;
+  KaaSlices *slices = (KaaSlices *) source;
+  KaaScheduler *self = slices->scheduler;
+  KaaRunnable *head = slices->head;
+  KaaRunnable *tail = slices->tail;
 
   kaa_scheduler_ref (self);
-  self->slice_head = self->slice_tail = NULL;
+  slices->head = slices->tail = NULL;
   scheduler_run_queue (&head, &tail, g_get_monotonic_time (),
                        __atomic_load_n (&self->budget, __ATOMIC_RELAXED));
   if (head != NULL)
     {
-      tail->next = self->slice_head;
-      if (self->slice_head == NULL)
-        self->slice_tail = tail;
-      self->slice_head = head;
+      tail->next = slices->head;
+      if (slices->head == NULL)
+        slices->tail = tail;
+      slices->head = head;
     }
   kaa_scheduler_unref (self);
   return G_SOURCE_CONTINUE;
@@ -404,8 +413,13 @@ scheduler_source_detached (gpointer data)
   g_mutex_unlock (&self->wake_lock);
   discard_list (g_atomic_pointer_exchange (&self->inbox, NULL));
   discard_list (self->ready_head);
-  discard_list (self->slice_head);
-  self->slice_head = self->slice_tail = NULL;
+  for (GSList *l = self->slices; l != NULL; l = l->next)
+    {
+      KaaSlices *slices = l->data;
+
+      discard_list (g_steal_pointer (&slices->head));
+      slices->tail = NULL;
+    }
   self->ready_head = self->ready_tail = NULL;
   while (self->heap_len > 0)
     {
@@ -531,11 +545,12 @@ kaa_scheduler_unref (KaaScheduler *self)
   /* Only reachable once the source was destroyed: it held a reference. */
   g_assert (self->heap_len == 0);
   g_source_unref (self->source);
-  if (self->slices != NULL)
+  for (GSList *l = self->slices; l != NULL; l = l->next)
     {
-      g_source_destroy (self->slices);
-      g_source_unref (self->slices);
+      g_source_destroy (l->data);
+      g_source_unref (l->data);
     }
+  g_slist_free (self->slices);
   g_free (self->heap);
   g_slist_free (self->loops);
   g_mutex_clear (&self->wake_lock);
@@ -592,27 +607,57 @@ kaa_scheduler_push (KaaScheduler *self,
     queue_append (&self->ready_head, &self->ready_tail, runnable);
 }
 
-/* Owner thread: a time slice, run at G_PRIORITY_DEFAULT_IDLE in a later
+static KaaSlices *
+slices_new (KaaScheduler *self,
+            gint          priority)
+{
+  KaaSlices *slices = (KaaSlices *) g_source_new (&slice_source_funcs, sizeof (KaaSlices));
+
+  slices->scheduler = self;
+  g_source_set_static_name (&slices->source, "[kaa] time slices");
+  g_source_set_priority (&slices->source, priority);
+  g_source_set_can_recurse (&slices->source, TRUE);
+  /* A dead scheduler's context is gone; its pushes are discarded anyway. */
+  if (!g_atomic_int_get (&self->dead))
+    g_source_attach (&slices->source, self->context);
+  self->slices = g_slist_prepend (self->slices, slices);
+  return slices;
+}
+
+/* Owner thread: the time slices of @priority, made on first use; they
+ * live as long as the scheduler. A program uses a handful of priorities,
+ * so a list will do. */
+KaaSlices *
+kaa_scheduler_get_slices (KaaScheduler *self,
+                          gint          priority)
+{
+  if (priority == G_PRIORITY_DEFAULT_IDLE && self->idle_slices != NULL)
+    return self->idle_slices;
+  for (GSList *l = self->slices; l != NULL; l = l->next)
+    if (g_source_get_priority (l->data) == priority)
+      return l->data;
+  if (priority == G_PRIORITY_DEFAULT_IDLE)
+    return self->idle_slices = slices_new (self, priority);
+  return slices_new (self, priority);
+}
+
+/* Owner thread: a time slice, run at the priority of @slices in a later
  * main-loop iteration (see slice_source_dispatch). */
+void
+kaa_slices_push (KaaSlices   *slices,
+                 KaaRunnable *runnable)
+{
+  if (G_UNLIKELY (g_atomic_int_get (&slices->scheduler->dead)))
+    runnable->run (runnable, TRUE);
+  else
+    queue_append (&slices->head, &slices->tail, runnable);
+}
+
 void
 kaa_scheduler_push_slice (KaaScheduler *self,
                           KaaRunnable  *runnable)
 {
-  if (G_UNLIKELY (g_atomic_int_get (&self->dead)))
-    {
-      runnable->run (runnable, TRUE);
-      return;
-    }
-  if (G_UNLIKELY (self->slices == NULL))
-    {
-      self->slices = g_source_new (&slice_source_funcs, sizeof (SchedulerSource));
-      ((SchedulerSource *) self->slices)->scheduler = self;
-      g_source_set_static_name (self->slices, "[kaa] time slices");
-      g_source_set_priority (self->slices, G_PRIORITY_DEFAULT_IDLE);
-      g_source_set_can_recurse (self->slices, TRUE);
-      g_source_attach (self->slices, self->context);
-    }
-  queue_append (&self->slice_head, &self->slice_tail, runnable);
+  kaa_slices_push (kaa_scheduler_get_slices (self, G_PRIORITY_DEFAULT_IDLE), runnable);
 }
 
 void

@@ -128,6 +128,71 @@ test_yield_does_not_starve_drawing (Fixture       *f,
   g_assert_true (kaa_in_progress_is_done (a) && kaa_in_progress_is_done (b));
 }
 
+typedef struct
+{
+  GArray *log;
+  gint    tag;
+} Tagged;
+
+static void
+body_logs_after_yield (KaaCoroutine *co,
+                       gpointer      data)
+{
+  Tagged *tagged = data;
+
+  if (kaa_yield ())
+    g_array_append_val (tagged->log, tagged->tag);
+}
+
+static gboolean
+log_idle (gpointer data)
+{
+  Tagged *tagged = data;
+
+  g_array_append_val (tagged->log, tagged->tag);
+  return G_SOURCE_REMOVE;
+}
+
+static const KaaCoroutineDef urgent = {
+  .name = "urgent",
+  .func = body_logs_after_yield,
+  .priority = G_PRIORITY_HIGH,
+};
+
+static const KaaCoroutineDef background = {
+  .name = "background",
+  .func = body_logs_after_yield,
+  .priority = G_PRIORITY_LOW,
+};
+
+static void
+test_yield_priority (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GArray) log = g_array_new (FALSE, FALSE, sizeof (gint));
+  Tagged tags[4] = { { log, 0 }, { log, 1 }, { log, 2 }, { log, 3 } };
+  g_autoptr(KaaInProgress) low = kaa_coroutine_spawn_def (&background, NULL, &tags[3], NULL);
+  g_autoptr(KaaInProgress) plain = kaa_coroutine_spawn (body_logs_after_yield, &tags[2], NULL);
+  GSource *idle = g_idle_source_new ();
+  g_autoptr(KaaInProgress) high = NULL;
+
+  g_test_summary ("DESIGN §4: a definition's priority is the GSource priority of its "
+                  "time slices; 0 means G_PRIORITY_DEFAULT_IDLE");
+
+  g_source_set_priority (idle, G_PRIORITY_DEFAULT);
+  g_source_set_callback (idle, log_idle, &tags[1], NULL);
+  g_source_attach (idle, f->context);
+  g_source_unref (idle);
+  high = kaa_coroutine_spawn_def (&urgent, NULL, &tags[0], NULL);
+
+  /* Spawned last, the G_PRIORITY_HIGH one still runs first, and the
+   * G_PRIORITY_LOW one, spawned first, last. */
+  kaa_test_drain (f->context);
+  g_assert_cmpuint (log->len, ==, 4);
+  for (guint i = 0; i < log->len; i++)
+    g_assert_cmpint (g_array_index (log, gint, i), ==, i);
+}
+
 /* ------------------------------------------------------------------ await */
 
 static void
@@ -768,6 +833,7 @@ main (int    argc,
   ADD ("spawn-synchronous", test_spawn_synchronous);
   ADD ("yield-next-iteration", test_yield_next_iteration);
   ADD ("yield-does-not-starve-drawing", test_yield_does_not_starve_drawing);
+  ADD ("yield-priority", test_yield_priority);
   ADD ("await-done-does-not-suspend", test_await_done_does_not_suspend);
   ADD ("await-resumes-in-dispatch", test_await_resumes_in_dispatch);
   ADD ("nested-failure", test_nested_failure);
