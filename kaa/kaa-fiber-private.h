@@ -67,6 +67,10 @@ guint8     *kaa_stack_get_base      (KaaStack     *stack);
 G_GNUC_INTERNAL
 gsize       kaa_stack_get_size      (KaaStack     *stack);
 G_GNUC_INTERNAL
+gsize       kaa_stack_get_span      (KaaStack     *stack);
+G_GNUC_INTERNAL
+guint8     *kaa_stack_get_top       (KaaStack     *stack);
+G_GNUC_INTERNAL
 void        kaa_stack_thread_init   (void);
 
 typedef struct

@@ -53,6 +53,15 @@
  * once per interval, down to the bound. */
 #define TRIM_INTERVAL_USEC G_USEC_PER_SEC
 #define NAME_BYTES    64
+/* Cache colouring: every slot gets this much room above its stack, and
+ * its frames start at one of COLOR_BYTES / COLOR_STEP offsets in it. Were
+ * all stacks to start at the same offset in their page, the hot top
+ * frames of thousands of suspended coroutines would compete for the same
+ * few cache sets; spread out, 10 000 coroutines taking turns yield about
+ * twice as fast. It costs address space, and no memory: the frames
+ * occupy as many pages as before. */
+#define COLOR_BYTES   ((gsize) 4096)
+#define COLOR_STEP    64
 /* The handler runs on this stack; abort() and write() need little, but a
  * chained handler (ASan's, a crash reporter) may need much more. */
 #define ALT_STACK_BYTES ((gsize) 64 * 1024)
@@ -336,7 +345,7 @@ static gboolean
 stack_chunk_new_unlocked (gsize    size,
                           GError **error)
 {
-  gsize slot_size = GUARD_BYTES + size;
+  gsize slot_size = GUARD_BYTES + size + COLOR_BYTES;
   guint n_slots = (guint) CLAMP (CHUNK_BYTES / slot_size, 1, CHUNK_SLOTS);
   StackChunk *chunk;
   guint8 *base;
@@ -465,7 +474,7 @@ stack_pool_trim_unlocked (void)
       {
         if (stack->trimmed || ++warm <= POOL_MAX_WARM)
           continue;
-        if (madvise (kaa_stack_get_base (stack), stack->chunk->stack_size, MADV_DONTNEED) == 0)
+        if (madvise (kaa_stack_get_base (stack), kaa_stack_get_span (stack), MADV_DONTNEED) == 0)
           {
             stack->trimmed = TRUE;
             n_trimmed++;
@@ -524,10 +533,29 @@ kaa_stack_get_base (KaaStack *stack)
   return chunk->base + stack->index * chunk->slot_size + GUARD_BYTES;
 }
 
+/* The size asked for, rounded to pages: at least this much is usable
+ * below kaa_stack_get_top(). */
 gsize
 kaa_stack_get_size (KaaStack *stack)
 {
   return stack->chunk->stack_size;
+}
+
+/* All of the slot above the guard: the stack and its colouring room. */
+gsize
+kaa_stack_get_span (KaaStack *stack)
+{
+  return stack->chunk->stack_size + COLOR_BYTES;
+}
+
+/* Where the frames start: consecutive slots get different colours (37 is
+ * odd, so 64 consecutive slots get all 64). */
+guint8 *
+kaa_stack_get_top (KaaStack *stack)
+{
+  gsize color = (stack->index * 37u) % (COLOR_BYTES / COLOR_STEP);
+
+  return kaa_stack_get_base (stack) + kaa_stack_get_span (stack) - color * COLOR_STEP;
 }
 
 void

@@ -105,7 +105,7 @@ static void
 fiber_annotate_create (KaaFiber *fiber)
 {
   guint8 *base = kaa_stack_get_base (fiber->stack);
-  gsize size = kaa_stack_get_size (fiber->stack);
+  gsize size = kaa_stack_get_span (fiber->stack);
 
 #if FIBER_ASAN
   /* A pooled stack keeps the shadow of its last fiber's frames, which never
@@ -144,7 +144,7 @@ fiber_annotate_enter (KaaFiber *fiber)
 #if FIBER_ASAN
   __sanitizer_start_switch_fiber (&fiber->caller_fake_stack,
                                   kaa_stack_get_base (fiber->stack),
-                                  kaa_stack_get_size (fiber->stack));
+                                  kaa_stack_get_span (fiber->stack));
 #endif
 #if FIBER_TSAN
   fiber->tsan_caller = __tsan_get_current_fiber ();
@@ -298,7 +298,8 @@ kaa_fiber_new (KaaFiberFunc   func,
   fiber->name = name;
   fiber_annotate_create (fiber);
   kaa_fiber_context_init (&fiber->context, kaa_stack_get_base (stack),
-                          kaa_stack_get_size (stack), fiber_entry);
+                          kaa_stack_get_top (stack) - kaa_stack_get_base (stack),
+                          fiber_entry);
   return fiber;
 }
 
