@@ -32,6 +32,7 @@ struct _KaaCoroutine
   KaaScheduler    *scheduler;       /* owned */
   KaaSlices       *slices;          /* where a yield queues it */
   KaaInProgress   *in_progress;     /* owned until the body is done */
+  KaaInProgress   *last;            /* owned: PASS_LAST's predecessor */
   KaaFiber        *fiber;
 
   /* Owner thread only. */
@@ -62,5 +63,16 @@ struct _KaaCoroutine
 };
 
 void kaa_coroutine_return_clear (KaaCoroutine *self);
+
+void           kaa_coroutine_start       (const KaaCoroutineDef *def,
+                                          KaaInProgress         *in_progress,
+                                          gpointer               user_data,
+                                          GDestroyNotify         destroy,
+                                          KaaInProgress         *last);
+/* kaa-coroutine-policy.c: a call of a definition with a policy. */
+KaaInProgress *kaa_coroutine_policy_call (const KaaCoroutineDef *def,
+                                          gpointer               instance,
+                                          gpointer               user_data,
+                                          GDestroyNotify         destroy) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

@@ -65,6 +65,7 @@ coroutine_unref (KaaCoroutine *self)
   if (self->next_destroy != NULL)
     self->next_destroy (self->next_data);
   g_clear_pointer (&self->in_progress, kaa_in_progress_unref);
+  g_clear_pointer (&self->last, kaa_in_progress_unref);
   kaa_scheduler_unref (self->scheduler);
   g_free (self);
 }
@@ -345,7 +346,7 @@ kaa_coroutine_spawn (KaaCoroutineFunc func,
                      gpointer         user_data,
                      GDestroyNotify   destroy)
 {
-  KaaCoroutineDef def = { "coroutine", func, 0, 0, 0, { NULL } };
+  KaaCoroutineDef def = { .name = "coroutine", .func = func };
 
   kaa_return_failed_if_fail (func != NULL);
 
@@ -374,13 +375,31 @@ kaa_coroutine_spawn_def (const KaaCoroutineDef *def,
                          GDestroyNotify         destroy)
 {
   KaaInProgress *ip;
-  KaaCoroutine *self;
-  GError *error = NULL;
 
   kaa_return_failed_if_fail (def != NULL);
   kaa_return_failed_if_fail (def->func != NULL);
+  kaa_return_failed_if_fail (def->policy <= KAA_POLICY_PASS_LAST);
+  kaa_return_failed_if_fail (instance == NULL || G_IS_OBJECT (instance));
 
+  if (def->policy != KAA_POLICY_NONE)
+    return kaa_coroutine_policy_call (def, instance, user_data, destroy);
   ip = kaa_in_progress_new ();
+  kaa_coroutine_start (def, ip, user_data, destroy, NULL);
+  return ip;
+}
+
+/* Runs a call of @def that settles @ip (which it references) until it
+ * first suspends; @last (transfer full) is what get_last() returns. */
+void
+kaa_coroutine_start (const KaaCoroutineDef *def,
+                     KaaInProgress         *ip,
+                     gpointer               user_data,
+                     GDestroyNotify         destroy,
+                     KaaInProgress         *last)
+{
+  KaaCoroutine *self;
+  GError *error = NULL;
+
   kaa_in_progress_set_name (ip, def->name);
   self = g_new0 (KaaCoroutine, 1);
   kaa_ref_count_init (&self->ref_count);          /* the producer slot */
@@ -392,6 +411,7 @@ kaa_coroutine_spawn_def (const KaaCoroutineDef *def,
   self->func = def->func;
   self->user_data = user_data;
   self->destroy = destroy;
+  self->last = last;
   self->slices = kaa_scheduler_get_slices (self->scheduler, def->priority != 0
                                                             ? def->priority
                                                             : G_PRIORITY_DEFAULT_IDLE);
@@ -406,11 +426,10 @@ kaa_coroutine_spawn_def (const KaaCoroutineDef *def,
     {
       kaa_in_progress_unref (g_steal_pointer (&self->in_progress));
       kaa_in_progress_fail (ip, error);
-      return ip;
+      return;
     }
   coroutine_ref (self);                           /* the fiber */
   coroutine_resume (self);
-  return ip;
 }
 
 /**
@@ -457,6 +476,26 @@ kaa_coroutine_get_name (KaaCoroutine *self)
   g_return_val_if_fail (self != NULL, NULL);
 
   return self->fiber != NULL ? kaa_fiber_get_name (self->fiber) : "coroutine";
+}
+
+/**
+ * kaa_coroutine_get_last:
+ * @self: a coroutine
+ *
+ * For a call of a %KAA_POLICY_PASS_LAST definition: the InProgress of
+ * the most recent call that was still unfinished when this one was made,
+ * so that a new call can cancel, await or build on the one before.
+ *
+ * Returns: (transfer none) (nullable): that InProgress, or %NULL when
+ *   there was none (always for other policies)
+ * Since: 0.1
+ */
+KaaInProgress *
+kaa_coroutine_get_last (KaaCoroutine *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return self->last;
 }
 
 /**

@@ -15,6 +15,49 @@ G_BEGIN_DECLS
 typedef struct _KaaCoroutine KaaCoroutine;
 
 /**
+ * KaaPolicy:
+ * @KAA_POLICY_NONE: every call runs at once, on its own
+ * @KAA_POLICY_SYNCHRONIZED: calls queue and run one after another: a
+ *   queued call's body starts once its predecessor is done, however that
+ *   one ended; cancelling a queued call takes it out of the queue
+ * @KAA_POLICY_SINGLETON: while a call runs, further calls return its
+ *   InProgress and their arguments are destroyed unused
+ * @KAA_POLICY_PASS_LAST: every call runs, and can see the InProgress of
+ *   the most recent call still unfinished when it was made, with
+ *   [method@Kaa.Coroutine.get_last]
+ *
+ * What happens when a definition is called while earlier calls of it
+ * are unfinished, as kaa's decorator policies do. The state is kept per
+ * definition, per group when the definition names one, and separately
+ * for every instance passed to [func@Kaa.coroutine_spawn_def].
+ */
+typedef enum
+{
+  KAA_POLICY_NONE,
+  KAA_POLICY_SYNCHRONIZED,
+  KAA_POLICY_SINGLETON,
+  KAA_POLICY_PASS_LAST,
+} KaaPolicy;
+
+/**
+ * KaaCoroutineGroup:
+ * @name: names the group in warnings
+ *
+ * Makes several definitions share one policy state: two definitions in
+ * the same SYNCHRONIZED group never run at the same time. Define it
+ * statically, next to the definitions that point to it. The definitions
+ * of a group must have the same policy.
+ */
+typedef struct
+{
+  /*< public >*/
+  const char *name;
+
+  /*< private >*/
+  gpointer    reserved[4];
+} KaaCoroutineGroup;
+
+/**
  * KaaCoroutineFunc:
  * @self: the running coroutine
  * @user_data: the data passed to [func@Kaa.coroutine_spawn]
@@ -36,6 +79,9 @@ typedef void (*KaaCoroutineFunc) (KaaCoroutine *self,
  *   slots are skipped), an await one interval after what it awaited
  *   settled; 0 resumes a yield on the next main-loop iteration
  * @stack_size: bytes of stack, 0 for the default (64 KiB)
+ * @policy: what a call does while earlier calls are unfinished
+ * @group: (nullable): shares the policy state with the other definitions
+ *   of the group
  * @priority: the GSource priority its time slices (what follows a yield)
  *   run at; 0 takes the default, %G_PRIORITY_DEFAULT_IDLE, below input,
  *   timers and GTK's drawing, so that busy coroutines never make the
@@ -55,6 +101,8 @@ typedef struct
   KaaCoroutineFunc  func;
   guint             interval;
   gsize             stack_size;
+  KaaPolicy         policy;
+  const KaaCoroutineGroup *group;
   gint              priority;
 
   /*< private >*/
@@ -76,6 +124,8 @@ KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_coroutine_get_in_progress   (KaaCoroutine     *self);
 KAA_AVAILABLE_IN_ALL
 const char    *kaa_coroutine_get_name          (KaaCoroutine     *self);
+KAA_AVAILABLE_IN_ALL
+KaaInProgress *kaa_coroutine_get_last          (KaaCoroutine     *self);
 KAA_AVAILABLE_IN_ALL
 gboolean       kaa_coroutine_is_cancelled      (KaaCoroutine     *self);
 
