@@ -31,6 +31,8 @@ typedef struct
   KaaRefCount     ref_count;
   KaaTimer        timer;
   KaaInProgress  *self;   /* owned: the timer must be able to finish it */
+  gint64          left;   /* µs still to sleep, while paused */
+  gboolean        frozen; /* paused: the timer is out of the heap */
 } Sleep;
 
 static void
@@ -63,10 +65,46 @@ sleep_cancel (KaaProducer   *producer,
 {
   Sleep *sleep = (Sleep *) producer;
 
+  if (sleep->frozen)
+    {
+      sleep->frozen = FALSE;
+      sleep_unref (sleep);   /* the timer's */
+      return;
+    }
   if (sleep->timer.index == 0)
     return;
   kaa_scheduler_remove_timer (kaa_in_progress_get_scheduler (self), &sleep->timer);
   sleep_unref (sleep);
+}
+
+/* DESIGN §6: a paused sleep keeps its remaining time. A timer still in
+ * the inbox (armed from another thread) cannot be frozen; it fires. */
+static void
+sleep_pause (KaaProducer   *producer,
+             KaaInProgress *self)
+{
+  Sleep *sleep = (Sleep *) producer;
+  KaaScheduler *scheduler = kaa_in_progress_get_scheduler (self);
+
+  if (sleep->timer.index == 0)
+    return;
+  sleep->left = MAX (sleep->timer.deadline - kaa_scheduler_get_time (scheduler), 0);
+  kaa_scheduler_remove_timer (scheduler, &sleep->timer);
+  sleep->frozen = TRUE;
+}
+
+static void
+sleep_resume (KaaProducer   *producer,
+              KaaInProgress *self)
+{
+  Sleep *sleep = (Sleep *) producer;
+  KaaScheduler *scheduler = kaa_in_progress_get_scheduler (self);
+
+  if (!sleep->frozen)
+    return;
+  sleep->frozen = FALSE;
+  kaa_scheduler_add_timer (scheduler, &sleep->timer,
+                           kaa_scheduler_get_time (scheduler) + sleep->left);
 }
 
 static void
@@ -77,6 +115,8 @@ sleep_release (KaaProducer *producer)
 
 static const KaaProducerOps sleep_ops = {
   .cancel = sleep_cancel,
+  .pause = sleep_pause,
+  .resume = sleep_resume,
   .release = sleep_release,
 };
 

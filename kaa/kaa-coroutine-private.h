@@ -45,6 +45,9 @@ struct _KaaCoroutine
   KaaInProgress   *awaiting;        /* owned while suspended in an await */
   gulong           await_id;
   gboolean         cancelled;
+  gboolean         paused;          /* DESIGN §6: its InProgress is paused */
+  gboolean         wake_held;       /* a wake-up came while paused */
+  gboolean         awaited_paused;  /* it paused what it awaits */
   gboolean         running;         /* its fiber is on the call stack */
   gboolean         await_woke;      /* the queued run ends an await */
   gint64           interval;        /* µs; 0: no fixed-rate schedule */

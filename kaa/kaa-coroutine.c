@@ -178,6 +178,12 @@ coroutine_wake (KaaCoroutine *self,
     return;
   if (discard)
     self->cancelled = TRUE;
+  else if (self->paused)
+    {
+      /* DESIGN §6: held (and the result it awaited with it) until resumed. */
+      self->wake_held = TRUE;
+      return;
+    }
   /* A coroutine on the call stack notices at its next suspension. */
   if (self->running)
     return;
@@ -283,6 +289,60 @@ coroutine_unlink_await (KaaCoroutine  *self,
   return kaa_in_progress_remove_awaiter (awaited) == 0;
 }
 
+/* Pause travels down to what the coroutine awaits, unless someone else
+ * awaits it too: one caller pausing never freezes work that others still
+ * need (DESIGN §6). Pausing is for the owner of what is paused. */
+static void
+coroutine_pause_awaited (KaaCoroutine *self)
+{
+  KaaInProgress *awaited = self->awaiting;
+
+  if (awaited == NULL || self->awaited_paused ||
+      kaa_in_progress_get_awaiters (awaited) != 1 ||
+      !kaa_scheduler_is_owner (kaa_in_progress_get_scheduler (awaited)))
+    return;
+  self->awaited_paused = TRUE;
+  kaa_in_progress_pause (awaited);
+}
+
+static void
+coroutine_resume_awaited (KaaCoroutine *self)
+{
+  if (!self->awaited_paused)
+    return;
+  self->awaited_paused = FALSE;
+  kaa_in_progress_resume (self->awaiting);
+}
+
+static void
+coroutine_pause (KaaProducer   *producer,
+                 KaaInProgress *in_progress)
+{
+  KaaCoroutine *self = (KaaCoroutine *) producer;
+
+  self->paused = TRUE;
+  coroutine_pause_awaited (self);
+}
+
+/* A wake-up held while paused runs from the scheduler, never inside the
+ * call to resume. */
+static void
+coroutine_unpause (KaaProducer   *producer,
+                   KaaInProgress *in_progress)
+{
+  KaaCoroutine *self = (KaaCoroutine *) producer;
+
+  self->paused = FALSE;
+  coroutine_resume_awaited (self);
+  if (self->wake_held)
+    {
+      self->wake_held = FALSE;
+      if (self->fiber != NULL &&
+          g_atomic_int_compare_and_exchange (&self->queued, NOT_QUEUED, QUEUED_LOCAL))
+        kaa_scheduler_push (self->scheduler, &self->runnable);
+    }
+}
+
 static void
 coroutine_cancel (KaaProducer   *producer,
                   KaaInProgress *in_progress)
@@ -303,10 +363,16 @@ coroutine_cancel (KaaProducer   *producer,
 
   if (self->awaiting != NULL)
     {
+      gboolean paused_it = self->awaited_paused;
       KaaInProgress *awaited = g_steal_pointer (&self->awaiting);
 
+      /* Cancel wins over pause: what it paused is cancelled with it or,
+       * when others await it too, goes on as before. */
+      self->awaited_paused = FALSE;
       if (coroutine_unlink_await (self, awaited))
         kaa_in_progress_cancel (awaited);
+      else if (paused_it)
+        kaa_in_progress_resume (awaited);
       kaa_in_progress_unref (awaited);
     }
   coroutine_resume (self);
@@ -320,6 +386,8 @@ coroutine_release (KaaProducer *producer)
 
 static const KaaProducerOps coroutine_ops = {
   .cancel = coroutine_cancel,
+  .pause = coroutine_pause,
+  .resume = coroutine_unpause,
   .release = coroutine_release,
 };
 
@@ -607,10 +675,13 @@ await_internal (KaaInProgress *awaited,
       self->await_woke = TRUE;
       self->await_id = kaa_in_progress_connect (awaited, await_settled, coroutine_ref (self),
                                                 (GDestroyNotify) coroutine_unref);
+      if (self->paused)
+        coroutine_pause_awaited (self);
       kaa_fiber_suspend ();
       /* A cancel has already unlinked and released it. */
       if (self->awaiting != NULL)
         {
+          coroutine_resume_awaited (self);
           self->awaiting = NULL;
           coroutine_unlink_await (self, awaited);
         }

@@ -56,6 +56,7 @@ gboolean       kaa_in_progress_is_pending            (KaaInProgress *self);
  * canceller was its last awaiter. Any thread. */
 void           kaa_in_progress_add_awaiter           (KaaInProgress *self);
 guint          kaa_in_progress_remove_awaiter        (KaaInProgress *self);
+guint          kaa_in_progress_get_awaiters          (KaaInProgress *self);
 
 /* Settles @self like @source (which must be done) if @self is still
  * pending; returns FALSE, quietly, if it was not. */

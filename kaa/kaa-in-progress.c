@@ -325,6 +325,12 @@ kaa_in_progress_add_awaiter (KaaInProgress *self)
 }
 
 guint
+kaa_in_progress_get_awaiters (KaaInProgress *self)
+{
+  return (guint) g_atomic_int_get (&self->n_awaiters);
+}
+
+guint
 kaa_in_progress_remove_awaiter (KaaInProgress *self)
 {
   gint left = g_atomic_int_add (&self->n_awaiters, -1) - 1;

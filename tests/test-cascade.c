@@ -1,0 +1,285 @@
+/* test-cascade.c: pause and cancel travelling through coroutines (DESIGN §6)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "kaa-test-util.h"
+
+typedef KaaTestFixture Fixture;
+
+/* A chain of coroutines: level N awaits level N-1, level 0 awaits what
+ * the test hands it. Each logs "<name>:got" or "<name>:cancelled" when its
+ * await returns and "<name>:cleanup" from its g_autoptr cleanup. */
+typedef struct
+{
+  GString       *log;
+  KaaInProgress *bottom;   /* what level 0 awaits; owned by the test */
+} Chain;
+
+typedef struct
+{
+  Chain      *chain;
+  const char *name;
+  guint       level;
+} Link;
+
+static void
+link_cleanup (Link *link)
+{
+  g_string_append_printf (link->chain->log, "%s:cleanup ", link->name);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Link, link_cleanup)
+
+static const char *const names[] = { "c", "b", "a" };
+
+static void body_link (KaaCoroutine *co,
+                       gpointer      data);
+
+static KaaInProgress *
+link_spawn (Chain *chain,
+            guint  level)
+{
+  Link *link = g_new0 (Link, 1);
+
+  link->chain = chain;
+  link->name = names[level];
+  link->level = level;
+  return kaa_coroutine_spawn (body_link, link, g_free);
+}
+
+static void
+body_link (KaaCoroutine *co,
+           gpointer      data)
+{
+  g_autoptr(Link) link = data;
+  g_autoptr(GError) error = NULL;
+  KaaInProgress *awaited = link->level == 0 ? kaa_in_progress_ref (link->chain->bottom)
+                                            : link_spawn (link->chain, link->level - 1);
+
+  if (kaa_await (awaited, &error))
+    g_string_append_printf (link->chain->log, "%s:got ", link->name);
+  else
+    g_string_append_printf (link->chain->log, "%s:%s ", link->name,
+                            g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+                            ? "cancelled" : "failed");
+}
+
+static void
+test_pause_holds_result (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(KaaInProgress) bottom = kaa_in_progress_new ();
+  Chain chain = { log, bottom };
+  g_autoptr(KaaInProgress) a = link_spawn (&chain, 2);
+
+  g_test_summary ("DESIGN §6: a paused chain is not resumed when what it awaited "
+                  "finishes; resume continues it from the scheduler, innermost first");
+
+  kaa_in_progress_pause (a);
+  g_assert_true (kaa_in_progress_is_paused (a));
+  kaa_in_progress_finish_pointer (bottom, NULL, NULL);
+  kaa_test_drain (f->context);
+  /* c is not paused (only a was, and pause goes down to what a awaits, b,
+   * and from b to c): each level holds its wake-up. */
+  g_assert_cmpstr (log->str, ==, "");
+  g_assert_false (kaa_in_progress_is_done (a));
+
+  kaa_in_progress_resume (a);
+  g_assert_cmpstr (log->str, ==, "");   /* never inside the call to resume */
+  kaa_test_drain (f->context);
+  g_assert_cmpstr (log->str, ==, "c:got c:cleanup b:got b:cleanup a:got a:cleanup ");
+  g_assert_true (kaa_in_progress_is_done (a));
+}
+
+static void
+test_pause_freezes_sleep (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(KaaInProgress) bottom = kaa_sleep (100);
+  Chain chain = { log, bottom };
+  g_autoptr(KaaInProgress) a = link_spawn (&chain, 2);
+  gint64 start = g_get_monotonic_time ();
+
+  g_test_summary ("DESIGN §6: pause travels down a → b → c → sleep, and the sleep "
+                  "keeps its remaining time while paused");
+
+  kaa_test_pump_for (30);
+  kaa_in_progress_pause (a);
+  g_assert_true (kaa_in_progress_is_paused (bottom));
+  kaa_test_pump_for (200);
+  g_assert_false (kaa_in_progress_is_done (bottom));
+  g_assert_cmpstr (log->str, ==, "");
+
+  kaa_in_progress_resume (a);
+  g_assert_false (kaa_in_progress_is_paused (bottom));
+  g_assert_true (kaa_in_progress_wait (a, NULL));
+  g_assert_cmpstr (log->str, ==, "c:got c:cleanup b:got b:cleanup a:got a:cleanup ");
+  /* 30 ms before the pause, 200 ms paused, the 70 ms left after it. */
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 290 * 1000);
+}
+
+static void
+test_pause_counts (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(KaaInProgress) bottom = kaa_sleep (20);
+  Chain chain = { log, bottom };
+  g_autoptr(KaaInProgress) a = link_spawn (&chain, 1);
+
+  g_test_summary ("DESIGN §6: two pauses need two resumes, and what lies beneath "
+                  "is paused once");
+
+  kaa_in_progress_pause (a);
+  kaa_in_progress_pause (a);
+  kaa_in_progress_resume (a);
+  kaa_test_pump_for (60);
+  g_assert_cmpstr (log->str, ==, "");
+  g_assert_true (kaa_in_progress_is_paused (bottom));
+  kaa_in_progress_resume (a);
+  g_assert_false (kaa_in_progress_is_paused (bottom));
+  g_assert_true (kaa_in_progress_wait (a, NULL));
+  g_assert_cmpstr (log->str, ==, "c:got c:cleanup b:got b:cleanup ");
+}
+
+static void
+test_cancel_while_paused (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(KaaInProgress) bottom = kaa_sleep (10000);
+  Chain chain = { log, bottom };
+  g_autoptr(KaaInProgress) a = link_spawn (&chain, 2);
+
+  g_test_summary ("DESIGN §6: cancel wins over pause: a paused chain unwinds at once, "
+                  "innermost first, and nothing beneath it stays paused or armed");
+
+  kaa_in_progress_pause (a);
+  kaa_in_progress_cancel (a);
+  g_assert_cmpstr (log->str, ==,
+                   "c:cancelled c:cleanup b:cancelled b:cleanup a:cancelled a:cleanup ");
+  g_assert_cmpint (kaa_in_progress_get_state (bottom), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (kaa_test_next_wakeup_msec (f->context), ==, -1);
+}
+
+static void
+test_paused_shared_child (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(KaaInProgress) shared = kaa_sleep (20);
+  Chain one = { log, shared };
+  Chain two = { log, shared };
+  g_autoptr(KaaInProgress) a = link_spawn (&one, 0);
+  g_autoptr(KaaInProgress) b = link_spawn (&two, 0);
+
+  g_test_summary ("DESIGN §6: pausing one of two awaiters leaves what they share "
+                  "running for the other");
+
+  kaa_in_progress_pause (a);
+  g_assert_false (kaa_in_progress_is_paused (shared));
+  kaa_test_pump_for (60);
+  g_assert_true (kaa_in_progress_is_done (shared));
+  g_assert_true (kaa_in_progress_is_done (b));
+  g_assert_false (kaa_in_progress_is_done (a));
+  kaa_in_progress_resume (a);
+  kaa_test_drain (f->context);
+  g_assert_true (kaa_in_progress_is_done (a));
+  g_assert_cmpstr (log->str, ==, "c:got c:cleanup c:got c:cleanup ");
+}
+
+static void
+body_spins (KaaCoroutine *co,
+            gpointer      data)
+{
+  guint *slices = data;
+
+  while (++*slices < 1000 && kaa_yield ())
+    ;
+}
+
+static void
+test_pause_stops_slices (Fixture       *f,
+                         gconstpointer  data)
+{
+  guint slices = 0;
+  g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn (body_spins, &slices, NULL);
+
+  g_test_summary ("DESIGN §6: a paused time-slicing coroutine runs no slice");
+
+  g_main_context_iteration (f->context, FALSE);
+  kaa_in_progress_pause (ip);
+  for (guint i = 0; i < 10; i++)
+    g_main_context_iteration (f->context, FALSE);
+  g_assert_cmpuint (slices, ==, 2);
+  kaa_in_progress_resume (ip);
+  kaa_test_drain (f->context);
+  g_assert_cmpuint (slices, ==, 1000);
+}
+
+/* The first body sleeps briefly, then becomes one that awaits a long
+ * sleep: the pause must reach the new body's wait. */
+static void
+body_after_become (KaaCoroutine *co,
+                   gpointer      data)
+{
+  KaaInProgress **wait = data;
+
+  *wait = kaa_sleep (50);
+  kaa_await (kaa_in_progress_ref (*wait), NULL);
+}
+
+static void
+body_before_become (KaaCoroutine *co,
+                    gpointer      data)
+{
+  kaa_await (kaa_sleep (1), NULL);
+  kaa_coroutine_become (co, body_after_become, data, NULL);
+}
+
+static void
+test_pause_after_become (Fixture       *f,
+                         gconstpointer  data)
+{
+  KaaInProgress *wait = NULL;
+  g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn (body_before_become, &wait, NULL);
+
+  g_test_summary ("DESIGN §6: after a tail call, pause and cancel reach the new "
+                  "body's wait");
+
+  while (wait == NULL)
+    g_main_context_iteration (f->context, TRUE);
+  kaa_in_progress_pause (ip);
+  g_assert_true (kaa_in_progress_is_paused (wait));
+  kaa_in_progress_cancel (ip);
+  g_assert_cmpint (kaa_in_progress_get_state (wait), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
+  kaa_in_progress_unref (wait);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) \
+  g_test_add ("/kaa/cascade/" path, Fixture, NULL, kaa_test_fixture_setup, func, \
+              kaa_test_fixture_teardown)
+
+  ADD ("pause-holds-result", test_pause_holds_result);
+  ADD ("pause-freezes-sleep", test_pause_freezes_sleep);
+  ADD ("pause-counts", test_pause_counts);
+  ADD ("cancel-while-paused", test_cancel_while_paused);
+  ADD ("paused-shared-child", test_paused_shared_child);
+  ADD ("pause-stops-slices", test_pause_stops_slices);
+  ADD ("pause-after-become", test_pause_after_become);
+
+#undef ADD
+
+  return g_test_run ();
+}
