@@ -26,6 +26,11 @@ typedef struct
   guint           msec;
   gboolean        cancel_input;
   gint            timing_out;    /* atomic: read on the input's thread */
+  gint            counted;       /* atomic: one of the input's awaiters */
+  /* Owner thread: DESIGN §6 pause. */
+  gboolean        frozen;        /* the timer is out of the heap */
+  gint64          left;          /* µs to the deadline, while frozen */
+  gboolean        input_paused;  /* the timeout paused its input */
 } Timeout;
 
 static void
@@ -44,6 +49,12 @@ timeout_unref (Timeout *timeout)
 static void
 timeout_disarm (Timeout *timeout)
 {
+  if (timeout->frozen)
+    {
+      timeout->frozen = FALSE;
+      timeout_unref (timeout);
+      return;
+    }
   if (timeout->timer.index == 0)
     return;
   kaa_scheduler_remove_timer (kaa_in_progress_get_scheduler (timeout->self), &timeout->timer);
@@ -149,6 +160,27 @@ timeout_callback_destroy (gpointer data)
   timeout_unref (data);
 }
 
+/* The timeout stops awaiting its input; returns how many awaiters are
+ * left, or G_MAXUINT when it had already stopped. */
+static guint
+timeout_uncount (Timeout *timeout)
+{
+  if (!g_atomic_int_compare_and_exchange (&timeout->counted, TRUE, FALSE))
+    return G_MAXUINT;
+  return kaa_in_progress_remove_awaiter (timeout->input);
+}
+
+static void
+timeout_unpause_input (Timeout *timeout)
+{
+  if (!timeout->input_paused)
+    return;
+  timeout->input_paused = FALSE;
+  kaa_in_progress_resume (timeout->input);
+}
+
+/* DESIGN §6: cancelled, the timeout cancels its input unless someone
+ * else awaits it too; then it only detaches. */
 static void
 timeout_cancel (KaaProducer   *producer,
                 KaaInProgress *self)
@@ -156,17 +188,71 @@ timeout_cancel (KaaProducer   *producer,
   Timeout *timeout = (Timeout *) producer;
 
   timeout_disarm (timeout);
-  kaa_in_progress_cancel (timeout->input);
+  if (timeout_uncount (timeout) == 0)
+    {
+      timeout->input_paused = FALSE;
+      kaa_in_progress_cancel (timeout->input);
+    }
+  else
+    timeout_unpause_input (timeout);
+}
+
+/* Paused, the deadline keeps its remaining time and the input is paused
+ * when the timeout alone awaits it. */
+static void
+timeout_pause (KaaProducer   *producer,
+               KaaInProgress *self)
+{
+  Timeout *timeout = (Timeout *) producer;
+  KaaScheduler *scheduler = kaa_in_progress_get_scheduler (self);
+
+  if (timeout->timer.index != 0)
+    {
+      timeout->left = MAX (timeout->timer.deadline - kaa_scheduler_get_time (scheduler), 0);
+      kaa_scheduler_remove_timer (scheduler, &timeout->timer);
+      timeout->frozen = TRUE;
+    }
+  if (g_atomic_int_get (&timeout->counted) && !kaa_in_progress_is_done (timeout->input) &&
+      kaa_in_progress_get_awaiters (timeout->input) == 1 &&
+      kaa_scheduler_is_owner (kaa_in_progress_get_scheduler (timeout->input)))
+    {
+      timeout->input_paused = TRUE;
+      kaa_in_progress_pause (timeout->input);
+    }
+}
+
+static void
+timeout_resume (KaaProducer   *producer,
+                KaaInProgress *self)
+{
+  Timeout *timeout = (Timeout *) producer;
+  KaaScheduler *scheduler = kaa_in_progress_get_scheduler (self);
+
+  if (timeout->frozen)
+    {
+      timeout->frozen = FALSE;
+      kaa_scheduler_add_timer (scheduler, &timeout->timer,
+                               kaa_scheduler_get_time (scheduler) + timeout->left);
+    }
+  timeout_unpause_input (timeout);
 }
 
 static void
 timeout_release (KaaProducer *producer)
 {
-  timeout_unref ((Timeout *) producer);
+  Timeout *timeout = (Timeout *) producer;
+
+  timeout_uncount (timeout);
+  if (timeout->input_paused &&
+      kaa_scheduler_is_owner (kaa_in_progress_get_scheduler (timeout->input)))
+    timeout_unpause_input (timeout);
+  timeout_unref (timeout);
 }
 
 static const KaaProducerOps timeout_ops = {
   .cancel = timeout_cancel,
+  .pause = timeout_pause,
+  .resume = timeout_resume,
   .release = timeout_release,
 };
 
@@ -182,7 +268,8 @@ static const KaaProducerOps timeout_ops = {
  * cleanups have run before the timeout error is delivered; without it,
  * @input keeps running, disconnected, and nothing is logged if it fails
  * later. When @input settles first, the timer is removed at once.
- * Cancelling the result cancels @input.
+ * Cancelling the result cancels @input, unless someone else awaits it
+ * too; pausing it freezes the deadline and pauses @input the same way.
  *
  * Returns: (transfer full): a new InProgress
  * Since: 0.1
@@ -216,6 +303,8 @@ kaa_timeout (KaaInProgress *input,
   timeout->input = kaa_in_progress_ref (input);
   timeout->msec = msec;
   timeout->cancel_input = !!cancel_input;
+  timeout->counted = TRUE;
+  kaa_in_progress_add_awaiter (input);
   kaa_in_progress_set_producer (self, &timeout->producer);
 
   scheduler = kaa_in_progress_get_scheduler (self);

@@ -168,6 +168,8 @@ typedef struct
   KaaInProgress *input;   /* owned */
   gulong         id;      /* a stale id is harmless: disconnect ignores it */
   guint          index;
+  gint           counted; /* atomic: the group is one of its awaiters */
+  gboolean       paused;  /* owner thread: the group paused it */
 } Member;
 
 struct _Group
@@ -259,8 +261,28 @@ group_member_destroy (gpointer data)
   group_unref (member->group);
 }
 
-/* The cascade: the combinator is being cancelled, so are its inputs.
- * Their callbacks then find it no longer pending. */
+/* The group stops awaiting @member's input; returns how many awaiters
+ * the input has left, or G_MAXUINT when the group had already stopped. */
+static guint
+member_uncount (Member *member)
+{
+  if (!g_atomic_int_compare_and_exchange (&member->counted, TRUE, FALSE))
+    return G_MAXUINT;
+  return kaa_in_progress_remove_awaiter (member->input);
+}
+
+static void
+member_unpause (Member *member)
+{
+  if (!member->paused)
+    return;
+  member->paused = FALSE;
+  kaa_in_progress_resume (member->input);
+}
+
+/* The cascade (DESIGN §6): the combinator is being cancelled, so are the
+ * inputs it alone awaits; shared ones are detached from, and what the
+ * group paused of them goes on. Their callbacks then find it settled. */
 static void
 group_cancel (KaaProducer   *producer,
               KaaInProgress *self)
@@ -268,17 +290,75 @@ group_cancel (KaaProducer   *producer,
   Group *group = (Group *) producer;
 
   for (guint i = 0; i < group->n_members; i++)
-    kaa_in_progress_cancel (group->members[i].input);
+    {
+      Member *member = &group->members[i];
+
+      if (member_uncount (member) == 0)
+        {
+          member->paused = FALSE;
+          kaa_in_progress_cancel (member->input);
+        }
+      else
+        member_unpause (member);
+    }
+}
+
+/* Pause goes to the pending inputs that only the group awaits and that
+ * this thread owns. */
+static void
+group_pause (KaaProducer   *producer,
+             KaaInProgress *self)
+{
+  Group *group = (Group *) producer;
+
+  for (guint i = 0; i < group->n_members; i++)
+    {
+      Member *member = &group->members[i];
+
+      if (member->paused || !g_atomic_int_get (&member->counted) ||
+          kaa_in_progress_is_done (member->input) ||
+          kaa_in_progress_get_awaiters (member->input) != 1 ||
+          !kaa_scheduler_is_owner (kaa_in_progress_get_scheduler (member->input)))
+        continue;
+      member->paused = TRUE;
+      kaa_in_progress_pause (member->input);
+    }
 }
 
 static void
+group_resume (KaaProducer   *producer,
+              KaaInProgress *self)
+{
+  Group *group = (Group *) producer;
+
+  for (guint i = 0; i < group->n_members; i++)
+    member_unpause (&group->members[i]);
+}
+
+/* Settled: the group awaits nothing any more. An input it paused (the
+ * group settled through another input meanwhile) goes on, when this is
+ * its owner thread; pause is for owners only. */
+static void
 group_release (KaaProducer *producer)
 {
-  group_unref ((Group *) producer);
+  Group *group = (Group *) producer;
+
+  for (guint i = 0; i < group->n_members; i++)
+    {
+      Member *member = &group->members[i];
+
+      member_uncount (member);
+      if (member->paused &&
+          kaa_scheduler_is_owner (kaa_in_progress_get_scheduler (member->input)))
+        member_unpause (member);
+    }
+  group_unref (group);
 }
 
 static const KaaProducerOps group_ops = {
   .cancel = group_cancel,
+  .pause = group_pause,
+  .resume = group_resume,
   .release = group_release,
 };
 
@@ -311,6 +391,8 @@ group_new (KaaInProgress **inputs,
       group->members[i].group = group;
       group->members[i].input = kaa_in_progress_ref (inputs[i]);
       group->members[i].index = i;
+      group->members[i].counted = TRUE;
+      kaa_in_progress_add_awaiter (inputs[i]);
     }
   kaa_in_progress_set_producer (self, &group->producer);
 

@@ -99,7 +99,7 @@ test_pause_freezes_sleep (Fixture       *f,
                           gconstpointer  data)
 {
   g_autoptr(GString) log = g_string_new (NULL);
-  g_autoptr(KaaInProgress) bottom = kaa_sleep (100);
+  g_autoptr(KaaInProgress) bottom = kaa_sleep (300);
   Chain chain = { log, bottom };
   g_autoptr(KaaInProgress) a = link_spawn (&chain, 2);
   gint64 start = g_get_monotonic_time ();
@@ -118,8 +118,8 @@ test_pause_freezes_sleep (Fixture       *f,
   g_assert_false (kaa_in_progress_is_paused (bottom));
   g_assert_true (kaa_in_progress_wait (a, NULL));
   g_assert_cmpstr (log->str, ==, "c:got c:cleanup b:got b:cleanup a:got a:cleanup ");
-  /* 30 ms before the pause, 200 ms paused, the 70 ms left after it. */
-  g_assert_cmpint (g_get_monotonic_time () - start, >=, 290 * 1000);
+  /* 30 ms before the pause, 200 ms paused, the 270 ms left after it. */
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 490 * 1000);
 }
 
 static void
@@ -261,6 +261,86 @@ test_pause_after_become (Fixture       *f,
   kaa_in_progress_unref (wait);
 }
 
+static void
+test_pause_through_combinator (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(KaaInProgress) one = kaa_sleep (20);
+  g_autoptr(KaaInProgress) two = kaa_sleep (40);
+  KaaInProgress *inputs[] = { one, two };
+  g_autoptr(KaaInProgress) both = kaa_all (inputs, G_N_ELEMENTS (inputs));
+  Chain chain = { log, both };
+  g_autoptr(KaaInProgress) a = link_spawn (&chain, 0);
+
+  g_test_summary ("DESIGN §6: pause goes through a combinator to its inputs, and "
+                  "resume brings them back");
+
+  kaa_in_progress_pause (a);
+  g_assert_true (kaa_in_progress_is_paused (both));
+  g_assert_true (kaa_in_progress_is_paused (one));
+  g_assert_true (kaa_in_progress_is_paused (two));
+  kaa_test_pump_for (80);
+  g_assert_false (kaa_in_progress_is_done (one));
+
+  kaa_in_progress_resume (a);
+  g_assert_false (kaa_in_progress_is_paused (one) || kaa_in_progress_is_paused (two));
+  g_assert_true (kaa_in_progress_wait (a, NULL));
+  g_assert_cmpstr (log->str, ==, "c:got c:cleanup ");
+}
+
+static void
+test_cancel_combinator_shared_input (Fixture       *f,
+                                     gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(KaaInProgress) shared = kaa_in_progress_new ();
+  g_autoptr(KaaInProgress) own = kaa_in_progress_new ();
+  KaaInProgress *inputs[] = { shared, own };
+  g_autoptr(KaaInProgress) race = kaa_any (inputs, G_N_ELEMENTS (inputs));
+  Chain other = { log, shared };
+  g_autoptr(KaaInProgress) waiter = link_spawn (&other, 0);
+
+  g_test_summary ("DESIGN §6: cancelling a combinator cancels the inputs only it "
+                  "awaits and detaches from those someone else awaits too");
+
+  kaa_in_progress_cancel (race);
+  g_assert_cmpint (kaa_in_progress_get_state (own), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (kaa_in_progress_get_state (shared), ==, KAA_STATE_PENDING);
+  kaa_in_progress_finish_pointer (shared, NULL, NULL);
+  kaa_test_drain (f->context);
+  g_assert_cmpstr (log->str, ==, "c:got c:cleanup ");
+}
+
+static void
+test_pause_freezes_timeout (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(KaaInProgress) slow = kaa_sleep (2000);
+  g_autoptr(KaaInProgress) deadline = kaa_timeout (slow, 300, TRUE);
+  Chain chain = { log, deadline };
+  g_autoptr(KaaInProgress) a = link_spawn (&chain, 0);
+  gint64 start = g_get_monotonic_time ();
+
+  g_test_summary ("DESIGN §6: a paused timeout keeps the time left to its deadline "
+                  "and pauses its input");
+
+  kaa_test_pump_for (20);
+  kaa_in_progress_pause (a);
+  g_assert_true (kaa_in_progress_is_paused (slow));
+  kaa_test_pump_for (150);
+  g_assert_false (kaa_in_progress_is_done (deadline));
+
+  kaa_in_progress_resume (a);
+  g_assert_true (kaa_in_progress_wait (a, NULL));
+  g_assert_cmpstr (log->str, ==, "c:failed c:cleanup ");
+  g_assert_error (kaa_in_progress_get_error (deadline), G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_assert_cmpint (kaa_in_progress_get_state (slow), ==, KAA_STATE_CANCELLED);
+  /* 20 ms before the pause, 150 ms paused, the 280 ms left after it. */
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 450 * 1000);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -278,6 +358,9 @@ main (int    argc,
   ADD ("paused-shared-child", test_paused_shared_child);
   ADD ("pause-stops-slices", test_pause_stops_slices);
   ADD ("pause-after-become", test_pause_after_become);
+  ADD ("pause-through-combinator", test_pause_through_combinator);
+  ADD ("cancel-combinator-shared-input", test_cancel_combinator_shared_input);
+  ADD ("pause-freezes-timeout", test_pause_freezes_timeout);
 
 #undef ADD
 
