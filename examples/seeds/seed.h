@@ -1,0 +1,89 @@
+/* seed.h: what the seed examples share: scaled time and timed output
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The seed programs keep the timings of the documents they come from (a
+ * message a second, a pause at 3 s). KAA_EXAMPLE_SCALE shrinks them for
+ * the test suite (0.05 makes a second 50 ms), and KAA_EXAMPLE_TIMES=1
+ * prefixes every line with the seconds since the start, in the
+ * program's own unscaled seconds, so that a test can check the timing.
+ */
+#pragma once
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <kaa/kaa.h>
+
+static gdouble seed_scale = 1.0;
+static gint64  seed_start;
+static gboolean seed_times;
+
+static inline void
+seed_init (void)
+{
+  const char *scale = g_getenv ("KAA_EXAMPLE_SCALE");
+
+  if (scale != NULL && g_ascii_strtod (scale, NULL) > 0)
+    seed_scale = g_ascii_strtod (scale, NULL);
+  seed_times = g_strcmp0 (g_getenv ("KAA_EXAMPLE_TIMES"), "1") == 0;
+  seed_start = g_get_monotonic_time ();
+}
+
+/* @seconds of the program's time, in milliseconds of real time. */
+static inline guint
+seed_msec (gdouble seconds)
+{
+  return (guint) (seconds * 1000 * seed_scale + 0.5);
+}
+
+/* Seconds of the program's time since seed_init(). */
+static inline gdouble
+seed_elapsed (void)
+{
+  return (g_get_monotonic_time () - seed_start) / (G_USEC_PER_SEC * seed_scale);
+}
+
+static inline void G_GNUC_PRINTF (1, 2)
+seed_say (const char *format,
+          ...)
+{
+  va_list args;
+
+  if (seed_times)
+    printf ("%.2f ", seed_elapsed ());
+  va_start (args, format);
+  vprintf (format, args);
+  va_end (args);
+  putchar ('\n');
+  fflush (stdout);
+}
+
+/* g_auto(SeedFinally) finally = { "..." }: prints its line when the scope
+ * is left, however it is left: the C form of the seeds' `finally:`. */
+typedef struct
+{
+  const char *line;
+} SeedFinally;
+
+static inline void
+seed_finally_run (SeedFinally *finally)
+{
+  if (finally->line != NULL)
+    seed_say ("%s", finally->line);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SeedFinally, seed_finally_run)
+
+/* Runs @func once, @seconds of program time after now. */
+static inline void
+seed_at (gdouble               seconds,
+         KaaInProgressCallback func,
+         gpointer              data)
+{
+  KaaInProgress *timer = kaa_sleep (seed_msec (seconds));
+
+  kaa_in_progress_connect (timer, func, data, NULL);
+  kaa_in_progress_unref (timer);
+}
