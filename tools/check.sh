@@ -8,8 +8,8 @@
 #   3. _build-ucontext  suites fast and slow with the portable context
 #                   switch (-Dfiber_backend=ucontext)
 #   4. _build-tsan  ThreadSanitizer, -Dwerror=true, over suite "tsan": the
-#                   threaded tests and those of fibers and coroutines
-#                   (tests/meson.build), with halt_on_error=1 and
+#                   threaded tests, those of fibers and coroutines and the
+#                   rest (tests/meson.build), with halt_on_error=1 and
 #                   tests/tsan.supp; tests/kaa-tsan-glib.c shows TSan what
 #                   GLib's futex-based GMutex and GCond do, and test-tsan
 #                   checks the stage itself (tsan-race must fail)
