@@ -518,6 +518,78 @@ test_await_other_thread (Fixture       *f,
   g_assert_true (resumed_on == g_thread_self ());
 }
 
+/* Each round a worker writes plain data on the coroutine's stack, then
+ * finishes the InProgress the coroutine awaits, without waiting for it to
+ * suspend: some rounds are delivered before the await, some after, across
+ * threads either way. Under TSan the reads after the await are a race
+ * unless libkaa's delivery and the fiber switch order them. */
+#define HANDOFF_ROUNDS    64
+#define HANDOFF_COROUTINES 4
+
+typedef struct
+{
+  KaaInProgress *pending;
+  guint          round;
+  guint          payload[8];
+} Handoff;
+
+static gpointer
+finish_with_payload (gpointer data)
+{
+  Handoff *handoff = data;
+
+  for (guint i = 0; i < G_N_ELEMENTS (handoff->payload); i++)
+    handoff->payload[i] = handoff->round * 100 + i;
+  kaa_in_progress_finish_int64 (handoff->pending, handoff->round);
+  return NULL;
+}
+
+static void
+body_handoffs (KaaCoroutine *co,
+               gpointer      data)
+{
+  gint64 sum = 0;
+
+  for (guint round = 0; round < HANDOFF_ROUNDS; round++)
+    {
+      Handoff handoff = { kaa_in_progress_new (), round, { 0 } };
+      GThread *worker = g_thread_new ("kaa-test-handoff", finish_with_payload,
+                                      &handoff);
+
+      g_assert_cmpint (kaa_await_int64 (kaa_in_progress_ref (handoff.pending), NULL),
+                       ==, round);
+      for (guint i = 0; i < G_N_ELEMENTS (handoff.payload); i++)
+        g_assert_cmpuint (handoff.payload[i], ==, round * 100 + i);
+      sum += handoff.payload[7];
+      g_thread_join (worker);
+      kaa_in_progress_unref (handoff.pending);
+    }
+  kaa_coroutine_return_int64 (co, sum);
+}
+
+static void
+test_await_other_thread_handoff (Fixture       *f,
+                                 gconstpointer  data)
+{
+  KaaInProgress *ips[HANDOFF_COROUTINES];
+  gint64 expected = 0;
+
+  g_test_summary ("DESIGN §4: what a thread writes before finishing an "
+                  "InProgress is seen by the coroutine its await resumes, "
+                  "finished before or after the coroutine suspends");
+
+  for (guint round = 0; round < HANDOFF_ROUNDS; round++)
+    expected += round * 100 + 7;
+  for (guint i = 0; i < HANDOFF_COROUTINES; i++)
+    ips[i] = kaa_coroutine_spawn (body_handoffs, NULL, NULL);
+  for (guint i = 0; i < HANDOFF_COROUTINES; i++)
+    {
+      g_assert_true (kaa_in_progress_wait (ips[i], NULL));
+      g_assert_cmpint (kaa_in_progress_get_int64 (ips[i]), ==, expected);
+      kaa_in_progress_unref (ips[i]);
+    }
+}
+
 /* ---------------------------------------------------------------- intervals */
 
 #define SLICES 5
@@ -845,6 +917,7 @@ main (int    argc,
   ADD ("cancel-from-child", test_cancel_from_child);
   ADD ("become-fact", test_become_fact);
   ADD ("await-other-thread", test_await_other_thread);
+  ADD ("await-other-thread-handoff", test_await_other_thread_handoff);
   ADD ("interval-fixed-rate", test_interval_fixed_rate);
   ADD ("interval-skips-missed", test_interval_skips_missed);
   ADD ("interval-await", test_interval_await);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the whole test suite four ways and prints one summary line:
+# Runs the whole test suite five ways and prints one summary line:
 #
 #   1. _build       the normal build, -Dwerror=true, then every benchmark
 #                   briefly (bash tools/bench.sh --quick), counted as one
@@ -7,7 +7,13 @@
 #   2. _build-asan  ASan + UBSan (LeakSanitizer on), -Dwerror=true
 #   3. _build-ucontext  suites fast and slow with the portable context
 #                   switch (-Dfiber_backend=ucontext)
-#   4. Valgrind memcheck over suite "fast" of _build
+#   4. _build-tsan  ThreadSanitizer, -Dwerror=true, over suite "tsan": the
+#                   threaded tests, those of fibers and coroutines and the
+#                   rest (tests/meson.build), with halt_on_error=1 and
+#                   tests/tsan.supp; tests/kaa-tsan-glib.c shows TSan what
+#                   GLib's futex-based GMutex and GCond do, and test-tsan
+#                   checks the stage itself (tsan-race must fail)
+#   5. Valgrind memcheck over suite "fast" of _build
 #
 # Each build directory is configured when it is not yet, and its options
 # are put right when they differ.  A stage that cannot configure or build
@@ -28,6 +34,8 @@ ucontext_dir=_build-ucontext
 ucontext_opts=(-Dfiber_backend=ucontext -Dwerror=true)
 asan_dir=_build-asan
 asan_opts=(-Dbuildtype=debug '-Db_sanitize=address,undefined' -Db_lundef=false -Dwerror=true)
+tsan_dir=_build-tsan
+tsan_opts=(-Dbuildtype=debug -Db_sanitize=thread -Db_lundef=false -Dwerror=true)
 
 passed=0
 failed=0
@@ -187,6 +195,15 @@ fi
 # against swapcontext instead of the assembly.
 if build ucontext "$ucontext_dir" "${ucontext_opts[@]}"; then
   run_tests ucontext "$ucontext_dir" --suite fast --suite slow
+fi
+
+# Data races: threads, and fibers and coroutines that await across
+# threads. second_deadlock_stack helps read a lock-order report;
+# G_SLICE=always-malloc lets TSan see every allocation.
+if build tsan "$tsan_dir" "${tsan_opts[@]}"; then
+  G_SLICE=always-malloc \
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions='$srcdir/tests/tsan.supp'" \
+    run_tests tsan "$tsan_dir" --suite tsan
 fi
 
 if [[ $normal_built -eq 1 ]]; then

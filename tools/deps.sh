@@ -7,11 +7,12 @@
 
 set -euo pipefail
 
-# gcc's ASan/UBSan/LSan runtimes (libasan8, libubsan1, liblsan0) are
-# dependencies of libgcc-12-dev, which build-essential pulls in through
-# gcc-12, so they need no entry of their own.  python3 (for
-# tools/check-layers.py) comes with meson, nm with binutils.  gnuplot-nox
-# draws the benchmark chart (tools/bench-report.py).
+# gcc's ASan/UBSan/LSan/TSan runtimes (libasan8, libubsan1, liblsan0,
+# libtsan2) and <sanitizer/*.h> come with libgcc-12-dev, which
+# build-essential pulls in through gcc-12, so they need no entry of
+# their own.  python3 (for tools/check-layers.py) comes with meson, nm
+# with binutils.  gnuplot-nox draws the benchmark chart
+# (tools/bench-report.py).
 packages=(
   build-essential
   gettext
