@@ -412,6 +412,55 @@ test_cancel_deep (Fixture       *f,
   g_assert_cmpint (kaa_in_progress_get_state (bottom), ==, KAA_STATE_CANCELLED);
 }
 
+static void
+test_shield_stops_cascade (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(KaaInProgress) precious = kaa_sleep (10000);
+  g_autoptr(KaaInProgress) shield = kaa_in_progress_shield (precious);
+  Chain chain = { log, shield };
+  g_autoptr(KaaInProgress) a = link_spawn (&chain, 1);
+
+  g_test_summary ("DESIGN §6: a shield opts what it follows out of the cascade: "
+                  "neither pause nor cancel reaches it");
+
+  kaa_in_progress_pause (a);
+  g_assert_false (kaa_in_progress_is_paused (precious));
+  kaa_in_progress_cancel (a);
+  g_assert_cmpstr (log->str, ==, "c:cancelled c:cleanup b:cancelled b:cleanup ");
+  g_assert_cmpint (kaa_in_progress_get_state (precious), ==, KAA_STATE_PENDING);
+  kaa_in_progress_cancel (precious);
+}
+
+static void
+log_timed_out (KaaInProgress *ip,
+               gpointer       data)
+{
+  g_string_append (data, "timeout ");
+}
+
+static void
+test_timeout_cancels_coroutine (Fixture       *f,
+                                gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(KaaInProgress) bottom = kaa_sleep (10000);
+  Chain chain = { log, bottom };
+  g_autoptr(KaaInProgress) a = link_spawn (&chain, 2);
+  g_autoptr(KaaInProgress) deadline = kaa_timeout (a, 20, TRUE);
+
+  g_test_summary ("DESIGN §6: a timeout that cancels its input unwinds a coroutine "
+                  "chain, innermost first, before the timeout error is delivered");
+
+  kaa_in_progress_connect (deadline, log_timed_out, log, NULL);
+  g_assert_false (kaa_in_progress_wait (deadline, NULL));
+  g_assert_error (kaa_in_progress_get_error (deadline), G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_assert_cmpstr (log->str, ==, "c:cancelled c:cleanup b:cancelled b:cleanup "
+                                 "a:cancelled a:cleanup timeout ");
+  g_assert_cmpint (kaa_in_progress_get_state (bottom), ==, KAA_STATE_CANCELLED);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -433,6 +482,8 @@ main (int    argc,
   ADD ("cancel-combinator-shared-input", test_cancel_combinator_shared_input);
   ADD ("pause-freezes-timeout", test_pause_freezes_timeout);
   ADD ("cancel-deep", test_cancel_deep);
+  ADD ("shield-stops-cascade", test_shield_stops_cascade);
+  ADD ("timeout-cancels-coroutine", test_timeout_cancels_coroutine);
 
 #undef ADD
 
