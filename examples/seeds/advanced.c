@@ -82,6 +82,7 @@ main (void)
   g_autoptr(KaaInProgress) proc = NULL;
 
   seed_init ();
+  seed_progress (9.0);
   /* Armed before the coroutines start, so that each comes just before
    * the sleep that ends at the same second. */
   seed_at (3.0, pause_proc, &proc);

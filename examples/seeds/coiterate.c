@@ -76,6 +76,7 @@ main (void)
   g_autoptr(KaaInProgress) sum = NULL;
 
   seed_init ();
+  seed_progress (3.0);
   seed_at (3.0, stop, &sum);
   sum = kaa_coroutine_spawn (sum_all_integers_until, GUINT_TO_POINTER (8), NULL);
   kaa_in_progress_connect (sum, print_result, NULL, NULL);

@@ -79,6 +79,7 @@ main (void)
   KaaInProgress *ip;
 
   seed_init ();
+  seed_progress (2.0);
   ip = kaa_coroutine_spawn (do_something, NULL, NULL);
   kaa_in_progress_connect (ip, handle_result, NULL, NULL);
   kaa_in_progress_unref (ip);

@@ -16,9 +16,12 @@
 
 #include <kaa/kaa.h>
 
+#include <unistd.h>
+
 static gdouble seed_scale = 1.0;
 static gint64  seed_start;
 static gboolean seed_times;
+static gboolean seed_bar_shown;
 
 static inline void
 seed_init (void)
@@ -51,6 +54,13 @@ seed_say (const char *format,
 {
   va_list args;
 
+  if (seed_bar_shown)
+    {
+      /* The line goes where the progress bar was; the bar comes back at
+       * its next tick. */
+      fputs ("\r\033[K", stderr);
+      seed_bar_shown = FALSE;
+    }
   if (seed_times)
     printf ("%.2f ", seed_elapsed ());
   va_start (args, format);
@@ -86,4 +96,44 @@ seed_at (gdouble               seconds,
 
   kaa_in_progress_connect (timer, func, data, NULL);
   kaa_in_progress_unref (timer);
+}
+
+/* A progress bar on stderr for a program that runs about @total seconds,
+ * when stderr is a terminal: a coroutine that runs ten times a second,
+ * at a fixed rate, until the program ends. */
+static void
+seed_bar_body (KaaCoroutine *co,
+               gpointer      data)
+{
+  gdouble total = *(gdouble *) data;
+
+  do
+    {
+      gdouble done = MIN (seed_elapsed () / total, 1.0);
+      int width = 30, filled = (int) (done * width + 0.5);
+
+      fprintf (stderr, "\r[%.*s%*s] %4.1f / %.0f s", filled,
+               "##############################", width - filled, "",
+               seed_elapsed (), total);
+      fflush (stderr);
+      seed_bar_shown = TRUE;
+    }
+  while (kaa_yield ());
+}
+
+static inline void
+seed_progress (gdouble total)
+{
+  static gdouble seed_total;
+  static KaaCoroutineDef bar = {
+    .name = "progress-bar",
+    .func = seed_bar_body,
+  };
+
+  if (!isatty (STDERR_FILENO))
+    return;
+  seed_total = total;
+  bar.interval = seed_msec (0.1) > 0 ? seed_msec (0.1) : 1;
+  /* Never awaited; it ends with the program. */
+  kaa_in_progress_unref (kaa_coroutine_spawn_def (&bar, NULL, &seed_total, NULL));
 }

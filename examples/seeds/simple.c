@@ -80,6 +80,7 @@ main (void)
   g_autoptr(KaaInProgress) proc = NULL;
 
   seed_init ();
+  seed_progress (3.0);
   /* Armed before the coroutine starts, so that at three seconds the stop
    * comes before the third message, as in the seed. */
   seed_at (3.0, stop, &proc);
