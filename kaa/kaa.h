@@ -14,4 +14,5 @@
 # include "kaa-progress.h"
 # include "kaa-combinators.h"
 # include "kaa-coroutine.h"
+# include "kaa-gio.h"
 #undef KAA_INSIDE

@@ -1,0 +1,304 @@
+/* test-gio.c: awaiting GIO calls, signals, fds, children, Unix signals
+ * (DESIGN §7)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <gio/gunixinputstream.h>
+
+#include "kaa-test-util.h"
+
+typedef KaaTestFixture Fixture;
+
+/* ------------------------------------------------------------ async calls */
+
+typedef struct
+{
+  GFile  *file;
+  char   *contents;
+  GError *error;
+} Load;
+
+static void
+body_loads (KaaCoroutine *co,
+            gpointer      data)
+{
+  Load *load = data;
+  KaaInProgress *ip = kaa_in_progress_new ();
+  g_autoptr(GAsyncResult) res = NULL;
+
+  g_file_load_contents_async (load->file, kaa_in_progress_get_cancellable (ip),
+                              kaa_async_ready, kaa_async_data (ip));
+  res = kaa_await_object (ip, &load->error);
+  if (res != NULL)
+    g_file_load_contents_finish (load->file, res, &load->contents, NULL, NULL, &load->error);
+}
+
+static void
+test_async_ready (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (g_get_tmp_dir (), "kaa-test-gio-XXXXXX", NULL);
+  int fd = g_mkstemp (path);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFile) missing = g_file_new_for_path ("/nonexistent/kaa-test");
+  Load good = { file, NULL, NULL }, bad = { missing, NULL, NULL };
+  g_autoptr(KaaInProgress) a = NULL;
+  g_autoptr(KaaInProgress) b = NULL;
+
+  g_test_summary ("DESIGN §7: any g_*_async call finishes an InProgress through "
+                  "kaa_async_ready; its GError passes through unchanged");
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (write (fd, "hello", 5), ==, 5);
+  close (fd);
+  a = kaa_coroutine_spawn (body_loads, &good, NULL);
+  b = kaa_coroutine_spawn (body_loads, &bad, NULL);
+  g_assert_true (kaa_in_progress_wait (a, NULL));
+  g_assert_true (kaa_in_progress_wait (b, NULL));
+  g_assert_no_error (good.error);
+  g_assert_cmpstr (good.contents, ==, "hello");
+  g_assert_error (bad.error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_free (good.contents);
+  g_clear_error (&bad.error);
+  unlink (path);
+}
+
+typedef struct
+{
+  GInputStream *stream;
+  GError       *error;
+} Read;
+
+static void
+body_reads (KaaCoroutine *co,
+            gpointer      data)
+{
+  Read *read = data;
+  KaaInProgress *ip = kaa_in_progress_new ();
+  g_autoptr(GAsyncResult) res = NULL;
+
+  g_input_stream_read_bytes_async (read->stream, 16, G_PRIORITY_DEFAULT,
+                                   kaa_in_progress_get_cancellable (ip),
+                                   kaa_async_ready, kaa_async_data (ip));
+  res = kaa_await_object (ip, &read->error);
+}
+
+static void
+test_async_cancel (Fixture       *f,
+                   gconstpointer  data)
+{
+  int fds[2];
+  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  Read read = { NULL, NULL };
+  g_autoptr(KaaInProgress) ip = NULL;
+
+  g_test_summary ("DESIGN §7: cancelling a coroutine awaiting a GIO call cancels the "
+                  "call itself: the stream is free for the next read");
+
+  g_assert_no_errno (pipe (fds));
+  stream = g_unix_input_stream_new (fds[0], TRUE);
+  read.stream = stream;
+  ip = kaa_coroutine_spawn (body_reads, &read, NULL);
+  kaa_test_drain (f->context);
+  g_assert_true (g_input_stream_has_pending (stream));
+
+  kaa_in_progress_cancel (ip);
+  g_assert_error (read.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  /* The read's own completion comes back with CANCELLED, and is dropped. */
+  while (g_input_stream_has_pending (stream))
+    g_main_context_iteration (f->context, TRUE);
+
+  g_assert_cmpint (write (fds[1], "x", 1), ==, 1);
+  bytes = g_input_stream_read_bytes (stream, 16, NULL, NULL);
+  g_assert_cmpuint (g_bytes_get_size (bytes), ==, 1);
+  close (fds[1]);
+  g_clear_error (&read.error);
+}
+
+/* ---------------------------------------------------------------- signals */
+
+static void
+test_signal (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(GSimpleAction) action = g_simple_action_new ("go", G_VARIANT_TYPE_INT32);
+  guint signal_id = g_signal_lookup ("activate", G_TYPE_SIMPLE_ACTION);
+  g_autoptr(KaaInProgress) ip = kaa_in_progress_new_for_signal (action, "activate");
+  GArray *args;
+
+  g_test_summary ("DESIGN §7: an InProgress for the next emission of a signal "
+                  "carries its arguments, and its handler is gone afterwards");
+
+  g_assert_true (g_signal_has_handler_pending (action, signal_id, 0, FALSE));
+  g_action_activate (G_ACTION (action), g_variant_new_int32 (7));
+  g_assert_true (kaa_in_progress_is_done (ip));
+  g_assert_false (g_signal_has_handler_pending (action, signal_id, 0, FALSE));
+
+  args = kaa_in_progress_get_pointer (ip);
+  g_assert_cmpuint (args->len, ==, 1);
+  g_assert_cmpint (g_variant_get_int32 (g_value_get_variant (&g_array_index (args, GValue, 0))),
+                   ==, 7);
+  /* One-shot: a second emission changes nothing. */
+  g_action_activate (G_ACTION (action), g_variant_new_int32 (8));
+}
+
+static void
+test_signal_cancel_pause_finalize (Fixture       *f,
+                                   gconstpointer  data)
+{
+  GSimpleAction *action = g_simple_action_new ("go", NULL);
+  guint signal_id = g_signal_lookup ("activate", G_TYPE_SIMPLE_ACTION);
+  g_autoptr(KaaInProgress) cancelled = kaa_in_progress_new_for_signal (action, "activate");
+  g_autoptr(KaaInProgress) paused = NULL;
+  g_autoptr(KaaInProgress) orphan = NULL;
+
+  g_test_summary ("DESIGN §7: a signal wait's handler goes on cancel; paused it lets "
+                  "emissions pass; the instance's finalization fails it");
+
+  kaa_in_progress_cancel (cancelled);
+  g_assert_false (g_signal_has_handler_pending (action, signal_id, 0, FALSE));
+
+  paused = kaa_in_progress_new_for_signal (action, "activate");
+  kaa_in_progress_pause (paused);
+  g_action_activate (G_ACTION (action), NULL);
+  g_assert_false (kaa_in_progress_is_done (paused));
+  kaa_in_progress_resume (paused);
+  g_action_activate (G_ACTION (action), NULL);
+  g_assert_true (kaa_in_progress_is_done (paused));
+
+  orphan = kaa_in_progress_new_for_signal (action, "activate");
+  g_object_unref (action);
+  g_assert_error (kaa_in_progress_get_error (orphan), KAA_ERROR, KAA_ERROR_FAILED);
+}
+
+/* -------------------------------------------------------- fds and children */
+
+static void
+test_io_wait (Fixture       *f,
+              gconstpointer  data)
+{
+  int fds[2];
+  g_autoptr(KaaInProgress) ip = NULL;
+  g_autoptr(KaaInProgress) cancelled = NULL;
+
+  g_test_summary ("DESIGN §7: kaa_io_wait finishes when the fd is ready; paused it "
+                  "does not watch; cancelled, its watch is gone");
+
+  g_assert_no_errno (pipe (fds));
+  cancelled = kaa_io_wait (fds[0], G_IO_IN);
+  kaa_in_progress_cancel (cancelled);
+
+  ip = kaa_io_wait (fds[0], G_IO_IN);
+  kaa_in_progress_pause (ip);
+  g_assert_cmpint (write (fds[1], "x", 1), ==, 1);
+  kaa_test_drain (f->context);
+  g_assert_false (kaa_in_progress_is_done (ip));
+  kaa_in_progress_resume (ip);
+  g_assert_true (kaa_in_progress_wait (ip, NULL));
+  g_assert_cmpint (kaa_in_progress_get_int64 (ip) & G_IO_IN, ==, G_IO_IN);
+  close (fds[0]);
+  close (fds[1]);
+}
+
+static void
+test_child_wait (Fixture       *f,
+                 gconstpointer  data)
+{
+  char *argv[] = { (char *) "/bin/sh", (char *) "-c", (char *) "exit 3", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KaaInProgress) ip = NULL;
+  GPid pid;
+
+  g_test_summary ("DESIGN §7: kaa_child_wait finishes with the child's wait status");
+
+  g_assert_true (g_spawn_async (NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                &pid, &error));
+  g_assert_no_error (error);
+  ip = kaa_child_wait (pid);
+  g_assert_true (kaa_in_progress_wait (ip, NULL));
+  g_assert_false (g_spawn_check_wait_status ((gint) kaa_in_progress_get_int64 (ip), &error));
+  g_assert_error (error, G_SPAWN_EXIT_ERROR, 3);
+}
+
+static void
+test_unix_signal (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(KaaInProgress) ip = kaa_unix_signal (SIGUSR1);
+  g_autoptr(KaaInProgress) held = NULL;
+
+  g_test_summary ("DESIGN §7: kaa_unix_signal finishes at the next delivery; one "
+                  "that arrives while paused is held until resumed");
+
+  g_assert_no_errno (kill (getpid (), SIGUSR1));
+  g_assert_true (kaa_in_progress_wait (ip, NULL));
+  g_assert_cmpint (kaa_in_progress_get_int64 (ip), ==, SIGUSR1);
+
+  held = kaa_unix_signal (SIGUSR2);
+  kaa_in_progress_pause (held);
+  g_assert_no_errno (kill (getpid (), SIGUSR2));
+  kaa_test_pump_for (50);
+  g_assert_false (kaa_in_progress_is_done (held));
+  kaa_in_progress_resume (held);
+  g_assert_false (kaa_in_progress_is_done (held));   /* not inside resume */
+  g_assert_true (kaa_in_progress_wait (held, NULL));
+  g_assert_cmpint (kaa_in_progress_get_int64 (held), ==, SIGUSR2);
+}
+
+static void
+test_bad_input (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GObject) object = g_object_new (G_TYPE_OBJECT, NULL);
+  KaaInProgress *ip;
+
+  g_test_summary ("DESIGN §8: bad arguments to the bridges are a critical and a "
+                  "failed InProgress, never a crash");
+
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, "*g_signal_parse_name*");
+  ip = kaa_in_progress_new_for_signal (object, "no-such-signal");
+  g_test_assert_expected_messages ();
+  g_assert_error (kaa_in_progress_get_error (ip), KAA_ERROR, KAA_ERROR_INVALID_ARGUMENT);
+  kaa_in_progress_unref (ip);
+
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, "*fd >= 0*");
+  ip = kaa_io_wait (-1, G_IO_IN);
+  g_test_assert_expected_messages ();
+  kaa_in_progress_unref (ip);
+
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, "*signum*");
+  ip = kaa_unix_signal (SIGKILL);
+  g_test_assert_expected_messages ();
+  kaa_in_progress_unref (ip);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) \
+  g_test_add ("/kaa/gio/" path, Fixture, NULL, kaa_test_fixture_setup, func, \
+              kaa_test_fixture_teardown)
+
+  ADD ("async-ready", test_async_ready);
+  ADD ("async-cancel", test_async_cancel);
+  ADD ("signal", test_signal);
+  ADD ("signal-cancel-pause-finalize", test_signal_cancel_pause_finalize);
+  ADD ("io-wait", test_io_wait);
+  ADD ("child-wait", test_child_wait);
+  ADD ("unix-signal", test_unix_signal);
+  ADD ("bad-input", test_bad_input);
+
+#undef ADD
+
+  return g_test_run ();
+}
