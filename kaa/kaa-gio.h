@@ -22,6 +22,44 @@ void           kaa_async_ready                 (GObject        *source_object,
 KAA_AVAILABLE_IN_ALL
 gpointer       kaa_async_data                  (KaaInProgress  *self);
 
+/* kaa-gio-calls.c */
+KAA_AVAILABLE_IN_ALL
+KaaInProgress *kaa_file_load_contents          (GFile          *file) G_GNUC_WARN_UNUSED_RESULT;
+KAA_AVAILABLE_IN_ALL
+KaaInProgress *kaa_file_replace_contents       (GFile          *file,
+                                                GBytes         *contents) G_GNUC_WARN_UNUSED_RESULT;
+KAA_AVAILABLE_IN_ALL
+KaaInProgress *kaa_socket_client_connect_to_host (GSocketClient *client,
+                                                const char     *host_and_port,
+                                                guint16         default_port) G_GNUC_WARN_UNUSED_RESULT;
+KAA_AVAILABLE_IN_ALL
+KaaInProgress *kaa_input_stream_read_bytes     (GInputStream   *stream,
+                                                gsize           count) G_GNUC_WARN_UNUSED_RESULT;
+KAA_AVAILABLE_IN_ALL
+KaaInProgress *kaa_output_stream_write_all     (GOutputStream  *stream,
+                                                GBytes         *bytes) G_GNUC_WARN_UNUSED_RESULT;
+KAA_AVAILABLE_IN_ALL
+KaaInProgress *kaa_io_stream_close             (GIOStream      *stream) G_GNUC_WARN_UNUSED_RESULT;
+KAA_AVAILABLE_IN_ALL
+KaaInProgress *kaa_subprocess_wait_check       (GSubprocess    *subprocess) G_GNUC_WARN_UNUSED_RESULT;
+KAA_AVAILABLE_IN_ALL
+KaaInProgress *kaa_subprocess_communicate_utf8 (GSubprocess    *subprocess,
+                                                const char     *stdin_buf) G_GNUC_WARN_UNUSED_RESULT;
+KAA_AVAILABLE_IN_ALL
+KaaInProgress *kaa_dbus_connection_call        (GDBusConnection *connection,
+                                                const char     *bus_name,
+                                                const char     *object_path,
+                                                const char     *interface_name,
+                                                const char     *method_name,
+                                                GVariant       *parameters,
+                                                const GVariantType *reply_type,
+                                                GDBusCallFlags  flags,
+                                                int             timeout_msec) G_GNUC_WARN_UNUSED_RESULT;
+KAA_AVAILABLE_IN_ALL
+KaaInProgress *kaa_resolver_lookup_by_name     (GResolver      *resolver,
+                                                const char     *hostname) G_GNUC_WARN_UNUSED_RESULT;
+
+/* kaa-gio.c */
 KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_in_progress_new_for_signal  (gpointer        instance,
                                                 const char     *detailed_signal) G_GNUC_WARN_UNUSED_RESULT;

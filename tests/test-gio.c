@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <gio/gunixinputstream.h>
+#include <glib/gstdio.h>
+#include <sys/socket.h>
 
 #include "kaa-test-util.h"
 
@@ -66,7 +68,7 @@ test_async_ready (Fixture       *f,
   g_assert_error (bad.error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   g_free (good.contents);
   g_clear_error (&bad.error);
-  unlink (path);
+  g_unlink (path);
 }
 
 typedef struct
@@ -252,6 +254,270 @@ test_unix_signal (Fixture       *f,
   g_assert_cmpint (kaa_in_progress_get_int64 (held), ==, SIGUSR2);
 }
 
+/* ------------------------------------------------------- wrapped calls */
+
+static void
+test_file_calls (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autofree char *dir = g_dir_make_tmp ("kaa-test-gio-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "file", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GBytes) hello = g_bytes_new_static ("hello", 5);
+  g_autoptr(KaaInProgress) replace = kaa_file_replace_contents (file, hello);
+  g_autoptr(KaaInProgress) load = NULL;
+  g_autoptr(KaaInProgress) missing = NULL;
+  g_autoptr(GFile) nowhere = g_file_new_for_path ("/nonexistent/kaa-test");
+
+  g_test_summary ("DESIGN §7: file contents replaced and loaded through InProgresses");
+
+  g_assert_true (kaa_in_progress_wait (replace, NULL));
+  g_assert_true (kaa_in_progress_get_boolean (replace));
+  load = kaa_file_load_contents (file);
+  g_assert_true (kaa_in_progress_wait (load, NULL));
+  g_assert_true (g_bytes_equal (kaa_in_progress_get_pointer (load), hello));
+
+  missing = kaa_file_load_contents (nowhere);
+  g_assert_false (kaa_in_progress_wait (missing, NULL));
+  g_assert_error (kaa_in_progress_get_error (missing), G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+/* A server on 127.0.0.1 that greets each connection and keeps it open. */
+static gboolean
+greet (GSocketService    *service,
+       GSocketConnection *connection,
+       GObject           *source,
+       gpointer           data)
+{
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
+
+  g_output_stream_write_all (out, "hello", 5, NULL, NULL, NULL);
+  g_ptr_array_add (data, g_object_ref (connection));
+  return TRUE;
+}
+
+typedef struct
+{
+  guint16  port;
+  GString *log;
+} Client;
+
+static void
+body_client (KaaCoroutine *co,
+             gpointer      data)
+{
+  Client *client = data;
+  g_autoptr(GSocketClient) socket_client = g_socket_client_new ();
+  g_autofree char *address = g_strdup_printf ("127.0.0.1:%u", client->port);
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GBytes) greeting = NULL;
+  g_autoptr(GBytes) ping = g_bytes_new_static ("ping", 4);
+  g_autoptr(GError) error = NULL;
+  GIOStream *stream;
+  KaaInProgress *read;
+
+  connection = kaa_await_object (kaa_socket_client_connect_to_host (socket_client, address, 0),
+                                 &error);
+  g_assert_no_error (error);
+  stream = G_IO_STREAM (connection);
+  read = kaa_input_stream_read_bytes (g_io_stream_get_input_stream (stream), 16);
+  g_assert_true (kaa_await (kaa_in_progress_ref (read), &error));
+  greeting = g_bytes_ref (kaa_in_progress_get_pointer (read));
+  kaa_in_progress_unref (read);
+  g_string_append_len (client->log, g_bytes_get_data (greeting, NULL), g_bytes_get_size (greeting));
+
+  g_assert_cmpint (kaa_await_int64 (kaa_output_stream_write_all (
+                     g_io_stream_get_output_stream (stream), ping), &error), ==, 4);
+  /* The server never sends more: this read waits until it is cancelled. */
+  if (!kaa_await (kaa_input_stream_read_bytes (g_io_stream_get_input_stream (stream), 16),
+                  &error))
+    g_string_append (client->log, " cancelled");
+  g_clear_error (&error);
+}
+
+static void
+test_socket_calls (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GSocketService) service = g_socket_service_new ();
+  g_autoptr(GPtrArray) connections = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  Client client = { 0, log };
+  g_autoptr(KaaInProgress) ip = NULL;
+
+  g_test_summary ("DESIGN §7: connect, read, write through InProgresses against a "
+                  "local server; cancelling the coroutine cancels its pending read");
+
+  client.port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER (service), NULL, &error);
+  g_assert_no_error (error);
+  g_signal_connect (service, "incoming", G_CALLBACK (greet), connections);
+  g_socket_service_start (service);
+
+  ip = kaa_coroutine_spawn (body_client, &client, NULL);
+  while (!g_str_has_suffix (log->str, "hello"))
+    g_main_context_iteration (f->context, TRUE);
+  kaa_test_pump_for (20);
+  g_assert_false (kaa_in_progress_is_done (ip));
+  kaa_in_progress_cancel (ip);
+  g_assert_cmpstr (log->str, ==, "hello cancelled");
+  g_assert_cmpuint (connections->len, ==, 1);
+  g_socket_service_stop (service);
+  g_socket_listener_close (G_SOCKET_LISTENER (service));
+  kaa_test_drain (f->context);
+}
+
+static void
+test_subprocess_calls (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) cat = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                                 G_SUBPROCESS_FLAGS_STDOUT_PIPE,
+                                                 &error, "cat", NULL);
+  g_autoptr(GSubprocess) failing = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error,
+                                                     "sh", "-c", "exit 2", NULL);
+  g_autoptr(KaaInProgress) echoed = kaa_subprocess_communicate_utf8 (cat, "abc");
+  g_autoptr(KaaInProgress) checked = kaa_subprocess_wait_check (failing);
+
+  g_test_summary ("DESIGN §7: a subprocess's output and exit status through "
+                  "InProgresses; its exit error passes through unchanged");
+
+  g_assert_no_error (error);
+  g_assert_true (kaa_in_progress_wait (echoed, NULL));
+  g_assert_cmpstr (kaa_in_progress_get_pointer (echoed), ==, "abc");
+  g_assert_false (kaa_in_progress_wait (checked, NULL));
+  g_assert_error (kaa_in_progress_get_error (checked), G_SPAWN_EXIT_ERROR, 2);
+}
+
+static void
+test_resolver (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(KaaInProgress) ip = kaa_resolver_lookup_by_name (NULL, "localhost");
+
+  g_test_summary ("DESIGN §7: a name lookup through an InProgress");
+
+  g_assert_true (kaa_in_progress_wait (ip, NULL));
+  g_assert_nonnull (kaa_in_progress_get_pointer (ip));
+}
+
+/* D-Bus between two ends of a socket pair: no bus needed. */
+static void
+echo_call (GDBusConnection       *connection,
+           const char            *sender,
+           const char            *object_path,
+           const char            *interface_name,
+           const char            *method_name,
+           GVariant              *parameters,
+           GDBusMethodInvocation *invocation,
+           gpointer               data)
+{
+  const char *text;
+
+  g_variant_get (parameters, "(&s)", &text);
+  if (g_str_equal (text, "fail"))
+    g_dbus_method_invocation_return_error_literal (invocation, G_IO_ERROR,
+                                                   G_IO_ERROR_PERMISSION_DENIED, "no");
+  else
+    g_dbus_method_invocation_return_value (invocation, g_variant_new ("(s)", text));
+}
+
+static const GDBusInterfaceVTable echo_vtable = { echo_call, NULL, NULL, { NULL } };
+
+static GDBusConnection *
+dbus_end (GSocket               *socket,
+          const char            *guid,
+          GDBusConnectionFlags   flags)
+{
+  g_autoptr(GSocketConnection) stream = g_socket_connection_factory_create_connection (socket);
+  KaaInProgress *ip = kaa_in_progress_new ();
+  g_autoptr(GAsyncResult) res = NULL;
+
+  g_dbus_connection_new (G_IO_STREAM (stream), guid, flags, NULL,
+                         kaa_in_progress_get_cancellable (ip), kaa_async_ready,
+                         kaa_async_data (ip));
+  g_assert_true (kaa_in_progress_wait (ip, NULL));
+  res = kaa_in_progress_dup_object (ip);
+  kaa_in_progress_unref (ip);
+  return g_dbus_connection_new_finish (res, NULL);
+}
+
+typedef struct
+{
+  GSocket         *socket;
+  GDBusConnection *connection;
+} ServerEnd;
+
+static gpointer
+server_end_thread (gpointer data)
+{
+  ServerEnd *end = data;
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autofree char *guid = g_dbus_generate_guid ();
+
+  g_main_context_push_thread_default (context);
+  end->connection = dbus_end (end->socket, guid,
+                              G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_SERVER |
+                              G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_ALLOW_ANONYMOUS);
+  g_main_context_pop_thread_default (context);
+  return NULL;
+}
+
+static void
+test_dbus_call (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml (
+    "<node><interface name='org.libkaa.Echo'><method name='Echo'>"
+    "<arg type='s' direction='in'/><arg type='s' direction='out'/>"
+    "</method></interface></node>", &error);
+  int fds[2];
+  ServerEnd server = { NULL, NULL };
+  g_autoptr(GSocket) client_socket = NULL;
+  g_autoptr(GDBusConnection) client = NULL;
+  g_autoptr(KaaInProgress) reply = NULL;
+  g_autoptr(KaaInProgress) refused = NULL;
+  const char *text = NULL;
+  GThread *thread;
+
+  g_test_summary ("DESIGN §7: a D-Bus method call through an InProgress, its "
+                  "reply and its error");
+
+  g_assert_no_errno (socketpair (AF_UNIX, SOCK_STREAM, 0, fds));
+  server.socket = g_socket_new_from_fd (fds[0], &error);
+  client_socket = g_socket_new_from_fd (fds[1], &error);
+  g_assert_no_error (error);
+  /* Both ends authenticate at once: the server's on a thread of its own. */
+  thread = g_thread_new ("dbus-server", server_end_thread, &server);
+  client = dbus_end (client_socket, NULL, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT);
+  g_thread_join (thread);
+  g_assert_nonnull (client);
+  g_assert_nonnull (server.connection);
+  g_dbus_connection_register_object (server.connection, "/echo", node->interfaces[0],
+                                     &echo_vtable, NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  reply = kaa_dbus_connection_call (client, NULL, "/echo", "org.libkaa.Echo", "Echo",
+                                    g_variant_new ("(s)", "hi"), G_VARIANT_TYPE ("(s)"),
+                                    G_DBUS_CALL_FLAGS_NONE, -1);
+  refused = kaa_dbus_connection_call (client, NULL, "/echo", "org.libkaa.Echo", "Echo",
+                                      g_variant_new ("(s)", "fail"), G_VARIANT_TYPE ("(s)"),
+                                      G_DBUS_CALL_FLAGS_NONE, -1);
+  g_assert_true (kaa_in_progress_wait (reply, NULL));
+  g_variant_get (kaa_in_progress_get_pointer (reply), "(&s)", &text);
+  g_assert_cmpstr (text, ==, "hi");
+  g_assert_false (kaa_in_progress_wait (refused, NULL));
+  g_assert_error (kaa_in_progress_get_error (refused), G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+
+  g_dbus_connection_close_sync (client, NULL, NULL);
+  g_object_unref (server.connection);
+  g_object_unref (server.socket);
+}
+
 static void
 test_bad_input (Fixture       *f,
                 gconstpointer  data)
@@ -296,6 +562,11 @@ main (int    argc,
   ADD ("io-wait", test_io_wait);
   ADD ("child-wait", test_child_wait);
   ADD ("unix-signal", test_unix_signal);
+  ADD ("file-calls", test_file_calls);
+  ADD ("socket-calls", test_socket_calls);
+  ADD ("gsubprocess-calls", test_subprocess_calls);
+  ADD ("resolver", test_resolver);
+  ADD ("dbus-call", test_dbus_call);
   ADD ("bad-input", test_bad_input);
 
 #undef ADD
