@@ -77,6 +77,142 @@ kaa_async_ready (GObject      *source_object,
   kaa_in_progress_unref (self);
 }
 
+/* ------------------------------------------------ the other way: a GTask */
+
+typedef struct
+{
+  GTask         *task;          /* owned until the InProgress settles */
+  GCancellable  *cancellable;   /* the caller's, or NULL */
+  gulong         cancelled_id;
+} TaskLink;
+
+static void
+task_link_cancelled (GCancellable *cancellable,
+                     gpointer      in_progress)
+{
+  kaa_in_progress_cancel (in_progress);
+}
+
+static void
+task_link_settled (KaaInProgress *self,
+                   gpointer       data)
+{
+  TaskLink *link = data;
+  GError *error = NULL;
+
+  /* Once cancelled, a cancellable never calls its handlers again, and we
+   * may be inside ours, where g_cancellable_disconnect() would wait for
+   * itself: the handler then stays, holding only a reference to @self
+   * that goes with the cancellable. */
+  if (link->cancelled_id != 0 && !g_cancellable_is_cancelled (link->cancellable))
+    g_cancellable_disconnect (link->cancellable, link->cancelled_id);
+  if (kaa_in_progress_propagate (self, &error))
+    g_task_return_pointer (link->task, kaa_in_progress_ref (self),
+                           (GDestroyNotify) kaa_in_progress_unref);
+  else
+    g_task_return_error (link->task, error);
+  g_clear_object (&link->task);
+  g_clear_object (&link->cancellable);
+  g_free (link);
+}
+
+/**
+ * kaa_in_progress_to_task:
+ * @self: the InProgress that does the work, a coroutine's say
+ * @source_object: (type GObject) (nullable): the object of the `_async()`
+ *   call, as for g_task_new()
+ * @cancellable: (nullable): the caller's cancellable; cancelling it
+ *   cancels @self
+ * @callback: (scope async): called when @self is done
+ * @user_data: data for @callback
+ * @source_tag: (nullable): the `_async()` function, checked again by
+ *   [func@Kaa.in_progress_from_task]
+ *
+ * Offers @self as a standard GIO asynchronous operation, for callers that
+ * expect an `_async()`/`_finish()` pair: @callback runs on the thread-
+ * default context of this call when @self settles, and the `_finish()`
+ * function gets @self back with [func@Kaa.in_progress_from_task].
+ *
+ * |[<!-- language="C" -->
+ * void
+ * my_thing_fetch_async (MyThing *self, GCancellable *cancellable,
+ *                       GAsyncReadyCallback callback, gpointer user_data)
+ * {
+ *   g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn (fetch, self, NULL);
+ *
+ *   kaa_in_progress_to_task (ip, self, cancellable, callback, user_data,
+ *                            my_thing_fetch_async);
+ * }
+ *
+ * char *
+ * my_thing_fetch_finish (MyThing *self, GAsyncResult *result, GError **error)
+ * {
+ *   g_autoptr(KaaInProgress) ip =
+ *     kaa_in_progress_from_task (result, self, my_thing_fetch_async, error);
+ *
+ *   return ip != NULL ? kaa_in_progress_dup_string (ip) : NULL;
+ * }
+ * ]|
+ *
+ * Since: 0.1
+ */
+void
+kaa_in_progress_to_task (KaaInProgress       *self,
+                         gpointer             source_object,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data,
+                         gpointer             source_tag)
+{
+  TaskLink *link;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (source_object == NULL || G_IS_OBJECT (source_object));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  link = g_new0 (TaskLink, 1);
+  link->task = g_task_new (source_object, cancellable, callback, user_data);
+  g_task_set_source_tag (link->task, source_tag);
+  /* A failure goes to the caller through the task: it is seen. */
+  kaa_in_progress_mark_error_seen (self);
+  if (cancellable != NULL)
+    {
+      link->cancellable = g_object_ref (cancellable);
+      link->cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (task_link_cancelled),
+                                                  kaa_in_progress_ref (self),
+                                                  (GDestroyNotify) kaa_in_progress_unref);
+    }
+  kaa_in_progress_connect (self, task_link_settled, link, NULL);
+}
+
+/**
+ * kaa_in_progress_from_task:
+ * @result: what the callback of [func@Kaa.in_progress_to_task] got
+ * @source_object: (type GObject) (nullable): as passed there
+ * @source_tag: (nullable): as passed there
+ * @error: return location for its error
+ *
+ * For the `_finish()` function of an operation offered with
+ * [func@Kaa.in_progress_to_task].
+ *
+ * Returns: (transfer full) (nullable): the finished InProgress, to read
+ *   the result from, or %NULL with @error set (its own domain and code;
+ *   `G_IO_ERROR_CANCELLED` when it was cancelled)
+ * Since: 0.1
+ */
+KaaInProgress *
+kaa_in_progress_from_task (GAsyncResult *result,
+                           gpointer      source_object,
+                           gpointer      source_tag,
+                           GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, source_object), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 /* ---------------------------------------------------------------- signals */
 
 typedef struct

@@ -22,6 +22,19 @@ void           kaa_async_ready                 (GObject        *source_object,
 KAA_AVAILABLE_IN_ALL
 gpointer       kaa_async_data                  (KaaInProgress  *self);
 
+KAA_AVAILABLE_IN_ALL
+void           kaa_in_progress_to_task         (KaaInProgress  *self,
+                                                gpointer        source_object,
+                                                GCancellable   *cancellable,
+                                                GAsyncReadyCallback callback,
+                                                gpointer        user_data,
+                                                gpointer        source_tag);
+KAA_AVAILABLE_IN_ALL
+KaaInProgress *kaa_in_progress_from_task       (GAsyncResult   *result,
+                                                gpointer        source_object,
+                                                gpointer        source_tag,
+                                                GError        **error) G_GNUC_WARN_UNUSED_RESULT;
+
 /* kaa-gio-calls.c */
 KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_file_load_contents          (GFile          *file) G_GNUC_WARN_UNUSED_RESULT;

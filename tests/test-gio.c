@@ -124,6 +124,83 @@ test_async_cancel (Fixture       *f,
   g_clear_error (&read.error);
 }
 
+/* A coroutine offered as an _async()/_finish() pair. */
+static void
+body_answers (KaaCoroutine *co,
+              gpointer      data)
+{
+  if (kaa_await (kaa_sleep (GPOINTER_TO_UINT (data)), NULL))
+    kaa_coroutine_return_string (co, "answer");
+}
+
+static void
+answer_async (GObject             *self,
+              guint                msec,
+              GCancellable        *cancellable,
+              GAsyncReadyCallback  callback,
+              gpointer             user_data)
+{
+  g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn (body_answers, GUINT_TO_POINTER (msec), NULL);
+
+  kaa_in_progress_to_task (ip, self, cancellable, callback, user_data, answer_async);
+}
+
+static char *
+answer_finish (GObject       *self,
+               GAsyncResult  *result,
+               GError       **error)
+{
+  g_autoptr(KaaInProgress) ip = kaa_in_progress_from_task (result, self, answer_async, error);
+
+  return ip != NULL ? kaa_in_progress_dup_string (ip) : NULL;
+}
+
+typedef struct
+{
+  char   *answer;
+  GError *error;
+  gboolean done;
+} Answer;
+
+static void
+answered (GObject      *source,
+          GAsyncResult *result,
+          gpointer      data)
+{
+  Answer *answer = data;
+
+  answer->answer = answer_finish (source, result, &answer->error);
+  answer->done = TRUE;
+}
+
+static void
+test_to_task (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(GObject) object = g_object_new (G_TYPE_OBJECT, NULL);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  Answer ok = { NULL, NULL, FALSE }, cancelled = { NULL, NULL, FALSE };
+
+  g_test_summary ("DESIGN §7: a coroutine offered as a standard _async/_finish pair; "
+                  "the caller's cancellable cancels it");
+
+  answer_async (object, 1, NULL, answered, &ok);
+  answer_async (object, 10000, cancellable, answered, &cancelled);
+  while (!ok.done)
+    g_main_context_iteration (f->context, TRUE);
+  g_assert_no_error (ok.error);
+  g_assert_cmpstr (ok.answer, ==, "answer");
+
+  g_cancellable_cancel (cancellable);
+  while (!cancelled.done)
+    g_main_context_iteration (f->context, TRUE);
+  g_assert_null (cancelled.answer);
+  g_assert_error (cancelled.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (kaa_test_next_wakeup_msec (f->context), ==, -1);
+  g_free (ok.answer);
+  g_clear_error (&cancelled.error);
+}
+
 /* ---------------------------------------------------------------- signals */
 
 static void
@@ -557,6 +634,7 @@ main (int    argc,
 
   ADD ("async-ready", test_async_ready);
   ADD ("async-cancel", test_async_cancel);
+  ADD ("to-task", test_to_task);
   ADD ("signal", test_signal);
   ADD ("signal-cancel-pause-finalize", test_signal_cancel_pause_finalize);
   ADD ("io-wait", test_io_wait);
