@@ -381,6 +381,7 @@ struct _SourceWait
   gint64         result;
   int            fd;
   GIOCondition   condition;
+  GSocket       *socket;                  /* owned */
   GPid           pid;
   int            signum;
 };
@@ -421,6 +422,14 @@ fd_ready (gint         fd,
 }
 
 static gboolean
+socket_ready (GSocket      *socket,
+              GIOCondition  condition,
+              gpointer      data)
+{
+  return source_wait_fire (data, condition);
+}
+
+static gboolean
 child_exited (GPid     pid,
               gint     wait_status,
               gpointer data)
@@ -442,6 +451,15 @@ fd_source_new (SourceWait *wait)
   GSource *source = g_unix_fd_source_new (wait->fd, wait->condition);
 
   g_source_set_callback (source, G_SOURCE_FUNC (fd_ready), wait, NULL);
+  return source;
+}
+
+static GSource *
+socket_source_new (SourceWait *wait)
+{
+  GSource *source = g_socket_create_source (wait->socket, wait->condition, NULL);
+
+  g_source_set_callback (source, G_SOURCE_FUNC (socket_ready), wait, NULL);
   return source;
 }
 
@@ -527,6 +545,7 @@ source_wait_release (KaaProducer *producer)
   SourceWait *wait = (SourceWait *) producer;
 
   source_wait_detach (wait);
+  g_clear_object (&wait->socket);
   g_free (wait);
 }
 
@@ -578,6 +597,35 @@ kaa_io_wait (int          fd,
   wait->fd = fd;
   wait->condition = condition;
   return source_wait_start (wait, "kaa_io_wait");
+}
+
+/**
+ * kaa_socket_wait:
+ * @socket: a socket
+ * @condition: what to wait for, %G_IO_IN, %G_IO_OUT, …
+ *
+ * [func@Kaa.io_wait] for a #GSocket, through g_socket_create_source(),
+ * so that it also works where a socket is not a plain file descriptor.
+ *
+ * Returns: (transfer full): a new InProgress finishing with the
+ *   conditions met
+ * Since: 0.1
+ */
+KaaInProgress *
+kaa_socket_wait (GSocket      *socket,
+                 GIOCondition  condition)
+{
+  SourceWait *wait;
+
+  kaa_return_failed_if_fail (G_IS_SOCKET (socket));
+  kaa_return_failed_if_fail (condition != 0);
+
+  wait = g_new0 (SourceWait, 1);
+  wait->source_new = socket_source_new;
+  wait->remake_on_resume = TRUE;
+  wait->socket = g_object_ref (socket);
+  wait->condition = condition;
+  return source_wait_start (wait, "kaa_socket_wait");
 }
 
 /**

@@ -81,6 +81,9 @@ KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_io_wait                     (int             fd,
                                                 GIOCondition    condition) G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
+KaaInProgress *kaa_socket_wait                 (GSocket        *socket,
+                                                GIOCondition    condition) G_GNUC_WARN_UNUSED_RESULT;
+KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_child_wait                  (GPid            pid) G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_unix_signal                 (int             signum) G_GNUC_WARN_UNUSED_RESULT;

@@ -287,6 +287,29 @@ test_io_wait (Fixture       *f,
 }
 
 static void
+test_socket_wait (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  int fds[2];
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(KaaInProgress) ip = NULL;
+
+  g_test_summary ("DESIGN §7: kaa_socket_wait finishes when a GSocket is readable");
+
+  g_assert_no_errno (socketpair (AF_UNIX, SOCK_STREAM, 0, fds));
+  socket = g_socket_new_from_fd (fds[0], &error);
+  g_assert_no_error (error);
+  ip = kaa_socket_wait (socket, G_IO_IN);
+  kaa_test_drain (f->context);
+  g_assert_false (kaa_in_progress_is_done (ip));
+  g_assert_cmpint (write (fds[1], "x", 1), ==, 1);
+  g_assert_true (kaa_in_progress_wait (ip, NULL));
+  g_assert_cmpint (kaa_in_progress_get_int64 (ip) & G_IO_IN, ==, G_IO_IN);
+  close (fds[1]);
+}
+
+static void
 test_child_wait (Fixture       *f,
                  gconstpointer  data)
 {
@@ -638,6 +661,7 @@ main (int    argc,
   ADD ("signal", test_signal);
   ADD ("signal-cancel-pause-finalize", test_signal_cancel_pause_finalize);
   ADD ("io-wait", test_io_wait);
+  ADD ("socket-wait", test_socket_wait);
   ADD ("child-wait", test_child_wait);
   ADD ("unix-signal", test_unix_signal);
   ADD ("file-calls", test_file_calls);
