@@ -68,14 +68,6 @@ resume_proc (KaaInProgress *timer,
   kaa_in_progress_resume (*(KaaInProgress **) data);
 }
 
-static void
-cancel_proc (KaaInProgress *timer,
-             gpointer       data)
-{
-  kaa_in_progress_cancel (*(KaaInProgress **) data);
-  kaa_main_quit ();
-}
-
 int
 main (void)
 {
@@ -87,7 +79,7 @@ main (void)
    * the sleep that ends at the same second. */
   seed_at (3.0, pause_proc, &proc);
   seed_at (6.0, resume_proc, &proc);
-  seed_at (9.0, cancel_proc, &proc);
+  seed_at (9.0, seed_cancel_and_quit, &proc);
   proc = kaa_coroutine_spawn (root_process, NULL, NULL);
   kaa_main_run ();
   return 0;

@@ -62,14 +62,6 @@ print_result (KaaInProgress *ip,
     seed_say ("Got result = %" G_GINT64_FORMAT, kaa_in_progress_get_int64 (ip));
 }
 
-static void
-stop (KaaInProgress *timer,
-      gpointer       data)
-{
-  kaa_in_progress_cancel (*(KaaInProgress **) data);
-  kaa_main_quit ();
-}
-
 int
 main (void)
 {
@@ -77,7 +69,7 @@ main (void)
 
   seed_init ();
   seed_progress (3.0);
-  seed_at (3.0, stop, &sum);
+  seed_at (3.0, seed_cancel_and_quit, &sum);
   sum = kaa_coroutine_spawn (sum_all_integers_until, GUINT_TO_POINTER (8), NULL);
   kaa_in_progress_connect (sum, print_result, NULL, NULL);
   kaa_main_run ();

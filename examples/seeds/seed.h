@@ -98,6 +98,16 @@ seed_at (gdouble               seconds,
   kaa_in_progress_unref (timer);
 }
 
+/* For seed_at(): cancels the InProgress that @data points to and ends
+ * the program's main loop. */
+static inline void
+seed_cancel_and_quit (KaaInProgress *timer,
+                      gpointer       data)
+{
+  kaa_in_progress_cancel (*(KaaInProgress **) data);
+  kaa_main_quit ();
+}
+
 /* A progress bar on stderr for a program that runs about @total seconds,
  * when stderr is a terminal: a coroutine that runs ten times a second,
  * at a fixed rate, until the program ends. */

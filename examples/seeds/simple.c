@@ -66,14 +66,6 @@ some_process (KaaCoroutine *co,
     }
 }
 
-static void
-stop (KaaInProgress *timer,
-      gpointer       data)
-{
-  kaa_in_progress_cancel (*(KaaInProgress **) data);
-  kaa_main_quit ();
-}
-
 int
 main (void)
 {
@@ -83,7 +75,7 @@ main (void)
   seed_progress (3.0);
   /* Armed before the coroutine starts, so that at three seconds the stop
    * comes before the third message, as in the seed. */
-  seed_at (3.0, stop, &proc);
+  seed_at (3.0, seed_cancel_and_quit, &proc);
   proc = kaa_coroutine_spawn (some_process, NULL, NULL);
   kaa_main_run ();
   return 0;
