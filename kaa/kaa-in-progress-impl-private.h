@@ -89,6 +89,7 @@ struct _KaaInProgress
   CallbackNode    first_node;
 
   /* Owner thread only. */
+  guint           n_paused;     /* DESIGN §6: a counter, not a flag */
   DeliverFrame   *frames;
   KaaRunnable     runnable;
 };

@@ -20,7 +20,9 @@ typedef struct _KaaProducerOps KaaProducerOps;
  * dropped. @release runs exactly once, on whichever thread settles the
  * InProgress, after its final state is published and its callbacks ran or
  * were queued (possibly inside the producer's own finish call): the
- * InProgress will not touch the producer again. Every hook may be NULL. */
+ * InProgress will not touch the producer again. @pause and @resume run on
+ * the owner thread, on the 0 → 1 and 1 → 0 transitions of the pause
+ * counter only. Every hook may be NULL. */
 struct _KaaProducerOps
 {
   void (*cancel)  (KaaProducer   *producer,
@@ -38,10 +40,16 @@ struct _KaaProducer
   const KaaProducerOps *ops;
 };
 
+/* A pending InProgress owned by @scheduler's context instead of the
+ * calling thread's (a main-thread call made from a worker). */
+KaaInProgress *kaa_in_progress_new_for_scheduler     (KaaScheduler  *scheduler) G_GNUC_WARN_UNUSED_RESULT;
 void           kaa_in_progress_set_producer          (KaaInProgress *self,
                                                       KaaProducer   *producer);
 KaaScheduler  *kaa_in_progress_get_scheduler         (KaaInProgress *self);
 void           kaa_in_progress_mark_error_seen       (KaaInProgress *self);
+/* Any thread: FALSE once @self was claimed by a settle or a cancel, even
+ * one from another thread that the owner has not carried out yet. */
+gboolean       kaa_in_progress_is_pending            (KaaInProgress *self);
 
 /* Awaiters are what waits on an InProgress on someone's behalf (a
  * coroutine in kaa_await): a cancel cascades down to it only when the

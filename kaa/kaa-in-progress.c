@@ -52,10 +52,16 @@ static void in_progress_release_producer (KaaInProgress *self);
 KaaInProgress *
 kaa_in_progress_new (void)
 {
+  return kaa_in_progress_new_for_scheduler (kaa_scheduler_get_thread_default ());
+}
+
+KaaInProgress *
+kaa_in_progress_new_for_scheduler (KaaScheduler *scheduler)
+{
   KaaInProgress *self = g_new0 (KaaInProgress, 1);
 
   kaa_ref_count_init (&self->ref_count);
-  self->scheduler = kaa_scheduler_ref (kaa_scheduler_get_thread_default ());
+  self->scheduler = kaa_scheduler_ref (scheduler);
   self->runnable.run = in_progress_run;
   return self;
 }
@@ -304,6 +310,12 @@ void
 kaa_in_progress_mark_error_seen (KaaInProgress *self)
 {
   g_atomic_int_or (&self->flags, FLAG_ERROR_SEEN);
+}
+
+gboolean
+kaa_in_progress_is_pending (KaaInProgress *self)
+{
+  return g_atomic_int_get (&self->state) == KAA_STATE_PENDING;
 }
 
 void

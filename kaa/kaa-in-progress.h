@@ -111,6 +111,12 @@ KaaInProgress  *kaa_in_progress_shield            (KaaInProgress        *self) G
 KAA_AVAILABLE_IN_ALL
 void            kaa_in_progress_cancel            (KaaInProgress        *self);
 KAA_AVAILABLE_IN_ALL
+void            kaa_in_progress_pause             (KaaInProgress        *self);
+KAA_AVAILABLE_IN_ALL
+void            kaa_in_progress_resume            (KaaInProgress        *self);
+KAA_AVAILABLE_IN_ALL
+gboolean        kaa_in_progress_is_paused         (KaaInProgress        *self);
+KAA_AVAILABLE_IN_ALL
 GCancellable   *kaa_in_progress_get_cancellable   (KaaInProgress        *self);
 KAA_AVAILABLE_IN_ALL
 gulong          kaa_in_progress_connect           (KaaInProgress        *self,

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "kaa-test-util.h"
+#include "kaa-in-progress-private.h"
 
 typedef KaaTestFixture Fixture;
 
@@ -686,6 +687,68 @@ test_new_for_error (Fixture       *f,
   g_assert_error (kaa_in_progress_get_error (ip), KAA_ERROR, KAA_ERROR_FAILED);
 }
 
+/* A producer that counts the pause and resume hooks it sees. */
+typedef struct
+{
+  KaaProducer producer;
+  guint       n_pause;
+  guint       n_resume;
+} PauseProducer;
+
+static void
+pause_producer_pause (KaaProducer   *producer,
+                      KaaInProgress *in_progress)
+{
+  ((PauseProducer *) producer)->n_pause++;
+}
+
+static void
+pause_producer_resume (KaaProducer   *producer,
+                       KaaInProgress *in_progress)
+{
+  ((PauseProducer *) producer)->n_resume++;
+}
+
+static const KaaProducerOps pause_producer_ops = {
+  .pause = pause_producer_pause,
+  .resume = pause_producer_resume,
+};
+
+static void
+test_pause_counter (Fixture       *f,
+                    gconstpointer  data)
+{
+  PauseProducer producer = { { &pause_producer_ops }, 0, 0 };
+  g_autoptr(KaaInProgress) ip = kaa_in_progress_new ();
+
+  g_test_summary ("DESIGN §6: pause is a counter; only 0 -> 1 and 1 -> 0 reach the "
+                  "producer; a resume without a pause is a critical and changes nothing");
+  kaa_in_progress_set_producer (ip, &producer.producer);
+
+  kaa_in_progress_pause (ip);
+  kaa_in_progress_pause (ip);
+  g_assert_true (kaa_in_progress_is_paused (ip));
+  g_assert_cmpuint (producer.n_pause, ==, 1);
+
+  kaa_in_progress_resume (ip);
+  g_assert_true (kaa_in_progress_is_paused (ip));
+  g_assert_cmpuint (producer.n_resume, ==, 0);
+  kaa_in_progress_resume (ip);
+  g_assert_false (kaa_in_progress_is_paused (ip));
+  g_assert_cmpuint (producer.n_resume, ==, 1);
+
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, "*n_paused > 0*");
+  kaa_in_progress_resume (ip);
+  g_test_assert_expected_messages ();
+  g_assert_false (kaa_in_progress_is_paused (ip));
+  g_assert_cmpuint (producer.n_resume, ==, 1);
+
+  kaa_in_progress_finish_int64 (ip, 1);
+  kaa_in_progress_pause (ip);
+  g_assert_false (kaa_in_progress_is_paused (ip));
+  g_assert_cmpuint (producer.n_pause, ==, 1);
+}
+
 static void
 test_bad_input (Fixture       *f,
                 gconstpointer  data)
@@ -757,6 +820,7 @@ main (int    argc,
   ADD ("handled-failure", test_handled_failure);
   ADD ("gtype", test_gtype);
   ADD ("new-for-error", test_new_for_error);
+  ADD ("pause-counter", test_pause_counter);
   ADD ("bad-input", test_bad_input);
 
 #undef ADD

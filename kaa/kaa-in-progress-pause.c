@@ -1,0 +1,81 @@
+/* kaa-in-progress-pause.c: pausing and resuming an InProgress
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * DESIGN §6: pause is a counter kept on the InProgress, on the owner
+ * thread. Only the 0 → 1 and 1 → 0 transitions reach the producer, through
+ * its pause and resume hooks, so nested pauses cost nothing below.
+ */
+#include "config.h"
+
+#include "kaa-in-progress-impl-private.h"
+
+/**
+ * kaa_in_progress_pause:
+ * @self: a [struct@Kaa.InProgress]
+ *
+ * Pauses what produces @self: a queued thread job is not started, a
+ * running one waits at its next [method@Kaa.ThreadJob.check]. Pause is a
+ * counter: each pause needs its own [method@Kaa.InProgress.resume].
+ * Pausing something already done does nothing. Owner thread only.
+ *
+ * Since: 0.1
+ */
+void
+kaa_in_progress_pause (KaaInProgress *self)
+{
+  KaaProducer *producer;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (kaa_scheduler_is_owner (self->scheduler));
+
+  if (in_progress_is_final (self) || self->n_paused++ > 0)
+    return;
+  /* Hooks run on the owner thread only; a producer whose InProgress may
+   * settle on another thread settles it through the owner instead (as
+   * the thread pool does), so the producer cannot be released under us. */
+  producer = g_atomic_pointer_get (&self->producer);
+  if (producer != NULL && producer->ops->pause != NULL)
+    producer->ops->pause (producer, self);
+}
+
+/**
+ * kaa_in_progress_resume:
+ * @self: a paused [struct@Kaa.InProgress]
+ *
+ * Undoes one [method@Kaa.InProgress.pause]; the last one lets the
+ * producer continue. A resume without a pause is a programming error:
+ * it logs a critical and changes nothing. Owner thread only.
+ *
+ * Since: 0.1
+ */
+void
+kaa_in_progress_resume (KaaInProgress *self)
+{
+  KaaProducer *producer;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (kaa_scheduler_is_owner (self->scheduler));
+  g_return_if_fail (self->n_paused > 0);
+
+  if (--self->n_paused > 0 || in_progress_is_final (self))
+    return;
+  producer = g_atomic_pointer_get (&self->producer);
+  if (producer != NULL && producer->ops->resume != NULL)
+    producer->ops->resume (producer, self);
+}
+
+/**
+ * kaa_in_progress_is_paused:
+ * @self: a [struct@Kaa.InProgress]
+ *
+ * Returns: %TRUE while @self has more pauses than resumes
+ * Since: 0.1
+ */
+gboolean
+kaa_in_progress_is_paused (KaaInProgress *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  return self->n_paused > 0;
+}
