@@ -14,4 +14,5 @@
 # include "kaa-progress.h"
 # include "kaa-combinators.h"
 # include "kaa-coroutine.h"
+# include "kaa-thread-pool.h"
 #undef KAA_INSIDE

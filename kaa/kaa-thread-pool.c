@@ -1,0 +1,828 @@
+/* kaa-thread-pool.c: named pools of worker threads
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * KaaThreadPool: a priority queue of jobs and the workers that run them.
+ * Workers start lazily, one per job that finds no idle worker, up to the
+ * pool's size, and retire after an idle timeout.
+ *
+ * Threads: all the pool's state lives under its one lock: the heap of
+ * queued jobs (ordered by priority, then by submission, so insertion is
+ * O(log n) and FIFO holds within a priority), the list of jobs parked by a
+ * pause before they started, the running list, and the idle workers. Each
+ * idle worker sleeps on its own condition variable and is woken by the one
+ * submission that picked it, so a burst of jobs wakes no thread twice. The
+ * lock is never held while anything calls into an InProgress: cancel,
+ * settle and callbacks happen after it is dropped.
+ *
+ * Completions do not touch the pool: a worker hands its job to the owner
+ * context through the scheduler's inbox, which wakes that context once per
+ * batch, and the job's InProgress is settled there (kaa-thread-pool-job.c).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "kaa-i18n-private.h"
+#include "kaa-error.h"
+#include "kaa-thread-pool-private.h"
+
+/* Long enough that a bursty application keeps its threads, short enough
+ * that an idle one gives them back. */
+#define DEFAULT_IDLE_TIMEOUT_MSEC 10000
+/* At process exit, how long running jobs get to see their cancellable and
+ * return before the process exits around them. */
+#define EXIT_JOIN_TIMEOUT_USEC (2 * G_USEC_PER_SEC)
+#define DEFAULT_POOL_NAME "default"
+
+typedef struct _Worker Worker;
+struct _Worker
+{
+  KaaThreadPool *pool;
+  GThread       *thread;
+  GCond          cond;
+  gboolean       woken;      /* under the pool's lock */
+  Worker        *next_idle;  /* under the pool's lock */
+  Worker        *next_retired;
+};
+
+struct _KaaThreadPool
+{
+  KaaRefCount    ref_count;
+  char          *name;
+  char          *thread_name;
+  guint          max_threads;
+  gint           idle_timeout_msec;  /* atomic */
+  gint           shut_down;          /* atomic; written under the lock */
+
+  GMutex         lock;
+  /* Under the lock. */
+  KaaThreadJob **heap;               /* 1-based binary heap, see job_before */
+  guint          heap_len;
+  guint          heap_alloc;
+  guint64        next_seq;
+  KaaThreadJob  *parked;
+  KaaThreadJob  *running;
+  Worker        *idle;               /* most recently idle first */
+  Worker        *retired;            /* exited, not joined yet */
+  guint          n_threads;
+  GCond          checks;             /* paused kaa_thread_job_check() calls */
+  GCond          exited;             /* a worker left: for shutdown */
+};
+
+/* Name → pool, each holding one reference. Pools stay registered after
+ * shutdown, so a pointer from kaa_thread_pool_get() stays valid. */
+static GMutex      registry_lock;
+static GHashTable *registry;
+
+static gboolean
+job_before (KaaThreadJob *a,
+            KaaThreadJob *b)
+{
+  return a->priority > b->priority || (a->priority == b->priority && a->seq < b->seq);
+}
+
+static inline void
+heap_set (KaaThreadPool *pool,
+          guint          index,
+          KaaThreadJob  *job)
+{
+  pool->heap[index] = job;
+  job->heap_index = index;
+}
+
+static void
+heap_sift_up (KaaThreadPool *pool,
+              guint          index)
+{
+  KaaThreadJob *job = pool->heap[index];
+
+  while (index > 1 && job_before (job, pool->heap[index / 2]))
+    {
+      heap_set (pool, index, pool->heap[index / 2]);
+      index /= 2;
+    }
+  heap_set (pool, index, job);
+}
+
+static void
+heap_sift_down (KaaThreadPool *pool,
+                guint          index)
+{
+  KaaThreadJob *job = pool->heap[index];
+
+  for (;;)
+    {
+      guint child = 2 * index;
+
+      if (child > pool->heap_len)
+        break;
+      if (child + 1 <= pool->heap_len && job_before (pool->heap[child + 1], pool->heap[child]))
+        child++;
+      if (!job_before (pool->heap[child], job))
+        break;
+      heap_set (pool, index, pool->heap[child]);
+      index = child;
+    }
+  heap_set (pool, index, job);
+}
+
+static void
+heap_insert (KaaThreadPool *pool,
+             KaaThreadJob  *job)
+{
+  if (pool->heap_len + 1 >= pool->heap_alloc)
+    {
+      pool->heap_alloc = MAX (64, pool->heap_alloc * 2);
+      pool->heap = g_renew (KaaThreadJob *, pool->heap, pool->heap_alloc);
+    }
+  heap_set (pool, ++pool->heap_len, job);
+  heap_sift_up (pool, pool->heap_len);
+  job->state = JOB_QUEUED;
+}
+
+static void
+heap_remove (KaaThreadPool *pool,
+             KaaThreadJob  *job)
+{
+  guint index = job->heap_index;
+  KaaThreadJob *last = pool->heap[pool->heap_len--];
+
+  g_assert (index != 0);
+  job->heap_index = 0;
+  if (index > pool->heap_len)
+    return;
+  heap_set (pool, index, last);
+  heap_sift_up (pool, index);
+  heap_sift_down (pool, last->heap_index);
+}
+
+static void
+list_add (KaaThreadJob **head,
+          KaaThreadJob  *job)
+{
+  job->prev = NULL;
+  job->next = *head;
+  if (*head != NULL)
+    (*head)->prev = job;
+  *head = job;
+}
+
+static void
+list_remove (KaaThreadJob **head,
+             KaaThreadJob  *job)
+{
+  if (job->prev != NULL)
+    job->prev->next = job->next;
+  else
+    *head = job->next;
+  if (job->next != NULL)
+    job->next->prev = job->prev;
+  job->prev = job->next = NULL;
+}
+
+void
+kaa_thread_pool_lock (KaaThreadPool *pool)
+{
+  g_mutex_lock (&pool->lock);
+}
+
+void
+kaa_thread_pool_unlock (KaaThreadPool *pool)
+{
+  g_mutex_unlock (&pool->lock);
+}
+
+gboolean
+kaa_thread_pool_is_shut_down (KaaThreadPool *pool)
+{
+  return g_atomic_int_get (&pool->shut_down);
+}
+
+void
+kaa_thread_pool_unqueue_unlocked (KaaThreadPool *pool,
+                                  KaaThreadJob  *job)
+{
+  if (job->state == JOB_QUEUED)
+    heap_remove (pool, job);
+  else if (job->state == JOB_PARKED)
+    list_remove (&pool->parked, job);
+  job->state = JOB_DONE;
+}
+
+void
+kaa_thread_pool_park_unlocked (KaaThreadPool *pool,
+                               KaaThreadJob  *job)
+{
+  heap_remove (pool, job);
+  list_add (&pool->parked, job);
+  job->state = JOB_PARKED;
+}
+
+void
+kaa_thread_pool_wake_checks_unlocked (KaaThreadPool *pool)
+{
+  g_cond_broadcast (&pool->checks);
+}
+
+void
+kaa_thread_pool_wait_paused (KaaThreadPool *pool,
+                             KaaThreadJob  *job)
+{
+  g_mutex_lock (&pool->lock);
+  while (g_atomic_int_get (&job->paused) && kaa_in_progress_is_pending (job->in_progress) &&
+         !g_atomic_int_get (&pool->shut_down))
+    g_cond_wait (&pool->checks, &pool->lock);
+  g_mutex_unlock (&pool->lock);
+}
+
+static gpointer worker_main (gpointer data);
+
+/* Under the lock: hands queued work to an idle worker, or starts one. */
+static gboolean
+pool_wake_unlocked (KaaThreadPool *pool,
+                    GError       **error)
+{
+  Worker *worker = pool->idle;
+
+  if (worker != NULL)
+    {
+      pool->idle = worker->next_idle;
+      worker->woken = TRUE;
+      g_cond_signal (&worker->cond);
+      return TRUE;
+    }
+  if (pool->n_threads >= pool->max_threads)
+    return TRUE;
+
+  worker = g_new0 (Worker, 1);
+  worker->pool = pool;
+  g_cond_init (&worker->cond);
+  worker->thread = g_thread_try_new (pool->thread_name, worker_main, worker, error);
+  if (worker->thread == NULL)
+    {
+      g_cond_clear (&worker->cond);
+      g_free (worker);
+      return pool->n_threads > 0;
+    }
+  pool->n_threads++;
+  return TRUE;
+}
+
+void
+kaa_thread_pool_requeue_unlocked (KaaThreadPool *pool,
+                                  KaaThreadJob  *job)
+{
+  g_autoptr(GError) error = NULL;
+
+  list_remove (&pool->parked, job);
+  heap_insert (pool, job);
+  if (!pool_wake_unlocked (pool, &error))
+    g_warning ("Thread pool %s: cannot start a thread for a resumed job: %s",
+               pool->name, error->message);
+}
+
+/* Under the lock: the first queued job whose InProgress is still pending.
+ * One cancelled from another thread, whose cancel the owner has not
+ * carried out yet, is dropped here: it must never run. */
+static KaaThreadJob *
+pool_pop_unlocked (KaaThreadPool *pool)
+{
+  while (pool->heap_len > 0)
+    {
+      KaaThreadJob *job = pool->heap[1];
+
+      heap_remove (pool, job);
+      if (kaa_in_progress_is_pending (job->in_progress))
+        {
+          job->state = JOB_RUNNING;
+          list_add (&pool->running, job);
+          return job;
+        }
+      job->state = JOB_DONE;
+      /* The queue's reference. Dropped without the lock, as anything that
+       * might reach an InProgress must be. */
+      g_mutex_unlock (&pool->lock);
+      kaa_thread_job_unref (job);
+      g_mutex_lock (&pool->lock);
+    }
+  return NULL;
+}
+
+/* Under the lock: sleeps until handed work; FALSE once idle too long. */
+static gboolean
+worker_idle_unlocked (Worker *worker)
+{
+  KaaThreadPool *pool = worker->pool;
+  gint64 deadline = g_get_monotonic_time () +
+                    (gint64) g_atomic_int_get (&pool->idle_timeout_msec) * 1000;
+
+  worker->woken = FALSE;
+  worker->next_idle = pool->idle;
+  pool->idle = worker;
+  while (!worker->woken)
+    if (!g_cond_wait_until (&worker->cond, &pool->lock, deadline))
+      break;
+  if (worker->woken)
+    return TRUE;
+
+  /* Timed out: nobody picked us, so we are still on the idle stack. */
+  for (Worker **link = &pool->idle; *link != NULL; link = &(*link)->next_idle)
+    if (*link == worker)
+      {
+        *link = worker->next_idle;
+        break;
+      }
+  return FALSE;
+}
+
+static gpointer
+worker_main (gpointer data)
+{
+  Worker *worker = data;
+  KaaThreadPool *pool = worker->pool;
+
+  g_mutex_lock (&pool->lock);
+  while (!g_atomic_int_get (&pool->shut_down))
+    {
+      KaaThreadJob *job = pool_pop_unlocked (pool);
+
+      if (job != NULL)
+        {
+          g_mutex_unlock (&pool->lock);
+          kaa_thread_job_execute (job);
+          g_mutex_lock (&pool->lock);
+          list_remove (&pool->running, job);
+          job->state = JOB_DONE;
+          g_mutex_unlock (&pool->lock);
+          /* The worker is free again before the owner sees the result. */
+          kaa_thread_job_deliver (job);
+          g_mutex_lock (&pool->lock);
+        }
+      else if (!worker_idle_unlocked (worker))
+        break;
+    }
+  pool->n_threads--;
+  worker->next_retired = pool->retired;
+  pool->retired = worker;
+  g_cond_broadcast (&pool->exited);
+  g_mutex_unlock (&pool->lock);
+  return NULL;
+}
+
+/* Joins workers that have left; without the lock. */
+static void
+join_retired (Worker *worker)
+{
+  while (worker != NULL)
+    {
+      Worker *next = worker->next_retired;
+
+      g_thread_join (worker->thread);
+      g_cond_clear (&worker->cond);
+      g_free (worker);
+      worker = next;
+    }
+}
+
+static KaaThreadPool *
+pool_new (const char *name,
+          guint       max_threads)
+{
+  KaaThreadPool *pool = g_new0 (KaaThreadPool, 1);
+
+  kaa_ref_count_init (&pool->ref_count);
+  pool->name = g_strdup (name);
+  pool->thread_name = g_strconcat ("kaa-", name, NULL);
+  /* Linux keeps 15 characters of a thread's name. */
+  if (strlen (pool->thread_name) > 15)
+    pool->thread_name[15] = '\0';
+  pool->max_threads = max_threads != 0 ? max_threads : MAX (2, g_get_num_processors ());
+  pool->idle_timeout_msec = DEFAULT_IDLE_TIMEOUT_MSEC;
+  g_mutex_init (&pool->lock);
+  g_cond_init (&pool->checks);
+  g_cond_init (&pool->exited);
+  return pool;
+}
+
+static void
+pool_free (KaaThreadPool *pool)
+{
+  g_assert (pool->n_threads == 0);
+
+  join_retired (pool->retired);
+  g_free (pool->heap);
+  g_cond_clear (&pool->checks);
+  g_cond_clear (&pool->exited);
+  g_mutex_clear (&pool->lock);
+  g_free (pool->thread_name);
+  g_free (pool->name);
+  g_free (pool);
+}
+
+static void pools_at_exit (void);
+
+/* Under registry_lock. */
+static void
+registry_add (KaaThreadPool *pool)
+{
+  if (registry == NULL)
+    {
+      registry = g_hash_table_new (g_str_hash, g_str_equal);
+      atexit (pools_at_exit);
+    }
+  g_hash_table_insert (registry, pool->name, kaa_thread_pool_ref (pool));
+}
+
+/**
+ * kaa_thread_pool_new:
+ * @name: the pool's name, for [func@Kaa.thread_pool_get] and thread names
+ * @max_threads: how many jobs may run at once, 0 for the number of CPUs
+ *   (at least 2)
+ *
+ * Creates a pool and registers it under @name. Its threads start when
+ * jobs need them and leave after an idle timeout. A name already taken
+ * is a programming error: it logs a critical and returns the existing
+ * pool.
+ *
+ * Returns: (transfer full): the pool
+ * Since: 0.1
+ */
+KaaThreadPool *
+kaa_thread_pool_new (const char *name,
+                     guint       max_threads)
+{
+  KaaThreadPool *pool;
+
+  g_return_val_if_fail (name != NULL, NULL);
+
+  g_mutex_lock (&registry_lock);
+  pool = registry != NULL ? g_hash_table_lookup (registry, name) : NULL;
+  if (pool != NULL)
+    g_critical ("%s: a thread pool named %s already exists", G_STRFUNC, name);
+  else
+    {
+      pool = pool_new (name, max_threads);
+      registry_add (pool);
+      kaa_thread_pool_unref (pool);
+    }
+  kaa_thread_pool_ref (pool);
+  g_mutex_unlock (&registry_lock);
+  return pool;
+}
+
+/**
+ * kaa_thread_pool_get:
+ * @name: a pool name, such as `"io"`
+ *
+ * Finds the pool registered under @name, creating it with the default
+ * size on first use. Any thread.
+ *
+ * Returns: (transfer none): the pool; it lives as long as the process
+ * Since: 0.1
+ */
+KaaThreadPool *
+kaa_thread_pool_get (const char *name)
+{
+  KaaThreadPool *pool;
+
+  g_return_val_if_fail (name != NULL, NULL);
+
+  g_mutex_lock (&registry_lock);
+  pool = registry != NULL ? g_hash_table_lookup (registry, name) : NULL;
+  if (pool == NULL)
+    {
+      pool = pool_new (name, 0);
+      registry_add (pool);
+      kaa_thread_pool_unref (pool);
+    }
+  g_mutex_unlock (&registry_lock);
+  return pool;
+}
+
+/**
+ * kaa_thread_pool_get_default:
+ *
+ * The pool [func@Kaa.thread_run] uses, named `"default"`.
+ *
+ * Returns: (transfer none): the default pool
+ * Since: 0.1
+ */
+KaaThreadPool *
+kaa_thread_pool_get_default (void)
+{
+  static KaaThreadPool *default_pool;
+
+  if (G_UNLIKELY (g_atomic_pointer_get (&default_pool) == NULL))
+    g_atomic_pointer_set (&default_pool, kaa_thread_pool_get (DEFAULT_POOL_NAME));
+  return g_atomic_pointer_get (&default_pool);
+}
+
+/**
+ * kaa_thread_pool_ref:
+ * @self: a [struct@Kaa.ThreadPool]
+ *
+ * Returns: (transfer full): @self
+ * Since: 0.1
+ */
+KaaThreadPool *
+kaa_thread_pool_ref (KaaThreadPool *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  kaa_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+/**
+ * kaa_thread_pool_unref:
+ * @self: (transfer full): a [struct@Kaa.ThreadPool]
+ *
+ * Drops a reference. The registry keeps one for the life of the process.
+ *
+ * Since: 0.1
+ */
+void
+kaa_thread_pool_unref (KaaThreadPool *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (kaa_ref_count_dec (&self->ref_count))
+    pool_free (self);
+}
+
+/**
+ * kaa_thread_pool_get_name:
+ * @self: a [struct@Kaa.ThreadPool]
+ *
+ * Returns: the name @self is registered under
+ * Since: 0.1
+ */
+const char *
+kaa_thread_pool_get_name (KaaThreadPool *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return self->name;
+}
+
+/**
+ * kaa_thread_pool_get_max_threads:
+ * @self: a [struct@Kaa.ThreadPool]
+ *
+ * Returns: how many jobs of @self may run at once
+ * Since: 0.1
+ */
+guint
+kaa_thread_pool_get_max_threads (KaaThreadPool *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return self->max_threads;
+}
+
+/**
+ * kaa_thread_pool_get_n_threads:
+ * @self: a [struct@Kaa.ThreadPool]
+ *
+ * Returns: how many worker threads @self has now, busy or idle
+ * Since: 0.1
+ */
+guint
+kaa_thread_pool_get_n_threads (KaaThreadPool *self)
+{
+  guint n;
+
+  g_return_val_if_fail (self != NULL, 0);
+
+  g_mutex_lock (&self->lock);
+  n = self->n_threads;
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+/**
+ * kaa_thread_pool_set_idle_timeout:
+ * @self: a [struct@Kaa.ThreadPool]
+ * @msec: how long an idle worker waits for a job before it leaves
+ *
+ * Applies from each worker's next idle spell. The default is 10 s.
+ *
+ * Since: 0.1
+ */
+void
+kaa_thread_pool_set_idle_timeout (KaaThreadPool *self,
+                                  guint          msec)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (msec <= G_MAXINT);
+
+  g_atomic_int_set (&self->idle_timeout_msec, (gint) msec);
+}
+
+static KaaInProgress *
+pool_fail_job (KaaThreadJob *job,
+               GError       *error)
+{
+  KaaInProgress *in_progress = kaa_in_progress_ref (job->in_progress);
+
+  kaa_in_progress_try_fail (in_progress, error);
+  kaa_thread_job_unref (job);
+  return in_progress;
+}
+
+/**
+ * kaa_thread_pool_run:
+ * @self: a [struct@Kaa.ThreadPool]
+ * @priority: higher runs first; FIFO within one priority
+ * @func: (scope notified) (closure user_data) (destroy destroy): the blocking work
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data on the worker after @func
+ *   returns, or when the job is dropped without running
+ *
+ * Queues @func as a job on @self. Its InProgress is owned by the calling
+ * thread's thread-default context, where it settles and its callbacks
+ * run; cancelling or pausing it reaches the job (see
+ * [method@Kaa.ThreadJob.check]). A job cancelled before a worker took it
+ * never runs. On a pool that was shut down, the InProgress fails.
+ *
+ * Returns: (transfer full): the job's InProgress
+ * Since: 0.1
+ */
+KaaInProgress *
+kaa_thread_pool_run (KaaThreadPool *self,
+                     gint           priority,
+                     KaaThreadFunc  func,
+                     gpointer       user_data,
+                     GDestroyNotify destroy)
+{
+  KaaThreadJob *job;
+  Worker *retired;
+  GError *error = NULL;
+  gboolean ok = TRUE;
+
+  kaa_return_failed_if_fail (self != NULL);
+  kaa_return_failed_if_fail (func != NULL);
+
+  job = kaa_thread_job_new (self, priority, func, user_data, destroy);
+  g_mutex_lock (&self->lock);
+  if (g_atomic_int_get (&self->shut_down))
+    {
+      g_mutex_unlock (&self->lock);
+      return pool_fail_job (job, g_error_new (KAA_ERROR, KAA_ERROR_FAILED,
+                                              _("Thread pool %s is shut down"), self->name));
+    }
+  job->seq = self->next_seq++;
+  heap_insert (self, job);
+  if (!pool_wake_unlocked (self, &error))
+    {
+      heap_remove (self, job);
+      job->state = JOB_DONE;
+      ok = FALSE;
+    }
+  retired = g_steal_pointer (&self->retired);
+  g_mutex_unlock (&self->lock);
+
+  join_retired (retired);
+  if (!ok)
+    return pool_fail_job (job, g_error_new (KAA_ERROR, KAA_ERROR_FAILED,
+                                            _("Thread pool %s cannot start a thread: %s"),
+                                            self->name, error->message));
+  g_clear_error (&error);
+  return kaa_in_progress_ref (job->in_progress);
+}
+
+/* Without the lock: cancels what the pool had not started. */
+static void
+pool_cancel_jobs (KaaThreadJob *list)
+{
+  while (list != NULL)
+    {
+      KaaThreadJob *job = list;
+
+      list = job->next;
+      job->next = NULL;
+      kaa_in_progress_cancel (job->in_progress);
+      kaa_thread_job_unref (job);
+    }
+}
+
+/* Under the lock: takes every job that has not started out of the pool,
+ * linked through `next`, keeping the queue's references. */
+static KaaThreadJob *
+pool_steal_queued_unlocked (KaaThreadPool *pool)
+{
+  KaaThreadJob *list = NULL;
+
+  while (pool->parked != NULL)
+    {
+      KaaThreadJob *job = pool->parked;
+
+      kaa_thread_pool_unqueue_unlocked (pool, job);
+      job->next = list;
+      list = job;
+    }
+  for (guint i = pool->heap_len; i >= 1; i--)
+    {
+      KaaThreadJob *job = pool->heap[i];
+
+      job->heap_index = 0;
+      job->state = JOB_DONE;
+      job->next = list;
+      list = job;
+    }
+  pool->heap_len = 0;
+  return list;
+}
+
+/* Fires the cancellables of running jobs (whose checks already fail) and,
+ * unless @at_exit, cancels their InProgresses too; then waits for the
+ * workers, for at most until @deadline (-1 for no limit). */
+static void
+pool_stop (KaaThreadPool *pool,
+           gboolean       at_exit,
+           gint64         deadline)
+{
+  g_autoptr(GPtrArray) running = g_ptr_array_new_with_free_func ((GDestroyNotify) kaa_thread_job_unref);
+  KaaThreadJob *queued = NULL;
+  Worker *retired;
+
+  g_mutex_lock (&pool->lock);
+  g_atomic_int_set (&pool->shut_down, TRUE);
+  /* At exit no InProgress is touched: no callback should run then, so
+   * queued jobs just stay where they are, never to run. */
+  if (!at_exit)
+    queued = pool_steal_queued_unlocked (pool);
+  for (KaaThreadJob *job = pool->running; job != NULL; job = job->next)
+    g_ptr_array_add (running, kaa_thread_job_ref (job));
+  for (Worker *worker = pool->idle; worker != NULL; worker = worker->next_idle)
+    {
+      worker->woken = TRUE;
+      g_cond_signal (&worker->cond);
+    }
+  pool->idle = NULL;
+  g_cond_broadcast (&pool->checks);
+  g_mutex_unlock (&pool->lock);
+
+  pool_cancel_jobs (queued);
+  for (guint i = 0; i < running->len; i++)
+    {
+      KaaThreadJob *job = running->pdata[i];
+
+      g_cancellable_cancel (kaa_in_progress_get_cancellable (job->in_progress));
+      if (!at_exit)
+        kaa_in_progress_cancel (job->in_progress);
+    }
+
+  g_mutex_lock (&pool->lock);
+  while (pool->n_threads > 0)
+    if (deadline < 0)
+      g_cond_wait (&pool->exited, &pool->lock);
+    else if (!g_cond_wait_until (&pool->exited, &pool->lock, deadline))
+      break;
+  retired = g_steal_pointer (&pool->retired);
+  g_mutex_unlock (&pool->lock);
+  join_retired (retired);
+}
+
+/**
+ * kaa_thread_pool_shutdown:
+ * @self: a [struct@Kaa.ThreadPool]
+ *
+ * Stops @self: queued jobs are cancelled without running, running jobs
+ * are cancelled (their checks fail and their cancellables fire), and
+ * this waits until every worker thread has been joined. Jobs submitted
+ * afterwards fail. The pool stays registered under its name. Calling it
+ * again does nothing more. Must not be called from one of @self's jobs.
+ *
+ * Since: 0.1
+ */
+void
+kaa_thread_pool_shutdown (KaaThreadPool *self)
+{
+  g_return_if_fail (self != NULL);
+
+  pool_stop (self, FALSE, -1);
+}
+
+/* Process exit (atexit, installed with the first pool). Safe because it
+ * runs no user code but the jobs themselves: it touches no InProgress
+ * (so no callback or destroy notify runs after main() returned), leaves
+ * queued jobs unrun, fires running jobs' cancellables and fails their
+ * checks, and joins the workers; a job stuck in a call that no
+ * cancellable reaches gets EXIT_JOIN_TIMEOUT_USEC, after which the
+ * process exits around it as it would without libkaa. */
+static void
+pools_at_exit (void)
+{
+  gint64 deadline = g_get_monotonic_time () + EXIT_JOIN_TIMEOUT_USEC;
+  GList *pools;
+
+  g_mutex_lock (&registry_lock);
+  pools = g_hash_table_get_values (registry);
+  g_mutex_unlock (&registry_lock);
+  for (GList *l = pools; l != NULL; l = l->next)
+    pool_stop (l->data, TRUE, deadline);
+  g_list_free (pools);
+}
+
