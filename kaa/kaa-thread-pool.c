@@ -37,6 +37,10 @@
 /* How long a worker that ran out of jobs stays awake for the next one:
  * about two round trips of a job through the main loop. */
 #define SPIN_USEC 50
+/* How long the owner context polls for completions after a submission
+ * instead of sleeping (kaa_scheduler_expect_remote()): a trivial job's
+ * round trip, with margin. */
+#define OWNER_POLL_USEC 50
 
 typedef struct _Worker Worker;
 struct _Worker
@@ -677,6 +681,7 @@ kaa_thread_pool_run (KaaThreadPool *self,
                      GDestroyNotify destroy)
 {
   KaaThreadJob *job;
+  KaaScheduler *scheduler;
   Worker *retired;
   GError *error = NULL;
   gboolean ok = TRUE;
@@ -685,6 +690,7 @@ kaa_thread_pool_run (KaaThreadPool *self,
   kaa_return_failed_if_fail (func != NULL);
 
   job = kaa_thread_job_new (self, priority, func, user_data, destroy);
+  scheduler = kaa_in_progress_get_scheduler (job->in_progress);
   g_mutex_lock (&self->lock);
   if (g_atomic_int_get (&self->shut_down))
     {
@@ -704,6 +710,8 @@ kaa_thread_pool_run (KaaThreadPool *self,
   g_mutex_unlock (&self->lock);
 
   join_retired (retired);
+  if (ok && kaa_scheduler_is_owner (scheduler))
+    kaa_scheduler_expect_remote (scheduler, g_get_monotonic_time () + OWNER_POLL_USEC);
   if (!ok)
     return pool_fail_job (job, g_error_new (KAA_ERROR, KAA_ERROR_FAILED,
                                             _("Thread pool %s cannot start a thread: %s"),
