@@ -65,6 +65,16 @@ struct _KaaThreadJob
   KaaRunnable        complete;
 };
 
+/* A new pool, not registered (kaa-thread-pool-registry.c registers it). */
+KaaThreadPool *kaa_thread_pool_create       (const char    *name,
+                                             guint          max_threads) G_GNUC_WARN_UNUSED_RESULT;
+/* Stops @pool: see kaa_thread_pool_shutdown(); @at_exit touches no
+ * InProgress, and the workers are waited for until @deadline (monotonic
+ * microseconds, -1 for no limit). */
+void          kaa_thread_pool_stop          (KaaThreadPool *pool,
+                                             gboolean       at_exit,
+                                             gint64         deadline);
+
 /* Lock order: a pool's lock is innermost; nothing that may call into an
  * InProgress (cancel, settle, callbacks) runs while it is held. */
 void          kaa_thread_pool_lock          (KaaThreadPool *pool);
