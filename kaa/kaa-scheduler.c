@@ -338,9 +338,15 @@ scheduler_source_dispatch (GSource     *source,
   kaa_scheduler_ref (self);
   if (g_atomic_int_get (&self->woken))
     {
-      /* Cleared before the inbox is read: a push from now on wakes again. */
+      /* Cleared before the inbox is read: a push from now on wakes again.
+       * Under wake_lock, so that a wake-up in progress on another thread
+       * (`woken` already set, the ready time not yet) finishes first: else
+       * its ready time of 0 would outlive the flag, and the source would
+       * dispatch in every iteration from then on. */
+      g_mutex_lock (&self->wake_lock);
       g_source_set_ready_time (source, -1);
       g_atomic_int_set (&self->woken, FALSE);
+      g_mutex_unlock (&self->wake_lock);
     }
   scheduler_take_inbox (self);
   scheduler_fire_timers (self, start);
@@ -652,6 +658,10 @@ void
 kaa_scheduler_expect_remote (KaaScheduler *self,
                              gint64        deadline)
 {
+  /* Only the thread that iterates the context: another one might be
+   * asleep in poll() already, and would miss the pushes it skips. */
+  if (g_atomic_pointer_get (&self->runner) != g_thread_self ())
+    return;
   if (deadline > __atomic_load_n (&self->poll_until, __ATOMIC_RELAXED))
     __atomic_store_n (&self->poll_until, deadline, __ATOMIC_RELAXED);
   g_atomic_int_set (&self->polling, TRUE);
