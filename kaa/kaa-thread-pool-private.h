@@ -13,7 +13,7 @@ G_BEGIN_DECLS
 /* Where a job is; under its pool's lock. */
 typedef enum
 {
-  JOB_QUEUED,    /* in the heap */
+  JOB_QUEUED,    /* in its priority's FIFO */
   JOB_PARKED,    /* paused before it started: in the parked list */
   JOB_RUNNING,   /* a worker runs it: in the running list */
   JOB_DONE,      /* ran, or will never run */
@@ -44,8 +44,7 @@ struct _KaaThreadJob
 
   /* Under the pool's lock. */
   KaaThreadJobState  state;
-  guint              heap_index;    /* 1-based while JOB_QUEUED */
-  KaaThreadJob      *prev;          /* parked or running list */
+  KaaThreadJob      *prev;          /* FIFO, parked or running list */
   KaaThreadJob      *next;
 
   gint               paused;        /* atomic; written under the pool's lock */

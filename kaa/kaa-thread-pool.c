@@ -6,9 +6,10 @@
  * Workers start lazily, one per job that finds no idle worker, up to the
  * pool's size, and retire after an idle timeout.
  *
- * Threads: all the pool's state lives under its one lock: the heap of
- * queued jobs (ordered by priority, then by submission, so insertion is
- * O(log n) and FIFO holds within a priority), the list of jobs parked by a
+ * Threads: all the pool's state lives under its one lock: the queued
+ * jobs (one FIFO per priority, in a short array sorted by priority, so
+ * submitting and taking a job cost the same whatever the queue's length),
+ * the list of jobs parked by a
  * pause before they started, the running list, and the idle workers. Each
  * idle worker sleeps on its own condition variable and is woken by the one
  * submission that picked it, so a burst of jobs wakes no thread twice. The
@@ -38,6 +39,15 @@
  * round trip, with margin. */
 #define OWNER_POLL_USEC 50
 
+/* The queued jobs of one priority, oldest first, linked through the
+ * jobs' prev/next. */
+typedef struct
+{
+  gint          priority;
+  KaaThreadJob *head;
+  KaaThreadJob *tail;
+} Bucket;
+
 typedef struct _Worker Worker;
 struct _Worker
 {
@@ -61,9 +71,9 @@ struct _KaaThreadPool
 
   GMutex         lock;
   /* Under the lock. */
-  KaaThreadJob **heap;               /* 1-based binary heap, see job_before */
-  guint          heap_len;
-  guint          heap_alloc;
+  Bucket        *buckets;            /* one FIFO per priority, highest first */
+  guint          n_buckets;
+  guint          buckets_alloc;
   guint64        next_seq;
   KaaThreadJob  *parked;
   KaaThreadJob  *running;
@@ -74,86 +84,105 @@ struct _KaaThreadPool
   GCond          exited;             /* a worker left: for shutdown */
 };
 
-static gboolean
-job_before (KaaThreadJob *a,
-            KaaThreadJob *b)
+/* Under the lock: the bucket of @priority, or where it would go. */
+static guint
+bucket_search (KaaThreadPool *pool,
+               gint           priority,
+               gboolean      *found)
 {
-  return a->priority > b->priority || (a->priority == b->priority && a->seq < b->seq);
-}
+  guint low = 0;
+  guint high = pool->n_buckets;
 
-static inline void
-heap_set (KaaThreadPool *pool,
-          guint          index,
-          KaaThreadJob  *job)
-{
-  pool->heap[index] = job;
-  job->heap_index = index;
-}
-
-static void
-heap_sift_up (KaaThreadPool *pool,
-              guint          index)
-{
-  KaaThreadJob *job = pool->heap[index];
-
-  while (index > 1 && job_before (job, pool->heap[index / 2]))
+  /* Few distinct priorities in practice, so this is a handful of steps. */
+  while (low < high)
     {
-      heap_set (pool, index, pool->heap[index / 2]);
-      index /= 2;
+      guint mid = (low + high) / 2;
+
+      if (pool->buckets[mid].priority == priority)
+        {
+          *found = TRUE;
+          return mid;
+        }
+      if (pool->buckets[mid].priority > priority)
+        low = mid + 1;
+      else
+        high = mid;
     }
-  heap_set (pool, index, job);
+  *found = FALSE;
+  return low;
 }
 
-static void
-heap_sift_down (KaaThreadPool *pool,
-                guint          index)
+static Bucket *
+bucket_get (KaaThreadPool *pool,
+            gint           priority)
 {
-  KaaThreadJob *job = pool->heap[index];
+  gboolean found;
+  guint index = bucket_search (pool, priority, &found);
 
-  for (;;)
+  if (found)
+    return &pool->buckets[index];
+  if (pool->n_buckets == pool->buckets_alloc)
     {
-      guint child = 2 * index;
-
-      if (child > pool->heap_len)
-        break;
-      if (child + 1 <= pool->heap_len && job_before (pool->heap[child + 1], pool->heap[child]))
-        child++;
-      if (!job_before (pool->heap[child], job))
-        break;
-      heap_set (pool, index, pool->heap[child]);
-      index = child;
+      pool->buckets_alloc = MAX (8, pool->buckets_alloc * 2);
+      pool->buckets = g_renew (Bucket, pool->buckets, pool->buckets_alloc);
     }
-  heap_set (pool, index, job);
+  memmove (&pool->buckets[index + 1], &pool->buckets[index],
+           (pool->n_buckets - index) * sizeof (Bucket));
+  pool->n_buckets++;
+  pool->buckets[index] = (Bucket) { priority, NULL, NULL };
+  return &pool->buckets[index];
 }
 
+/* Appends @job to its priority's FIFO: O(log P) for P distinct
+ * priorities, whatever the queue's length. A resumed job goes back to its
+ * place by sequence number, found from the front, where old jobs are. */
 static void
-heap_insert (KaaThreadPool *pool,
-             KaaThreadJob  *job)
+queue_insert (KaaThreadPool *pool,
+              KaaThreadJob  *job)
 {
-  if (pool->heap_len + 1 >= pool->heap_alloc)
-    {
-      pool->heap_alloc = MAX (64, pool->heap_alloc * 2);
-      pool->heap = g_renew (KaaThreadJob *, pool->heap, pool->heap_alloc);
-    }
-  heap_set (pool, ++pool->heap_len, job);
-  heap_sift_up (pool, pool->heap_len);
+  Bucket *bucket = bucket_get (pool, job->priority);
+  KaaThreadJob *before = NULL;
+
+  if (bucket->tail != NULL && bucket->tail->seq > job->seq)
+    for (before = bucket->head; before->seq < job->seq; before = before->next)
+      ;
+  job->next = before;
+  job->prev = before != NULL ? before->prev : bucket->tail;
+  if (job->prev != NULL)
+    job->prev->next = job;
+  else
+    bucket->head = job;
+  if (before != NULL)
+    before->prev = job;
+  else
+    bucket->tail = job;
   job->state = JOB_QUEUED;
 }
 
 static void
-heap_remove (KaaThreadPool *pool,
-             KaaThreadJob  *job)
+queue_remove (KaaThreadPool *pool,
+              KaaThreadJob  *job)
 {
-  guint index = job->heap_index;
-  KaaThreadJob *last = pool->heap[pool->heap_len--];
+  gboolean found;
+  guint index = bucket_search (pool, job->priority, &found);
+  Bucket *bucket = &pool->buckets[index];
 
-  g_assert (index != 0);
-  job->heap_index = 0;
-  if (index > pool->heap_len)
-    return;
-  heap_set (pool, index, last);
-  heap_sift_up (pool, index);
-  heap_sift_down (pool, last->heap_index);
+  g_assert (found);
+  if (job->prev != NULL)
+    job->prev->next = job->next;
+  else
+    bucket->head = job->next;
+  if (job->next != NULL)
+    job->next->prev = job->prev;
+  else
+    bucket->tail = job->prev;
+  job->prev = job->next = NULL;
+  if (bucket->head == NULL)
+    {
+      pool->n_buckets--;
+      memmove (&pool->buckets[index], &pool->buckets[index + 1],
+               (pool->n_buckets - index) * sizeof (Bucket));
+    }
 }
 
 static void
@@ -203,7 +232,7 @@ kaa_thread_pool_unqueue_unlocked (KaaThreadPool *pool,
                                   KaaThreadJob  *job)
 {
   if (job->state == JOB_QUEUED)
-    heap_remove (pool, job);
+    queue_remove (pool, job);
   else if (job->state == JOB_PARKED)
     list_remove (&pool->parked, job);
   job->state = JOB_DONE;
@@ -213,7 +242,7 @@ void
 kaa_thread_pool_park_unlocked (KaaThreadPool *pool,
                                KaaThreadJob  *job)
 {
-  heap_remove (pool, job);
+  queue_remove (pool, job);
   list_add (&pool->parked, job);
   job->state = JOB_PARKED;
 }
@@ -277,7 +306,7 @@ kaa_thread_pool_requeue_unlocked (KaaThreadPool *pool,
   g_autoptr(GError) error = NULL;
 
   list_remove (&pool->parked, job);
-  heap_insert (pool, job);
+  queue_insert (pool, job);
   if (!pool_wake_unlocked (pool, &error))
     g_warning ("Thread pool %s: cannot start a thread for a resumed job: %s",
                pool->name, error->message);
@@ -289,11 +318,11 @@ kaa_thread_pool_requeue_unlocked (KaaThreadPool *pool,
 static KaaThreadJob *
 pool_pop_unlocked (KaaThreadPool *pool)
 {
-  while (pool->heap_len > 0)
+  while (pool->n_buckets > 0)
     {
-      KaaThreadJob *job = pool->heap[1];
+      KaaThreadJob *job = pool->buckets[0].head;
 
-      heap_remove (pool, job);
+      queue_remove (pool, job);
       if (kaa_in_progress_is_pending (job->in_progress))
         {
           job->state = JOB_RUNNING;
@@ -356,26 +385,43 @@ worker_main (gpointer data)
 {
   Worker *worker = data;
   KaaThreadPool *pool = worker->pool;
+  KaaThreadJob *job = NULL;
 
+  /* One critical section per job: the one that retires a job also takes
+   * the next. */
   g_mutex_lock (&pool->lock);
-  while (!g_atomic_int_get (&pool->shut_down))
+  for (;;)
     {
-      KaaThreadJob *job = pool_pop_unlocked (pool);
+      KaaThreadJob *done = job;
 
-      if (job != NULL)
+      if (done != NULL)
+        {
+          list_remove (&pool->running, done);
+          done->state = JOB_DONE;
+        }
+      job = g_atomic_int_get (&pool->shut_down) ? NULL : pool_pop_unlocked (pool);
+      if (done != NULL)
         {
           g_mutex_unlock (&pool->lock);
-          kaa_thread_job_execute (job);
-          g_mutex_lock (&pool->lock);
-          list_remove (&pool->running, job);
-          job->state = JOB_DONE;
-          g_mutex_unlock (&pool->lock);
           /* The worker is free again before the owner sees the result. */
-          kaa_thread_job_deliver (job);
-          g_mutex_lock (&pool->lock);
+          kaa_thread_job_deliver (done);
+          if (job == NULL)
+            {
+              g_mutex_lock (&pool->lock);
+              continue;
+            }
         }
-      else if (!worker_idle_unlocked (worker))
-        break;
+      else if (job == NULL)
+        {
+          if (g_atomic_int_get (&pool->shut_down) || !worker_idle_unlocked (worker))
+            break;
+          continue;
+        }
+      else
+        g_mutex_unlock (&pool->lock);
+
+      kaa_thread_job_execute (job);
+      g_mutex_lock (&pool->lock);
     }
   pool->n_threads--;
   worker->next_retired = pool->retired;
@@ -426,7 +472,7 @@ pool_free (KaaThreadPool *pool)
   g_assert (pool->n_threads == 0);
 
   join_retired (pool->retired);
-  g_free (pool->heap);
+  g_free (pool->buckets);
   g_cond_clear (&pool->checks);
   g_cond_clear (&pool->exited);
   g_mutex_clear (&pool->lock);
@@ -592,10 +638,10 @@ kaa_thread_pool_run (KaaThreadPool *self,
                                               _("Thread pool %s is shut down"), self->name));
     }
   job->seq = self->next_seq++;
-  heap_insert (self, job);
+  queue_insert (self, job);
   if (!pool_wake_unlocked (self, &error))
     {
-      heap_remove (self, job);
+      queue_remove (self, job);
       job->state = JOB_DONE;
       ok = FALSE;
     }
@@ -643,16 +689,15 @@ pool_steal_queued_unlocked (KaaThreadPool *pool)
       job->next = list;
       list = job;
     }
-  for (guint i = pool->heap_len; i >= 1; i--)
+  while (pool->n_buckets > 0)
     {
-      KaaThreadJob *job = pool->heap[i];
+      KaaThreadJob *job = pool->buckets[0].head;
 
-      job->heap_index = 0;
+      queue_remove (pool, job);
       job->state = JOB_DONE;
       job->next = list;
       list = job;
     }
-  pool->heap_len = 0;
   return list;
 }
 
