@@ -605,7 +605,9 @@ pool_fail_job (KaaThreadJob *job,
  *
  * Queues @func as a job on @self. Its InProgress is owned by the calling
  * thread's thread-default context, where it settles and its callbacks
- * run; cancelling or pausing it reaches the job (see
+ * run, so it finishes only while that context is iterated (a
+ * [method@Kaa.InProgress.wait] on the owner thread does that); cancelling
+ * or pausing it reaches the job (see
  * [method@Kaa.ThreadJob.check]). A job cancelled before a worker took it
  * never runs. On a pool that was shut down, the InProgress fails.
  *

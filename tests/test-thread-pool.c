@@ -493,6 +493,39 @@ test_pause_queued (Fixture       *f,
   recorder_clear (&recorder);
 }
 
+static void
+test_pause_keeps_place (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(KaaThreadPool) pool = pool_new (1);
+  Blocker blocker = { 0 };
+  Recorder recorder;
+  g_autoptr(KaaInProgress) block = NULL;
+  g_autoptr(KaaInProgress) a = NULL;
+  g_autoptr(KaaInProgress) b = NULL;
+  g_autoptr(KaaInProgress) c = NULL;
+
+  g_test_summary ("DESIGN §6: a queued job paused and resumed before it could run "
+                  "goes back to its place among its priority");
+  recorder_init (&recorder);
+  block = kaa_thread_pool_run (pool, 0, blocker_func, &blocker, NULL);
+  spin_until (&blocker.started, 1);
+  a = run_tagged (pool, 0, &recorder, "a", NULL);
+  b = run_tagged (pool, 0, &recorder, "b", NULL);
+  c = run_tagged (pool, 0, &recorder, "c", NULL);
+  kaa_in_progress_pause (b);
+  kaa_in_progress_pause (a);
+  kaa_in_progress_resume (b);
+  kaa_in_progress_resume (a);
+  g_atomic_int_set (&blocker.gate, 1);
+  pump_until_done (f->context, c);
+  pump_until_done (f->context, a);
+  pump_until_done (f->context, b);
+  assert_order (&recorder, "a b c");
+  kaa_thread_pool_shutdown (pool);
+  recorder_clear (&recorder);
+}
+
 typedef struct
 {
   gint started;   /* atomic */
@@ -928,6 +961,7 @@ main (int    argc,
   ADD ("cancel-running", test_cancel_running);
   ADD ("cancel-running-from-thread", test_cancel_running_from_thread);
   ADD ("pause-queued", test_pause_queued);
+  ADD ("pause-keeps-place", test_pause_keeps_place);
   ADD ("pause-running", test_pause_running);
   ADD ("owner-thread", test_owner_thread);
   ADD ("batched-delivery", test_batched_delivery);
