@@ -21,6 +21,14 @@
 #include "kaa-progress.h"
 #include "kaa-thread-pool-private.h"
 
+/**
+ * KaaThreadJob:
+ *
+ * The job a [callback@Kaa.ThreadFunc] runs as, valid until the function
+ * returns: it checks for cancel and pause, carries a #GCancellable and
+ * progress, and takes the result.
+ */
+
 static void job_complete (KaaRunnable *runnable, gboolean discard);
 
 static void

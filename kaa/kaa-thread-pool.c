@@ -84,6 +84,17 @@ struct _KaaThreadPool
   GCond          exited;             /* a worker left: for shutdown */
 };
 
+/**
+ * KaaThreadPool:
+ *
+ * A named pool of worker threads that runs blocking functions as jobs,
+ * higher priorities first, each returning a [struct@Kaa.InProgress]. Get
+ * one with [func@Kaa.thread_pool_get] or [func@Kaa.thread_pool_new].
+ * Reference-counted; every function is safe from any thread.
+ */
+G_DEFINE_BOXED_TYPE (KaaThreadPool, kaa_thread_pool,
+                     kaa_thread_pool_ref, kaa_thread_pool_unref)
+
 /* Under the lock: the bucket of @priority, or where it would go. */
 static guint
 bucket_search (KaaThreadPool *pool,

@@ -67,6 +67,11 @@ typedef struct
   gpointer       reserved[8];
 } KaaThreadDef;
 
+#define KAA_TYPE_THREAD_POOL (kaa_thread_pool_get_type ())
+
+KAA_AVAILABLE_IN_ALL
+GType          kaa_thread_pool_get_type          (void) G_GNUC_CONST;
+
 KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_thread_run                    (KaaThreadFunc       func,
                                                   gpointer            user_data,

@@ -911,6 +911,7 @@ test_def_and_registry (Fixture       *f,
 
   g_test_summary ("Issue #4: named pools are registered and created on first use; a "
                   "KaaThreadDef names the job and picks pool and priority");
+  g_assert_true (G_TYPE_IS_BOXED (KAA_TYPE_THREAD_POOL));
   g_assert_cmpstr (kaa_thread_pool_get_name (pool), ==, "test-def");
   g_assert_true (kaa_thread_pool_get ("test-def") == pool);
   g_assert_cmpstr (kaa_thread_pool_get_name (kaa_thread_pool_get_default ()), ==, "default");
