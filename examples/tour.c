@@ -102,11 +102,24 @@ count_down (KaaCoroutine *self,
   kaa_coroutine_return_string (self, "lift-off");
 }
 
+static gpointer
+checksum (KaaThreadJob *job,
+          gpointer      user_data,
+          GError      **error)
+{
+  /* Runs on a worker thread: blocking here never stalls the main loop. */
+  g_autofree char *sum = g_compute_checksum_for_string (G_CHECKSUM_SHA256, user_data, -1);
+
+  kaa_thread_job_return_string (job, sum);
+  return NULL;
+}
+
 int
 main (void)
 {
   g_autoptr(KaaInProgress) download = start_download ();
   g_autoptr(KaaInProgress) launch = NULL;
+  g_autoptr(KaaInProgress) hash = NULL;
 
   kaa_in_progress_connect_progress (download, on_progress, NULL, NULL);
   kaa_in_progress_connect (download, on_done, NULL, NULL);
@@ -117,5 +130,9 @@ main (void)
   launch = kaa_coroutine_spawn (count_down, NULL, NULL);
   if (kaa_in_progress_wait (launch, NULL))
     g_print ("%s\n", kaa_in_progress_get_string (launch));
+
+  hash = kaa_thread_run (checksum, (gpointer) "kaa", NULL);
+  if (kaa_in_progress_wait (hash, NULL))
+    g_print ("sha256: %.16s...\n", kaa_in_progress_get_string (hash));
   return 0;
 }

@@ -69,6 +69,13 @@ void          kaa_slices_push                  (KaaSlices    *slices,
 void          kaa_scheduler_push_remote        (KaaScheduler *self,
                                                 KaaRunnable  *runnable);
 
+/* Owner thread: a push_remote is expected before @deadline (monotonic
+ * microseconds); until then iterations poll the inbox without blocking,
+ * and pushes need not wake the context. Does nothing unless the caller
+ * is the thread that last iterated the context. */
+void          kaa_scheduler_expect_remote      (KaaScheduler *self,
+                                                gint64        deadline);
+
 void          kaa_scheduler_add_timer          (KaaScheduler *self,
                                                 KaaTimer     *timer,
                                                 gint64        deadline);

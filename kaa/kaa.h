@@ -14,5 +14,6 @@
 # include "kaa-progress.h"
 # include "kaa-combinators.h"
 # include "kaa-coroutine.h"
+# include "kaa-thread-pool.h"
 # include "kaa-gio.h"
 #undef KAA_INSIDE

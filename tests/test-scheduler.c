@@ -862,6 +862,49 @@ push_remote_thread (gpointer data)
 }
 
 static void
+test_expect_remote (Fixture       *f,
+                    gconstpointer  data)
+{
+  KaaScheduler *scheduler = kaa_scheduler_get_thread_default ();
+  GSource *watchdog = kaa_test_watchdog_new (f->context, "a push after polling ended");
+  Item items[2];
+  RemotePush push = { scheduler, NULL, NULL };
+
+  g_test_summary ("DESIGN §3: while the owner polls for an expected completion, a "
+                  "push needs no wake-up, and none is lost when the push comes after "
+                  "the polling time ran out but before the owner looked again");
+  item_init (&items[0], NULL, 0);
+  item_init (&items[1], NULL, 1);
+  /* Polling is for the thread that iterates the context. */
+  kaa_test_drain (f->context);
+
+  /*   main                                  pusher
+   *   expect_remote (now + 1 s)
+   *                                         push A (owner polling: no wake-up)
+   *   iteration (ctx, TRUE) until A ran: polls, never sleeps */
+  kaa_scheduler_expect_remote (scheduler, g_get_monotonic_time () + G_USEC_PER_SEC);
+  push.runnable = &items[0].runnable;
+  g_thread_join (g_thread_new ("pusher", push_remote_thread, &push));
+  while (count_runs (items, 1) < 1)
+    g_main_context_iteration (f->context, TRUE);
+
+  /*   expect_remote (now + 1 ms); sleep 5 ms
+   *                                         push B (flag still set: no wake-up)
+   *   iteration (ctx, TRUE): prepare sees the time ran out, clears the
+   *   flag, finds B in the inbox and dispatches it instead of sleeping */
+  while (g_main_context_iteration (f->context, FALSE))
+    ;
+  kaa_scheduler_expect_remote (scheduler, g_get_monotonic_time () + 1000);
+  g_usleep (5000);
+  push.runnable = &items[1].runnable;
+  g_thread_join (g_thread_new ("pusher", push_remote_thread, &push));
+  while (count_runs (items, 2) < 2)
+    g_main_context_iteration (f->context, TRUE);
+
+  kaa_test_watchdog_free (watchdog);
+}
+
+static void
 test_context_death (Fixture       *f,
                     gconstpointer  data)
 {
@@ -1376,6 +1419,7 @@ main (int    argc,
   ADD ("inbox-fifo", test_inbox_fifo);
   ADD ("inbox-wakeup", test_inbox_wakeup);
   ADD ("inbox-one-wakeup", test_inbox_one_wakeup);
+  ADD ("expect-remote", test_expect_remote);
   ADD ("context-death", test_context_death);
   ADD ("context-death-late-push", test_context_death_late_push);
   ADD ("context-death-late-timer", test_context_death_late_timer);

@@ -1,0 +1,109 @@
+/* kaa-thread-pool-private.h: between the pool and its jobs (layer 4)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "kaa-thread-pool.h"
+#include "kaa-in-progress-private.h"
+#include "kaa-refcount-private.h"
+
+G_BEGIN_DECLS
+
+/* Where a job is; under its pool's lock. */
+typedef enum
+{
+  JOB_QUEUED,    /* in its priority's FIFO */
+  JOB_PARKED,    /* paused before it started: in the parked list */
+  JOB_RUNNING,   /* a worker runs it: in the running list */
+  JOB_DONE,      /* ran, or will never run */
+} KaaThreadJobState;
+
+typedef enum
+{
+  JOB_RESULT_RETURNED,   /* the function's return value, no destroy */
+  JOB_RESULT_POINTER,
+  JOB_RESULT_BOOLEAN,
+  JOB_RESULT_INT64,
+  JOB_RESULT_DOUBLE,
+  JOB_RESULT_STRING,
+  JOB_RESULT_OBJECT,
+} KaaThreadJobResult;
+
+struct _KaaThreadJob
+{
+  KaaProducer        producer;      /* first: the InProgress's hooks */
+  KaaRefCount        ref_count;
+  KaaThreadPool     *pool;          /* owned */
+  KaaInProgress     *in_progress;   /* owned */
+  KaaThreadFunc      func;
+  gpointer           user_data;
+  GDestroyNotify     destroy;       /* NULL once called */
+  gint               priority;
+  guint64            seq;           /* FIFO order within a priority */
+
+  /* Under the pool's lock. */
+  KaaThreadJobState  state;
+  KaaThreadJob      *prev;          /* FIFO, parked or running list */
+  KaaThreadJob      *next;
+
+  gint               paused;        /* atomic; written under the pool's lock */
+
+  /* Written by the worker, read on the owner after the inbox handed the
+   * job over (the inbox push is a full barrier). */
+  KaaThreadJobResult result_kind;
+  union
+  {
+    gpointer         v_pointer;
+    gboolean         v_boolean;
+    gint64           v_int64;
+    gdouble          v_double;
+  } result;
+  GDestroyNotify     result_destroy;
+  GError            *error;
+  KaaRunnable        complete;
+};
+
+/* A new pool, not registered (kaa-thread-pool-registry.c registers it). */
+KaaThreadPool *kaa_thread_pool_create       (const char    *name,
+                                             guint          max_threads) G_GNUC_WARN_UNUSED_RESULT;
+/* Stops @pool: see kaa_thread_pool_shutdown(); @at_exit touches no
+ * InProgress, and the workers are waited for until @deadline (monotonic
+ * microseconds, -1 for no limit). */
+void          kaa_thread_pool_stop          (KaaThreadPool *pool,
+                                             gboolean       at_exit,
+                                             gint64         deadline);
+
+/* Lock order: a pool's lock is innermost; nothing that may call into an
+ * InProgress (cancel, settle, callbacks) runs while it is held. */
+void          kaa_thread_pool_lock          (KaaThreadPool *pool);
+void          kaa_thread_pool_unlock        (KaaThreadPool *pool);
+/* With the lock held. */
+void          kaa_thread_pool_unqueue_unlocked     (KaaThreadPool *pool,
+                                                    KaaThreadJob  *job);
+void          kaa_thread_pool_park_unlocked        (KaaThreadPool *pool,
+                                                    KaaThreadJob  *job);
+void          kaa_thread_pool_requeue_unlocked     (KaaThreadPool *pool,
+                                                    KaaThreadJob  *job);
+void          kaa_thread_pool_wake_checks_unlocked (KaaThreadPool *pool);
+/* Any thread: TRUE once kaa_thread_pool_shutdown() (or process exit)
+ * began; running jobs' checks fail from then on. */
+gboolean      kaa_thread_pool_is_shut_down  (KaaThreadPool *pool);
+/* Blocks in kaa_thread_job_check() while @job is paused. */
+void          kaa_thread_pool_wait_paused   (KaaThreadPool *pool,
+                                             KaaThreadJob  *job);
+
+KaaThreadJob *kaa_thread_job_new            (KaaThreadPool *pool,
+                                             gint           priority,
+                                             KaaThreadFunc  func,
+                                             gpointer       user_data,
+                                             GDestroyNotify destroy);
+KaaThreadJob *kaa_thread_job_ref            (KaaThreadJob  *job);
+void          kaa_thread_job_unref          (KaaThreadJob  *job);
+/* Worker thread: runs the function and keeps its outcome. */
+void          kaa_thread_job_execute        (KaaThreadJob  *job);
+/* Worker thread, after the pool let go of @job: hands the outcome, and
+ * the caller's reference, to the owner context through its inbox. */
+void          kaa_thread_job_deliver        (KaaThreadJob  *job);
+
+G_END_DECLS

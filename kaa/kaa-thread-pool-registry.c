@@ -1,0 +1,144 @@
+/* kaa-thread-pool-registry.c: pools by name, and process exit
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Named pools live in one process-wide table, created on first use by
+ * kaa_thread_pool_get() and kept until the process exits, so the pointer
+ * it returns (transfer none) stays valid. The table is guarded by
+ * registry_lock, which is never held while a pool's own lock is taken.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "kaa-thread-pool-private.h"
+
+/* At process exit, how long running jobs get to see their cancellable and
+ * return before the process exits around them. */
+#define EXIT_JOIN_TIMEOUT_USEC (2 * G_USEC_PER_SEC)
+#define DEFAULT_POOL_NAME "default"
+
+/* Name → pool, each holding one reference. Pools stay registered after
+ * shutdown, so a pointer from kaa_thread_pool_get() stays valid. */
+static GMutex      registry_lock;
+static GHashTable *registry;
+
+static void pools_at_exit (void);
+
+/* Under registry_lock. */
+static void
+registry_add (KaaThreadPool *pool)
+{
+  if (registry == NULL)
+    {
+      registry = g_hash_table_new (g_str_hash, g_str_equal);
+      atexit (pools_at_exit);
+    }
+  g_hash_table_insert (registry, (gpointer) kaa_thread_pool_get_name (pool),
+                       kaa_thread_pool_ref (pool));
+}
+
+/**
+ * kaa_thread_pool_new:
+ * @name: the pool's name, for [func@Kaa.thread_pool_get] and thread names
+ * @max_threads: how many jobs may run at once, 0 for the number of CPUs
+ *   (at least 2)
+ *
+ * Creates a pool and registers it under @name. Its threads start when
+ * jobs need them and leave after an idle timeout. A name already taken
+ * is a programming error: it logs a critical and returns the existing
+ * pool.
+ *
+ * Returns: (transfer full): the pool
+ * Since: 0.1
+ */
+KaaThreadPool *
+kaa_thread_pool_new (const char *name,
+                     guint       max_threads)
+{
+  KaaThreadPool *pool;
+
+  g_return_val_if_fail (name != NULL, NULL);
+
+  g_mutex_lock (&registry_lock);
+  pool = registry != NULL ? g_hash_table_lookup (registry, name) : NULL;
+  if (pool != NULL)
+    g_critical ("%s: a thread pool named %s already exists", G_STRFUNC, name);
+  else
+    {
+      pool = kaa_thread_pool_create (name, max_threads);
+      registry_add (pool);
+      kaa_thread_pool_unref (pool);
+    }
+  kaa_thread_pool_ref (pool);
+  g_mutex_unlock (&registry_lock);
+  return pool;
+}
+
+/**
+ * kaa_thread_pool_get:
+ * @name: a pool name, such as `"io"`
+ *
+ * Finds the pool registered under @name, creating it with the default
+ * size on first use. Any thread.
+ *
+ * Returns: (transfer none): the pool; it lives as long as the process
+ * Since: 0.1
+ */
+KaaThreadPool *
+kaa_thread_pool_get (const char *name)
+{
+  KaaThreadPool *pool;
+
+  g_return_val_if_fail (name != NULL, NULL);
+
+  g_mutex_lock (&registry_lock);
+  pool = registry != NULL ? g_hash_table_lookup (registry, name) : NULL;
+  if (pool == NULL)
+    {
+      pool = kaa_thread_pool_create (name, 0);
+      registry_add (pool);
+      kaa_thread_pool_unref (pool);
+    }
+  g_mutex_unlock (&registry_lock);
+  return pool;
+}
+
+/**
+ * kaa_thread_pool_get_default:
+ *
+ * The pool [func@Kaa.thread_run] uses, named `"default"`.
+ *
+ * Returns: (transfer none): the default pool
+ * Since: 0.1
+ */
+KaaThreadPool *
+kaa_thread_pool_get_default (void)
+{
+  static KaaThreadPool *default_pool;
+
+  if (G_UNLIKELY (g_atomic_pointer_get (&default_pool) == NULL))
+    g_atomic_pointer_set (&default_pool, kaa_thread_pool_get (DEFAULT_POOL_NAME));
+  return g_atomic_pointer_get (&default_pool);
+}
+
+/* Process exit (atexit, installed with the first pool). Safe because it
+ * runs no user code but the jobs themselves: it touches no InProgress
+ * (so no callback or destroy notify runs after main() returned), leaves
+ * queued jobs unrun, fires running jobs' cancellables and fails their
+ * checks, and joins the workers; a job stuck in a call that no
+ * cancellable reaches gets EXIT_JOIN_TIMEOUT_USEC, after which the
+ * process exits around it as it would without libkaa. */
+static void
+pools_at_exit (void)
+{
+  gint64 deadline = g_get_monotonic_time () + EXIT_JOIN_TIMEOUT_USEC;
+  GList *pools;
+
+  g_mutex_lock (&registry_lock);
+  pools = g_hash_table_get_values (registry);
+  g_mutex_unlock (&registry_lock);
+  for (GList *l = pools; l != NULL; l = l->next)
+    kaa_thread_pool_stop (l->data, TRUE, deadline);
+  g_list_free (pools);
+}
