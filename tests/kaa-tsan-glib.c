@@ -6,7 +6,8 @@
  * not instrumented, so TSan sees no happens-before edge through them and
  * reports every access that they protect as a race.
  *
- * (GRecMutex and GRWLock are pthread-based and need no help.)
+ * (GRecMutex and GRWLock are pthread-based and need no help, but for
+ * the lazy allocation of the pthread lock: see tsan.supp.)
  *
  * The functions below have GLib's names and signatures.  A call from the
  * test program or from libkaa (linked statically into it) binds to them;
@@ -109,7 +110,9 @@ g_mutex_unlock (GMutex *mutex)
 }
 
 /* GRecMutex and GRWLock need nothing: GLib builds them on pthread
- * mutexes and rwlocks, whose calls TSan intercepts even from libglib. */
+ * mutexes and rwlocks, whose calls TSan intercepts even from libglib.
+ * Only their lazily allocated pthread object is published invisibly
+ * (tsan.supp). */
 
 /* GCond.  Waiting releases the mutex and takes it back; a signal is a
  * release on the condition and the end of a wait an acquire, so that a
