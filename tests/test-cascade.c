@@ -461,6 +461,71 @@ test_timeout_cancels_coroutine (Fixture       *f,
   g_assert_cmpint (kaa_in_progress_get_state (bottom), ==, KAA_STATE_CANCELLED);
 }
 
+/* A thread job that spins until it is cancelled, counting its checks. */
+typedef struct
+{
+  gint checks;    /* atomic: checks that returned TRUE */
+  gint stopped;   /* atomic: the job saw its cancel and returned */
+} Spinner;
+
+static gpointer
+job_spins (KaaThreadJob  *job,
+           gpointer       data,
+           GError       **error)
+{
+  Spinner *spinner = data;
+
+  while (kaa_thread_job_check (job))
+    {
+      g_atomic_int_inc (&spinner->checks);
+      g_usleep (1000);
+    }
+  g_atomic_int_set (&spinner->stopped, TRUE);
+  return NULL;
+}
+
+static void
+body_awaits_job (KaaCoroutine *co,
+                 gpointer      data)
+{
+  kaa_await (kaa_thread_run (job_spins, data, NULL), NULL);
+}
+
+static void
+wait_for_checks (Spinner *spinner,
+                 gint     at_least)
+{
+  while (g_atomic_int_get (&spinner->checks) < at_least)
+    g_usleep (1000);
+}
+
+static void
+test_thread_job_cascade (Fixture       *f,
+                         gconstpointer  data)
+{
+  Spinner spinner = { 0, FALSE };
+  g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn (body_awaits_job, &spinner, NULL);
+  gint paused_at;
+
+  g_test_summary ("DESIGN §6: pause and cancel of a coroutine reach the thread job it "
+                  "awaits: paused, the job waits in its check; cancelled, its check "
+                  "fails and the coroutine is cancelled at once");
+
+  wait_for_checks (&spinner, 3);
+  kaa_in_progress_pause (ip);
+  /* The job may be between a check and its increment once. */
+  paused_at = g_atomic_int_get (&spinner.checks) + 1;
+  g_usleep (30 * 1000);
+  g_assert_cmpint (g_atomic_int_get (&spinner.checks), <=, paused_at);
+
+  kaa_in_progress_resume (ip);
+  wait_for_checks (&spinner, paused_at + 3);
+  kaa_in_progress_cancel (ip);
+  g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
+  while (!g_atomic_int_get (&spinner.stopped))
+    g_usleep (1000);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -484,6 +549,7 @@ main (int    argc,
   ADD ("cancel-deep", test_cancel_deep);
   ADD ("shield-stops-cascade", test_shield_stops_cascade);
   ADD ("timeout-cancels-coroutine", test_timeout_cancels_coroutine);
+  ADD ("thread-job-cascade", test_thread_job_cascade);
 
 #undef ADD
 
