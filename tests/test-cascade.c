@@ -526,6 +526,91 @@ test_thread_job_cascade (Fixture       *f,
     g_usleep (1000);
 }
 
+static gpointer
+cancel_in_thread (gpointer data)
+{
+  kaa_in_progress_cancel (data);
+  return NULL;
+}
+
+typedef struct
+{
+  GThread *owner;
+  gint     wrong_thread;
+} ThreadCheck;
+
+static void
+record_cleanup_thread (KaaInProgress *ip,
+                       gpointer       data)
+{
+  ThreadCheck *check = data;
+
+  if (g_thread_self () != check->owner)
+    check->wrong_thread++;
+}
+
+static void
+test_cancel_from_other_thread (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(KaaInProgress) bottom = kaa_sleep (10000);
+  Chain chain = { log, bottom };
+  g_autoptr(KaaInProgress) a = link_spawn (&chain, 2);
+  ThreadCheck check = { g_thread_self (), 0 };
+
+  g_test_summary ("DESIGN §6: a cancel from another thread unwinds the chain promptly "
+                  "on the owner context, innermost first");
+
+  kaa_in_progress_connect (a, record_cleanup_thread, &check, NULL);
+  g_thread_join (g_thread_new ("canceller", cancel_in_thread, a));
+  /* Carried out by the owner, at its next dispatch. */
+  while (!kaa_in_progress_is_done (a))
+    g_main_context_iteration (f->context, TRUE);
+  g_assert_cmpint (kaa_in_progress_get_state (a), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpstr (log->str, ==,
+                   "c:cancelled c:cleanup b:cancelled b:cleanup a:cancelled a:cleanup ");
+  g_assert_cmpint (check.wrong_thread, ==, 0);
+  g_assert_cmpint (kaa_in_progress_get_state (bottom), ==, KAA_STATE_CANCELLED);
+}
+
+static void
+body_ticks (KaaCoroutine *co,
+            gpointer      data)
+{
+  guint *ticks = data;
+
+  while (++*ticks < 1000 && kaa_yield ())
+    ;
+}
+
+static const KaaCoroutineDef ticker = {
+  .name = "ticker",
+  .func = body_ticks,
+  .interval = 5,
+};
+
+static void
+test_pause_interval (Fixture       *f,
+                     gconstpointer  data)
+{
+  guint ticks = 0;
+  g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn_def (&ticker, NULL, &ticks, NULL);
+  guint paused_at;
+
+  g_test_summary ("DESIGN §6: a paused interval coroutine runs no slice");
+
+  kaa_test_pump_for (30);
+  kaa_in_progress_pause (ip);
+  paused_at = ticks;
+  kaa_test_pump_for (50);
+  g_assert_cmpuint (ticks, ==, paused_at);
+  kaa_in_progress_resume (ip);
+  kaa_test_pump_for (30);
+  g_assert_cmpuint (ticks, >, paused_at);
+  kaa_in_progress_cancel (ip);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -550,6 +635,8 @@ main (int    argc,
   ADD ("shield-stops-cascade", test_shield_stops_cascade);
   ADD ("timeout-cancels-coroutine", test_timeout_cancels_coroutine);
   ADD ("thread-job-cascade", test_thread_job_cascade);
+  ADD ("cancel-from-other-thread", test_cancel_from_other_thread);
+  ADD ("pause-interval", test_pause_interval);
 
 #undef ADD
 
