@@ -8,6 +8,8 @@
  */
 #include "config.h"
 
+#include "kaa-i18n-private.h"
+
 #include "kaa-coroutine-private.h"
 
 void
@@ -39,7 +41,7 @@ coroutine_check_self (KaaCoroutine *self,
 {
   if (G_LIKELY (self != NULL && self == kaa_coroutine_self ()))
     return TRUE;
-  g_critical ("%s: only the running coroutine may set its own outcome", function);
+  g_critical (_("%s: only the running coroutine may set its own outcome"), function);
   return FALSE;
 }
 

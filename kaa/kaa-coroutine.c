@@ -586,7 +586,7 @@ coroutine_current_or_warn (const char *function)
 {
   if (G_LIKELY (current != NULL))
     return current;
-  g_critical ("%s: not called from a coroutine", function);
+  g_critical (_("%s: not called from a coroutine"), function);
   return NULL;
 }
 

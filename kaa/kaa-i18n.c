@@ -13,7 +13,13 @@ kaa_gettext (const char *msgid)
 
   if (g_once_init_enter (&bound))
     {
-      bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+      /* gettext answers an unbound domain with its default directory: an
+       * application that bound ours itself (a relocated install, a test
+       * running from the build tree) keeps its choice. */
+      const char *unbound = bindtextdomain ("libkaa-never-bound", NULL);
+
+      if (g_strcmp0 (bindtextdomain (GETTEXT_PACKAGE, NULL), unbound) == 0)
+        bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
       bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
       g_once_init_leave (&bound, 1);
     }

@@ -267,7 +267,7 @@ result_holder (KaaInProgress *self,
 
   if (!state_is_final (state))
     {
-      g_critical ("%s: InProgress %s (%p) is not done yet",
+      g_critical (_("%s: InProgress %s (%p) is not done yet"),
                   function, in_progress_name (self), self);
       return NULL;
     }
@@ -286,7 +286,7 @@ result_check_kind (KaaInProgress *holder,
 {
   if (holder->kind == kind || holder->kind == also)
     return TRUE;
-  g_critical ("%s: InProgress %s (%p) holds another kind of result",
+  g_critical (_("%s: InProgress %s (%p) holds another kind of result"),
               function, in_progress_name (holder), holder);
   return FALSE;
 }

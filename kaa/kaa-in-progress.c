@@ -179,7 +179,7 @@ in_progress_finalize (KaaInProgress *self)
 {
   if (g_atomic_int_get (&self->state) == KAA_STATE_FAILED &&
       !(g_atomic_int_get (&self->flags) & FLAG_ERROR_SEEN))
-    g_warning ("InProgress %s (%p) failed and nobody handled its error: %s",
+    g_warning (_("InProgress %s (%p) failed and nobody handled its error: %s"),
                in_progress_name (self), self, self->error->message);
 
   in_progress_release_producer (self);
@@ -486,7 +486,7 @@ kaa_in_progress_claim (KaaInProgress *self,
 
   state = g_atomic_int_get (&self->state);
   if (!quiet && state != STATE_CANCELLING && state != KAA_STATE_CANCELLED)
-    g_critical ("%s: InProgress %s (%p) is already done; the new outcome is dropped",
+    g_critical (_("%s: InProgress %s (%p) is already done; the new outcome is dropped"),
                 function, in_progress_name (self), self);
   return FALSE;
 }

@@ -16,6 +16,8 @@
  */
 #include "config.h"
 
+#include "kaa-i18n-private.h"
+
 #include <math.h>
 
 #include "kaa-in-progress-private.h"
@@ -458,7 +460,7 @@ kaa_in_progress_disconnect_progress (KaaInProgress *self,
         g_free (node);
         return;
       }
-  g_critical ("%s: no progress callback with id %lu", G_STRFUNC, id);
+  g_critical (_("%s: no progress callback with id %lu"), G_STRFUNC, id);
 }
 
 /**

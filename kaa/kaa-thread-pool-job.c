@@ -312,7 +312,7 @@ job_may_return (KaaThreadJob *job,
 {
   if (G_LIKELY (job->result_kind == JOB_RESULT_RETURNED))
     return TRUE;
-  g_critical ("%s: thread job %s already has a result; the new one is dropped",
+  g_critical (_("%s: thread job %s already has a result; the new one is dropped"),
               function, kaa_in_progress_get_name (job->in_progress) != NULL
                         ? kaa_in_progress_get_name (job->in_progress) : "(unnamed)");
   return FALSE;

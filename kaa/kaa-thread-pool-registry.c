@@ -9,6 +9,8 @@
  */
 #include "config.h"
 
+#include "kaa-i18n-private.h"
+
 #include <stdlib.h>
 
 #include "kaa-thread-pool-private.h"
@@ -63,7 +65,7 @@ kaa_thread_pool_new (const char *name,
   g_mutex_lock (&registry_lock);
   pool = registry != NULL ? g_hash_table_lookup (registry, name) : NULL;
   if (pool != NULL)
-    g_critical ("%s: a thread pool named %s already exists", G_STRFUNC, name);
+    g_critical (_("%s: a thread pool named %s already exists"), G_STRFUNC, name);
   else
     {
       pool = kaa_thread_pool_create (name, max_threads);

@@ -319,7 +319,7 @@ kaa_thread_pool_requeue_unlocked (KaaThreadPool *pool,
   list_remove (&pool->parked, job);
   queue_insert (pool, job);
   if (!pool_wake_unlocked (pool, &error))
-    g_warning ("Thread pool %s: cannot start a thread for a resumed job: %s",
+    g_warning (_("Thread pool %s: cannot start a thread for a resumed job: %s"),
                pool->name, error->message);
 }
 
