@@ -690,6 +690,12 @@ await_internal (KaaInProgress *awaited,
     }
   if (self->cancelled)
     {
+      /* Handed over to a cancelled coroutine, which gives up on it at
+       * once: like what it was awaiting at the cancel, it is cancelled
+       * unless someone else awaits it. */
+      if (awaited != NULL && !kaa_in_progress_is_done (awaited) &&
+          kaa_in_progress_get_awaiters (awaited) == 0)
+        kaa_in_progress_cancel (awaited);
       set_cancelled (error);
       g_clear_pointer (&awaited, kaa_in_progress_unref);
       return NULL;
@@ -712,7 +718,8 @@ await_internal (KaaInProgress *awaited,
  * typed forms.
  *
  * Once the coroutine is cancelled, this returns at once with
- * `G_IO_ERROR_CANCELLED`. Outside a coroutine it is a critical and fails
+ * `G_IO_ERROR_CANCELLED`, and @in_progress, which it will never wait for,
+ * is cancelled unless someone else awaits it. Outside a coroutine it is a critical and fails
  * with `KAA_ERROR_NOT_IN_COROUTINE`.
  *
  * Returns: %TRUE if @in_progress finished, %FALSE with @error set (its

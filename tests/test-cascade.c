@@ -611,6 +611,38 @@ test_pause_interval (Fixture       *f,
   kaa_in_progress_cancel (ip);
 }
 
+static void
+body_cancels_itself (KaaCoroutine *co,
+                     gpointer      data)
+{
+  GString *log = data;
+  g_autoptr(GError) error = NULL;
+
+  kaa_in_progress_cancel (kaa_coroutine_get_in_progress (co));
+  /* Still running: the cancel takes effect at the next suspension. */
+  g_string_append (log, "still-running ");
+  if (!kaa_await (kaa_sleep (10000), &error) &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_string_append (log, "await-cancelled ");
+  if (!kaa_yield ())
+    g_string_append (log, "yield-false ");
+}
+
+static void
+test_cancel_self (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn (body_cancels_itself, log, NULL);
+
+  g_test_summary ("DESIGN §6: a coroutine that cancels itself is cancelled when it "
+                  "next suspends: that await, and every later one, returns at once");
+
+  g_assert_cmpstr (log->str, ==, "still-running await-cancelled yield-false ");
+  g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (kaa_test_next_wakeup_msec (f->context), ==, -1);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -637,6 +669,7 @@ main (int    argc,
   ADD ("thread-job-cascade", test_thread_job_cascade);
   ADD ("cancel-from-other-thread", test_cancel_from_other_thread);
   ADD ("pause-interval", test_pause_interval);
+  ADD ("cancel-self", test_cancel_self);
 
 #undef ADD
 
