@@ -31,6 +31,7 @@
 #include "config.h"
 
 #include "kaa-i18n-private.h"
+#include "kaa-live-private.h"
 #include "kaa-coroutine-private.h"
 #include "kaa-error.h"
 
@@ -68,6 +69,7 @@ coroutine_unref (KaaCoroutine *self)
   g_clear_pointer (&self->last, kaa_in_progress_unref);
   kaa_scheduler_unref (self->scheduler);
   g_free (self);
+  kaa_live_add (KAA_LIVE_COROUTINE, -1);
 }
 
 /* Settles the InProgress with what the body set. After a cancel the
@@ -470,6 +472,7 @@ kaa_coroutine_start (const KaaCoroutineDef *def,
 
   kaa_in_progress_set_name (ip, def->name);
   self = g_new0 (KaaCoroutine, 1);
+  kaa_live_add (KAA_LIVE_COROUTINE, 1);
   kaa_ref_count_init (&self->ref_count);          /* the producer slot */
   self->producer.ops = &coroutine_ops;
   self->runnable.run = coroutine_run;

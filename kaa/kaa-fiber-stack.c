@@ -31,6 +31,7 @@
 #include "kaa-error.h"
 #include "kaa-fiber-private.h"
 #include "kaa-i18n-private.h"
+#include "kaa-live-private.h"
 
 /* The advice value is ABI; older headers lack the name. */
 #ifndef MADV_GUARD_INSTALL
@@ -455,6 +456,7 @@ kaa_stack_new (gsize        size,
       g_strlcpy (stack->name, name != NULL ? name : "(unnamed)", sizeof stack->name);
       /* The name is in place before the handler may look at it. */
       g_atomic_int_set (&stack->live, TRUE);
+      kaa_live_add (KAA_LIVE_STACK, 1);
     }
   return stack;
 }
@@ -494,6 +496,7 @@ void
 kaa_stack_free (KaaStack *stack)
 {
   g_atomic_int_set (&stack->live, FALSE);
+  kaa_live_add (KAA_LIVE_STACK, -1);
 
   pthread_mutex_lock (&pool_lock);
   n_live--;

@@ -27,6 +27,8 @@
  */
 #include "config.h"
 
+#include "kaa-live-private.h"
+
 #include "kaa-i18n-private.h"
 #include "kaa-error.h"
 #include "kaa-in-progress-impl-private.h"
@@ -61,6 +63,7 @@ kaa_in_progress_new_for_scheduler (KaaScheduler *scheduler)
   KaaInProgress *self = g_new0 (KaaInProgress, 1);
 
   kaa_ref_count_init (&self->ref_count);
+  kaa_live_add (KAA_LIVE_IN_PROGRESS, 1);
   self->scheduler = kaa_scheduler_ref (scheduler);
   self->runnable.run = in_progress_run;
   return self;
@@ -191,6 +194,7 @@ in_progress_finalize (KaaInProgress *self)
   g_free (self->name);
   kaa_scheduler_unref (self->scheduler);
   g_free (self);
+  kaa_live_add (KAA_LIVE_IN_PROGRESS, -1);
 }
 
 /**

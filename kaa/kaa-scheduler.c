@@ -21,6 +21,7 @@
  */
 #include "config.h"
 
+#include "kaa-live-private.h"
 #include "kaa-refcount-private.h"
 #include "kaa-scheduler-private.h"
 
@@ -751,6 +752,7 @@ heap_insert (KaaScheduler *self,
   timer->index = ++self->heap_len;
   self->heap[timer->index] = timer;
   heap_sift_up (self, timer->index);
+  kaa_live_add (KAA_LIVE_TIMER, 1);
 }
 
 static void
@@ -799,6 +801,7 @@ kaa_scheduler_remove_timer (KaaScheduler *self,
     return;
   g_assert (i <= self->heap_len && self->heap[i] == timer);
 
+  kaa_live_add (KAA_LIVE_TIMER, -1);
   timer->index = 0;
   if (i != self->heap_len)
     {

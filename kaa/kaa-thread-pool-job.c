@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include "kaa-i18n-private.h"
+#include "kaa-live-private.h"
 #include "kaa-progress.h"
 #include "kaa-thread-pool-private.h"
 
@@ -76,6 +77,7 @@ kaa_thread_job_unref (KaaThreadJob *job)
   kaa_in_progress_unref (job->in_progress);
   kaa_thread_pool_unref (job->pool);
   g_free (job);
+  kaa_live_add (KAA_LIVE_THREAD_JOB, -1);
 }
 
 /* Owner thread, with @in_progress already being cancelled: a job that has
@@ -158,6 +160,7 @@ kaa_thread_job_new (KaaThreadPool *pool,
 {
   KaaThreadJob *job = g_new0 (KaaThreadJob, 1);
 
+  kaa_live_add (KAA_LIVE_THREAD_JOB, 1);
   job->producer.ops = &job_ops;
   kaa_ref_count_init (&job->ref_count);
   job->pool = kaa_thread_pool_ref (pool);

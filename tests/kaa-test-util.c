@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "kaa-test-util.h"
+#include "kaa-live-private.h"
 
 void
 kaa_test_fixture_setup (KaaTestFixture *f,
@@ -12,6 +13,29 @@ kaa_test_fixture_setup (KaaTestFixture *f,
 {
   f->context = g_main_context_new ();
   g_main_context_push_thread_default (f->context);
+  for (guint i = 0; i < KAA_LIVE_N_KINDS; i++)
+    f->live[i] = kaa_live_get (i);
+}
+
+/* Leak accounting (issue #7): a test ends with as many live coroutines,
+ * InProgresses, stacks, thread jobs and armed timers as it began with. A
+ * cancelled job may still be returning on its worker, holding its
+ * InProgress: it gets a few seconds to do so. */
+static void
+assert_nothing_left (KaaTestFixture *f)
+{
+  static const char *const names[] = {
+    "InProgress", "coroutine", "stack", "thread job", "armed timer"
+  };
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (kaa_live_get (KAA_LIVE_THREAD_JOB) != f->live[KAA_LIVE_THREAD_JOB] &&
+         g_get_monotonic_time () < deadline)
+    g_usleep (1000);
+  for (guint i = 0; i < KAA_LIVE_N_KINDS; i++)
+    if (kaa_live_get (i) != f->live[i])
+      g_error ("%s objects live: %" G_GINT64_FORMAT " after the test, %" G_GINT64_FORMAT " before",
+               names[i], kaa_live_get (i), f->live[i]);
 }
 
 void
@@ -24,6 +48,7 @@ kaa_test_fixture_teardown (KaaTestFixture *f,
   kaa_test_drain (f->context);
   g_main_context_pop_thread_default (f->context);
   g_main_context_unref (f->context);
+  assert_nothing_left (f);
 }
 
 /* For tests that must leave their context quiet: nothing ready, and no

@@ -17,6 +17,7 @@ G_BEGIN_DECLS
 typedef struct
 {
   GMainContext *context;
+  gint64        live[8];   /* kaa_live_get() of each kind at setup */
 } KaaTestFixture;
 
 void      kaa_test_fixture_setup          (KaaTestFixture *f,

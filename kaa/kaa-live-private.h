@@ -1,0 +1,53 @@
+/* kaa-live-private.h: counts of live objects, for leak accounting (layer 0)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Every kind of object libkaa allocates per operation counts itself in
+ * and out here. Tests read the totals to prove that a scenario leaves
+ * nothing behind; KAA_DEBUG=leaks prints them when the process exits.
+ * Counting is a plain add to a per-thread slot, so it costs next to
+ * nothing on the hot paths.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  KAA_LIVE_IN_PROGRESS,
+  KAA_LIVE_COROUTINE,
+  KAA_LIVE_STACK,
+  KAA_LIVE_THREAD_JOB,
+  KAA_LIVE_TIMER,
+  KAA_LIVE_N_KINDS,
+} KaaLiveKind;
+
+typedef struct
+{
+  gint64 count[KAA_LIVE_N_KINDS];
+} KaaLiveSlot;
+
+/* The calling thread's slot; only this thread writes it, others read. */
+extern KAA_THREAD_LOCAL KaaLiveSlot *kaa_live_slot;
+
+KaaLiveSlot *kaa_live_slot_new (void);
+
+static inline void
+kaa_live_add (KaaLiveKind kind,
+              gint64      delta)
+{
+  KaaLiveSlot *slot = kaa_live_slot;
+
+  if (G_UNLIKELY (slot == NULL))
+    slot = kaa_live_slot_new ();
+  __atomic_store_n (&slot->count[kind],
+                    __atomic_load_n (&slot->count[kind], __ATOMIC_RELAXED) + delta,
+                    __ATOMIC_RELAXED);
+}
+
+/* The number alive now, summed over every thread, past and present. */
+gint64       kaa_live_get      (KaaLiveKind kind);
+
+G_END_DECLS

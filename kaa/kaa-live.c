@@ -1,0 +1,87 @@
+/* kaa-live.c: counts of live objects, for leak accounting
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Each thread adds to a slot of its own (an object freed on another
+ * thread than the one that made it leaves one slot above and one below
+ * zero; only the sum means anything). A thread that exits folds its slot
+ * into `retired`, so that its objects stay accounted for.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "kaa-live-private.h"
+
+KAA_THREAD_LOCAL KaaLiveSlot *kaa_live_slot;
+
+static GMutex       live_lock;
+static GSList      *live_slots;   /* under live_lock */
+static KaaLiveSlot  retired;      /* under live_lock */
+
+static void
+live_thread_exit (gpointer data)
+{
+  KaaLiveSlot *slot = data;
+
+  g_mutex_lock (&live_lock);
+  for (guint i = 0; i < KAA_LIVE_N_KINDS; i++)
+    retired.count[i] += __atomic_load_n (&slot->count[i], __ATOMIC_RELAXED);
+  live_slots = g_slist_remove (live_slots, slot);
+  g_mutex_unlock (&live_lock);
+  g_free (slot);
+}
+
+static GPrivate live_key = G_PRIVATE_INIT (live_thread_exit);
+
+KaaLiveSlot *
+kaa_live_slot_new (void)
+{
+  KaaLiveSlot *slot = g_new0 (KaaLiveSlot, 1);
+
+  g_mutex_lock (&live_lock);
+  live_slots = g_slist_prepend (live_slots, slot);
+  g_mutex_unlock (&live_lock);
+  g_private_set (&live_key, slot);
+  kaa_live_slot = slot;
+  return slot;
+}
+
+gint64
+kaa_live_get (KaaLiveKind kind)
+{
+  gint64 sum;
+
+  g_return_val_if_fail (kind < KAA_LIVE_N_KINDS, 0);
+
+  g_mutex_lock (&live_lock);
+  sum = retired.count[kind];
+  for (GSList *l = live_slots; l != NULL; l = l->next)
+    sum += __atomic_load_n (&((KaaLiveSlot *) l->data)->count[kind], __ATOMIC_RELAXED);
+  g_mutex_unlock (&live_lock);
+  return sum;
+}
+
+static void
+live_report (void)
+{
+  fprintf (stderr, "libkaa: live at exit: %" G_GINT64_FORMAT " InProgress, %" G_GINT64_FORMAT
+           " coroutines, %" G_GINT64_FORMAT " stacks, %" G_GINT64_FORMAT " thread jobs, %"
+           G_GINT64_FORMAT " armed timers\n",
+           kaa_live_get (KAA_LIVE_IN_PROGRESS), kaa_live_get (KAA_LIVE_COROUTINE),
+           kaa_live_get (KAA_LIVE_STACK), kaa_live_get (KAA_LIVE_THREAD_JOB),
+           kaa_live_get (KAA_LIVE_TIMER));
+}
+
+/* KAA_DEBUG=leaks (a comma-separated list, like G_DEBUG) prints the
+ * counts when the process exits. */
+__attribute__((constructor)) static void
+live_init (void)
+{
+  const char *debug = g_getenv ("KAA_DEBUG");
+  g_auto(GStrv) flags = debug != NULL ? g_strsplit (debug, ",", -1) : NULL;
+
+  if (flags != NULL && g_strv_contains ((const char * const *) flags, "leaks"))
+    atexit (live_report);
+}
