@@ -557,18 +557,20 @@ kaa_main_thread_run (KaaMainThreadFunc func,
                      GDestroyNotify    destroy)
 {
   g_autoptr(KaaScheduler) scheduler = NULL;
+  KaaInProgress *in_progress;
   MainCall *call;
 
   kaa_return_failed_if_fail (func != NULL);
 
   scheduler = kaa_scheduler_get_for_context (g_main_context_default ());
+  in_progress = kaa_in_progress_new_for_scheduler (scheduler);
   call = g_new0 (MainCall, 1);
   call->runnable.run = main_call_run;
-  call->in_progress = kaa_in_progress_new_for_scheduler (scheduler);
+  call->in_progress = kaa_in_progress_ref (in_progress);
   call->func = func;
   call->user_data = user_data;
   call->destroy = destroy;
-  kaa_in_progress_ref (call->in_progress);
+  /* The main thread may run and free @call before the push returns. */
   kaa_scheduler_push_remote (scheduler, &call->runnable);
-  return call->in_progress;
+  return in_progress;
 }

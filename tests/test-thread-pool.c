@@ -762,6 +762,38 @@ test_main_thread_run (void)
   kaa_thread_pool_shutdown (pool);
 }
 
+static gpointer
+calls_main_many (KaaThreadJob *job,
+                 gpointer      user_data,
+                 GError      **error)
+{
+  for (guint i = 0; i < 200; i++)
+    {
+      g_autoptr(KaaInProgress) call = kaa_main_thread_run (main_call, user_data, NULL);
+
+      if (!kaa_in_progress_wait (call, error))
+        return NULL;
+    }
+  kaa_thread_job_return_int64 (job, 200);
+  return NULL;
+}
+
+static void
+test_main_thread_run_many (void)
+{
+  g_autoptr(KaaThreadPool) pool = pool_new (2);
+  g_autoptr(KaaInProgress) a = kaa_thread_pool_run (pool, 0, calls_main_many, g_thread_self (), NULL);
+  g_autoptr(KaaInProgress) b = kaa_thread_pool_run (pool, 0, calls_main_many, g_thread_self (), NULL);
+
+  g_test_summary ("Regression: kaa_main_thread_run() read its call after handing it to "
+                  "the main thread, which may already have run and freed it (TSan: "
+                  "heap-use-after-free); 400 calls while the main thread dispatches");
+  g_assert_true (kaa_in_progress_wait (a, NULL));
+  g_assert_true (kaa_in_progress_wait (b, NULL));
+  g_assert_cmpint (kaa_in_progress_get_int64 (a) + kaa_in_progress_get_int64 (b), ==, 400);
+  kaa_thread_pool_shutdown (pool);
+}
+
 /* ------------------------------------------------------------ volume */
 
 static gpointer
@@ -974,6 +1006,7 @@ main (int    argc,
   ADD ("bad-input", test_bad_input);
 #undef ADD
   g_test_add_func ("/kaa/thread-pool/main-thread-run", test_main_thread_run);
+  g_test_add_func ("/kaa/thread-pool/main-thread-run-many", test_main_thread_run_many);
 
   return g_test_run ();
 }
