@@ -717,8 +717,12 @@ void
 kaa_scheduler_push_remote (KaaScheduler *self,
                            KaaRunnable  *runnable)
 {
+  g_autoptr(KaaScheduler) hold = NULL;
   KaaRunnable *head;
 
+  /* Once the CAS publishes @runnable, the owner may run it and drop what
+   * kept this scheduler alive; the rest of the push needs it still. */
+  hold = kaa_scheduler_ref (self);
   /* Treiber push; the consumer takes the whole stack at once, so there is
    * no ABA hazard. The fence inside the CAS publishes the runnable's
    * contents before the owner can see it. */
