@@ -212,13 +212,8 @@ timeout_pause (KaaProducer   *producer,
       kaa_scheduler_remove_timer (scheduler, &timeout->timer);
       timeout->frozen = TRUE;
     }
-  if (g_atomic_int_get (&timeout->counted) && !kaa_in_progress_is_done (timeout->input) &&
-      kaa_in_progress_get_awaiters (timeout->input) == 1 &&
-      kaa_scheduler_is_owner (kaa_in_progress_get_scheduler (timeout->input)))
-    {
-      timeout->input_paused = TRUE;
-      kaa_in_progress_pause (timeout->input);
-    }
+  if (g_atomic_int_get (&timeout->counted))
+    timeout->input_paused = kaa_in_progress_pause_for_awaiter (timeout->input);
 }
 
 static void

@@ -303,8 +303,7 @@ group_cancel (KaaProducer   *producer,
     }
 }
 
-/* Pause goes to the pending inputs that only the group awaits and that
- * this thread owns. */
+/* Pause goes to the inputs the group still awaits, by the cascade's rule. */
 static void
 group_pause (KaaProducer   *producer,
              KaaInProgress *self)
@@ -315,13 +314,8 @@ group_pause (KaaProducer   *producer,
     {
       Member *member = &group->members[i];
 
-      if (member->paused || !g_atomic_int_get (&member->counted) ||
-          kaa_in_progress_is_done (member->input) ||
-          kaa_in_progress_get_awaiters (member->input) != 1 ||
-          !kaa_scheduler_is_owner (kaa_in_progress_get_scheduler (member->input)))
-        continue;
-      member->paused = TRUE;
-      kaa_in_progress_pause (member->input);
+      if (!member->paused && g_atomic_int_get (&member->counted))
+        member->paused = kaa_in_progress_pause_for_awaiter (member->input);
     }
 }
 

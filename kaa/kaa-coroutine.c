@@ -260,15 +260,21 @@ coroutine_queue_yield (KaaCoroutine *self)
 
 /* Any thread: queues the end of an await, later in this dispatch; off
  * the owner thread it goes through the inbox and holds a reference. */
+/* Owner thread: queues a resumption later in this dispatch, unless the
+ * coroutine is done or already queued. */
+static void
+coroutine_queue_local (KaaCoroutine *self)
+{
+  if (self->fiber != NULL &&
+      g_atomic_int_compare_and_exchange (&self->queued, NOT_QUEUED, QUEUED_LOCAL))
+    kaa_scheduler_push (self->scheduler, &self->runnable);
+}
+
 static void
 coroutine_queue_await (KaaCoroutine *self)
 {
   if (kaa_scheduler_is_owner (self->scheduler))
-    {
-      if (self->fiber != NULL &&
-          g_atomic_int_compare_and_exchange (&self->queued, NOT_QUEUED, QUEUED_LOCAL))
-        kaa_scheduler_push (self->scheduler, &self->runnable);
-    }
+    coroutine_queue_local (self);
   else if (g_atomic_int_compare_and_exchange (&self->queued, NOT_QUEUED, QUEUED_REMOTE))
     {
       coroutine_ref (self);
@@ -293,18 +299,12 @@ coroutine_unlink_await (KaaCoroutine  *self,
 
 /* Pause travels down to what the coroutine awaits, unless someone else
  * awaits it too: one caller pausing never freezes work that others still
- * need (DESIGN §6). Pausing is for the owner of what is paused. */
+ * need (DESIGN §6). */
 static void
 coroutine_pause_awaited (KaaCoroutine *self)
 {
-  KaaInProgress *awaited = self->awaiting;
-
-  if (awaited == NULL || self->awaited_paused ||
-      kaa_in_progress_get_awaiters (awaited) != 1 ||
-      !kaa_scheduler_is_owner (kaa_in_progress_get_scheduler (awaited)))
-    return;
-  self->awaited_paused = TRUE;
-  kaa_in_progress_pause (awaited);
+  if (self->awaiting != NULL && !self->awaited_paused)
+    self->awaited_paused = kaa_in_progress_pause_for_awaiter (self->awaiting);
 }
 
 static void
@@ -339,9 +339,7 @@ coroutine_unpause (KaaProducer   *producer,
   if (self->wake_held)
     {
       self->wake_held = FALSE;
-      if (self->fiber != NULL &&
-          g_atomic_int_compare_and_exchange (&self->queued, NOT_QUEUED, QUEUED_LOCAL))
-        kaa_scheduler_push (self->scheduler, &self->runnable);
+      coroutine_queue_local (self);
     }
 }
 

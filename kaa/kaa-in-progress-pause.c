@@ -39,6 +39,20 @@ kaa_in_progress_pause (KaaInProgress *self)
     producer->ops->pause (producer, self);
 }
 
+/* The cascade's rule (DESIGN §6), for whatever awaits @self on someone's
+ * behalf (a coroutine, a combinator): pause @self only while it is
+ * pending, this thread owns it and the caller is its one awaiter. Returns
+ * whether it paused, so the caller knows to resume it later. */
+gboolean
+kaa_in_progress_pause_for_awaiter (KaaInProgress *self)
+{
+  if (in_progress_is_final (self) || kaa_in_progress_get_awaiters (self) != 1 ||
+      !kaa_scheduler_is_owner (self->scheduler))
+    return FALSE;
+  kaa_in_progress_pause (self);
+  return TRUE;
+}
+
 /**
  * kaa_in_progress_resume:
  * @self: a paused [struct@Kaa.InProgress]

@@ -57,6 +57,7 @@ gboolean       kaa_in_progress_is_pending            (KaaInProgress *self);
 void           kaa_in_progress_add_awaiter           (KaaInProgress *self);
 guint          kaa_in_progress_remove_awaiter        (KaaInProgress *self);
 guint          kaa_in_progress_get_awaiters          (KaaInProgress *self);
+gboolean       kaa_in_progress_pause_for_awaiter     (KaaInProgress *self);
 
 /* Settles @self like @source (which must be done) if @self is still
  * pending; returns FALSE, quietly, if it was not. */

@@ -643,6 +643,29 @@ test_cancel_self (Fixture       *f,
   g_assert_cmpint (kaa_test_next_wakeup_msec (f->context), ==, -1);
 }
 
+static void
+test_pause_after_awaited_finished (Fixture       *f,
+                                   gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(KaaInProgress) bottom = kaa_in_progress_new ();
+  Chain chain = { log, bottom };
+  g_autoptr(KaaInProgress) a = link_spawn (&chain, 0);
+
+  g_test_summary ("DESIGN §6: paused between the finish of what it awaits and its "
+                  "resumption, a coroutine holds the result, and its resume does not "
+                  "resume what is already done");
+
+  /* Settled: the coroutine's wake-up is queued, not run yet. */
+  kaa_in_progress_finish_pointer (bottom, NULL, NULL);
+  kaa_in_progress_pause (a);
+  kaa_test_drain (f->context);
+  g_assert_cmpstr (log->str, ==, "");
+  kaa_in_progress_resume (a);
+  kaa_test_drain (f->context);
+  g_assert_cmpstr (log->str, ==, "c:got c:cleanup ");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -670,6 +693,7 @@ main (int    argc,
   ADD ("cancel-from-other-thread", test_cancel_from_other_thread);
   ADD ("pause-interval", test_pause_interval);
   ADD ("cancel-self", test_cancel_self);
+  ADD ("pause-after-awaited-finished", test_pause_after_awaited_finished);
 
 #undef ADD
 
