@@ -43,6 +43,33 @@ call_cancellable (KaaInProgress *self)
   return kaa_in_progress_get_cancellable (self);
 }
 
+/* For the calls that write from caller memory: the bytes stay alive
+ * until the write is done. */
+typedef struct
+{
+  KaaInProgress *self;    /* owned */
+  GBytes        *bytes;   /* owned */
+} BytesCall;
+
+static BytesCall *
+bytes_call_new (KaaInProgress *self,
+                GBytes        *bytes)
+{
+  BytesCall *call = g_new (BytesCall, 1);
+
+  call->self = kaa_in_progress_ref (self);
+  call->bytes = g_bytes_ref (bytes);
+  return call;
+}
+
+static void
+bytes_call_free (BytesCall *call)
+{
+  kaa_in_progress_unref (call->self);
+  g_bytes_unref (call->bytes);
+  g_free (call);
+}
+
 /* ------------------------------------------------------------------ files */
 
 static void
@@ -85,28 +112,20 @@ kaa_file_load_contents (GFile *file)
   return self;
 }
 
-typedef struct
-{
-  KaaInProgress *self;
-  GBytes        *contents;   /* kept alive until the write is done */
-} Replace;
-
 static void
 file_replaced (GObject      *source,
                GAsyncResult *result,
                gpointer      data)
 {
-  Replace *replace = data;
+  BytesCall *call = data;
   GError *error = NULL;
 
   g_file_replace_contents_finish (G_FILE (source), result, NULL, &error);
   if (error != NULL)
-    kaa_in_progress_fail (replace->self, error);
+    kaa_in_progress_fail (call->self, error);
   else
-    kaa_in_progress_finish_boolean (replace->self, TRUE);
-  kaa_in_progress_unref (replace->self);
-  g_bytes_unref (replace->contents);
-  g_free (replace);
+    kaa_in_progress_finish_boolean (call->self, TRUE);
+  bytes_call_free (call);
 }
 
 /**
@@ -125,17 +144,14 @@ kaa_file_replace_contents (GFile  *file,
                            GBytes *contents)
 {
   KaaInProgress *self;
-  Replace *replace;
 
   kaa_return_failed_if_fail (G_IS_FILE (file));
   kaa_return_failed_if_fail (contents != NULL);
 
   self = call_new ("kaa_file_replace_contents");
-  replace = g_new (Replace, 1);
-  replace->self = kaa_in_progress_ref (self);
-  replace->contents = g_bytes_ref (contents);
   g_file_replace_contents_bytes_async (file, contents, NULL, FALSE, G_FILE_CREATE_NONE,
-                                       call_cancellable (self), file_replaced, replace);
+                                       call_cancellable (self), file_replaced,
+                                       bytes_call_new (self, contents));
   return self;
 }
 
@@ -225,28 +241,20 @@ kaa_input_stream_read_bytes (GInputStream *stream,
   return self;
 }
 
-typedef struct
-{
-  KaaInProgress *self;
-  GBytes        *bytes;   /* kept alive until the write is done */
-} Write;
-
 static void
 all_written (GObject      *source,
              GAsyncResult *result,
              gpointer      data)
 {
-  Write *write = data;
+  BytesCall *call = data;
   GError *error = NULL;
   gsize written = 0;
 
   if (g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, &written, &error))
-    kaa_in_progress_finish_int64 (write->self, (gint64) written);
+    kaa_in_progress_finish_int64 (call->self, (gint64) written);
   else
-    kaa_in_progress_fail (write->self, error);
-  kaa_in_progress_unref (write->self);
-  g_bytes_unref (write->bytes);
-  g_free (write);
+    kaa_in_progress_fail (call->self, error);
+  bytes_call_free (call);
 }
 
 /**
@@ -265,7 +273,6 @@ kaa_output_stream_write_all (GOutputStream *stream,
                              GBytes        *bytes)
 {
   KaaInProgress *self;
-  Write *write;
   gsize size;
   gconstpointer data;
 
@@ -273,12 +280,10 @@ kaa_output_stream_write_all (GOutputStream *stream,
   kaa_return_failed_if_fail (bytes != NULL);
 
   self = call_new ("kaa_output_stream_write_all");
-  write = g_new (Write, 1);
-  write->self = kaa_in_progress_ref (self);
-  write->bytes = g_bytes_ref (bytes);
   data = g_bytes_get_data (bytes, &size);
   g_output_stream_write_all_async (stream, data, size, G_PRIORITY_DEFAULT,
-                                   call_cancellable (self), all_written, write);
+                                   call_cancellable (self), all_written,
+                                   bytes_call_new (self, bytes));
   return self;
 }
 
