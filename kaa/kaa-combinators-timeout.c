@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include "kaa-alloc-private.h"
 #include "kaa-i18n-private.h"
 #include "kaa-combinators.h"
 #include "kaa-refcount-private.h"
@@ -281,14 +282,14 @@ kaa_timeout (KaaInProgress *input,
   kaa_return_failed_if_fail (input != NULL);
 
   self = kaa_in_progress_new ();
-  kaa_in_progress_set_name (self, "kaa_timeout");
+  kaa_in_progress_set_static_name (self, "kaa_timeout");
   if (kaa_in_progress_is_done (input))
     {
       kaa_in_progress_try_settle_like (self, input);
       return self;
     }
 
-  timeout = g_new0 (Timeout, 1);
+  timeout = kaa_new0 (Timeout);
   timeout->producer.ops = &timeout_ops;
   kaa_ref_count_init (&timeout->ref_count);      /* the producer slot */
   kaa_ref_count_inc (&timeout->ref_count);       /* the timer */

@@ -14,6 +14,7 @@
  */
 #include "config.h"
 
+#include "kaa-alloc-private.h"
 #include "kaa-i18n-private.h"
 #include "kaa-combinators.h"
 #include "kaa-error.h"
@@ -136,14 +137,14 @@ kaa_sleep (guint msec)
 {
   KaaInProgress *self = kaa_in_progress_new ();
   KaaScheduler *scheduler = kaa_in_progress_get_scheduler (self);
-  Sleep *sleep = g_new0 (Sleep, 1);
+  Sleep *sleep = kaa_new0 (Sleep);
 
   sleep->producer.ops = &sleep_ops;
   kaa_ref_count_init (&sleep->ref_count);   /* the producer slot */
   kaa_ref_count_inc (&sleep->ref_count);    /* the timer */
   sleep->timer.fire = sleep_fire;
   sleep->self = kaa_in_progress_ref (self);
-  kaa_in_progress_set_name (self, "kaa_sleep");
+  kaa_in_progress_set_static_name (self, "kaa_sleep");
   kaa_in_progress_set_producer (self, &sleep->producer);
   kaa_scheduler_add_timer (scheduler, &sleep->timer,
                            kaa_scheduler_get_time (scheduler) + (gint64) msec * 1000);
@@ -365,7 +366,7 @@ group_new (KaaInProgress **inputs,
   KaaInProgress *self = kaa_in_progress_new ();
   Group *group;
 
-  kaa_in_progress_set_name (self, name);
+  kaa_in_progress_set_static_name (self, name);
   if (n_inputs == 0)
     {
       /* Nothing to wait for: any has no winner, all has all of none. */

@@ -30,6 +30,7 @@
  */
 #include "config.h"
 
+#include "kaa-alloc-private.h"
 #include "kaa-i18n-private.h"
 #include "kaa-live-private.h"
 #include "kaa-coroutine-private.h"
@@ -414,7 +415,8 @@ kaa_coroutine_spawn (KaaCoroutineFunc func,
                      gpointer         user_data,
                      GDestroyNotify   destroy)
 {
-  KaaCoroutineDef def = { .name = "coroutine", .func = func };
+  /* No name: the InProgress then takes the static "coroutine". */
+  KaaCoroutineDef def = { .func = func };
 
   kaa_return_failed_if_fail (func != NULL);
 
@@ -468,8 +470,11 @@ kaa_coroutine_start (const KaaCoroutineDef *def,
   KaaCoroutine *self;
   GError *error = NULL;
 
-  kaa_in_progress_set_name (ip, def->name);
-  self = g_new0 (KaaCoroutine, 1);
+  if (def->name != NULL)
+    kaa_in_progress_set_name (ip, def->name);
+  else
+    kaa_in_progress_set_static_name (ip, "coroutine");
+  self = kaa_new0 (KaaCoroutine);
   kaa_live_add (KAA_LIVE_COROUTINE, 1);
   kaa_ref_count_init (&self->ref_count);          /* the producer slot */
   self->producer.ops = &coroutine_ops;

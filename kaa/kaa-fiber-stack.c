@@ -53,6 +53,7 @@
  * ending, then a thousand starting): past the bound, a free trims at most
  * once per interval, down to the bound. */
 #define TRIM_INTERVAL_USEC G_USEC_PER_SEC
+/* The overflow report shows at most this much of a coroutine's name. */
 #define NAME_BYTES    64
 /* Cache colouring: every slot gets this much room above its stack, and
  * its frames start at one of COLOR_BYTES / COLOR_STEP offsets in it. Were
@@ -83,8 +84,9 @@ struct _KaaStack
   /* Atomic: set while handed out; the SIGSEGV handler reports only faults
    * in the guard of a live stack. */
   gint        live;
-  /* Written by the owner before the stack is used; read by the handler. */
-  char        name[NAME_BYTES];
+  /* Borrowed from the fiber, which outlives its use of the stack; written
+   * by the owner before the stack is used, read by the handler. */
+  const char *name;
   /* Under pool_lock. */
   KaaStack   *next_free;
   gboolean    guarded;
@@ -107,7 +109,10 @@ struct _StackChunk
  * GLib's futex-based GMutex is invisible to TSan, which would then report
  * every pool access made from two threads. */
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static GHashTable *free_lists;     /* stack size → KaaStack * */
+/* Stacks of the default size, which nearly every coroutine uses, have a
+ * list of their own: a spawn then costs no hash table lookup. */
+static KaaStack   *default_free;
+static GHashTable *free_lists;     /* other stack sizes → KaaStack * */
 static GuardMode   guard_mode;
 static guint       n_chunks, n_live, n_pooled, n_trimmed;
 static gint64      last_trim;
@@ -322,8 +327,17 @@ stack_guard_install_unlocked (KaaStack  *stack,
 static void
 stack_push_free_unlocked (KaaStack *stack)
 {
-  gpointer key = GSIZE_TO_POINTER (stack->chunk->stack_size);
+  gsize size = stack->chunk->stack_size;
+  gpointer key = GSIZE_TO_POINTER (size);
 
+  if (size == KAA_FIBER_DEFAULT_STACK_SIZE)
+    {
+      stack->next_free = default_free;
+      default_free = stack;
+      return;
+    }
+  if (free_lists == NULL)
+    free_lists = g_hash_table_new (NULL, NULL);
   stack->next_free = g_hash_table_lookup (free_lists, key);
   g_hash_table_insert (free_lists, key, stack);
 }
@@ -332,8 +346,16 @@ static KaaStack *
 stack_pop_free_unlocked (gsize size)
 {
   gpointer key = GSIZE_TO_POINTER (size);
-  KaaStack *stack = g_hash_table_lookup (free_lists, key);
+  KaaStack *stack;
 
+  if (size == KAA_FIBER_DEFAULT_STACK_SIZE)
+    {
+      stack = default_free;
+      if (stack != NULL)
+        default_free = stack->next_free;
+      return stack;
+    }
+  stack = free_lists != NULL ? g_hash_table_lookup (free_lists, key) : NULL;
   if (stack != NULL)
     g_hash_table_insert (free_lists, key, stack->next_free);
   return stack;
@@ -445,20 +467,36 @@ kaa_stack_new (gsize        size,
     }
 
   pthread_mutex_lock (&pool_lock);
-  if (free_lists == NULL)
-    free_lists = g_hash_table_new (NULL, NULL);
   size = stack_round_to_pages_unlocked (size != 0 ? size : KAA_FIBER_DEFAULT_STACK_SIZE);
   stack = stack_take_unlocked (size, error);
   pthread_mutex_unlock (&pool_lock);
 
   if (stack != NULL)
     {
-      g_strlcpy (stack->name, name != NULL ? name : "(unnamed)", sizeof stack->name);
+      stack->name = name != NULL ? name : "(unnamed)";
       /* The name is in place before the handler may look at it. */
       g_atomic_int_set (&stack->live, TRUE);
       kaa_live_add (KAA_LIVE_STACK, 1);
     }
   return stack;
+}
+
+/* Trims the stacks of @list past the first POOL_MAX_WARM warm ones that
+ * the lists seen so far (@warm) left room for. */
+static void
+stack_trim_list_unlocked (KaaStack *list,
+                          guint    *warm)
+{
+  for (KaaStack *stack = list; stack != NULL; stack = stack->next_free)
+    {
+      if (stack->trimmed || ++*warm <= POOL_MAX_WARM)
+        continue;
+      if (madvise (kaa_stack_get_base (stack), kaa_stack_get_span (stack), MADV_DONTNEED) == 0)
+        {
+          stack->trimmed = TRUE;
+          n_trimmed++;
+        }
+    }
 }
 
 /* Keeps the first POOL_MAX_WARM warm stacks of the free lists, which are
@@ -470,18 +508,12 @@ stack_pool_trim_unlocked (void)
   gpointer list;
   guint warm = 0;
 
+  stack_trim_list_unlocked (default_free, &warm);
+  if (free_lists == NULL)
+    return;
   g_hash_table_iter_init (&iter, free_lists);
   while (g_hash_table_iter_next (&iter, NULL, &list))
-    for (KaaStack *stack = list; stack != NULL; stack = stack->next_free)
-      {
-        if (stack->trimmed || ++warm <= POOL_MAX_WARM)
-          continue;
-        if (madvise (kaa_stack_get_base (stack), kaa_stack_get_span (stack), MADV_DONTNEED) == 0)
-          {
-            stack->trimmed = TRUE;
-            n_trimmed++;
-          }
-      }
+    stack_trim_list_unlocked (list, &warm);
 }
 
 /**
@@ -522,8 +554,7 @@ void
 kaa_stack_pool_trim (void)
 {
   pthread_mutex_lock (&pool_lock);
-  if (free_lists != NULL)
-    stack_pool_trim_unlocked ();
+  stack_pool_trim_unlocked ();
   last_trim = g_get_monotonic_time ();
   pthread_mutex_unlock (&pool_lock);
 }

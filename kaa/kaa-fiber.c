@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kaa-alloc-private.h"
 #include "kaa-fiber-private.h"
 
 #if defined (__SANITIZE_ADDRESS__)
@@ -291,7 +292,7 @@ kaa_fiber_new (KaaFiberFunc   func,
   if (stack == NULL)
     return NULL;
 
-  fiber = g_new0 (KaaFiber, 1);
+  fiber = kaa_new0 (KaaFiber);
   fiber->func = func;
   fiber->user_data = user_data;
   fiber->stack = stack;

@@ -70,7 +70,8 @@ struct _KaaInProgress
   GCancellable   *cancellable;  /* atomic pointer, created lazily */
   KaaProgress    *progress;     /* atomic pointer, created lazily */
   gint            n_awaiters;   /* atomic */
-  char           *name;
+  const char     *name;         /* owned_name, or a static string */
+  char           *owned_name;
 
   /* Written once by the settler, before the final state is published. */
   ResultKind      kind;

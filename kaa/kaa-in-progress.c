@@ -27,6 +27,7 @@
  */
 #include "config.h"
 
+#include "kaa-alloc-private.h"
 #include "kaa-live-private.h"
 
 #include "kaa-i18n-private.h"
@@ -60,7 +61,7 @@ kaa_in_progress_new (void)
 KaaInProgress *
 kaa_in_progress_new_for_scheduler (KaaScheduler *scheduler)
 {
-  KaaInProgress *self = g_new0 (KaaInProgress, 1);
+  KaaInProgress *self = kaa_new0 (KaaInProgress);
 
   kaa_ref_count_init (&self->ref_count);
   kaa_live_add (KAA_LIVE_IN_PROGRESS, 1);
@@ -191,7 +192,7 @@ in_progress_finalize (KaaInProgress *self)
   g_clear_error (&self->error);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->progress, kaa_progress_free);
-  g_free (self->name);
+  g_free (self->owned_name);
   kaa_scheduler_unref (self->scheduler);
   g_free (self);
   kaa_live_add (KAA_LIVE_IN_PROGRESS, -1);
@@ -232,8 +233,30 @@ kaa_in_progress_set_name (KaaInProgress *self,
 {
   g_return_if_fail (self != NULL);
 
-  g_free (self->name);
-  self->name = g_strdup (name);
+  g_free (self->owned_name);
+  self->name = self->owned_name = g_strdup (name);
+}
+
+/**
+ * kaa_in_progress_set_static_name:
+ * @self: a [struct@Kaa.InProgress]
+ * @name: (nullable): a name for debugging messages, a string that lives
+ *   as long as the program (a literal)
+ *
+ * [method@Kaa.InProgress.set_name] without the copy, as
+ * g_source_set_static_name() is for a #GSource: naming every InProgress
+ * of a hot path then costs no allocation.
+ *
+ * Since: 0.1
+ */
+void
+kaa_in_progress_set_static_name (KaaInProgress *self,
+                                 const char    *name)
+{
+  g_return_if_fail (self != NULL);
+
+  g_clear_pointer (&self->owned_name, g_free);
+  self->name = name;
 }
 
 /**

@@ -62,6 +62,9 @@ KAA_AVAILABLE_IN_ALL
 void            kaa_in_progress_set_name          (KaaInProgress        *self,
                                                    const char           *name);
 KAA_AVAILABLE_IN_ALL
+void            kaa_in_progress_set_static_name   (KaaInProgress        *self,
+                                                   const char           *name);
+KAA_AVAILABLE_IN_ALL
 const char     *kaa_in_progress_get_name          (KaaInProgress        *self);
 KAA_AVAILABLE_IN_ALL
 GMainContext   *kaa_in_progress_get_context       (KaaInProgress        *self);

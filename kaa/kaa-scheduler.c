@@ -86,14 +86,31 @@ static GHashTable *registry;
 
 static GThread *main_thread;
 
-static void tls_cache_free (gpointer data);
-static GPrivate tls_cache = G_PRIVATE_INIT (tls_cache_free);
-
 typedef struct
 {
   GMainContext *context;
   KaaScheduler *scheduler;   /* owned */
 } TlsCache;
+
+static void tls_cache_free (gpointer data);
+/* The GPrivate only frees the cache when the thread exits; lookups read
+ * the initial-exec copy, one %fs-relative load instead of a
+ * pthread_getspecific() call. */
+static GPrivate tls_cache = G_PRIVATE_INIT (tls_cache_free);
+static KAA_THREAD_LOCAL TlsCache *tls_cache_fast;
+static KAA_THREAD_LOCAL GThread  *tls_thread;
+
+/* g_thread_self() is a pthread_getspecific() call; a thread's GThread
+ * never changes, so the first answer is kept. Not inlined, so that no
+ * caller keeps the TLS address of another thread across a fiber switch. */
+static G_GNUC_NO_INLINE GThread *
+scheduler_thread_self (void)
+{
+  if (G_UNLIKELY (tls_thread == NULL))
+    tls_thread = g_thread_self ();
+  return tls_thread;
+}
+
 
 /* The global default context has no thread it is thread-default in; the
  * thread that loaded the library (the process's main thread, in practice)
@@ -259,7 +276,7 @@ scheduler_source_prepare (GSource *source,
                           gint    *timeout)
 {
   KaaScheduler *self = ((SchedulerSource *) source)->scheduler;
-  GThread *thread = g_thread_self ();
+  GThread *thread = scheduler_thread_self ();
   gint64 now, wait_usec;
 
   /* Every iteration prepares every source, so this sees whichever thread
@@ -527,6 +544,8 @@ tls_cache_free (gpointer data)
 {
   TlsCache *cache = data;
 
+  /* Runs on the exiting thread: a later lookup there makes a new one. */
+  tls_cache_fast = NULL;
   g_clear_pointer (&cache->scheduler, kaa_scheduler_unref);
   g_free (cache);
 }
@@ -544,7 +563,7 @@ KaaScheduler *
 kaa_scheduler_get_thread_default (void)
 {
   GMainContext *context = g_main_context_get_thread_default ();
-  TlsCache *cache = g_private_get (&tls_cache);
+  TlsCache *cache = tls_cache_fast;
 
   if (context == NULL)
     context = g_main_context_default ();
@@ -556,6 +575,7 @@ kaa_scheduler_get_thread_default (void)
     {
       cache = g_new0 (TlsCache, 1);
       g_private_set (&tls_cache, cache);
+      tls_cache_fast = cache;
     }
   g_clear_pointer (&cache->scheduler, kaa_scheduler_unref);
   cache->context = context;
@@ -610,7 +630,7 @@ kaa_scheduler_is_owner (KaaScheduler *self)
 
   if (G_UNLIKELY (g_atomic_int_get (&self->dead)))
     return FALSE;
-  thread = g_thread_self ();
+  thread = scheduler_thread_self ();
   return self->home == thread || g_atomic_pointer_get (&self->runner) == thread;
 }
 
@@ -706,7 +726,7 @@ kaa_scheduler_expect_remote (KaaScheduler *self,
 {
   /* Only the thread that iterates the context: another one might be
    * asleep in poll() already, and would miss the pushes it skips. */
-  if (g_atomic_pointer_get (&self->runner) != g_thread_self ())
+  if (g_atomic_pointer_get (&self->runner) != scheduler_thread_self ())
     return;
   if (deadline > __atomic_load_n (&self->poll_until, __ATOMIC_RELAXED))
     __atomic_store_n (&self->poll_until, deadline, __ATOMIC_RELAXED);

@@ -17,6 +17,7 @@
  */
 #include "config.h"
 
+#include "kaa-alloc-private.h"
 #include "kaa-i18n-private.h"
 #include "kaa-live-private.h"
 #include "kaa-progress.h"
@@ -158,7 +159,7 @@ kaa_thread_job_new (KaaThreadPool *pool,
                     gpointer       user_data,
                     GDestroyNotify destroy)
 {
-  KaaThreadJob *job = g_new0 (KaaThreadJob, 1);
+  KaaThreadJob *job = kaa_new0 (KaaThreadJob);
 
   kaa_live_add (KAA_LIVE_THREAD_JOB, 1);
   job->producer.ops = &job_ops;

@@ -1,0 +1,28 @@
+/* kaa-alloc-private.h: zeroed allocation on the hot paths
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * g_new0() is calloc(), and glibc's calloc() never takes a chunk from the
+ * per-thread cache (tcache): every call goes through the locked arena
+ * path, about 200 instructions. malloc() plus a memset() of a size known
+ * at compile time (a few vector stores) takes the cache and costs a tenth
+ * of that, which matters for the objects made per operation: an
+ * InProgress, a coroutine, a fiber, a thread job.
+ */
+#pragma once
+
+#include <string.h>
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define kaa_new0(type) ((type *) kaa_alloc0 (sizeof (type)))
+
+static inline gpointer
+kaa_alloc0 (gsize size)
+{
+  return memset (g_malloc (size), 0, size);
+}
+
+G_END_DECLS
