@@ -611,6 +611,37 @@ test_unhandled_failure (Fixture       *f,
   g_test_assert_expected_messages ();
 }
 
+static const char static_name[] = "static-name";
+
+static void
+test_static_name (Fixture       *f,
+                  gconstpointer  data)
+{
+  KaaInProgress *ip = kaa_in_progress_new ();
+  char *copied = g_strdup ("copied-name");
+
+  g_test_summary ("set_static_name keeps the very string it was given, with no "
+                  "copy; set_name copies, and either replaces the other without "
+                  "a leak or a dangling name");
+
+  kaa_in_progress_set_static_name (ip, static_name);
+  g_assert_true (kaa_in_progress_get_name (ip) == static_name);
+  kaa_in_progress_set_name (ip, copied);
+  g_free (copied);
+  g_assert_cmpstr (kaa_in_progress_get_name (ip), ==, "copied-name");
+  kaa_in_progress_set_static_name (ip, static_name);
+  g_assert_true (kaa_in_progress_get_name (ip) == static_name);
+  kaa_in_progress_set_static_name (ip, NULL);
+  g_assert_null (kaa_in_progress_get_name (ip));
+  kaa_in_progress_set_static_name (ip, static_name);
+  kaa_in_progress_fail_literal (ip, KAA_ERROR, KAA_ERROR_FAILED, "disk on fire");
+
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_WARNING,
+                         "*static-name*nobody handled*disk on fire*");
+  kaa_in_progress_unref (ip);
+  g_test_assert_expected_messages ();
+}
+
 static void
 ignore_cb (KaaInProgress *self,
            gpointer       data)
@@ -817,6 +848,7 @@ main (int    argc,
   ADD ("finish-from-cancel", test_finish_from_cancel);
   ADD ("shield", test_shield);
   ADD ("unhandled-failure", test_unhandled_failure);
+  ADD ("static-name", test_static_name);
   ADD ("handled-failure", test_handled_failure);
   ADD ("gtype", test_gtype);
   ADD ("new-for-error", test_new_for_error);
