@@ -43,6 +43,13 @@ struct _KaaProducer
 /* A pending InProgress owned by @scheduler's context instead of the
  * calling thread's (a main-thread call made from a worker). */
 KaaInProgress *kaa_in_progress_new_for_scheduler     (KaaScheduler  *scheduler) G_GNUC_WARN_UNUSED_RESULT;
+/* A pending InProgress of the calling thread's context with
+ * @producer_size zeroed bytes after it, in the same allocation, for its
+ * producer: one malloc per operation instead of two. The memory goes with
+ * the InProgress, so the producer holds a reference to it for as long as
+ * it uses that memory, and drops it last. */
+KaaInProgress *kaa_in_progress_new_with_producer     (gsize          producer_size,
+                                                      gpointer      *producer) G_GNUC_WARN_UNUSED_RESULT;
 void           kaa_in_progress_set_producer          (KaaInProgress *self,
                                                       KaaProducer   *producer);
 KaaScheduler  *kaa_in_progress_get_scheduler         (KaaInProgress *self);

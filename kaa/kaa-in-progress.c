@@ -58,16 +58,35 @@ kaa_in_progress_new (void)
   return kaa_in_progress_new_for_scheduler (kaa_scheduler_get_thread_default ());
 }
 
-KaaInProgress *
-kaa_in_progress_new_for_scheduler (KaaScheduler *scheduler)
+static KaaInProgress *
+in_progress_init (KaaInProgress *self,
+                  KaaScheduler  *scheduler)
 {
-  KaaInProgress *self = kaa_new0 (KaaInProgress);
-
   kaa_ref_count_init (&self->ref_count);
   kaa_live_add (KAA_LIVE_IN_PROGRESS, 1);
   self->scheduler = kaa_scheduler_ref (scheduler);
   self->runnable.run = in_progress_run;
   return self;
+}
+
+KaaInProgress *
+kaa_in_progress_new_for_scheduler (KaaScheduler *scheduler)
+{
+  return in_progress_init (kaa_new0 (KaaInProgress), scheduler);
+}
+
+/* The producer's part starts at the next 16-byte boundary, aligned for
+ * anything a producer struct holds; finalize frees the whole block. */
+#define PRODUCER_OFFSET ((sizeof (KaaInProgress) + 15) & ~(gsize) 15)
+
+KaaInProgress *
+kaa_in_progress_new_with_producer (gsize     producer_size,
+                                   gpointer *producer)
+{
+  guint8 *block = kaa_alloc0 (PRODUCER_OFFSET + producer_size);
+
+  *producer = block + PRODUCER_OFFSET;
+  return in_progress_init ((KaaInProgress *) block, kaa_scheduler_get_thread_default ());
 }
 
 /**

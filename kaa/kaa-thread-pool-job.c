@@ -75,10 +75,10 @@ kaa_thread_job_unref (KaaThreadJob *job)
     job->destroy (job->user_data);
   job_clear_result (job);
   g_clear_error (&job->error);
-  kaa_in_progress_unref (job->in_progress);
   kaa_thread_pool_unref (job->pool);
-  g_free (job);
   kaa_live_add (KAA_LIVE_THREAD_JOB, -1);
+  /* Last: the job lives in its InProgress's allocation. */
+  kaa_in_progress_unref (job->in_progress);
 }
 
 /* Owner thread, with @in_progress already being cancelled: a job that has
@@ -159,13 +159,14 @@ kaa_thread_job_new (KaaThreadPool *pool,
                     gpointer       user_data,
                     GDestroyNotify destroy)
 {
-  KaaThreadJob *job = kaa_new0 (KaaThreadJob);
+  KaaThreadJob *job;
+  KaaInProgress *in_progress = kaa_in_progress_new_with_producer (sizeof *job, (gpointer *) &job);
 
   kaa_live_add (KAA_LIVE_THREAD_JOB, 1);
   job->producer.ops = &job_ops;
   kaa_ref_count_init (&job->ref_count);
   job->pool = kaa_thread_pool_ref (pool);
-  job->in_progress = kaa_in_progress_new ();
+  job->in_progress = in_progress;   /* and the memory of the job */
   job->func = func;
   job->user_data = user_data;
   job->destroy = destroy;
