@@ -20,7 +20,7 @@
 
 static GMutex wait_lock;
 static GCond  wait_cond;
-static __thread guint wait_depth;
+static KAA_THREAD_LOCAL guint wait_depth;
 
 /* Any thread, after @self's final state is published. */
 void

@@ -702,7 +702,7 @@ kaa_in_progress_get_cancellable (KaaInProgress *self)
 static gulong
 callback_id_new (void)
 {
-  static __thread gulong next, end;
+  static KAA_THREAD_LOCAL gulong next, end;
 
   if (G_UNLIKELY (next == end))
     {
