@@ -38,6 +38,9 @@
 
 static KAA_THREAD_LOCAL KaaCoroutine *current;
 
+/* Where a coroutine's fiber starts in its allocation. */
+#define FIBER_OFFSET ((sizeof (KaaCoroutine) + 15) & ~(gsize) 15)
+
 static KaaCoroutine *
 coroutine_ref (KaaCoroutine *self)
 {
@@ -148,7 +151,7 @@ coroutine_main (gpointer data)
 static void
 coroutine_finished (KaaCoroutine *self)
 {
-  g_clear_pointer (&self->fiber, kaa_fiber_free);
+  kaa_fiber_clear (g_steal_pointer (&self->fiber));
   coroutine_settle (self);
   if (g_atomic_int_get (&self->queued) != QUEUED_LOCAL)
     coroutine_unref (self);
@@ -468,13 +471,15 @@ kaa_coroutine_start (const KaaCoroutineDef *def,
                      KaaInProgress         *last)
 {
   KaaCoroutine *self;
+  KaaFiber *fiber;
   GError *error = NULL;
 
   if (def->name != NULL)
     kaa_in_progress_set_name (ip, def->name);
   else
     kaa_in_progress_set_static_name (ip, "coroutine");
-  self = kaa_new0 (KaaCoroutine);
+  /* The fiber lives behind the coroutine, in the same allocation. */
+  self = kaa_alloc0 (FIBER_OFFSET + kaa_fiber_struct_size ());
   kaa_live_add (KAA_LIVE_COROUTINE, 1);
   kaa_ref_count_init (&self->ref_count);          /* the producer slot */
   self->producer.ops = &coroutine_ops;
@@ -494,14 +499,15 @@ kaa_coroutine_start (const KaaCoroutineDef *def,
     self->slot = kaa_scheduler_get_time (self->scheduler);
   kaa_in_progress_set_producer (ip, &self->producer);
 
-  self->fiber = kaa_fiber_new (coroutine_main, self, def->stack_size,
-                               def->name != NULL ? def->name : "coroutine", &error);
-  if (self->fiber == NULL)
+  fiber = (KaaFiber *) ((guint8 *) self + FIBER_OFFSET);
+  if (!kaa_fiber_init (fiber, coroutine_main, self, def->stack_size,
+                       def->name != NULL ? def->name : "coroutine", &error))
     {
       kaa_in_progress_unref (g_steal_pointer (&self->in_progress));
       kaa_in_progress_fail (ip, error);
       return;
     }
+  self->fiber = fiber;
   coroutine_ref (self);                           /* the fiber */
   coroutine_resume (self);
 }

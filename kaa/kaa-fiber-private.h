@@ -41,6 +41,18 @@ KaaFiber   *kaa_fiber_new           (KaaFiberFunc  func,
                                      GError      **error) G_GNUC_WARN_UNUSED_RESULT;
 G_GNUC_INTERNAL
 void        kaa_fiber_free          (KaaFiber     *fiber);
+/* The same in memory of the caller's (kaa-fiber.c). */
+G_GNUC_INTERNAL
+gsize       kaa_fiber_struct_size   (void) G_GNUC_CONST;
+G_GNUC_INTERNAL
+gboolean    kaa_fiber_init          (KaaFiber     *fiber,
+                                     KaaFiberFunc  func,
+                                     gpointer      user_data,
+                                     gsize         stack_size,
+                                     const char   *name,
+                                     GError      **error);
+G_GNUC_INTERNAL
+void        kaa_fiber_clear         (KaaFiber     *fiber);
 G_GNUC_INTERNAL
 void        kaa_fiber_resume        (KaaFiber     *fiber);
 G_GNUC_INTERNAL
