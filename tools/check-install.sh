@@ -45,6 +45,9 @@ libdir=$(pkg-config --variable=libdir kaa-1)
 cc -o "$root/tour" "$source_dir/examples/tour.c" $cflags $libs
 LD_LIBRARY_PATH=$libdir "$root/tour" > "$root/tour.out"
 # The installed library, not the build tree's, must have been loaded.
-LD_LIBRARY_PATH=$libdir ldd "$root/tour" | grep -q "$root"
+# Captured first: "ldd | grep -q" fails at random under pipefail, when
+# grep exits at its match while ldd still writes and ldd dies of SIGPIPE.
+linked=$(LD_LIBRARY_PATH=$libdir ldd "$root/tour")
+grep -q "$root" <<< "$linked"
 grep -q "lift-off" "$root/tour.out"
 echo "built and ran examples/tour.c against $libdir"
