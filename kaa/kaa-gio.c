@@ -336,6 +336,9 @@ static const KaaProducerOps signal_wait_ops = {
  * is finalized first, the InProgress fails. Paused, it lets emissions go
  * by.
  *
+ * Language bindings cannot read the pointer result; they see that the
+ * signal was emitted, and connect to it themselves for its arguments.
+ *
  * Returns: (transfer full): a new InProgress
  * Since: 0.1
  */
