@@ -58,13 +58,15 @@ return_set (KaaCoroutine  *self,
 }
 
 /**
- * kaa_coroutine_return_pointer:
+ * kaa_coroutine_return_pointer: (skip)
  * @self: the running coroutine
  * @result: (transfer full) (nullable): the result
  * @destroy: (nullable): frees @result
  *
  * Sets what the InProgress finishes with when the body returns; a later
  * return or throw replaces it (and frees it).
+ *
+ * C only, as [func@Kaa.Coroutine.spawn] is.
  *
  * Since: 0.1
  */
@@ -203,7 +205,7 @@ kaa_coroutine_throw (KaaCoroutine *self,
 }
 
 /**
- * kaa_coroutine_become:
+ * kaa_coroutine_become: (skip)
  * @self: the running coroutine
  * @func: (scope notified) (closure user_data) (destroy destroy): the next body
  * @user_data: data for @func
@@ -213,6 +215,8 @@ kaa_coroutine_throw (KaaCoroutine *self,
  * @func continues the same InProgress on the same stack, so an unbounded
  * chain of states runs in constant memory. Call it, then return. A
  * cancelled coroutine does not start the next body.
+ *
+ * C only, as [func@Kaa.Coroutine.spawn] is.
  *
  * Since: 0.1
  */

@@ -396,7 +396,7 @@ static const KaaProducerOps coroutine_ops = {
 };
 
 /**
- * kaa_coroutine_spawn:
+ * kaa_coroutine_spawn: (skip)
  * @func: (scope notified) (closure user_data) (destroy destroy): the body
  * @user_data: data for @func
  * @destroy: (nullable): frees @user_data when the body is done
@@ -409,6 +409,11 @@ static const KaaProducerOps coroutine_ops = {
  * reference to its InProgress does not stop it, cancelling does.
  *
  * If no stack can be had, the InProgress fails with an error naming it.
+ *
+ * C only: language bindings cannot provide a body (see
+ * [callback@Kaa.CoroutineFunc]); they time-slice work with
+ * [func@Kaa.coiterate] and chain InProgresses with
+ * [method@Kaa.InProgress.connect].
  *
  * Returns: (transfer full): the InProgress of the coroutine
  * Since: 0.1
@@ -427,7 +432,7 @@ kaa_coroutine_spawn (KaaCoroutineFunc func,
 }
 
 /**
- * kaa_coroutine_spawn_def:
+ * kaa_coroutine_spawn_def: (skip)
  * @def: the definition, normally static; it must stay valid while calls of
  *   it run
  * @instance: (nullable): the object the call is made for, or %NULL; the
@@ -435,8 +440,10 @@ kaa_coroutine_spawn (KaaCoroutineFunc func,
  * @user_data: data for the body
  * @destroy: (nullable): frees @user_data when the body is done
  *
- * Starts a coroutine as [func@Kaa.coroutine_spawn] does, with the name,
+ * Starts a coroutine as [func@Kaa.Coroutine.spawn] does, with the name,
  * interval, stack size and priority of @def.
+ *
+ * C only, as [func@Kaa.Coroutine.spawn] is.
  *
  * Returns: (transfer full): the InProgress of the coroutine
  * Since: 0.1
@@ -515,6 +522,8 @@ kaa_coroutine_start (const KaaCoroutineDef *def,
 /**
  * kaa_coroutine_self:
  *
+ * Finds the coroutine whose body is running on the calling thread.
+ *
  * Returns: (transfer none) (nullable): the coroutine running on the
  *   calling thread, or %NULL outside any coroutine
  * Since: 0.1
@@ -546,6 +555,8 @@ kaa_coroutine_get_in_progress (KaaCoroutine *self)
 /**
  * kaa_coroutine_get_name:
  * @self: a coroutine
+ *
+ * Tells the coroutine's name, from its definition.
  *
  * Returns: the name of its stack, as a stack overflow would report it
  * Since: 0.1
@@ -582,6 +593,9 @@ kaa_coroutine_get_last (KaaCoroutine *self)
  * kaa_coroutine_is_cancelled:
  * @self: a coroutine
  *
+ * Tells whether @self was cancelled, for a body that wants to stop early
+ * between awaits.
+ *
  * Returns: %TRUE once the InProgress of @self was cancelled
  * Since: 0.1
  */
@@ -616,11 +630,14 @@ coroutine_next_slot (KaaCoroutine *self)
 }
 
 /**
- * kaa_yield:
+ * kaa_yield: (skip)
  *
  * Suspends the calling coroutine until the next main-loop iteration,
  * giving everything else a turn (kaa's NotFinished), or, for a coroutine
  * defined with an interval, until its next time slot.
+ *
+ * C only: it suspends a coroutine body, which language bindings cannot
+ * provide (see [callback@Kaa.CoroutineFunc]).
  *
  * Returns: %TRUE to go on, %FALSE once the coroutine is cancelled (then
  *   it does not suspend at all); outside a coroutine, a critical and %FALSE
@@ -718,7 +735,7 @@ await_internal (KaaInProgress *awaited,
 }
 
 /**
- * kaa_await:
+ * kaa_await: (skip)
  * @in_progress: (transfer full): what to wait for
  * @error: return location for its error
  *
@@ -733,6 +750,9 @@ await_internal (KaaInProgress *awaited,
  * `G_IO_ERROR_CANCELLED`, and @in_progress, which it will never wait for,
  * is cancelled unless someone else awaits it. Outside a coroutine it is a critical and fails
  * with `KAA_ERROR_NOT_IN_COROUTINE`.
+ *
+ * C only, as [func@Kaa.yield] is: language bindings connect a callback
+ * with [method@Kaa.InProgress.connect] instead.
  *
  * Returns: %TRUE if @in_progress finished, %FALSE with @error set (its
  *   own domain and code) otherwise
@@ -771,11 +791,13 @@ kaa_await (KaaInProgress *in_progress,
   } G_STMT_END
 
 /**
- * kaa_await_boolean:
+ * kaa_await_boolean: (skip)
  * @in_progress: (transfer full): what to wait for
  * @error: return location for its error
  *
  * [func@Kaa.await], returning a boolean result.
+ *
+ * C only, as [func@Kaa.await] is.
  *
  * Returns: the result, or %FALSE with @error set
  * Since: 0.1
@@ -788,11 +810,13 @@ kaa_await_boolean (KaaInProgress *in_progress,
 }
 
 /**
- * kaa_await_int64:
+ * kaa_await_int64: (skip)
  * @in_progress: (transfer full): what to wait for
  * @error: return location for its error
  *
  * [func@Kaa.await], returning an integer result.
+ *
+ * C only, as [func@Kaa.await] is.
  *
  * Returns: the result, or 0 with @error set
  * Since: 0.1
@@ -805,11 +829,13 @@ kaa_await_int64 (KaaInProgress *in_progress,
 }
 
 /**
- * kaa_await_double:
+ * kaa_await_double: (skip)
  * @in_progress: (transfer full): what to wait for
  * @error: return location for its error
  *
  * [func@Kaa.await], returning a double result.
+ *
+ * C only, as [func@Kaa.await] is.
  *
  * Returns: the result, or 0.0 with @error set
  * Since: 0.1
@@ -822,11 +848,13 @@ kaa_await_double (KaaInProgress *in_progress,
 }
 
 /**
- * kaa_await_string:
+ * kaa_await_string: (skip)
  * @in_progress: (transfer full): what to wait for
  * @error: return location for its error
  *
  * [func@Kaa.await], returning a copy of a string result.
+ *
+ * C only, as [func@Kaa.await] is.
  *
  * Returns: (transfer full) (nullable): the result, or %NULL with @error set
  * Since: 0.1
@@ -839,13 +867,15 @@ kaa_await_string (KaaInProgress *in_progress,
 }
 
 /**
- * kaa_await_object:
+ * kaa_await_object: (skip)
  * @in_progress: (transfer full): what to wait for
  * @error: return location for its error
  *
  * [func@Kaa.await], returning a new reference to an object result, so
  * that `obj = kaa_await_object (start_something (), &error);` leaks
  * nothing.
+ *
+ * C only, as [func@Kaa.await] is.
  *
  * Returns: (type GObject) (transfer full) (nullable): the result, or %NULL
  *   with @error set

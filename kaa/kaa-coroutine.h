@@ -12,6 +12,13 @@
 
 G_BEGIN_DECLS
 
+/**
+ * KaaCoroutine:
+ *
+ * A running coroutine, as its body sees it: a
+ * [callback@Kaa.CoroutineFunc] on a stack of its own that settles a
+ * [struct@Kaa.InProgress] when it returns. Valid while the body runs.
+ */
 typedef struct _KaaCoroutine KaaCoroutine;
 
 /**
@@ -29,7 +36,7 @@ typedef struct _KaaCoroutine KaaCoroutine;
  * What happens when a definition is called while earlier calls of it
  * are unfinished, as kaa's decorator policies do. The state is kept per
  * definition, per group when the definition names one, and separately
- * for every instance passed to [func@Kaa.coroutine_spawn_def].
+ * for every instance passed to [func@Kaa.Coroutine.spawn_def].
  */
 typedef enum
 {
@@ -60,12 +67,25 @@ typedef struct
 /**
  * KaaCoroutineFunc:
  * @self: the running coroutine
- * @user_data: the data passed to [func@Kaa.coroutine_spawn]
+ * @user_data: the data passed to [func@Kaa.Coroutine.spawn]
  *
  * The body of a coroutine: an ordinary C function that runs on its own
  * stack and may suspend anywhere in its call tree with [func@Kaa.yield]
  * or [func@Kaa.await]. Returning finishes its InProgress with what
  * `kaa_coroutine_return_*()` set, or %NULL.
+ *
+ * Language bindings cannot provide a body, so spawning, awaiting and
+ * yielding are C only. A body suspends in the middle of its call tree,
+ * on a stack of its own; an interpreter such as CPython keeps a frame
+ * stack of its own per thread, which it expects to grow and shrink in
+ * step with the C stack. With interpreter frames suspended on coroutine
+ * stacks, two bodies that finish in another order than they started
+ * corrupt it: the first pops the frame stack below the other's live
+ * frames, and the next calls overwrite them (CPython 3.11 crashes). A
+ * small default stack would also be too small for an interpreter. Bindings time-slice work with
+ * [func@Kaa.coiterate], which runs each step to completion on the main
+ * loop's own stack, and chain InProgresses with callbacks; Vala, which
+ * compiles to C, gets the C-only calls through its VAPI.
  */
 typedef void (*KaaCoroutineFunc) (KaaCoroutine *self,
                                   gpointer      user_data);
@@ -91,7 +111,7 @@ typedef void (*KaaCoroutineFunc) (KaaCoroutine *self,
  *   source, at %G_PRIORITY_DEFAULT, whatever this says.
  *
  * Describes a coroutine function the way kaa's decorator does. Define it
- * once, statically, and start calls with [func@Kaa.coroutine_spawn_def];
+ * once, statically, and start calls with [func@Kaa.Coroutine.spawn_def];
  * it must stay valid while calls of it run.
  */
 typedef struct

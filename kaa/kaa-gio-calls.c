@@ -95,6 +95,10 @@ file_loaded (GObject      *source,
  *
  * g_file_load_contents_async() as an InProgress.
  *
+ * Language bindings cannot read the pointer result; they call
+ * g_file_load_contents_async() themselves and settle an InProgress from
+ * its callback.
+ *
  * Returns: (transfer full): an InProgress finishing with the contents as
  *   a #GBytes pointer result
  * Since: 0.1
@@ -222,6 +226,10 @@ bytes_read (GObject      *source,
  *
  * g_input_stream_read_bytes_async() as an InProgress. A cancel during
  * the read leaves the stream free for the next one.
+ *
+ * Language bindings cannot read the pointer result; they call
+ * g_input_stream_read_bytes_async() themselves and settle an InProgress
+ * from its callback.
  *
  * Returns: (transfer full): an InProgress finishing with a #GBytes
  *   pointer result, empty at the end of the stream

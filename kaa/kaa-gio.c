@@ -20,7 +20,7 @@
 /* ------------------------------------------------------------ async calls */
 
 /**
- * kaa_async_data:
+ * kaa_async_data: (skip)
  * @self: the InProgress a GIO call is to finish
  *
  * The user data to pass, with [func@Kaa.async_ready], to any
@@ -38,6 +38,8 @@
  *   g_file_load_contents_finish (file, res, &contents, &length, NULL, &error);
  * ]|
  *
+ * C only, as [func@Kaa.async_ready] is.
+ *
  * Returns: (transfer full): a reference to @self, which
  *   [func@Kaa.async_ready] drops
  * Since: 0.1
@@ -51,7 +53,7 @@ kaa_async_data (KaaInProgress *self)
 }
 
 /**
- * kaa_async_ready:
+ * kaa_async_ready: (skip)
  * @source_object: (nullable): the object the call was made on
  * @result: the result of the call
  * @in_progress: (transfer full): what [func@Kaa.async_data] returned
@@ -60,6 +62,10 @@ kaa_async_data (KaaInProgress *self)
  * object result: await it with [func@Kaa.await_object] and pass it to the
  * call's `_finish()`). A call that completes after the InProgress was
  * cancelled is dropped quietly.
+ *
+ * C only: it is a function pointer to hand to C. Language bindings pass
+ * their own callback to the `_async()` call and finish the InProgress from
+ * it.
  *
  * Since: 0.1
  */
@@ -126,12 +132,12 @@ task_link_settled (KaaInProgress *self,
  * @callback: (scope async): called when @self is done
  * @user_data: data for @callback
  * @source_tag: (nullable): the `_async()` function, checked again by
- *   [func@Kaa.in_progress_from_task]
+ *   [func@Kaa.InProgress.from_task]
  *
  * Offers @self as a standard GIO asynchronous operation, for callers that
  * expect an `_async()`/`_finish()` pair: @callback runs on the thread-
  * default context of this call when @self settles, and the `_finish()`
- * function gets @self back with [func@Kaa.in_progress_from_task].
+ * function gets @self back with [func@Kaa.InProgress.from_task].
  *
  * |[<!-- language="C" -->
  * void
@@ -187,13 +193,13 @@ kaa_in_progress_to_task (KaaInProgress       *self,
 
 /**
  * kaa_in_progress_from_task:
- * @result: what the callback of [func@Kaa.in_progress_to_task] got
+ * @result: what the callback of [method@Kaa.InProgress.to_task] got
  * @source_object: (type GObject) (nullable): as passed there
  * @source_tag: (nullable): as passed there
  * @error: return location for its error
  *
  * For the `_finish()` function of an operation offered with
- * [func@Kaa.in_progress_to_task].
+ * [method@Kaa.InProgress.to_task].
  *
  * Returns: (transfer full) (nullable): the finished InProgress, to read
  *   the result from, or %NULL with @error set (its own domain and code;
@@ -329,6 +335,9 @@ static const KaaProducerOps signal_wait_ops = {
  * emission, on cancel, and when the InProgress goes away. If @instance
  * is finalized first, the InProgress fails. Paused, it lets emissions go
  * by.
+ *
+ * Language bindings cannot read the pointer result; they see that the
+ * signal was emitted, and connect to it themselves for its arguments.
  *
  * Returns: (transfer full): a new InProgress
  * Since: 0.1

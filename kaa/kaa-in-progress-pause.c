@@ -83,6 +83,8 @@ kaa_in_progress_resume (KaaInProgress *self)
  * kaa_in_progress_is_paused:
  * @self: a [struct@Kaa.InProgress]
  *
+ * Tells whether @self is paused.
+ *
  * Returns: %TRUE while @self has more pauses than resumes
  * Since: 0.1
  */

@@ -24,7 +24,7 @@
   } G_STMT_END
 
 /**
- * kaa_in_progress_finish_pointer:
+ * kaa_in_progress_finish_pointer: (skip)
  * @self: a pending [struct@Kaa.InProgress]
  * @result: (nullable) (transfer full): the result
  * @destroy: (nullable): frees @result when @self is released
@@ -35,6 +35,9 @@
  * Any thread. If @self was cancelled meanwhile, @result is freed with
  * @destroy and nothing else happens; finishing twice is a programming
  * error (a critical; the first result stays).
+ *
+ * C only: language bindings cannot hand over a raw pointer and its destroy
+ * notify; they use [method@Kaa.InProgress.finish_value] or a typed form.
  *
  * Since: 0.1
  */
@@ -343,11 +346,14 @@ kaa_in_progress_get_error (KaaInProgress *self)
 }
 
 /**
- * kaa_in_progress_get_pointer:
+ * kaa_in_progress_get_pointer: (skip)
  * @self: a done [struct@Kaa.InProgress]
  *
  * The result of @self as a pointer: what finish_pointer, finish_string or
  * finish_object stored. %NULL if @self failed or was cancelled.
+ *
+ * C only: language bindings read any result with
+ * [method@Kaa.InProgress.get_value] or a typed getter.
  *
  * Returns: (transfer none) (nullable): the result, owned by @self
  * Since: 0.1
@@ -372,6 +378,8 @@ kaa_in_progress_get_pointer (KaaInProgress *self)
  * kaa_in_progress_get_boolean:
  * @self: a done [struct@Kaa.InProgress]
  *
+ * Reads the boolean result of @self.
+ *
  * Returns: the boolean result, or %FALSE if @self failed or was cancelled
  * Since: 0.1
  */
@@ -391,6 +399,8 @@ kaa_in_progress_get_boolean (KaaInProgress *self)
 /**
  * kaa_in_progress_get_int64:
  * @self: a done [struct@Kaa.InProgress]
+ *
+ * Reads the integer result of @self.
  *
  * Returns: the integer result, or 0 if @self failed or was cancelled
  * Since: 0.1
@@ -412,6 +422,8 @@ kaa_in_progress_get_int64 (KaaInProgress *self)
  * kaa_in_progress_get_double:
  * @self: a done [struct@Kaa.InProgress]
  *
+ * Reads the double result of @self.
+ *
  * Returns: the double result, or 0.0 if @self failed or was cancelled
  * Since: 0.1
  */
@@ -431,6 +443,8 @@ kaa_in_progress_get_double (KaaInProgress *self)
 /**
  * kaa_in_progress_get_string:
  * @self: a done [struct@Kaa.InProgress]
+ *
+ * Reads the string result of @self.
  *
  * Returns: (transfer none) (nullable): the string result, owned by @self,
  *   or %NULL if @self failed or was cancelled
@@ -453,6 +467,8 @@ kaa_in_progress_get_string (KaaInProgress *self)
  * kaa_in_progress_dup_string:
  * @self: a done [struct@Kaa.InProgress]
  *
+ * Reads a copy of the string result of @self.
+ *
  * Returns: (transfer full) (nullable): a copy of the string result, or
  *   %NULL if @self failed or was cancelled
  * Since: 0.1
@@ -468,6 +484,8 @@ kaa_in_progress_dup_string (KaaInProgress *self)
 /**
  * kaa_in_progress_get_object:
  * @self: a done [struct@Kaa.InProgress]
+ *
+ * Reads the object result of @self.
  *
  * Returns: (type GObject) (transfer none) (nullable): the object result,
  *   owned by @self, or %NULL if @self failed or was cancelled
@@ -489,6 +507,8 @@ kaa_in_progress_get_object (KaaInProgress *self)
 /**
  * kaa_in_progress_dup_object:
  * @self: a done [struct@Kaa.InProgress]
+ *
+ * Reads the object result of @self and takes a reference to it.
  *
  * Returns: (type GObject) (transfer full) (nullable): a new reference to
  *   the object result, or %NULL if @self failed or was cancelled

@@ -282,6 +282,8 @@ kaa_in_progress_set_static_name (KaaInProgress *self,
  * kaa_in_progress_get_name:
  * @self: a [struct@Kaa.InProgress]
  *
+ * Tells the name @self has in debugging messages.
+ *
  * Returns: (nullable): the name set with [method@Kaa.InProgress.set_name]
  * Since: 0.1
  */
@@ -334,6 +336,8 @@ kaa_in_progress_get_state (KaaInProgress *self)
 /**
  * kaa_in_progress_is_done:
  * @self: a [struct@Kaa.InProgress]
+ *
+ * Tells whether @self has settled. Any thread.
  *
  * Returns: %TRUE once @self is finished, failed or cancelled
  * Since: 0.1

@@ -32,6 +32,15 @@ typedef enum
   KAA_STATE_CANCELLED,
 } KaaState;
 
+/**
+ * KaaInProgress:
+ *
+ * A result that is not there yet: the future every libkaa operation
+ * returns, whether a coroutine, a thread job, a timer, a combinator or a
+ * GIO call produces it. It settles exactly once, as a
+ * [enum@Kaa.State] says, and its callbacks run on its owner context.
+ * Reference-counted and usable from any thread.
+ */
 typedef struct _KaaInProgress KaaInProgress;
 
 /**

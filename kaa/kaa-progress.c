@@ -330,6 +330,8 @@ kaa_in_progress_get_progress (KaaInProgress *self,
  * kaa_in_progress_get_fraction:
  * @self: a [struct@Kaa.InProgress]
  *
+ * Tells how far @self is, as a fraction of its total. Any thread.
+ *
  * Returns: position / total, between 0 and 1; 0 while the total is unknown
  * Since: 0.1
  */

@@ -324,12 +324,16 @@ job_may_return (KaaThreadJob *job,
 }
 
 /**
- * kaa_thread_job_return_pointer:
+ * kaa_thread_job_return_pointer: (skip)
  * @job: the running [struct@Kaa.ThreadJob]
  * @result: (nullable): the result
  * @destroy: (nullable): frees @result, also when it arrives after a cancel
  *
  * Sets the job's result; the function should then return %NULL.
+ *
+ * C only: language bindings cannot hand over a raw pointer and its destroy
+ * notify; they use a typed form such as
+ * [method@Kaa.ThreadJob.return_string].
  *
  * Since: 0.1
  */
@@ -481,13 +485,17 @@ kaa_thread_run (KaaThreadFunc  func,
 }
 
 /**
- * kaa_thread_run_def:
+ * kaa_thread_run_def: (skip)
  * @def: a static [struct@Kaa.ThreadDef]
  * @user_data: data for the definition's function
  * @destroy: (nullable): frees @user_data
  *
  * Runs the function of @def on its pool, at its priority, with its name
  * on the InProgress.
+ *
+ * C only: a [struct@Kaa.ThreadDef] holds a function pointer that bindings
+ * cannot fill in; they use [method@Kaa.ThreadPool.run] on
+ * [func@Kaa.ThreadPool.get].
  *
  * Returns: (transfer full): the job's InProgress
  * Since: 0.1

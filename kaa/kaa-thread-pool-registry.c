@@ -42,7 +42,7 @@ registry_add (KaaThreadPool *pool)
 
 /**
  * kaa_thread_pool_new:
- * @name: the pool's name, for [func@Kaa.thread_pool_get] and thread names
+ * @name: the pool's name, for [func@Kaa.ThreadPool.get] and thread names
  * @max_threads: how many jobs may run at once, 0 for the number of CPUs
  *   (at least 2)
  *

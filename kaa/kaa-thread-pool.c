@@ -89,7 +89,7 @@ struct _KaaThreadPool
  *
  * A named pool of worker threads that runs blocking functions as jobs,
  * higher priorities first, each returning a [struct@Kaa.InProgress]. Get
- * one with [func@Kaa.thread_pool_get] or [func@Kaa.thread_pool_new].
+ * one with [func@Kaa.ThreadPool.get] or [ctor@Kaa.ThreadPool.new].
  * Reference-counted; every function is safe from any thread.
  */
 G_DEFINE_BOXED_TYPE (KaaThreadPool, kaa_thread_pool,
@@ -496,6 +496,8 @@ pool_free (KaaThreadPool *pool)
  * kaa_thread_pool_ref:
  * @self: a [struct@Kaa.ThreadPool]
  *
+ * Takes a reference. Any thread.
+ *
  * Returns: (transfer full): @self
  * Since: 0.1
  */
@@ -529,6 +531,8 @@ kaa_thread_pool_unref (KaaThreadPool *self)
  * kaa_thread_pool_get_name:
  * @self: a [struct@Kaa.ThreadPool]
  *
+ * Tells the name the pool is registered under.
+ *
  * Returns: the name @self is registered under
  * Since: 0.1
  */
@@ -544,6 +548,8 @@ kaa_thread_pool_get_name (KaaThreadPool *self)
  * kaa_thread_pool_get_max_threads:
  * @self: a [struct@Kaa.ThreadPool]
  *
+ * Tells the size of the pool.
+ *
  * Returns: how many jobs of @self may run at once
  * Since: 0.1
  */
@@ -558,6 +564,8 @@ kaa_thread_pool_get_max_threads (KaaThreadPool *self)
 /**
  * kaa_thread_pool_get_n_threads:
  * @self: a [struct@Kaa.ThreadPool]
+ *
+ * Tells how many worker threads the pool has now.
  *
  * Returns: how many worker threads @self has now, busy or idle
  * Since: 0.1

@@ -12,15 +12,21 @@ set -euo pipefail
 # build-essential pulls in through gcc-12, so they need no entry of
 # their own.  python3 (for tools/check-layers.py) comes with meson, nm
 # with binutils.  gnuplot-nox draws the benchmark chart
-# (tools/bench-report.py).
+# (tools/bench-report.py).  gobject-introspection and
+# libgirepository1.0-dev build Kaa-1.gir and its typelib, valac the VAPI
+# (vapigen) and the Vala test, python3-gi runs tests/test-gi.py.
 packages=(
   build-essential
   gettext
   gnuplot-nox
+  gobject-introspection
+  libgirepository1.0-dev
   libglib2.0-dev
   meson
   ninja-build
   pkg-config
+  python3-gi
+  valac
   valgrind
 )
 

@@ -1,0 +1,331 @@
+#!/usr/bin/env python3
+# The GObject Introspection binding, from Python (PyGObject), against the
+# typelib of the build tree: futures, callbacks, combinators, a thread job
+# and a main-thread call, cancel, pause and progress, all driven by a
+# GLib main loop (DESIGN §2, §5, §6).
+#
+# tests/meson.build points GI_TYPELIB_PATH and LD_LIBRARY_PATH into the
+# build directory. Exit status 77 (skip) when the build has no typelib:
+# introspection disabled, or a sanitizer build, whose libkaa could not be
+# loaded into an uninstrumented python without preloading the runtime.
+#
+# SPDX-License-Identifier: LGPL-2.1-or-later
+
+import os
+import sys
+import threading
+import time
+import unittest
+
+SKIP = 77
+
+if os.environ.get("KAA_GI_SKIP"):
+    print("skip:", os.environ["KAA_GI_SKIP"])
+    sys.exit(SKIP)
+
+try:
+    import gi
+    gi.require_version("Kaa", "1")
+    from gi.repository import GLib, Gio, Kaa
+except (ImportError, ValueError) as e:
+    print("skip: no PyGObject or no Kaa typelib:", e)
+    sys.exit(SKIP)
+
+# Generous: the machine running the suite may be busy.
+DEADLINE_MS = 10000
+
+
+def run_until(ip, deadline_ms=DEADLINE_MS):
+    """Runs a GLib main loop until ip settles; fails on the deadline."""
+    loop = GLib.MainLoop()
+    timed_out = []
+
+    def on_deadline():
+        timed_out.append(True)
+        loop.quit()
+        return GLib.SOURCE_REMOVE
+
+    ip.connect(lambda _ip: loop.quit())
+    if not ip.is_done():
+        source = GLib.timeout_add(deadline_ms, on_deadline)
+        loop.run()
+        if not timed_out:
+            GLib.source_remove(source)
+    else:
+        # A late connect is delivered on the next dispatch: let it run.
+        loop.run()
+    if timed_out:
+        raise AssertionError(f"{ip.get_name()} did not settle in {deadline_ms} ms")
+
+
+def spin(msec):
+    """Runs the main loop for msec milliseconds."""
+    loop = GLib.MainLoop()
+    GLib.timeout_add(msec, lambda: (loop.quit(), GLib.SOURCE_REMOVE)[1])
+    loop.run()
+
+
+def assert_error(test, ip, domain, code):
+    with test.assertRaises(GLib.Error) as raised:
+        ip.propagate()
+    test.assertTrue(raised.exception.matches(domain, code), raised.exception)
+
+
+class Futures(unittest.TestCase):
+    def test_finish_and_callback(self):
+        ip = Kaa.InProgress.new()
+        ip.set_name("answer")
+        seen = []
+        ip.connect(lambda done: seen.append((done.get_state(), done.get_int64())))
+        self.assertEqual(ip.get_state(), Kaa.State.PENDING)
+        ip.finish_int64(42)
+        # Connected before the finish: called inside it, exactly once.
+        self.assertEqual(seen, [(Kaa.State.FINISHED, 42)])
+        self.assertTrue(ip.is_done())
+        self.assertTrue(ip.propagate())
+        self.assertEqual(ip.get_name(), "answer")
+
+    def test_late_connect_runs_on_the_loop(self):
+        ip = Kaa.InProgress.new()
+        ip.finish_string("late")
+        seen = []
+        ip.connect(lambda done: seen.append(done.get_string()))
+        self.assertEqual(seen, [], "a late connect ran inside connect()")
+        run_until(ip)
+        self.assertEqual(seen, ["late"])
+
+    def test_disconnect(self):
+        ip = Kaa.InProgress.new()
+        seen = []
+        handler = ip.connect(lambda done: seen.append(1))
+        self.assertNotEqual(handler, 0)
+        ip.disconnect(handler)
+        ip.finish_boolean(True)
+        self.assertEqual(seen, [])
+        self.assertTrue(ip.get_boolean())
+
+    def test_fail_with_gerror(self):
+        ip = Kaa.InProgress.new()
+        ip.fail(GLib.Error.new_literal(Gio.io_error_quark(), "no such thing",
+                                       Gio.IOErrorEnum.NOT_FOUND))
+        self.assertEqual(ip.get_state(), Kaa.State.FAILED)
+        assert_error(self, ip, Gio.io_error_quark(), Gio.IOErrorEnum.NOT_FOUND)
+        self.assertEqual(ip.get_error().message, "no such thing")
+
+    def test_values(self):
+        for value in (3.5, "text", True):
+            ip = Kaa.InProgress.new()
+            ip.finish_value(value)
+            self.assertEqual(ip.get_value(), value)
+        ip = Kaa.InProgress.new()
+        obj = Gio.SimpleAction.new("thing", None)
+        ip.finish_object(obj)
+        self.assertIs(ip.get_object(), obj)
+        self.assertIs(ip.dup_object(), obj)
+
+    def test_finish_from_and_shield(self):
+        source = Kaa.InProgress.new()
+        follower = Kaa.InProgress.new()
+        follower.finish_from(source)
+        shield = source.shield()
+        shield.cancel()
+        self.assertEqual(shield.get_state(), Kaa.State.CANCELLED)
+        self.assertFalse(source.is_done(), "cancel went through the shield")
+        source.finish_double(0.25)
+        run_until(follower)
+        self.assertEqual(follower.get_double(), 0.25)
+
+
+class Combinators(unittest.TestCase):
+    def test_sleep(self):
+        start = time.monotonic()
+        ip = Kaa.sleep(30)
+        run_until(ip)
+        self.assertTrue(ip.propagate())
+        self.assertGreaterEqual(time.monotonic() - start, 0.025)
+
+    def test_any(self):
+        slow = Kaa.sleep(DEADLINE_MS)
+        first = Kaa.any([slow, Kaa.sleep(10)])
+        run_until(first)
+        self.assertEqual(first.get_int64(), 1)
+        self.assertFalse(slow.is_done())
+        slow.cancel()
+
+    def test_all(self):
+        both = Kaa.all([Kaa.sleep(10), Kaa.sleep(20)])
+        run_until(both)
+        self.assertEqual(both.get_int64(), 2)
+        self.assertEqual(Kaa.all([]).get_int64(), 0)
+
+    def test_timeout_cancels_input(self):
+        too_long = Kaa.sleep(DEADLINE_MS)
+        deadline = Kaa.timeout(too_long, 30, True)
+        run_until(deadline)
+        assert_error(self, deadline, Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT)
+        self.assertEqual(too_long.get_state(), Kaa.State.CANCELLED)
+
+    def test_wait(self):
+        ip = Kaa.sleep(10)
+        self.assertTrue(ip.wait())
+
+
+class CancelAndPause(unittest.TestCase):
+    def test_cancel(self):
+        nap = Kaa.sleep(DEADLINE_MS)
+        seen = []
+        nap.connect(lambda done: seen.append(done.get_state()))
+        nap.cancel()
+        # On the owner thread cancel returns with the callbacks done.
+        self.assertEqual(seen, [Kaa.State.CANCELLED])
+        assert_error(self, nap, Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED)
+        self.assertTrue(nap.get_cancellable().is_cancelled())
+
+    def test_cancel_cascades_into_combinator(self):
+        inner = Kaa.sleep(DEADLINE_MS)
+        outer = Kaa.all([inner])
+        outer.cancel()
+        self.assertEqual(inner.get_state(), Kaa.State.CANCELLED)
+
+    def test_pause_keeps_remaining_time(self):
+        nap = Kaa.sleep(40)
+        nap.pause()
+        self.assertTrue(nap.is_paused())
+        spin(150)
+        self.assertFalse(nap.is_done(), "a paused sleep finished")
+        nap.resume()
+        self.assertFalse(nap.is_paused())
+        run_until(nap)
+        self.assertTrue(nap.propagate())
+
+
+class Progress(unittest.TestCase):
+    def test_progress_callback(self):
+        ip = Kaa.InProgress.new()
+        ip.set_progress_interval(0)
+        seen = []
+        ip.connect_progress(lambda p: seen.append(p.get_progress()))
+        ip.set_progress(5, 10)
+        spin(50)
+        self.assertEqual(seen[-1], (True, 5, 10))
+        self.assertAlmostEqual(ip.get_fraction(), 0.5)
+        ip.finish_int64(10)
+
+
+class Threads(unittest.TestCase):
+    def test_thread_job(self):
+        main = threading.get_ident()
+        ran_on = []
+
+        def job(job):
+            ran_on.append(threading.get_ident())
+            job.return_string("from the worker")
+            return None
+
+        ip = Kaa.thread_run(job)
+        run_until(ip)
+        self.assertEqual(ip.get_string(), "from the worker")
+        self.assertEqual(len(ran_on), 1)
+        self.assertNotEqual(ran_on[0], main)
+
+    def test_thread_job_error(self):
+        def job(job):
+            raise GLib.Error.new_literal(Kaa.Error.quark(), "job failed",
+                                         Kaa.Error.INVALID_ARGUMENT)
+
+        ip = Kaa.thread_run(job)
+        run_until(ip)
+        assert_error(self, ip, Kaa.Error.quark(), Kaa.Error.INVALID_ARGUMENT)
+
+    def test_main_thread_call(self):
+        main = threading.get_ident()
+
+        def on_main(call):
+            call.finish_int64(threading.get_ident())
+
+        def job(job):
+            call = Kaa.main_thread_run(on_main)
+            call.wait()         # blocks this worker, not the main loop
+            job.return_int64(call.get_int64())
+            return None
+
+        ip = Kaa.thread_run(job)
+        run_until(ip)
+        self.assertEqual(ip.get_int64(), main)
+
+    def test_job_progress(self):
+        def job(job):
+            for i in range(1, 6):
+                job.set_progress(i, 5)
+            job.return_boolean(True)
+            return None
+
+        seen = []
+        ip = Kaa.ThreadPool.get("gi-test").run(0, job)
+        ip.set_progress_interval(0)
+        ip.connect_progress(lambda p: seen.append(p.get_progress()))
+        run_until(ip)
+        self.assertTrue(ip.get_boolean())
+        self.assertEqual(ip.get_progress(), (True, 5, 5))
+
+    def test_cancel_and_pause_a_running_job(self):
+        started = threading.Event()
+        stopped = threading.Event()
+        count = [0]
+
+        def job(job):
+            started.set()
+            while job.check():
+                count[0] += 1
+                time.sleep(0.005)
+            stopped.set()
+            return None
+
+        ip = Kaa.thread_run(job)
+        self.assertTrue(started.wait(DEADLINE_MS / 1000))
+        ip.pause()
+        spin(50)                # the job reaches its next check and waits
+        frozen = count[0]
+        spin(100)
+        self.assertLessEqual(count[0], frozen + 1, "a paused job kept running")
+        ip.resume()
+        deadline = time.monotonic() + DEADLINE_MS / 1000
+        while count[0] <= frozen + 1 and time.monotonic() < deadline:
+            spin(10)
+        self.assertGreater(count[0], frozen + 1, "a resumed job did not go on")
+        ip.cancel()
+        self.assertEqual(ip.get_state(), Kaa.State.CANCELLED)
+        self.assertTrue(stopped.wait(DEADLINE_MS / 1000), "check() did not fail")
+
+
+class Coiterate(unittest.TestCase):
+    def test_python_steps(self):
+        # The bindable form of a time-sliced coroutine: each step runs to
+        # completion on the main loop's stack.
+        steps = []
+
+        def step(ip):
+            steps.append(len(steps))
+            if len(steps) == 3:
+                ip.finish_int64(sum(steps))
+                return False
+            return True
+
+        ip = Kaa.coiterate(step)
+        run_until(ip)
+        self.assertEqual(steps, [0, 1, 2])
+        self.assertEqual(ip.get_int64(), 3)
+
+    def test_cancel_stops_steps(self):
+        steps = []
+        ip = Kaa.coiterate(lambda _ip: steps.append(1) or True)
+        spin(30)
+        ip.cancel()
+        ran = len(steps)
+        self.assertGreater(ran, 0)
+        spin(30)
+        self.assertEqual(len(steps), ran)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
