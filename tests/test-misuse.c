@@ -335,7 +335,8 @@ test_cleanup_cancels (Fixture       *f,
 
 typedef struct
 {
-  KaaInProgress *ip;
+  KaaInProgress *ip;      /* atomic: set once the job was submitted */
+  gint           ready;   /* atomic: 1 once @ip is set */
   gint           runs;
 } JobCleanup;
 
@@ -345,15 +346,20 @@ job_cleanup_cancels (gpointer data)
   JobCleanup *c = data;
 
   g_atomic_int_inc (&c->runs);
-  kaa_in_progress_cancel (c->ip);
+  kaa_in_progress_cancel (g_atomic_pointer_get (&c->ip));
 }
 
+/* Waits for the submitter to publish the InProgress, which the destroy
+ * notify cancels, then returns a result that must be dropped and freed. */
 static gpointer
-job_returns_one (KaaThreadJob *job,
-                      gpointer      data,
-                      GError      **error)
+job_returns_string (KaaThreadJob *job,
+                    gpointer      data,
+                    GError      **error)
 {
-  kaa_thread_job_return_int64 (job, 1);
+  JobCleanup *c = data;
+
+  kaa_test_wait_for_round (&c->ready, 1);
+  kaa_thread_job_return_string (job, "dropped");
   return NULL;
 }
 
@@ -361,14 +367,16 @@ static void
 test_job_cleanup_cancels (Fixture       *f,
                           gconstpointer  data)
 {
-  g_autoptr(KaaThreadPool) pool = kaa_thread_pool_new ("bad-input-cleanup", 1);
-  JobCleanup c = { NULL, 0 };
+  g_autoptr(KaaThreadPool) pool = kaa_thread_pool_new ("misuse-cleanup", 1);
+  JobCleanup c = { NULL, 0, 0 };
   g_autoptr(GError) error = NULL;
 
   g_test_summary ("DESIGN §5, §6: a job's destroy notify that cancels the job's own "
                   "InProgress from the worker cancels it once, and leaks nothing");
 
-  c.ip = kaa_thread_pool_run (pool, 0, job_returns_one, &c, job_cleanup_cancels);
+  g_atomic_pointer_set (&c.ip, kaa_thread_pool_run (pool, 0, job_returns_string, &c,
+                                                    job_cleanup_cancels));
+  g_atomic_int_set (&c.ready, 1);
   /* The worker calls the destroy notify before it hands the result over:
    * the cancel comes first, and the result is dropped (and freed). */
   g_assert_false (kaa_in_progress_wait (c.ip, &error));
