@@ -682,6 +682,22 @@ set_cancelled (GError **error)
                        _("Operation was cancelled"));
 }
 
+/* Awaiting one's own InProgress would never return: a precondition
+ * failure, reported like the g_return_val_if_fail() checks beside it. */
+static gboolean
+await_is_own (KaaInProgress *in_progress,
+              const char    *function,
+              GError       **error)
+{
+  if (G_LIKELY (current == NULL || in_progress != current->in_progress))
+    return FALSE;
+  g_return_if_fail_warning (G_LOG_DOMAIN, function, "in_progress != self->in_progress");
+  g_set_error (error, KAA_ERROR, KAA_ERROR_INVALID_ARGUMENT, _("Invalid argument to %s: %s"),
+               function, "in_progress != self->in_progress");
+  kaa_in_progress_unref (in_progress);
+  return TRUE;
+}
+
 /* Suspends until @awaited is done. Returns @awaited on success; on
  * failure sets @error and drops it. Takes ownership of @awaited. */
 static KaaInProgress *
@@ -749,7 +765,9 @@ await_internal (KaaInProgress *awaited,
  * Once the coroutine is cancelled, this returns at once with
  * `G_IO_ERROR_CANCELLED`, and @in_progress, which it will never wait for,
  * is cancelled unless someone else awaits it. Outside a coroutine it is a critical and fails
- * with `KAA_ERROR_NOT_IN_COROUTINE`.
+ * with `KAA_ERROR_NOT_IN_COROUTINE`; awaiting the calling coroutine's own
+ * InProgress, which could never finish, is a critical and fails with
+ * `KAA_ERROR_INVALID_ARGUMENT`.
  *
  * C only, as [func@Kaa.yield] is: language bindings connect a callback
  * with [method@Kaa.InProgress.connect] instead.
@@ -766,6 +784,8 @@ kaa_await (KaaInProgress *in_progress,
 
   g_return_val_if_fail (in_progress != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  if (await_is_own (in_progress, G_STRFUNC, error))
+    return FALSE;
 
   done = await_internal (in_progress, G_STRFUNC, error);
   if (done == NULL)
@@ -781,6 +801,8 @@ kaa_await (KaaInProgress *in_progress,
                                                                              \
     g_return_val_if_fail (in_progress != NULL, fallback);                    \
     g_return_val_if_fail (error == NULL || *error == NULL, fallback);        \
+    if (await_is_own (in_progress, G_STRFUNC, error))                        \
+      return fallback;                                                       \
                                                                              \
     done = await_internal (in_progress, G_STRFUNC, error);                   \
     if (done == NULL)                                                        \

@@ -218,6 +218,7 @@ kaa_in_progress_fail_literal (KaaInProgress *self,
                               const char    *message)
 {
   g_return_if_fail (self != NULL);
+  g_return_if_fail (domain != 0);
   g_return_if_fail (message != NULL);
 
   kaa_in_progress_settle_error (self, G_STRFUNC, FALSE,

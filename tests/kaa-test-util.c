@@ -108,6 +108,37 @@ kaa_test_pump_for (guint msec)
   g_assert_no_error (error);
 }
 
+/* A coroutine that yields once, then returns 42. */
+void
+kaa_test_body_yield_then_return (KaaCoroutine *co,
+                                 gpointer      data)
+{
+  if (kaa_yield ())
+    kaa_coroutine_return_int64 (co, 42);
+}
+
+/* After a bad call: an ordinary coroutine still settles across one
+ * main-loop iteration. Inside a coroutine it is awaited, outside it is
+ * waited for. */
+void
+kaa_test_still_works (void)
+{
+  g_autoptr(GError) error = NULL;
+  KaaInProgress *ip = kaa_coroutine_spawn (kaa_test_body_yield_then_return, NULL, NULL);
+  gint64 result;
+
+  if (kaa_coroutine_self () != NULL)
+    result = kaa_await_int64 (ip, &error);
+  else
+    {
+      g_assert_true (kaa_in_progress_wait (ip, &error));
+      result = kaa_in_progress_get_int64 (ip);
+      kaa_in_progress_unref (ip);
+    }
+  g_assert_no_error (error);
+  g_assert_cmpint (result, ==, 42);
+}
+
 /* Waits for a racing thread to report @round done. Bounded, so that a
  * racer stuck (on a freed context, say) fails the test instead of hanging
  * it; yielding, so that it also progresses under Valgrind, where only one

@@ -32,6 +32,10 @@ void      kaa_test_drain                  (GMainContext   *context);
 gint      kaa_test_next_wakeup_msec       (GMainContext   *context);
 void      kaa_test_pump_for               (guint           msec);
 
+void      kaa_test_body_yield_then_return (KaaCoroutine   *co,
+                                           gpointer        data);
+void      kaa_test_still_works            (void);
+
 void      kaa_test_wait_for_round         (gint           *done,
                                            gint            round);
 

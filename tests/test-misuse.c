@@ -1,0 +1,412 @@
+/* test-misuse.c: misuse that must not break the library (DESIGN §2, §4, §6; issue #7)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Waits nested beyond the limit, callbacks that finish, cancel or pause
+ * the InProgress they are called for, and cleanups that cancel: each
+ * settles every InProgress exactly once and runs every cleanup once;
+ * kaa_test_still_works() then checks that an ordinary coroutine still
+ * settles, and the fixture that nothing leaked. The argument checks of
+ * every public function are in test-bad-input.c.
+ */
+#include "config.h"
+
+#include <gio/gio.h>
+
+#include "kaa-test-util.h"
+
+typedef KaaTestFixture Fixture;
+
+static gpointer
+job_returns_six (KaaThreadJob *job,
+                 gpointer      data,
+                 GError      **error)
+{
+  kaa_thread_job_return_int64 (job, 6);
+  return NULL;
+}
+
+static void
+pool_still_works (KaaThreadPool *pool)
+{
+  g_autoptr(KaaInProgress) ip = kaa_thread_pool_run (pool, 0, job_returns_six, NULL, NULL);
+
+  g_assert_true (kaa_in_progress_wait (ip, NULL));
+  g_assert_cmpint (kaa_in_progress_get_int64 (ip), ==, 6);
+}
+
+/* ------------------------------------------------------ wait nesting */
+
+#define N_NESTED 40
+
+typedef struct
+{
+  KaaInProgress *ips[N_NESTED];
+  guint          level;
+  gint           failed_at;
+} Nesting;
+
+static gboolean wait_nested (gpointer data);
+
+static void
+add_nested (Nesting *n)
+{
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_callback (source, wait_nested, n, NULL);
+  g_source_attach (source, g_main_context_get_thread_default ());
+  g_source_unref (source);
+}
+
+/* Each level waits inside the wait of the level before, from a source the
+ * outer wait dispatches; the first wait refused ends the recursion. */
+static gboolean
+wait_nested (gpointer data)
+{
+  Nesting *n = data;
+  g_autoptr(GError) error = NULL;
+  guint level = ++n->level;
+
+  if (n->failed_at >= 0 || level >= N_NESTED)
+    return G_SOURCE_REMOVE;
+  add_nested (n);
+  if (!kaa_in_progress_wait (n->ips[level], &error))
+    {
+      g_assert_error (error, KAA_ERROR, KAA_ERROR_WAIT_NESTING);
+      n->failed_at = (gint) level;
+      for (guint i = 0; i < level; i++)
+        kaa_in_progress_finish_int64 (n->ips[i], i);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_wait_nesting (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  Nesting n = { .failed_at = -1 };
+
+  g_test_summary ("DESIGN §2: waits nest up to a limit; the one beyond fails with "
+                  "KAA_ERROR_WAIT_NESTING and the waits around it still finish");
+
+  for (guint i = 0; i < N_NESTED; i++)
+    n.ips[i] = kaa_in_progress_new ();
+  add_nested (&n);
+  g_assert_true (kaa_in_progress_wait (n.ips[0], &error));
+  g_assert_no_error (error);
+  /* The test's own wait is the first of the 32 allowed. */
+  g_assert_cmpint (n.failed_at, ==, 32);
+  g_assert_cmpint (kaa_in_progress_get_int64 (n.ips[0]), ==, 0);
+  kaa_test_still_works ();
+  for (guint i = 0; i < N_NESTED; i++)
+    {
+      if (!kaa_in_progress_is_done (n.ips[i]))
+        kaa_in_progress_cancel (n.ips[i]);
+      kaa_in_progress_unref (n.ips[i]);
+    }
+}
+
+/* --------------------------------- callbacks acting on their InProgress */
+
+typedef struct
+{
+  GString *log;
+} Meddler;
+
+static void
+callback_finishes_again (KaaInProgress *ip,
+                         gpointer       data)
+{
+  g_string_append (((Meddler *) data)->log, "f");
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, "*already done*");
+  kaa_in_progress_finish_int64 (ip, 2);
+  g_test_assert_expected_messages ();
+}
+
+static void
+callback_cancels (KaaInProgress *ip,
+                  gpointer       data)
+{
+  g_string_append (((Meddler *) data)->log, "c");
+  kaa_in_progress_cancel (ip);
+}
+
+static void
+callback_pauses (KaaInProgress *ip,
+                 gpointer       data)
+{
+  g_string_append (((Meddler *) data)->log, "p");
+  kaa_in_progress_pause (ip);
+  g_assert_false (kaa_in_progress_is_paused (ip));
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, "*n_paused > 0*");
+  kaa_in_progress_resume (ip);
+  g_test_assert_expected_messages ();
+}
+
+static void
+callback_logs (KaaInProgress *ip,
+               gpointer       data)
+{
+  g_string_append (((Meddler *) data)->log, "l");
+}
+
+static void
+body_awaits_int (KaaCoroutine *co,
+                 gpointer      data)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 value = kaa_await_int64 (kaa_in_progress_ref (data), &error);
+
+  if (error == NULL)
+    kaa_coroutine_return_int64 (co, value * 10);
+}
+
+static void
+connect_meddlers (KaaInProgress *ip,
+                  Meddler       *m)
+{
+  kaa_in_progress_connect (ip, callback_finishes_again, m, NULL);
+  kaa_in_progress_connect (ip, callback_cancels, m, NULL);
+  kaa_in_progress_connect (ip, callback_pauses, m, NULL);
+  kaa_in_progress_connect (ip, callback_logs, m, NULL);
+}
+
+static void
+test_callback_acts_on_self (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  Meddler m = { log };
+  g_autoptr(KaaInProgress) ip = kaa_in_progress_new ();
+  g_autoptr(KaaInProgress) awaiter = kaa_coroutine_spawn (body_awaits_int, ip, NULL);
+  g_autoptr(KaaInProgress) cancelled = kaa_in_progress_new ();
+  g_autoptr(KaaInProgress) late = kaa_in_progress_new ();
+
+  g_test_summary ("DESIGN §2: a callback that finishes, cancels, pauses or resumes "
+                  "the InProgress it is called for changes nothing: the result stays, "
+                  "the other callbacks and an awaiting coroutine still run");
+
+  connect_meddlers (ip, &m);
+  kaa_in_progress_finish_int64 (ip, 4);
+  g_assert_cmpstr (log->str, ==, "fcpl");
+  g_assert_cmpint (kaa_in_progress_get_int64 (ip), ==, 4);
+  g_assert_true (kaa_in_progress_wait (awaiter, NULL));
+  g_assert_cmpint (kaa_in_progress_get_int64 (awaiter), ==, 40);
+
+  /* The same from inside a cancel. */
+  g_string_truncate (log, 0);
+  kaa_in_progress_connect (cancelled, callback_cancels, &m, NULL);
+  kaa_in_progress_connect (cancelled, callback_pauses, &m, NULL);
+  kaa_in_progress_connect (cancelled, callback_logs, &m, NULL);
+  kaa_in_progress_cancel (cancelled);
+  g_assert_cmpstr (log->str, ==, "cpl");
+  g_assert_cmpint (kaa_in_progress_get_state (cancelled), ==, KAA_STATE_CANCELLED);
+
+  /* Connected late: the callbacks run on the next dispatch instead. */
+  g_string_truncate (log, 0);
+  kaa_in_progress_finish_int64 (late, 1);
+  connect_meddlers (late, &m);
+  g_assert_cmpstr (log->str, ==, "");
+  kaa_test_drain (f->context);
+  g_assert_cmpstr (log->str, ==, "fcpl");
+  g_assert_cmpint (kaa_in_progress_get_int64 (late), ==, 1);
+  kaa_test_still_works ();
+}
+
+/* A callback of what a coroutine awaits cancels that coroutine. */
+static void
+callback_cancels_other (KaaInProgress *ip,
+                        gpointer       data)
+{
+  kaa_in_progress_cancel (data);
+}
+
+static void
+test_callback_cancels_awaiter (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autoptr(KaaInProgress) ip = kaa_in_progress_new ();
+  g_autoptr(KaaInProgress) awaiter = kaa_coroutine_spawn (body_awaits_int, ip, NULL);
+
+  g_test_summary ("DESIGN §6: a callback of the awaited InProgress that cancels its "
+                  "awaiter cancels it, and the awaited result stays");
+
+  kaa_in_progress_connect (ip, callback_cancels_other, awaiter, NULL);
+  kaa_in_progress_finish_int64 (ip, 4);
+  g_assert_cmpint (kaa_in_progress_get_state (awaiter), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (kaa_in_progress_get_int64 (ip), ==, 4);
+  kaa_test_drain (f->context);
+  g_assert_cmpint (kaa_in_progress_get_state (awaiter), ==, KAA_STATE_CANCELLED);
+  kaa_test_still_works ();
+}
+
+/* -------------------------------------------- cancel from a cleanup */
+
+/* A g_autoptr() cleanup that cancels: the C form of a `finally` that
+ * cancels something. */
+typedef struct
+{
+  KaaInProgress *target;
+  guint         *runs;
+} Canceller;
+
+static void
+canceller_free (Canceller *c)
+{
+  (*c->runs)++;
+  kaa_in_progress_cancel (c->target);
+  kaa_in_progress_unref (c->target);
+  g_free (c);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Canceller, canceller_free)
+
+static Canceller *
+canceller_new (KaaInProgress *target,
+               guint         *runs)
+{
+  Canceller *c = g_new0 (Canceller, 1);
+
+  c->target = kaa_in_progress_ref (target);
+  c->runs = runs;
+  return c;
+}
+
+typedef struct
+{
+  KaaInProgress *awaited;
+  KaaInProgress *target;   /* NULL: the coroutine's own InProgress */
+  guint          runs;
+} CleanupCase;
+
+static void
+body_cleanup_cancels (KaaCoroutine *co,
+                      gpointer      data)
+{
+  CleanupCase *c = data;
+  g_autoptr(Canceller) canceller =
+    canceller_new (c->target != NULL ? c->target : kaa_coroutine_get_in_progress (co), &c->runs);
+
+  if (kaa_await (kaa_in_progress_ref (c->awaited), NULL))
+    kaa_coroutine_return_int64 (co, 1);
+}
+
+static void
+test_cleanup_cancels (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(KaaInProgress) gate = kaa_in_progress_new ();
+  CleanupCase victim_case = { gate, NULL, 0 };
+  g_autoptr(KaaInProgress) victim = kaa_coroutine_spawn (body_cleanup_cancels,
+                                                         &victim_case, NULL);
+  g_autoptr(KaaInProgress) sleep = kaa_sleep (60 * 1000);
+  CleanupCase outer_case = { sleep, victim, 0 };
+  g_autoptr(KaaInProgress) outer = kaa_coroutine_spawn (body_cleanup_cancels,
+                                                        &outer_case, NULL);
+  g_autoptr(KaaInProgress) self_gate = kaa_in_progress_new ();
+  CleanupCase self_case = { self_gate, NULL, 0 };
+  g_autoptr(KaaInProgress) self_cancel = kaa_coroutine_spawn (body_cleanup_cancels,
+                                                              &self_case, NULL);
+
+  g_test_summary ("DESIGN §4, §6: a cleanup that cancels, run by a cancel, cancels "
+                  "another coroutine at once, or its own InProgress, which is "
+                  "already being cancelled; each cleanup runs once");
+
+  /* outer is cancelled -> its cleanup cancels victim -> victim's cleanup
+   * cancels victim again, inside that cancel. */
+  kaa_in_progress_cancel (outer);
+  g_assert_cmpint (kaa_in_progress_get_state (outer), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (kaa_in_progress_get_state (sleep), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (kaa_in_progress_get_state (victim), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpuint (outer_case.runs, ==, 1);
+  g_assert_cmpuint (victim_case.runs, ==, 1);
+  g_assert_cmpint (kaa_in_progress_get_state (gate), ==, KAA_STATE_CANCELLED);
+
+  /* A body that returns normally and cancels itself in its cleanup: the
+   * cleanups run before the InProgress settles, so the cancel wins and
+   * the returned value is dropped. */
+  kaa_in_progress_finish_boolean (self_gate, TRUE);
+  g_assert_false (kaa_in_progress_wait (self_cancel, NULL));
+  g_assert_cmpuint (self_case.runs, ==, 1);
+  g_assert_cmpint (kaa_in_progress_get_state (self_cancel), ==, KAA_STATE_CANCELLED);
+  kaa_test_still_works ();
+}
+
+typedef struct
+{
+  KaaInProgress *ip;      /* atomic: set once the job was submitted */
+  gint           ready;   /* atomic: 1 once @ip is set */
+  gint           runs;
+} JobCleanup;
+
+static void
+job_cleanup_cancels (gpointer data)
+{
+  JobCleanup *c = data;
+
+  g_atomic_int_inc (&c->runs);
+  kaa_in_progress_cancel (g_atomic_pointer_get (&c->ip));
+}
+
+/* Waits for the submitter to publish the InProgress, which the destroy
+ * notify cancels, then returns a result that must be dropped and freed. */
+static gpointer
+job_returns_string (KaaThreadJob *job,
+                    gpointer      data,
+                    GError      **error)
+{
+  JobCleanup *c = data;
+
+  kaa_test_wait_for_round (&c->ready, 1);
+  kaa_thread_job_return_string (job, "dropped");
+  return NULL;
+}
+
+static void
+test_job_cleanup_cancels (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(KaaThreadPool) pool = kaa_thread_pool_new ("misuse-cleanup", 1);
+  JobCleanup c = { NULL, 0, 0 };
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("DESIGN §5, §6: a job's destroy notify that cancels the job's own "
+                  "InProgress from the worker cancels it once, and leaks nothing");
+
+  g_atomic_pointer_set (&c.ip, kaa_thread_pool_run (pool, 0, job_returns_string, &c,
+                                                    job_cleanup_cancels));
+  g_atomic_int_set (&c.ready, 1);
+  /* The worker calls the destroy notify before it hands the result over:
+   * the cancel comes first, and the result is dropped (and freed). */
+  g_assert_false (kaa_in_progress_wait (c.ip, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (g_atomic_int_get (&c.runs), ==, 1);
+  kaa_test_drain (f->context);
+  kaa_in_progress_unref (c.ip);
+  pool_still_works (pool);
+  kaa_test_still_works ();
+}
+
+/* ------------------------------------------------------------- main */
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) \
+  g_test_add ("/kaa/misuse/" path, Fixture, NULL, kaa_test_fixture_setup, func, \
+              kaa_test_fixture_teardown)
+
+  ADD ("wait-nesting", test_wait_nesting);
+  ADD ("callback-acts-on-self", test_callback_acts_on_self);
+  ADD ("callback-cancels-awaiter", test_callback_cancels_awaiter);
+  ADD ("cleanup-cancels", test_cleanup_cancels);
+  ADD ("job-cleanup-cancels", test_job_cleanup_cancels);
+
+#undef ADD
+
+  return g_test_run ();
+}
