@@ -651,10 +651,13 @@ test_interval_skips_missed (Fixture       *f,
   g_test_summary ("DESIGN §4: slots missed by a slow slice are skipped, not bunched up");
 
   g_assert_true (kaa_in_progress_wait (ip, NULL));
-  /* The first slice took 50 ms: slots 20 and 40 are gone, 60 is next. */
-  g_assert_cmpint (slices.resumed[0] - slices.start, >=, 60000);
-  for (guint i = 1; i < SLICES; i++)
-    g_assert_cmpint (slices.resumed[i] - slices.resumed[i - 1], >=, 10000);
+  /* The first slice took 50 ms: slots 20 and 40 are gone, 60 is next,
+   * and each resumption takes a slot of its own after that. Bunched-up
+   * catching up would run slices at 20 and 40 at once; a late machine
+   * only makes these times later. (Two resumptions may still come close
+   * together when the first of them was late: that is fixed rate.) */
+  for (guint i = 0; i < SLICES; i++)
+    g_assert_cmpint (slices.resumed[i] - slices.start, >=, (gint64) (3 + i) * 20000);
 }
 
 static void
