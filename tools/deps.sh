@@ -12,16 +12,21 @@ set -euo pipefail
 # build-essential pulls in through gcc-12, so they need no entry of
 # their own.  python3 (for tools/check-layers.py) comes with meson, nm
 # with binutils.  gnuplot-nox draws the benchmark chart
-# (tools/bench-report.py).
+# (tools/bench-report.py).  libgtk-4-dev builds the GTK demo
+# (examples/gtk-demo.c), whose test runs it under xvfb-run, which needs
+# xauth.
 packages=(
   build-essential
   gettext
   gnuplot-nox
   libglib2.0-dev
+  libgtk-4-dev
   meson
   ninja-build
   pkg-config
   valgrind
+  xauth
+  xvfb
 )
 
 missing=()
