@@ -23,7 +23,7 @@
 
 #include "gtk-demo.h"
 
-#define WATCHDOG_MS  60000   /* for any one event */
+#define WATCHDOG_MS  120000  /* for any one event; the slowest, a whole run, takes seconds */
 #define QUIET_MS     1000    /* how long a paused job is watched */
 
 static gboolean expect (gboolean ok, const char *format, ...) G_GNUC_PRINTF (2, 3);

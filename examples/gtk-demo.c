@@ -24,6 +24,9 @@
  * actions and checks what happens (gtk-demo-self-test.c); the test suite
  * runs it under Xvfb.
  */
+#include <signal.h>
+
+#include <glib-unix.h>
 #include <glib/gstdio.h>
 
 #include "gtk-demo.h"
@@ -348,6 +351,15 @@ on_shutdown (GApplication *app,
     g_unlink (demo->path);
 }
 
+/* Ctrl-C and kill end the demo as closing its window does, so that its
+ * temporary file is removed. */
+static gboolean
+on_quit_signal (gpointer user_data)
+{
+  g_application_quit (G_APPLICATION (user_data));
+  return G_SOURCE_CONTINUE;
+}
+
 /* A self-test must not hand itself over to a demo already running. */
 static int
 on_handle_local_options (GApplication *app,
@@ -396,6 +408,8 @@ main (int   argc,
   g_signal_connect (demo.app, "handle-local-options", G_CALLBACK (on_handle_local_options), &demo);
   g_signal_connect (demo.app, "activate", G_CALLBACK (on_activate), &demo);
   g_signal_connect (demo.app, "shutdown", G_CALLBACK (on_shutdown), &demo);
+  g_unix_signal_add (SIGINT, on_quit_signal, demo.app);
+  g_unix_signal_add (SIGTERM, on_quit_signal, demo.app);
 
   status = g_application_run (G_APPLICATION (demo.app), argc, argv);
   g_object_unref (demo.app);
