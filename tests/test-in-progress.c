@@ -493,10 +493,11 @@ static void
 test_wait (Fixture       *f,
            gconstpointer  data)
 {
+  /* Before the sleep, whose 20 ms run from its creation. */
+  gint64 start = g_get_monotonic_time ();
   g_autoptr(KaaInProgress) done = kaa_in_progress_new ();
   g_autoptr(KaaInProgress) sleep = kaa_sleep (20);
   g_autoptr(GError) error = NULL;
-  gint64 start = g_get_monotonic_time ();
 
   g_test_summary ("DESIGN §2: wait on the owner thread iterates the owner context "
                   "until the InProgress is done");

@@ -15,6 +15,8 @@ set -euo pipefail
 # (tools/bench-report.py).  gobject-introspection and
 # libgirepository1.0-dev build Kaa-1.gir and its typelib, valac the VAPI
 # (vapigen) and the Vala test, python3-gi runs tests/test-gi.py.
+# libgtk-4-dev builds the GTK demo (examples/gtk-demo.c), whose test runs
+# it under xvfb-run, which needs xauth.
 packages=(
   build-essential
   gettext
@@ -22,12 +24,15 @@ packages=(
   gobject-introspection
   libgirepository1.0-dev
   libglib2.0-dev
+  libgtk-4-dev
   meson
   ninja-build
   pkg-config
   python3-gi
   valac
   valgrind
+  xauth
+  xvfb
 )
 
 missing=()
