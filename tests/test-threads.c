@@ -583,6 +583,45 @@ test_cancel_from_thread (Fixture       *f,
   kaa_test_watchdog_free (watchdog);
 }
 
+static void
+test_owner_cancel_overtakes_remote (Fixture       *f,
+                                    gconstpointer  data)
+{
+  g_autoptr(KaaInProgress) ip = kaa_sleep (60 * 1000);
+  g_autoptr(GString) log = g_string_new (NULL);
+  Rec rec = { log, 'x' };
+  Job canceller = { ip };
+  GThread *worker;
+
+  g_test_summary ("DESIGN §6: a cancel on the owner thread returns with the InProgress "
+                  "cancelled and cleaned up, also when a cancel from another thread is "
+                  "still on its way to the owner; that one then does nothing more");
+  g_test_bug ("7");
+
+  kaa_in_progress_connect (ip, rec_cb, &rec, rec_destroy);
+
+  /*   main                        worker
+   *                               cancel: queued for the owner
+   *   (join)
+   *   cancel: carried out now, timer gone, callback run
+   *   iterate: the queued cancel finds it done */
+  worker = g_thread_new ("canceller", cancel_thread, &canceller);
+  g_thread_join (worker);
+  g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_PENDING);
+
+  kaa_in_progress_cancel (ip);
+  g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (rec.calls, ==, 1);
+  g_assert_cmpint (rec.destroys, ==, 1);
+
+  /* And the sleep's timer went with the cancel. */
+  kaa_test_drain (f->context);
+  g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (rec.calls, ==, 1);
+  g_assert_cmpint (kaa_test_next_wakeup_msec (f->context), ==, -1);
+  g_assert_cmpstr (log->str, ==, "x");
+}
+
 typedef struct
 {
   GMainContext  *context;
@@ -1498,6 +1537,7 @@ main (int    argc,
   ADD ("wait-owner-iterates", test_wait_owner_iterates);
   ADD ("wait-nesting", test_wait_nesting);
   ADD ("cancel-from-thread", test_cancel_from_thread);
+  ADD ("owner-cancel-overtakes-remote", test_owner_cancel_overtakes_remote);
   ADD ("cancellable-from-thread", test_cancellable_from_thread);
   ADD ("many-finishes", test_many_finishes);
   ADD ("race", test_race);
