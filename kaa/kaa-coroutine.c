@@ -124,20 +124,23 @@ coroutine_main (gpointer data)
 
   while (self->func != NULL)
     {
+      if (self->cancelled)
+        {
+          /* A cancelled coroutine starts no body: no other after a tail
+           * call, nor its first when it was cancelled while a pause held
+           * it back (kaa_coroutine_start). */
+          if (self->destroy != NULL)
+            self->destroy (self->user_data);
+          self->func = NULL;
+          self->destroy = NULL;
+          break;
+        }
       self->func (self, self->user_data);
       if (self->destroy != NULL)
         self->destroy (self->user_data);
       self->func = g_steal_pointer (&self->next_func);
       self->user_data = g_steal_pointer (&self->next_data);
       self->destroy = g_steal_pointer (&self->next_destroy);
-      if (self->cancelled && self->func != NULL)
-        {
-          /* A cancelled coroutine does not start another body. */
-          if (self->destroy != NULL)
-            self->destroy (self->user_data);
-          self->func = NULL;
-          self->destroy = NULL;
-        }
     }
 }
 
@@ -498,6 +501,14 @@ kaa_coroutine_start (const KaaCoroutineDef *def,
       return;
     }
   coroutine_ref (self);                           /* the fiber */
+  if (kaa_in_progress_is_paused (ip))
+    {
+      /* A queued call (SYNCHRONIZED) paused while it waited: its body
+       * starts once resumed, like any wake-up held by a pause (DESIGN §6). */
+      self->paused = TRUE;
+      self->wake_held = TRUE;
+      return;
+    }
   coroutine_resume (self);
 }
 
