@@ -370,11 +370,12 @@ coroutine_cancel (KaaProducer   *producer,
       KaaInProgress *awaited = g_steal_pointer (&self->awaiting);
 
       /* Cancel wins over pause: what it paused is cancelled with it or,
-       * when others await it too, goes on as before. */
+       * when others await it too, goes on as before; either way it keeps
+       * no pause of ours (resumed after the cancel, it stays stopped). */
       self->awaited_paused = FALSE;
       if (coroutine_unlink_await (self, awaited))
         kaa_in_progress_cancel (awaited);
-      else if (paused_it)
+      if (paused_it)
         kaa_in_progress_resume (awaited);
       kaa_in_progress_unref (awaited);
     }
