@@ -12,11 +12,14 @@ set -euo pipefail
 # build-essential pulls in through gcc-12, so they need no entry of
 # their own.  python3 (for tools/check-layers.py) comes with meson, nm
 # with binutils.  gnuplot-nox draws the benchmark chart
-# (tools/bench-report.py).
+# (tools/bench-report.py). clang and its runtime package, which holds
+# libFuzzer and clang's sanitizers, build the fuzz target (issue #7).
 packages=(
   build-essential
+  clang
   gettext
   gnuplot-nox
+  libclang-rt-14-dev
   libglib2.0-dev
   meson
   ninja-build
