@@ -8,8 +8,9 @@
  * throw or a cancel of itself. It records what it did, so that the final
  * check can hold its InProgress to it, and it checks every await against
  * what it awaited (DESIGN §4). Bodies and their cleanups run on the owner
- * thread; jobs on the default pool; remote events on a GThreadPool of the
- * test's own, so that cancel and finish also arrive from other threads.
+ * thread; jobs on the default pool; remote events on a libkaa thread
+ * pool of the test's own, so that cancel and finish also arrive from
+ * other threads.
  */
 #include "config.h"
 
@@ -371,9 +372,10 @@ typedef struct
   gint64         value;
 } Remote;
 
-void
-stress_remote_func (gpointer data,
-                    gpointer user_data)
+static gpointer
+remote_func (KaaThreadJob *job,
+             gpointer      data,
+             GError      **error)
 {
   Remote *remote = data;
   KaaStress *self = remote->stress;
@@ -385,6 +387,7 @@ stress_remote_func (gpointer data,
   kaa_in_progress_unref (remote->ip);
   g_free (remote);
   g_atomic_int_dec_and_test (&self->remote_pending);
+  return NULL;
 }
 
 /* A cancel or a finish of @node from a worker thread (DESIGN §2: any
@@ -406,5 +409,5 @@ stress_remote_event (KaaStress *self,
   remote->value = value;
   g_atomic_int_inc (&self->remote_pending);
   self->stats.remote_events++;
-  g_thread_pool_push (self->remote, remote, NULL);
+  kaa_in_progress_unref (kaa_thread_pool_run (self->remote, 0, remote_func, remote, NULL));
 }

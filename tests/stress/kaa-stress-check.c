@@ -391,7 +391,11 @@ kaa_stress_new (const KaaStressConfig *config)
   self->context = g_main_context_new ();
   g_main_context_push_thread_default (self->context);
   self->owner = g_thread_self ();
-  self->remote = g_thread_pool_new (stress_remote_func, self, 2, FALSE, NULL);
+  /* Pools live as long as the process; a second KaaStress reuses it.
+   * Not a GThreadPool: TSan would not see its lock, inside libglib. */
+  self->remote = kaa_thread_pool_get ("stress-ev");
+  self->remote = self->remote != NULL ? kaa_thread_pool_ref (self->remote)
+                                      : kaa_thread_pool_new ("stress-ev", 2);
   self->nodes = g_ptr_array_new_with_free_func (node_free);
   self->scripts = g_ptr_array_new_with_free_func (g_free);
   self->jobs = g_ptr_array_new_with_free_func (g_free);
@@ -406,7 +410,7 @@ void
 kaa_stress_free (KaaStress *self)
 {
   stress_settle (self);
-  g_thread_pool_free (self->remote, FALSE, TRUE);
+  kaa_thread_pool_unref (self->remote);
   g_ptr_array_unref (self->nodes);
   g_ptr_array_unref (self->scripts);
   g_ptr_array_unref (self->jobs);

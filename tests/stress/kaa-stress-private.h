@@ -151,7 +151,7 @@ struct _KaaStress
   KaaStressStats  stats;
   GMainContext   *context;
   GThread        *owner;
-  GThreadPool    *remote;
+  KaaThreadPool  *remote;          /* "stress-ev": cancels and finishes */
   gint            remote_pending;   /* atomic */
   gint64          live[8];
 
@@ -204,8 +204,6 @@ void       stress_remote_event        (KaaStress      *self,
                                        Node           *node,
                                        gboolean        cancel,
                                        gint64          value);
-void       stress_remote_func         (gpointer        data,
-                                       gpointer        user_data);
 void       stress_check_await         (KaaStress      *self,
                                        Node           *child,
                                        gboolean        ok,
