@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the stress test's long mode or the fuzzer, records what ran and
 # what it found in tests/stress/record.tsv, and redraws the README's
-# section "Stress runs" from that file (issue #7):
+# section "Stress test and fuzzing" from that file (issue #7):
 #
 #   bash tools/stress-record.sh stress [OPS [SEED]]   long mode in _build
 #                                  (default 10000000 operations, a random seed)

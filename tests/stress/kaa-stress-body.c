@@ -403,6 +403,7 @@ stress_remote_event (KaaStress *self,
   stress_trace (self, "remote %s %u", cancel ? "cancel" : "finish", node->id);
 
   node->remote = TRUE;
+  node->remote_finish |= !cancel;
   remote->stress = self;
   remote->ip = kaa_in_progress_ref (node->ip);
   remote->cancel = cancel;

@@ -112,6 +112,7 @@ struct _Node
   gboolean       may_cancel; /* a cancel could have reached it */
   gboolean       finish_sent;
   gboolean       remote;     /* a worker was sent to cancel or finish it */
+  gboolean       remote_finish; /* ... and to finish it */
   KaaState       expect;     /* PENDING: not determined */
   gint64         expect_value;
   gboolean       value_known;

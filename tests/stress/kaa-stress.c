@@ -143,9 +143,9 @@ node_set_ip (KaaStress     *self,
   kaa_in_progress_connect (ip, node_watch, node, NULL);
 }
 
-static void
-node_add_parent (Node *child,
-                 Node *parent)
+void
+stress_node_add_parent (Node *child,
+                        Node *parent)
 {
   if (child->parents == NULL)
     child->parents = g_ptr_array_new ();
@@ -315,7 +315,7 @@ input_new (KaaStress      *self,
     input = pick (self, kaa_stress_bytes_next64 (bytes), top ? filter_any : filter_leafy, NULL);
   if (input == NULL)
     input = leaf_new (self, bytes, parent->depth + 1);
-  node_add_parent (input, parent);
+  stress_node_add_parent (input, parent);
   if (!input->leafy)
     parent->leafy = FALSE;
   return input;
@@ -395,13 +395,6 @@ stress_node_new (KaaStress      *self,
       return coroutine_new (self, bytes, depth,
                             top ? (byte >> 2) % N_DEFS : (byte >> 2) % 2);
     }
-}
-
-void
-stress_node_add_parent (Node *child,
-                        Node *parent)
-{
-  node_add_parent (child, parent);
 }
 
 /* The model's own callback: each InProgress settles exactly once, and
@@ -516,8 +509,9 @@ check_cancelled_now (KaaStress *self,
 {
   KaaState state = kaa_in_progress_get_state (node->ip);
 
-  /* A worker's finish may have won the race; its cancel is no different. */
-  if (state != KAA_STATE_CANCELLED && !(node->remote && state != KAA_STATE_PENDING))
+  /* A worker's finish may have won the race, and may still be settling
+   * it: then the cancel is the late one. */
+  if (state != KAA_STATE_CANCELLED && !node->remote_finish)
     stress_fail (self, "a cancel of %u on the owner thread returned with %u (kind %d) in "
                  "state %d", top->id, node->id, node->kind,
                  kaa_in_progress_get_state (node->ip));
