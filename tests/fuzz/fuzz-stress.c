@@ -10,12 +10,23 @@
  */
 #include "config.h"
 
+#include <signal.h>
+#include <stdlib.h>
+
 #include "stress/kaa-stress.h"
 
 int LLVMFuzzerInitialize (int *argc, char ***argv);
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 
 static KaaStress *stress;
+
+/* g_error() and fatal criticals stop with G_BREAKPOINT(), a SIGTRAP,
+ * which libFuzzer does not catch: as an abort it saves the crash input. */
+static void
+trap_to_abort (int signum)
+{
+  abort ();
+}
 
 int
 LLVMFuzzerInitialize (int    *argc,
@@ -24,6 +35,7 @@ LLVMFuzzerInitialize (int    *argc,
   KaaStressConfig config = { .max_nodes = 32, .episode_ops = 200,
                              .replay = "the fuzzer's crash input" };
 
+  signal (SIGTRAP, trap_to_abort);
   g_log_set_always_fatal (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
   stress = kaa_stress_new (&config);
   return 0;
