@@ -12,6 +12,7 @@
 
 #include "kaa-stress-private.h"
 #include "kaa-live-private.h"
+#include "kaa-in-progress-impl-private.h"
 
 #define SETTLE_SEC 60
 #define LIVE_SEC 10
@@ -246,6 +247,10 @@ settle_step (KaaStress *self)
 
       while (node->ip != NULL && node->paused > 0)
         {
+          if (node->ip->n_paused == 0)
+            stress_fail (self, "%u (kind %d, state %d) lost %d pauses of ours: nothing to "
+                         "resume", node->id, node->kind, kaa_in_progress_get_state (node->ip),
+                         node->paused);
           kaa_in_progress_resume (node->ip);
           node->paused--;
         }
@@ -366,6 +371,7 @@ stress_settle (KaaStress *self)
 {
   if (self->settling)
     return;
+  stress_trace (self, "settle");
   self->settling = TRUE;
   run_to_quiet (self);
   for (guint i = 0; i < self->nodes->len; i++)

@@ -67,6 +67,8 @@ typedef enum
 #define MAX_STEPS 6
 #define MAX_INPUTS 3
 #define MAX_DEPTH 4
+#define TRACE_LINES 256
+#define TRACE_WIDTH 96
 
 struct _Script
 {
@@ -165,6 +167,10 @@ struct _KaaStress
   guint           next_id;
   gboolean        settling;
   guint64         episode_ops;
+
+  /* The last operations, printed with a failure. */
+  char            trace[TRACE_LINES][TRACE_WIDTH];
+  guint           trace_next;
 };
 
 /* kaa-stress.c */

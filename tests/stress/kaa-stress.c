@@ -73,6 +73,38 @@ kaa_stress_bytes_next (KaaStressBytes *bytes)
   return bytes->data[bytes->pos++];
 }
 
+/* Every operation goes into a ring that a failure prints, so that its
+ * report shows what led to it; KAA_STRESS_TRACE=1 prints each at once. */
+void
+stress_trace (KaaStress  *self,
+              const char *format,
+              ...)
+{
+  static gint enabled = -1;
+  char *line = self->trace[self->trace_next++ % TRACE_LINES];
+  gint n;
+  va_list args;
+
+  if (enabled < 0)
+    enabled = g_getenv ("KAA_STRESS_TRACE") != NULL;
+  n = g_snprintf (line, TRACE_WIDTH, "[%" G_GUINT64_FORMAT "] ", self->stats.ops);
+  va_start (args, format);
+  g_vsnprintf (line + n, TRACE_WIDTH - n, format, args);
+  va_end (args);
+  if (enabled)
+    g_fprintf (stderr, "%s\n", line);
+}
+
+static void
+trace_dump (KaaStress *self)
+{
+  guint n = MIN (self->trace_next, TRACE_LINES);
+
+  g_fprintf (stderr, "stress: the last %u operations and events:\n", n);
+  for (guint i = self->trace_next - n; i < self->trace_next; i++)
+    g_fprintf (stderr, "  %s\n", self->trace[i % TRACE_LINES]);
+}
+
 void
 stress_fail (KaaStress  *self,
              const char *format,
@@ -84,29 +116,10 @@ stress_fail (KaaStress  *self,
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
+  trace_dump (self);
   g_error ("stress: %s (operation %" G_GUINT64_FORMAT ", episode %" G_GUINT64_FORMAT
            "; replay: %s)", message, self->stats.ops, self->stats.episodes,
            self->config.replay != NULL ? self->config.replay : "the same input");
-}
-
-/* KAA_STRESS_TRACE=1 prints every operation, to read a failure by. */
-void
-stress_trace (KaaStress  *self,
-              const char *format,
-              ...)
-{
-  static gint enabled = -1;
-  va_list args;
-
-  if (enabled < 0)
-    enabled = g_getenv ("KAA_STRESS_TRACE") != NULL;
-  if (!enabled)
-    return;
-  va_start (args, format);
-  g_fprintf (stderr, "[%" G_GUINT64_FORMAT "] ", self->stats.ops);
-  g_vfprintf (stderr, format, args);
-  g_fprintf (stderr, "\n");
-  va_end (args);
 }
 
 static Node *
@@ -557,6 +570,7 @@ op_finish (KaaStress      *self,
   KaaState expect = fail ? KAA_STATE_FAILED : KAA_STATE_FINISHED;
   KaaState state;
 
+  stress_trace (self, "%s %u", fail ? "fail" : "finish", node->id);
   node->finish_sent = TRUE;
   if (fail)
     kaa_in_progress_fail (node->ip, g_error_new_literal (STRESS_ERROR, 4, "failed"));
@@ -615,6 +629,7 @@ op_pause (KaaStress *self,
 
   stress_trace (self, "pause %u", node->id);
   kaa_in_progress_pause (node->ip);
+  stress_trace (self, "  %u paused %u -> %u", node->id, before, node->ip->n_paused);
   self->stats.pauses++;
   /* A worker may have settled it just before: then the pause does
    * nothing (DESIGN §6), and needs no resume. */
@@ -631,6 +646,9 @@ op_resume (KaaStress *self,
            Node      *node)
 {
   stress_trace (self, "resume %u", node->id);
+  if (node->ip->n_paused == 0)
+    stress_fail (self, "%u (kind %d, state %d) lost a pause of ours: nothing to resume",
+                 node->id, node->kind, kaa_in_progress_get_state (node->ip));
   kaa_in_progress_resume (node->ip);
   node->paused--;
 }
