@@ -7,8 +7,9 @@
 #                                  (default 10000000 operations, a random seed)
 #   bash tools/stress-record.sh fuzz [SECONDS]        fuzz-stress in _build-fuzz
 #                                  (default 3600), from tests/fuzz/corpus
-#   bash tools/stress-record.sh log stress|fuzz BUILD FILE...
+#   bash tools/stress-record.sh log stress|fuzz BUILD FILE[@SECONDS]...
 #                                  records runs made by hand, from their logs
+#                                  (@SECONDS when the log does not tell)
 #   bash tools/stress-record.sh readme                only redraws the README
 #
 # A row's date is when its run ended (its log's last write).
@@ -24,7 +25,7 @@ record=tests/stress/record.tsv
 
 usage ()
 {
-  sed -n '2,16p' "$0" >&2
+  sed -n '2,17p' "$0" >&2
   exit 2
 }
 
@@ -39,6 +40,9 @@ record, kind, build, *logs = sys.argv[1:]
 count = seconds = 0
 seeds, failures, notes = [], [], []
 for log in logs:
+    # FILE@SECONDS: a run whose log does not say how long it took (a
+    # fuzzer stopped by a crash) with the time measured outside it.
+    log, _, given = log.partition("@")
     text = Path(log).read_text(errors="replace")
     if kind == "stress":
         seed = re.search(r"^# seed (\d+)", text, re.M)
@@ -51,7 +55,7 @@ for log in logs:
             n, s = int(progress[-1][0]), float(progress[-1][1])
         else:
             n, s = 0, 0.0
-        bail = re.search(r"^Bail out! .*?stress: (.*)$", text, re.M)
+        bail = re.search(r"^Bail out! (?:.*?stress: )?(.*)$", text, re.M)
         if bail:
             failures.append(bail.group(1))
         elif not end:
@@ -60,18 +64,29 @@ for log in logs:
         done = re.search(r"^Done (\d+) runs in (\d+) second", text, re.M)
         n = int(done.group(1)) if done else 0
         s = float(done.group(2)) if done else 0.0
-        if not done:
+        fork = re.findall(r"^#(\d+): cov: .* time: (\d+)s", text, re.M)
+        if not done and fork:
+            n, s = int(fork[-1][0]), float(fork[-1][1])
+            crashes = re.findall(r"oom/timeout/crash: (\d+)/(\d+)/(\d+)", text)
+            if crashes and int(crashes[-1][2]) > 0:
+                failures.append(f"{crashes[-1][2]} crash(es) in fork mode, input not kept")
+        elif not done:
             last = re.findall(r"^#(\d+)\s.*?exec/s: \d+", text, re.M)
             n = int(last[-1]) if last else 0
+        why = re.search(r"(stress: .*|Kaa-CRITICAL \*\*: [\d:.]+: (.*)|"
+                        r"ERROR: \w+Sanitizer: [\w-]+)", text)
         crash = re.search(r"Test unit written to (\S+)", text)
-        if crash:
-            why = re.search(r"(stress: .*|ERROR: \w+Sanitizer: [\w-]+|deadly signal)", text)
-            failures.append(f"{why.group(1) if why else 'crash'} ({crash.group(1)})")
+        if crash or (not done and not fork and why):
+            what = (why.group(2) or why.group(1)) if why else "deadly signal"
+            failures.append(what + (f" (input {Path(crash.group(1)).name})" if crash else
+                                    " (input not kept)"))
+    if given:
+        s = float(given)
     count += n
     seconds += s
 result = "; ".join(failures or notes) or "clean"
 # The run ended when its last log was last written.
-ended = max(Path(log).stat().st_mtime for log in logs)
+ended = max(Path(log.partition("@")[0]).stat().st_mtime for log in logs)
 row = [time.strftime("%Y-%m-%d %H:%M", time.gmtime(ended)), kind, build,
        ",".join(seeds) if seeds else "-", str(count), f"{seconds:.0f}", result]
 path = Path(record)

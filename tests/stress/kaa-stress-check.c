@@ -409,6 +409,7 @@ kaa_stress_new (const KaaStressConfig *config)
   self->by_ip = g_hash_table_new (NULL, NULL);
   for (guint i = 0; i < KAA_LIVE_N_KINDS; i++)
     self->live[i] = kaa_live_get (i);
+  stress_catch_fatal_logs (self);
   return self;
 }
 

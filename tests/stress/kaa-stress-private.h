@@ -189,6 +189,7 @@ G_GNUC_PRINTF (2, 3)
 void       stress_trace               (KaaStress      *self,
                                        const char     *format,
                                        ...);
+void       stress_catch_fatal_logs    (KaaStress      *self);
 G_GNUC_NORETURN G_GNUC_PRINTF (2, 3)
 void       stress_fail                (KaaStress      *self,
                                        const char     *format,

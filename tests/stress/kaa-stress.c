@@ -95,6 +95,7 @@ stress_trace (KaaStress  *self,
     g_fprintf (stderr, "%s\n", line);
 }
 
+/* Also what is paused now, by us or by the cascade. */
 static void
 trace_dump (KaaStress *self)
 {
@@ -103,6 +104,32 @@ trace_dump (KaaStress *self)
   g_fprintf (stderr, "stress: the last %u operations and events:\n", n);
   for (guint i = self->trace_next - n; i < self->trace_next; i++)
     g_fprintf (stderr, "  %s\n", self->trace[i % TRACE_LINES]);
+  for (guint i = 0; i < self->nodes->len; i++)
+    {
+      Node *node = self->nodes->pdata[i];
+
+      if (node->ip != NULL && (node->paused > 0 || node->ip->n_paused > 0))
+        g_fprintf (stderr, "  paused: %u kind %d state %d, ours %d, all %u, awaiters %u\n",
+                   node->id, node->kind, kaa_in_progress_get_state (node->ip), node->paused,
+                   node->ip->n_paused, kaa_in_progress_get_awaiters (node->ip));
+    }
+}
+
+/* A critical or warning from libkaa is fatal: it gets the same report. */
+static gboolean
+fatal_log (const char     *domain,
+           GLogLevelFlags  level,
+           const char     *message,
+           gpointer        data)
+{
+  trace_dump (data);
+  return TRUE;
+}
+
+void
+stress_catch_fatal_logs (KaaStress *self)
+{
+  g_test_log_set_fatal_handler (fatal_log, self);
 }
 
 void
