@@ -54,7 +54,11 @@ for log in logs:
         elif progress:
             n, s = int(progress[-1][0]), float(progress[-1][1])
         else:
-            n, s = 0, 0.0
+            # Failed before its first progress line: the failure or the
+            # trace it printed says how far it got.
+            at = (re.findall(r"\(operation (\d+), episode", text) or
+                  re.findall(r"^\s+\[(\d+)\] ", text, re.M))
+            n, s = (int(at[-1]) if at else 0), 0.0
         bail = re.search(r"^Bail out! (?:.*?stress: )?(.*)$", text, re.M)
         if bail:
             failures.append(bail.group(1))
@@ -80,6 +84,8 @@ for log in logs:
             what = (why.group(2) or why.group(1)) if why else "deadly signal"
             failures.append(what + (f" (input {Path(crash.group(1)).name})" if crash else
                                     " (input not kept)"))
+        elif not done and not fork:
+            notes.append("stopped before its end, no failure")
     if given:
         s = float(given)
     count += n
@@ -120,7 +126,9 @@ lines = [
     "| date (UTC) | kind | build | seed | operations / runs | seconds | result |",
     "|---|---|---|---|---:|---:|---|",
 ]
-lines += [f"| {' | '.join(r[:4])} | {int(r[4]):,} | {r[5]} | {r[6]} |" for r in rows]
+# 0: a run that failed before it could say how far or how long it ran.
+lines += [f"| {' | '.join(r[:4])} | {f'{int(r[4]):,}' if r[4] != '0' else '?'} | "
+          f"{r[5] if r[5] != '0' else '?'} | {r[6]} |" for r in rows]
 begin, end = "<!-- stress-record:begin -->", "<!-- stress-record:end -->"
 text = readme.read_text()
 head, rest = text.split(begin, 1)
