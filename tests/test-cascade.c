@@ -355,12 +355,13 @@ static void
 test_pause_freezes_timeout (Fixture       *f,
                             gconstpointer  data)
 {
+  /* From before the deadline is set, as in test_pause_freezes_sleep. */
+  gint64 start = g_get_monotonic_time ();
   g_autoptr(GString) log = g_string_new (NULL);
   g_autoptr(KaaInProgress) slow = kaa_sleep (2000);
   g_autoptr(KaaInProgress) deadline = kaa_timeout (slow, 300, TRUE);
   Chain chain = { log, deadline };
   g_autoptr(KaaInProgress) a = link_spawn (&chain, 0);
-  gint64 start = g_get_monotonic_time ();
 
   g_test_summary ("DESIGN §6: a paused timeout keeps the time left to its deadline "
                   "and pauses its input");
