@@ -222,6 +222,13 @@ episode_quiet (KaaStress *self,
                            node->kind, node->paused, kaa_in_progress_is_paused (node->ip));
           return FALSE;
         }
+      /* Settled on a worker, its callbacks come on a later dispatch. */
+      if (node->ip != NULL && node->watched == 0)
+        {
+          g_string_printf (why, "InProgress %u (kind %d) settled, its callback not yet run",
+                           node->id, node->kind);
+          return FALSE;
+        }
     }
   for (guint i = 0; i < self->scripts->len; i++)
     {
