@@ -77,8 +77,10 @@ for log in logs:
         elif not done:
             last = re.findall(r"^#(\d+)\s.*?exec/s: \d+", text, re.M)
             n = int(last[-1]) if last else 0
-        why = re.search(r"(stress: .*|Kaa-CRITICAL \*\*: [\d:.]+: (.*)|"
-                        r"ERROR: \w+Sanitizer: [\w-]+)", text)
+        # The message itself, not the trace it prints first.
+        why = re.search(r"ERROR \*\*: [\d:.]+: (stress: .*)()", text) or \
+            re.search(r"(stress: .*|Kaa-CRITICAL \*\*: [\d:.]+: (.*)|"
+                      r"ERROR: \w+Sanitizer: [\w-]+)", text)
         crash = re.search(r"Test unit written to (\S+)", text)
         if crash or (not done and not fork and why):
             what = (why.group(2) or why.group(1)) if why else "deadly signal"
