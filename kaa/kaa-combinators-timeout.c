@@ -189,13 +189,11 @@ timeout_cancel (KaaProducer   *producer,
   Timeout *timeout = (Timeout *) producer;
 
   timeout_disarm (timeout);
+  /* What it paused of the input it resumes in both cases; after the
+   * cancel, so that the input never runs again (DESIGN §6). */
   if (timeout_uncount (timeout) == 0)
-    {
-      timeout->input_paused = FALSE;
-      kaa_in_progress_cancel (timeout->input);
-    }
-  else
-    timeout_unpause_input (timeout);
+    kaa_in_progress_cancel (timeout->input);
+  timeout_unpause_input (timeout);
 }
 
 /* Paused, the deadline keeps its remaining time and the input is paused

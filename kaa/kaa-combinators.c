@@ -294,13 +294,11 @@ group_cancel (KaaProducer   *producer,
     {
       Member *member = &group->members[i];
 
+      /* Cancelled or detached from, an input keeps no pause of ours:
+       * resumed after its cancel, it stays stopped (DESIGN §6). */
       if (member_uncount (member) == 0)
-        {
-          member->paused = FALSE;
-          kaa_in_progress_cancel (member->input);
-        }
-      else
-        member_unpause (member);
+        kaa_in_progress_cancel (member->input);
+      member_unpause (member);
     }
 }
 

@@ -128,20 +128,23 @@ coroutine_main (gpointer data)
 
   while (self->func != NULL)
     {
+      if (self->cancelled)
+        {
+          /* A cancelled coroutine starts no body: no other after a tail
+           * call, nor its first when it was cancelled while a pause held
+           * it back (kaa_coroutine_start). */
+          if (self->destroy != NULL)
+            self->destroy (self->user_data);
+          self->func = NULL;
+          self->destroy = NULL;
+          break;
+        }
       self->func (self, self->user_data);
       if (self->destroy != NULL)
         self->destroy (self->user_data);
       self->func = g_steal_pointer (&self->next_func);
       self->user_data = g_steal_pointer (&self->next_data);
       self->destroy = g_steal_pointer (&self->next_destroy);
-      if (self->cancelled && self->func != NULL)
-        {
-          /* A cancelled coroutine does not start another body. */
-          if (self->destroy != NULL)
-            self->destroy (self->user_data);
-          self->func = NULL;
-          self->destroy = NULL;
-        }
     }
 }
 
@@ -371,11 +374,12 @@ coroutine_cancel (KaaProducer   *producer,
       KaaInProgress *awaited = g_steal_pointer (&self->awaiting);
 
       /* Cancel wins over pause: what it paused is cancelled with it or,
-       * when others await it too, goes on as before. */
+       * when others await it too, goes on as before; either way it keeps
+       * no pause of ours (resumed after the cancel, it stays stopped). */
       self->awaited_paused = FALSE;
       if (coroutine_unlink_await (self, awaited))
         kaa_in_progress_cancel (awaited);
-      else if (paused_it)
+      if (paused_it)
         kaa_in_progress_resume (awaited);
       kaa_in_progress_unref (awaited);
     }
@@ -516,6 +520,14 @@ kaa_coroutine_start (const KaaCoroutineDef *def,
     }
   self->fiber = fiber;
   coroutine_ref (self);                           /* the fiber */
+  if (kaa_in_progress_is_paused (ip))
+    {
+      /* A queued call (SYNCHRONIZED) paused while it waited: its body
+       * starts once resumed, like any wake-up held by a pause (DESIGN §6). */
+      self->paused = TRUE;
+      self->wake_held = TRUE;
+      return;
+    }
   coroutine_resume (self);
 }
 

@@ -25,6 +25,7 @@ enum
   FLAG_CANCEL_PENDING = 1 << 2,  /* cancelled off the owner thread */
   FLAG_WAITERS        = 1 << 3,  /* someone is in kaa_in_progress_wait() */
   FLAG_FIRST_NODE     = 1 << 4,  /* first_node was handed out */
+  FLAG_CANCELLING_NOW = 1 << 5,  /* the owner runs the cancel cascade */
 };
 
 typedef enum

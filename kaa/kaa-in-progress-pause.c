@@ -10,6 +10,28 @@
 
 #include "kaa-in-progress-impl-private.h"
 
+/* Counts one pause unless @self is done; returns whether it counted, so
+ * that a cascade resumes exactly what it paused. The state is read once:
+ * a settle on another thread may land just after, and then the count
+ * is still balanced by the resume, which a done InProgress accepts. */
+static gboolean
+in_progress_pause (KaaInProgress *self)
+{
+  KaaProducer *producer;
+
+  if (in_progress_is_final (self))
+    return FALSE;
+  if (self->n_paused++ > 0)
+    return TRUE;
+  /* Hooks run on the owner thread only; a producer whose InProgress may
+   * settle on another thread settles it through the owner instead (as
+   * the thread pool does), so the producer cannot be released under us. */
+  producer = g_atomic_pointer_get (&self->producer);
+  if (producer != NULL && producer->ops->pause != NULL)
+    producer->ops->pause (producer, self);
+  return TRUE;
+}
+
 /**
  * kaa_in_progress_pause:
  * @self: a [struct@Kaa.InProgress]
@@ -24,33 +46,23 @@
 void
 kaa_in_progress_pause (KaaInProgress *self)
 {
-  KaaProducer *producer;
-
   g_return_if_fail (self != NULL);
   g_return_if_fail (kaa_scheduler_is_owner (self->scheduler));
 
-  if (in_progress_is_final (self) || self->n_paused++ > 0)
-    return;
-  /* Hooks run on the owner thread only; a producer whose InProgress may
-   * settle on another thread settles it through the owner instead (as
-   * the thread pool does), so the producer cannot be released under us. */
-  producer = g_atomic_pointer_get (&self->producer);
-  if (producer != NULL && producer->ops->pause != NULL)
-    producer->ops->pause (producer, self);
+  in_progress_pause (self);
 }
 
 /* The cascade's rule (DESIGN §6), for whatever awaits @self on someone's
  * behalf (a coroutine, a combinator): pause @self only while it is
  * pending, this thread owns it and the caller is its one awaiter. Returns
- * whether it paused, so the caller knows to resume it later. */
+ * whether it paused, so the caller knows to resume it later: the answer
+ * of the pause itself, since another thread may settle @self meanwhile. */
 gboolean
 kaa_in_progress_pause_for_awaiter (KaaInProgress *self)
 {
-  if (in_progress_is_final (self) || kaa_in_progress_get_awaiters (self) != 1 ||
-      !kaa_scheduler_is_owner (self->scheduler))
+  if (kaa_in_progress_get_awaiters (self) != 1 || !kaa_scheduler_is_owner (self->scheduler))
     return FALSE;
-  kaa_in_progress_pause (self);
-  return TRUE;
+  return in_progress_pause (self);
 }
 
 /**

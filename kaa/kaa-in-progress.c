@@ -589,6 +589,9 @@ in_progress_cancel_now (KaaInProgress *self)
   GCancellable *cancellable = g_atomic_pointer_get (&self->cancellable);
   KaaProducer *producer = g_atomic_pointer_get (&self->producer);
 
+  /* Relaxed would do (the owner alone reads it); atomic because other
+   * threads OR in FLAG_CANCEL_PENDING beside it. */
+  g_atomic_int_or (&self->flags, FLAG_CANCELLING_NOW);
   kaa_in_progress_ref (self);
   if (cancellable != NULL)
     g_cancellable_cancel (cancellable);
@@ -608,7 +611,8 @@ in_progress_run (KaaRunnable *runnable,
   KaaInProgress *self = G_STRUCT_MEMBER_P (runnable, -G_STRUCT_OFFSET (KaaInProgress, runnable));
   gint flags = g_atomic_int_and (&self->flags, ~(FLAG_QUEUED | FLAG_CANCEL_PENDING));
 
-  if (flags & FLAG_CANCEL_PENDING)
+  /* An owner-thread cancel may have carried the remote one out already. */
+  if ((flags & FLAG_CANCEL_PENDING) && !(flags & FLAG_CANCELLING_NOW))
     {
       if (discard)
         {
@@ -650,7 +654,18 @@ kaa_in_progress_cancel (KaaInProgress *self)
   g_return_if_fail (self != NULL);
 
   if (!g_atomic_int_compare_and_exchange (&self->state, KAA_STATE_PENDING, STATE_CANCELLING))
-    return;
+    {
+      /* A cancel from another thread got here first and is still on its
+       * way to this context: on the owner thread, cancel must return with
+       * @self cancelled and cleaned up (DESIGN §6), so carry it out now;
+       * in_progress_run() then finds it done. Not when the owner is
+       * already inside the cascade of @self. */
+      if (g_atomic_int_get (&self->state) == STATE_CANCELLING &&
+          !(g_atomic_int_get (&self->flags) & FLAG_CANCELLING_NOW) &&
+          kaa_scheduler_is_owner (self->scheduler))
+        in_progress_cancel_now (self);
+      return;
+    }
 
   if (kaa_scheduler_is_owner (self->scheduler))
     in_progress_cancel_now (self);

@@ -168,6 +168,43 @@ test_cancel_while_paused (Fixture       *f,
   g_assert_cmpint (kaa_test_next_wakeup_msec (f->context), ==, -1);
 }
 
+/* Pauses @top, which passes the pause down to @below, then cancels it. */
+static void
+assert_cancel_unpauses (KaaInProgress *top,
+                        KaaInProgress *below)
+{
+  kaa_in_progress_pause (top);
+  g_assert_true (kaa_in_progress_is_paused (below));
+  kaa_in_progress_cancel (top);
+  g_assert_cmpint (kaa_in_progress_get_state (below), ==, KAA_STATE_CANCELLED);
+  g_assert_false (kaa_in_progress_is_paused (below));
+  kaa_in_progress_resume (top);
+}
+
+static void
+test_cancel_unpauses_beneath (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(KaaInProgress) bottom = kaa_sleep (10000);
+  Chain chain = { log, bottom };
+  g_autoptr(KaaInProgress) a = link_spawn (&chain, 0);
+  g_autoptr(KaaInProgress) slept = kaa_sleep (10000);
+  g_autoptr(KaaInProgress) any = kaa_any (&slept, 1);
+  g_autoptr(KaaInProgress) input = kaa_sleep (10000);
+  g_autoptr(KaaInProgress) timeout = kaa_timeout (input, 10000, FALSE);
+
+  g_test_summary ("DESIGN §6: cancel wins over pause and leaves nothing beneath paused: "
+                  "what a coroutine, a combinator or a timeout paused on its way down "
+                  "is cancelled and no longer reads as paused");
+  g_test_bug ("7");
+
+  assert_cancel_unpauses (a, bottom);
+  assert_cancel_unpauses (any, slept);
+  assert_cancel_unpauses (timeout, input);
+  g_assert_cmpstr (log->str, ==, "c:cancelled c:cleanup ");
+}
+
 static void
 test_paused_shared_child (Fixture       *f,
                           gconstpointer  data)
@@ -683,6 +720,7 @@ main (int    argc,
   ADD ("pause-freezes-sleep", test_pause_freezes_sleep);
   ADD ("pause-counts", test_pause_counts);
   ADD ("cancel-while-paused", test_cancel_while_paused);
+  ADD ("cancel-unpauses-beneath", test_cancel_unpauses_beneath);
   ADD ("paused-shared-child", test_paused_shared_child);
   ADD ("pause-stops-slices", test_pause_stops_slices);
   ADD ("pause-after-become", test_pause_after_become);

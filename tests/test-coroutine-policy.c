@@ -154,6 +154,47 @@ test_synchronized_failure_continues (Fixture       *f,
   g_assert_cmpstr (log->str, ==, "in1 out1 free1 in2 out2 free2 ");
 }
 
+static void
+test_synchronized_paused_queued (Fixture       *f,
+                                 gconstpointer  data)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(KaaInProgress) a = NULL;
+  g_autoptr(KaaInProgress) b = NULL;
+  g_autoptr(KaaInProgress) c = NULL;
+  g_autoptr(KaaInProgress) d = NULL;
+
+  g_test_summary ("DESIGN §4, §6: a queued SYNCHRONIZED call paused while it waits does "
+                  "not start its body when its turn comes, only after its resume, from "
+                  "the scheduler; cancelled instead, it never runs its body at all");
+  g_test_bug ("7");
+
+  /*   a runs; b and c queue and are paused
+   *   a ends: b's turn, but b is held; b resumed: b runs, then c's turn
+   *   c is held too and cancelled: its body never runs, its data freed */
+  a = kaa_coroutine_spawn_def (&synchronized, NULL, step_new (log, 1, 1), step_free);
+  b = kaa_coroutine_spawn_def (&synchronized, NULL, step_new (log, 2, 0), step_free);
+  c = kaa_coroutine_spawn_def (&synchronized, NULL, step_new (log, 3, 0), step_free);
+  d = kaa_coroutine_spawn_def (&synchronized, NULL, step_new (log, 4, 0), step_free);
+  kaa_in_progress_pause (b);
+  kaa_in_progress_pause (c);
+  kaa_test_drain (f->context);
+  g_assert_cmpstr (log->str, ==, "in1 out1 free1 ");
+  g_assert_false (kaa_in_progress_is_done (b));
+
+  kaa_in_progress_resume (b);
+  g_assert_cmpstr (log->str, ==, "in1 out1 free1 ");   /* never inside resume */
+  kaa_test_drain (f->context);
+  g_assert_cmpstr (log->str, ==, "in1 out1 free1 in2 out2 free2 ");
+  g_assert_cmpint (kaa_in_progress_get_int64 (b), ==, 2);
+
+  kaa_in_progress_cancel (c);
+  g_assert_cmpint (kaa_in_progress_get_state (c), ==, KAA_STATE_CANCELLED);
+  kaa_test_drain (f->context);
+  g_assert_cmpstr (log->str, ==, "in1 out1 free1 in2 out2 free2 free3 in4 out4 free4 ");
+  kaa_in_progress_resume (c);
+}
+
 /* A long queue of calls that never suspend: each starts the next from the
  * scheduler, so nothing recurses. */
 static void
@@ -407,6 +448,7 @@ main (int    argc,
   ADD ("synchronized-cancel-queued", test_synchronized_cancel_queued);
   ADD ("synchronized-cancel-running", test_synchronized_cancel_running);
   ADD ("synchronized-failure-continues", test_synchronized_failure_continues);
+  ADD ("synchronized-paused-queued", test_synchronized_paused_queued);
   ADD ("synchronized-long-queue", test_synchronized_long_queue);
   ADD ("singleton-shares", test_singleton_shares);
   ADD ("singleton-two-waiters", test_singleton_two_waiters);

@@ -583,6 +583,116 @@ test_cancel_from_thread (Fixture       *f,
   kaa_test_watchdog_free (watchdog);
 }
 
+static void
+test_owner_cancel_overtakes_remote (Fixture       *f,
+                                    gconstpointer  data)
+{
+  g_autoptr(KaaInProgress) ip = kaa_sleep (60 * 1000);
+  g_autoptr(GString) log = g_string_new (NULL);
+  Rec rec = { log, 'x' };
+  Job canceller = { ip };
+  GThread *worker;
+
+  g_test_summary ("DESIGN §6: a cancel on the owner thread returns with the InProgress "
+                  "cancelled and cleaned up, also when a cancel from another thread is "
+                  "still on its way to the owner; that one then does nothing more");
+  g_test_bug ("7");
+
+  kaa_in_progress_connect (ip, rec_cb, &rec, rec_destroy);
+
+  /*   main                        worker
+   *                               cancel: queued for the owner
+   *   (join)
+   *   cancel: carried out now, timer gone, callback run
+   *   iterate: the queued cancel finds it done */
+  worker = g_thread_new ("canceller", cancel_thread, &canceller);
+  g_thread_join (worker);
+  g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_PENDING);
+
+  kaa_in_progress_cancel (ip);
+  g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (rec.calls, ==, 1);
+  g_assert_cmpint (rec.destroys, ==, 1);
+
+  /* And the sleep's timer went with the cancel. */
+  kaa_test_drain (f->context);
+  g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (rec.calls, ==, 1);
+  g_assert_cmpint (kaa_test_next_wakeup_msec (f->context), ==, -1);
+  g_assert_cmpstr (log->str, ==, "x");
+}
+
+enum { PAUSE_RACE_N = 2000, PAUSE_RACE_ROUNDS = 10 };
+
+typedef struct
+{
+  KaaInProgress *inputs[PAUSE_RACE_N];
+  gint           go;         /* atomic */
+  gint           finished;   /* atomic: how many inputs the worker finished */
+} PauseRace;
+
+static gpointer
+pause_race_thread (gpointer data)
+{
+  PauseRace *race = data;
+
+  while (!g_atomic_int_get (&race->go))
+    ;
+  for (guint i = 0; i < PAUSE_RACE_N; i++)
+    {
+      kaa_in_progress_finish_int64 (race->inputs[i], i);
+      g_atomic_int_set (&race->finished, i + 1);
+    }
+  return NULL;
+}
+
+static void
+test_pause_races_remote_finish (Fixture       *f,
+                                gconstpointer  data)
+{
+  g_test_summary ("DESIGN §6: what a timeout pauses of its input it resumes exactly "
+                  "once, also when another thread finishes the input while the pause "
+                  "goes down: no resume without a pause");
+  g_test_bug ("7");
+
+  /*   main                            worker
+   *   pause timeout i -> input i      finish input i   (in lockstep)
+   *   drain: each timeout settles like its input and resumes what it paused */
+  for (guint round = 0; round < PAUSE_RACE_ROUNDS; round++)
+    {
+      PauseRace *race = g_new0 (PauseRace, 1);
+      KaaInProgress **timeouts = g_new (KaaInProgress *, PAUSE_RACE_N);
+      GThread *worker;
+
+      for (guint i = 0; i < PAUSE_RACE_N; i++)
+        {
+          race->inputs[i] = kaa_in_progress_new ();
+          timeouts[i] = kaa_timeout (race->inputs[i], 60 * 1000, FALSE);
+        }
+      worker = g_thread_new ("finisher", pause_race_thread, race);
+      g_atomic_int_set (&race->go, TRUE);
+      for (guint i = 0; i < PAUSE_RACE_N; i++)
+        {
+          /* Keep just behind the worker, where the race is. */
+          while (g_atomic_int_get (&race->finished) + 1 < (gint) i)
+            ;
+          kaa_in_progress_pause (timeouts[i]);
+        }
+      g_thread_join (worker);
+      kaa_test_drain (f->context);
+      for (guint i = 0; i < PAUSE_RACE_N; i++)
+        {
+          g_assert_cmpint (kaa_in_progress_get_int64 (timeouts[i]), ==, i);
+          g_assert_false (kaa_in_progress_is_paused (race->inputs[i]));
+          kaa_in_progress_resume (timeouts[i]);
+          kaa_in_progress_unref (timeouts[i]);
+          kaa_in_progress_unref (race->inputs[i]);
+        }
+      g_free (timeouts);
+      g_free (race);
+    }
+}
+
 typedef struct
 {
   GMainContext  *context;
@@ -1498,6 +1608,8 @@ main (int    argc,
   ADD ("wait-owner-iterates", test_wait_owner_iterates);
   ADD ("wait-nesting", test_wait_nesting);
   ADD ("cancel-from-thread", test_cancel_from_thread);
+  ADD ("owner-cancel-overtakes-remote", test_owner_cancel_overtakes_remote);
+  ADD ("pause-races-remote-finish", test_pause_races_remote_finish);
   ADD ("cancellable-from-thread", test_cancellable_from_thread);
   ADD ("many-finishes", test_many_finishes);
   ADD ("race", test_race);

@@ -19,6 +19,11 @@
 #                   not a stage: it cannot see GLib's futex-based GMutex
 #                   and reports every locked access as a race; TSan with
 #                   tests/kaa-tsan-glib.c covers races instead (stage 4)
+#   6. _build-fuzz  clang, -Dfuzzing=true, ASan+UBSan: tests/fuzz/fuzz-stress
+#                   (libFuzzer over the stress interpreter, issue #7) for
+#                   60 s from the seed corpus in tests/fuzz/corpus, counted
+#                   as one test; its log is _build-fuzz/fuzz.log, a crash
+#                   input is kept in _build-fuzz/fuzz-artifacts/
 #
 # Each build directory is configured when it is not yet, and its options
 # are put right when they differ.  A stage that cannot configure or build
@@ -41,6 +46,10 @@ asan_dir=_build-asan
 asan_opts=(-Dbuildtype=debug '-Db_sanitize=address,undefined' -Db_lundef=false -Dwerror=true)
 tsan_dir=_build-tsan
 tsan_opts=(-Dbuildtype=debug -Db_sanitize=thread -Db_lundef=false -Dwerror=true)
+fuzz_dir=_build-fuzz
+fuzz_opts=(-Dbuildtype=debug '-Db_sanitize=address,undefined' -Db_lundef=false -Dfuzzing=true
+           -Dintrospection=disabled -Dgtk_demo=disabled -Dwerror=true)
+fuzz_seconds=60
 
 passed=0
 failed=0
@@ -120,12 +129,19 @@ configure ()
 }
 
 # Configures and compiles $2 with options $3...; a failure counts once.
+# Options may be followed by -- and the only targets to compile.
 build ()
 {
-  local name=$1 dir=$2
+  local name=$1 dir=$2 opts=() targets=()
   shift 2
-  stage "[$name] configure and compile $dir"
-  if configure "$dir" "$@" && meson compile -C "$dir"; then
+  while [[ $# -gt 0 && $1 != -- ]]; do
+    opts+=("$1")
+    shift
+  done
+  [[ $# -gt 0 ]] && shift
+  targets=("$@")
+  stage "[$name] configure and compile $dir ${targets[*]}"
+  if configure "$dir" "${opts[@]}" && meson compile -C "$dir" "${targets[@]}"; then
     return 0
   fi
   echo "check: [$name] build FAILED"
@@ -171,6 +187,32 @@ run_bench_quick ()
     passed=$((passed + 1))
   else
     echo "check: [bench] bash tools/bench.sh --quick FAILED"
+    failed=$((failed + 1))
+  fi
+}
+
+# libFuzzer over the stress interpreter (issue #7). It writes what it
+# learns into the first corpus directory, a scratch one, so that the
+# seeds in the repository stay as they are.
+run_fuzz ()
+{
+  local scratch status=0
+
+  stage "[fuzz] $fuzz_dir/tests/fuzz-stress -max_total_time=$fuzz_seconds"
+  scratch=$(mktemp -d)
+  mkdir -p "$fuzz_dir/fuzz-artifacts"
+  ASAN_OPTIONS=abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    "$fuzz_dir/tests/fuzz-stress" -max_total_time="$fuzz_seconds" -max_len=2048 \
+      -timeout=120 -print_final_stats=1 -artifact_prefix="$fuzz_dir/fuzz-artifacts/" \
+      "$scratch" tests/fuzz/corpus > "$fuzz_dir/fuzz.log" 2>&1 || status=$?
+  rm -rf "$scratch"
+  # Its log is long (a line per new input): the end says what matters.
+  tail -n "$([[ $status -eq 0 ]] && echo 8 || echo 80)" "$fuzz_dir/fuzz.log"
+  if [[ $status -eq 0 ]]; then
+    echo "check: [fuzz] 1 passed, 0 failed"
+    passed=$((passed + 1))
+  else
+    echo "check: [fuzz] fuzz-stress FAILED (status $status; input in $fuzz_dir/fuzz-artifacts/)"
     failed=$((failed + 1))
   fi
 }
@@ -221,4 +263,10 @@ if [[ $normal_built -eq 1 ]]; then
       --wrap="$valgrind_cmd" --timeout-multiplier 10
 else
   echo "check: [valgrind] not run: $normal_dir did not build"
+fi
+
+# Only the fuzz target and the library under it: the other stages build
+# the rest, and clang's warnings about other tests are not this stage's.
+if CC=clang build fuzz "$fuzz_dir" "${fuzz_opts[@]}" -- fuzz-stress; then
+  run_fuzz
 fi

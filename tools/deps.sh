@@ -17,12 +17,16 @@ set -euo pipefail
 # (vapigen) and the Vala test, python3-gi runs tests/test-gi.py.
 # libgtk-4-dev builds the GTK demo (examples/gtk-demo.c), whose test runs
 # it under xvfb-run, which needs xauth.
+# clang and its runtime package, which holds libFuzzer and clang's
+# sanitizers, build the fuzz target (issue #7).
 packages=(
   build-essential
+  clang
   gettext
   gnuplot-nox
   gobject-introspection
   libgirepository1.0-dev
+  libclang-rt-14-dev
   libglib2.0-dev
   libgtk-4-dev
   meson

@@ -1,0 +1,220 @@
+/* kaa-stress-private.h: the interpreter's world and model (issue #7)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Everything here belongs to the thread that runs the KaaStress (the
+ * owner of its context), except the fields marked atomic, which thread
+ * jobs and remote events write from worker threads.
+ */
+#pragma once
+
+#include "kaa-stress.h"
+
+G_BEGIN_DECLS
+
+#define STRESS_ERROR (stress_error_quark ())
+GQuark stress_error_quark (void);
+
+typedef enum
+{
+  NODE_PLAIN,        /* kaa_in_progress_new(), finished by an operation */
+  NODE_SLEEP,
+  NODE_THREAD,
+  NODE_COROUTINE,
+  NODE_ANY,
+  NODE_ANY_SUCCESS,
+  NODE_ALL,
+  NODE_ALL_SUCCESS,
+  NODE_TIMEOUT,
+  NODE_SHIELD,
+} NodeKind;
+
+typedef enum
+{
+  DEF_PLAIN,
+  DEF_INTERVAL,
+  DEF_SYNCHRONIZED,
+  DEF_SINGLETON,
+  DEF_PASS_LAST,
+  N_DEFS,
+} DefIndex;
+
+typedef struct _Node   Node;
+typedef struct _Script Script;
+typedef struct _Job    Job;
+
+/* What a body did last, for the final check of its InProgress. */
+typedef enum
+{
+  OUTCOME_NONE,          /* not started, or still running */
+  OUTCOME_RETURNED,
+  OUTCOME_THREW,
+  OUTCOME_SAW_CANCEL,    /* an await or yield reported its own cancel */
+  OUTCOME_BECAME,
+} Outcome;
+
+typedef enum
+{
+  STEP_YIELD,
+  STEP_AWAIT_NEW,
+  STEP_AWAIT_EXISTING,
+  STEP_BECOME,
+  STEP_THROW,
+  STEP_SELF_CANCEL,
+  N_STEPS,
+} StepKind;
+
+#define MAX_STEPS 6
+#define MAX_INPUTS 3
+#define MAX_DEPTH 4
+#define TRACE_LINES 256
+#define TRACE_WIDTH 96
+
+struct _Script
+{
+  KaaStress *stress;
+  Node      *node;
+  guint      depth;
+  guint      generation;   /* tail calls before this body */
+  guint      n_steps;
+  StepKind   steps[MAX_STEPS];
+  guint64    seeds[MAX_STEPS];
+  gint64     value;          /* what it returns, plus what it awaited */
+  gint       started;
+  gint       cleaned;
+  gint       destroyed;
+  Outcome    outcome;
+  gint64     returned;
+  gint       thrown_code;
+};
+
+struct _Job
+{
+  KaaStress *stress;
+  Node      *node;
+  guint      n_checks;
+  guint      spin_us;
+  gboolean   fails;
+  gint64     value;
+  gint       destroyed;      /* atomic */
+  gint       outcome;        /* atomic: an Outcome */
+};
+
+struct _Node
+{
+  KaaStress     *stress;
+  guint          id;
+  NodeKind       kind;
+  KaaInProgress *ip;         /* owned */
+  guint          depth;
+  gboolean       leafy;      /* awaits nothing that may await others */
+
+  /* The model. */
+  gint           paused;     /* our pauses minus our resumes */
+  gboolean       may_cancel; /* a cancel could have reached it */
+  gboolean       finish_sent;
+  gboolean       remote;     /* a worker was sent to cancel or finish it */
+  gboolean       remote_finish; /* ... and to finish it */
+  KaaState       expect;     /* PENDING: not determined */
+  gint64         expect_value;
+  gboolean       value_known;
+
+  /* NODE_COROUTINE */
+  DefIndex       def;
+  Script        *script;     /* the body now (after a become, the new one) */
+  Node          *awaiting;
+  Node          *prev_call;  /* the previous call of the same definition */
+  gboolean       prev_pending;
+
+  /* combinators, timeout, shield */
+  guint          n_inputs;
+  Node          *inputs[MAX_INPUTS];
+  gboolean       cancel_input;
+  GPtrArray     *parents;    /* Node*: what awaited it; a cancel may come from them */
+  gint           watched;    /* the model's own callback ran */
+
+  Job           *job;
+};
+
+typedef struct
+{
+  Node     *node;
+  GThread  *owner;
+  gulong    id;
+  gint      called;          /* atomic */
+  gint      destroyed;       /* atomic */
+  gint      wrong_thread;    /* atomic */
+  gboolean  disconnected;
+  gint      called_at_disconnect;
+} Callback;
+
+struct _KaaStress
+{
+  KaaStressConfig config;
+  KaaStressStats  stats;
+  GMainContext   *context;
+  GThread        *owner;
+  KaaThreadPool  *remote;          /* "stress-ev": cancels and finishes */
+  gint            remote_pending;   /* atomic */
+  gint64          live[8];
+
+  GPtrArray      *nodes;            /* Node*, this episode */
+  GPtrArray      *scripts;          /* Script*, freed at episode end */
+  GPtrArray      *jobs;             /* Job*, freed at episode end */
+  GPtrArray      *callbacks;        /* Callback*, freed at episode end */
+  GHashTable     *by_ip;            /* KaaInProgress* -> Node* */
+  Node           *last_call[N_DEFS];
+  guint           next_id;
+  gboolean        settling;
+  guint64         episode_ops;
+
+  /* The last operations, printed with a failure. */
+  char            trace[TRACE_LINES][TRACE_WIDTH];
+  guint           trace_next;
+};
+
+/* kaa-stress.c */
+Node      *stress_node_new            (KaaStress      *self,
+                                       KaaStressBytes *bytes,
+                                       guint           depth,
+                                       gboolean        top);
+Node      *stress_pick_leafy          (KaaStress      *self,
+                                       guint64         seed,
+                                       Node           *except);
+gboolean   stress_has_room            (KaaStress      *self);
+void       stress_node_add_parent     (Node           *child,
+                                       Node           *parent);
+void       stress_mark_may_cancel     (Node           *node);
+G_GNUC_PRINTF (2, 3)
+void       stress_trace               (KaaStress      *self,
+                                       const char     *format,
+                                       ...);
+void       stress_catch_fatal_logs    (KaaStress      *self);
+G_GNUC_NORETURN G_GNUC_PRINTF (2, 3)
+void       stress_fail                (KaaStress      *self,
+                                       const char     *format,
+                                       ...);
+
+/* kaa-stress-check.c */
+void       stress_settle              (KaaStress      *self);
+void       stress_check_settled       (Node           *node);
+
+/* kaa-stress-body.c */
+extern const KaaCoroutineDef stress_defs[N_DEFS];
+Script    *stress_script_new          (KaaStress      *self,
+                                       KaaStressBytes *bytes,
+                                       guint           depth);
+void       stress_script_destroy      (gpointer        data);
+Job       *stress_job_new             (KaaStress      *self,
+                                       KaaStressBytes *bytes);
+KaaInProgress *stress_job_run         (Job            *job);
+void       stress_remote_event        (KaaStress      *self,
+                                       Node           *node,
+                                       gboolean        cancel,
+                                       gint64          value);
+void       stress_check_await         (KaaStress      *self,
+                                       Node           *child,
+                                       gboolean        ok,
+                                       const GError   *error);
+
+G_END_DECLS

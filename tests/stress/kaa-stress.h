@@ -1,0 +1,72 @@
+/* kaa-stress.h: the model-based operation interpreter (issue #7)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * One interpreter turns bytes into operations on libkaa: coroutine trees,
+ * thread jobs, sleeps, combinators, callbacks, and cancel / pause /
+ * resume / finish events from the main thread and from worker threads.
+ * The bytes come from a seeded generator (tests/stress/test-stress.c) or
+ * from libFuzzer (tests/fuzz/fuzz-stress.c), so a failure found by either
+ * replays through the same code. A reference model predicts the outcome
+ * of each InProgress where it is determined and checks the invariants of
+ * DESIGN §2-§6 always; a broken one aborts with g_error() naming it.
+ */
+#pragma once
+
+#include <kaa/kaa.h>
+
+G_BEGIN_DECLS
+
+/* Where the bytes come from: a buffer (read once; zeros and exhausted
+ * after its end) or, without one, a splitmix64 generator. */
+typedef struct
+{
+  const guint8 *data;
+  gsize         len;
+  gsize         pos;
+  guint64       state;
+  gboolean      exhausted;
+} KaaStressBytes;
+
+void     kaa_stress_bytes_init_seed   (KaaStressBytes *bytes,
+                                       guint64         seed);
+void     kaa_stress_bytes_init_buffer (KaaStressBytes *bytes,
+                                       const guint8   *data,
+                                       gsize           len);
+guint8   kaa_stress_bytes_next        (KaaStressBytes *bytes);
+guint64  kaa_stress_bytes_next64      (KaaStressBytes *bytes);
+
+typedef struct
+{
+  guint    max_nodes;       /* live InProgresses per episode (TSan: keep small) */
+  guint    episode_ops;     /* operations before an episode settles and checks */
+  const char *replay;       /* how to replay a failure, named in its message */
+} KaaStressConfig;
+
+typedef struct
+{
+  guint64 ops;
+  guint64 episodes;
+  guint64 nodes;
+  guint64 coroutine_bodies;
+  guint64 thread_jobs;
+  guint64 cancels;
+  guint64 remote_events;
+  guint64 pauses;
+} KaaStressStats;
+
+typedef struct _KaaStress KaaStress;
+
+/* Runs on the calling thread, with a context of its own pushed as the
+ * thread-default for as long as the KaaStress lives. */
+KaaStress *kaa_stress_new        (const KaaStressConfig *config);
+void       kaa_stress_free       (KaaStress             *self);
+
+/* Interprets up to @max_ops operations from @bytes (all of them until the
+ * buffer is exhausted when @max_ops is 0), settles and checks. */
+void       kaa_stress_run        (KaaStress             *self,
+                                  KaaStressBytes        *bytes,
+                                  guint64                max_ops);
+const KaaStressStats *kaa_stress_get_stats (KaaStress   *self);
+
+G_END_DECLS
