@@ -510,7 +510,7 @@ kaa_coroutine_start (const KaaCoroutineDef *def,
     self->slot = kaa_scheduler_get_time (self->scheduler);
   kaa_in_progress_set_producer (ip, &self->producer);
 
-  fiber = (KaaFiber *) ((guint8 *) self + FIBER_OFFSET);
+  fiber = (gpointer) ((guint8 *) self + FIBER_OFFSET);   /* aligned: FIBER_OFFSET */
   if (!kaa_fiber_init (fiber, coroutine_main, self, def->stack_size,
                        def->name != NULL ? def->name : "coroutine", &error))
     {

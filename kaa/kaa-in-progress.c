@@ -83,10 +83,10 @@ KaaInProgress *
 kaa_in_progress_new_with_producer (gsize     producer_size,
                                    gpointer *producer)
 {
-  guint8 *block = kaa_alloc0 (PRODUCER_OFFSET + producer_size);
+  KaaInProgress *self = kaa_alloc0 (PRODUCER_OFFSET + producer_size);
 
-  *producer = block + PRODUCER_OFFSET;
-  return in_progress_init ((KaaInProgress *) block, kaa_scheduler_get_thread_default ());
+  *producer = (guint8 *) self + PRODUCER_OFFSET;
+  return in_progress_init (self, kaa_scheduler_get_thread_default ());
 }
 
 /**
