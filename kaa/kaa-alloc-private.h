@@ -19,6 +19,11 @@ G_BEGIN_DECLS
 
 #define kaa_new0(type) ((type *) kaa_alloc0 (sizeof (type)))
 
+/* Where a second struct starts when it shares the allocation of one of
+ * @size bytes: the next 16-byte boundary, aligned for anything a struct
+ * holds (what malloc() guarantees for the block itself). */
+#define KAA_ALLOC_TAIL_OFFSET(size) (((gsize) (size) + 15) & ~(gsize) 15)
+
 static inline gpointer
 kaa_alloc0 (gsize size)
 {

@@ -39,7 +39,7 @@
 static KAA_THREAD_LOCAL KaaCoroutine *current;
 
 /* Where a coroutine's fiber starts in its allocation. */
-#define FIBER_OFFSET ((sizeof (KaaCoroutine) + 15) & ~(gsize) 15)
+#define FIBER_OFFSET KAA_ALLOC_TAIL_OFFSET (sizeof (KaaCoroutine))
 
 static KaaCoroutine *
 coroutine_ref (KaaCoroutine *self)

@@ -75,9 +75,9 @@ kaa_in_progress_new_for_scheduler (KaaScheduler *scheduler)
   return in_progress_init (kaa_new0 (KaaInProgress), scheduler);
 }
 
-/* The producer's part starts at the next 16-byte boundary, aligned for
- * anything a producer struct holds; finalize frees the whole block. */
-#define PRODUCER_OFFSET ((sizeof (KaaInProgress) + 15) & ~(gsize) 15)
+/* The producer's part follows the InProgress; finalize frees the whole
+ * block. */
+#define PRODUCER_OFFSET KAA_ALLOC_TAIL_OFFSET (sizeof (KaaInProgress))
 
 KaaInProgress *
 kaa_in_progress_new_with_producer (gsize     producer_size,

@@ -111,7 +111,6 @@ scheduler_thread_self (void)
   return tls_thread;
 }
 
-
 /* The global default context has no thread it is thread-default in; the
  * thread that loaded the library (the process's main thread, in practice)
  * is taken as its home. */
