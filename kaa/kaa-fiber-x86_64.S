@@ -27,9 +27,11 @@
 
 #if defined(__CET__) && (__CET__ & 1)
 # define KAA_ENDBR endbr64
+# define KAA_NOTRACK notrack
 # define KAA_CLAIM_IBT 1
 #else
 # define KAA_ENDBR
+# define KAA_NOTRACK
 # define KAA_CLAIM_IBT 0
 #endif
 
@@ -91,7 +93,15 @@ kaa_fiber_switch:
 	popq	%rbp
 	.cfi_adjust_cfa_offset -8
 	.cfi_restore %rbp
-	ret
+	/* Not ret: the return-stack predictor holds the old stack's caller,
+	 * so a ret here is mispredicted on every switch. An indirect jump is
+	 * predicted from its own history (25 -> 11 ns per round trip, see
+	 * docs/benchmarks.md). notrack: the target is a return address, which
+	 * carries no endbr64. */
+	popq	%rcx
+	.cfi_adjust_cfa_offset -8
+	.cfi_register %rip, %rcx
+	KAA_NOTRACK jmp	*%rcx
 	.cfi_endproc
 	.size	kaa_fiber_switch, .-kaa_fiber_switch
 
