@@ -68,6 +68,11 @@ void          kaa_slices_push                  (KaaSlices    *slices,
 /* Any thread: hand @runnable to the owner context through the inbox. */
 void          kaa_scheduler_push_remote        (KaaScheduler *self,
                                                 KaaRunnable  *runnable);
+/* The same, keeping a reference on the last scheduler pushed to in
+ * *@held (see kaa-scheduler.c); for a worker's stream of completions. */
+void          kaa_scheduler_push_remote_cached (KaaScheduler  *self,
+                                                KaaRunnable   *runnable,
+                                                KaaScheduler **held);
 
 /* Owner thread: a push_remote is expected before @deadline (monotonic
  * microseconds); until then iterations poll the inbox without blocking,

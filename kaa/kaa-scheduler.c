@@ -21,6 +21,7 @@
  */
 #include "config.h"
 
+#include "kaa-alloc-private.h"
 #include "kaa-live-private.h"
 #include "kaa-refcount-private.h"
 #include "kaa-scheduler-private.h"
@@ -31,11 +32,18 @@
 
 struct _KaaScheduler
 {
-  KaaRefCount      ref_count;
+  /* Written once, or seldom: read by every thread on every push. */
   GMainContext    *context;   /* not owned; valid until dead */
   GSource         *source;    /* owned */
   GThread         *home;      /* where the context is thread-default, or NULL */
   GThread         *runner;    /* atomic: the thread that last iterated it */
+  gint             dead;      /* atomic, set under wake_lock */
+  gint64           budget;    /* read and written with __atomic, relaxed */
+  KAA_CACHE_LINE_PAD (pad_read_mostly);
+
+  /* Each InProgress holds a reference, taken and dropped on the owner
+   * thread: away from the lines other threads write. */
+  KaaRefCount      ref_count;
 
   /* Owner thread only. */
   KaaRunnable     *ready_head;
@@ -46,13 +54,13 @@ struct _KaaScheduler
   KaaTimer       **heap;      /* 1-based binary min-heap on deadline */
   guint            heap_len;
   guint            heap_alloc;
+  KAA_CACHE_LINE_PAD (pad_owner);
 
-  /* Atomic. */
+  /* Atomic, written by other threads. */
   KaaRunnable     *inbox;     /* newest first */
-  gint             dead;      /* set under wake_lock */
   gint             woken;     /* a ready time of 0 is set on the source */
   gint             polling;   /* the owner polls the inbox: pushes need not wake it */
-  gint64           budget;    /* read and written with __atomic, relaxed */
+  KAA_CACHE_LINE_PAD (pad_remote);
 
   /* Under registry_lock: the kaa_main_run() loops, innermost first. */
   GSList          *loops;
@@ -729,19 +737,21 @@ kaa_scheduler_expect_remote (KaaScheduler *self,
     return;
   if (deadline > __atomic_load_n (&self->poll_until, __ATOMIC_RELAXED))
     __atomic_store_n (&self->poll_until, deadline, __ATOMIC_RELAXED);
-  g_atomic_int_set (&self->polling, TRUE);
+  /* Read first: the line is the one workers push on, and a store to it
+   * on every submission would take it from them each time. Setting it
+   * needs no ordering; only clearing it does. */
+  if (!g_atomic_int_get (&self->polling))
+    g_atomic_int_set (&self->polling, TRUE);
 }
 
-void
-kaa_scheduler_push_remote (KaaScheduler *self,
-                           KaaRunnable  *runnable)
+/* The caller holds a reference on @self, which the owner may drop as soon
+ * as the CAS publishes @runnable. */
+static void
+scheduler_push_remote_held (KaaScheduler *self,
+                            KaaRunnable  *runnable)
 {
-  g_autoptr(KaaScheduler) hold = NULL;
   KaaRunnable *head;
 
-  /* Once the CAS publishes @runnable, the owner may run it and drop what
-   * kept this scheduler alive; the rest of the push needs it still. */
-  hold = kaa_scheduler_ref (self);
   /* Treiber push; the consumer takes the whole stack at once, so there is
    * no ABA hazard. The fence inside the CAS publishes the runnable's
    * contents before the owner can see it. */
@@ -761,6 +771,36 @@ kaa_scheduler_push_remote (KaaScheduler *self,
     }
   if (head == NULL && !g_atomic_int_get (&self->polling))
     kaa_scheduler_wakeup (self);
+}
+
+void
+kaa_scheduler_push_remote (KaaScheduler *self,
+                           KaaRunnable  *runnable)
+{
+  /* Once the CAS publishes @runnable, the owner may run it and drop what
+   * kept this scheduler alive; the rest of the push needs it still. */
+  g_autoptr(KaaScheduler) hold = kaa_scheduler_ref (self);
+
+  scheduler_push_remote_held (self, runnable);
+}
+
+/* As kaa_scheduler_push_remote(), for a thread that pushes many runnables,
+ * mostly to one scheduler: *@held keeps a reference on the last scheduler
+ * pushed to, so that consecutive pushes take none on the reference count
+ * the owner thread is using. Release it with g_clear_pointer (@held,
+ * kaa_scheduler_unref) before the thread waits or leaves. */
+void
+kaa_scheduler_push_remote_cached (KaaScheduler  *self,
+                                  KaaRunnable   *runnable,
+                                  KaaScheduler **held)
+{
+  if (*held != self)
+    {
+      if (*held != NULL)
+        kaa_scheduler_unref (*held);
+      *held = kaa_scheduler_ref (self);
+    }
+  scheduler_push_remote_held (self, runnable);
 }
 
 static void

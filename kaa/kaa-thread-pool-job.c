@@ -199,9 +199,11 @@ kaa_thread_job_execute (KaaThreadJob *job)
 }
 
 void
-kaa_thread_job_deliver (KaaThreadJob *job)
+kaa_thread_job_deliver (KaaThreadJob  *job,
+                        KaaScheduler **held)
 {
-  kaa_scheduler_push_remote (kaa_in_progress_get_scheduler (job->in_progress), &job->complete);
+  kaa_scheduler_push_remote_cached (kaa_in_progress_get_scheduler (job->in_progress),
+                                    &job->complete, held);
 }
 
 /* Owner thread (or the owner context is gone, and this settles where

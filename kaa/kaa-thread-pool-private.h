@@ -10,9 +10,11 @@
 
 G_BEGIN_DECLS
 
-/* Where a job is; under its pool's lock. */
+/* Where a job is; under its pool's lock, which never sees JOB_INCOMING
+ * (kaa_thread_pool_lock() queues what came in). */
 typedef enum
 {
+  JOB_INCOMING,  /* submitted: on the pool's incoming stack */
   JOB_QUEUED,    /* in its priority's FIFO */
   JOB_PARKED,    /* paused before it started: in the parked list */
   JOB_RUNNING,   /* a worker runs it: in the running list */
@@ -64,6 +66,52 @@ struct _KaaThreadJob
   KaaRunnable        complete;
 };
 
+/* kaa-thread-pool-queue.c: the queued jobs of one priority, oldest
+ * first, linked through the jobs' prev/next; and all of them. */
+typedef struct
+{
+  gint          priority;
+  KaaThreadJob *head;
+  KaaThreadJob *tail;
+} KaaJobBucket;
+
+typedef struct
+{
+  KaaJobBucket *buckets;       /* highest priority first */
+  guint         n_buckets;
+  guint         buckets_alloc;
+  guint64       next_seq;
+} KaaJobQueue;
+
+/* Appends a new @job to its priority's FIFO, numbering it. */
+void          kaa_job_queue_push            (KaaJobQueue   *queue,
+                                             KaaThreadJob  *job);
+/* Puts back a job that left (a resumed one), in its place by number. */
+void          kaa_job_queue_insert          (KaaJobQueue   *queue,
+                                             KaaThreadJob  *job);
+void          kaa_job_queue_remove          (KaaJobQueue   *queue,
+                                             KaaThreadJob  *job);
+void          kaa_job_queue_clear           (KaaJobQueue   *queue);
+
+static inline gboolean
+kaa_job_queue_is_empty (KaaJobQueue *queue)
+{
+  return queue->n_buckets == 0;
+}
+
+/* The oldest job of the highest priority, or NULL. */
+static inline KaaThreadJob *
+kaa_job_queue_peek (KaaJobQueue *queue)
+{
+  return queue->n_buckets > 0 ? queue->buckets[0].head : NULL;
+}
+
+/* A parked or running list, through the same prev/next. */
+void          kaa_job_list_add              (KaaThreadJob **head,
+                                             KaaThreadJob  *job);
+void          kaa_job_list_remove           (KaaThreadJob **head,
+                                             KaaThreadJob  *job);
+
 /* A new pool, not registered (kaa-thread-pool-registry.c registers it). */
 KaaThreadPool *kaa_thread_pool_create       (const char    *name,
                                              guint          max_threads) G_GNUC_WARN_UNUSED_RESULT;
@@ -75,7 +123,8 @@ void          kaa_thread_pool_stop          (KaaThreadPool *pool,
                                              gint64         deadline);
 
 /* Lock order: a pool's lock is innermost; nothing that may call into an
- * InProgress (cancel, settle, callbacks) runs while it is held. */
+ * InProgress (cancel, settle, callbacks) runs while it is held. Taking it
+ * queues the jobs submitted since, so their state is one of the others. */
 void          kaa_thread_pool_lock          (KaaThreadPool *pool);
 void          kaa_thread_pool_unlock        (KaaThreadPool *pool);
 /* With the lock held. */
@@ -103,7 +152,9 @@ void          kaa_thread_job_unref          (KaaThreadJob  *job);
 /* Worker thread: runs the function and keeps its outcome. */
 void          kaa_thread_job_execute        (KaaThreadJob  *job);
 /* Worker thread, after the pool let go of @job: hands the outcome, and
- * the caller's reference, to the owner context through its inbox. */
-void          kaa_thread_job_deliver        (KaaThreadJob  *job);
+ * the caller's reference, to the owner context through its inbox; *@held
+ * is the worker's reference on the last scheduler it delivered to. */
+void          kaa_thread_job_deliver        (KaaThreadJob  *job,
+                                             KaaScheduler **held);
 
 G_END_DECLS

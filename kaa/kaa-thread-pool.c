@@ -6,15 +6,20 @@
  * Workers start lazily, one per job that finds no idle worker, up to the
  * pool's size, and retire after an idle timeout.
  *
- * Threads: all the pool's state lives under its one lock: the queued
- * jobs (one FIFO per priority, in a short array sorted by priority, so
- * submitting and taking a job cost the same whatever the queue's length),
- * the list of jobs parked by a
- * pause before they started, the running list, and the idle workers. Each
- * idle worker sleeps on its own condition variable and is woken by the one
- * submission that picked it, so a burst of jobs wakes no thread twice. The
- * lock is never held while anything calls into an InProgress: cancel,
- * settle and callbacks happen after it is dropped.
+ * Threads: the pool's state lives under its one lock: the queued jobs
+ * (kaa-thread-pool-queue.c), the list of jobs parked by a pause before
+ * they started, the running list, and the idle workers. Each idle worker
+ * sleeps on its own condition variable and is woken by the one submission
+ * that picked it, so a burst of jobs wakes no thread twice. The lock is
+ * never held while anything calls into an InProgress: cancel, settle and
+ * callbacks happen after it is dropped.
+ *
+ * Submissions: a job first goes on a lock-free stack, the incoming list,
+ * which whoever takes the lock moves into the queue. A submitter takes the
+ * lock only when no awake worker is sure to look at that list (see
+ * pool_submit_needs_lock()), so a flood of jobs into busy workers costs the
+ * submitting thread one compare-and-swap per job, and it never fights the
+ * workers for the lock.
  *
  * Completions do not touch the pool: a worker hands its job to the owner
  * context through the scheduler's inbox, which wakes that context once per
@@ -24,6 +29,7 @@
 
 #include <string.h>
 
+#include "kaa-alloc-private.h"
 #include "kaa-i18n-private.h"
 #include "kaa-error.h"
 #include "kaa-thread-pool-private.h"
@@ -39,15 +45,6 @@
  * round trip, with margin. */
 #define OWNER_POLL_USEC 50
 
-/* The queued jobs of one priority, oldest first, linked through the
- * jobs' prev/next. */
-typedef struct
-{
-  gint          priority;
-  KaaThreadJob *head;
-  KaaThreadJob *tail;
-} Bucket;
-
 typedef struct _Worker Worker;
 struct _Worker
 {
@@ -58,28 +55,40 @@ struct _Worker
   gboolean       sleeping;   /* under the pool's lock: in g_cond_wait */
   Worker        *next_idle;  /* under the pool's lock */
   Worker        *next_retired;
+  KaaScheduler  *held;       /* worker thread: see kaa_thread_job_deliver() */
 };
 
 struct _KaaThreadPool
 {
-  KaaRefCount    ref_count;
+  /* Read by every submission; seldom written. */
   char          *name;
   char          *thread_name;
   guint          max_threads;
+  guint          n_threads;          /* atomic reads; written under the lock */
+  Worker        *retired;            /* the same; exited, not joined yet */
   gint           idle_timeout_msec;  /* atomic */
   gint           shut_down;          /* atomic; written under the lock */
+  KAA_CACHE_LINE_PAD (pad_read_mostly);
+
+  /* Taken and dropped by each job, mostly on its owner thread. */
+  KaaRefCount    ref_count;
+  KAA_CACHE_LINE_PAD (pad_ref_count);
+
+  /* Atomic: submitted jobs not queued yet, newest first, linked through
+   * `next`. Pushed by any thread, emptied under the lock. */
+  KaaThreadJob  *incoming;
+  /* Atomic, written under the lock: idle workers before and after they
+   * went to sleep; the first kind still reads `incoming`. */
+  gint           n_spinning;
+  gint           n_sleeping;
+  KAA_CACHE_LINE_PAD (pad_incoming);
 
   GMutex         lock;
   /* Under the lock. */
-  Bucket        *buckets;            /* one FIFO per priority, highest first */
-  guint          n_buckets;
-  guint          buckets_alloc;
-  guint64        next_seq;
+  KaaJobQueue    queue;
   KaaThreadJob  *parked;
   KaaThreadJob  *running;
   Worker        *idle;               /* most recently idle first */
-  Worker        *retired;            /* exited, not joined yet */
-  guint          n_threads;
   GCond          checks;             /* paused kaa_thread_job_check() calls */
   GCond          exited;             /* a worker left: for shutdown */
 };
@@ -95,135 +104,39 @@ struct _KaaThreadPool
 G_DEFINE_BOXED_TYPE (KaaThreadPool, kaa_thread_pool,
                      kaa_thread_pool_ref, kaa_thread_pool_unref)
 
-/* Under the lock: the bucket of @priority, or where it would go. */
-static guint
-bucket_search (KaaThreadPool *pool,
-               gint           priority,
-               gboolean      *found)
-{
-  guint low = 0;
-  guint high = pool->n_buckets;
-
-  /* Few distinct priorities in practice, so this is a handful of steps. */
-  while (low < high)
-    {
-      guint mid = (low + high) / 2;
-
-      if (pool->buckets[mid].priority == priority)
-        {
-          *found = TRUE;
-          return mid;
-        }
-      if (pool->buckets[mid].priority > priority)
-        low = mid + 1;
-      else
-        high = mid;
-    }
-  *found = FALSE;
-  return low;
-}
-
-static Bucket *
-bucket_get (KaaThreadPool *pool,
-            gint           priority)
-{
-  gboolean found;
-  guint index = bucket_search (pool, priority, &found);
-
-  if (found)
-    return &pool->buckets[index];
-  if (pool->n_buckets == pool->buckets_alloc)
-    {
-      pool->buckets_alloc = MAX (8, pool->buckets_alloc * 2);
-      pool->buckets = g_renew (Bucket, pool->buckets, pool->buckets_alloc);
-    }
-  memmove (&pool->buckets[index + 1], &pool->buckets[index],
-           (pool->n_buckets - index) * sizeof (Bucket));
-  pool->n_buckets++;
-  pool->buckets[index] = (Bucket) { priority, NULL, NULL };
-  return &pool->buckets[index];
-}
-
-/* Appends @job to its priority's FIFO: O(log P) for P distinct
- * priorities, whatever the queue's length. A resumed job goes back to its
- * place by sequence number, found from the front, where old jobs are. */
+/* Under the lock: moves the incoming jobs into the queue, oldest first,
+ * so that their order of submission is their FIFO order. */
 static void
-queue_insert (KaaThreadPool *pool,
-              KaaThreadJob  *job)
+pool_take_incoming_unlocked (KaaThreadPool *pool)
 {
-  Bucket *bucket = bucket_get (pool, job->priority);
-  KaaThreadJob *before = NULL;
+  KaaThreadJob *newest = g_atomic_pointer_exchange (&pool->incoming, NULL);
+  KaaThreadJob *oldest = NULL;
 
-  if (bucket->tail != NULL && bucket->tail->seq > job->seq)
-    for (before = bucket->head; before->seq < job->seq; before = before->next)
-      ;
-  job->next = before;
-  job->prev = before != NULL ? before->prev : bucket->tail;
-  if (job->prev != NULL)
-    job->prev->next = job;
-  else
-    bucket->head = job;
-  if (before != NULL)
-    before->prev = job;
-  else
-    bucket->tail = job;
-  job->state = JOB_QUEUED;
-}
-
-static void
-queue_remove (KaaThreadPool *pool,
-              KaaThreadJob  *job)
-{
-  gboolean found;
-  guint index = bucket_search (pool, job->priority, &found);
-  Bucket *bucket = &pool->buckets[index];
-
-  g_assert (found);
-  if (job->prev != NULL)
-    job->prev->next = job->next;
-  else
-    bucket->head = job->next;
-  if (job->next != NULL)
-    job->next->prev = job->prev;
-  else
-    bucket->tail = job->prev;
-  job->prev = job->next = NULL;
-  if (bucket->head == NULL)
+  while (newest != NULL)
     {
-      pool->n_buckets--;
-      memmove (&pool->buckets[index], &pool->buckets[index + 1],
-               (pool->n_buckets - index) * sizeof (Bucket));
+      KaaThreadJob *next = newest->next;
+
+      newest->next = oldest;
+      oldest = newest;
+      newest = next;
+    }
+  while (oldest != NULL)
+    {
+      KaaThreadJob *job = oldest;
+
+      oldest = job->next;
+      job->next = NULL;
+      kaa_job_queue_push (&pool->queue, job);
     }
 }
 
-static void
-list_add (KaaThreadJob **head,
-          KaaThreadJob  *job)
-{
-  job->prev = NULL;
-  job->next = *head;
-  if (*head != NULL)
-    (*head)->prev = job;
-  *head = job;
-}
-
-static void
-list_remove (KaaThreadJob **head,
-             KaaThreadJob  *job)
-{
-  if (job->prev != NULL)
-    job->prev->next = job->next;
-  else
-    *head = job->next;
-  if (job->next != NULL)
-    job->next->prev = job->prev;
-  job->prev = job->next = NULL;
-}
-
+/* With every submitted job in the queue, so that a job's state says where
+ * it is. */
 void
 kaa_thread_pool_lock (KaaThreadPool *pool)
 {
   g_mutex_lock (&pool->lock);
+  pool_take_incoming_unlocked (pool);
 }
 
 void
@@ -243,9 +156,9 @@ kaa_thread_pool_unqueue_unlocked (KaaThreadPool *pool,
                                   KaaThreadJob  *job)
 {
   if (job->state == JOB_QUEUED)
-    queue_remove (pool, job);
+    kaa_job_queue_remove (&pool->queue, job);
   else if (job->state == JOB_PARKED)
-    list_remove (&pool->parked, job);
+    kaa_job_list_remove (&pool->parked, job);
   job->state = JOB_DONE;
 }
 
@@ -253,8 +166,8 @@ void
 kaa_thread_pool_park_unlocked (KaaThreadPool *pool,
                                KaaThreadJob  *job)
 {
-  queue_remove (pool, job);
-  list_add (&pool->parked, job);
+  kaa_job_queue_remove (&pool->queue, job);
+  kaa_job_list_add (&pool->parked, job);
   job->state = JOB_PARKED;
 }
 
@@ -306,7 +219,7 @@ pool_wake_unlocked (KaaThreadPool *pool,
       g_free (worker);
       return pool->n_threads > 0;
     }
-  pool->n_threads++;
+  g_atomic_int_set (&pool->n_threads, pool->n_threads + 1);
   return TRUE;
 }
 
@@ -316,8 +229,8 @@ kaa_thread_pool_requeue_unlocked (KaaThreadPool *pool,
 {
   g_autoptr(GError) error = NULL;
 
-  list_remove (&pool->parked, job);
-  queue_insert (pool, job);
+  kaa_job_list_remove (&pool->parked, job);
+  kaa_job_queue_insert (&pool->queue, job);
   if (!pool_wake_unlocked (pool, &error))
     g_warning (_("Thread pool %s: cannot start a thread for a resumed job: %s"),
                pool->name, error->message);
@@ -329,15 +242,20 @@ kaa_thread_pool_requeue_unlocked (KaaThreadPool *pool,
 static KaaThreadJob *
 pool_pop_unlocked (KaaThreadPool *pool)
 {
-  while (pool->n_buckets > 0)
+  pool_take_incoming_unlocked (pool);
+  while (!kaa_job_queue_is_empty (&pool->queue))
     {
-      KaaThreadJob *job = pool->buckets[0].head;
+      KaaThreadJob *job = kaa_job_queue_peek (&pool->queue);
 
-      queue_remove (pool, job);
+      kaa_job_queue_remove (&pool->queue, job);
       if (kaa_in_progress_is_pending (job->in_progress))
         {
           job->state = JOB_RUNNING;
-          list_add (&pool->running, job);
+          kaa_job_list_add (&pool->running, job);
+          /* Jobs that came in without waking anyone: pass one on to an
+           * idle worker, or a new one, as their submitter would have. */
+          if (!kaa_job_queue_is_empty (&pool->queue))
+            pool_wake_unlocked (pool, NULL);
           return job;
         }
       job->state = JOB_DONE;
@@ -350,6 +268,34 @@ pool_pop_unlocked (KaaThreadPool *pool)
   return NULL;
 }
 
+static void
+idle_remove_unlocked (Worker *worker)
+{
+  for (Worker **link = &worker->pool->idle; *link != NULL; link = &(*link)->next_idle)
+    if (*link == worker)
+      {
+        *link = worker->next_idle;
+        return;
+      }
+}
+
+static gboolean
+pool_has_incoming (KaaThreadPool *pool)
+{
+  return g_atomic_pointer_get (&pool->incoming) != NULL;
+}
+
+/* Under the lock: TRUE when there is work nobody handed to @worker, which
+ * is then no longer idle. */
+static gboolean
+worker_finds_work_unlocked (Worker *worker)
+{
+  if (!pool_has_incoming (worker->pool) && kaa_job_queue_is_empty (&worker->pool->queue))
+    return FALSE;
+  idle_remove_unlocked (worker);
+  return TRUE;
+}
+
 /* Under the lock: sleeps until handed work; FALSE once idle too long. */
 static gboolean
 worker_idle_unlocked (Worker *worker)
@@ -357,10 +303,12 @@ worker_idle_unlocked (Worker *worker)
   KaaThreadPool *pool = worker->pool;
   gint64 deadline = g_get_monotonic_time () +
                     (gint64) g_atomic_int_get (&pool->idle_timeout_msec) * 1000;
+  gboolean woken;
 
   g_atomic_int_set (&worker->woken, FALSE);
   worker->next_idle = pool->idle;
   pool->idle = worker;
+  g_atomic_int_inc (&pool->n_spinning);
 
   /* Spin a little before sleeping: an application that waits for one job
    * and then submits the next (the latency benchmark, a hashing loop) finds
@@ -369,25 +317,33 @@ worker_idle_unlocked (Worker *worker)
    * about to submit, on a machine with few cores. */
   g_mutex_unlock (&pool->lock);
   for (gint64 spin_end = g_get_monotonic_time () + SPIN_USEC;
-       !g_atomic_int_get (&worker->woken) && g_get_monotonic_time () < spin_end;)
+       !g_atomic_int_get (&worker->woken) && !pool_has_incoming (pool) &&
+       g_get_monotonic_time () < spin_end;)
     g_thread_yield ();
   g_mutex_lock (&pool->lock);
+  g_atomic_int_add (&pool->n_spinning, -1);
+  if (g_atomic_int_get (&worker->woken))
+    return TRUE;
+  if (worker_finds_work_unlocked (worker))
+    return TRUE;
 
+  /* Counted as asleep before `incoming` is read again: a submitter pushes
+   * before it reads the count, and all of these are sequentially
+   * consistent, so either it sees us asleep and takes the lock to wake us,
+   * or we see its job. */
   worker->sleeping = TRUE;
-  while (!g_atomic_int_get (&worker->woken))
+  g_atomic_int_inc (&pool->n_sleeping);
+  while (!g_atomic_int_get (&worker->woken) && !pool_has_incoming (pool))
     if (!g_cond_wait_until (&worker->cond, &pool->lock, deadline))
       break;
+  g_atomic_int_add (&pool->n_sleeping, -1);
   worker->sleeping = FALSE;
-  if (g_atomic_int_get (&worker->woken))
+  woken = g_atomic_int_get (&worker->woken);
+  if (woken || worker_finds_work_unlocked (worker))
     return TRUE;
 
   /* Timed out: nobody picked us, so we are still on the idle stack. */
-  for (Worker **link = &pool->idle; *link != NULL; link = &(*link)->next_idle)
-    if (*link == worker)
-      {
-        *link = worker->next_idle;
-        break;
-      }
+  idle_remove_unlocked (worker);
   return FALSE;
 }
 
@@ -407,7 +363,7 @@ worker_main (gpointer data)
 
       if (done != NULL)
         {
-          list_remove (&pool->running, done);
+          kaa_job_list_remove (&pool->running, done);
           done->state = JOB_DONE;
         }
       job = g_atomic_int_get (&pool->shut_down) ? NULL : pool_pop_unlocked (pool);
@@ -415,9 +371,11 @@ worker_main (gpointer data)
         {
           g_mutex_unlock (&pool->lock);
           /* The worker is free again before the owner sees the result. */
-          kaa_thread_job_deliver (done);
+          kaa_thread_job_deliver (done, &worker->held);
           if (job == NULL)
             {
+              /* Out of work: no reference kept while idle. */
+              g_clear_pointer (&worker->held, kaa_scheduler_unref);
               g_mutex_lock (&pool->lock);
               continue;
             }
@@ -434,9 +392,10 @@ worker_main (gpointer data)
       kaa_thread_job_execute (job);
       g_mutex_lock (&pool->lock);
     }
-  pool->n_threads--;
+  g_assert (worker->held == NULL);
+  g_atomic_int_set (&pool->n_threads, pool->n_threads - 1);
   worker->next_retired = pool->retired;
-  pool->retired = worker;
+  g_atomic_pointer_set (&pool->retired, worker);
   g_cond_broadcast (&pool->exited);
   g_mutex_unlock (&pool->lock);
   return NULL;
@@ -483,7 +442,7 @@ pool_free (KaaThreadPool *pool)
   g_assert (pool->n_threads == 0);
 
   join_retired (pool->retired);
-  g_free (pool->buckets);
+  kaa_job_queue_clear (&pool->queue);
   g_cond_clear (&pool->checks);
   g_cond_clear (&pool->exited);
   g_mutex_clear (&pool->lock);
@@ -602,12 +561,131 @@ kaa_thread_pool_set_idle_timeout (KaaThreadPool *self,
   g_atomic_int_set (&self->idle_timeout_msec, (gint) msec);
 }
 
+/* Without the lock: cancels what the pool had not started. */
+static void
+pool_cancel_jobs (KaaThreadJob *list)
+{
+  while (list != NULL)
+    {
+      KaaThreadJob *job = list;
+
+      list = job->next;
+      job->next = NULL;
+      kaa_in_progress_cancel (job->in_progress);
+      kaa_thread_job_unref (job);
+    }
+}
+
+/* Under the lock: takes every job that has not started out of the pool,
+ * linked through `next`, keeping the queue's references. */
+static KaaThreadJob *
+pool_steal_queued_unlocked (KaaThreadPool *pool)
+{
+  KaaThreadJob *list = NULL;
+
+  while (pool->parked != NULL)
+    {
+      KaaThreadJob *job = pool->parked;
+
+      kaa_thread_pool_unqueue_unlocked (pool, job);
+      job->next = list;
+      list = job;
+    }
+  while (!kaa_job_queue_is_empty (&pool->queue))
+    {
+      KaaThreadJob *job = kaa_job_queue_peek (&pool->queue);
+
+      kaa_job_queue_remove (&pool->queue, job);
+      job->state = JOB_DONE;
+      job->next = list;
+      list = job;
+    }
+  return list;
+}
+
+static void
+pool_push_incoming (KaaThreadPool *pool,
+                    KaaThreadJob  *job)
+{
+  KaaThreadJob *head;
+
+  job->state = JOB_INCOMING;
+  do
+    {
+      head = g_atomic_pointer_get (&pool->incoming);
+      job->next = head;
+    }
+  while (!g_atomic_pointer_compare_and_exchange (&pool->incoming, head, job));
+}
+
+/* After a push: whether the submitter must take the lock. Not when no
+ * worker sleeps and an awake one will read `incoming` before it sleeps: a
+ * spinning one, or, with no room for another thread, a busy one. A
+ * shutdown that began meanwhile, or a worker to join, needs the lock too. */
+static gboolean
+pool_submit_needs_lock (KaaThreadPool *pool)
+{
+  if (g_atomic_int_get (&pool->n_sleeping) > 0 ||
+      g_atomic_int_get (&pool->shut_down) ||
+      g_atomic_pointer_get (&pool->retired) != NULL)
+    return TRUE;
+  return g_atomic_int_get (&pool->n_spinning) == 0 &&
+         (guint) g_atomic_int_get (&pool->n_threads) < pool->max_threads;
+}
+
+/* Queues what came in, wakes or starts a worker for it and joins the ones
+ * that left. FALSE with @error when @job cannot run: the pool was shut
+ * down, or has no thread and cannot start one; @job is then out of the
+ * pool. */
+static gboolean
+pool_submit_locked (KaaThreadPool *pool,
+                    KaaThreadJob  *job,
+                    GError       **error)
+{
+  g_autoptr(GError) thread_error = NULL;
+  Worker *retired;
+  gboolean ok = TRUE;
+
+  kaa_thread_pool_lock (pool);
+  if (g_atomic_int_get (&pool->shut_down))
+    {
+      /* Each submitter that pushed after the shutdown took the queue gets
+       * here and fails its own job. One that a worker took before, or the
+       * shutdown took, settles that way. */
+      if (job->state == JOB_QUEUED)
+        {
+          kaa_job_queue_remove (&pool->queue, job);
+          job->state = JOB_DONE;
+          ok = FALSE;
+          g_set_error (error, KAA_ERROR, KAA_ERROR_FAILED,
+                       _("Thread pool %s is shut down"), pool->name);
+        }
+    }
+  else if (!pool_wake_unlocked (pool, &thread_error))
+    {
+      /* No worker at all, so nobody took it. */
+      g_assert (job->state == JOB_QUEUED);
+      kaa_job_queue_remove (&pool->queue, job);
+      job->state = JOB_DONE;
+      ok = FALSE;
+      g_set_error (error, KAA_ERROR, KAA_ERROR_FAILED,
+                   _("Thread pool %s cannot start a thread: %s"),
+                   pool->name, thread_error->message);
+    }
+  retired = g_atomic_pointer_exchange (&pool->retired, NULL);
+  kaa_thread_pool_unlock (pool);
+
+  join_retired (retired);
+  return ok;
+}
+
 static KaaInProgress *
 pool_fail_job (KaaThreadJob *job,
                GError       *error)
 {
   KaaInProgress *in_progress = kaa_in_progress_ref (job->in_progress);
 
+  job->state = JOB_DONE;
   kaa_in_progress_try_fail (in_progress, error);
   kaa_thread_job_unref (job);
   return in_progress;
@@ -641,85 +719,31 @@ kaa_thread_pool_run (KaaThreadPool *self,
                      GDestroyNotify destroy)
 {
   KaaThreadJob *job;
+  KaaInProgress *in_progress;
   KaaScheduler *scheduler;
-  Worker *retired;
   GError *error = NULL;
-  gboolean ok = TRUE;
 
   kaa_return_failed_if_fail (self != NULL);
   kaa_return_failed_if_fail (func != NULL);
 
   job = kaa_thread_job_new (self, priority, func, user_data, destroy);
-  scheduler = kaa_in_progress_get_scheduler (job->in_progress);
-  g_mutex_lock (&self->lock);
   if (g_atomic_int_get (&self->shut_down))
-    {
-      g_mutex_unlock (&self->lock);
-      return pool_fail_job (job, g_error_new (KAA_ERROR, KAA_ERROR_FAILED,
-                                              _("Thread pool %s is shut down"), self->name));
-    }
-  job->seq = self->next_seq++;
-  queue_insert (self, job);
-  if (!pool_wake_unlocked (self, &error))
-    {
-      queue_remove (self, job);
-      job->state = JOB_DONE;
-      ok = FALSE;
-    }
-  retired = g_steal_pointer (&self->retired);
-  g_mutex_unlock (&self->lock);
-
-  join_retired (retired);
-  if (ok && kaa_scheduler_is_owner (scheduler))
-    kaa_scheduler_expect_remote (scheduler, g_get_monotonic_time () + OWNER_POLL_USEC);
-  if (!ok)
     return pool_fail_job (job, g_error_new (KAA_ERROR, KAA_ERROR_FAILED,
-                                            _("Thread pool %s cannot start a thread: %s"),
-                                            self->name, error->message));
-  g_clear_error (&error);
-  return kaa_in_progress_ref (job->in_progress);
-}
+                                            _("Thread pool %s is shut down"), self->name));
+  /* Everything the submitter needs from the job is read before a worker
+   * may start on it. */
+  in_progress = kaa_in_progress_ref (job->in_progress);
+  scheduler = kaa_in_progress_get_scheduler (in_progress);
+  if (kaa_scheduler_is_owner (scheduler))
+    kaa_scheduler_expect_remote (scheduler, g_get_monotonic_time () + OWNER_POLL_USEC);
 
-/* Without the lock: cancels what the pool had not started. */
-static void
-pool_cancel_jobs (KaaThreadJob *list)
-{
-  while (list != NULL)
+  pool_push_incoming (self, job);
+  if (pool_submit_needs_lock (self) && !pool_submit_locked (self, job, &error))
     {
-      KaaThreadJob *job = list;
-
-      list = job->next;
-      job->next = NULL;
-      kaa_in_progress_cancel (job->in_progress);
-      kaa_thread_job_unref (job);
+      kaa_in_progress_unref (in_progress);
+      return pool_fail_job (job, error);
     }
-}
-
-/* Under the lock: takes every job that has not started out of the pool,
- * linked through `next`, keeping the queue's references. */
-static KaaThreadJob *
-pool_steal_queued_unlocked (KaaThreadPool *pool)
-{
-  KaaThreadJob *list = NULL;
-
-  while (pool->parked != NULL)
-    {
-      KaaThreadJob *job = pool->parked;
-
-      kaa_thread_pool_unqueue_unlocked (pool, job);
-      job->next = list;
-      list = job;
-    }
-  while (pool->n_buckets > 0)
-    {
-      KaaThreadJob *job = pool->buckets[0].head;
-
-      queue_remove (pool, job);
-      job->state = JOB_DONE;
-      job->next = list;
-      list = job;
-    }
-  return list;
+  return in_progress;
 }
 
 /* Fires the cancellables of running jobs (whose checks already fail) and,
@@ -734,8 +758,11 @@ kaa_thread_pool_stop (KaaThreadPool *pool,
   KaaThreadJob *queued = NULL;
   Worker *retired;
 
+  /* Set before the incoming jobs are taken: a submitter that pushes later
+   * sees it and cancels its own (pool_submit_locked()). */
   g_mutex_lock (&pool->lock);
   g_atomic_int_set (&pool->shut_down, TRUE);
+  pool_take_incoming_unlocked (pool);
   /* At exit no InProgress is touched: no callback should run then, so
    * queued jobs just stay where they are, never to run. */
   if (!at_exit)
@@ -767,7 +794,7 @@ kaa_thread_pool_stop (KaaThreadPool *pool,
       g_cond_wait (&pool->exited, &pool->lock);
     else if (!g_cond_wait_until (&pool->exited, &pool->lock, deadline))
       break;
-  retired = g_steal_pointer (&pool->retired);
+  retired = g_atomic_pointer_exchange (&pool->retired, NULL);
   g_mutex_unlock (&pool->lock);
   join_retired (retired);
 }
