@@ -185,3 +185,41 @@ kaa_test_watchdog_free (GSource *source)
   g_source_destroy (source);
   g_source_unref (source);
 }
+
+/* A pool with a name no other test of the process uses. */
+KaaThreadPool *
+kaa_test_pool_new (guint max_threads)
+{
+  static gint counter;
+  g_autofree char *name = g_strdup_printf ("test-%d", g_atomic_int_add (&counter, 1));
+
+  return kaa_thread_pool_new (name, max_threads);
+}
+
+/* Bounded spin on an atomic, from any thread: a missed event fails the
+ * test instead of hanging it. */
+void
+kaa_test_spin_until (gint *flag,
+                     gint  value)
+{
+  gint64 deadline = g_get_monotonic_time () + KAA_TEST_WATCHDOG_SEC * G_USEC_PER_SEC;
+
+  while (g_atomic_int_get (flag) < value)
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("watchdog: a flag did not reach %d within %d s", value, KAA_TEST_WATCHDOG_SEC);
+      g_usleep (100);
+    }
+}
+
+/* Iterates @context until @ip is done, bounded. */
+void
+kaa_test_pump_until_done (GMainContext  *context,
+                          KaaInProgress *ip)
+{
+  GSource *watchdog = kaa_test_watchdog_new (context, "a thread job");
+
+  while (!kaa_in_progress_is_done (ip))
+    g_main_context_iteration (context, TRUE);
+  kaa_test_watchdog_free (watchdog);
+}

@@ -43,4 +43,10 @@ GSource  *kaa_test_watchdog_new           (GMainContext   *context,
                                            const char     *what);
 void      kaa_test_watchdog_free          (GSource        *source);
 
+KaaThreadPool *kaa_test_pool_new          (guint           max_threads);
+void      kaa_test_spin_until             (gint           *flag,
+                                           gint            value);
+void      kaa_test_pump_until_done        (GMainContext   *context,
+                                           KaaInProgress  *ip);
+
 G_END_DECLS

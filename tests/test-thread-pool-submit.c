@@ -20,40 +20,6 @@ typedef KaaTestFixture Fixture;
 #define N_SUBMITTERS 3
 #define MAX_SUBMITS 2000
 
-static KaaThreadPool *
-pool_new (guint max_threads)
-{
-  static gint counter;
-  g_autofree char *name = g_strdup_printf ("submit-%d", g_atomic_int_add (&counter, 1));
-
-  return kaa_thread_pool_new (name, max_threads);
-}
-
-static gboolean
-wait_flag (gint *flag)
-{
-  gint64 deadline = g_get_monotonic_time () + KAA_TEST_WATCHDOG_SEC * G_USEC_PER_SEC;
-
-  while (!g_atomic_int_get (flag))
-    {
-      if (g_get_monotonic_time () > deadline)
-        return FALSE;
-      g_thread_yield ();
-    }
-  return TRUE;
-}
-
-static void
-pump_until_done (GMainContext  *context,
-                 KaaInProgress *ip)
-{
-  GSource *watchdog = kaa_test_watchdog_new (context, "a thread job");
-
-  while (!kaa_in_progress_is_done (ip))
-    g_main_context_iteration (context, TRUE);
-  kaa_test_watchdog_free (watchdog);
-}
-
 /* ------------------------------------------------------- parallel start */
 
 typedef struct
@@ -61,7 +27,8 @@ typedef struct
   gint second_started;   /* atomic */
 } Pair;
 
-/* Returns whether the second job started while this one was running. */
+/* Holds its worker until the second job started: fails the test (by the
+ * spin's watchdog) unless the two run at once. */
 static gpointer
 first_func (KaaThreadJob *job,
             gpointer      user_data,
@@ -69,7 +36,8 @@ first_func (KaaThreadJob *job,
 {
   Pair *pair = user_data;
 
-  return GINT_TO_POINTER (wait_flag (&pair->second_started));
+  kaa_test_spin_until (&pair->second_started, 1);
+  return NULL;
 }
 
 static gpointer
@@ -99,7 +67,7 @@ test_parallel_start (Fixture       *f,
                   "the same time, also when its one thread is spinning and takes both");
   for (guint round = 0; round < PARALLEL_ROUNDS; round++)
     {
-      g_autoptr(KaaThreadPool) pool = pool_new (2);
+      g_autoptr(KaaThreadPool) pool = kaa_test_pool_new (2);
       g_autoptr(KaaInProgress) warm = kaa_thread_pool_run (pool, 0, nothing_func, NULL, NULL);
       g_autoptr(KaaInProgress) first = NULL;
       g_autoptr(KaaInProgress) second = NULL;
@@ -108,14 +76,13 @@ test_parallel_start (Fixture       *f,
       /* The pool's one thread has just finished a job, so it is spinning
        * and may take both jobs before the second submission looks; now
        * and then it has gone to sleep instead. */
-      pump_until_done (f->context, warm);
+      kaa_test_pump_until_done (f->context, warm);
       if (round % 10 == 9)
         g_usleep (200);
       first = kaa_thread_pool_run (pool, 0, first_func, &pair, NULL);
       second = kaa_thread_pool_run (pool, 0, second_func, &pair, NULL);
-      pump_until_done (f->context, first);
-      pump_until_done (f->context, second);
-      g_assert_true (kaa_in_progress_get_pointer (first) != NULL);
+      kaa_test_pump_until_done (f->context, first);
+      kaa_test_pump_until_done (f->context, second);
       kaa_thread_pool_shutdown (pool);
     }
 }
@@ -138,7 +105,7 @@ submitter_main (gpointer data)
   Submitter *submitter = data;
   guint after = 0;
 
-  wait_flag (submitter->go);
+  kaa_test_spin_until (submitter->go, 1);
   for (guint n = 0; after < 8 && n < MAX_SUBMITS; n++)
     {
       KaaInProgress *ip = kaa_thread_pool_run (submitter->pool, 0, nothing_func, NULL, NULL);
@@ -185,7 +152,7 @@ test_racing_shutdown (Fixture       *f,
                   "pending: it runs, is cancelled or fails");
   for (guint round = 0; round < SHUTDOWN_ROUNDS; round++)
     {
-      g_autoptr(KaaThreadPool) pool = pool_new (2);
+      g_autoptr(KaaThreadPool) pool = kaa_test_pool_new (2);
       Submitter submitters[N_SUBMITTERS];
       GThread *threads[N_SUBMITTERS];
       gint go = 0;

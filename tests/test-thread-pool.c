@@ -14,43 +14,6 @@
 
 typedef KaaTestFixture Fixture;
 
-static KaaThreadPool *
-pool_new (guint max_threads)
-{
-  static gint counter;
-  g_autofree char *name = g_strdup_printf ("test-%d", g_atomic_int_add (&counter, 1));
-
-  return kaa_thread_pool_new (name, max_threads);
-}
-
-/* Bounded spin on an atomic, from any thread: a missed event fails the
- * test instead of hanging it. */
-static void
-spin_until (gint *flag,
-            gint  value)
-{
-  gint64 deadline = g_get_monotonic_time () + KAA_TEST_WATCHDOG_SEC * G_USEC_PER_SEC;
-
-  while (g_atomic_int_get (flag) < value)
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("watchdog: a flag did not reach %d within %d s", value, KAA_TEST_WATCHDOG_SEC);
-      g_usleep (100);
-    }
-}
-
-/* Iterates @context until @ip is done, bounded. */
-static void
-pump_until_done (GMainContext  *context,
-                 KaaInProgress *ip)
-{
-  GSource *watchdog = kaa_test_watchdog_new (context, "a thread job");
-
-  while (!kaa_in_progress_is_done (ip))
-    g_main_context_iteration (context, TRUE);
-  kaa_test_watchdog_free (watchdog);
-}
-
 /* ------------------------------------------------------------ blockers */
 
 /* A job that says it started, then holds its worker until the gate opens
@@ -201,7 +164,7 @@ static void
 test_results (Fixture       *f,
               gconstpointer  data)
 {
-  g_autoptr(KaaThreadPool) pool = pool_new (2);
+  g_autoptr(KaaThreadPool) pool = kaa_test_pool_new (2);
   g_autoptr(KaaInProgress) a = kaa_thread_pool_run (pool, 0, return_int64_func, GINT_TO_POINTER (42), NULL);
   g_autoptr(KaaInProgress) b = kaa_thread_pool_run (pool, 0, return_string_func, NULL, NULL);
   g_autoptr(KaaInProgress) c = kaa_thread_pool_run (pool, 0, return_pointer_func, &f, NULL);
@@ -227,7 +190,7 @@ static void
 test_priority_order (Fixture       *f,
                      gconstpointer  data)
 {
-  g_autoptr(KaaThreadPool) pool = pool_new (1);
+  g_autoptr(KaaThreadPool) pool = kaa_test_pool_new (1);
   Blocker blocker = { 0 };
   Recorder recorder;
   g_autoptr(KaaInProgress) block = NULL;
@@ -241,12 +204,12 @@ test_priority_order (Fixture       *f,
   /* main: blocker -> (started) -> low, high, low2 -> open gate
    * worker: blocker ... high, low, low2 */
   block = kaa_thread_pool_run (pool, 0, blocker_func, &blocker, NULL);
-  spin_until (&blocker.started, 1);
+  kaa_test_spin_until (&blocker.started, 1);
   low = run_tagged (pool, 0, &recorder, "low", NULL);
   high = run_tagged (pool, 10, &recorder, "high", NULL);
   low2 = run_tagged (pool, 0, &recorder, "low2", NULL);
   g_atomic_int_set (&blocker.gate, 1);
-  pump_until_done (f->context, low2);
+  kaa_test_pump_until_done (f->context, low2);
   assert_order (&recorder, "high low low2");
 
   kaa_thread_pool_shutdown (pool);
@@ -282,7 +245,7 @@ static void
 test_priority_many (Fixture       *f,
                     gconstpointer  data)
 {
-  g_autoptr(KaaThreadPool) pool = pool_new (1);
+  g_autoptr(KaaThreadPool) pool = kaa_test_pool_new (1);
   Blocker blocker = { 0 };
   KeyLog log;
   g_autoptr(GPtrArray) ips = g_ptr_array_new_with_free_func ((GDestroyNotify) kaa_in_progress_unref);
@@ -294,7 +257,7 @@ test_priority_many (Fixture       *f,
   g_mutex_init (&log.lock);
   log.keys = g_array_new (FALSE, FALSE, sizeof (gint64));
   block = kaa_thread_pool_run (pool, 100, blocker_func, &blocker, NULL);
-  spin_until (&blocker.started, 1);
+  kaa_test_spin_until (&blocker.started, 1);
   for (gint i = 0; i < n; i++)
     {
       KeyJob *key_job = g_new (KeyJob, 1);
@@ -306,7 +269,7 @@ test_priority_many (Fixture       *f,
     }
   g_atomic_int_set (&blocker.gate, 1);
   for (guint i = 0; i < ips->len; i++)
-    pump_until_done (f->context, ips->pdata[i]);
+    kaa_test_pump_until_done (f->context, ips->pdata[i]);
 
   g_assert_cmpuint (log.keys->len, ==, n);
   for (guint i = 1; i < log.keys->len; i++)
@@ -329,7 +292,7 @@ static void
 test_cancel_queued (Fixture       *f,
                     gconstpointer  data)
 {
-  g_autoptr(KaaThreadPool) pool = pool_new (1);
+  g_autoptr(KaaThreadPool) pool = kaa_test_pool_new (1);
   Blocker blocker = { 0 };
   Recorder recorder;
   gint destroyed = 0;
@@ -346,7 +309,7 @@ test_cancel_queued (Fixture       *f,
                   "cancelled at once and its data destroyed");
   recorder_init (&recorder);
   block = kaa_thread_pool_run (pool, 0, blocker_func, &blocker, NULL);
-  spin_until (&blocker.started, 1);
+  kaa_test_spin_until (&blocker.started, 1);
   direct = run_tagged (pool, 0, &recorder, "direct", &destroyed);
   remote = run_tagged (pool, 0, &recorder, "remote", &destroyed);
   timed = run_tagged (pool, 0, &recorder, "timed", &destroyed);
@@ -365,9 +328,9 @@ test_cancel_queued (Fixture       *f,
    * cancel request alone, before the owner carried it out. */
   g_thread_join (g_thread_new ("canceller", cancel_from_thread, remote));
   g_atomic_int_set (&blocker.gate, 1);
-  spin_until (&recorder.n_called, 1);
-  pump_until_done (f->context, last);
-  pump_until_done (f->context, remote);
+  kaa_test_spin_until (&recorder.n_called, 1);
+  kaa_test_pump_until_done (f->context, last);
+  kaa_test_pump_until_done (f->context, remote);
   assert_order (&recorder, "last");
   g_assert_cmpint (kaa_in_progress_get_state (remote), ==, KAA_STATE_CANCELLED);
   kaa_thread_pool_shutdown (pool);
@@ -413,7 +376,7 @@ static void
 test_cancel_running (Fixture       *f,
                      gconstpointer  data)
 {
-  g_autoptr(KaaThreadPool) pool = pool_new (1);
+  g_autoptr(KaaThreadPool) pool = kaa_test_pool_new (1);
   Runner runner = { 0 };
   g_autoptr(KaaInProgress) ip = kaa_thread_pool_run (pool, 0, runner_func, &runner, NULL);
   Blocker blocker = { 0 };
@@ -422,16 +385,16 @@ test_cancel_running (Fixture       *f,
   g_test_summary ("DESIGN §5: a running job sees its check fail and its cancellable "
                   "fire; its InProgress is cancelled at once; a result it returns "
                   "afterwards is freed; the worker is free as soon as it returns");
-  spin_until (&runner.started, 1);
+  kaa_test_spin_until (&runner.started, 1);
   kaa_in_progress_cancel (ip);
   g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
-  spin_until (&runner.saw_cancel, 1);
-  spin_until (&runner.saw_cancellable, 1);
+  kaa_test_spin_until (&runner.saw_cancel, 1);
+  kaa_test_spin_until (&runner.saw_cancellable, 1);
 
   /* The one worker takes the next job: the cancelled one let it go. */
   g_atomic_int_set (&blocker.gate, 1);
   next = kaa_thread_pool_run (pool, 0, blocker_func, &blocker, NULL);
-  pump_until_done (f->context, next);
+  kaa_test_pump_until_done (f->context, next);
   kaa_test_drain (f->context);
   g_assert_cmpint (g_atomic_int_get (&runner.result_freed), ==, 1);
   kaa_thread_pool_shutdown (pool);
@@ -441,17 +404,17 @@ static void
 test_cancel_running_from_thread (Fixture       *f,
                                  gconstpointer  data)
 {
-  g_autoptr(KaaThreadPool) pool = pool_new (1);
+  g_autoptr(KaaThreadPool) pool = kaa_test_pool_new (1);
   Blocker blocker = { 0 };
   g_autoptr(KaaInProgress) ip = kaa_thread_pool_run (pool, 0, blocker_func, &blocker, NULL);
 
   g_test_summary ("DESIGN §5: a cancel from another thread fails the running job's "
                   "check at once, before the owner context carried it out");
-  spin_until (&blocker.started, 1);
+  kaa_test_spin_until (&blocker.started, 1);
   g_thread_join (g_thread_new ("canceller", cancel_from_thread, ip));
-  spin_until (&blocker.finished, 1);
+  kaa_test_spin_until (&blocker.finished, 1);
   g_assert_false (g_atomic_int_get (&blocker.gate));
-  pump_until_done (f->context, ip);
+  kaa_test_pump_until_done (f->context, ip);
   g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
   kaa_thread_pool_shutdown (pool);
 }
@@ -462,7 +425,7 @@ static void
 test_pause_queued (Fixture       *f,
                    gconstpointer  data)
 {
-  g_autoptr(KaaThreadPool) pool = pool_new (1);
+  g_autoptr(KaaThreadPool) pool = kaa_test_pool_new (1);
   Blocker blocker = { 0 };
   Recorder recorder;
   g_autoptr(KaaInProgress) block = NULL;
@@ -473,13 +436,13 @@ test_pause_queued (Fixture       *f,
                   "the jobs behind it; resumed, it runs");
   recorder_init (&recorder);
   block = kaa_thread_pool_run (pool, 0, blocker_func, &blocker, NULL);
-  spin_until (&blocker.started, 1);
+  kaa_test_spin_until (&blocker.started, 1);
   paused = run_tagged (pool, 5, &recorder, "paused", NULL);
   behind = run_tagged (pool, 0, &recorder, "behind", NULL);
   kaa_in_progress_pause (paused);
   kaa_in_progress_pause (paused);
   g_atomic_int_set (&blocker.gate, 1);
-  pump_until_done (f->context, behind);
+  kaa_test_pump_until_done (f->context, behind);
   assert_order (&recorder, "behind");
   g_assert_false (kaa_in_progress_is_done (paused));
 
@@ -487,7 +450,7 @@ test_pause_queued (Fixture       *f,
   kaa_test_pump_for (20);
   assert_order (&recorder, "behind");
   kaa_in_progress_resume (paused);
-  pump_until_done (f->context, paused);
+  kaa_test_pump_until_done (f->context, paused);
   assert_order (&recorder, "behind paused");
   kaa_thread_pool_shutdown (pool);
   recorder_clear (&recorder);
@@ -497,7 +460,7 @@ static void
 test_pause_keeps_place (Fixture       *f,
                         gconstpointer  data)
 {
-  g_autoptr(KaaThreadPool) pool = pool_new (1);
+  g_autoptr(KaaThreadPool) pool = kaa_test_pool_new (1);
   Blocker blocker = { 0 };
   Recorder recorder;
   g_autoptr(KaaInProgress) block = NULL;
@@ -509,7 +472,7 @@ test_pause_keeps_place (Fixture       *f,
                   "goes back to its place among its priority");
   recorder_init (&recorder);
   block = kaa_thread_pool_run (pool, 0, blocker_func, &blocker, NULL);
-  spin_until (&blocker.started, 1);
+  kaa_test_spin_until (&blocker.started, 1);
   a = run_tagged (pool, 0, &recorder, "a", NULL);
   b = run_tagged (pool, 0, &recorder, "b", NULL);
   c = run_tagged (pool, 0, &recorder, "c", NULL);
@@ -518,9 +481,9 @@ test_pause_keeps_place (Fixture       *f,
   kaa_in_progress_resume (b);
   kaa_in_progress_resume (a);
   g_atomic_int_set (&blocker.gate, 1);
-  pump_until_done (f->context, c);
-  pump_until_done (f->context, a);
-  pump_until_done (f->context, b);
+  kaa_test_pump_until_done (f->context, c);
+  kaa_test_pump_until_done (f->context, a);
+  kaa_test_pump_until_done (f->context, b);
   assert_order (&recorder, "a b c");
   kaa_thread_pool_shutdown (pool);
   recorder_clear (&recorder);
@@ -541,7 +504,7 @@ checker_func (KaaThreadJob *job,
   Checker *checker = user_data;
 
   g_atomic_int_set (&checker->started, 1);
-  spin_until (&checker->gate, 1);
+  kaa_test_spin_until (&checker->gate, 1);
   if (kaa_thread_job_check (job))
     g_atomic_int_set (&checker->passed, 1);
   return NULL;
@@ -551,7 +514,7 @@ static void
 test_pause_running (Fixture       *f,
                     gconstpointer  data)
 {
-  g_autoptr(KaaThreadPool) pool = pool_new (1);
+  g_autoptr(KaaThreadPool) pool = kaa_test_pool_new (1);
   Checker checker = { 0 };
   g_autoptr(KaaInProgress) ip = kaa_thread_pool_run (pool, 0, checker_func, &checker, NULL);
   Checker cancelled = { 0 };
@@ -559,17 +522,17 @@ test_pause_running (Fixture       *f,
 
   g_test_summary ("DESIGN §5: a paused running job waits at its next check; resume "
                   "continues it, cancel makes the check fail");
-  spin_until (&checker.started, 1);
+  kaa_test_spin_until (&checker.started, 1);
   kaa_in_progress_pause (ip);
   g_atomic_int_set (&checker.gate, 1);
   kaa_test_pump_for (50);
   g_assert_false (g_atomic_int_get (&checker.passed));
   kaa_in_progress_resume (ip);
-  pump_until_done (f->context, ip);
+  kaa_test_pump_until_done (f->context, ip);
   g_assert_true (g_atomic_int_get (&checker.passed));
 
   ip2 = kaa_thread_pool_run (pool, 0, checker_func, &cancelled, NULL);
-  spin_until (&cancelled.started, 1);
+  kaa_test_spin_until (&cancelled.started, 1);
   kaa_in_progress_pause (ip2);
   g_atomic_int_set (&cancelled.gate, 1);
   kaa_test_pump_for (20);
@@ -617,7 +580,7 @@ static void
 test_owner_thread (Fixture       *f,
                    gconstpointer  data)
 {
-  g_autoptr(KaaThreadPool) pool = pool_new (4);
+  g_autoptr(KaaThreadPool) pool = kaa_test_pool_new (4);
   Tally tally = { g_thread_self (), 0, 0, NULL };
   g_autoptr(GPtrArray) ips = g_ptr_array_new_with_free_func ((GDestroyNotify) kaa_in_progress_unref);
   g_autoptr(KaaInProgress) co = NULL;
@@ -633,7 +596,7 @@ test_owner_thread (Fixture       *f,
       g_ptr_array_add (ips, ip);
     }
   for (guint i = 0; i < ips->len; i++)
-    pump_until_done (f->context, ips->pdata[i]);
+    kaa_test_pump_until_done (f->context, ips->pdata[i]);
   kaa_test_drain (f->context);
   g_assert_cmpint (tally.n_called, ==, 50);
   g_assert_cmpint (tally.sum, ==, 50 * 51 / 2);
@@ -649,7 +612,7 @@ static void
 test_batched_delivery (Fixture       *f,
                        gconstpointer  data)
 {
-  g_autoptr(KaaThreadPool) pool = pool_new (1);
+  g_autoptr(KaaThreadPool) pool = kaa_test_pool_new (1);
   Tally tally = { g_thread_self (), 0, 0, NULL };
   g_autoptr(GPtrArray) ips = g_ptr_array_new_with_free_func ((GDestroyNotify) kaa_in_progress_unref);
   Blocker blocker = { 0 };
@@ -670,13 +633,13 @@ test_batched_delivery (Fixture       *f,
     }
   /* One worker: when the blocker runs, the 100 before it were handed over. */
   block = kaa_thread_pool_run (pool, 0, blocker_func, &blocker, NULL);
-  spin_until (&blocker.started, 1);
+  kaa_test_spin_until (&blocker.started, 1);
   g_assert_cmpint (tally.n_called, ==, 0);
   g_assert_true (g_main_context_iteration (f->context, FALSE));
   g_assert_cmpint (tally.n_called, ==, 100);
   g_assert_cmpint (tally.sum, ==, 5050);
   g_atomic_int_set (&blocker.gate, 1);
-  pump_until_done (f->context, block);
+  kaa_test_pump_until_done (f->context, block);
   kaa_thread_pool_shutdown (pool);
 }
 
@@ -706,7 +669,7 @@ static void
 test_progress (Fixture       *f,
                gconstpointer  data)
 {
-  g_autoptr(KaaThreadPool) pool = pool_new (1);
+  g_autoptr(KaaThreadPool) pool = kaa_test_pool_new (1);
   Tally tally = { g_thread_self (), 0, 0, NULL };
   g_autoptr(KaaInProgress) ip = kaa_thread_pool_run (pool, 0, progress_func, NULL, NULL);
   gint64 position = 0;
@@ -715,7 +678,7 @@ test_progress (Fixture       *f,
   g_test_summary ("DESIGN §2, §5: a job's progress reaches its InProgress on the owner "
                   "context, throttled, and the last value is delivered");
   kaa_in_progress_connect_progress (ip, progress_callback, &tally, NULL);
-  pump_until_done (f->context, ip);
+  kaa_test_pump_until_done (f->context, ip);
   g_assert_true (kaa_in_progress_get_progress (ip, &position, &total));
   g_assert_cmpint (position, ==, 1000);
   g_assert_cmpint (total, ==, 1000);
@@ -751,7 +714,7 @@ calls_main_func (KaaThreadJob *job,
 static void
 test_main_thread_run (void)
 {
-  g_autoptr(KaaThreadPool) pool = pool_new (2);
+  g_autoptr(KaaThreadPool) pool = kaa_test_pool_new (2);
   g_autoptr(KaaInProgress) a = kaa_thread_pool_run (pool, 0, calls_main_func, g_thread_self (), NULL);
   g_autoptr(KaaInProgress) b = kaa_thread_pool_run (pool, 0, calls_main_func, g_thread_self (), NULL);
   g_autoptr(GError) error = NULL;
@@ -785,7 +748,7 @@ calls_main_many (KaaThreadJob *job,
 static void
 test_main_thread_run_many (void)
 {
-  g_autoptr(KaaThreadPool) pool = pool_new (2);
+  g_autoptr(KaaThreadPool) pool = kaa_test_pool_new (2);
   g_autoptr(KaaInProgress) a = kaa_thread_pool_run (pool, 0, calls_main_many, g_thread_self (), NULL);
   g_autoptr(KaaInProgress) b = kaa_thread_pool_run (pool, 0, calls_main_many, g_thread_self (), NULL);
 
@@ -819,7 +782,7 @@ static void
 test_many_jobs (Fixture       *f,
                 gconstpointer  data)
 {
-  g_autoptr(KaaThreadPool) pool = pool_new (0);
+  g_autoptr(KaaThreadPool) pool = kaa_test_pool_new (0);
   KaaInProgress **ips = g_new (KaaInProgress *, 100000);
   gint n_called = 0;
 
@@ -832,7 +795,7 @@ test_many_jobs (Fixture       *f,
     }
   for (gint i = 0; i < 100000; i++)
     {
-      pump_until_done (f->context, ips[i]);
+      kaa_test_pump_until_done (f->context, ips[i]);
       g_assert_cmpint (GPOINTER_TO_INT (kaa_in_progress_get_pointer (ips[i])), ==, i);
     }
   kaa_test_drain (f->context);
@@ -866,7 +829,7 @@ static void
 test_shutdown (Fixture       *f,
                gconstpointer  data)
 {
-  g_autoptr(KaaThreadPool) pool = pool_new (1);
+  g_autoptr(KaaThreadPool) pool = kaa_test_pool_new (1);
   Runner runner = { 0 };
   Recorder recorder;
   gint destroyed = 0;
@@ -879,7 +842,7 @@ test_shutdown (Fixture       *f,
   g_test_summary ("DESIGN §5: shutdown cancels queued jobs without running them, "
                   "fires running jobs' cancellables, joins the threads; later jobs fail");
   recorder_init (&recorder);
-  spin_until (&runner.started, 1);
+  kaa_test_spin_until (&runner.started, 1);
   queued = run_tagged (pool, 0, &recorder, "queued", &destroyed);
   parked = run_tagged (pool, 0, &recorder, "parked", &destroyed);
   kaa_in_progress_pause (parked);
@@ -906,7 +869,7 @@ static void
 test_idle_retire (Fixture       *f,
                   gconstpointer  data)
 {
-  g_autoptr(KaaThreadPool) pool = pool_new (3);
+  g_autoptr(KaaThreadPool) pool = kaa_test_pool_new (3);
   g_autoptr(KaaInProgress) ip = NULL;
   gint64 deadline;
 
@@ -915,7 +878,7 @@ test_idle_retire (Fixture       *f,
   kaa_thread_pool_set_idle_timeout (pool, 10);
   ip = kaa_thread_pool_run (pool, 0, count_func, NULL, NULL);
   g_assert_cmpuint (kaa_thread_pool_get_n_threads (pool), ==, 1);
-  pump_until_done (f->context, ip);
+  kaa_test_pump_until_done (f->context, ip);
   deadline = g_get_monotonic_time () + KAA_TEST_WATCHDOG_SEC * G_USEC_PER_SEC;
   while (kaa_thread_pool_get_n_threads (pool) > 0)
     {
@@ -924,7 +887,7 @@ test_idle_retire (Fixture       *f,
     }
   g_clear_pointer (&ip, kaa_in_progress_unref);
   ip = kaa_thread_pool_run (pool, 0, count_func, NULL, NULL);
-  pump_until_done (f->context, ip);
+  kaa_test_pump_until_done (f->context, ip);
   kaa_thread_pool_shutdown (pool);
 }
 
