@@ -5,6 +5,8 @@
  */
 #pragma once
 
+#include "kaa-block-cache-private.h"
+
 #include "kaa-in-progress-private.h"
 #include "kaa-refcount-private.h"
 #include "kaa-progress-private.h"
@@ -66,6 +68,7 @@ struct _KaaInProgress
   gint            state;        /* atomic */
   gint            flags;        /* atomic */
   KaaScheduler   *scheduler;    /* immutable, owned */
+  KaaBlockCache  *block_cache;  /* immutable: where the block goes, or NULL */
   CallbackNode   *callbacks;    /* atomic pointer; see the header comment */
   KaaProducer    *producer;     /* atomic pointer */
   GCancellable   *cancellable;  /* atomic pointer, created lazily */

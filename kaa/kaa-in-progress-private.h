@@ -4,6 +4,8 @@
  */
 #pragma once
 
+#include "kaa-block-cache-private.h"
+
 #include "kaa-in-progress.h"
 #include "kaa-scheduler-private.h"
 
@@ -47,8 +49,10 @@ KaaInProgress *kaa_in_progress_new_for_scheduler     (KaaScheduler  *scheduler) 
  * @producer_size zeroed bytes after it, in the same allocation, for its
  * producer: one malloc per operation instead of two. The memory goes with
  * the InProgress, so the producer holds a reference to it for as long as
- * it uses that memory, and drops it last. */
+ * it uses that memory, and drops it last. With @cache, the block comes
+ * from and goes back to it (always the same @producer_size). */
 KaaInProgress *kaa_in_progress_new_with_producer     (gsize          producer_size,
+                                                      KaaBlockCache *cache,
                                                       gpointer      *producer) G_GNUC_WARN_UNUSED_RESULT;
 void           kaa_in_progress_set_producer          (KaaInProgress *self,
                                                       KaaProducer   *producer);

@@ -80,12 +80,15 @@ kaa_in_progress_new_for_scheduler (KaaScheduler *scheduler)
 #define PRODUCER_OFFSET KAA_ALLOC_TAIL_OFFSET (sizeof (KaaInProgress))
 
 KaaInProgress *
-kaa_in_progress_new_with_producer (gsize     producer_size,
-                                   gpointer *producer)
+kaa_in_progress_new_with_producer (gsize          producer_size,
+                                   KaaBlockCache *cache,
+                                   gpointer      *producer)
 {
-  KaaInProgress *self = kaa_alloc0 (PRODUCER_OFFSET + producer_size);
+  gsize size = PRODUCER_OFFSET + producer_size;
+  KaaInProgress *self = cache != NULL ? kaa_block_cache_alloc0 (cache, size) : kaa_alloc0 (size);
 
   *producer = (guint8 *) self + PRODUCER_OFFSET;
+  self->block_cache = cache;
   return in_progress_init (self, kaa_scheduler_get_thread_default ());
 }
 
@@ -213,7 +216,10 @@ in_progress_finalize (KaaInProgress *self)
   g_clear_pointer (&self->progress, kaa_progress_free);
   g_free (self->owned_name);
   kaa_scheduler_unref (self->scheduler);
-  g_free (self);
+  if (self->block_cache != NULL)
+    kaa_block_cache_free (self->block_cache, self);
+  else
+    g_free (self);
   kaa_live_add (KAA_LIVE_IN_PROGRESS, -1);
 }
 

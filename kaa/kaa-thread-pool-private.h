@@ -147,6 +147,11 @@ KaaThreadJob *kaa_thread_job_new            (KaaThreadPool *pool,
                                              KaaThreadFunc  func,
                                              gpointer       user_data,
                                              GDestroyNotify destroy);
+/* Gives back job memory that stayed unused for a decay period (see
+ * kaa-block-cache-private.h), or all of it; any thread. */
+void          kaa_thread_job_cache_decay    (gboolean       all);
+/* For tests: how many job blocks are kept. */
+guint         kaa_thread_job_cache_get_n_cached (void);
 KaaThreadJob *kaa_thread_job_ref            (KaaThreadJob  *job);
 void          kaa_thread_job_unref          (KaaThreadJob  *job);
 /* Worker thread: runs the function and keeps its outcome. */

@@ -53,6 +53,7 @@ struct _Worker
   GCond          cond;
   gint           woken;      /* atomic; written under the pool's lock */
   gboolean       sleeping;   /* under the pool's lock: in g_cond_wait */
+  gboolean       slept;      /* worker thread: its last idle spell slept */
   Worker        *next_idle;  /* under the pool's lock */
   Worker        *next_retired;
   KaaScheduler  *held;       /* worker thread: see kaa_thread_job_deliver() */
@@ -306,6 +307,7 @@ worker_idle_unlocked (Worker *worker)
   gboolean woken;
 
   g_atomic_int_set (&worker->woken, FALSE);
+  worker->slept = FALSE;
   worker->next_idle = pool->idle;
   pool->idle = worker;
   g_atomic_int_inc (&pool->n_spinning);
@@ -332,6 +334,7 @@ worker_idle_unlocked (Worker *worker)
    * consistent, so either it sees us asleep and takes the lock to wake us,
    * or we see its job. */
   worker->sleeping = TRUE;
+  worker->slept = TRUE;
   g_atomic_int_inc (&pool->n_sleeping);
   while (!g_atomic_int_get (&worker->woken) && !pool_has_incoming (pool))
     if (!g_cond_wait_until (&worker->cond, &pool->lock, deadline))
@@ -384,6 +387,14 @@ worker_main (gpointer data)
         {
           if (g_atomic_int_get (&pool->shut_down) || !worker_idle_unlocked (worker))
             break;
+          if (worker->slept)
+            {
+              /* After a quiet spell: job memory unused through a whole
+               * decay period goes back to malloc. */
+              g_mutex_unlock (&pool->lock);
+              kaa_thread_job_cache_decay (FALSE);
+              g_mutex_lock (&pool->lock);
+            }
           continue;
         }
       else
@@ -398,6 +409,9 @@ worker_main (gpointer data)
   g_atomic_pointer_set (&pool->retired, worker);
   g_cond_broadcast (&pool->exited);
   g_mutex_unlock (&pool->lock);
+  /* Idle for the whole idle timeout (or shut down): the burst that job
+   * memory was kept for is over. */
+  kaa_thread_job_cache_decay (TRUE);
   return NULL;
 }
 

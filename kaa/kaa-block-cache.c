@@ -1,0 +1,110 @@
+/* kaa-block-cache.c: freed blocks kept for reuse
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * See kaa-block-cache-private.h for why. One lock per cache: the blocks
+ * of a thread job are allocated and freed on its owner thread nearly
+ * always, so the lock is uncontended and its line stays with that thread.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "kaa-block-cache-private.h"
+
+#if defined (__SANITIZE_ADDRESS__)
+# define CACHE_BYPASS_ASAN 1
+#elif defined (__has_feature)
+# if __has_feature (address_sanitizer)
+#  define CACHE_BYPASS_ASAN 1
+# endif
+#endif
+#ifndef CACHE_BYPASS_ASAN
+# define CACHE_BYPASS_ASAN 0
+#endif
+
+#if HAVE_VALGRIND
+# include <valgrind/valgrind.h>
+# define CACHE_BYPASS (CACHE_BYPASS_ASAN || RUNNING_ON_VALGRIND)
+#else
+# define CACHE_BYPASS CACHE_BYPASS_ASAN
+#endif
+
+gpointer
+kaa_block_cache_alloc0 (KaaBlockCache *cache,
+                        gsize          size)
+{
+  gpointer block = NULL;
+
+  if (!CACHE_BYPASS)
+    {
+      g_mutex_lock (&cache->lock);
+      g_assert (cache->block_size == 0 || cache->block_size == size);
+      if (cache->head != NULL)
+        {
+          block = cache->head;
+          cache->head = *(gpointer *) block;
+          cache->n_cached--;
+          cache->low_water = MIN (cache->low_water, cache->n_cached);
+        }
+      else
+        cache->block_size = size;
+      g_mutex_unlock (&cache->lock);
+    }
+  if (block == NULL)
+    block = g_malloc (size);
+  return memset (block, 0, size);
+}
+
+void
+kaa_block_cache_free (KaaBlockCache *cache,
+                      gpointer       block)
+{
+  if (!CACHE_BYPASS)
+    {
+      g_mutex_lock (&cache->lock);
+      if ((gsize) cache->n_cached * cache->block_size < KAA_BLOCK_CACHE_MAX_BYTES)
+        {
+          *(gpointer *) block = cache->head;
+          cache->head = block;
+          cache->n_cached++;
+          block = NULL;
+        }
+      g_mutex_unlock (&cache->lock);
+    }
+  g_free (block);
+}
+
+guint
+kaa_block_cache_decay (KaaBlockCache *cache,
+                       gint64         now,
+                       gboolean       all)
+{
+  gpointer list = NULL;
+  guint n = 0;
+
+  g_mutex_lock (&cache->lock);
+  if (all || (cache->window_start != 0 && now - cache->window_start >= KAA_BLOCK_CACHE_DECAY_USEC))
+    n = all ? cache->n_cached : MIN (cache->low_water, cache->n_cached);
+  if (all || cache->window_start == 0 || now - cache->window_start >= KAA_BLOCK_CACHE_DECAY_USEC)
+    {
+      /* The top of the stack is as good as any: the blocks are alike. */
+      list = cache->head;
+      for (guint i = 0; i < n; i++)
+        cache->head = *(gpointer *) cache->head;
+      cache->n_cached -= n;
+      cache->low_water = cache->n_cached;
+      cache->window_start = now;
+    }
+  g_mutex_unlock (&cache->lock);
+
+  /* The first n blocks of list are ours now; free them unlocked. */
+  for (guint i = 0; i < n; i++)
+    {
+      gpointer next = *(gpointer *) list;
+
+      g_free (list);
+      list = next;
+    }
+  return n;
+}
