@@ -5,8 +5,6 @@
  */
 #pragma once
 
-#include "kaa-block-cache-private.h"
-
 #include "kaa-in-progress-private.h"
 #include "kaa-refcount-private.h"
 #include "kaa-progress-private.h"
@@ -28,6 +26,7 @@ enum
   FLAG_WAITERS        = 1 << 3,  /* someone is in kaa_in_progress_wait() */
   FLAG_FIRST_NODE     = 1 << 4,  /* first_node was handed out */
   FLAG_CANCELLING_NOW = 1 << 5,  /* the owner runs the cancel cascade */
+  FLAG_CACHED_BLOCK   = 1 << 6,  /* immutable: the block goes back to the cache */
 };
 
 typedef enum
@@ -68,7 +67,6 @@ struct _KaaInProgress
   gint            state;        /* atomic */
   gint            flags;        /* atomic */
   KaaScheduler   *scheduler;    /* immutable, owned */
-  KaaBlockCache  *block_cache;  /* immutable: where the block goes, or NULL */
   CallbackNode   *callbacks;    /* atomic pointer; see the header comment */
   KaaProducer    *producer;     /* atomic pointer */
   GCancellable   *cancellable;  /* atomic pointer, created lazily */

@@ -49,11 +49,13 @@ KaaInProgress *kaa_in_progress_new_for_scheduler     (KaaScheduler  *scheduler) 
  * @producer_size zeroed bytes after it, in the same allocation, for its
  * producer: one malloc per operation instead of two. The memory goes with
  * the InProgress, so the producer holds a reference to it for as long as
- * it uses that memory, and drops it last. With @cache, the block comes
- * from and goes back to it (always the same @producer_size). */
+ * it uses that memory, and drops it last. With @cached, the block comes
+ * from and goes back to kaa_in_progress_get_block_cache(), which serves
+ * one size: only one kind of producer may ask for it (thread jobs). */
 KaaInProgress *kaa_in_progress_new_with_producer     (gsize          producer_size,
-                                                      KaaBlockCache *cache,
+                                                      gboolean       cached,
                                                       gpointer      *producer) G_GNUC_WARN_UNUSED_RESULT;
+KaaBlockCache *kaa_in_progress_get_block_cache       (void);
 void           kaa_in_progress_set_producer          (KaaInProgress *self,
                                                       KaaProducer   *producer);
 KaaScheduler  *kaa_in_progress_get_scheduler         (KaaInProgress *self);

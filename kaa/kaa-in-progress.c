@@ -79,16 +79,27 @@ kaa_in_progress_new_for_scheduler (KaaScheduler *scheduler)
  * block. */
 #define PRODUCER_OFFSET KAA_ALLOC_TAIL_OFFSET (sizeof (KaaInProgress))
 
+/* Blocks of InProgresses with a producer behind them, kept across bursts
+ * (kaa-block-cache-private.h says why). */
+static KaaBlockCache block_cache = KAA_BLOCK_CACHE_INIT;
+
+KaaBlockCache *
+kaa_in_progress_get_block_cache (void)
+{
+  return &block_cache;
+}
+
 KaaInProgress *
-kaa_in_progress_new_with_producer (gsize          producer_size,
-                                   KaaBlockCache *cache,
-                                   gpointer      *producer)
+kaa_in_progress_new_with_producer (gsize     producer_size,
+                                   gboolean  cached,
+                                   gpointer *producer)
 {
   gsize size = PRODUCER_OFFSET + producer_size;
-  KaaInProgress *self = cache != NULL ? kaa_block_cache_alloc0 (cache, size) : kaa_alloc0 (size);
+  KaaInProgress *self = cached ? kaa_block_cache_alloc0 (&block_cache, size) : kaa_alloc0 (size);
 
   *producer = (guint8 *) self + PRODUCER_OFFSET;
-  self->block_cache = cache;
+  /* Not shared yet: no atomic needed. */
+  self->flags = cached ? FLAG_CACHED_BLOCK : 0;
   return in_progress_init (self, kaa_scheduler_get_thread_default ());
 }
 
@@ -216,8 +227,8 @@ in_progress_finalize (KaaInProgress *self)
   g_clear_pointer (&self->progress, kaa_progress_free);
   g_free (self->owned_name);
   kaa_scheduler_unref (self->scheduler);
-  if (self->block_cache != NULL)
-    kaa_block_cache_free (self->block_cache, self);
+  if (g_atomic_int_get (&self->flags) & FLAG_CACHED_BLOCK)
+    kaa_block_cache_free (&block_cache, self);
   else
     g_free (self);
   kaa_live_add (KAA_LIVE_IN_PROGRESS, -1);

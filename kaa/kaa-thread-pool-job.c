@@ -33,23 +33,23 @@
 
 static void job_complete (KaaRunnable *runnable, gboolean discard);
 
-/* The blocks of jobs and their InProgresses, kept across bursts. */
-static KaaBlockCache job_cache = KAA_BLOCK_CACHE_INIT;
-
+/* A job and its InProgress share one block from the InProgress layer's
+ * cache, kept across bursts. */
 void
 kaa_thread_job_cache_decay (gboolean all)
 {
-  kaa_block_cache_decay (&job_cache, g_get_monotonic_time (), all);
+  kaa_block_cache_decay (kaa_in_progress_get_block_cache (), g_get_monotonic_time (), all);
 }
 
 guint
 kaa_thread_job_cache_get_n_cached (void)
 {
+  KaaBlockCache *cache = kaa_in_progress_get_block_cache ();
   guint n;
 
-  g_mutex_lock (&job_cache.lock);
-  n = job_cache.n_cached;
-  g_mutex_unlock (&job_cache.lock);
+  g_mutex_lock (&cache->lock);
+  n = cache->n_cached;
+  g_mutex_unlock (&cache->lock);
   return n;
 }
 
@@ -180,7 +180,7 @@ kaa_thread_job_new (KaaThreadPool *pool,
                     GDestroyNotify destroy)
 {
   KaaThreadJob *job;
-  KaaInProgress *in_progress = kaa_in_progress_new_with_producer (sizeof *job, &job_cache, (gpointer *) &job);
+  KaaInProgress *in_progress = kaa_in_progress_new_with_producer (sizeof *job, TRUE, (gpointer *) &job);
 
   kaa_live_add (KAA_LIVE_THREAD_JOB, 1);
   job->producer.ops = &job_ops;
