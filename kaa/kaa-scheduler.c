@@ -779,9 +779,9 @@ kaa_scheduler_push_remote (KaaScheduler *self,
 {
   /* Once the CAS publishes @runnable, the owner may run it and drop what
    * kept this scheduler alive; the rest of the push needs it still. */
-  g_autoptr(KaaScheduler) hold = kaa_scheduler_ref (self);
-
+  kaa_scheduler_ref (self);
   scheduler_push_remote_held (self, runnable);
+  kaa_scheduler_unref (self);
 }
 
 /* As kaa_scheduler_push_remote(), for a thread that pushes many runnables,
