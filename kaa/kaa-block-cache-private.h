@@ -47,5 +47,6 @@ void     kaa_block_cache_free   (KaaBlockCache *cache,
 guint    kaa_block_cache_decay  (KaaBlockCache *cache,
                                  gint64         now,
                                  gboolean       all);
+guint    kaa_block_cache_get_n_cached (KaaBlockCache *cache);
 
 G_END_DECLS

@@ -80,22 +80,29 @@ kaa_block_cache_decay (KaaBlockCache *cache,
                        gint64         now,
                        gboolean       all)
 {
-  gpointer list = NULL;
-  guint n = 0;
+  gpointer list;
+  guint n;
 
   g_mutex_lock (&cache->lock);
-  if (all || (cache->window_start != 0 && now - cache->window_start >= KAA_BLOCK_CACHE_DECAY_USEC))
-    n = all ? cache->n_cached : MIN (cache->low_water, cache->n_cached);
-  if (all || cache->window_start == 0 || now - cache->window_start >= KAA_BLOCK_CACHE_DECAY_USEC)
+  if (!all && cache->window_start != 0 && now - cache->window_start < KAA_BLOCK_CACHE_DECAY_USEC)
     {
-      /* The top of the stack is as good as any: the blocks are alike. */
-      list = cache->head;
-      for (guint i = 0; i < n; i++)
-        cache->head = *(gpointer *) cache->head;
-      cache->n_cached -= n;
-      cache->low_water = cache->n_cached;
-      cache->window_start = now;
+      g_mutex_unlock (&cache->lock);
+      return 0;
     }
+  /* The first call only starts a period. */
+  if (all)
+    n = cache->n_cached;
+  else if (cache->window_start == 0)
+    n = 0;
+  else
+    n = MIN (cache->low_water, cache->n_cached);
+  /* The top of the stack is as good as any: the blocks are alike. */
+  list = cache->head;
+  for (guint i = 0; i < n; i++)
+    cache->head = *(gpointer *) cache->head;
+  cache->n_cached -= n;
+  cache->low_water = cache->n_cached;
+  cache->window_start = now;
   g_mutex_unlock (&cache->lock);
 
   /* The first n blocks of list are ours now; free them unlocked. */
@@ -106,5 +113,16 @@ kaa_block_cache_decay (KaaBlockCache *cache,
       g_free (list);
       list = next;
     }
+  return n;
+}
+
+guint
+kaa_block_cache_get_n_cached (KaaBlockCache *cache)
+{
+  guint n;
+
+  g_mutex_lock (&cache->lock);
+  n = cache->n_cached;
+  g_mutex_unlock (&cache->lock);
   return n;
 }

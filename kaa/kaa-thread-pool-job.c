@@ -44,13 +44,7 @@ kaa_thread_job_cache_decay (gboolean all)
 guint
 kaa_thread_job_cache_get_n_cached (void)
 {
-  KaaBlockCache *cache = kaa_in_progress_get_block_cache ();
-  guint n;
-
-  g_mutex_lock (&cache->lock);
-  n = cache->n_cached;
-  g_mutex_unlock (&cache->lock);
-  return n;
+  return kaa_block_cache_get_n_cached (kaa_in_progress_get_block_cache ());
 }
 
 static void

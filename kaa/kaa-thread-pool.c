@@ -304,7 +304,6 @@ worker_idle_unlocked (Worker *worker)
   KaaThreadPool *pool = worker->pool;
   gint64 deadline = g_get_monotonic_time () +
                     (gint64) g_atomic_int_get (&pool->idle_timeout_msec) * 1000;
-  gboolean woken;
 
   g_atomic_int_set (&worker->woken, FALSE);
   worker->slept = FALSE;
@@ -324,9 +323,7 @@ worker_idle_unlocked (Worker *worker)
     g_thread_yield ();
   g_mutex_lock (&pool->lock);
   g_atomic_int_add (&pool->n_spinning, -1);
-  if (g_atomic_int_get (&worker->woken))
-    return TRUE;
-  if (worker_finds_work_unlocked (worker))
+  if (g_atomic_int_get (&worker->woken) || worker_finds_work_unlocked (worker))
     return TRUE;
 
   /* Counted as asleep before `incoming` is read again: a submitter pushes
@@ -341,8 +338,7 @@ worker_idle_unlocked (Worker *worker)
       break;
   g_atomic_int_add (&pool->n_sleeping, -1);
   worker->sleeping = FALSE;
-  woken = g_atomic_int_get (&worker->woken);
-  if (woken || worker_finds_work_unlocked (worker))
+  if (g_atomic_int_get (&worker->woken) || worker_finds_work_unlocked (worker))
     return TRUE;
 
   /* Timed out: nobody picked us, so we are still on the idle stack. */
@@ -546,14 +542,9 @@ kaa_thread_pool_get_max_threads (KaaThreadPool *self)
 guint
 kaa_thread_pool_get_n_threads (KaaThreadPool *self)
 {
-  guint n;
-
   g_return_val_if_fail (self != NULL, 0);
 
-  g_mutex_lock (&self->lock);
-  n = self->n_threads;
-  g_mutex_unlock (&self->lock);
-  return n;
+  return (guint) g_atomic_int_get (&self->n_threads);
 }
 
 /**
@@ -773,7 +764,7 @@ kaa_thread_pool_stop (KaaThreadPool *pool,
   Worker *retired;
 
   /* Set before the incoming jobs are taken: a submitter that pushes later
-   * sees it and cancels its own (pool_submit_locked()). */
+   * sees it and fails its own job (pool_submit_locked()). */
   g_mutex_lock (&pool->lock);
   g_atomic_int_set (&pool->shut_down, TRUE);
   pool_take_incoming_unlocked (pool);
