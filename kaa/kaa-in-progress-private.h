@@ -60,6 +60,11 @@ void           kaa_in_progress_set_producer          (KaaInProgress *self,
                                                       KaaProducer   *producer);
 KaaScheduler  *kaa_in_progress_get_scheduler         (KaaInProgress *self);
 void           kaa_in_progress_mark_error_seen       (KaaInProgress *self);
+/* Any thread: a new reference to @self, or NULL when its count already
+ * reached zero and it is being finalized on some thread. For a producer
+ * holding a pointer that owns no reference: it must know by other means
+ * that the memory is still there (kaa-gio-private.h's KaaBridgeLink). */
+KaaInProgress *kaa_in_progress_try_ref               (KaaInProgress *self) G_GNUC_WARN_UNUSED_RESULT;
 /* Any thread: FALSE once @self was claimed by a settle or a cancel, even
  * one from another thread that the owner has not carried out yet. */
 gboolean       kaa_in_progress_is_pending            (KaaInProgress *self);

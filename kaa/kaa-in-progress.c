@@ -385,6 +385,12 @@ kaa_in_progress_is_pending (KaaInProgress *self)
   return g_atomic_int_get (&self->state) == KAA_STATE_PENDING;
 }
 
+KaaInProgress *
+kaa_in_progress_try_ref (KaaInProgress *self)
+{
+  return kaa_ref_count_try_inc (&self->ref_count) ? self : NULL;
+}
+
 void
 kaa_in_progress_add_awaiter (KaaInProgress *self)
 {

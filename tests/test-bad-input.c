@@ -615,7 +615,7 @@ test_gio (Fixture       *f,
                   kaa_resolver_lookup_by_name ((GResolver *) object, "localhost"));
   EXPECT_INVALID ("*G_IS_OBJECT*", kaa_in_progress_new_for_signal (pspec, "notify"));
   EXPECT_INVALID ("*detailed_signal != NULL*", kaa_in_progress_new_for_signal (object, NULL));
-  EXPECT_INVALID ("*g_signal_parse_name*",
+  EXPECT_INVALID ("*GObject has no signal*no-such-signal*",
                   kaa_in_progress_new_for_signal (object, "no-such-signal"));
   EXPECT_INVALID ("*fd >= 0*", kaa_io_wait (-1, G_IO_IN));
   EXPECT_INVALID ("*condition != 0*", kaa_io_wait (0, 0));
