@@ -278,7 +278,6 @@ typedef struct
   KaaRefCount    ref_count;   /* the producer slot, the closure */
   KaaBridgeLink  link;
   GWeakRef       instance;    /* to disconnect from any thread */
-  gulong         handler;     /* written once connected, read by the release hook */
   gint           detached;    /* atomic: claimed once, by whoever disconnects */
   gint           paused;      /* atomic: emissions go by */
   char          *signal;      /* immutable */
@@ -411,9 +410,14 @@ signal_wait_release (KaaProducer *producer)
     {
       GObject *instance = g_weak_ref_get (&wait->instance);
 
+      /* Matched by data, not by handler id: GObject may have destroyed
+       * the handler (g_object_run_dispose() on another thread) without
+       * a word to us yet, and the wait is alive, so no other handler
+       * can have it as data. */
       if (instance != NULL)
         {
-          g_signal_handler_disconnect (instance, wait->handler);
+          g_signal_handlers_disconnect_matched (instance, G_SIGNAL_MATCH_DATA,
+                                                0, 0, NULL, NULL, wait);
           g_object_unref (instance);
         }
     }
@@ -502,6 +506,6 @@ kaa_in_progress_new_for_signal (gpointer    instance,
   g_closure_add_finalize_notifier (closure, wait, signal_wait_unref);
   g_closure_add_invalidate_notifier (closure, wait, signal_wait_invalidated);
   /* From here on another thread may emit, and finish @self. */
-  wait->handler = g_signal_connect_closure_by_id (instance, signal_id, detail, closure, FALSE);
+  g_signal_connect_closure_by_id (instance, signal_id, detail, closure, FALSE);
   return self;
 }
