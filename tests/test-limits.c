@@ -195,6 +195,87 @@ test_map_count (void)
   g_test_trap_assert_passed ();
 }
 
+/* ------------------------------------------------------- nested waits */
+
+/* One level of nesting; levels[i] submits levels[i - 1]. */
+typedef struct
+{
+  KaaThreadPool *pool;
+  guint          depth;
+} Nested;
+
+/* Submits the level below to its own pool and blocks its thread waiting
+ * for it; level 0 returns at once. */
+static gpointer
+nested_job (KaaThreadJob  *job,
+            gpointer       data,
+            GError       **error)
+{
+  Nested *level = data;
+  KaaInProgress *inner;
+  gboolean ok;
+
+  if (level->depth == 0)
+    return GUINT_TO_POINTER (1);
+  inner = kaa_thread_pool_run (level->pool, 0, nested_job, level - 1, NULL);
+  ok = kaa_in_progress_wait (inner, error);
+  kaa_in_progress_unref (inner);
+  return ok ? GUINT_TO_POINTER (1) : NULL;
+}
+
+#define MAX_DEPTH 4
+
+/* Runs nested_job() @depth levels deep in a pool of @threads threads. */
+static gboolean
+run_nested (guint    threads,
+            guint    depth,
+            GError **error)
+{
+  KaaThreadPool *pool = kaa_test_pool_new (threads);
+  Nested levels[MAX_DEPTH];
+  KaaInProgress *outer;
+  gboolean ok;
+
+  g_assert_cmpuint (depth, <, MAX_DEPTH);
+  for (guint i = 0; i <= depth; i++)
+    levels[i] = (Nested) { pool, i };
+  outer = kaa_thread_pool_run (pool, 0, nested_job, &levels[depth], NULL);
+  ok = kaa_in_progress_wait (outer, error);
+  kaa_in_progress_unref (outer);
+  kaa_thread_pool_shutdown (pool);
+  kaa_thread_pool_unref (pool);
+  return ok;
+}
+
+static void
+test_nested_wait_deadlock (void)
+{
+  g_autoptr (GError) error = NULL;
+  GSource *watchdog = kaa_test_watchdog_new (NULL, "nested waits");
+
+  g_test_summary ("a job that waits for a job of its own pool while every "
+                  "other thread of the pool does the same fails its wait "
+                  "with a GError naming the pool instead of deadlocking; "
+                  "waits with a thread to spare still work (" ISSUE_REF ")");
+
+  /* With a thread to spare for each level, nesting works. */
+  g_assert_true (run_nested (3, 2, &error));
+  g_assert_no_error (error);
+
+  /* One thread: its job waits for a job only it could run. */
+  g_assert_false (run_nested (1, 1, &error));
+  g_assert_error (error, KAA_ERROR, KAA_ERROR_WAIT_NESTING);
+  g_assert_nonnull (strstr (error->message, "thread pool test-"));
+  g_clear_error (&error);
+
+  /* Two threads, three levels: the second level's wait fails, the
+   * first level's wait gets that failure. */
+  g_assert_false (run_nested (2, 2, &error));
+  g_assert_error (error, KAA_ERROR, KAA_ERROR_WAIT_NESTING);
+  g_assert_nonnull (strstr (error->message, "thread pool test-"));
+  kaa_test_watchdog_free (watchdog);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -202,6 +283,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/kaa/limits/map-count", test_map_count);
+  g_test_add_func ("/kaa/limits/nested-wait-deadlock", test_nested_wait_deadlock);
 
   return g_test_run ();
 }
