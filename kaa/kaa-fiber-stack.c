@@ -86,21 +86,21 @@ typedef enum
 
 struct _KaaStack
 {
-  StackChunk *chunk;
-  guint       index;
+  StackChunk   *chunk;
+  guint         index;
   /* Atomic: set while handed out; the SIGSEGV handler reports only faults
    * in the guard of a live stack. */
-  gint        live;
+  gint          live;
   /* Borrowed from the fiber, which outlives its use of the stack; written
    * by the owner before the stack is used, read by the handler. */
-  const char *name;
+  const char   *name;
   /* The same: when set, the report names this function instead. */
-  KaaFiberCode body;
+  KaaFiberCode  body;
   /* Under pool_lock. */
-  KaaStack   *next_free;
-  gboolean    guarded;
-  gboolean    released;    /* back in the pool after use */
-  gboolean    trimmed;     /* pages returned to the kernel while pooled */
+  KaaStack     *next_free;
+  gboolean      guarded;
+  gboolean      released;    /* back in the pool after use */
+  gboolean      trimmed;     /* pages returned to the kernel while pooled */
 };
 
 struct _StackChunk
