@@ -519,6 +519,7 @@ kaa_coroutine_start (const KaaCoroutineDef *def,
       return;
     }
   self->fiber = fiber;
+  kaa_fiber_name_after (fiber, def->name == NULL ? (KaaFiberCode) def->func : NULL);
   coroutine_ref (self);                           /* the fiber */
   if (kaa_in_progress_is_paused (ip))
     {

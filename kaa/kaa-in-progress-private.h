@@ -34,6 +34,17 @@ struct _KaaProducerOps
   void (*resume)  (KaaProducer   *producer,
                    KaaInProgress *in_progress);
   void (*release) (KaaProducer   *producer);
+  /* Only for a producer in the InProgress's own allocation
+   * (kaa_in_progress_new_with_producer()), whose memory lives as long as
+   * the waiter's reference: a thread other than the owner is about to
+   * block in kaa_in_progress_wait(). @block returns FALSE, with @error
+   * set, if it would never wake up; after a TRUE, @unblock runs on the
+   * same thread once the wait is over. */
+  gboolean (*block)   (KaaProducer   *producer,
+                       KaaInProgress *in_progress,
+                       GError       **error);
+  void     (*unblock) (KaaProducer   *producer,
+                       KaaInProgress *in_progress);
 };
 
 /* Embedded first in the producer's own struct. */
@@ -59,6 +70,8 @@ KaaBlockCache *kaa_in_progress_get_block_cache       (void);
 void           kaa_in_progress_set_producer          (KaaInProgress *self,
                                                       KaaProducer   *producer);
 KaaScheduler  *kaa_in_progress_get_scheduler         (KaaInProgress *self);
+/* The producer of @self if it lives in @self's allocation, else NULL. */
+KaaProducer   *kaa_in_progress_get_inline_producer   (KaaInProgress *self);
 void           kaa_in_progress_mark_error_seen       (KaaInProgress *self);
 /* Any thread: a new reference to @self, or NULL when its count already
  * reached zero and it is being finalized on some thread. For a producer

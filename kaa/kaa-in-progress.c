@@ -429,6 +429,14 @@ kaa_in_progress_set_producer (KaaInProgress *self,
   g_atomic_pointer_set (&self->producer, producer);
 }
 
+KaaProducer *
+kaa_in_progress_get_inline_producer (KaaInProgress *self)
+{
+  KaaProducer *producer = g_atomic_pointer_get (&self->producer);
+
+  return (guint8 *) producer == (guint8 *) self + PRODUCER_OFFSET ? producer : NULL;
+}
+
 static void
 in_progress_release_producer (KaaInProgress *self)
 {
