@@ -286,6 +286,100 @@ test_connect_races_drain (Fixture       *f,
     }
 }
 
+/* ------------------------------------------------- pause and resume pairs */
+
+static gpointer
+finish_each (gpointer data)
+{
+  GAsyncQueue *queue = data;
+  KaaInProgress *ip;
+
+  /* The queue holds references; the test's own InProgress ends it. */
+  while ((ip = g_async_queue_pop (queue)) != NULL && kaa_in_progress_get_name (ip) == NULL)
+    {
+      kaa_in_progress_finish_int64 (ip, 1);
+      kaa_in_progress_unref (ip);
+    }
+  kaa_in_progress_unref (ip);
+  return NULL;
+}
+
+static gpointer
+job_returns (KaaThreadJob *job,
+             gpointer      user_data,
+             GError      **error)
+{
+  return NULL;
+}
+
+/* worker: finish ip .......................................
+ * owner:  pause ip ... resume ip, in every order against the finish:
+ * before it, around it, after it, and racing it. No pair may log. */
+static void
+test_pause_pairs_race_finish (Fixture       *f,
+                              gconstpointer  data)
+{
+  const guint n = 2000;
+  GAsyncQueue *queue = g_async_queue_new ();
+  GThread *thread = g_thread_new ("finisher", finish_each, queue);
+  KaaInProgress *stop = kaa_in_progress_new ();
+
+  g_test_summary ("DESIGN §6: every pause counts, so a pause … resume pair around "
+                  "something another thread finishes meanwhile stays balanced");
+  g_test_bug ("15");
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(KaaInProgress) ip = i % 5 == 4 ? kaa_thread_run (job_returns, NULL, NULL)
+                                               : kaa_in_progress_new ();
+
+      if (i % 5 != 4)
+        g_async_queue_push (queue, kaa_in_progress_ref (ip));
+      if (i % 5 == 1)
+        g_assert_true (kaa_in_progress_wait (ip, NULL));   /* settled before the pause */
+      kaa_in_progress_pause (ip);
+      if (i % 5 == 2)
+        g_assert_true (kaa_in_progress_wait (ip, NULL));   /* settled while paused */
+      g_assert_true (kaa_in_progress_is_paused (ip));
+      kaa_in_progress_resume (ip);
+      g_assert_false (kaa_in_progress_is_paused (ip));
+      g_assert_true (kaa_in_progress_wait (ip, NULL));
+    }
+  kaa_in_progress_set_static_name (stop, "stop");
+  g_async_queue_push (queue, stop);
+  g_thread_join (thread);
+  g_async_queue_unref (queue);
+  kaa_test_drain (f->context);
+}
+
+static void
+test_resume_without_pause (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(KaaInProgress) pending = kaa_in_progress_new ();
+  g_autoptr(KaaInProgress) done = kaa_in_progress_new ();
+
+  g_test_summary ("DESIGN §6: a resume without a pause stays a critical, pending or "
+                  "done; a pause of what is done counts and reaches nothing");
+  g_test_bug ("15");
+
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, "*n_paused > 0*");
+  kaa_in_progress_resume (pending);
+  g_test_assert_expected_messages ();
+
+  kaa_in_progress_finish_int64 (done, 1);
+  kaa_in_progress_pause (done);
+  kaa_in_progress_pause (done);
+  kaa_in_progress_resume (done);
+  g_assert_true (kaa_in_progress_is_paused (done));
+  kaa_in_progress_resume (done);
+  g_assert_false (kaa_in_progress_is_paused (done));
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, "*n_paused > 0*");
+  kaa_in_progress_resume (done);
+  g_test_assert_expected_messages ();
+  kaa_in_progress_finish_int64 (pending, 2);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -301,6 +395,8 @@ main (int    argc,
   ADD ("cancel-awaiters-oldest-first", test_cancel_awaiters_oldest_first);
   ADD ("any-repeated-input", test_any_repeated_input);
   ADD ("connect-races-drain", test_connect_races_drain);
+  ADD ("pause-pairs-race-finish", test_pause_pairs_race_finish);
+  ADD ("resume-without-pause", test_resume_without_pause);
 
 #undef ADD
 
