@@ -658,12 +658,11 @@ op_pause (KaaStress *self,
   kaa_in_progress_pause (node->ip);
   stress_trace (self, "  %u paused %u -> %u", node->id, before, node->ip->n_paused);
   self->stats.pauses++;
-  /* A worker may have settled it just before: then the pause does
-   * nothing (DESIGN §6), and needs no resume. */
-  if (node->ip->n_paused == before + 1)
-    node->paused++;
-  else if (!kaa_in_progress_is_done (node->ip))
-    stress_fail (self, "a pause of %u, pending, did not count", node->id);
+  /* Every pause counts, even when a worker settled it just before
+   * (issue #15): each one needs its resume. */
+  if (node->ip->n_paused != before + 1)
+    stress_fail (self, "a pause of %u did not count", node->id);
+  node->paused++;
   if (node->paused > 0 && !kaa_in_progress_is_paused (node->ip))
     stress_fail (self, "%u is not paused after a pause", node->id);
 }
