@@ -380,6 +380,80 @@ test_resume_without_pause (Fixture       *f,
   kaa_in_progress_finish_int64 (pending, 2);
 }
 
+/* ------------------------------------------------------- repeated inputs */
+
+typedef KaaInProgress *(*GroupFunc) (KaaInProgress **inputs,
+                                     guint           n_inputs);
+
+static const GroupFunc group_funcs[] = { kaa_any, kaa_any_success, kaa_all, kaa_all_success };
+
+static void
+test_repeated_input_cascade (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_test_summary ("DESIGN §6: an input given twice to kaa_any/kaa_all (and their "
+                  "_success forms) is one awaiter: pausing the group pauses it, "
+                  "resuming resumes it, cancelling the group cancels it");
+  g_test_bug ("15");
+
+  for (guint i = 0; i < G_N_ELEMENTS (group_funcs); i++)
+    {
+      g_autoptr(KaaInProgress) x = kaa_in_progress_new ();
+      g_autoptr(KaaInProgress) y = kaa_in_progress_new ();
+      KaaInProgress *inputs[] = { x, y, x };
+      g_autoptr(KaaInProgress) group = group_funcs[i] (inputs, G_N_ELEMENTS (inputs));
+
+      kaa_in_progress_pause (group);
+      g_assert_true (kaa_in_progress_is_paused (x));
+      g_assert_true (kaa_in_progress_is_paused (y));
+      kaa_in_progress_resume (group);
+      g_assert_false (kaa_in_progress_is_paused (x));
+      g_assert_false (kaa_in_progress_is_paused (y));
+
+      kaa_in_progress_pause (group);
+      kaa_in_progress_cancel (group);
+      g_assert_cmpint (kaa_in_progress_get_state (x), ==, KAA_STATE_CANCELLED);
+      g_assert_cmpint (kaa_in_progress_get_state (y), ==, KAA_STATE_CANCELLED);
+      g_assert_false (kaa_in_progress_is_paused (x));
+      kaa_in_progress_resume (group);
+    }
+  kaa_test_drain (f->context);
+}
+
+static void
+test_repeated_input_results (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr(KaaInProgress) x = kaa_in_progress_new ();
+  g_autoptr(KaaInProgress) y = kaa_in_progress_new ();
+  g_autoptr(KaaInProgress) z = kaa_in_progress_new ();
+  KaaInProgress *yxx[] = { y, x, x };
+  KaaInProgress *zz[] = { z, z };
+  g_autoptr(KaaInProgress) any = kaa_any (yxx, G_N_ELEMENTS (yxx));
+  g_autoptr(KaaInProgress) all = kaa_all (yxx, G_N_ELEMENTS (yxx));
+  g_autoptr(KaaInProgress) any_success = kaa_any_success (zz, G_N_ELEMENTS (zz));
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("DESIGN §6: a repeated input settles the group as all its "
+                  "repeats would: kaa_any picks its first index, kaa_all counts it "
+                  "each time, kaa_any_success fails only once every repeat did");
+  g_test_bug ("15");
+
+  kaa_in_progress_finish_int64 (x, 1);
+  kaa_test_drain (f->context);
+  g_assert_cmpint (kaa_in_progress_get_int64 (any), ==, 1);
+  g_assert_false (kaa_in_progress_is_done (all));
+  kaa_in_progress_finish_int64 (y, 2);
+  kaa_test_drain (f->context);
+  g_assert_cmpint (kaa_in_progress_get_int64 (all), ==, 3);
+
+  kaa_in_progress_fail_literal (z, KAA_ERROR, KAA_ERROR_FAILED, "z failed");
+  kaa_test_drain (f->context);
+  g_assert_false (kaa_in_progress_propagate (any_success, &error));
+  g_assert_error (error, KAA_ERROR, KAA_ERROR_ALL_FAILED);
+  g_assert_nonnull (strstr (error->message, "2"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -397,6 +471,8 @@ main (int    argc,
   ADD ("connect-races-drain", test_connect_races_drain);
   ADD ("pause-pairs-race-finish", test_pause_pairs_race_finish);
   ADD ("resume-without-pause", test_resume_without_pause);
+  ADD ("repeated-input-cascade", test_repeated_input_cascade);
+  ADD ("repeated-input-results", test_repeated_input_results);
 
 #undef ADD
 
