@@ -454,6 +454,143 @@ test_repeated_input_results (Fixture       *f,
   g_assert_nonnull (strstr (error->message, "2"));
 }
 
+/* ------------------------------------------------------ paused intervals */
+
+#define INTERVAL_MS 60
+#define INTERVAL_US (INTERVAL_MS * 1000)
+#define N_TICKS     6
+
+/* Slices of an interval coroutine, by monotonic time. */
+typedef struct
+{
+  KaaInProgress *awaited;   /* awaited first, if set */
+  gint64         at[N_TICKS];
+  guint          n;
+} Ticks;
+
+static void
+body_ticks (KaaCoroutine *co,
+            gpointer      data)
+{
+  Ticks *ticks = data;
+
+  if (ticks->awaited != NULL)
+    g_assert_true (kaa_await (kaa_in_progress_ref (ticks->awaited), NULL));
+  do
+    ticks->at[ticks->n++] = g_get_monotonic_time ();
+  while (ticks->n < N_TICKS && kaa_yield ());
+}
+
+static const KaaCoroutineDef interval_ticker = {
+  .name = "interval-ticker",
+  .func = body_ticks,
+  .interval = INTERVAL_MS,
+};
+
+static void
+pump_until_ticks (Fixture *f,
+                  Ticks   *ticks,
+                  guint    n)
+{
+  GSource *watchdog = kaa_test_watchdog_new (f->context, "interval slices");
+
+  while (ticks->n < n)
+    g_main_context_iteration (f->context, TRUE);
+  kaa_test_watchdog_free (watchdog);
+}
+
+/* Slices from @first on are at least (nearly) one interval apart, and the
+ * one at @first comes at least @left after @resumed. Lower bounds only:
+ * a loaded machine makes slices late, never early. */
+static void
+assert_phase_kept (Ticks  *ticks,
+                   guint   first,
+                   gint64  resumed,
+                   gint64  left)
+{
+  g_assert_cmpint (ticks->at[first] - resumed, >=, left * 7 / 10);
+  for (guint i = first + 1; i < ticks->n; i++)
+    g_assert_cmpint (ticks->at[i] - ticks->at[i - 1], >=, INTERVAL_US * 7 / 10);
+}
+
+/* ticker: t0 ... t1 ... t2 | paused for 2.5 intervals | ... t3 ... t4 ... t5
+ * test:                  pause (just after t2)      resume
+ * t3 comes the rest of t2's interval after the resume, not at once. */
+static void
+test_pause_interval_keeps_phase (Fixture       *f,
+                                 gconstpointer  data)
+{
+  Ticks ticks = { 0 };
+  g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn_def (&interval_ticker, NULL, &ticks, NULL);
+  gint64 paused_at, resumed_at;
+
+  g_test_summary ("DESIGN §6: a paused interval coroutine freezes its timer; resumed, "
+                  "its next slot keeps the time it had left and the grid shifts by "
+                  "the paused time, so slices stay one interval apart");
+  g_test_bug ("15");
+
+  pump_until_ticks (f, &ticks, 3);
+  paused_at = g_get_monotonic_time ();
+  kaa_in_progress_pause (ip);
+  kaa_test_pump_for (INTERVAL_MS * 5 / 2);
+  g_assert_cmpuint (ticks.n, ==, 3);
+  resumed_at = g_get_monotonic_time ();
+  kaa_in_progress_resume (ip);
+  g_assert_cmpuint (ticks.n, ==, 3);   /* never inside resume */
+  pump_until_ticks (f, &ticks, N_TICKS);
+  /* The grid started with the first slice, run inside the spawn. */
+  assert_phase_kept (&ticks, 3, resumed_at, ticks.at[0] + 3 * INTERVAL_US - paused_at);
+  kaa_test_pump_until_done (f->context, ip);
+}
+
+/* ticker: awaits x | paused | x finishes | ...2 intervals... | resume
+ *         ... one interval ... t0 ... t1 ... t2 ...
+ * The interval after x finished runs only while the ticker is not paused. */
+static void
+test_pause_interval_after_await (Fixture       *f,
+                                 gconstpointer  data)
+{
+  g_autoptr(KaaInProgress) x = kaa_in_progress_new ();
+  Ticks ticks = { x, { 0 }, 0 };
+  g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn_def (&interval_ticker, NULL, &ticks, NULL);
+  gint64 resumed_at;
+
+  g_test_summary ("DESIGN §6: an interval coroutine whose awaited InProgress finished "
+                  "while it was paused resumes one interval after its resume, and its "
+                  "slices after that stay one interval apart");
+  g_test_bug ("15");
+
+  kaa_in_progress_pause (ip);
+  kaa_in_progress_finish_int64 (x, 1);
+  kaa_test_pump_for (INTERVAL_MS * 2);
+  g_assert_cmpuint (ticks.n, ==, 0);
+  resumed_at = g_get_monotonic_time ();
+  kaa_in_progress_resume (ip);
+  pump_until_ticks (f, &ticks, 3);
+  assert_phase_kept (&ticks, 0, resumed_at, INTERVAL_US);
+  kaa_in_progress_cancel (ip);
+}
+
+static void
+test_cancel_frozen_interval (Fixture       *f,
+                             gconstpointer  data)
+{
+  Ticks ticks = { 0 };
+  g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn_def (&interval_ticker, NULL, &ticks, NULL);
+
+  g_test_summary ("DESIGN §6: cancel wins over pause: an interval coroutine paused "
+                  "with its timer frozen unwinds at once and leaks nothing");
+  g_test_bug ("15");
+
+  kaa_in_progress_pause (ip);
+  kaa_in_progress_cancel (ip);
+  g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpuint (ticks.n, ==, 1);
+  kaa_in_progress_resume (ip);
+  kaa_test_drain (f->context);
+  g_assert_cmpuint (ticks.n, ==, 1);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -473,6 +610,9 @@ main (int    argc,
   ADD ("resume-without-pause", test_resume_without_pause);
   ADD ("repeated-input-cascade", test_repeated_input_cascade);
   ADD ("repeated-input-results", test_repeated_input_results);
+  ADD ("pause-interval-keeps-phase", test_pause_interval_keeps_phase);
+  ADD ("pause-interval-after-await", test_pause_interval_after_await);
+  ADD ("cancel-frozen-interval", test_cancel_frozen_interval);
 
 #undef ADD
 
