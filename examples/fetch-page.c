@@ -42,7 +42,7 @@ serve (KaaCoroutine *co,
     {
       KaaInProgress *read = kaa_input_stream_read_bytes (g_io_stream_get_input_stream (stream), 4096);
 
-      if (!kaa_await (kaa_in_progress_ref (read), &error) ||
+      if (!kaa_await_borrowed (read, &error) ||
           g_bytes_get_size (kaa_in_progress_get_pointer (read)) == 0)
         {
           kaa_in_progress_unref (read);
@@ -125,7 +125,7 @@ fetch_page (KaaCoroutine *co,
       KaaInProgress *read = kaa_input_stream_read_bytes (g_io_stream_get_input_stream (stream), 4096);
       GBytes *chunk;
 
-      if (!kaa_await (kaa_in_progress_ref (read), &error))
+      if (!kaa_await_borrowed (read, &error))
         {
           kaa_in_progress_unref (read);
           kaa_coroutine_throw (co, g_steal_pointer (&error));
@@ -212,9 +212,7 @@ fetch_many (const char *address)
 
   for (guint i = 0; i < MAX_IN_FLIGHT; i++)
     workers[i] = kaa_coroutine_spawn (crawler, &crawl, NULL);
-  all = kaa_all (workers, MAX_IN_FLIGHT);
-  for (guint i = 0; i < MAX_IN_FLIGHT; i++)
-    kaa_in_progress_unref (workers[i]);
+  all = kaa_all (workers, MAX_IN_FLIGHT);   /* takes the workers */
   kaa_in_progress_wait (all, NULL);
   if (crawl.bar)
     fputc ('\n', stderr);

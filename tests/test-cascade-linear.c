@@ -214,7 +214,7 @@ test_any_repeated_input (Fixture       *f,
   g_test_bug ("15");
 
   for (guint i = 0; i < n; i++)
-    inputs[i] = input;
+    inputs[i] = kaa_in_progress_ref (input);   /* kaa_any takes each */
   steps = kaa_in_progress_get_search_steps_for_testing ();
   any = kaa_any (inputs, n);
   kaa_in_progress_finish_int64 (input, 7);
@@ -409,7 +409,9 @@ test_repeated_input_cascade (Fixture       *f,
     {
       g_autoptr(KaaInProgress) x = kaa_in_progress_new ();
       g_autoptr(KaaInProgress) y = kaa_in_progress_new ();
-      KaaInProgress *inputs[] = { x, y, x };
+      /* The group takes each element. */
+      KaaInProgress *inputs[] = { kaa_in_progress_ref (x), kaa_in_progress_ref (y),
+                                  kaa_in_progress_ref (x) };
       g_autoptr(KaaInProgress) group = group_funcs[i] (inputs, G_N_ELEMENTS (inputs));
 
       kaa_in_progress_pause (group);
@@ -436,10 +438,14 @@ test_repeated_input_results (Fixture       *f,
   g_autoptr(KaaInProgress) x = kaa_in_progress_new ();
   g_autoptr(KaaInProgress) y = kaa_in_progress_new ();
   g_autoptr(KaaInProgress) z = kaa_in_progress_new ();
-  KaaInProgress *yxx[] = { y, x, x };
-  KaaInProgress *zz[] = { z, z };
-  g_autoptr(KaaInProgress) any = kaa_any (yxx, G_N_ELEMENTS (yxx));
-  g_autoptr(KaaInProgress) all = kaa_all (yxx, G_N_ELEMENTS (yxx));
+  /* Each group takes its elements. */
+  KaaInProgress *yxx1[] = { kaa_in_progress_ref (y), kaa_in_progress_ref (x),
+                            kaa_in_progress_ref (x) };
+  KaaInProgress *yxx2[] = { kaa_in_progress_ref (y), kaa_in_progress_ref (x),
+                            kaa_in_progress_ref (x) };
+  KaaInProgress *zz[] = { kaa_in_progress_ref (z), kaa_in_progress_ref (z) };
+  g_autoptr(KaaInProgress) any = kaa_any (yxx1, G_N_ELEMENTS (yxx1));
+  g_autoptr(KaaInProgress) all = kaa_all (yxx2, G_N_ELEMENTS (yxx2));
   g_autoptr(KaaInProgress) any_success = kaa_any_success (zz, G_N_ELEMENTS (zz));
   g_autoptr(GError) error = NULL;
 
