@@ -398,7 +398,14 @@ combinator_new (KaaStress      *self,
   node->leafy = TRUE;
   node->n_inputs = kind >= NODE_TIMEOUT ? 1 : (byte >> 3) % (MAX_INPUTS + 1);
   for (guint i = 0; i < node->n_inputs; i++)
-    node->inputs[i] = input_new (self, bytes, node, top);
+    {
+      /* Now and then an input given twice, which the group awaits as one
+       * (issue #15): the model links it to its parent once. */
+      if (i > 0 && kaa_stress_bytes_next (bytes) % 4 == 0)
+        node->inputs[i] = node->inputs[i - 1];
+      else
+        node->inputs[i] = input_new (self, bytes, node, top);
+    }
   if (kind == NODE_TIMEOUT)
     {
       node->cancel_input = (byte >> 5) & 1;
