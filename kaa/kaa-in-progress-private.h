@@ -99,6 +99,10 @@ gboolean       kaa_in_progress_try_finish_int64      (KaaInProgress *self,
 gboolean       kaa_in_progress_try_fail              (KaaInProgress *self,
                                                       GError        *error);
 
+/* How many callback nodes disconnects have looked at so far, in the whole
+ * process: a test checks that this grows linearly (DESIGN §6). */
+guint64        kaa_in_progress_get_search_steps_for_testing (void);
+
 KaaInProgress *kaa_in_progress_new_invalid_argument  (const char    *function,
                                                       const char    *expression) G_GNUC_WARN_UNUSED_RESULT;
 
