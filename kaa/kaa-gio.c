@@ -322,6 +322,7 @@ static const KaaProducerOps signal_wait_ops = {
   .pause = signal_wait_pause,
   .resume = signal_wait_resume,
   .release = signal_wait_release,
+  .kind = "signal wait",
 };
 
 /**
@@ -562,6 +563,7 @@ static const KaaProducerOps source_wait_ops = {
   .pause = source_wait_pause,
   .resume = source_wait_resume,
   .release = source_wait_release,
+  .kind = "source wait",
 };
 
 static KaaInProgress *

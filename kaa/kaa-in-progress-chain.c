@@ -79,11 +79,13 @@ shield_cancel (KaaProducer   *producer,
 static const KaaProducerOps follow_ops = {
   .cancel = follow_cancel,
   .release = follow_release,
+  .kind = "finish_from",
 };
 
 static const KaaProducerOps shield_ops = {
   .cancel = shield_cancel,
   .release = follow_release,
+  .kind = "shield",
 };
 
 static void
@@ -110,6 +112,31 @@ follow (KaaInProgress        *self,
   link->id = kaa_in_progress_connect (source, follow_settled, link, follow_callback_destroy);
 }
 
+/* Whether @self may start following: pending, and produced by nothing. */
+static gboolean
+finish_from_accepts (KaaInProgress *self,
+                     const char    *function)
+{
+  KaaProducer *producer = kaa_in_progress_get_producer (self);
+  const char *name = kaa_in_progress_get_name (self);
+
+  if (kaa_in_progress_is_done (self))
+    g_critical ("%s: InProgress %s (%p) is already done: it can settle only once",
+                function, name != NULL ? name : "(unnamed)", self);
+  else if (producer != NULL && producer->ops == &follow_ops)
+    g_critical ("%s: InProgress %s (%p) already follows another InProgress: "
+                "finish_from can be called only once",
+                function, name != NULL ? name : "(unnamed)", self);
+  else if (producer != NULL)
+    g_critical ("%s: InProgress %s (%p) is produced by a %s, which will settle it: "
+                "only an InProgress made with kaa_in_progress_new() can follow another",
+                function, name != NULL ? name : "(unnamed)", self,
+                producer->ops->kind != NULL ? producer->ops->kind : "producer");
+  else
+    return TRUE;
+  return FALSE;
+}
+
 /**
  * kaa_in_progress_finish_from:
  * @self: a pending [struct@Kaa.InProgress] without a producer
@@ -121,6 +148,11 @@ follow (KaaInProgress        *self,
  * already done, @self settles now. Call it where you would call a finish
  * function, once, on a @self that nothing else produces.
  *
+ * Calling it on a @self that is already done, that already follows
+ * another InProgress, or that something else produces (a coroutine, a
+ * thread job, a timer) is a programming error: a critical, and @self is
+ * left as it was.
+ *
  * Since: 0.1
  */
 void
@@ -130,8 +162,9 @@ kaa_in_progress_finish_from (KaaInProgress *self,
   g_return_if_fail (self != NULL);
   g_return_if_fail (source != NULL);
   g_return_if_fail (self != source);
-  g_return_if_fail (!kaa_in_progress_is_done (self));
 
+  if (!finish_from_accepts (self, G_STRFUNC))
+    return;
   follow (self, source, &follow_ops);
 }
 
