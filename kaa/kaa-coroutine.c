@@ -140,7 +140,10 @@ coroutine_main (gpointer data)
           break;
         }
       self->func (self, self->user_data);
-      if (self->destroy != NULL)
+      /* A tail call that hands its own data on (a state machine passing
+       * its state along) moves it: the last body's destroy frees it. */
+      if (self->destroy != NULL &&
+          (self->next_func == NULL || self->next_data != self->user_data))
         self->destroy (self->user_data);
       self->func = g_steal_pointer (&self->next_func);
       self->user_data = g_steal_pointer (&self->next_data);

@@ -608,6 +608,50 @@ test_job_progress_rule (Fixture       *f,
   kaa_thread_pool_shutdown (pool);
 }
 
+static void
+body_second_state (KaaCoroutine *co,
+                   gpointer      data)
+{
+  kaa_coroutine_return_int64 (co, *(gint64 *) data);
+}
+
+static void
+body_first_state (KaaCoroutine *co,
+                  gpointer      data)
+{
+  *(gint64 *) data = 42;
+  kaa_coroutine_become (co, body_second_state, data, g_free);
+  /* Twice, as a retrying state machine might: the data stays. */
+  kaa_coroutine_become (co, body_second_state, data, g_free);
+}
+
+static void
+body_returns_pointer_twice (KaaCoroutine *co,
+                            gpointer      data)
+{
+  char *text = g_strdup ("once, though returned twice");
+
+  kaa_coroutine_return_pointer (co, text, g_free);
+  kaa_coroutine_return_pointer (co, text, g_free);
+}
+
+static void
+test_setters_keep_own_value (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr(KaaInProgress) chain = NULL;
+  g_autoptr(KaaInProgress) twice = NULL;
+
+  g_test_summary ("A tail call handing on its own data, and a return of the pointer "
+                  "already returned, move it instead of freeing it");
+  g_test_bug ("16");
+
+  chain = kaa_coroutine_spawn (body_first_state, g_new0 (gint64, 1), g_free);
+  g_assert_cmpint (kaa_in_progress_get_int64 (chain), ==, 42);
+  twice = kaa_coroutine_spawn (body_returns_pointer_twice, NULL, NULL);
+  g_assert_cmpstr (kaa_in_progress_get_pointer (twice), ==, "once, though returned twice");
+}
+
 /* ------------------------------------------------------------- main */
 
 int
@@ -631,6 +675,7 @@ main (int    argc,
   ADD ("shutdown-from-own-job", test_shutdown_from_own_job);
   ADD ("set-name-own-name", test_set_name_own_name);
   ADD ("job-progress-rule", test_job_progress_rule);
+  ADD ("setters-keep-own-value", test_setters_keep_own_value);
 
 #undef ADD
 
