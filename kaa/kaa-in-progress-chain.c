@@ -88,6 +88,7 @@ static const KaaProducerOps shield_ops = {
   .kind = "shield",
 };
 
+/* Takes ownership of @source. */
 static void
 follow (KaaInProgress        *self,
         KaaInProgress        *source,
@@ -99,6 +100,7 @@ follow (KaaInProgress        *self,
   if (kaa_in_progress_is_done (source))
     {
       kaa_in_progress_try_settle_like (self, source);
+      kaa_in_progress_unref (source);
       return;
     }
 
@@ -107,7 +109,7 @@ follow (KaaInProgress        *self,
   kaa_ref_count_init (&link->ref_count);
   kaa_ref_count_inc (&link->ref_count);
   link->follower = kaa_in_progress_ref (self);
-  link->source = kaa_in_progress_ref (source);
+  link->source = source;   /* handed over */
   kaa_in_progress_set_producer (self, &link->producer);
   link->id = kaa_in_progress_connect (source, follow_settled, link, follow_callback_destroy);
 }
@@ -140,7 +142,7 @@ finish_from_accepts (KaaInProgress *self,
 /**
  * kaa_in_progress_finish_from:
  * @self: a pending [struct@Kaa.InProgress] without a producer
- * @source: the InProgress to follow
+ * @source: (transfer full): the InProgress to follow
  *
  * Makes @self settle as @source does: with its result (the getters of
  * @self read the result of @source, which @self keeps alive), a copy of
@@ -153,29 +155,39 @@ finish_from_accepts (KaaInProgress *self,
  * thread job, a timer) is a programming error: a critical, and @self is
  * left as it was.
  *
+ * Takes ownership of @source, also when it fails a precondition; keep a
+ * reference of your own with [method@Kaa.InProgress.ref] to look at
+ * @source afterwards.
+ *
  * Since: 0.1
  */
 void
 kaa_in_progress_finish_from (KaaInProgress *self,
                              KaaInProgress *source)
 {
-  g_return_if_fail (self != NULL);
-  g_return_if_fail (source != NULL);
-  g_return_if_fail (self != source);
+  kaa_return_releasing_if_fail (self != NULL, source);
+  kaa_return_releasing_if_fail (source != NULL, source);
+  kaa_return_releasing_if_fail (self != source, source);
 
   if (!finish_from_accepts (self, G_STRFUNC))
-    return;
+    {
+      kaa_in_progress_unref (source);
+      return;
+    }
   follow (self, source, &follow_ops);
 }
 
 /**
  * kaa_in_progress_shield:
- * @self: a [struct@Kaa.InProgress]
+ * @self: (transfer full): a [struct@Kaa.InProgress]
  *
  * Returns a new InProgress that settles as @self does, but whose cancel
  * does not reach @self: cancelling it only stops the following. Use it to
  * hand out an operation that several parties share and none may abort
  * (kaa's noabort).
+ *
+ * Takes ownership of @self: to share the operation, shield a reference
+ * of your own, `kaa_in_progress_shield (kaa_in_progress_ref (op))`.
  *
  * Returns: (transfer full): a new InProgress following @self
  * Since: 0.1

@@ -81,8 +81,14 @@ all_failed_message (guint n)
       inputs[i] = kaa_in_progress_new ();
       kaa_in_progress_fail_literal (inputs[i], KAA_ERROR, KAA_ERROR_FAILED, "no");
     }
-  /* Borrowed by any_success (today's rule); released at the end. */
-  any = kaa_any_success (inputs, n);
+  /* any_success takes the references it is given: ours stay for later. */
+  {
+    KaaInProgress *given[2];
+
+    for (guint i = 0; i < n; i++)
+      given[i] = kaa_in_progress_ref (inputs[i]);
+    any = kaa_any_success (given, n);
+  }
   g_assert_false (kaa_in_progress_wait (any, &error));
   g_assert_error (error, KAA_ERROR, KAA_ERROR_ALL_FAILED);
   for (guint i = 0; i < n; i++)

@@ -499,14 +499,14 @@ test_finish_from_misuse (Fixture       *f,
   g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL,
                          "*kaa_in_progress_finish_from: InProgress kaa_sleep (*) is produced "
                          "by a timer*");
-  kaa_in_progress_finish_from (nap, source);
+  kaa_in_progress_finish_from (nap, kaa_in_progress_ref (source));
   g_test_assert_expected_messages ();
 
-  kaa_in_progress_finish_from (follower, first);
+  kaa_in_progress_finish_from (follower, kaa_in_progress_ref (first));
   g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL,
                          "*kaa_in_progress_finish_from: InProgress * already follows another "
                          "InProgress*only once*");
-  kaa_in_progress_finish_from (follower, second);
+  kaa_in_progress_finish_from (follower, kaa_in_progress_ref (second));
   g_test_assert_expected_messages ();
 
   /* Neither was touched: the follower still follows the first, the
