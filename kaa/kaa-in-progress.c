@@ -604,18 +604,13 @@ kaa_in_progress_complete (KaaInProgress *self,
     }
 }
 
-/* Claims @self for settling. A loser that lost to a cancel is a producer
- * finishing late, which is allowed; any other loser is a second finish. */
-gboolean
-kaa_in_progress_claim (KaaInProgress *self,
-                       const char    *function,
-                       gboolean       quiet)
+/* Out of line, so that the claim itself stays small enough to inline. */
+static G_NO_INLINE gboolean
+claim_lost (KaaInProgress *self,
+            const char    *function,
+            gboolean       quiet)
 {
   gint state;
-
-  if (G_LIKELY (g_atomic_int_compare_and_exchange (&self->state, KAA_STATE_PENDING,
-                                                   STATE_SETTLING)))
-    return TRUE;
 
   /* A freed InProgress never reads as pending: its tombstone says
    * STATE_FREED, poison is no state at all. */
@@ -630,6 +625,19 @@ kaa_in_progress_claim (KaaInProgress *self,
     g_critical (_("%s: InProgress %s (%p) is already done; the new outcome is dropped"),
                 function, in_progress_name (self), self);
   return FALSE;
+}
+
+/* Claims @self for settling. A loser that lost to a cancel is a producer
+ * finishing late, which is allowed; any other loser is a second finish. */
+gboolean
+kaa_in_progress_claim (KaaInProgress *self,
+                       const char    *function,
+                       gboolean       quiet)
+{
+  if (G_LIKELY (g_atomic_int_compare_and_exchange (&self->state, KAA_STATE_PENDING,
+                                                   STATE_SETTLING)))
+    return TRUE;
+  return claim_lost (self, function, quiet);
 }
 
 gboolean
