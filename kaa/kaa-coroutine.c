@@ -140,7 +140,10 @@ coroutine_main (gpointer data)
           break;
         }
       self->func (self, self->user_data);
-      if (self->destroy != NULL)
+      /* A tail call that hands its own data on (a state machine passing
+       * its state along) moves it: the last body's destroy frees it. */
+      if (self->destroy != NULL &&
+          (self->next_func == NULL || self->next_data != self->user_data))
         self->destroy (self->user_data);
       self->func = g_steal_pointer (&self->next_func);
       self->user_data = g_steal_pointer (&self->next_data);
@@ -438,6 +441,7 @@ static const KaaProducerOps coroutine_ops = {
   .pause = coroutine_pause,
   .resume = coroutine_unpause,
   .release = coroutine_release,
+  .kind = "coroutine",
 };
 
 /**
@@ -743,11 +747,16 @@ await_is_own (KaaInProgress *in_progress,
               const char    *function,
               GError       **error)
 {
+  const char *name;
+
   if (G_LIKELY (current == NULL || in_progress != current->in_progress))
     return FALSE;
-  g_return_if_fail_warning (G_LOG_DOMAIN, function, "in_progress != self->in_progress");
-  g_set_error (error, KAA_ERROR, KAA_ERROR_INVALID_ARGUMENT, _("Invalid argument to %s: %s"),
-               function, "in_progress != self->in_progress");
+  name = kaa_in_progress_get_name (in_progress);
+  name = name != NULL ? name : "(unnamed)";
+  g_critical ("%s: coroutine %s awaits its own InProgress, which settles only when its "
+              "body returns: it would wait forever", function, name);
+  g_set_error (error, KAA_ERROR, KAA_ERROR_INVALID_ARGUMENT,
+               _("Coroutine %s cannot await its own InProgress"), name);
   kaa_in_progress_unref (in_progress);
   return TRUE;
 }
@@ -908,7 +917,7 @@ kaa_await_borrowed (KaaInProgress *in_progress,
   return TRUE;
 }
 
-#define AWAIT_TYPED(type, getter, fallback)                                  \
+#define AWAIT_TYPED(type, getter, fallback, gtype)                           \
   G_STMT_START {                                                             \
     KaaInProgress *done;                                                     \
     type result;                                                             \
@@ -916,7 +925,10 @@ kaa_await_borrowed (KaaInProgress *in_progress,
     done = await_owned (in_progress, G_STRFUNC, error);                      \
     if (done == NULL)                                                        \
       return fallback;                                                       \
-    result = getter (done);                                                  \
+    if (kaa_in_progress_check_result_type (done, gtype, G_STRFUNC, error))   \
+      result = getter (done);                                                \
+    else                                                                     \
+      result = fallback;                                                     \
     kaa_in_progress_unref (done);                                            \
     return result;                                                           \
   } G_STMT_END
@@ -928,6 +940,10 @@ kaa_await_borrowed (KaaInProgress *in_progress,
  *
  * [func@Kaa.await], returning a boolean result.
  *
+ * A result of another type (see [method@Kaa.InProgress.get_value]) is
+ * a programming error: a critical, and `KAA_ERROR_WRONG_RESULT_TYPE`
+ * naming the type it was.
+ *
  * C only, as [func@Kaa.await] is.
  *
  * Returns: the result, or %FALSE with @error set
@@ -937,7 +953,7 @@ gboolean
 kaa_await_boolean (KaaInProgress *in_progress,
                    GError       **error)
 {
-  AWAIT_TYPED (gboolean, kaa_in_progress_get_boolean, FALSE);
+  AWAIT_TYPED (gboolean, kaa_in_progress_get_boolean, FALSE, G_TYPE_BOOLEAN);
 }
 
 /**
@@ -946,6 +962,10 @@ kaa_await_boolean (KaaInProgress *in_progress,
  * @error: return location for its error
  *
  * [func@Kaa.await], returning an integer result.
+ *
+ * A result of another type (see [method@Kaa.InProgress.get_value]) is
+ * a programming error: a critical, and `KAA_ERROR_WRONG_RESULT_TYPE`
+ * naming the type it was.
  *
  * C only, as [func@Kaa.await] is.
  *
@@ -956,7 +976,7 @@ gint64
 kaa_await_int64 (KaaInProgress *in_progress,
                  GError       **error)
 {
-  AWAIT_TYPED (gint64, kaa_in_progress_get_int64, 0);
+  AWAIT_TYPED (gint64, kaa_in_progress_get_int64, 0, G_TYPE_INT64);
 }
 
 /**
@@ -965,6 +985,10 @@ kaa_await_int64 (KaaInProgress *in_progress,
  * @error: return location for its error
  *
  * [func@Kaa.await], returning a double result.
+ *
+ * A result of another type (see [method@Kaa.InProgress.get_value]) is
+ * a programming error: a critical, and `KAA_ERROR_WRONG_RESULT_TYPE`
+ * naming the type it was.
  *
  * C only, as [func@Kaa.await] is.
  *
@@ -975,7 +999,7 @@ gdouble
 kaa_await_double (KaaInProgress *in_progress,
                   GError       **error)
 {
-  AWAIT_TYPED (gdouble, kaa_in_progress_get_double, 0.0);
+  AWAIT_TYPED (gdouble, kaa_in_progress_get_double, 0.0, G_TYPE_DOUBLE);
 }
 
 /**
@@ -984,6 +1008,10 @@ kaa_await_double (KaaInProgress *in_progress,
  * @error: return location for its error
  *
  * [func@Kaa.await], returning a copy of a string result.
+ *
+ * A result of another type (see [method@Kaa.InProgress.get_value]) is
+ * a programming error: a critical, and `KAA_ERROR_WRONG_RESULT_TYPE`
+ * naming the type it was.
  *
  * C only, as [func@Kaa.await] is.
  *
@@ -994,7 +1022,7 @@ char *
 kaa_await_string (KaaInProgress *in_progress,
                   GError       **error)
 {
-  AWAIT_TYPED (char *, kaa_in_progress_dup_string, NULL);
+  AWAIT_TYPED (char *, kaa_in_progress_dup_string, NULL, G_TYPE_STRING);
 }
 
 /**
@@ -1006,6 +1034,10 @@ kaa_await_string (KaaInProgress *in_progress,
  * that `obj = kaa_await_object (start_something (), &error);` leaks
  * nothing.
  *
+ * A result of another type (see [method@Kaa.InProgress.get_value]) is
+ * a programming error: a critical, and `KAA_ERROR_WRONG_RESULT_TYPE`
+ * naming the type it was.
+ *
  * C only, as [func@Kaa.await] is.
  *
  * Returns: (type GObject) (transfer full) (nullable): the result, or %NULL
@@ -1016,6 +1048,6 @@ gpointer
 kaa_await_object (KaaInProgress *in_progress,
                   GError       **error)
 {
-  AWAIT_TYPED (gpointer, kaa_in_progress_dup_object, NULL);
+  AWAIT_TYPED (gpointer, kaa_in_progress_dup_object, NULL, G_TYPE_OBJECT);
 }
 
