@@ -154,8 +154,19 @@ coroutine_main (gpointer data)
 static void
 coroutine_finished (KaaCoroutine *self)
 {
+  KaaInProgress *held = NULL;
+
+  /* Cancelled while on the call stack: the cascade waited for this. */
+  if (self->unwind_held)
+    held = kaa_in_progress_ref (self->in_progress);
+  self->unwind_held = FALSE;
   kaa_fiber_clear (g_steal_pointer (&self->fiber));
   coroutine_settle (self);
+  if (held != NULL)
+    {
+      kaa_in_progress_unwound (held);
+      kaa_in_progress_unref (held);
+    }
   if (g_atomic_int_get (&self->queued) != QUEUED_LOCAL)
     coroutine_unref (self);
 }
@@ -183,7 +194,9 @@ static void
 coroutine_wake (KaaCoroutine *self,
                 gboolean      discard)
 {
-  if (self->fiber == NULL)
+  /* Cancelled and waiting for what it awaited to unwind first: only the
+   * cascade resumes it. */
+  if (self->fiber == NULL || self->unwind_pending)
     return;
   if (discard)
     self->cancelled = TRUE;
@@ -350,6 +363,9 @@ coroutine_unpause (KaaProducer   *producer,
     }
 }
 
+/* The cascade's way down (kaa-in-progress-cascade.c): what the coroutine
+ * awaits is cancelled (queued) when it was the last awaiter; the
+ * coroutine itself unwinds in coroutine_unwind(), after that. */
 static void
 coroutine_cancel (KaaProducer   *producer,
                   KaaInProgress *in_progress)
@@ -362,6 +378,7 @@ coroutine_cancel (KaaProducer   *producer,
    * and notices at its next suspension. */
   if (self->running || self->fiber == NULL)
     return;
+  self->unwind_pending = TRUE;
   if (self->timer.index != 0)
     {
       kaa_scheduler_remove_timer (self->scheduler, &self->timer);
@@ -383,7 +400,27 @@ coroutine_cancel (KaaProducer   *producer,
         kaa_in_progress_resume (awaited);
       kaa_in_progress_unref (awaited);
     }
+}
+
+/* The way up: what it awaited has unwound, now its own cleanups run. A
+ * coroutine on the call stack (running) is left first: its next
+ * suspension returns at once, and coroutine_finished() reports it. */
+static gboolean
+coroutine_unwind (KaaProducer   *producer,
+                  KaaInProgress *in_progress)
+{
+  KaaCoroutine *self = (KaaCoroutine *) producer;
+
+  if (self->fiber == NULL)
+    return TRUE;
+  if (self->running)
+    {
+      self->unwind_held = TRUE;
+      return FALSE;
+    }
+  self->unwind_pending = FALSE;
   coroutine_resume (self);
+  return TRUE;
 }
 
 static void
@@ -397,6 +434,7 @@ static const KaaProducerOps coroutine_ops = {
   .pause = coroutine_pause,
   .resume = coroutine_unpause,
   .release = coroutine_release,
+  .unwind = coroutine_unwind,
 };
 
 /**

@@ -41,7 +41,6 @@ G_DEFINE_BOXED_TYPE (KaaInProgress, kaa_in_progress,
                      kaa_in_progress_ref, kaa_in_progress_unref)
 
 static void in_progress_run (KaaRunnable *runnable, gboolean discard);
-static void in_progress_release_producer (KaaInProgress *self);
 
 /**
  * kaa_in_progress_new:
@@ -180,7 +179,9 @@ free_callback_list (KaaInProgress *self,
     }
 }
 
-static void
+/* Returns the source of a forwarded result, whose reference the caller
+ * drops: see kaa_in_progress_unref(). */
+static KaaInProgress *
 clear_result (KaaInProgress *self)
 {
   switch (self->kind)
@@ -200,8 +201,7 @@ clear_result (KaaInProgress *self)
       g_free (self->result.v_pointer);
       break;
     case RESULT_FORWARD:
-      kaa_in_progress_unref (self->result.v_pointer);
-      break;
+      return self->result.v_pointer;
     case RESULT_NONE:
     case RESULT_BOOLEAN:
     case RESULT_INT64:
@@ -209,19 +209,22 @@ clear_result (KaaInProgress *self)
     default:
       break;
     }
+  return NULL;
 }
 
-static void
+static KaaInProgress *
 in_progress_finalize (KaaInProgress *self)
 {
+  KaaInProgress *source;
+
   if (g_atomic_int_get (&self->state) == KAA_STATE_FAILED &&
       !(g_atomic_int_get (&self->flags) & FLAG_ERROR_SEEN))
     g_warning (_("InProgress %s (%p) failed and nobody handled its error: %s"),
                in_progress_name (self), self, self->error->message);
 
-  in_progress_release_producer (self);
+  kaa_in_progress_release_producer (self);
   free_callback_list (self, self->callbacks);
-  clear_result (self);
+  source = clear_result (self);
   g_clear_error (&self->error);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->progress, kaa_progress_free);
@@ -232,6 +235,7 @@ in_progress_finalize (KaaInProgress *self)
   else
     g_free (self);
   kaa_live_add (KAA_LIVE_IN_PROGRESS, -1);
+  return source;
 }
 
 /**
@@ -249,8 +253,10 @@ kaa_in_progress_unref (KaaInProgress *self)
 {
   g_return_if_fail (self != NULL);
 
-  if (kaa_ref_count_dec (&self->ref_count))
-    in_progress_finalize (self);
+  /* A finish_from chain forwards results: freeing its last link frees
+   * the sources one after another, in a loop (DESIGN §6, flat). */
+  while (self != NULL && kaa_ref_count_dec (&self->ref_count))
+    self = in_progress_finalize (self);
 }
 
 /**
@@ -423,8 +429,8 @@ kaa_in_progress_set_producer (KaaInProgress *self,
   g_atomic_pointer_set (&self->producer, producer);
 }
 
-static void
-in_progress_release_producer (KaaInProgress *self)
+void
+kaa_in_progress_release_producer (KaaInProgress *self)
 {
   KaaProducer *producer;
 
@@ -455,8 +461,8 @@ in_progress_queue (KaaInProgress *self,
 
 /* Owner thread: calls every callback connected so far, oldest first. The
  * caller holds a reference, since a callback may drop the last other one. */
-static void
-in_progress_deliver (KaaInProgress *self)
+void
+kaa_in_progress_deliver_now (KaaInProgress *self)
 {
   CallbackNode *list = g_atomic_pointer_exchange (&self->callbacks, NULL);
   CallbackNode *node;
@@ -522,19 +528,14 @@ kaa_in_progress_complete (KaaInProgress *self,
   if (g_atomic_pointer_get (&self->callbacks) == NULL)
     {
       /* Last: releasing the producer may drop the last reference. */
-      in_progress_release_producer (self);
+      kaa_in_progress_release_producer (self);
     }
   else if (kaa_scheduler_is_owner (self->scheduler))
-    {
-      kaa_in_progress_ref (self);
-      in_progress_deliver (self);
-      in_progress_release_producer (self);
-      kaa_in_progress_unref (self);
-    }
+    kaa_in_progress_deliver_flat (self);
   else
     {
       in_progress_queue (self, FALSE);
-      in_progress_release_producer (self);
+      kaa_in_progress_release_producer (self);
     }
 }
 
@@ -597,30 +598,6 @@ kaa_in_progress_settle_error (KaaInProgress *self,
 }
 
 
-/* Owner thread: runs the cancel cascade, then settles. The producer's hook
- * runs first, so that everything beneath @self has been cancelled and
- * cleaned up, innermost first, before @self's own callbacks see it. */
-static void
-in_progress_cancel_now (KaaInProgress *self)
-{
-  GCancellable *cancellable = g_atomic_pointer_get (&self->cancellable);
-  KaaProducer *producer = g_atomic_pointer_get (&self->producer);
-
-  /* Relaxed would do (the owner alone reads it); atomic because other
-   * threads OR in FLAG_CANCEL_PENDING beside it. */
-  g_atomic_int_or (&self->flags, FLAG_CANCELLING_NOW);
-  kaa_in_progress_ref (self);
-  if (cancellable != NULL)
-    g_cancellable_cancel (cancellable);
-  if (producer != NULL && producer->ops->cancel != NULL)
-    producer->ops->cancel (producer, self);
-
-  self->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                     _("Operation was cancelled"));
-  kaa_in_progress_complete (self, KAA_STATE_CANCELLED);
-  kaa_in_progress_unref (self);
-}
-
 static void
 in_progress_run (KaaRunnable *runnable,
                  gboolean     discard)
@@ -638,13 +615,13 @@ in_progress_run (KaaRunnable *runnable,
           self->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                              _("Operation was cancelled"));
           in_progress_publish (self, KAA_STATE_CANCELLED);
-          in_progress_release_producer (self);
+          kaa_in_progress_release_producer (self);
         }
       else
-        in_progress_cancel_now (self);
+        kaa_in_progress_cascade_cancel (self);
     }
   else if (!discard)
-    in_progress_deliver (self);
+    kaa_in_progress_deliver_now (self);
 
   kaa_in_progress_unref (self);
 }
@@ -677,15 +654,22 @@ kaa_in_progress_cancel (KaaInProgress *self)
        * @self cancelled and cleaned up (DESIGN §6), so carry it out now;
        * in_progress_run() then finds it done. Not when the owner is
        * already inside the cascade of @self. */
-      if (g_atomic_int_get (&self->state) == STATE_CANCELLING &&
-          !(g_atomic_int_get (&self->flags) & FLAG_CANCELLING_NOW) &&
-          kaa_scheduler_is_owner (self->scheduler))
-        in_progress_cancel_now (self);
+      if (g_atomic_int_get (&self->state) != STATE_CANCELLING ||
+          !kaa_scheduler_is_owner (self->scheduler))
+        return;
+      if (!(g_atomic_int_get (&self->flags) & FLAG_CANCELLING_NOW))
+        kaa_in_progress_cascade_cancel (self);
+      else
+        {
+          /* Already in a cascade of this thread that has not unwound it
+           * yet: whoever cancels it now unwinds after it. */
+          kaa_in_progress_cascade_adopt (self);
+        }
       return;
     }
 
   if (kaa_scheduler_is_owner (self->scheduler))
-    in_progress_cancel_now (self);
+    kaa_in_progress_cascade_cancel (self);
   else
     {
       g_atomic_int_or (&self->flags, FLAG_CANCEL_PENDING);
