@@ -6,8 +6,11 @@
  * the next, unwinds the whole chain before the cancel returns; so does
  * cancelling the last link of a finish_from chain. Cancelling each of N
  * coroutines that await one shared InProgress detaches each from it.
- * Only the cancel is timed, never the building. The peer is the flat
- * GLib cost of one step: cancelling a GCancellable with one handler.
+ * Only the cancel is timed, never the building. The 1000-deep chain is
+ * built and cancelled --ops times per run, and the run keeps the fastest:
+ * on a loaded machine, that is the figure that says what the code costs.
+ * The peer is the flat GLib cost of one step: cancelling a GCancellable
+ * with one handler.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +76,17 @@ run_chain (guint depth)
 }
 
 static gdouble
+run_chain_best (guint depth,
+                guint reps)
+{
+  gdouble best = G_MAXDOUBLE;
+
+  for (guint i = 0; i < reps; i++)
+    best = MIN (best, run_chain (depth));
+  return best;
+}
+
+static gdouble
 run_follow (guint n)
 {
   KaaInProgress **links = g_new (KaaInProgress *, n + 1);
@@ -82,7 +96,7 @@ run_follow (guint n)
   for (guint i = 1; i <= n; i++)
     {
       links[i] = kaa_in_progress_new ();
-      kaa_in_progress_finish_from (links[i], links[i - 1]);
+      kaa_in_progress_finish_from (links[i], kaa_in_progress_ref (links[i - 1]));
     }
   start = kaa_bench_now_ns ();
   kaa_in_progress_cancel (links[n]);
@@ -161,7 +175,7 @@ run_round (gpointer  data,
 {
   GMainContext *context = data;
 
-  values[S_CHAIN_1000] = run_chain (1000);
+  values[S_CHAIN_1000] = run_chain_best (1000, n_ops);
   values[S_CHAIN_10000] = run_chain (10000);
   values[S_CHAIN_100000] = run_chain (quick ? 20000 : 100000);
   values[S_FOLLOW_1000000] = run_follow (quick ? 20000 : 1000000);
@@ -181,7 +195,7 @@ main (int   argc,
   GMainContext *context;
 
   kaa_bench_init (&run, "cascade", "- the cancel cascade per level and per awaiter",
-                  1, 1, &argc, &argv);
+                  50, 5, &argc, &argv);
   quick = run.quick;
   context = g_main_context_new ();
   g_main_context_push_thread_default (context);

@@ -15,11 +15,14 @@
  * g_autoptr cleanups ran) the fiber is finished, its stack goes back to
  * the pool and the InProgress settles with what the body set.
  *
- * Cancel (the InProgress's producer hook): the coroutine is marked
- * cancelled, what it awaits is cancelled when it was the only awaiter,
- * and the fiber is resumed at once, so that cancel returns with every
- * cleanup run, innermost first. From then on every await and yield in it
- * returns at once, and what the body sets is dropped.
+ * Cancel (the InProgress's producer hooks, driven by the flat cascade of
+ * kaa-in-progress-cascade.c): on the way down the coroutine is marked
+ * cancelled and what it awaits is cancelled when it was the only
+ * awaiter; on the way up, once that has unwound, the fiber is resumed,
+ * so that cancel returns with every cleanup run, innermost first. A
+ * coroutine on the call stack cannot be resumed: the cascade waits until
+ * it has been left. From then on every await and yield in it returns at
+ * once, and what the body sets is dropped.
  *
  * References: the InProgress's producer slot, the fiber while it is not
  * finished, an armed timer, a runnable queued from another thread and

@@ -235,14 +235,14 @@ follow_chain_new (FollowKind kind,
       {
       case FOLLOW_FINISH_FROM:
         links[i] = kaa_in_progress_new ();
-        kaa_in_progress_finish_from (links[i], links[i - 1]);
+        kaa_in_progress_finish_from (links[i], kaa_in_progress_ref (links[i - 1]));
         break;
       case FOLLOW_SHIELD:
-        links[i] = kaa_in_progress_shield (links[i - 1]);
+        links[i] = kaa_in_progress_shield (kaa_in_progress_ref (links[i - 1]));
         break;
       case FOLLOW_TIMEOUT:
       default:
-        links[i] = kaa_timeout (links[i - 1], 3600 * 1000, FALSE);
+        links[i] = kaa_timeout (kaa_in_progress_ref (links[i - 1]), 3600 * 1000, FALSE);
         break;
       }
   return links;
