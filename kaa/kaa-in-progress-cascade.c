@@ -109,14 +109,17 @@ cascade_walk (KaaInProgress *self)
   KaaProducer *producer = g_atomic_pointer_get (&self->producer);
   KaaInProgress *outer = cascade_walking;
 
-  self->cascade_walked = TRUE;
   if (cancellable != NULL)
     g_cancellable_cancel (cancellable);
-  if (producer == NULL || producer->ops->cancel == NULL)
-    return;
-  cascade_walking = self;
-  producer->ops->cancel (producer, self);
-  cascade_walking = outer;
+  if (producer != NULL && producer->ops->cancel != NULL)
+    {
+      cascade_walking = self;
+      producer->ops->cancel (producer, self);
+      cascade_walking = outer;
+    }
+  /* Only now: a child that unwinds meanwhile must not push @self, which
+   * the loop unwinds itself when nothing is left to wait for. */
+  self->cascade_walked = TRUE;
 }
 
 /* Reverses the nodes pushed above @below, so that they pop in the order
