@@ -15,11 +15,14 @@
  * g_autoptr cleanups ran) the fiber is finished, its stack goes back to
  * the pool and the InProgress settles with what the body set.
  *
- * Cancel (the InProgress's producer hook): the coroutine is marked
- * cancelled, what it awaits is cancelled when it was the only awaiter,
- * and the fiber is resumed at once, so that cancel returns with every
- * cleanup run, innermost first. From then on every await and yield in it
- * returns at once, and what the body sets is dropped.
+ * Cancel (the InProgress's producer hooks, driven by the flat cascade of
+ * kaa-in-progress-cascade.c): on the way down the coroutine is marked
+ * cancelled and what it awaits is cancelled when it was the only
+ * awaiter; on the way up, once that has unwound, the fiber is resumed,
+ * so that cancel returns with every cleanup run, innermost first. A
+ * coroutine on the call stack cannot be resumed: the cascade waits until
+ * it has been left. From then on every await and yield in it returns at
+ * once, and what the body sets is dropped.
  *
  * References: the InProgress's producer slot, the fiber while it is not
  * finished, an armed timer, a runnable queued from another thread and
@@ -157,8 +160,19 @@ coroutine_main (gpointer data)
 static void
 coroutine_finished (KaaCoroutine *self)
 {
+  KaaInProgress *held = NULL;
+
+  /* Cancelled while on the call stack: the cascade waited for this. */
+  if (self->unwind_held)
+    held = kaa_in_progress_ref (self->in_progress);
+  self->unwind_held = FALSE;
   kaa_fiber_clear (g_steal_pointer (&self->fiber));
   coroutine_settle (self);
+  if (held != NULL)
+    {
+      kaa_in_progress_unwound (held);
+      kaa_in_progress_unref (held);
+    }
   if (g_atomic_int_get (&self->queued) != QUEUED_LOCAL)
     coroutine_unref (self);
 }
@@ -186,7 +200,9 @@ static void
 coroutine_wake (KaaCoroutine *self,
                 gboolean      discard)
 {
-  if (self->fiber == NULL)
+  /* Cancelled and waiting for what it awaited to unwind first: only the
+   * cascade resumes it. */
+  if (self->fiber == NULL || self->unwind_pending)
     return;
   if (discard)
     self->cancelled = TRUE;
@@ -398,6 +414,9 @@ coroutine_unpause (KaaProducer   *producer,
     }
 }
 
+/* The cascade's way down (kaa-in-progress-cascade.c): what the coroutine
+ * awaits is cancelled (queued) when it was the last awaiter; the
+ * coroutine itself unwinds in coroutine_unwind(), after that. */
 static void
 coroutine_cancel (KaaProducer   *producer,
                   KaaInProgress *in_progress)
@@ -410,6 +429,7 @@ coroutine_cancel (KaaProducer   *producer,
    * and notices at its next suspension. */
   if (self->running || self->fiber == NULL)
     return;
+  self->unwind_pending = TRUE;
   coroutine_disarm (self);
 
   if (self->awaiting != NULL)
@@ -427,7 +447,27 @@ coroutine_cancel (KaaProducer   *producer,
         kaa_in_progress_resume (awaited);
       kaa_in_progress_unref (awaited);
     }
+}
+
+/* The way up: what it awaited has unwound, now its own cleanups run. A
+ * coroutine on the call stack (running) is left first: its next
+ * suspension returns at once, and coroutine_finished() reports it. */
+static gboolean
+coroutine_unwind (KaaProducer   *producer,
+                  KaaInProgress *in_progress)
+{
+  KaaCoroutine *self = (KaaCoroutine *) producer;
+
+  if (self->fiber == NULL)
+    return TRUE;
+  if (self->running)
+    {
+      self->unwind_held = TRUE;
+      return FALSE;
+    }
+  self->unwind_pending = FALSE;
   coroutine_resume (self);
+  return TRUE;
 }
 
 static void
@@ -441,6 +481,7 @@ static const KaaProducerOps coroutine_ops = {
   .pause = coroutine_pause,
   .resume = coroutine_unpause,
   .release = coroutine_release,
+  .unwind = coroutine_unwind,
   .kind = "coroutine",
 };
 

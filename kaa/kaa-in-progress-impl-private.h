@@ -116,6 +116,13 @@ struct _KaaInProgress
                                  * once a disconnect had many to search */
   gint            has_pending;  /* atomic: `pending` is not empty */
   KaaRunnable     runnable;
+
+  /* Owner thread only: the cancel cascade (kaa-in-progress-cascade.c). */
+  KaaInProgress  *cascade_next;     /* below it on the thread's cascade stack */
+  KaaInProgress  *cascade_parent;   /* unwinds after this one has */
+  GSList         *cascade_waiters;  /* further ones that do (rare) */
+  guint           cascade_blocked;  /* what it cancelled and is not unwound yet */
+  gboolean        cascade_walked;   /* its cancel hook ran */
 };
 
 static inline gboolean
@@ -193,6 +200,14 @@ gboolean kaa_in_progress_settle_error  (KaaInProgress *self,
                                         const char    *function,
                                         gboolean       quiet,
                                         GError        *error);
+/* kaa-in-progress-cascade.c */
+void     kaa_in_progress_cascade_cancel (KaaInProgress *self);
+void     kaa_in_progress_cascade_adopt  (KaaInProgress *self);
+void     kaa_in_progress_deliver_flat   (KaaInProgress *self);
+void     kaa_in_progress_release_producer (KaaInProgress *self);
+void     kaa_in_progress_deliver_now    (KaaInProgress *self);
+void     kaa_in_progress_call_hook      (KaaInProgress *self,
+                                         gboolean       resume);
 gboolean kaa_in_progress_settle        (KaaInProgress *self,
                                         const char    *function,
                                         gboolean       quiet,

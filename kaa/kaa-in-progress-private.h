@@ -25,7 +25,17 @@ typedef struct _KaaProducerOps KaaProducerOps;
  * InProgress will not touch the producer again. @pause and @resume run on
  * the owner thread, on the 0 → 1 and 1 → 0 transitions of the pause
  * counter only. Every hook may be NULL. @kind (a static string, such as
- * "thread job") names an InProgress in messages when it has no name. */
+ * "thread job") names an InProgress in messages when it has no name.
+ *
+ * The cancel cascade runs in two passes, in constant C stack whatever its
+ * depth (kaa-in-progress-cascade.c). @cancel is the way down: it detaches
+ * from what the producer waits on and cancels what it alone awaited, but
+ * those cancels are only queued; they have not run when it returns.
+ * @unwind is the way up: it runs once all of them have unwound, and
+ * unwinds the producer itself (a coroutine runs its cleanups). It returns
+ * FALSE when the producer cannot unwind now, because it runs on the
+ * calling chain of stacks; it then calls kaa_in_progress_unwound() once it
+ * has been left, and what awaited it unwinds after that. */
 struct _KaaProducerOps
 {
   void (*cancel)  (KaaProducer   *producer,
@@ -35,6 +45,8 @@ struct _KaaProducerOps
   void (*resume)  (KaaProducer   *producer,
                    KaaInProgress *in_progress);
   void (*release) (KaaProducer   *producer);
+  gboolean (*unwind) (KaaProducer   *producer,
+                      KaaInProgress *in_progress);
   /* Only for a producer in the InProgress's own allocation
    * (kaa_in_progress_new_with_producer()), whose memory lives as long as
    * the waiter's reference: a thread other than the owner is about to
@@ -92,6 +104,10 @@ void           kaa_in_progress_add_awaiter           (KaaInProgress *self);
 guint          kaa_in_progress_remove_awaiter        (KaaInProgress *self);
 guint          kaa_in_progress_get_awaiters          (KaaInProgress *self);
 gboolean       kaa_in_progress_pause_for_awaiter     (KaaInProgress *self);
+
+/* For a producer whose @unwind hook returned FALSE: it has unwound now;
+ * @self settles CANCELLED and the cascade above it goes on. Owner thread. */
+void           kaa_in_progress_unwound               (KaaInProgress *self);
 
 /* Settles @self like @source (which must be done) if @self is still
  * pending; returns FALSE, quietly, if it was not. */

@@ -39,7 +39,6 @@ G_DEFINE_BOXED_TYPE (KaaInProgress, kaa_in_progress,
                      kaa_in_progress_ref, kaa_in_progress_unref)
 
 static void in_progress_run (KaaRunnable *runnable, gboolean discard);
-static void in_progress_release_producer (KaaInProgress *self);
 
 /**
  * kaa_in_progress_new:
@@ -162,7 +161,9 @@ kaa_in_progress_ref (KaaInProgress *self)
   return self;
 }
 
-static void
+/* Returns the source of a forwarded result, whose reference the caller
+ * drops: see kaa_in_progress_unref(). */
+static KaaInProgress *
 clear_result (KaaInProgress *self)
 {
   switch (self->kind)
@@ -182,8 +183,7 @@ clear_result (KaaInProgress *self)
       g_free (self->result.v_pointer);
       break;
     case RESULT_FORWARD:
-      kaa_in_progress_unref (self->result.v_pointer);
-      break;
+      return self->result.v_pointer;
     case RESULT_NONE:
     case RESULT_BOOLEAN:
     case RESULT_INT64:
@@ -191,6 +191,7 @@ clear_result (KaaInProgress *self)
     default:
       break;
     }
+  return NULL;
 }
 
 /* The memory of @self, after finalize or at the end of its quarantine. */
@@ -203,17 +204,19 @@ in_progress_free_block (KaaInProgress *self)
     g_free (self);
 }
 
-static void
+static KaaInProgress *
 in_progress_finalize (KaaInProgress *self)
 {
+  KaaInProgress *source;
+
   if (g_atomic_int_get (&self->state) == KAA_STATE_FAILED &&
       !(g_atomic_int_get (&self->flags) & FLAG_ERROR_SEEN))
     g_warning (_("InProgress %s (%p) failed and nobody handled its error: %s"),
                in_progress_name (self), self, self->error->message);
 
-  in_progress_release_producer (self);
+  kaa_in_progress_release_producer (self);
   kaa_in_progress_free_callbacks (self);
-  clear_result (self);
+  source = clear_result (self);
   g_clear_error (&self->error);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->progress, kaa_progress_free);
@@ -222,7 +225,7 @@ in_progress_finalize (KaaInProgress *self)
   if (G_UNLIKELY (kaa_debug_flags & KAA_DEBUG_REFS))
     {
       kaa_in_progress_quarantine (self);
-      return;
+      return source;
     }
 
   /* The tombstone: until malloc hands the memory out again, a late ref
@@ -234,6 +237,7 @@ in_progress_finalize (KaaInProgress *self)
   __atomic_store_n (&self->ref_count, KAA_REF_COUNT_FREED, __ATOMIC_RELAXED);
   __atomic_store_n (&self->state, STATE_FREED, __ATOMIC_RELAXED);
   in_progress_free_block (self);
+  return source;
 }
 
 void
@@ -262,20 +266,24 @@ kaa_in_progress_free_block (KaaInProgress *self)
 void
 kaa_in_progress_unref (KaaInProgress *self)
 {
-  gint old;
-
   g_return_if_fail (self != NULL);
 
-  old = kaa_ref_count_dec_checked (&self->ref_count);
-  if (G_LIKELY (old > 1))
-    return;
-  if (G_LIKELY (old == 1))
-    in_progress_finalize (self);
-  else
+  /* A finish_from chain forwards results: freeing its last link frees
+   * the sources one after another, in a loop (DESIGN §6, flat). */
+  while (self != NULL)
     {
-      /* Undone, so that the next use is caught as well. */
-      __atomic_fetch_add (&self->ref_count, 1, __ATOMIC_RELAXED);
-      kaa_in_progress_report_freed (self, G_STRFUNC);
+      gint old = kaa_ref_count_dec_checked (&self->ref_count);
+
+      if (G_LIKELY (old > 1))
+        return;
+      if (G_UNLIKELY (old < 1))
+        {
+          /* Undone, so that the next use is caught as well. */
+          __atomic_fetch_add (&self->ref_count, 1, __ATOMIC_RELAXED);
+          kaa_in_progress_report_freed (self, G_STRFUNC);
+          return;
+        }
+      self = in_progress_finalize (self);
     }
 }
 
@@ -479,8 +487,8 @@ kaa_in_progress_get_producer (KaaInProgress *self)
   return g_atomic_pointer_get (&self->producer);
 }
 
-static void
-in_progress_release_producer (KaaInProgress *self)
+void
+kaa_in_progress_release_producer (KaaInProgress *self)
 {
   KaaProducer *producer;
 
@@ -519,8 +527,8 @@ kaa_in_progress_queue_delivery (KaaInProgress *self,
 
 /* Owner thread: calls every callback connected so far, oldest first. The
  * caller holds a reference, since a callback may drop the last other one. */
-static void
-in_progress_deliver (KaaInProgress *self)
+void
+kaa_in_progress_deliver_now (KaaInProgress *self)
 {
   CallbackNode *node;
   DeliverFrame frame = { .outer = self->frames };
@@ -571,19 +579,14 @@ kaa_in_progress_complete (KaaInProgress *self,
   if (!kaa_in_progress_has_callbacks (self))
     {
       /* Last: releasing the producer may drop the last reference. */
-      in_progress_release_producer (self);
+      kaa_in_progress_release_producer (self);
     }
   else if (kaa_scheduler_is_owner (self->scheduler))
-    {
-      kaa_in_progress_ref (self);
-      in_progress_deliver (self);
-      in_progress_release_producer (self);
-      kaa_in_progress_unref (self);
-    }
+    kaa_in_progress_deliver_flat (self);
   else
     {
       in_progress_queue (self, FALSE);
-      in_progress_release_producer (self);
+      kaa_in_progress_release_producer (self);
     }
 }
 
@@ -662,30 +665,6 @@ kaa_in_progress_settle_error (KaaInProgress *self,
 }
 
 
-/* Owner thread: runs the cancel cascade, then settles. The producer's hook
- * runs first, so that everything beneath @self has been cancelled and
- * cleaned up, innermost first, before @self's own callbacks see it. */
-static void
-in_progress_cancel_now (KaaInProgress *self)
-{
-  GCancellable *cancellable = g_atomic_pointer_get (&self->cancellable);
-  KaaProducer *producer = g_atomic_pointer_get (&self->producer);
-
-  /* Relaxed would do (the owner alone reads it); atomic because other
-   * threads OR in FLAG_CANCEL_PENDING beside it. */
-  g_atomic_int_or (&self->flags, FLAG_CANCELLING_NOW);
-  kaa_in_progress_ref (self);
-  if (cancellable != NULL)
-    g_cancellable_cancel (cancellable);
-  if (producer != NULL && producer->ops->cancel != NULL)
-    producer->ops->cancel (producer, self);
-
-  self->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                     _("Operation was cancelled"));
-  kaa_in_progress_complete (self, KAA_STATE_CANCELLED);
-  kaa_in_progress_unref (self);
-}
-
 static void
 in_progress_run (KaaRunnable *runnable,
                  gboolean     discard)
@@ -703,13 +682,13 @@ in_progress_run (KaaRunnable *runnable,
           self->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                              _("Operation was cancelled"));
           in_progress_publish (self, KAA_STATE_CANCELLED);
-          in_progress_release_producer (self);
+          kaa_in_progress_release_producer (self);
         }
       else
-        in_progress_cancel_now (self);
+        kaa_in_progress_cascade_cancel (self);
     }
   else if (!discard)
-    in_progress_deliver (self);
+    kaa_in_progress_deliver_now (self);
 
   kaa_in_progress_unref (self);
 }
@@ -743,15 +722,22 @@ kaa_in_progress_cancel (KaaInProgress *self)
        * @self cancelled and cleaned up (DESIGN §6), so carry it out now;
        * in_progress_run() then finds it done. Not when the owner is
        * already inside the cascade of @self. */
-      if (g_atomic_int_get (&self->state) == STATE_CANCELLING &&
-          !(g_atomic_int_get (&self->flags) & FLAG_CANCELLING_NOW) &&
-          kaa_scheduler_is_owner (self->scheduler))
-        in_progress_cancel_now (self);
+      if (g_atomic_int_get (&self->state) != STATE_CANCELLING ||
+          !kaa_scheduler_is_owner (self->scheduler))
+        return;
+      if (!(g_atomic_int_get (&self->flags) & FLAG_CANCELLING_NOW))
+        kaa_in_progress_cascade_cancel (self);
+      else
+        {
+          /* Already in a cascade of this thread that has not unwound it
+           * yet: whoever cancels it now unwinds after it. */
+          kaa_in_progress_cascade_adopt (self);
+        }
       return;
     }
 
   if (kaa_scheduler_is_owner (self->scheduler))
-    in_progress_cancel_now (self);
+    kaa_in_progress_cascade_cancel (self);
   else
     {
       g_atomic_int_or (&self->flags, FLAG_CANCEL_PENDING);
