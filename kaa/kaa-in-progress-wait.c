@@ -90,7 +90,9 @@ kaa_in_progress_wait (KaaInProgress *self,
    * before it reads the flag, so one of us sees the other. */
   g_atomic_int_or (&self->flags, FLAG_WAITERS);
   context = kaa_scheduler_get_context (self->scheduler);
-  if (kaa_scheduler_is_owner (self->scheduler) && g_main_context_acquire (context))
+  /* A dying context is never iterated, not even by the thread sweeping it. */
+  if (kaa_scheduler_is_owner (self->scheduler) && !kaa_scheduler_is_dead (self->scheduler) &&
+      g_main_context_acquire (context))
     {
       gboolean ok = wait_iterating (self, context, error);
 

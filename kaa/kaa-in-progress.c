@@ -621,29 +621,66 @@ in_progress_cancel_now (KaaInProgress *self)
   kaa_in_progress_unref (self);
 }
 
+/* The owner context is gone and its sweep is over: no thread will ever
+ * run callbacks there, so they run here, on the thread that settled or
+ * connected last, and nothing keeps the references they hold. Nobody can
+ * disconnect them any more (that is for the owner), so no frame is kept. */
+static void
+in_progress_deliver_orphaned (KaaInProgress *self)
+{
+  CallbackNode *list = g_atomic_pointer_exchange (&self->callbacks, NULL);
+  CallbackNode *oldest = NULL;
+
+  while (list != NULL)
+    {
+      CallbackNode *next = list->next;
+
+      list->next = oldest;
+      oldest = list;
+      list = next;
+    }
+  if (oldest != NULL && g_atomic_int_get (&self->state) == KAA_STATE_FAILED)
+    g_atomic_int_or (&self->flags, FLAG_ERROR_SEEN);
+  while (oldest != NULL)
+    {
+      CallbackNode *next = oldest->next;
+
+      oldest->callback (self, oldest->user_data);
+      if (oldest->destroy != NULL)
+        oldest->destroy (oldest->user_data);
+      callback_node_free (self, oldest);
+      oldest = next;
+    }
+}
+
+/* @discard: the owner context is gone. While it is swept, the sweeping
+ * thread is the owner and everything happens as usual; after the sweep,
+ * a cancel settles without its hooks and callbacks run where we are. */
 static void
 in_progress_run (KaaRunnable *runnable,
                  gboolean     discard)
 {
   KaaInProgress *self = G_STRUCT_MEMBER_P (runnable, -G_STRUCT_OFFSET (KaaInProgress, runnable));
   gint flags = g_atomic_int_and (&self->flags, ~(FLAG_QUEUED | FLAG_CANCEL_PENDING));
+  gboolean orphaned = discard && !kaa_scheduler_is_owner (self->scheduler);
 
   /* An owner-thread cancel may have carried the remote one out already. */
   if ((flags & FLAG_CANCEL_PENDING) && !(flags & FLAG_CANCELLING_NOW))
     {
-      if (discard)
+      if (orphaned)
         {
-          /* The owner context is gone: settle, but nobody can run hooks
-           * or callbacks there any more. */
           self->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                              _("Operation was cancelled"));
           in_progress_publish (self, KAA_STATE_CANCELLED);
+          in_progress_deliver_orphaned (self);
           in_progress_release_producer (self);
         }
       else
         in_progress_cancel_now (self);
     }
-  else if (!discard)
+  else if (orphaned)
+    in_progress_deliver_orphaned (self);
+  else
     in_progress_deliver (self);
 
   kaa_in_progress_unref (self);

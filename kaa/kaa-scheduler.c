@@ -35,9 +35,11 @@ struct _KaaScheduler
   /* Written once, or seldom: read by every thread on every push. */
   GMainContext    *context;   /* not owned; valid until dead */
   GSource         *source;    /* owned */
-  GThread         *home;      /* where the context is thread-default, or NULL */
+  GThread         *home;      /* the global default context's: the main thread */
   GThread         *runner;    /* atomic: the thread that last iterated it */
+  GThread         *reaper;    /* atomic: the thread sweeping the dead context */
   gint             dead;      /* atomic, set under wake_lock */
+  gint             swept;     /* atomic: the dead context's sweep is over */
   gint64           budget;    /* read and written with __atomic, relaxed */
   KAA_CACHE_LINE_PAD (pad_read_mostly);
 
@@ -51,6 +53,7 @@ struct _KaaScheduler
   KaaSlices       *idle_slices;  /* G_PRIORITY_DEFAULT_IDLE, in `slices` too */
   GSList          *slices;       /* owned KaaSlices, made on first use */
   gint64           poll_until;   /* __atomic, relaxed: see kaa_scheduler_expect_remote() */
+  KaaMortal        mortals;   /* sentinel of a ring of tracked mortals */
   KaaTimer       **heap;      /* 1-based binary min-heap on deadline */
   guint            heap_len;
   guint            heap_alloc;
@@ -455,8 +458,64 @@ static GSourceFuncs scheduler_source_funcs = {
   .dispatch = scheduler_source_dispatch,
 };
 
+/* The dying context's thread, as its owner: discards whatever is queued
+ * (the runnables and timers settle what they stand for) and lets every
+ * tracked mortal die, until nothing is left, since each of those may
+ * queue more. Pushes from other threads meanwhile wait in the inbox. */
+static void
+scheduler_sweep (KaaScheduler *self)
+{
+  gboolean more;
+
+  do
+    {
+      more = FALSE;
+      scheduler_take_inbox (self);
+      if (self->ready_head != NULL)
+        {
+          KaaRunnable *list = self->ready_head;
+
+          self->ready_head = self->ready_tail = NULL;
+          discard_list (list);
+          more = TRUE;
+        }
+      for (GSList *l = self->slices; l != NULL; l = l->next)
+        {
+          KaaSlices *slices = l->data;
+
+          if (slices->head == NULL)
+            continue;
+          slices->tail = NULL;
+          discard_list (g_steal_pointer (&slices->head));
+          more = TRUE;
+        }
+      if (self->heap_len > 0)
+        {
+          KaaTimer *timer = self->heap[1];
+
+          kaa_scheduler_remove_timer (self, timer);
+          timer->fire (timer, TRUE);
+          more = TRUE;
+        }
+      if (self->mortals.next != &self->mortals)
+        {
+          KaaMortal *mortal = self->mortals.next;
+
+          kaa_scheduler_untrack (self, mortal);
+          mortal->die (mortal);
+          more = TRUE;
+        }
+    }
+  while (more);
+}
+
 /* Called when the source is destroyed, which happens when its context is
- * finalized: from now on nothing queued here can ever run. */
+ * finalized: from now on nothing queued here can ever run. DESIGN §3: the
+ * work goes with it, settled CANCELLED, its cleanups run here, on the
+ * thread that drops the context (the only one certain to exist: the one
+ * that last ran it may have exited). That thread is the owner until the
+ * sweep is over; after it, nothing is, and what still arrives (a late
+ * completion) is settled and delivered on the thread that sends it. */
 static void
 scheduler_source_detached (gpointer data)
 {
@@ -468,25 +527,15 @@ scheduler_source_detached (gpointer data)
   g_mutex_unlock (&registry_lock);
 
   g_mutex_lock (&self->wake_lock);
+  g_atomic_pointer_set (&self->reaper, scheduler_thread_self ());
   g_atomic_int_set (&self->dead, TRUE);
   g_mutex_unlock (&self->wake_lock);
+
+  scheduler_sweep (self);
+  g_atomic_int_set (&self->swept, TRUE);
+  g_atomic_pointer_set (&self->reaper, NULL);
+  /* A push that saw the sweep still running left its runnable here. */
   discard_list (g_atomic_pointer_exchange (&self->inbox, NULL));
-  discard_list (self->ready_head);
-  for (GSList *l = self->slices; l != NULL; l = l->next)
-    {
-      KaaSlices *slices = l->data;
-
-      discard_list (g_steal_pointer (&slices->head));
-      slices->tail = NULL;
-    }
-  self->ready_head = self->ready_tail = NULL;
-  while (self->heap_len > 0)
-    {
-      KaaTimer *timer = self->heap[1];
-
-      kaa_scheduler_remove_timer (self, timer);
-      timer->fire (timer, TRUE);
-    }
 
   kaa_scheduler_unref (self);
 }
@@ -500,10 +549,9 @@ scheduler_new (GMainContext *context)
   g_mutex_init (&self->wake_lock);
   self->context = context;
   self->budget = DEFAULT_BUDGET_USEC;
+  self->mortals.prev = self->mortals.next = &self->mortals;
   if (context == g_main_context_default ())
     self->home = main_thread;
-  else if (context == g_main_context_get_thread_default ())
-    self->home = g_thread_self ();
 
   self->source = g_source_new (&scheduler_source_funcs, sizeof (SchedulerSource));
   ((SchedulerSource *) self->source)->scheduler = self;
@@ -625,20 +673,39 @@ kaa_scheduler_get_context (KaaScheduler *self)
   return self->context;
 }
 
-/* The owner is the home thread, or the thread that last iterated the
- * context (a worker running a loop on a context it did not create). Both
- * are plain pointer reads: g_main_context_is_owner() would take the
- * context's lock, contended by the running loop, on every cross-thread
- * settle. A scheduler whose context is gone has no owner. */
+/* DESIGN §2: a context has one owner thread, the one that runs it. Once
+ * some thread has iterated it, that thread (`runner`, set in prepare,
+ * which GLib calls with the context acquired) is the owner. A thread that
+ * has the context pushed as its thread-default is an owner too: pushing
+ * acquires the context, so no other thread can be iterating it meanwhile.
+ * Before anyone ran it, the global default context belongs to the main
+ * thread. So in the GLib hand-over pattern (push a context, create
+ * sources, pop it, hand it to a worker that runs it) the creating thread
+ * stops being an owner when it pops, and from then on reaches the
+ * context's work through the inbox only.
+ *
+ * Cheap on purpose: the runner's own check is one TLS and one pointer
+ * read; other threads add one thread-default lookup. g_main_context_
+ * is_owner() would take the context's lock, which the running loop
+ * contends, on every cross-thread settle; and between iterations the
+ * thread that runs a loop does not hold the acquisition at all.
+ *
+ * While a dying context is swept (scheduler_source_detached()), the
+ * thread that drops it is its owner; a dead one has none. */
 gboolean
 kaa_scheduler_is_owner (KaaScheduler *self)
 {
-  GThread *thread;
+  GThread *thread = scheduler_thread_self ();
+  GThread *runner;
 
   if (G_UNLIKELY (g_atomic_int_get (&self->dead)))
-    return FALSE;
-  thread = scheduler_thread_self ();
-  return self->home == thread || g_atomic_pointer_get (&self->runner) == thread;
+    return g_atomic_pointer_get (&self->reaper) == thread;
+  runner = g_atomic_pointer_get (&self->runner);
+  if (G_LIKELY (runner == thread))
+    return TRUE;
+  if (runner == NULL && self->home == thread)
+    return TRUE;
+  return g_main_context_get_thread_default () == self->context;
 }
 
 /* Wakes the context through the source's ready time rather than
@@ -659,14 +726,49 @@ kaa_scheduler_wakeup (KaaScheduler *self)
   g_mutex_unlock (&self->wake_lock);
 }
 
+/* While the dead context is swept, its thread queues as usual and the
+ * sweep discards; after the sweep nothing would, so it is done at once. */
 void
 kaa_scheduler_push (KaaScheduler *self,
                     KaaRunnable  *runnable)
 {
-  if (G_UNLIKELY (g_atomic_int_get (&self->dead)))
+  if (G_UNLIKELY (g_atomic_int_get (&self->swept)))
     runnable->run (runnable, TRUE);
   else
     queue_append (&self->ready_head, &self->ready_tail, runnable);
+}
+
+void
+kaa_scheduler_track (KaaScheduler *self,
+                     KaaMortal    *mortal)
+{
+  if (G_UNLIKELY (g_atomic_int_get (&self->swept)))
+    {
+      mortal->next = mortal->prev = NULL;
+      mortal->die (mortal);
+      return;
+    }
+  mortal->next = &self->mortals;
+  mortal->prev = self->mortals.prev;
+  self->mortals.prev->next = mortal;
+  self->mortals.prev = mortal;
+}
+
+void
+kaa_scheduler_untrack (KaaScheduler *self,
+                       KaaMortal    *mortal)
+{
+  if (mortal->next == NULL)
+    return;
+  mortal->prev->next = mortal->next;
+  mortal->next->prev = mortal->prev;
+  mortal->next = mortal->prev = NULL;
+}
+
+gboolean
+kaa_scheduler_is_dead (KaaScheduler *self)
+{
+  return g_atomic_int_get (&self->dead);
 }
 
 static KaaSlices *
@@ -709,7 +811,7 @@ void
 kaa_slices_push (KaaSlices   *slices,
                  KaaRunnable *runnable)
 {
-  if (G_UNLIKELY (g_atomic_int_get (&slices->scheduler->dead)))
+  if (G_UNLIKELY (g_atomic_int_get (&slices->scheduler->swept)))
     runnable->run (runnable, TRUE);
   else
     queue_append (&slices->head, &slices->tail, runnable);
@@ -762,9 +864,10 @@ scheduler_push_remote_held (KaaScheduler *self,
     }
   while (!g_atomic_pointer_compare_and_exchange (&self->inbox, head, runnable));
 
-  /* A push racing with the context's destruction: whoever takes the inbox
-   * after `dead` is set discards what it finds, so nothing is stranded. */
-  if (G_UNLIKELY (g_atomic_int_get (&self->dead)))
+  /* A push racing with the context's destruction: the sweep takes the
+   * inbox until it is over, and once more after setting `swept`; after
+   * that, whoever pushes discards, so nothing is stranded. */
+  if (G_UNLIKELY (g_atomic_int_get (&self->swept)))
     {
       discard_list (g_atomic_pointer_exchange (&self->inbox, NULL));
       return;
@@ -833,7 +936,8 @@ timer_arm_run (KaaRunnable *runnable,
 /* Arms @timer to fire at @deadline (monotonic µs) on the owner thread.
  * From another thread the timer enters the heap on the owner's next
  * dispatch; it must not be armed again or removed before it fires. On a
- * scheduler whose context is gone, it is discarded at once. */
+ * scheduler whose context is gone, it is discarded: at once on the thread
+ * sweeping it, through the inbox from others. */
 void
 kaa_scheduler_add_timer (KaaScheduler *self,
                          KaaTimer     *timer,
@@ -843,7 +947,7 @@ kaa_scheduler_add_timer (KaaScheduler *self,
 
   timer->deadline = deadline;
   timer->scheduler = self;
-  if (G_UNLIKELY (g_atomic_int_get (&self->dead)))
+  if (G_UNLIKELY (g_atomic_int_get (&self->dead) && kaa_scheduler_is_owner (self)))
     timer->fire (timer, TRUE);
   else if (kaa_scheduler_is_owner (self))
     heap_insert (self, timer);
