@@ -1,0 +1,283 @@
+/* test-lifetimes.c: dying contexts, one owner per context, spawning from
+ * any thread, budgeted timers (issue #17 §1, §2, §3, §6)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "kaa-test-util.h"
+#include "kaa-live-private.h"
+
+static gint64 live_at_start[KAA_LIVE_N_KINDS];
+
+static void
+live_remember (void)
+{
+  for (guint i = 0; i < KAA_LIVE_N_KINDS; i++)
+    live_at_start[i] = kaa_live_get (i);
+}
+
+/* Thread jobs may still be returning on their workers: a few seconds. */
+static void
+live_assert_back (void)
+{
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  gboolean same;
+
+  do
+    {
+      same = TRUE;
+      for (guint i = 0; i < KAA_LIVE_N_KINDS; i++)
+        same = same && kaa_live_get (i) == live_at_start[i];
+      if (!same)
+        g_usleep (1000);
+    }
+  while (!same && g_get_monotonic_time () < deadline);
+  for (guint i = 0; i < KAA_LIVE_N_KINDS; i++)
+    if (kaa_live_get (i) != live_at_start[i])
+      g_test_message ("kind %u: %" G_GINT64_FORMAT " live, %" G_GINT64_FORMAT " before",
+                      i, kaa_live_get (i), live_at_start[i]);
+  for (guint i = 0; i < KAA_LIVE_N_KINDS; i++)
+    g_assert_cmpint (kaa_live_get (i), ==, live_at_start[i]);
+}
+
+/* A g_auto() cleanup that counts its runs: the C form of `finally`. */
+typedef struct
+{
+  gint *counter;
+} Finally;
+
+static void
+finally_run (Finally *f)
+{
+  g_atomic_int_inc (f->counter);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Finally, finally_run)
+
+/* ------------------------------------------------------------- §2: owner */
+
+typedef struct
+{
+  GMainContext *context;
+  GMainLoop    *loop;
+  GThread      *thread;     /* the worker, once it runs */
+  gint          cleanups;   /* atomic */
+  gint          wrong_thread;
+} Handover;
+
+static void
+handover_body (KaaCoroutine *co,
+               gpointer      data)
+{
+  Handover *h = data;
+  g_auto (Finally) cleanup = { &h->cleanups };
+
+  /* Runs on the creating thread (spawned while it had the context
+   * pushed), then only on the worker. */
+  while (kaa_yield ())
+    if (g_atomic_pointer_get (&h->thread) != NULL &&
+        g_thread_self () != g_atomic_pointer_get (&h->thread))
+      g_atomic_int_inc (&h->wrong_thread);
+  (void) cleanup;
+}
+
+static void
+handover_sleeper (KaaCoroutine *co,
+                  gpointer      data)
+{
+  Handover *h = data;
+  g_auto (Finally) cleanup = { &h->cleanups };
+
+  while (kaa_await (kaa_sleep (g_random_int_range (0, 3)), NULL))
+    ;
+  (void) cleanup;
+}
+
+static gpointer
+handover_worker (gpointer data)
+{
+  Handover *h = data;
+
+  /* As GLib's hand-over pattern has it: the worker makes the context its
+   * thread-default, so what the coroutines create belongs to it too. */
+  g_main_context_push_thread_default (h->context);
+  g_atomic_pointer_set (&h->thread, g_thread_self ());
+  g_main_loop_run (h->loop);
+  g_main_context_pop_thread_default (h->context);
+  return NULL;
+}
+
+#define HANDOVER_N 200
+
+static void
+test_handover (void)
+{
+  Handover h = { NULL };
+  KaaInProgress *ips[HANDOVER_N];
+  GThread *worker;
+  gint n_coroutines = 0;
+
+  g_test_summary ("DESIGN §2: a context has one owner, the thread that runs it. "
+                  "Pushed, given work, popped and handed to a worker that runs it, "
+                  "the creating thread is no owner any more: its cancels go "
+                  "through the inbox and run on the worker, while it dispatches");
+  live_remember ();
+  h.context = g_main_context_new ();
+  h.loop = g_main_loop_new (h.context, FALSE);
+  g_main_context_push_thread_default (h.context);
+  for (guint i = 0; i < HANDOVER_N; i++)
+    {
+      switch (i % 3)
+        {
+        case 0:
+          ips[i] = kaa_coroutine_spawn (handover_body, &h, NULL);
+          n_coroutines++;
+          break;
+        case 1:
+          ips[i] = kaa_coroutine_spawn (handover_sleeper, &h, NULL);
+          n_coroutines++;
+          break;
+        default:
+          ips[i] = kaa_sleep (10000 + i);
+          break;
+        }
+    }
+  g_main_context_pop_thread_default (h.context);
+
+  /* Nobody runs the context yet, and this thread popped it: the cancel
+   * waits for the owner instead of running the cascade here. */
+  kaa_in_progress_cancel (ips[0]);
+  g_assert_cmpint (kaa_in_progress_get_state (ips[0]), ==, KAA_STATE_PENDING);
+  g_assert_cmpint (g_atomic_int_get (&h.cleanups), ==, 0);
+
+  worker = g_thread_new ("handover", handover_worker, &h);
+  /* Cancel the rest while the worker dispatches. */
+  for (guint i = 1; i < HANDOVER_N; i++)
+    {
+      if (i % 16 == 0)
+        g_usleep (200);
+      kaa_in_progress_cancel (ips[i]);
+    }
+  for (guint i = 0; i < HANDOVER_N; i++)
+    {
+      GError *error = NULL;
+
+      g_assert_false (kaa_in_progress_wait (ips[i], &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_clear_error (&error);
+      g_assert_cmpint (kaa_in_progress_get_state (ips[i]), ==, KAA_STATE_CANCELLED);
+      kaa_in_progress_unref (ips[i]);
+    }
+  g_assert_cmpint (g_atomic_int_get (&h.cleanups), ==, n_coroutines);
+  g_assert_cmpint (g_atomic_int_get (&h.wrong_thread), ==, 0);
+
+  g_main_loop_quit (h.loop);
+  g_thread_join (worker);
+  g_main_loop_unref (h.loop);
+  g_main_context_unref (h.context);
+  live_assert_back ();
+}
+
+/* ---------------------------------------------- §3: spawning from jobs */
+
+#define SPAWN_THREADS 3
+#define SPAWN_PER_THREAD 2000
+
+typedef struct
+{
+  GThread *main_thread;
+  gint     first_slice_off_main;   /* atomic */
+  gint     slices_off_main;        /* atomic */
+  gint     finished;               /* atomic */
+  gint     steps_off_main;         /* atomic */
+  gint     iterated;               /* atomic */
+} Spawns;
+
+static void
+spawned_body (KaaCoroutine *co,
+              gpointer      data)
+{
+  Spawns *s = data;
+
+  if (g_thread_self () != s->main_thread)
+    g_atomic_int_inc (&s->first_slice_off_main);
+  for (guint i = 0; i < 2; i++)
+    {
+      if (!kaa_yield ())
+        return;
+      if (g_thread_self () != s->main_thread)
+        g_atomic_int_inc (&s->slices_off_main);
+    }
+  g_atomic_int_inc (&s->finished);
+}
+
+static gboolean
+spawned_step (KaaInProgress *ip,
+              gpointer       data)
+{
+  Spawns *s = data;
+
+  if (g_thread_self () != s->main_thread)
+    g_atomic_int_inc (&s->steps_off_main);
+  g_atomic_int_inc (&s->iterated);
+  return FALSE;
+}
+
+static gpointer
+spawning_job (KaaThreadJob *job,
+              gpointer      data,
+              GError      **error)
+{
+  for (guint i = 0; i < SPAWN_PER_THREAD; i++)
+    {
+      kaa_in_progress_unref (kaa_coroutine_spawn (spawned_body, data, NULL));
+      if (i % 10 == 0)
+        kaa_in_progress_unref (kaa_coiterate (spawned_step, data, NULL));
+    }
+  return NULL;
+}
+
+static void
+test_spawn_from_jobs (void)
+{
+  Spawns s = { g_thread_self () };
+  g_autoptr (KaaThreadPool) pool = kaa_thread_pool_new ("spawners", SPAWN_THREADS);
+  KaaInProgress *jobs[SPAWN_THREADS];
+  GMainContext *main_context = g_main_context_default ();
+  GSource *watchdog = kaa_test_watchdog_new (main_context, "spawns from jobs");
+
+  g_test_summary ("DESIGN §4: a coroutine spawned from a thread-pool job starts on the "
+                  "thread that runs its context, through the inbox, and runs to the "
+                  "end there; so does a coiteration");
+  live_remember ();
+  for (guint i = 0; i < SPAWN_THREADS; i++)
+    jobs[i] = kaa_thread_pool_run (pool, G_PRIORITY_DEFAULT, spawning_job, &s, NULL);
+  for (guint i = 0; i < SPAWN_THREADS; i++)
+    {
+      g_assert_true (kaa_in_progress_wait (jobs[i], NULL));
+      kaa_in_progress_unref (jobs[i]);
+    }
+  while (g_atomic_int_get (&s.finished) < SPAWN_THREADS * SPAWN_PER_THREAD ||
+         g_atomic_int_get (&s.iterated) < SPAWN_THREADS * SPAWN_PER_THREAD / 10)
+    g_main_context_iteration (main_context, TRUE);
+  kaa_test_drain (main_context);
+  kaa_test_watchdog_free (watchdog);
+
+  g_assert_cmpint (s.first_slice_off_main, ==, 0);
+  g_assert_cmpint (s.slices_off_main, ==, 0);
+  g_assert_cmpint (s.steps_off_main, ==, 0);
+  g_assert_cmpint (s.finished, ==, SPAWN_THREADS * SPAWN_PER_THREAD);
+  live_assert_back ();
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/kaa/lifetimes/handover", test_handover);
+  g_test_add_func ("/kaa/lifetimes/spawn-from-jobs", test_spawn_from_jobs);
+
+  return g_test_run ();
+}
