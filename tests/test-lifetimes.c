@@ -270,6 +270,209 @@ test_spawn_from_jobs (void)
   live_assert_back ();
 }
 
+
+/* ------------------------------------------------------ §1: context death */
+
+typedef struct
+{
+  gint           cleanups;     /* atomic */
+  gint           calls;        /* atomic */
+  gint           destroys;     /* atomic */
+  KaaInProgress *never;        /* settled by nobody */
+  KaaInProgress *watched;      /* what the waiter waits for */
+  gint           waiter_done;  /* atomic */
+  KaaState       waiter_saw;
+} Death;
+
+static void
+death_awaits_forever (KaaCoroutine *co,
+                      gpointer      data)
+{
+  Death *d = data;
+  g_auto (Finally) cleanup = { &d->cleanups };
+  GError *error = NULL;
+
+  g_assert_false (kaa_await (kaa_in_progress_ref (d->never), &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  (void) cleanup;
+}
+
+static void
+death_awaits_sleep (KaaCoroutine *co,
+                    gpointer      data)
+{
+  Death *d = data;
+  g_auto (Finally) cleanup = { &d->cleanups };
+
+  g_assert_false (kaa_await (kaa_sleep (3600 * 1000), NULL));
+  (void) cleanup;
+}
+
+/* DESIGN §4's idiom: a cancelled coroutine returns without setting a
+ * result; that must not read as success. */
+static void
+death_yields (KaaCoroutine *co,
+              gpointer      data)
+{
+  Death *d = data;
+  g_auto (Finally) cleanup = { &d->cleanups };
+
+  for (;;)
+    if (!kaa_yield ())
+      return;
+  (void) cleanup;
+}
+
+static void
+death_callback (KaaInProgress *ip,
+                gpointer       data)
+{
+  Death *d = data;
+
+  g_assert_true (kaa_in_progress_is_done (ip));
+  g_atomic_int_inc (&d->calls);
+}
+
+static void
+death_destroy (gpointer data)
+{
+  g_atomic_int_inc (&((Death *) data)->destroys);
+}
+
+static gpointer
+death_waiter (gpointer data)
+{
+  Death *d = data;
+
+  kaa_in_progress_wait (d->watched, NULL);
+  d->waiter_saw = kaa_in_progress_get_state (d->watched);
+  g_atomic_int_set (&d->waiter_done, TRUE);
+  return NULL;
+}
+
+enum { D_FOREVER, D_SLEEPER, D_YIELDER, D_SLEEP, D_ALL, D_ANY, D_TIMEOUT, D_SHIELD, N_DEATH };
+
+static void
+test_death_settles_everything (void)
+{
+  Death d = { 0 };
+  GMainContext *context = g_main_context_new ();
+  GMainContext *other = g_main_context_new ();
+  KaaInProgress *ips[N_DEATH];
+  KaaInProgress *follower, *all_success;
+  GThread *waiter;
+
+  g_test_summary ("DESIGN §3: when a context with libkaa work dies, everything on it "
+                  "settles CANCELLED on the thread that drops it: coroutines suspended "
+                  "in an await or a yield unwind with their cleanups run (also the "
+                  "`if (!kaa_yield ()) return;` idiom), combinators and followers over "
+                  "its work settle, a thread waiting on one returns, and every callback "
+                  "runs once and lets go of its data");
+  live_remember ();
+  g_main_context_push_thread_default (context);
+  d.never = kaa_in_progress_new ();
+  ips[D_FOREVER] = kaa_coroutine_spawn (death_awaits_forever, &d, NULL);
+  ips[D_SLEEPER] = kaa_coroutine_spawn (death_awaits_sleep, &d, NULL);
+  ips[D_YIELDER] = kaa_coroutine_spawn (death_yields, &d, NULL);
+  ips[D_SLEEP] = kaa_sleep (3600 * 1000);
+  ips[D_ALL] = kaa_all (ips, D_SLEEP + 1);
+  ips[D_ANY] = kaa_any (&ips[D_FOREVER], 1);
+  ips[D_TIMEOUT] = kaa_timeout (ips[D_SLEEPER], 3600 * 1000, TRUE);
+  ips[D_SHIELD] = kaa_in_progress_shield (ips[D_YIELDER]);
+  all_success = kaa_all_success (ips, D_SLEEP + 1);
+  for (guint i = 0; i < N_DEATH; i++)
+    kaa_in_progress_connect (ips[i], death_callback, &d, death_destroy);
+  g_main_context_pop_thread_default (context);
+
+  /* A follower on another context, and a thread blocked on the group. */
+  g_main_context_push_thread_default (other);
+  follower = kaa_in_progress_new ();
+  kaa_in_progress_finish_from (follower, ips[D_ALL]);
+  g_main_context_pop_thread_default (other);
+  d.watched = all_success;
+  waiter = g_thread_new ("waiter", death_waiter, &d);
+  g_usleep (10000);
+  g_assert_false (g_atomic_int_get (&d.waiter_done));
+  for (guint i = 0; i < N_DEATH; i++)
+    g_assert_false (kaa_in_progress_is_done (ips[i]));
+
+  g_main_context_unref (context);
+
+  /* All of it happened inside the unref, on this thread. */
+  g_assert_cmpint (d.cleanups, ==, 3);
+  /* all and any settle as they always do once their inputs have: they
+   * finish; the rest was cancelled, or follows what was. */
+  for (guint i = 0; i < N_DEATH; i++)
+    if (kaa_in_progress_get_state (ips[i]) !=
+        (i == D_ALL || i == D_ANY ? KAA_STATE_FINISHED : KAA_STATE_CANCELLED))
+      g_error ("input %u ends in state %d", i, kaa_in_progress_get_state (ips[i]));
+  g_assert_cmpint (kaa_in_progress_get_state (d.never), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (kaa_in_progress_get_state (all_success), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (d.calls, ==, N_DEATH);
+  g_assert_cmpint (d.destroys, ==, N_DEATH);
+  g_thread_join (waiter);
+  g_assert_cmpint (d.waiter_saw, ==, KAA_STATE_CANCELLED);
+  /* The follower's context lives on: it settles there. */
+  kaa_test_pump_until_done (other, follower);
+  g_assert_cmpint (kaa_in_progress_get_state (follower), ==, KAA_STATE_FINISHED);
+
+  kaa_in_progress_unref (follower);
+  kaa_in_progress_unref (all_success);
+  kaa_in_progress_unref (d.never);
+  for (guint i = 0; i < N_DEATH; i++)
+    kaa_in_progress_unref (ips[i]);
+  g_main_context_unref (other);
+  live_assert_back ();
+}
+
+static void
+synchronized_body (KaaCoroutine *co,
+                   gpointer      data)
+{
+  KaaInProgress *never = data;
+
+  if (never != NULL)
+    kaa_await (kaa_in_progress_ref (never), NULL);
+  kaa_coroutine_return_int64 (co, 7);
+}
+
+static const KaaCoroutineDef synchronized_def = {
+  .name = "synchronized-death",
+  .func = synchronized_body,
+  .policy = KAA_POLICY_SYNCHRONIZED,
+};
+
+static void
+test_death_moves_synchronized_on (void)
+{
+  GMainContext *context = g_main_context_new ();
+  KaaInProgress *never, *first, *second;
+  GError *error = NULL;
+
+  g_test_summary ("DESIGN §3: a SYNCHRONIZED call whose context dies settles CANCELLED "
+                  "and the queue moves on: the next call, on another context, runs");
+  live_remember ();
+  g_main_context_push_thread_default (context);
+  never = kaa_in_progress_new ();
+  first = kaa_coroutine_spawn_def (&synchronized_def, NULL, never, NULL);
+  g_main_context_pop_thread_default (context);
+  second = kaa_coroutine_spawn_def (&synchronized_def, NULL, NULL, NULL);
+  g_assert_false (kaa_in_progress_is_done (second));
+
+  g_main_context_unref (context);
+  g_assert_cmpint (kaa_in_progress_get_state (first), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (kaa_in_progress_wait (second, &error) ? 7 : -1, ==, 7);
+  g_assert_no_error (error);
+  g_assert_cmpint (kaa_in_progress_get_int64 (second), ==, 7);
+
+  kaa_in_progress_unref (never);
+  kaa_in_progress_unref (first);
+  kaa_in_progress_unref (second);
+  kaa_test_drain (g_main_context_default ());
+  live_assert_back ();
+}
+
 int
 main (int    argc,
       char **argv)
@@ -278,6 +481,8 @@ main (int    argc,
 
   g_test_add_func ("/kaa/lifetimes/handover", test_handover);
   g_test_add_func ("/kaa/lifetimes/spawn-from-jobs", test_spawn_from_jobs);
+  g_test_add_func ("/kaa/lifetimes/death/settles-everything", test_death_settles_everything);
+  g_test_add_func ("/kaa/lifetimes/death/synchronized", test_death_moves_synchronized_on);
 
   return g_test_run ();
 }
