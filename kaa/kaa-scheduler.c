@@ -109,6 +109,8 @@ static void tls_cache_free (gpointer data);
  * pthread_getspecific() call. */
 static GPrivate tls_cache = G_PRIVATE_INIT (tls_cache_free);
 static KAA_THREAD_LOCAL TlsCache *tls_cache_fast;
+/* The dead scheduler this thread sweeps, if any: see scheduler_sweep(). */
+static KAA_THREAD_LOCAL KaaScheduler *tls_sweeping;
 static KAA_THREAD_LOCAL GThread  *tls_thread;
 
 /* g_thread_self() is a pthread_getspecific() call; a thread's GThread
@@ -465,8 +467,12 @@ static GSourceFuncs scheduler_source_funcs = {
 static void
 scheduler_sweep (KaaScheduler *self)
 {
+  KaaScheduler *outer = tls_sweeping;
   gboolean more;
 
+  /* What the cleanups create (an await's sleep, say) belongs to the
+   * dying context, as it would have had they run there, and goes with it. */
+  tls_sweeping = self;
   do
     {
       more = FALSE;
@@ -507,6 +513,7 @@ scheduler_sweep (KaaScheduler *self)
         }
     }
   while (more);
+  tls_sweeping = outer;
 }
 
 /* Called when the source is destroyed, which happens when its context is
@@ -610,16 +617,20 @@ tls_cache_free (gpointer data)
  *
  * The scheduler of the calling thread's thread-default context (the global
  * default context when none is pushed). The last one found is cached per
- * thread, so this is one TLS read on the common path.
+ * thread, so this is one TLS read on the common path. While the thread
+ * sweeps a dead context, it is that context's scheduler.
  *
  * Returns: (transfer none): the scheduler
  */
 KaaScheduler *
 kaa_scheduler_get_thread_default (void)
 {
-  GMainContext *context = g_main_context_get_thread_default ();
+  GMainContext *context;
   TlsCache *cache = tls_cache_fast;
 
+  if (G_UNLIKELY (tls_sweeping != NULL))
+    return tls_sweeping;
+  context = g_main_context_get_thread_default ();
   if (context == NULL)
     context = g_main_context_default ();
   if (G_LIKELY (cache != NULL && cache->context == context &&

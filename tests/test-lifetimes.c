@@ -8,6 +8,19 @@
 #include "kaa-test-util.h"
 #include "kaa-live-private.h"
 
+/* Under TSan, making a fiber costs milliseconds (a thread context each):
+ * the threaded tests run with fewer. */
+#if defined (__SANITIZE_THREAD__)
+# define TEST_TSAN 1
+#elif defined (__has_feature)
+# if __has_feature (thread_sanitizer)
+#  define TEST_TSAN 1
+# endif
+#endif
+#ifndef TEST_TSAN
+# define TEST_TSAN 0
+#endif
+
 static gint64 live_at_start[KAA_LIVE_N_KINDS];
 
 static void
@@ -181,7 +194,7 @@ test_handover (void)
 /* ---------------------------------------------- §3: spawning from jobs */
 
 #define SPAWN_THREADS 3
-#define SPAWN_PER_THREAD 2000
+#define SPAWN_PER_THREAD (TEST_TSAN ? 200 : 2000)
 
 typedef struct
 {
@@ -473,6 +486,303 @@ test_death_moves_synchronized_on (void)
   live_assert_back ();
 }
 
+/* ------------------------------------------------------ §1: the churn */
+
+#define CHURN_THREADS 4
+#define CHURN_SHARED 64
+
+typedef struct
+{
+  guint          total;       /* contexts to make, over all threads */
+  gint           made;        /* atomic */
+  GMutex         lock;
+  KaaInProgress *shared[CHURN_SHARED];   /* under lock: handed between threads */
+  gint           spawned;     /* atomic: coroutines whose body began */
+  gint           cleanups;    /* atomic: their g_auto cleanups */
+  gint           connected;   /* atomic */
+  gint           called;      /* atomic */
+  gint           destroyed;   /* atomic */
+  gint           not_done;    /* atomic: own work pending after its context died */
+} Churn;
+
+typedef struct
+{
+  Churn         *churn;
+  KaaInProgress *foreign;     /* owned: another thread's work to await, or NULL */
+  guint          msec;
+} ChurnCall;
+
+static void
+churn_call_free (gpointer data)
+{
+  ChurnCall *call = data;
+
+  g_clear_pointer (&call->foreign, kaa_in_progress_unref);
+  g_free (call);
+}
+
+static void
+churn_sleeper (KaaCoroutine *co,
+               gpointer      data)
+{
+  ChurnCall *call = data;
+  g_auto (Finally) cleanup = { &call->churn->cleanups };
+
+  g_atomic_int_inc (&call->churn->spawned);
+  if (call->foreign != NULL)
+    kaa_await (g_steal_pointer (&call->foreign), NULL);
+  for (guint i = 0; i < 3; i++)
+    if (!kaa_await (kaa_sleep (call->msec), NULL))
+      return;
+  kaa_coroutine_return_int64 (co, 1);
+  (void) cleanup;
+}
+
+static void
+churn_yielder (KaaCoroutine *co,
+               gpointer      data)
+{
+  ChurnCall *call = data;
+  g_auto (Finally) cleanup = { &call->churn->cleanups };
+
+  g_atomic_int_inc (&call->churn->spawned);
+  for (guint i = 0; i < call->msec * 4; i++)
+    if (!kaa_yield ())
+      return;
+  (void) cleanup;
+}
+
+static gpointer
+churn_job (KaaThreadJob *job,
+           gpointer      data,
+           GError      **error)
+{
+  for (guint i = 0; i < GPOINTER_TO_UINT (data) && kaa_thread_job_check (job); i++)
+    g_usleep (50);
+  return NULL;
+}
+
+static void
+churn_callback (KaaInProgress *ip,
+                gpointer       data)
+{
+  g_atomic_int_inc (&((Churn *) data)->called);
+}
+
+static void
+churn_destroy (gpointer data)
+{
+  g_atomic_int_inc (&((Churn *) data)->destroyed);
+}
+
+/* The combinators under the ownership rule of this branch, in one place:
+ * kaa_timeout () and kaa_all () borrow their inputs. */
+static void
+churn_seen (KaaInProgress *ip,
+            gpointer       data)
+{
+}
+
+static KaaInProgress *
+churn_timeout (KaaInProgress *input,
+               guint          msec)
+{
+  KaaInProgress *timeout = kaa_timeout (input, msec, TRUE);
+
+  kaa_in_progress_unref (input);
+  /* Timing out is what it is here for: a callback counts as handling it. */
+  kaa_in_progress_connect (timeout, churn_seen, NULL, NULL);
+  return timeout;
+}
+
+static KaaInProgress *
+churn_all (KaaInProgress *a,
+           KaaInProgress *b)
+{
+  KaaInProgress *in[] = { a, b };
+
+  return kaa_all (in, G_N_ELEMENTS (in));
+}
+
+static KaaInProgress *
+churn_take_shared (Churn *churn,
+                   GRand *rand)
+{
+  guint slot = g_rand_int_range (rand, 0, CHURN_SHARED);
+  KaaInProgress *ip;
+
+  g_mutex_lock (&churn->lock);
+  ip = g_steal_pointer (&churn->shared[slot]);
+  g_mutex_unlock (&churn->lock);
+  return ip;
+}
+
+static void
+churn_put_shared (Churn         *churn,
+                  GRand         *rand,
+                  KaaInProgress *ip)
+{
+  guint slot = g_rand_int_range (rand, 0, CHURN_SHARED);
+  KaaInProgress *old;
+
+  g_mutex_lock (&churn->lock);
+  old = churn->shared[slot];
+  churn->shared[slot] = ip;
+  g_mutex_unlock (&churn->lock);
+  g_clear_pointer (&old, kaa_in_progress_unref);
+}
+
+/* Another thread's work (its context alive or gone): cancel it, listen to
+ * it, or just let go. */
+static void
+churn_act_on_foreign (Churn *churn,
+                      GRand *rand)
+{
+  KaaInProgress *ip = churn_take_shared (churn, rand);
+
+  if (ip == NULL)
+    return;
+  switch (g_rand_int_range (rand, 0, 3))
+    {
+    case 0:
+      kaa_in_progress_cancel (ip);
+      break;
+    case 1:
+      g_atomic_int_inc (&churn->connected);
+      kaa_in_progress_connect (ip, churn_callback, churn, churn_destroy);
+      break;
+    default:
+      break;
+    }
+  kaa_in_progress_unref (ip);
+}
+
+static KaaInProgress *
+churn_spawn (Churn         *churn,
+             KaaCoroutineFunc func,
+             KaaInProgress *foreign,
+             guint          msec)
+{
+  ChurnCall *call = g_new0 (ChurnCall, 1);
+
+  call->churn = churn;
+  call->foreign = foreign;
+  call->msec = msec;
+  return kaa_coroutine_spawn (func, call, churn_call_free);
+}
+
+/* One context's life: work of every kind, some of it handed to other
+ * threads, a few iterations, then the end of the context. */
+static void
+churn_one_context (Churn *churn,
+                   GRand *rand)
+{
+  GMainContext *context = g_main_context_new ();
+  GPtrArray *own = g_ptr_array_new ();   /* checked after the death */
+  GPtrArray *jobs = g_ptr_array_new ();  /* may outlive it */
+  guint n = g_rand_int_range (rand, 2, 8);
+
+  g_main_context_push_thread_default (context);
+  for (guint i = 0; i < n; i++)
+    {
+      guint msec = g_rand_int_range (rand, 0, 4);
+
+      switch (g_rand_int_range (rand, 0, 7))
+        {
+        case 0:
+          g_ptr_array_add (own, churn_spawn (churn, churn_sleeper, NULL, msec));
+          break;
+        case 1:
+          g_ptr_array_add (own, churn_spawn (churn, churn_yielder, NULL, msec));
+          break;
+        case 2:
+          g_ptr_array_add (jobs, kaa_thread_run (churn_job, GUINT_TO_POINTER (msec * 4), NULL));
+          break;
+        case 3:
+          g_ptr_array_add (own, kaa_sleep (msec));
+          break;
+        case 4:
+          g_ptr_array_add (own, churn_timeout (kaa_sleep (msec + 1), msec));
+          break;
+        case 5:
+          g_ptr_array_add (own, churn_spawn (churn, churn_sleeper,
+                                             churn_take_shared (churn, rand), msec));
+          break;
+        default:
+          if (own->len >= 2)
+            g_ptr_array_add (own, churn_all (own->pdata[0], own->pdata[own->len - 1]));
+          break;
+        }
+    }
+  for (guint i = g_rand_int_range (rand, 0, 4); i > 0; i--)
+    g_main_context_iteration (context, FALSE);
+  if (own->len > 0)
+    churn_put_shared (churn, rand,
+                      kaa_in_progress_ref (own->pdata[g_rand_int_range (rand, 0, own->len)]));
+  if (jobs->len > 0 && g_rand_boolean (rand))
+    churn_put_shared (churn, rand, kaa_in_progress_ref (jobs->pdata[0]));
+  if (own->len > 0 && g_rand_boolean (rand))
+    kaa_in_progress_cancel (own->pdata[0]);
+  churn_act_on_foreign (churn, rand);
+  churn_act_on_foreign (churn, rand);
+  g_main_context_pop_thread_default (context);
+
+  g_main_context_unref (context);
+  for (guint i = 0; i < own->len; i++)
+    {
+      if (!kaa_in_progress_is_done (own->pdata[i]))
+        g_atomic_int_inc (&churn->not_done);
+      kaa_in_progress_unref (own->pdata[i]);
+    }
+  for (guint i = 0; i < jobs->len; i++)
+    kaa_in_progress_unref (jobs->pdata[i]);
+  g_ptr_array_free (own, TRUE);
+  g_ptr_array_free (jobs, TRUE);
+}
+
+static gpointer
+churn_thread (gpointer data)
+{
+  Churn *churn = data;
+  GRand *rand = g_rand_new ();
+
+  while ((guint) g_atomic_int_add (&churn->made, 1) < churn->total)
+    churn_one_context (churn, rand);
+  g_rand_free (rand);
+  return NULL;
+}
+
+static void
+test_death_churn (void)
+{
+  const char *env = g_getenv ("KAA_CHURN_CONTEXTS");
+  Churn churn = { 0 };
+  GThread *threads[CHURN_THREADS];
+
+  g_test_summary ("DESIGN §3: four threads make contexts, put coroutines, jobs, sleeps, "
+                  "timeouts and combinators on them, act on each other's work, and "
+                  "destroy them; nothing stays pending, every cleanup and callback "
+                  "runs, nothing is left alive (KAA_CHURN_CONTEXTS sets the count)");
+  churn.total = env != NULL ? (guint) g_ascii_strtoull (env, NULL, 10) : (TEST_TSAN ? 400 : 4000);
+  g_mutex_init (&churn.lock);
+  live_remember ();
+  for (guint i = 0; i < CHURN_THREADS; i++)
+    threads[i] = g_thread_new ("churn", churn_thread, &churn);
+  for (guint i = 0; i < CHURN_THREADS; i++)
+    g_thread_join (threads[i]);
+  for (guint i = 0; i < CHURN_SHARED; i++)
+    g_clear_pointer (&churn.shared[i], kaa_in_progress_unref);
+
+  g_test_message ("%u contexts, %d coroutines, %d callbacks connected across threads",
+                  churn.total, churn.spawned, churn.connected);
+  g_assert_cmpint (churn.not_done, ==, 0);
+  live_assert_back ();
+  g_assert_cmpint (churn.cleanups, ==, churn.spawned);
+  g_assert_cmpint (churn.called, ==, churn.connected);
+  g_assert_cmpint (churn.destroyed, ==, churn.connected);
+  g_mutex_clear (&churn.lock);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -483,6 +793,7 @@ main (int    argc,
   g_test_add_func ("/kaa/lifetimes/spawn-from-jobs", test_spawn_from_jobs);
   g_test_add_func ("/kaa/lifetimes/death/settles-everything", test_death_settles_everything);
   g_test_add_func ("/kaa/lifetimes/death/synchronized", test_death_moves_synchronized_on);
+  g_test_add_func ("/kaa/lifetimes/death/churn", test_death_churn);
 
   return g_test_run ();
 }
