@@ -243,16 +243,33 @@ heap_sift_down (KaaScheduler *self,
     }
 }
 
+/* DESIGN §3: due timers fire earliest first until none is due or @budget
+ * (µs since @now) is spent, the clock read as seldom as in
+ * scheduler_run_queue(); what is left is still due, so prepare makes the
+ * next iteration at once, after the other sources had their turn. A
+ * million sleeps due together then never hold one iteration. */
 static void
 scheduler_fire_timers (KaaScheduler *self,
-                       gint64        now)
+                       gint64        now,
+                       gint64        budget)
 {
+  guint fired = 0;
+  guint next_check = 1;
+
   while (self->heap_len > 0 && self->heap[1]->deadline <= now)
     {
       KaaTimer *timer = self->heap[1];
+      gint64 elapsed, per_timer;
 
       kaa_scheduler_remove_timer (self, timer);
       timer->fire (timer, FALSE);
+      if (++fired < next_check)
+        continue;
+      elapsed = g_get_monotonic_time () - now;
+      if (elapsed >= budget)
+        return;
+      per_timer = elapsed / fired + 1;
+      next_check = fired + (guint) CLAMP ((budget - elapsed) / (2 * per_timer), 1, 64);
     }
 }
 
@@ -361,9 +378,10 @@ scheduler_run_queue (KaaRunnable **head,
     }
 }
 
-/* DESIGN §3: completions first, then due timers, then the ready queue
- * until it is empty or the budget is spent. What yielded runs from the
- * time-slice source, in a later iteration. */
+/* DESIGN §3: completions first, then due timers until the budget is
+ * spent, then the ready queue until it is empty or the budget is spent
+ * (at least one runnable, so timers never starve it). What yielded runs
+ * from the time-slice source, in a later iteration. */
 static gboolean
 scheduler_source_dispatch (GSource     *source,
                            GSourceFunc  callback,
@@ -387,7 +405,7 @@ scheduler_source_dispatch (GSource     *source,
       g_mutex_unlock (&self->wake_lock);
     }
   scheduler_take_inbox (self);
-  scheduler_fire_timers (self, start);
+  scheduler_fire_timers (self, start, budget);
 
   scheduler_run_queue (&self->ready_head, &self->ready_tail, start, budget);
   kaa_scheduler_unref (self);
