@@ -128,12 +128,9 @@ stop_any (void)
   KaaInProgress *naps[] = { kaa_sleep (300), kaa_sleep (100) };
   g_autoptr(KaaInProgress) race = kaa_any (naps, G_N_ELEMENTS (naps));
 
+  /* kaa_any took the naps; the loser's timer keeps it alive on its own. */
   say ("racing two sleeps with kaa_any");
   kaa_in_progress_connect (race, on_any, NULL, NULL);
-
-  /* kaa_any holds the inputs it needs; each sleep's timer holds itself. */
-  for (guint i = 0; i < G_N_ELEMENTS (naps); i++)
-    kaa_in_progress_unref (naps[i]);
 }
 
 /* -------------------------------------------------------------- 4. all */
@@ -158,9 +155,7 @@ stop_all (void)
 
   *start = g_get_monotonic_time ();
   say ("waiting for three sleeps (50, 200 and 120 ms) with kaa_all");
-  kaa_in_progress_connect (group, on_all, start, g_free);
-  for (guint i = 0; i < G_N_ELEMENTS (naps); i++)
-    kaa_in_progress_unref (naps[i]);
+  kaa_in_progress_connect (group, on_all, start, g_free);   /* kaa_all took the naps */
 }
 
 /* ---------------------------------------------------------- 5. timeout */
@@ -187,7 +182,8 @@ static void
 stop_timeout (void)
 {
   g_autoptr(KaaInProgress) slow = kaa_sleep (5000);
-  g_autoptr(KaaInProgress) deadline = kaa_timeout (slow, 150, TRUE);
+  /* kaa_timeout takes the sleep: we keep a reference of our own to it. */
+  g_autoptr(KaaInProgress) deadline = kaa_timeout (kaa_in_progress_ref (slow), 150, TRUE);
 
   say ("giving a 5 s sleep a 150 ms deadline with kaa_timeout");
   kaa_in_progress_connect (deadline, on_timed_out, kaa_in_progress_ref (slow),

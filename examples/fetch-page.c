@@ -212,9 +212,7 @@ fetch_many (const char *address)
 
   for (guint i = 0; i < MAX_IN_FLIGHT; i++)
     workers[i] = kaa_coroutine_spawn (crawler, &crawl, NULL);
-  all = kaa_all (workers, MAX_IN_FLIGHT);
-  for (guint i = 0; i < MAX_IN_FLIGHT; i++)
-    kaa_in_progress_unref (workers[i]);
+  all = kaa_all (workers, MAX_IN_FLIGHT);   /* takes the workers */
   kaa_in_progress_wait (all, NULL);
   if (crawl.bar)
     fputc ('\n', stderr);

@@ -77,9 +77,10 @@ static gboolean
 await_signal (gpointer    instance,
               const char *detailed_signal)
 {
-  g_autoptr(KaaInProgress) emission = kaa_in_progress_new_for_signal (instance, detailed_signal);
+  KaaInProgress *emission = kaa_in_progress_new_for_signal (instance, detailed_signal);
   g_autoptr(GError) error = NULL;
 
+  /* kaa_timeout takes the emission, kaa_await the timeout. */
   if (kaa_await (kaa_timeout (emission, WATCHDOG_MS, TRUE), &error))
     return TRUE;
   return expect (FALSE, "%s within %d s: %s", detailed_signal, WATCHDOG_MS / 1000,

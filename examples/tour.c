@@ -71,12 +71,12 @@ on_done (KaaInProgress *ip,
 static void
 sleep_and_time_out (void)
 {
-  g_autoptr(KaaInProgress) nap = kaa_sleep (50);
-  g_autoptr(KaaInProgress) longer_nap = kaa_sleep (80);
-  KaaInProgress *naps[] = { nap, longer_nap };
+  /* kaa_all() takes the naps; we keep a reference of our own to the
+   * sleep given to kaa_timeout(), to look at it afterwards. */
+  KaaInProgress *naps[] = { kaa_sleep (50), kaa_sleep (80) };
   g_autoptr(KaaInProgress) both = kaa_all (naps, G_N_ELEMENTS (naps));
   g_autoptr(KaaInProgress) too_long = kaa_sleep (10000);
-  g_autoptr(KaaInProgress) deadline = kaa_timeout (too_long, 100, TRUE);
+  g_autoptr(KaaInProgress) deadline = kaa_timeout (kaa_in_progress_ref (too_long), 100, TRUE);
   g_autoptr(GError) error = NULL;
 
   if (kaa_in_progress_wait (both, NULL))

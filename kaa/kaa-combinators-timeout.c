@@ -252,7 +252,7 @@ static const KaaProducerOps timeout_ops = {
 
 /**
  * kaa_timeout:
- * @input: the InProgress to put a deadline on
+ * @input: (transfer full): the InProgress to put a deadline on
  * @msec: the deadline, in milliseconds from now
  * @cancel_input: whether to cancel @input when the deadline passes
  *
@@ -264,6 +264,11 @@ static const KaaProducerOps timeout_ops = {
  * later. When @input settles first, the timer is removed at once.
  * Cancelling the result cancels @input, unless someone else awaits it
  * too; pausing it freezes the deadline and pauses @input the same way.
+ *
+ * Takes ownership of @input, also when it fails a precondition, so that
+ * `kaa_await (kaa_timeout (kaa_sleep (5), 100, TRUE), &error)` leaks
+ * nothing; keep a reference of your own with [method@Kaa.InProgress.ref]
+ * to look at @input afterwards.
  *
  * Returns: (transfer full): a new InProgress
  * Since: 0.1
@@ -284,6 +289,7 @@ kaa_timeout (KaaInProgress *input,
   if (kaa_in_progress_is_done (input))
     {
       kaa_in_progress_try_settle_like (self, input);
+      kaa_in_progress_unref (input);
       return self;
     }
 
@@ -294,7 +300,7 @@ kaa_timeout (KaaInProgress *input,
   kaa_ref_count_inc (&timeout->ref_count);       /* the callback */
   timeout->timer.fire = timeout_fire;
   timeout->self = kaa_in_progress_ref (self);
-  timeout->input = kaa_in_progress_ref (input);
+  timeout->input = input;   /* handed over */
   timeout->msec = msec;
   timeout->cancel_input = !!cancel_input;
   timeout->counted = TRUE;

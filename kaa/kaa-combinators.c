@@ -382,7 +382,7 @@ group_new (KaaInProgress **inputs,
   for (guint i = 0; i < n_inputs; i++)
     {
       group->members[i].group = group;
-      group->members[i].input = kaa_in_progress_ref (inputs[i]);
+      group->members[i].input = inputs[i];   /* handed over */
       group->members[i].index = i;
       group->members[i].counted = TRUE;
       kaa_in_progress_add_awaiter (inputs[i]);
@@ -401,28 +401,40 @@ group_new (KaaInProgress **inputs,
   return self;
 }
 
+/* Consuming functions release what they were given also when they
+ * reject it (DESIGN §2): the elements that are there go. */
 static gboolean
 inputs_are_valid (KaaInProgress **inputs,
                   guint           n_inputs)
 {
+  gboolean valid = TRUE;
+
   if (n_inputs > 0 && inputs == NULL)
     return FALSE;
   for (guint i = 0; i < n_inputs; i++)
     if (inputs[i] == NULL)
-      return FALSE;
-  return TRUE;
+      valid = FALSE;
+  for (guint i = 0; !valid && i < n_inputs; i++)
+    if (inputs[i] != NULL)
+      kaa_in_progress_unref (inputs[i]);
+  return valid;
 }
 
 /**
  * kaa_any:
- * @inputs: (array length=n_inputs): the InProgresses to race
+ * @inputs: (array length=n_inputs) (transfer full): the InProgresses to
+ *   race; each element is handed over, the array itself stays the caller's
  * @n_inputs: the number of @inputs
  *
  * Returns an InProgress that finishes as soon as the first of @inputs
  * settles, whatever its outcome, with that input's index as its int64
- * result (read its outcome from @inputs). The others keep running,
- * disconnected: nothing is logged if they fail later. With no inputs it
- * finishes at once with -1. Cancelling it cancels the inputs.
+ * result. The others keep running, disconnected: nothing is logged if
+ * they fail later. With no inputs it finishes at once with -1. Cancelling
+ * it cancels the inputs.
+ *
+ * Takes ownership of every element of @inputs, also when it fails a
+ * precondition (a %NULL element); to read an input's outcome afterwards,
+ * keep a reference of your own with [method@Kaa.InProgress.ref].
  *
  * Returns: (transfer full): a new InProgress
  * Since: 0.1
@@ -438,10 +450,12 @@ kaa_any (KaaInProgress **inputs,
 
 /**
  * kaa_any_success:
- * @inputs: (array length=n_inputs): the InProgresses to race
+ * @inputs: (array length=n_inputs) (transfer full): the InProgresses to
+ *   race; each element is handed over, the array itself stays the caller's
  * @n_inputs: the number of @inputs
  *
- * Like [func@Kaa.any], but only an input that finishes successfully wins.
+ * Like [func@Kaa.any] (which also says what happens to @inputs), but
+ * only an input that finishes successfully wins.
  * If every input fails or is cancelled, the result fails with
  * `KAA_ERROR_ALL_FAILED`. With no inputs it finishes at once with -1.
  *
@@ -459,13 +473,19 @@ kaa_any_success (KaaInProgress **inputs,
 
 /**
  * kaa_all:
- * @inputs: (array length=n_inputs): the InProgresses to wait for
+ * @inputs: (array length=n_inputs) (transfer full): the InProgresses to
+ *   wait for; each element is handed over, the array itself stays the
+ *   caller's
  * @n_inputs: the number of @inputs
  *
  * Returns an InProgress that finishes when every one of @inputs has
- * settled, whatever their outcomes (read them from @inputs; the failures
- * count as seen), with @n_inputs as its int64 result. With no inputs it
- * finishes at once with 0. Cancelling it cancels the inputs.
+ * settled, whatever their outcomes (the failures count as seen), with
+ * @n_inputs as its int64 result. With no inputs it finishes at once
+ * with 0. Cancelling it cancels the inputs.
+ *
+ * Takes ownership of every element of @inputs, also when it fails a
+ * precondition (a %NULL element); to read the outcomes afterwards, keep
+ * references of your own with [method@Kaa.InProgress.ref].
  *
  * Returns: (transfer full): a new InProgress
  * Since: 0.1
@@ -481,10 +501,13 @@ kaa_all (KaaInProgress **inputs,
 
 /**
  * kaa_all_success:
- * @inputs: (array length=n_inputs): the InProgresses to wait for
+ * @inputs: (array length=n_inputs) (transfer full): the InProgresses to
+ *   wait for; each element is handed over, the array itself stays the
+ *   caller's
  * @n_inputs: the number of @inputs
  *
- * Like [func@Kaa.all], but fails fast: as soon as one input fails or is
+ * Like [func@Kaa.all] (which also says what happens to @inputs), but
+ * fails fast: as soon as one input fails or is
  * cancelled, the result fails with a copy of its error, and the remaining
  * inputs keep running, disconnected. With no inputs it finishes at once
  * with 0.

@@ -841,6 +841,30 @@ await_internal (KaaInProgress *awaited,
   return awaited;
 }
 
+/* Every await: checks the call, then suspends until @in_progress is done.
+ * Takes ownership of @in_progress, also when the call is rejected
+ * (DESIGN §2); returns it on success, NULL with @error set otherwise. */
+static KaaInProgress *
+await_owned (KaaInProgress *in_progress,
+             const char    *function,
+             GError       **error)
+{
+  if (G_UNLIKELY (in_progress == NULL))
+    {
+      g_return_if_fail_warning (G_LOG_DOMAIN, function, "in_progress != NULL");
+      return NULL;
+    }
+  if (G_UNLIKELY (error != NULL && *error != NULL))
+    {
+      g_return_if_fail_warning (G_LOG_DOMAIN, function, "error == NULL || *error == NULL");
+      kaa_in_progress_unref (in_progress);
+      return NULL;
+    }
+  if (await_is_own (in_progress, function, error))
+    return NULL;
+  return await_internal (in_progress, function, error);
+}
+
 /**
  * kaa_await: (skip)
  * @in_progress: (transfer full): what to wait for
@@ -849,9 +873,10 @@ await_internal (KaaInProgress *awaited,
  * Suspends the calling coroutine until @in_progress is done; an
  * InProgress that is already done does not suspend at all. The coroutine
  * resumes later in the same dispatch of its scheduler, never inside the
- * call that settled @in_progress. Takes ownership of @in_progress; keep a
- * reference of your own to read a pointer result afterwards, or use the
- * typed forms.
+ * call that settled @in_progress. Takes ownership of @in_progress, in
+ * every case, also when the call fails; keep a reference of your own
+ * ([method@Kaa.InProgress.ref]) to read a pointer result afterwards, or
+ * use the typed forms, or [func@Kaa.await_borrowed].
  *
  * Once the coroutine is cancelled, this returns at once with
  * `G_IO_ERROR_CANCELLED`, and @in_progress, which it will never wait for,
@@ -871,14 +896,49 @@ gboolean
 kaa_await (KaaInProgress *in_progress,
            GError       **error)
 {
+  KaaInProgress *done = await_owned (in_progress, G_STRFUNC, error);
+
+  if (done == NULL)
+    return FALSE;
+  kaa_in_progress_unref (done);
+  return TRUE;
+}
+
+/**
+ * kaa_await_borrowed: (skip)
+ * @in_progress: (transfer none): what to wait for
+ * @error: return location for its error
+ *
+ * [func@Kaa.await] without taking ownership: the caller keeps its
+ * reference to @in_progress, and releases it as it always would. This is
+ * the await for an InProgress held in a `g_autoptr()` variable:
+ *
+ * ```c
+ * g_autoptr(KaaInProgress) nap = kaa_sleep (5);
+ *
+ * if (kaa_await_borrowed (nap, &error))
+ *   ...   // nap is still yours, and g_autoptr releases it
+ * ```
+ *
+ * Everything else is as for [func@Kaa.await], cancel and failures
+ * included. There are no typed borrowing forms: whoever borrows still
+ * holds @in_progress, so the result is read from it with the getters
+ * ([method@Kaa.InProgress.get_int64] and the others) after the await.
+ *
+ * C only, as [func@Kaa.await] is.
+ *
+ * Returns: %TRUE if @in_progress finished, %FALSE with @error set (its
+ *   own domain and code) otherwise
+ * Since: 0.2
+ */
+gboolean
+kaa_await_borrowed (KaaInProgress *in_progress,
+                    GError       **error)
+{
   KaaInProgress *done;
 
   g_return_val_if_fail (in_progress != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  if (await_is_own (in_progress, G_STRFUNC, error))
-    return FALSE;
-
-  done = await_internal (in_progress, G_STRFUNC, error);
+  done = await_owned (kaa_in_progress_ref (in_progress), G_STRFUNC, error);
   if (done == NULL)
     return FALSE;
   kaa_in_progress_unref (done);
@@ -890,12 +950,7 @@ kaa_await (KaaInProgress *in_progress,
     KaaInProgress *done;                                                     \
     type result;                                                             \
                                                                              \
-    g_return_val_if_fail (in_progress != NULL, fallback);                    \
-    g_return_val_if_fail (error == NULL || *error == NULL, fallback);        \
-    if (await_is_own (in_progress, G_STRFUNC, error))                        \
-      return fallback;                                                       \
-                                                                             \
-    done = await_internal (in_progress, G_STRFUNC, error);                   \
+    done = await_owned (in_progress, G_STRFUNC, error);                      \
     if (done == NULL)                                                        \
       return fallback;                                                       \
     result = getter (done);                                                  \

@@ -155,6 +155,9 @@ KAA_AVAILABLE_IN_ALL
 gboolean       kaa_await                       (KaaInProgress    *in_progress,
                                                 GError          **error);
 KAA_AVAILABLE_IN_ALL
+gboolean       kaa_await_borrowed              (KaaInProgress    *in_progress,
+                                                GError          **error);
+KAA_AVAILABLE_IN_ALL
 gboolean       kaa_await_boolean               (KaaInProgress    *in_progress,
                                                 GError          **error);
 KAA_AVAILABLE_IN_ALL

@@ -86,6 +86,7 @@ static const KaaProducerOps shield_ops = {
   .release = follow_release,
 };
 
+/* Takes ownership of @source. */
 static void
 follow (KaaInProgress        *self,
         KaaInProgress        *source,
@@ -97,6 +98,7 @@ follow (KaaInProgress        *self,
   if (kaa_in_progress_is_done (source))
     {
       kaa_in_progress_try_settle_like (self, source);
+      kaa_in_progress_unref (source);
       return;
     }
 
@@ -105,7 +107,7 @@ follow (KaaInProgress        *self,
   kaa_ref_count_init (&link->ref_count);
   kaa_ref_count_inc (&link->ref_count);
   link->follower = kaa_in_progress_ref (self);
-  link->source = kaa_in_progress_ref (source);
+  link->source = source;   /* handed over */
   kaa_in_progress_set_producer (self, &link->producer);
   link->id = kaa_in_progress_connect (source, follow_settled, link, follow_callback_destroy);
 }
@@ -113,7 +115,7 @@ follow (KaaInProgress        *self,
 /**
  * kaa_in_progress_finish_from:
  * @self: a pending [struct@Kaa.InProgress] without a producer
- * @source: the InProgress to follow
+ * @source: (transfer full): the InProgress to follow
  *
  * Makes @self settle as @source does: with its result (the getters of
  * @self read the result of @source, which @self keeps alive), a copy of
@@ -121,28 +123,35 @@ follow (KaaInProgress        *self,
  * already done, @self settles now. Call it where you would call a finish
  * function, once, on a @self that nothing else produces.
  *
+ * Takes ownership of @source, also when it fails a precondition; keep a
+ * reference of your own with [method@Kaa.InProgress.ref] to look at
+ * @source afterwards.
+ *
  * Since: 0.1
  */
 void
 kaa_in_progress_finish_from (KaaInProgress *self,
                              KaaInProgress *source)
 {
-  g_return_if_fail (self != NULL);
-  g_return_if_fail (source != NULL);
-  g_return_if_fail (self != source);
-  g_return_if_fail (!kaa_in_progress_is_done (self));
+  kaa_return_releasing_if_fail (self != NULL, source);
+  kaa_return_releasing_if_fail (source != NULL, source);
+  kaa_return_releasing_if_fail (self != source, source);
+  kaa_return_releasing_if_fail (!kaa_in_progress_is_done (self), source);
 
   follow (self, source, &follow_ops);
 }
 
 /**
  * kaa_in_progress_shield:
- * @self: a [struct@Kaa.InProgress]
+ * @self: (transfer full): a [struct@Kaa.InProgress]
  *
  * Returns a new InProgress that settles as @self does, but whose cancel
  * does not reach @self: cancelling it only stops the following. Use it to
  * hand out an operation that several parties share and none may abort
  * (kaa's noabort).
+ *
+ * Takes ownership of @self: to share the operation, shield a reference
+ * of your own, `kaa_in_progress_shield (kaa_in_progress_ref (op))`.
  *
  * Returns: (transfer full): a new InProgress following @self
  * Since: 0.1

@@ -96,4 +96,18 @@ KaaInProgress *kaa_in_progress_new_invalid_argument  (const char    *function,
       }                                                                          \
   } G_STMT_END
 
+/* For functions that take ownership of an InProgress (DESIGN §2): a failed
+ * precondition logs the usual critical and releases @given (when not
+ * NULL) before returning, as a consuming function must. */
+#define kaa_return_releasing_if_fail(expr, given)                                \
+  G_STMT_START {                                                                 \
+    if (G_UNLIKELY (!(expr)))                                                    \
+      {                                                                          \
+        g_return_if_fail_warning (G_LOG_DOMAIN, G_STRFUNC, #expr);               \
+        if ((given) != NULL)                                                     \
+          kaa_in_progress_unref (given);                                         \
+        return;                                                                  \
+      }                                                                          \
+  } G_STMT_END
+
 G_END_DECLS

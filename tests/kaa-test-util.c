@@ -223,3 +223,15 @@ kaa_test_pump_until_done (GMainContext  *context,
     g_main_context_iteration (context, TRUE);
   kaa_test_watchdog_free (watchdog);
 }
+
+/* For a consuming call (DESIGN §2) whose inputs the test still reads
+ * afterwards: the caller keeps a reference of its own to each of @ips.
+ * Returns @ips. */
+KaaInProgress **
+kaa_test_ref_all (KaaInProgress **ips,
+                  guint           n_ips)
+{
+  for (guint i = 0; i < n_ips; i++)
+    kaa_in_progress_ref (ips[i]);
+  return ips;
+}

@@ -48,5 +48,7 @@ void      kaa_test_spin_until             (gint           *flag,
                                            gint            value);
 void      kaa_test_pump_until_done        (GMainContext   *context,
                                            KaaInProgress  *ip);
+KaaInProgress **kaa_test_ref_all          (KaaInProgress **ips,
+                                           guint           n_ips);
 
 G_END_DECLS

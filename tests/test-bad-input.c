@@ -160,7 +160,7 @@ test_in_progress_invalid (Fixture       *f,
   EXPECT_CRITICAL ("*domain != 0*", kaa_in_progress_fail_literal (ip, 0, 0, "no domain"));
   EXPECT_CRITICAL ("*message != NULL*", kaa_in_progress_fail_literal (ip, KAA_ERROR, 0, NULL));
   EXPECT_CRITICAL ("*source != NULL*", kaa_in_progress_finish_from (ip, NULL));
-  EXPECT_CRITICAL ("*self != source*", kaa_in_progress_finish_from (ip, ip));
+  EXPECT_CRITICAL ("*self != source*", kaa_in_progress_finish_from (ip, kaa_in_progress_ref (ip)));
   EXPECT_CRITICAL ("*callback != NULL*",
                    g_assert_cmpuint (kaa_in_progress_connect (ip, NULL, NULL, NULL), ==, 0));
   EXPECT_CRITICAL ("*id != 0*", kaa_in_progress_disconnect (ip, 0));
@@ -228,7 +228,8 @@ test_in_progress_finished (Fixture       *f,
   EXPECT_CRITICAL ("*already done*",
                    kaa_in_progress_fail (ip, g_error_new_literal (KAA_ERROR, 0, "late")));
   EXPECT_CRITICAL ("*already done*", kaa_in_progress_fail_literal (ip, KAA_ERROR, 0, "late"));
-  EXPECT_CRITICAL ("*is_done (self)*", kaa_in_progress_finish_from (ip, source));
+  EXPECT_CRITICAL ("*is_done (self)*",
+                   kaa_in_progress_finish_from (ip, kaa_in_progress_ref (source)));
   g_assert_cmpint (kaa_in_progress_get_state (source), ==, KAA_STATE_PENDING);
 
   /* The object was only borrowed by the dropped finish: ours is the last ref. */
@@ -423,6 +424,7 @@ test_outside_coroutine (Fixture       *f,
                         gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
+  KaaInProgress *borrowed;
 
   g_test_summary ("DESIGN §4: every await and yield outside a coroutine is a critical "
                   "and KAA_ERROR_NOT_IN_COROUTINE, and takes the InProgress it was given");
@@ -443,8 +445,46 @@ test_outside_coroutine (Fixture       *f,
   EXPECT_NOT_IN_COROUTINE (g_assert_null (kaa_await_object (kaa_in_progress_new (), &error)));
   EXPECT_CRITICAL ("*not called from a coroutine*",
                    g_assert_false (kaa_await (kaa_sleep (1), NULL)));
+  /* The borrowing await takes nothing: the caller's reference stays. */
+  borrowed = kaa_in_progress_new ();
+  EXPECT_NOT_IN_COROUTINE (g_assert_false (kaa_await_borrowed (borrowed, &error)));
+  g_assert_cmpint (kaa_in_progress_get_state (borrowed), ==, KAA_STATE_PENDING);
+  kaa_in_progress_unref (borrowed);
 
 #undef EXPECT_NOT_IN_COROUTINE
+}
+
+static void
+test_await_error_set (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = g_error_new_literal (KAA_ERROR, KAA_ERROR_FAILED, "earlier");
+  KaaInProgress *borrowed = kaa_in_progress_new ();
+
+  g_test_summary ("DESIGN §2: an await whose *error is already set is a critical that "
+                  "still takes the InProgress it was given; the borrowing await leaves "
+                  "the caller's reference alone (the live counters check both)");
+
+#define EXPECT_ERROR_SET(call)                                                  \
+  G_STMT_START {                                                                \
+    EXPECT_CRITICAL ("*error == NULL || *error == NULL*", call);                \
+    g_assert_error (error, KAA_ERROR, KAA_ERROR_FAILED);                        \
+  } G_STMT_END
+
+  EXPECT_ERROR_SET (g_assert_false (kaa_await (kaa_in_progress_new (), &error)));
+  EXPECT_ERROR_SET (kaa_await_boolean (kaa_in_progress_new (), &error));
+  EXPECT_ERROR_SET (kaa_await_int64 (kaa_in_progress_new (), &error));
+  EXPECT_ERROR_SET (kaa_await_double (kaa_in_progress_new (), &error));
+  EXPECT_ERROR_SET (g_assert_null (kaa_await_string (kaa_in_progress_new (), &error)));
+  EXPECT_ERROR_SET (g_assert_null (kaa_await_object (kaa_in_progress_new (), &error)));
+  EXPECT_ERROR_SET (g_assert_false (kaa_await (kaa_sleep (1), &error)));
+  EXPECT_ERROR_SET (g_assert_false (kaa_await_borrowed (borrowed, &error)));
+  EXPECT_CRITICAL ("*in_progress != NULL*", g_assert_false (kaa_await_borrowed (NULL, NULL)));
+
+#undef EXPECT_ERROR_SET
+
+  g_assert_cmpint (kaa_in_progress_get_state (borrowed), ==, KAA_STATE_PENDING);
+  kaa_in_progress_unref (borrowed);
 }
 
 /* -------------------------------------------------------- thread pools */
@@ -565,22 +605,28 @@ test_combinators (Fixture       *f,
                   gconstpointer  data)
 {
   g_autoptr(KaaInProgress) pending = kaa_in_progress_new ();
-  KaaInProgress *with_hole[] = { pending, NULL };
+  KaaInProgress *with_hole[] = { NULL, NULL };
 
   g_test_summary ("DESIGN §2, §3, §8: combinators answer NULL inputs with an "
-                  "already-failed InProgress; a budget must be positive");
+                  "already-failed InProgress, releasing the inputs they were given; "
+                  "a budget must be positive");
 
+  /* Each call takes the reference in with_hole[0]: one of ours each time. */
   EXPECT_INVALID ("*inputs_are_valid*", kaa_any (NULL, 2));
+  with_hole[0] = kaa_in_progress_ref (pending);
   EXPECT_INVALID ("*inputs_are_valid*", kaa_any (with_hole, 2));
+  with_hole[0] = kaa_in_progress_ref (pending);
   EXPECT_INVALID ("*inputs_are_valid*", kaa_any_success (with_hole, 2));
   EXPECT_INVALID ("*inputs_are_valid*", kaa_all (NULL, 1));
+  with_hole[0] = kaa_in_progress_ref (pending);
   EXPECT_INVALID ("*inputs_are_valid*", kaa_all_success (with_hole, 2));
   EXPECT_INVALID ("*input != NULL*", kaa_timeout (NULL, 10, TRUE));
   EXPECT_CRITICAL ("*usec > 0*", kaa_main_set_budget (0));
   EXPECT_CRITICAL ("*usec > 0*", kaa_main_set_budget (-1));
   g_assert_cmpint (kaa_main_get_budget (), >, 0);
 
-  /* The input with a hole was not taken over: it still settles alone. */
+  /* The input beside the hole was released, not cancelled or held: it
+   * still settles alone, and the live counters see it go. */
   g_assert_cmpint (kaa_in_progress_get_state (pending), ==, KAA_STATE_PENDING);
   kaa_in_progress_finish_boolean (pending, TRUE);
 }
@@ -678,6 +724,7 @@ main (int    argc,
   ADD ("coroutine-null", test_coroutine_null);
   ADD ("coroutine-not-running", test_coroutine_not_running);
   ADD ("outside-coroutine", test_outside_coroutine);
+  ADD ("await-error-set", test_await_error_set);
   ADD ("thread-pool", test_thread_pool);
   ADD ("combinators", test_combinators);
   ADD ("gio", test_gio);

@@ -190,9 +190,9 @@ test_cancel_unpauses_beneath (Fixture       *f,
   Chain chain = { log, bottom };
   g_autoptr(KaaInProgress) a = link_spawn (&chain, 0);
   g_autoptr(KaaInProgress) slept = kaa_sleep (10000);
-  g_autoptr(KaaInProgress) any = kaa_any (&slept, 1);
+  g_autoptr(KaaInProgress) any = kaa_any (kaa_test_ref_all (&slept, 1), 1);
   g_autoptr(KaaInProgress) input = kaa_sleep (10000);
-  g_autoptr(KaaInProgress) timeout = kaa_timeout (input, 10000, FALSE);
+  g_autoptr(KaaInProgress) timeout = kaa_timeout (kaa_in_progress_ref (input), 10000, FALSE);
 
   g_test_summary ("DESIGN §6: cancel wins over pause and leaves nothing beneath paused: "
                   "what a coroutine, a combinator or a timeout paused on its way down "
@@ -307,7 +307,7 @@ test_pause_through_combinator (Fixture       *f,
   g_autoptr(GString) log = g_string_new (NULL);
   g_autoptr(KaaInProgress) one = kaa_sleep (20);
   g_autoptr(KaaInProgress) two = kaa_sleep (40);
-  KaaInProgress *inputs[] = { one, two };
+  KaaInProgress *inputs[] = { kaa_in_progress_ref (one), kaa_in_progress_ref (two) };
   g_autoptr(KaaInProgress) both = kaa_all (inputs, G_N_ELEMENTS (inputs));
   Chain chain = { log, both };
   g_autoptr(KaaInProgress) a = link_spawn (&chain, 0);
@@ -335,7 +335,7 @@ test_cancel_combinator_shared_input (Fixture       *f,
   g_autoptr(GString) log = g_string_new (NULL);
   g_autoptr(KaaInProgress) shared = kaa_in_progress_new ();
   g_autoptr(KaaInProgress) own = kaa_in_progress_new ();
-  KaaInProgress *inputs[] = { shared, own };
+  KaaInProgress *inputs[] = { kaa_in_progress_ref (shared), kaa_in_progress_ref (own) };
   g_autoptr(KaaInProgress) race = kaa_any (inputs, G_N_ELEMENTS (inputs));
   Chain other = { log, shared };
   g_autoptr(KaaInProgress) waiter = link_spawn (&other, 0);
@@ -359,7 +359,7 @@ test_pause_freezes_timeout (Fixture       *f,
   gint64 start = g_get_monotonic_time ();
   g_autoptr(GString) log = g_string_new (NULL);
   g_autoptr(KaaInProgress) slow = kaa_sleep (2000);
-  g_autoptr(KaaInProgress) deadline = kaa_timeout (slow, 300, TRUE);
+  g_autoptr(KaaInProgress) deadline = kaa_timeout (kaa_in_progress_ref (slow), 300, TRUE);
   Chain chain = { log, deadline };
   g_autoptr(KaaInProgress) a = link_spawn (&chain, 0);
 
@@ -458,7 +458,7 @@ test_shield_stops_cascade (Fixture       *f,
 {
   g_autoptr(GString) log = g_string_new (NULL);
   g_autoptr(KaaInProgress) precious = kaa_sleep (10000);
-  g_autoptr(KaaInProgress) shield = kaa_in_progress_shield (precious);
+  g_autoptr(KaaInProgress) shield = kaa_in_progress_shield (kaa_in_progress_ref (precious));
   Chain chain = { log, shield };
   g_autoptr(KaaInProgress) a = link_spawn (&chain, 1);
 
@@ -488,7 +488,7 @@ test_timeout_cancels_coroutine (Fixture       *f,
   g_autoptr(KaaInProgress) bottom = kaa_sleep (10000);
   Chain chain = { log, bottom };
   g_autoptr(KaaInProgress) a = link_spawn (&chain, 2);
-  g_autoptr(KaaInProgress) deadline = kaa_timeout (a, 20, TRUE);
+  g_autoptr(KaaInProgress) deadline = kaa_timeout (kaa_in_progress_ref (a), 20, TRUE);
 
   g_test_summary ("DESIGN §6: a timeout that cancels its input unwinds a coroutine "
                   "chain, innermost first, before the timeout error is delivered");

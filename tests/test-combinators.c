@@ -215,7 +215,7 @@ test_sleep_order (Fixture      *f,
       kaa_in_progress_connect (sleeps[i], sleep_order_cb, entry, NULL);
     }
 
-  all = kaa_all (sleeps, N_SLEEPS);
+  all = kaa_all (sleeps, N_SLEEPS);   /* takes the sleeps */
   g_assert_true (kaa_in_progress_wait (all, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (order->n_fired, ==, N_SLEEPS);
@@ -230,8 +230,6 @@ test_sleep_order (Fixture      *f,
                  ">= %" G_GINT64_FORMAT, entry->index, entry->hi, max_lo);
       max_lo = MAX (max_lo, entry->lo);
     }
-
-  unref_all (sleeps, N_SLEEPS);
 }
 
 /* ------------------------------------------------------------------- any */
@@ -247,7 +245,7 @@ test_any_first_settled (Fixture      *f,
   g_test_summary ("DESIGN §2 Combinators: kaa_any() finishes with the index of the first "
                   "input to settle, as soon as it settles; later inputs change nothing");
 
-  any = kaa_any (in, G_N_ELEMENTS (in));
+  any = kaa_any (kaa_test_ref_all (in, G_N_ELEMENTS (in)), G_N_ELEMENTS (in));
   kaa_in_progress_connect (any, seen_cb, &seen, NULL);
   kaa_test_drain (f->context);
   g_assert_cmpint (kaa_in_progress_get_state (any), ==, KAA_STATE_PENDING);
@@ -280,7 +278,7 @@ test_any_failure_wins (Fixture      *f,
                   "whatever its outcome: a failed or cancelled input wins, and the any "
                   "itself finishes (with the index), it does not fail");
 
-  any = kaa_any (in, G_N_ELEMENTS (in));
+  any = kaa_any (kaa_test_ref_all (in, G_N_ELEMENTS (in)), G_N_ELEMENTS (in));
   kaa_in_progress_fail_literal (in[0], TEST_QUARK, 7, "lost the race");
   g_assert_cmpint (kaa_in_progress_get_state (any), ==, KAA_STATE_FINISHED);
   g_assert_cmpint (kaa_in_progress_get_int64 (any), ==, 0);
@@ -289,7 +287,7 @@ test_any_failure_wins (Fixture      *f,
   kaa_in_progress_finish_boolean (in[1], TRUE);
   g_assert_cmpint (kaa_in_progress_get_int64 (any), ==, 0);
 
-  any2 = kaa_any (in2, G_N_ELEMENTS (in2));
+  any2 = kaa_any (kaa_test_ref_all (in2, G_N_ELEMENTS (in2)), G_N_ELEMENTS (in2));
   kaa_in_progress_cancel (in2[1]);
   g_assert_cmpint (kaa_in_progress_get_state (any2), ==, KAA_STATE_FINISHED);
   g_assert_cmpint (kaa_in_progress_get_int64 (any2), ==, 1);
@@ -311,7 +309,7 @@ test_any_losers_disconnected (Fixture      *f,
                   "failing later logs no 'unhandled' warning, and one still pending is "
                   "not kept alive by the combinator");
 
-  any = kaa_any (in, G_N_ELEMENTS (in));
+  any = kaa_any (kaa_test_ref_all (in, G_N_ELEMENTS (in)), G_N_ELEMENTS (in));
   watch_finalize (in[2], &pending_loser_freed);
   kaa_in_progress_finish_int64 (in[0], 42);
   g_assert_cmpint (kaa_in_progress_get_int64 (any), ==, 0);
@@ -361,7 +359,7 @@ test_any_cancel (Fixture      *f,
   g_test_summary ("DESIGN §2 Combinators, §6: cancelling kaa_any() cancels its pending "
                   "inputs, whose cleanups (a sleep's timer) have run when cancel returns");
 
-  any = kaa_any (in, G_N_ELEMENTS (in));
+  any = kaa_any (kaa_test_ref_all (in, G_N_ELEMENTS (in)), G_N_ELEMENTS (in));
   for (guint i = 0; i < G_N_ELEMENTS (in); i++)
     kaa_in_progress_connect (in[i], seen_cb, &seen[i], NULL);
   kaa_in_progress_connect (any, seen_cb, &seen_any, NULL);
@@ -396,7 +394,7 @@ test_any_success_first_success (Fixture      *f,
                   "finish successfully, even after others failed or were cancelled; "
                   "its losers are disconnected");
 
-  any = kaa_any_success (in, G_N_ELEMENTS (in));
+  any = kaa_any_success (kaa_test_ref_all (in, G_N_ELEMENTS (in)), G_N_ELEMENTS (in));
   watch_finalize (in[3], &pending_loser_freed);
 
   kaa_in_progress_fail_literal (in[0], TEST_QUARK, 1, "first failure");
@@ -424,7 +422,7 @@ test_any_success_all_failed (Fixture      *f,
                   "KAA_ERROR_ALL_FAILED once every input failed or was cancelled, "
                   "not before");
 
-  any = kaa_any_success (in, G_N_ELEMENTS (in));
+  any = kaa_any_success (kaa_test_ref_all (in, G_N_ELEMENTS (in)), G_N_ELEMENTS (in));
   kaa_in_progress_fail_literal (in[2], TEST_QUARK, 1, "one");
   kaa_in_progress_cancel (in[0]);
   g_assert_cmpint (kaa_in_progress_get_state (any), ==, KAA_STATE_PENDING);
@@ -461,7 +459,7 @@ test_all_settled (Fixture      *f,
   g_test_summary ("DESIGN §2 Combinators: kaa_all() finishes, with n_inputs, once every "
                   "input settled whatever the outcome; the inputs' failures count as seen");
 
-  all = kaa_all (in, G_N_ELEMENTS (in));
+  all = kaa_all (kaa_test_ref_all (in, G_N_ELEMENTS (in)), G_N_ELEMENTS (in));
   kaa_in_progress_finish_int64 (in[0], 0);
   g_assert_cmpint (kaa_in_progress_get_state (all), ==, KAA_STATE_PENDING);
   /* Never read: no warning may follow at release. */
@@ -510,7 +508,7 @@ test_all_success_fail_fast (Fixture      *f,
                   "fails, with a copy of its error, while the others keep running "
                   "disconnected: nothing is logged when they fail later");
 
-  all = kaa_all_success (in, G_N_ELEMENTS (in));
+  all = kaa_all_success (kaa_test_ref_all (in, G_N_ELEMENTS (in)), G_N_ELEMENTS (in));
   watch_finalize (in[3], &pending_loser_freed);
 
   kaa_in_progress_finish_int64 (in[0], 0);
@@ -547,7 +545,7 @@ test_all_success_finishes (Fixture      *f,
   g_test_summary ("DESIGN §2 Combinators: kaa_all_success() finishes, with n_inputs, "
                   "once every input finished, not before");
 
-  all = kaa_all_success (in, G_N_ELEMENTS (in));
+  all = kaa_all_success (kaa_test_ref_all (in, G_N_ELEMENTS (in)), G_N_ELEMENTS (in));
   kaa_in_progress_finish_int64 (in[2], 2);
   kaa_in_progress_finish_string (in[0], "zero");
   g_assert_cmpint (kaa_in_progress_get_state (all), ==, KAA_STATE_PENDING);
@@ -571,7 +569,7 @@ test_timeout_input_first (Fixture      *f,
   g_test_summary ("DESIGN §2 Combinators: when its input finishes first, kaa_timeout() "
                   "settles with the input's result and its timer goes away at once");
 
-  timeout = kaa_timeout (input, 50, FALSE);
+  timeout = kaa_timeout (kaa_in_progress_ref (input), 50, FALSE);
   kaa_in_progress_connect (timeout, seen_cb, &seen, NULL);
   kaa_test_drain (f->context);
   g_assert_cmpint (kaa_test_next_wakeup_msec (f->context), >=, 0);   /* the deadline is armed */
@@ -602,7 +600,7 @@ test_timeout_input_fails_first (Fixture      *f,
   g_test_summary ("DESIGN §2 Combinators: when its input fails first, kaa_timeout() "
                   "fails with the input's error (domain, code, message)");
 
-  timeout = kaa_timeout (input, 10000, FALSE);
+  timeout = kaa_timeout (kaa_in_progress_ref (input), 10000, FALSE);
   kaa_in_progress_fail_literal (input, TEST_QUARK, 5, "broken pipe dream");
   g_assert_cmpint (kaa_in_progress_get_state (timeout), ==, KAA_STATE_FAILED);
   g_assert_error (kaa_in_progress_get_error (timeout), TEST_QUARK, 5);
@@ -628,8 +626,8 @@ test_timeout_deadline (Fixture      *f,
                   "disconnected, and nothing is logged if it fails later");
 
   start = g_get_monotonic_time ();
-  timeout = kaa_timeout (input, 20, FALSE);
-  timeout2 = kaa_timeout (input2, 20, FALSE);
+  timeout = kaa_timeout (kaa_in_progress_ref (input), 20, FALSE);
+  timeout2 = kaa_timeout (kaa_in_progress_ref (input2), 20, FALSE);
   watch_finalize (input2, &input2_freed);
 
   g_assert_false (kaa_in_progress_wait (timeout, &error));
@@ -698,7 +696,7 @@ test_timeout_deadline_cancel_input (Fixture      *f,
                   "its input at the deadline, and the input's cleanups run before the "
                   "timeout error is delivered");
 
-  timeout = kaa_timeout (input, 20, TRUE);
+  timeout = kaa_timeout (kaa_in_progress_ref (input), 20, TRUE);
   kaa_in_progress_connect (input, log_cb, &cleanup, NULL);
   kaa_in_progress_connect (timeout, timeout_order_cb, &order, NULL);
 
@@ -724,7 +722,7 @@ test_timeout_cancel (Fixture      *f,
   g_test_summary ("DESIGN §2 Combinators, §6: cancelling a kaa_timeout() cancels its "
                   "input (even without cancel_input) and removes the deadline's timer");
 
-  timeout = kaa_timeout (input, 10000, FALSE);
+  timeout = kaa_timeout (kaa_in_progress_ref (input), 10000, FALSE);
   kaa_in_progress_connect (input, seen_cb, &seen_input, NULL);
   kaa_in_progress_cancel (timeout);
 
@@ -754,9 +752,9 @@ test_timeout_already_done (Fixture      *f,
   kaa_in_progress_fail_literal (failed, TEST_QUARK, 11, "already broken");
   kaa_in_progress_cancel (cancelled);
 
-  t_finished = kaa_timeout (finished, 10000, FALSE);
-  t_failed = kaa_timeout (failed, 10000, TRUE);
-  t_cancelled = kaa_timeout (cancelled, 10000, FALSE);
+  t_finished = kaa_timeout (kaa_in_progress_ref (finished), 10000, FALSE);
+  t_failed = kaa_timeout (kaa_in_progress_ref (failed), 10000, TRUE);
+  t_cancelled = kaa_timeout (kaa_in_progress_ref (cancelled), 10000, FALSE);
 
   g_assert_cmpint (kaa_in_progress_get_state (t_finished), ==, KAA_STATE_FINISHED);
   g_assert_cmpstr (kaa_in_progress_get_string (t_finished), ==, "ready");
@@ -905,7 +903,7 @@ test_timeout_input_other_thread (Fixture      *f,
 
   worker_start (&worker);
   worker_call (&worker, new_input_cb, &input);
-  timeout = kaa_timeout (input, 1000, FALSE);
+  timeout = kaa_timeout (kaa_in_progress_ref (input), 1000, FALSE);
   worker_call (&worker, finish_input_cb, input);
 
   g_assert_true (kaa_in_progress_wait (timeout, &error));
@@ -1021,7 +1019,7 @@ test_timeout_cancel_input_other_thread (Fixture      *f,
     g_cond_wait (order.cond, order.lock);
   g_mutex_unlock (order.lock);
 
-  timeout = kaa_timeout (order.input, 20, TRUE);
+  timeout = kaa_timeout (kaa_in_progress_ref (order.input), 20, TRUE);
   kaa_in_progress_connect (timeout, cross_order_timeout_cb, &order, NULL);
   kaa_test_pump_for (100);
 
@@ -1081,11 +1079,12 @@ test_bad_input (Fixture      *f,
 
   g_test_summary ("DESIGN §8, §2 Combinators: a combinator given a NULL inputs array "
                   "or a NULL input logs a critical and returns an InProgress already "
-                  "failed with KAA_ERROR_INVALID_ARGUMENT, never NULL");
+                  "failed with KAA_ERROR_INVALID_ARGUMENT, never NULL; the valid "
+                  "inputs it was given are released, not cancelled");
 
   for (guint i = 0; i < G_N_ELEMENTS (groups); i++)
     {
-      KaaInProgress *with_null[2] = { valid, NULL };
+      KaaInProgress *with_null[2] = { kaa_in_progress_ref (valid), NULL };
       g_autofree char *pattern = g_strdup_printf ("*%s*assertion*failed*", groups[i].name);
 
       g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, pattern);
@@ -1101,7 +1100,8 @@ test_bad_input (Fixture      *f,
   check_invalid (kaa_timeout (NULL, 10, TRUE));
   g_test_assert_expected_messages ();
 
-  /* The valid input was left alone: neither cancelled nor held. */
+  /* The valid input was released, as a consuming call must, and left
+   * alone otherwise: not cancelled, and our reference is the last. */
   g_assert_cmpint (kaa_in_progress_get_state (valid), ==, KAA_STATE_PENDING);
   watch_finalize (valid, &valid_freed);
   g_clear_pointer (&valid, kaa_in_progress_unref);

@@ -523,14 +523,14 @@ test_finish_from (Fixture       *f,
   g_test_summary ("DESIGN §2: finish_from settles an InProgress like another: "
                   "its result, or a copy of its error");
 
-  kaa_in_progress_finish_from (follower, source);
+  kaa_in_progress_finish_from (follower, kaa_in_progress_ref (source));
   g_assert_false (kaa_in_progress_is_done (follower));
   kaa_in_progress_finish_object (source, object);
   g_assert_cmpint (kaa_in_progress_get_state (follower), ==, KAA_STATE_FINISHED);
   g_assert_true (kaa_in_progress_get_object (follower) == object);
   g_object_unref (object);
 
-  kaa_in_progress_finish_from (follower2, failing);
+  kaa_in_progress_finish_from (follower2, kaa_in_progress_ref (failing));
   kaa_in_progress_fail_literal (failing, G_FILE_ERROR, G_FILE_ERROR_ACCES, "denied");
   g_assert_cmpint (kaa_in_progress_get_state (follower2), ==, KAA_STATE_FAILED);
   g_assert_error (kaa_in_progress_get_error (follower2), G_FILE_ERROR, G_FILE_ERROR_ACCES);
@@ -546,7 +546,7 @@ test_finish_from_done (Fixture       *f,
   g_test_summary ("DESIGN §2: finish_from a source that is already done settles at once");
 
   kaa_in_progress_finish_string (source, "now");
-  kaa_in_progress_finish_from (follower, source);
+  kaa_in_progress_finish_from (follower, kaa_in_progress_ref (source));
   g_assert_cmpstr (kaa_in_progress_get_string (follower), ==, "now");
 }
 
@@ -563,7 +563,7 @@ test_finish_from_cancel (Fixture       *f,
   g_test_summary ("DESIGN §6: cancelling a follower cancels what it follows, "
                   "innermost first");
 
-  kaa_in_progress_finish_from (follower, source);
+  kaa_in_progress_finish_from (follower, kaa_in_progress_ref (source));
   kaa_in_progress_connect (source, rec_cb, &s, NULL);
   kaa_in_progress_connect (follower, rec_cb, &fo, NULL);
   kaa_in_progress_cancel (follower);
@@ -578,8 +578,8 @@ test_shield (Fixture       *f,
              gconstpointer  data)
 {
   g_autoptr(KaaInProgress) source = kaa_in_progress_new ();
-  g_autoptr(KaaInProgress) shield = kaa_in_progress_shield (source);
-  g_autoptr(KaaInProgress) shield2 = kaa_in_progress_shield (source);
+  g_autoptr(KaaInProgress) shield = kaa_in_progress_shield (kaa_in_progress_ref (source));
+  g_autoptr(KaaInProgress) shield2 = kaa_in_progress_shield (kaa_in_progress_ref (source));
 
   g_test_summary ("DESIGN §2: a shield follows an InProgress without passing cancel "
                   "down to it (kaa's noabort)");
@@ -804,7 +804,7 @@ test_bad_input (Fixture       *f,
   g_test_assert_expected_messages ();
 
   g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, "*self != source*");
-  kaa_in_progress_finish_from (ip, ip);
+  kaa_in_progress_finish_from (ip, kaa_in_progress_ref (ip));
   g_test_assert_expected_messages ();
 
   g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, "*self != NULL*");

@@ -364,6 +364,17 @@ death_waiter (gpointer data)
   return NULL;
 }
 
+/* New references to @n of @ips, in @out, for a function that takes them. */
+static KaaInProgress **
+refs (KaaInProgress **ips,
+      guint           n,
+      KaaInProgress **out)
+{
+  for (guint i = 0; i < n; i++)
+    out[i] = kaa_in_progress_ref (ips[i]);
+  return out;
+}
+
 enum { D_FOREVER, D_SLEEPER, D_YIELDER, D_SLEEP, D_ALL, D_ANY, D_TIMEOUT, D_SHIELD, N_DEATH };
 
 static void
@@ -373,6 +384,7 @@ test_death_settles_everything (void)
   GMainContext *context = g_main_context_new ();
   GMainContext *other = g_main_context_new ();
   KaaInProgress *ips[N_DEATH];
+  KaaInProgress *in[N_DEATH];
   KaaInProgress *follower, *all_success;
   GThread *waiter;
 
@@ -389,11 +401,12 @@ test_death_settles_everything (void)
   ips[D_SLEEPER] = kaa_coroutine_spawn (death_awaits_sleep, &d, NULL);
   ips[D_YIELDER] = kaa_coroutine_spawn (death_yields, &d, NULL);
   ips[D_SLEEP] = kaa_sleep (3600 * 1000);
-  ips[D_ALL] = kaa_all (ips, D_SLEEP + 1);
-  ips[D_ANY] = kaa_any (&ips[D_FOREVER], 1);
-  ips[D_TIMEOUT] = kaa_timeout (ips[D_SLEEPER], 3600 * 1000, TRUE);
-  ips[D_SHIELD] = kaa_in_progress_shield (ips[D_YIELDER]);
-  all_success = kaa_all_success (ips, D_SLEEP + 1);
+  /* The combinators take the references they are given. */
+  ips[D_ALL] = kaa_all (refs (ips, D_SLEEP + 1, in), D_SLEEP + 1);
+  ips[D_ANY] = kaa_any (refs (&ips[D_FOREVER], 1, in), 1);
+  ips[D_TIMEOUT] = kaa_timeout (kaa_in_progress_ref (ips[D_SLEEPER]), 3600 * 1000, TRUE);
+  ips[D_SHIELD] = kaa_in_progress_shield (kaa_in_progress_ref (ips[D_YIELDER]));
+  all_success = kaa_all_success (refs (ips, D_SLEEP + 1, in), D_SLEEP + 1);
   for (guint i = 0; i < N_DEATH; i++)
     kaa_in_progress_connect (ips[i], death_callback, &d, death_destroy);
   g_main_context_pop_thread_default (context);
@@ -401,7 +414,7 @@ test_death_settles_everything (void)
   /* A follower on another context, and a thread blocked on the group. */
   g_main_context_push_thread_default (other);
   follower = kaa_in_progress_new ();
-  kaa_in_progress_finish_from (follower, ips[D_ALL]);
+  kaa_in_progress_finish_from (follower, kaa_in_progress_ref (ips[D_ALL]));
   g_main_context_pop_thread_default (other);
   d.watched = all_success;
   waiter = g_thread_new ("waiter", death_waiter, &d);
@@ -575,21 +588,19 @@ churn_destroy (gpointer data)
   g_atomic_int_inc (&((Churn *) data)->destroyed);
 }
 
-/* The combinators under the ownership rule of this branch, in one place:
- * kaa_timeout () and kaa_all () borrow their inputs. */
 static void
 churn_seen (KaaInProgress *ip,
             gpointer       data)
 {
 }
 
+/* Takes @input, as kaa_timeout () does. */
 static KaaInProgress *
 churn_timeout (KaaInProgress *input,
                guint          msec)
 {
   KaaInProgress *timeout = kaa_timeout (input, msec, TRUE);
 
-  kaa_in_progress_unref (input);
   /* Timing out is what it is here for: a callback counts as handling it. */
   kaa_in_progress_connect (timeout, churn_seen, NULL, NULL);
   return timeout;
@@ -599,7 +610,7 @@ static KaaInProgress *
 churn_all (KaaInProgress *a,
            KaaInProgress *b)
 {
-  KaaInProgress *in[] = { a, b };
+  KaaInProgress *in[] = { kaa_in_progress_ref (a), kaa_in_progress_ref (b) };
 
   return kaa_all (in, G_N_ELEMENTS (in));
 }

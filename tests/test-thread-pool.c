@@ -318,7 +318,7 @@ test_cancel_queued (Fixture       *f,
   kaa_in_progress_cancel (direct);
   g_assert_cmpint (kaa_in_progress_get_state (direct), ==, KAA_STATE_CANCELLED);
 
-  timeout = kaa_timeout (timed, 1, TRUE);
+  timeout = kaa_timeout (kaa_in_progress_ref (timed), 1, TRUE);
   g_assert_false (kaa_in_progress_wait (timeout, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
   g_assert_cmpint (kaa_in_progress_get_state (timed), ==, KAA_STATE_CANCELLED);

@@ -667,7 +667,7 @@ test_pause_races_remote_finish (Fixture       *f,
       for (guint i = 0; i < PAUSE_RACE_N; i++)
         {
           race->inputs[i] = kaa_in_progress_new ();
-          timeouts[i] = kaa_timeout (race->inputs[i], 60 * 1000, FALSE);
+          timeouts[i] = kaa_timeout (kaa_in_progress_ref (race->inputs[i]), 60 * 1000, FALSE);
         }
       worker = g_thread_new ("finisher", pause_race_thread, race);
       g_atomic_int_set (&race->go, TRUE);

@@ -31,9 +31,11 @@ static void
 work (KaaCoroutine *self,
       gpointer      user_data)
 {
-  g_autoptr(KaaInProgress) job = kaa_thread_run (crunch, user_data, NULL);
-  g_autoptr(KaaInProgress) nap = kaa_sleep (G_MAXUINT);
-  KaaInProgress *both[] = { job, nap };
+  /* kaa_all() takes both, and kaa_await() takes kaa_all()'s InProgress. */
+  KaaInProgress *both[] = {
+    kaa_thread_run (crunch, user_data, NULL),
+    kaa_sleep (G_MAXUINT),
+  };
 
   /* Cancelling this coroutine reaches kaa_all(), then the job and the sleep. */
   kaa_await (kaa_all (both, G_N_ELEMENTS (both)), NULL);
@@ -78,7 +80,8 @@ static void
 await_shared (KaaCoroutine *self,
               gpointer      user_data)
 {
-  kaa_await (kaa_in_progress_ref (user_data), NULL);
+  /* Borrowed: the caller keeps its reference to the shared sleep. */
+  kaa_await_borrowed (user_data, NULL);
 }
 
 static void

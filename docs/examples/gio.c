@@ -38,7 +38,7 @@ load_the_short_way (KaaCoroutine *self,
   g_autoptr(KaaInProgress) ip = kaa_file_load_contents (user_data);
   GBytes *bytes;
 
-  if (!kaa_await (kaa_in_progress_ref (ip), NULL))
+  if (!kaa_await_borrowed (ip, NULL))          /* ip stays ours */
     return;
   bytes = kaa_in_progress_get_pointer (ip);     /* owned by ip */
   kaa_coroutine_return_int64 (self, g_bytes_get_size (bytes));

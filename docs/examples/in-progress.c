@@ -80,9 +80,10 @@ chaining (void)
 {
   g_autoptr(KaaInProgress) source = kaa_in_progress_new ();
   g_autoptr(KaaInProgress) follower = kaa_in_progress_new ();
-  g_autoptr(KaaInProgress) shielded = kaa_in_progress_shield (source);
+  /* Both take the reference they are given: we keep our own to source. */
+  g_autoptr(KaaInProgress) shielded = kaa_in_progress_shield (kaa_in_progress_ref (source));
 
-  kaa_in_progress_finish_from (follower, source);
+  kaa_in_progress_finish_from (follower, kaa_in_progress_ref (source));
 
   /* Cancelling the shield stops only the following. */
   kaa_in_progress_cancel (shielded);

@@ -361,13 +361,15 @@ input_new (KaaStress      *self,
   return input;
 }
 
+/* The combinators take the references they are given (DESIGN §2): each
+ * node keeps its own, for the checks, and hands over a new one. */
 static KaaInProgress *
 group_new (Node *node)
 {
   KaaInProgress *inputs[MAX_INPUTS];
 
   for (guint i = 0; i < node->n_inputs; i++)
-    inputs[i] = node->inputs[i]->ip;
+    inputs[i] = kaa_in_progress_ref (node->inputs[i]->ip);
   switch (node->kind)
     {
     case NODE_ANY:
@@ -402,11 +404,11 @@ combinator_new (KaaStress      *self,
       node->cancel_input = (byte >> 5) & 1;
       if (node->cancel_input)
         stress_mark_may_cancel (node->inputs[0]);
-      ip = kaa_timeout (node->inputs[0]->ip, kaa_stress_bytes_next (bytes) % 8,
-                        node->cancel_input);
+      ip = kaa_timeout (kaa_in_progress_ref (node->inputs[0]->ip),
+                        kaa_stress_bytes_next (bytes) % 8, node->cancel_input);
     }
   else if (kind == NODE_SHIELD)
-    ip = kaa_in_progress_shield (node->inputs[0]->ip);
+    ip = kaa_in_progress_shield (kaa_in_progress_ref (node->inputs[0]->ip));
   else
     ip = group_new (node);
   node_set_ip (self, node, ip);
