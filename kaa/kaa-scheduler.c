@@ -8,16 +8,19 @@
  * coroutine) and fires *timers* from one binary heap, so a thousand sleeps
  * cost one GSource, not a thousand.
  *
- * Ownership: the run queues and the timer heap belong to the thread that
- * owns the context and take no lock. Other threads reach the scheduler only
- * through the inbox, a lock-free stack that the owner takes whole at the
- * start of each dispatch; only the push that finds it empty wakes the
- * context, so a burst of completions costs one wake-up.
+ * Ownership: the run queues, the timer heap and the tracked mortals
+ * belong to the one thread that owns the context (the one that runs it:
+ * kaa_scheduler_is_owner()) and take no lock. Other threads reach the
+ * scheduler only through the inbox, a lock-free stack that the owner takes
+ * whole at the start of each dispatch; only the push that finds it empty
+ * wakes the context, so a burst of completions costs one wake-up.
  *
  * Lifetime: the attached source holds one reference on the scheduler (as
- * its callback data); when the context goes away the source is destroyed,
- * that reference is dropped, and the scheduler is marked dead: whatever is
- * still queued, or pushed afterwards, is discarded instead of run.
+ * its callback data); when the context goes away the source is destroyed
+ * and the scheduler is marked dead. The thread that dropped the context
+ * then sweeps it as its owner: whatever is queued, armed or tracked is
+ * discarded, which settles it CANCELLED with its cleanups run (DESIGN §3).
+ * What is pushed after the sweep is discarded by whoever pushes it.
  */
 #include "config.h"
 
