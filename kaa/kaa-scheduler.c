@@ -481,6 +481,43 @@ static GSourceFuncs scheduler_source_funcs = {
   .dispatch = scheduler_source_dispatch,
 };
 
+/* One round of the sweep: discards what is queued or armed; TRUE if
+ * there was anything. */
+static gboolean
+scheduler_discard_queued (KaaScheduler *self)
+{
+  gboolean any = FALSE;
+
+  scheduler_take_inbox (self);
+  if (self->ready_head != NULL)
+    {
+      KaaRunnable *list = self->ready_head;
+
+      self->ready_head = self->ready_tail = NULL;
+      discard_list (list);
+      any = TRUE;
+    }
+  for (GSList *l = self->slices; l != NULL; l = l->next)
+    {
+      KaaSlices *slices = l->data;
+
+      if (slices->head == NULL)
+        continue;
+      slices->tail = NULL;
+      discard_list (g_steal_pointer (&slices->head));
+      any = TRUE;
+    }
+  while (self->heap_len > 0)
+    {
+      KaaTimer *timer = self->heap[1];
+
+      kaa_scheduler_remove_timer (self, timer);
+      timer->fire (timer, TRUE);
+      any = TRUE;
+    }
+  return any;
+}
+
 /* The dying context's thread, as its owner: discards whatever is queued
  * (the runnables and timers settle what they stand for) and lets every
  * tracked mortal die, until nothing is left, since each of those may
@@ -496,34 +533,7 @@ scheduler_sweep (KaaScheduler *self)
   tls_sweeping = self;
   do
     {
-      more = FALSE;
-      scheduler_take_inbox (self);
-      if (self->ready_head != NULL)
-        {
-          KaaRunnable *list = self->ready_head;
-
-          self->ready_head = self->ready_tail = NULL;
-          discard_list (list);
-          more = TRUE;
-        }
-      for (GSList *l = self->slices; l != NULL; l = l->next)
-        {
-          KaaSlices *slices = l->data;
-
-          if (slices->head == NULL)
-            continue;
-          slices->tail = NULL;
-          discard_list (g_steal_pointer (&slices->head));
-          more = TRUE;
-        }
-      if (self->heap_len > 0)
-        {
-          KaaTimer *timer = self->heap[1];
-
-          kaa_scheduler_remove_timer (self, timer);
-          timer->fire (timer, TRUE);
-          more = TRUE;
-        }
+      more = scheduler_discard_queued (self);
       if (self->mortals.next != &self->mortals)
         {
           KaaMortal *mortal = self->mortals.next;
