@@ -42,7 +42,7 @@ serve (KaaCoroutine *co,
     {
       KaaInProgress *read = kaa_input_stream_read_bytes (g_io_stream_get_input_stream (stream), 4096);
 
-      if (!kaa_await (kaa_in_progress_ref (read), &error) ||
+      if (!kaa_await_borrowed (read, &error) ||
           g_bytes_get_size (kaa_in_progress_get_pointer (read)) == 0)
         {
           kaa_in_progress_unref (read);
@@ -125,7 +125,7 @@ fetch_page (KaaCoroutine *co,
       KaaInProgress *read = kaa_input_stream_read_bytes (g_io_stream_get_input_stream (stream), 4096);
       GBytes *chunk;
 
-      if (!kaa_await (kaa_in_progress_ref (read), &error))
+      if (!kaa_await_borrowed (read, &error))
         {
           kaa_in_progress_unref (read);
           kaa_coroutine_throw (co, g_steal_pointer (&error));
