@@ -63,8 +63,9 @@ test_many_due_timers (KaaTestFixture *f,
                   fired.fired->len, N_SLEEPS, took);
   g_assert_cmpuint (fired.fired->len, >, 0);
   g_assert_cmpuint (fired.fired->len, <, N_SLEEPS);
-  /* Generous: the budget is 1 ms; firing them all takes tens of ms. */
-  g_assert_cmpint (took, <, 200 * 1000);
+  /* The budget is 1 ms; the bound is generous for Valgrind and a loaded
+   * machine. That not all fired is what shows the budget at work. */
+  g_assert_cmpint (took, <, 1000 * 1000);
 
   while (fired.fired->len < N_SLEEPS)
     {
