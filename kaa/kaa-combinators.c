@@ -169,6 +169,7 @@ typedef struct
   KaaInProgress *input;   /* owned */
   gulong         id;      /* a stale id is harmless: disconnect ignores it */
   guint          index;
+  guint          weight;  /* members with this input if it is the first, else 0 */
   gint           counted; /* atomic: the group is one of its awaiters */
   gboolean       paused;  /* owner thread: the group paused it */
 } Member;
@@ -222,7 +223,8 @@ group_member_settled (KaaInProgress *input,
   gboolean finished = kaa_in_progress_get_state (input) == KAA_STATE_FINISHED;
   gboolean last;
 
-  last = g_atomic_int_dec_and_test (&group->remaining);
+  /* The repeats of this input settle with it. */
+  last = g_atomic_int_add (&group->remaining, -(gint) member->weight) == (gint) member->weight;
   if (kaa_in_progress_is_done (self))
     return;
 
@@ -355,6 +357,45 @@ static const KaaProducerOps group_ops = {
   .release = group_release,
 };
 
+/* Beyond this many inputs, repeats are found through a hash table. */
+#define FEW_INPUTS 8
+
+static Member *
+member_find_earlier (Group *group,
+                     guint  i)
+{
+  for (guint j = 0; j < i; j++)
+    if (group->members[j].weight > 0 && group->members[j].input == group->members[i].input)
+      return &group->members[j];
+  return NULL;
+}
+
+/* An input given more than once is awaited once (issue #15): counted,
+ * paused, cancelled and connected through its first member, whose weight
+ * says how many members it stands for; its repeats get weight 0. */
+static void
+group_weigh_members (Group *group)
+{
+  GHashTable *firsts = group->n_members > FEW_INPUTS ? g_hash_table_new (NULL, NULL) : NULL;
+
+  for (guint i = 0; i < group->n_members; i++)
+    {
+      Member *member = &group->members[i];
+      Member *first = firsts != NULL ? g_hash_table_lookup (firsts, member->input)
+                                     : member_find_earlier (group, i);
+
+      if (first != NULL)
+        first->weight++;
+      else
+        {
+          member->weight = 1;
+          if (firsts != NULL)
+            g_hash_table_insert (firsts, member->input, member);
+        }
+    }
+  g_clear_pointer (&firsts, g_hash_table_unref);
+}
+
 static KaaInProgress *
 group_new (KaaInProgress **inputs,
            guint           n_inputs,
@@ -384,20 +425,26 @@ group_new (KaaInProgress **inputs,
       group->members[i].group = group;
       group->members[i].input = inputs[i];   /* handed over */
       group->members[i].index = i;
-      group->members[i].counted = TRUE;
-      kaa_in_progress_add_awaiter (inputs[i]);
     }
+  group_weigh_members (group);
+  for (guint i = 0; i < n_inputs; i++)
+    if (group->members[i].weight > 0)
+      {
+        group->members[i].counted = TRUE;
+        kaa_in_progress_add_awaiter (inputs[i]);
+      }
   kaa_in_progress_set_producer (self, &group->producer);
 
   /* Connected last, once the group is complete: an input owned by another
    * thread may call back at once. */
   for (guint i = 0; i < n_inputs; i++)
-    {
-      kaa_ref_count_inc (&group->ref_count);
-      group->members[i].id = kaa_in_progress_connect (inputs[i], group_member_settled,
-                                                      &group->members[i],
-                                                      group_member_destroy);
-    }
+    if (group->members[i].weight > 0)
+      {
+        kaa_ref_count_inc (&group->ref_count);
+        group->members[i].id = kaa_in_progress_connect (inputs[i], group_member_settled,
+                                                        &group->members[i],
+                                                        group_member_destroy);
+      }
   return self;
 }
 
@@ -430,7 +477,8 @@ inputs_are_valid (KaaInProgress **inputs,
  * settles, whatever its outcome, with that input's index as its int64
  * result. The others keep running, disconnected: nothing is logged if
  * they fail later. With no inputs it finishes at once with -1. Cancelling
- * it cancels the inputs.
+ * it cancels the inputs. An input given more than once is awaited, paused
+ * and cancelled as one, and wins with its first index.
  *
  * Takes ownership of every element of @inputs, also when it fails a
  * precondition (a %NULL element); to read an input's outcome afterwards,
@@ -481,7 +529,8 @@ kaa_any_success (KaaInProgress **inputs,
  * Returns an InProgress that finishes when every one of @inputs has
  * settled, whatever their outcomes (the failures count as seen), with
  * @n_inputs as its int64 result. With no inputs it finishes at once
- * with 0. Cancelling it cancels the inputs.
+ * with 0. Cancelling it cancels the inputs. An input given more than
+ * once is awaited, paused and cancelled as one.
  *
  * Takes ownership of every element of @inputs, also when it fails a
  * precondition (a %NULL element); to read the outcomes afterwards, keep

@@ -237,13 +237,56 @@ coroutine_timer_fire (KaaTimer *timer,
   coroutine_unref (self);   /* the timer's reference */
 }
 
-/* Owner thread: sleeps until @deadline, holding a reference. */
+/* Owner thread: sleeps until @deadline, holding a reference. The timer
+ * of a paused coroutine is frozen at once: it runs only while the
+ * coroutine is not paused (DESIGN §6). */
 static void
 coroutine_arm (KaaCoroutine *self,
                gint64        deadline)
 {
   self->slot = deadline;
+  if (self->paused)
+    {
+      self->timer_left = MAX (deadline - kaa_scheduler_get_time (self->scheduler), 0);
+      self->timer_frozen = TRUE;
+      return;
+    }
   kaa_scheduler_add_timer (self->scheduler, &self->timer, deadline);
+}
+
+/* DESIGN §6: a paused coroutine's timer keeps the time it had left, and
+ * the grid of its slots shifts by the time it was paused, so that slices
+ * after a resume are one interval apart, like those before (issue #15).
+ * The frozen timer keeps its reference. */
+static void
+coroutine_freeze_timer (KaaCoroutine *self)
+{
+  if (self->timer.index == 0)
+    return;
+  self->timer_left = MAX (self->timer.deadline - kaa_scheduler_get_time (self->scheduler), 0);
+  kaa_scheduler_remove_timer (self->scheduler, &self->timer);
+  self->timer_frozen = TRUE;
+}
+
+static void
+coroutine_thaw_timer (KaaCoroutine *self)
+{
+  if (!self->timer_frozen)
+    return;
+  self->timer_frozen = FALSE;
+  coroutine_arm (self, kaa_scheduler_get_time (self->scheduler) + self->timer_left);
+}
+
+/* Takes back the timer, armed or frozen, and drops its reference. */
+static void
+coroutine_disarm (KaaCoroutine *self)
+{
+  if (self->timer.index != 0)
+    kaa_scheduler_remove_timer (self->scheduler, &self->timer);
+  else if (!self->timer_frozen)
+    return;
+  self->timer_frozen = FALSE;
+  coroutine_unref (self);   /* the timer's reference */
 }
 
 static void
@@ -358,6 +401,7 @@ coroutine_pause (KaaProducer   *producer,
   KaaCoroutine *self = (KaaCoroutine *) producer;
 
   self->paused = TRUE;
+  coroutine_freeze_timer (self);
   coroutine_pause_awaited (self);
 }
 
@@ -371,6 +415,7 @@ coroutine_unpause (KaaProducer   *producer,
 
   self->paused = FALSE;
   coroutine_resume_awaited (self);
+  coroutine_thaw_timer (self);
   if (self->wake_held)
     {
       self->wake_held = FALSE;
@@ -390,11 +435,7 @@ coroutine_cancel (KaaProducer   *producer,
    * and notices at its next suspension. */
   if (self->running || self->fiber == NULL)
     return;
-  if (self->timer.index != 0)
-    {
-      kaa_scheduler_remove_timer (self->scheduler, &self->timer);
-      coroutine_unref (self);   /* the timer's reference */
-    }
+  coroutine_disarm (self);
 
   if (self->awaiting != NULL)
     {
@@ -532,6 +573,7 @@ coroutine_begin (KaaCoroutine *self)
       return;
     }
   self->fiber = fiber;
+  kaa_fiber_name_after (fiber, self->def_name == NULL ? (KaaFiberCode) self->func : NULL);
   coroutine_ref (self);                           /* the fiber */
   self->mortal.die = coroutine_die;
   kaa_scheduler_track (self->scheduler, &self->mortal);

@@ -97,7 +97,8 @@ typedef void (*KaaCoroutineFunc) (KaaCoroutine *self,
  * @interval: milliseconds between time slices: a yield resumes at the
  *   next slot of a fixed-rate schedule on the monotonic clock (missed
  *   slots are skipped), an await one interval after what it awaited
- *   settled; 0 resumes a yield on the next main-loop iteration
+ *   settled; time spent paused does not count, so the schedule shifts by
+ *   it; 0 resumes a yield on the next main-loop iteration
  * @stack_size: bytes of stack, 0 for the default (64 KiB)
  * @policy: what a call does while earlier calls are unfinished
  * @group: (nullable): shares the policy state with the other definitions

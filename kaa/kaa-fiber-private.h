@@ -32,6 +32,8 @@ typedef struct _KaaFiber KaaFiber;
 typedef struct _KaaStack KaaStack;
 
 typedef void (*KaaFiberFunc) (gpointer user_data);
+/* Any function, named in reports (kaa_fiber_name_after()). */
+typedef void (*KaaFiberCode) (void);
 
 G_GNUC_INTERNAL
 KaaFiber   *kaa_fiber_new           (KaaFiberFunc  func,
@@ -65,6 +67,9 @@ G_GNUC_INTERNAL
 const char *kaa_fiber_get_name      (KaaFiber     *fiber);
 G_GNUC_INTERNAL
 gsize       kaa_fiber_get_stack_size (KaaFiber    *fiber);
+G_GNUC_INTERNAL
+void        kaa_fiber_name_after    (KaaFiber     *fiber,
+                                     KaaFiberCode  func);
 
 /* Stacks (kaa-fiber-stack.c). Sizes are rounded up to whole pages; the
  * guard region below each stack is not counted in its size. */
@@ -83,6 +88,9 @@ gsize       kaa_stack_get_span      (KaaStack     *stack);
 G_GNUC_INTERNAL
 guint8     *kaa_stack_get_top       (KaaStack     *stack);
 G_GNUC_INTERNAL
+void        kaa_stack_name_after    (KaaStack     *stack,
+                                     KaaFiberCode  func);
+G_GNUC_INTERNAL
 void        kaa_stack_thread_init   (void);
 
 typedef struct
@@ -98,6 +106,20 @@ G_GNUC_INTERNAL
 void        kaa_stack_pool_get_stats_for_testing (KaaStackPoolStats *stats);
 G_GNUC_INTERNAL
 void        kaa_stack_pool_trim     (void);
+G_GNUC_INTERNAL
+void        kaa_stack_pool_set_map_limit_for_testing (guint limit,
+                                                      guint reserve);
+
+/* The VMA budget of mprotect guards (kaa-fiber-stack-maps.c), under the
+ * stack pool's lock. */
+G_GNUC_INTERNAL
+gboolean    kaa_stack_maps_take_unlocked      (guint     n,
+                                               GError  **error);
+G_GNUC_INTERNAL
+void        kaa_stack_maps_give_back_unlocked (guint     n);
+G_GNUC_INTERNAL
+void        kaa_stack_maps_set_limit_unlocked (guint     limit,
+                                               guint     reserve);
 
 /* The switch backend: exactly one of kaa-fiber-x86_64.S, kaa-fiber-aarch64.S
  * (with the frame setup in kaa-fiber.c) or kaa-fiber-ucontext.c is built.

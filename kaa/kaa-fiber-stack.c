@@ -12,15 +12,22 @@
  *
  * Guards use MADV_GUARD_INSTALL when the kernel has it (Linux 6.13): it
  * splits no VMA, so live stacks are not capped by vm.max_map_count. Older
- * kernels get mprotect(PROT_NONE), two VMAs per stack.
+ * kernels get mprotect(PROT_NONE), two VMAs per stack, within the budget
+ * of kaa-fiber-stack-maps.c. Guards are large (see stack_guard_size()):
+ * code built without -fstack-clash-protection moves the stack pointer by
+ * a whole frame at once, and a frame that jumps a small guard lands in
+ * the live frames of the neighbouring slot, which no fault reveals.
  *
  * The pool is shared by all threads under pool_lock; allocation is rare next
  * to switches. The SIGSEGV handler reads the chunk list and the slot records
  * without any lock: chunks are published fully built and never freed, and a
  * slot's live flag is atomic.
  */
+/* dladdr() and Dl_info. */
+#define _GNU_SOURCE
 #include "config.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -38,14 +45,14 @@
 # define MADV_GUARD_INSTALL 102
 #endif
 
-/* Big enough that a frame with a few KiB of locals cannot step over the
- * guard into the neighbouring slot; it costs address space only. */
-#define GUARD_BYTES   ((gsize) 16 * 1024)
-/* One mmap per 8 MiB of stacks, at most 64 stacks (default size: 64, 5 MiB).
- * The kernel merges adjacent chunks into one VMA as long as no mprotect
- * guard splits them: 100 000 live stacks add a single line to
- * /proc/self/maps. */
-#define CHUNK_BYTES   ((gsize) 8 * 1024 * 1024)
+/* Guard sizes: see stack_guard_size(). */
+#define GUARD_MIN_BYTES ((gsize) 256 * 1024)
+#define GUARD_MAX_BYTES ((gsize) 1024 * 1024)
+/* One mmap per 32 MiB of stacks, at most 64 stacks (default size: 64,
+ * 21 MiB with their guards). The kernel merges adjacent chunks into one
+ * VMA as long as no mprotect guard splits them: 100 000 live stacks add a
+ * single line to /proc/self/maps. */
+#define CHUNK_BYTES   ((gsize) 32 * 1024 * 1024)
 #define CHUNK_SLOTS   64
 #define POOL_MAX_WARM 256
 /* Trimming on every free past the bound would cost a system call per
@@ -79,19 +86,21 @@ typedef enum
 
 struct _KaaStack
 {
-  StackChunk *chunk;
-  guint       index;
+  StackChunk   *chunk;
+  guint         index;
   /* Atomic: set while handed out; the SIGSEGV handler reports only faults
    * in the guard of a live stack. */
-  gint        live;
+  gint          live;
   /* Borrowed from the fiber, which outlives its use of the stack; written
    * by the owner before the stack is used, read by the handler. */
-  const char *name;
+  const char   *name;
+  /* The same: when set, the report names this function instead. */
+  KaaFiberCode  body;
   /* Under pool_lock. */
-  KaaStack   *next_free;
-  gboolean    guarded;
-  gboolean    released;    /* back in the pool after use */
-  gboolean    trimmed;     /* pages returned to the kernel while pooled */
+  KaaStack     *next_free;
+  gboolean      guarded;
+  gboolean      released;    /* back in the pool after use */
+  gboolean      trimmed;     /* pages returned to the kernel while pooled */
 };
 
 struct _StackChunk
@@ -99,7 +108,8 @@ struct _StackChunk
   /* Immutable once the chunk is published. */
   StackChunk *next;
   guint8     *base;
-  gsize       slot_size;   /* guard + stack */
+  gsize       slot_size;   /* guard + stack + colour room */
+  gsize       guard_size;
   gsize       stack_size;
   guint       n_slots;
   KaaStack    slots[];
@@ -147,7 +157,7 @@ stack_find_guard (const guint8 *addr)
         continue;
       offset = (gsize) (addr - chunk->base);
       stack = &chunk->slots[offset / chunk->slot_size];
-      if (offset % chunk->slot_size < GUARD_BYTES && g_atomic_int_get (&stack->live))
+      if (offset % chunk->slot_size < chunk->guard_size && g_atomic_int_get (&stack->live))
         return stack;
       return NULL;
     }
@@ -181,6 +191,47 @@ stack_append_size (char       *p,
   return p;
 }
 
+static char *
+stack_append_hex (char       *p,
+                  const char *end,
+                  guintptr    n)
+{
+  char digits[2 * sizeof n];
+  guint i = 0;
+
+  do
+    digits[i++] = "0123456789abcdef"[n % 16];
+  while ((n /= 16) != 0);
+  p = stack_append (p, end, "0x");
+  while (i > 0 && p < end)
+    *p++ = digits[--i];
+  return p;
+}
+
+/* Names @func by its symbol, or else by its file and offset, as
+ * backtrace_symbols() would (static functions are not in the dynamic
+ * symbol table; addr2line turns the offset into a line). dladdr() is not
+ * async-signal-safe: it takes the loader's lock, which is recursive, so
+ * it could wait only for another thread inside dlopen(), and the process
+ * is aborting anyway. */
+static char *
+stack_append_func (char       *p,
+                   const char *end,
+                   KaaFiberCode func)
+{
+  Dl_info info;
+  const char *file;
+
+  if (dladdr ((gpointer) func, &info) == 0 || info.dli_fname == NULL)
+    return stack_append_hex (p, end, (guintptr) func);
+  if (info.dli_sname != NULL && info.dli_saddr == (gpointer) func)
+    return stack_append (p, end, info.dli_sname);
+  file = strrchr (info.dli_fname, '/');
+  p = stack_append (p, end, file != NULL ? file + 1 : info.dli_fname);
+  p = stack_append (p, end, "+");
+  return stack_append_hex (p, end, (guintptr) func - (guintptr) info.dli_fbase);
+}
+
 static void G_GNUC_NORETURN
 stack_report_overflow (KaaStack *stack)
 {
@@ -190,7 +241,10 @@ stack_report_overflow (KaaStack *stack)
   ssize_t ignored;
 
   p = stack_append (p, end, "libkaa: stack overflow in coroutine ");
-  p = stack_append (p, end, stack->name);
+  if (stack->body != NULL)
+    p = stack_append_func (p, msg + NAME_BYTES + 36, stack->body);
+  else
+    p = stack_append (p, end, stack->name);
   p = stack_append (p, end, " (stack size ");
   p = stack_append_size (p, end, stack->chunk->stack_size);
   p = stack_append (p, end, " bytes)\n");
@@ -287,23 +341,15 @@ kaa_stack_thread_init (void)
 
 /* ------------------------------------------------------------- the pool */
 
-/* Sets errno on failure. */
 static gboolean
-stack_guard_try_unlocked (guint8 *guard)
+stack_guard_fail (StackChunk  *chunk,
+                  int          saved_errno,
+                  GError     **error)
 {
-  /* Decided once per process: a kernel without the advice says EINVAL. */
-  if (guard_mode != GUARD_MPROTECT)
-    {
-      if (madvise (guard, GUARD_BYTES, MADV_GUARD_INSTALL) == 0)
-        {
-          guard_mode = GUARD_MADVISE;
-          return TRUE;
-        }
-      if (errno != EINVAL || guard_mode == GUARD_MADVISE)
-        return FALSE;
-      guard_mode = GUARD_MPROTECT;
-    }
-  return mprotect (guard, GUARD_BYTES, PROT_NONE) == 0;
+  g_set_error (error, KAA_ERROR, KAA_ERROR_FAILED,
+               _("Could not install the guard region of a %zu-byte coroutine stack: %s"),
+               chunk->stack_size, g_strerror (saved_errno));
+  return FALSE;
 }
 
 static gboolean
@@ -311,17 +357,30 @@ stack_guard_install_unlocked (KaaStack  *stack,
                               GError   **error)
 {
   StackChunk *chunk = stack->chunk;
+  guint8 *guard = chunk->base + stack->index * chunk->slot_size;
   int saved_errno;
 
-  if (stack_guard_try_unlocked (chunk->base + stack->index * chunk->slot_size))
-    return TRUE;
+  /* Decided once per process: a kernel without the advice says EINVAL. */
+  if (guard_mode != GUARD_MPROTECT)
+    {
+      if (madvise (guard, chunk->guard_size, MADV_GUARD_INSTALL) == 0)
+        {
+          guard_mode = GUARD_MADVISE;
+          return TRUE;
+        }
+      if (errno != EINVAL || guard_mode == GUARD_MADVISE)
+        return stack_guard_fail (chunk, errno, error);
+      guard_mode = GUARD_MPROTECT;
+    }
 
-  /* ENOMEM here usually means vm.max_map_count with mprotect guards. */
+  /* The guard splits the mapping around it in three. */
+  if (!kaa_stack_maps_take_unlocked (2, error))
+    return FALSE;
+  if (mprotect (guard, chunk->guard_size, PROT_NONE) == 0)
+    return TRUE;
   saved_errno = errno;
-  g_set_error (error, KAA_ERROR, KAA_ERROR_FAILED,
-               _("Could not install the guard region of a %zu-byte coroutine stack: %s"),
-               chunk->stack_size, g_strerror (saved_errno));
-  return FALSE;
+  kaa_stack_maps_give_back_unlocked (2);
+  return stack_guard_fail (chunk, saved_errno, error);
 }
 
 static void
@@ -361,6 +420,25 @@ stack_pop_free_unlocked (gsize size)
   return stack;
 }
 
+/* The guard below a stack of @size bytes. A frame that does not fit in
+ * what is left of its stack faults in the guard only if its first access
+ * lands there: code built without -fstack-clash-protection can move the
+ * stack pointer by the whole frame and write at its far end. The guard
+ * covers frames up to a quarter MiB past the stack's end, a MiB for stacks
+ * asked big (code with big frames asks for those); the kernel keeps 1 MiB
+ * below the main thread's stack for the same reason. MADV_GUARD_INSTALL
+ * and mprotect guards take no memory and (mprotect) one VMA whatever their
+ * size; what a larger guard costs is address space and page tables: each
+ * live stack touches its own 2 MiB page-table range once slots are spread
+ * over more than that. Measured with 20 000 stacks of 64 KiB holding one
+ * page each, page tables took 0.16 KiB per stack with a 16 KiB guard,
+ * 0.63 KiB with 256 KiB, 2.1 KiB with 1 MiB, next to the 4 KiB page. */
+static gsize
+stack_guard_size (gsize size)
+{
+  return CLAMP (4 * size, GUARD_MIN_BYTES, GUARD_MAX_BYTES);
+}
+
 /* Maps a chunk for stacks of @size bytes and puts its slots on the free
  * list; guards are installed when a slot is first handed out, so that with
  * mprotect guards an unused slot costs no VMA. */
@@ -368,7 +446,8 @@ static gboolean
 stack_chunk_new_unlocked (gsize    size,
                           GError **error)
 {
-  gsize slot_size = GUARD_BYTES + size + COLOR_BYTES;
+  gsize guard_size = stack_guard_size (size);
+  gsize slot_size = guard_size + size + COLOR_BYTES;
   guint n_slots = (guint) CLAMP (CHUNK_BYTES / slot_size, 1, CHUNK_SLOTS);
   StackChunk *chunk;
   guint8 *base;
@@ -391,6 +470,7 @@ stack_chunk_new_unlocked (gsize    size,
   chunk = g_malloc0 (sizeof *chunk + n_slots * sizeof (KaaStack));
   chunk->base = base;
   chunk->slot_size = slot_size;
+  chunk->guard_size = guard_size;
   chunk->stack_size = size;
   chunk->n_slots = n_slots;
   for (i = n_slots; i-- > 0;)
@@ -474,6 +554,7 @@ kaa_stack_new (gsize        size,
   if (stack != NULL)
     {
       stack->name = name != NULL ? name : "(unnamed)";
+      stack->body = NULL;
       /* The name is in place before the handler may look at it. */
       g_atomic_int_set (&stack->live, TRUE);
       kaa_live_add (KAA_LIVE_STACK, 1);
@@ -564,7 +645,16 @@ kaa_stack_get_base (KaaStack *stack)
 {
   StackChunk *chunk = stack->chunk;
 
-  return chunk->base + stack->index * chunk->slot_size + GUARD_BYTES;
+  return chunk->base + stack->index * chunk->slot_size + chunk->guard_size;
+}
+
+/* Makes the overflow report of @stack name @func, the body of the code
+ * that runs on it, instead of the name it was made with. */
+void
+kaa_stack_name_after (KaaStack  *stack,
+                      KaaFiberCode  func)
+{
+  stack->body = func;
 }
 
 /* The size asked for, rounded to pages: at least this much is usable
@@ -601,5 +691,14 @@ kaa_stack_pool_get_stats_for_testing (KaaStackPoolStats *stats)
   stats->n_pooled = n_pooled;
   stats->n_trimmed = n_trimmed;
   stats->guard_madvise = guard_mode == GUARD_MADVISE;
+  pthread_mutex_unlock (&pool_lock);
+}
+
+void
+kaa_stack_pool_set_map_limit_for_testing (guint limit,
+                                          guint reserve)
+{
+  pthread_mutex_lock (&pool_lock);
+  kaa_stack_maps_set_limit_unlocked (limit, reserve);
   pthread_mutex_unlock (&pool_lock);
 }

@@ -465,3 +465,22 @@ kaa_fiber_get_stack_size (KaaFiber *fiber)
 
   return kaa_stack_get_size (fiber->stack);
 }
+
+/**
+ * kaa_fiber_name_after:
+ * @fiber: a fiber
+ * @func: (nullable): a function that identifies the fiber's code, or
+ *   %NULL to keep the fiber's name
+ *
+ * For a fiber whose name says little (a coroutine without a name, whose
+ * fiber body is the coroutine layer's): a stack overflow report names
+ * @func instead, by its symbol, or its file and offset.
+ */
+void
+kaa_fiber_name_after (KaaFiber  *fiber,
+                      KaaFiberCode  func)
+{
+  g_return_if_fail (fiber != NULL);
+
+  kaa_stack_name_after (fiber->stack, func);
+}

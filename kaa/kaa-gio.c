@@ -1,5 +1,4 @@
-/* kaa-gio.c: awaiting GIO calls, signals, file descriptors, children and
- * Unix signals (DESIGN §7)
+/* kaa-gio.c: awaiting GIO calls and GObject signals (DESIGN §7)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
@@ -7,15 +6,19 @@
  * own the InProgress (the InProgress owns it, until it settles or dies,
  * and then releases it), so a bridge nobody waits for any more goes away
  * with its GSource or signal handler instead of keeping itself alive.
+ * Its callbacks reach the InProgress through a KaaBridgeLink
+ * (kaa-gio-private.h), which is what makes that safe when the last
+ * reference goes on another thread. The waits on GSources (fds, sockets,
+ * children, Unix signals) are in kaa-gio-source.c.
  */
 #include "config.h"
-
-#include <glib-unix.h>
 
 #include "kaa-i18n-private.h"
 #include "kaa-error.h"
 #include "kaa-gio.h"
+#include "kaa-gio-private.h"
 #include "kaa-in-progress-private.h"
+#include "kaa-refcount-private.h"
 
 /* ------------------------------------------------------------ async calls */
 
@@ -219,46 +222,104 @@ kaa_in_progress_from_task (GAsyncResult *result,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* ----------------------------------------------------------- bridge link */
+
+#define LINK_RELEASED ((gint) 0x40000000)
+
+void
+kaa_bridge_link_init (KaaBridgeLink *link,
+                      KaaInProgress *self)
+{
+  link->self = self;
+  link->readers = 0;
+}
+
+KaaInProgress *
+kaa_bridge_link_ref (KaaBridgeLink *link)
+{
+  KaaInProgress *self;
+  gint readers = g_atomic_int_get (&link->readers);
+
+  /* Enter, unless released: the release hook has not returned yet, so
+   * the InProgress's memory stays while we are inside. */
+  do
+    {
+      if (readers & LINK_RELEASED)
+        return NULL;
+    }
+  while (!g_atomic_int_compare_and_exchange_full (&link->readers, readers, readers + 1,
+                                                  &readers));
+  self = kaa_in_progress_try_ref (link->self);
+  /* Leave; a full barrier, so the release hook's wait sees it last. */
+  g_atomic_int_add (&link->readers, -1);
+  return self;
+}
+
+/* Any thread, once, from the release hook: no reader enters after it,
+ * and the readers inside are waited for (they hold no lock and run no
+ * callback in there, so they leave in a few instructions). */
+void
+kaa_bridge_link_release (KaaBridgeLink *link)
+{
+  g_atomic_int_or ((guint *) &link->readers, LINK_RELEASED);
+  while (g_atomic_int_get (&link->readers) != LINK_RELEASED)
+    g_thread_yield ();
+}
+
 /* ---------------------------------------------------------------- signals */
 
+/* The handler may run on any thread that emits (GObject allows it), while
+ * the owner cancels or another thread drops the last reference or the
+ * instance's: whoever claims `detached` first is the only one to
+ * disconnect, and the InProgress is reached only through the link. */
 typedef struct
 {
   KaaProducer    producer;
-  KaaInProgress *self;       /* not owned: it owns us */
-  GObject       *instance;   /* weak */
-  gulong         handler;
-  char          *signal;
+  KaaRefCount    ref_count;   /* the producer slot, the closure */
+  KaaBridgeLink  link;
+  GWeakRef       instance;    /* to disconnect from any thread */
+  gint           detached;    /* atomic: claimed once, by whoever disconnects */
+  gint           paused;      /* atomic: emissions go by */
+  char          *signal;      /* immutable */
 } SignalWait;
 
-static void signal_wait_instance_gone (gpointer  data,
-                                       GObject  *where_the_object_was);
-
 static void
-signal_wait_detach (SignalWait *wait)
+signal_wait_unref (gpointer data,
+                   GClosure *closure)
 {
-  if (wait->instance == NULL)
+  SignalWait *wait = data;
+
+  if (!kaa_ref_count_dec (&wait->ref_count))
     return;
-  if (wait->handler != 0)
-    g_signal_handler_disconnect (wait->instance, wait->handler);
-  g_object_weak_unref (wait->instance, signal_wait_instance_gone, wait);
-  wait->handler = 0;
-  wait->instance = NULL;
+  g_weak_ref_clear (&wait->instance);
+  g_free (wait->signal);
+  g_free (wait);
 }
 
-static void
-signal_marshal (GClosure     *closure,
-                GValue       *return_value,
-                guint         n_param_values,
-                const GValue *param_values,
-                gpointer      invocation_hint,
-                gpointer      marshal_data)
+/* The closure keeps the wait alive while GSignal may call it, but drops
+ * it through GClosure's count, inside uninstrumented GLib: a reference of
+ * our own around each call orders the call's accesses before the free in
+ * a way TSan sees too. */
+static SignalWait *
+signal_wait_ref (SignalWait *wait)
 {
-  SignalWait *wait = closure->data;
-  KaaInProgress *self = kaa_in_progress_ref (wait->self);
+  kaa_ref_count_inc (&wait->ref_count);
+  return wait;
+}
+
+/* TRUE for the one caller that is to disconnect the handler. */
+static gboolean
+signal_wait_claim (SignalWait *wait)
+{
+  return g_atomic_int_compare_and_exchange (&wait->detached, FALSE, TRUE);
+}
+
+static GArray *
+copy_args (guint         n_param_values,
+           const GValue *param_values)
+{
   GArray *args = g_array_sized_new (FALSE, TRUE, sizeof (GValue), n_param_values - 1);
 
-  /* One-shot: gone before anyone sees the result. */
-  signal_wait_detach (wait);
   g_array_set_clear_func (args, (GDestroyNotify) g_value_unset);
   for (guint i = 1; i < n_param_values; i++)
     {
@@ -268,54 +329,99 @@ signal_marshal (GClosure     *closure,
       g_value_copy (&param_values[i], &copy);
       g_array_append_val (args, copy);
     }
-  kaa_in_progress_finish_pointer (self, args, (GDestroyNotify) g_array_unref);
-  kaa_in_progress_unref (self);
+  return args;
 }
 
-/* The instance is being finalized: nothing will be emitted any more. */
+/* On the emitting thread, which holds the instance alive. The closure is
+ * matched rather than the handler id, which another thread may not have
+ * stored yet when the first emission comes. */
 static void
-signal_wait_instance_gone (gpointer  data,
-                           GObject  *where_the_object_was)
+signal_marshal (GClosure     *closure,
+                GValue       *return_value,
+                guint         n_param_values,
+                const GValue *param_values,
+                gpointer      invocation_hint,
+                gpointer      marshal_data)
 {
-  SignalWait *wait = data;
-  KaaInProgress *self = kaa_in_progress_ref (wait->self);
+  SignalWait *wait = signal_wait_ref (closure->data);
+  KaaInProgress *self = NULL;
 
-  wait->instance = NULL;
-  wait->handler = 0;
-  kaa_in_progress_fail (self, g_error_new (KAA_ERROR, KAA_ERROR_FAILED,
-                                           _("The object was finalized before it emitted “%s”"),
-                                           wait->signal));
-  kaa_in_progress_unref (self);
+  /* One-shot: gone before anyone sees the result. */
+  if (!g_atomic_int_get (&wait->paused) && signal_wait_claim (wait))
+    {
+      g_signal_handlers_disconnect_matched (g_value_peek_pointer (&param_values[0]),
+                                            G_SIGNAL_MATCH_CLOSURE, 0, 0, closure, NULL, NULL);
+      self = kaa_bridge_link_ref (&wait->link);
+    }
+  if (self != NULL)
+    {
+      kaa_in_progress_finish_pointer (self, copy_args (n_param_values, param_values),
+                                      (GDestroyNotify) g_array_unref);
+      kaa_in_progress_unref (self);
+    }
+  signal_wait_unref (wait, NULL);
 }
 
+/* The handler went without us: the instance was disposed (or finalized),
+ * and nothing will be emitted any more. GSignal runs this when it drops
+ * the closure, after any emission still running. */
+static void
+signal_wait_invalidated (gpointer  data,
+                         GClosure *closure)
+{
+  SignalWait *wait = signal_wait_ref (data);
+  KaaInProgress *self = signal_wait_claim (wait) ? kaa_bridge_link_ref (&wait->link) : NULL;
+
+  if (self != NULL)
+    {
+      kaa_in_progress_fail (self, g_error_new (KAA_ERROR, KAA_ERROR_FAILED,
+                                               _("The object was finalized before it emitted “%s”"),
+                                               wait->signal));
+      kaa_in_progress_unref (self);
+    }
+  signal_wait_unref (wait, NULL);
+}
+
+/* Owner thread; an emission racing it on another thread may still go
+ * by or finish the wait, as it would a moment before. */
 static void
 signal_wait_pause (KaaProducer   *producer,
                    KaaInProgress *self)
 {
-  SignalWait *wait = (SignalWait *) producer;
-
-  if (wait->handler != 0)
-    g_signal_handler_block (wait->instance, wait->handler);
+  g_atomic_int_set (&((SignalWait *) producer)->paused, TRUE);
 }
 
 static void
 signal_wait_resume (KaaProducer   *producer,
                     KaaInProgress *self)
 {
-  SignalWait *wait = (SignalWait *) producer;
-
-  if (wait->handler != 0)
-    g_signal_handler_unblock (wait->instance, wait->handler);
+  g_atomic_int_set (&((SignalWait *) producer)->paused, FALSE);
 }
 
+/* Any thread. An instance that the weak reference no longer gives is
+ * being finalized: GObject destroys its handlers itself. */
 static void
 signal_wait_release (KaaProducer *producer)
 {
   SignalWait *wait = (SignalWait *) producer;
 
-  signal_wait_detach (wait);
-  g_free (wait->signal);
-  g_free (wait);
+  kaa_bridge_link_release (&wait->link);
+  if (signal_wait_claim (wait))
+    {
+      GObject *instance = g_weak_ref_get (&wait->instance);
+
+      /* Matched by data, not by handler id: GObject may have destroyed
+       * the handler (g_object_run_dispose() on another thread) without
+       * a word to us yet, and the wait is alive, so no other handler
+       * can have it as data. */
+      if (instance != NULL)
+        {
+          g_signal_handlers_disconnect_matched (instance, G_SIGNAL_MATCH_DATA,
+                                                0, 0, NULL, NULL, wait);
+          g_object_unref (instance);
+        }
+    }
+  signal_wait_unref (wait, NULL);
 }
 
 static const KaaProducerOps signal_wait_ops = {
@@ -323,6 +429,23 @@ static const KaaProducerOps signal_wait_ops = {
   .resume = signal_wait_resume,
   .release = signal_wait_release,
 };
+
+/* The critical is for the developer; the failed InProgress carries the
+ * same words, translated, to whoever awaits it. */
+static KaaInProgress *
+no_such_signal (gpointer    instance,
+                const char *detailed_signal)
+{
+  KaaInProgress *self = kaa_in_progress_new ();
+
+  g_critical ("%s: %s has no signal '%s'", "kaa_in_progress_new_for_signal",
+              G_OBJECT_TYPE_NAME (instance), detailed_signal);
+  kaa_in_progress_mark_error_seen (self);
+  kaa_in_progress_fail (self, g_error_new (KAA_ERROR, KAA_ERROR_INVALID_ARGUMENT,
+                                           _("%s has no signal “%s”"),
+                                           G_OBJECT_TYPE_NAME (instance), detailed_signal));
+  return self;
+}
 
 /**
  * kaa_in_progress_new_for_signal:
@@ -333,8 +456,17 @@ static const KaaProducerOps signal_wait_ops = {
  * on @instance, with the emission's arguments (after the instance) as a
  * #GArray of #GValue. One-shot: the handler is disconnected at that
  * emission, on cancel, and when the InProgress goes away. If @instance
- * is finalized first, the InProgress fails. Paused, it lets emissions go
+ * is disposed first, the InProgress fails. Paused, it lets emissions go
  * by.
+ *
+ * The signal may be emitted on any thread, as GObject allows: the wait
+ * is finished there, and its callbacks run on its owner context as for
+ * any finish from another thread. An emission racing a cancel or the
+ * last unref on another thread finishes the wait or does not; the
+ * handler is disconnected exactly once either way.
+ *
+ * An unknown @detailed_signal is a programming error: it logs a critical
+ * and returns an InProgress failed with %KAA_ERROR_INVALID_ARGUMENT.
  *
  * Language bindings cannot read the pointer result; they see that the
  * signal was emitted, and connect to it themselves for its arguments.
@@ -354,336 +486,26 @@ kaa_in_progress_new_for_signal (gpointer    instance,
 
   kaa_return_failed_if_fail (G_IS_OBJECT (instance));
   kaa_return_failed_if_fail (detailed_signal != NULL);
-  kaa_return_failed_if_fail (g_signal_parse_name (detailed_signal, G_OBJECT_TYPE (instance),
-                                                  &signal_id, &detail, TRUE));
+
+  if (!g_signal_parse_name (detailed_signal, G_OBJECT_TYPE (instance), &signal_id, &detail, TRUE))
+    return no_such_signal (instance, detailed_signal);
 
   self = kaa_in_progress_new ();
   kaa_in_progress_set_name (self, detailed_signal);
   wait = g_new0 (SignalWait, 1);
   wait->producer.ops = &signal_wait_ops;
-  wait->self = self;
-  wait->instance = instance;
+  kaa_ref_count_init (&wait->ref_count);     /* the producer slot */
+  kaa_bridge_link_init (&wait->link, self);
+  g_weak_ref_init (&wait->instance, instance);
   wait->signal = g_strdup (detailed_signal);
+  kaa_in_progress_set_producer (self, &wait->producer);
+
   closure = g_closure_new_simple (sizeof (GClosure), wait);
   g_closure_set_marshal (closure, signal_marshal);
-  wait->handler = g_signal_connect_closure_by_id (instance, signal_id, detail, closure, FALSE);
-  g_object_weak_ref (instance, signal_wait_instance_gone, wait);
-  kaa_in_progress_set_producer (self, &wait->producer);
+  kaa_ref_count_inc (&wait->ref_count);      /* the closure */
+  g_closure_add_finalize_notifier (closure, wait, signal_wait_unref);
+  g_closure_add_invalidate_notifier (closure, wait, signal_wait_invalidated);
+  /* From here on another thread may emit, and finish @self. */
+  g_signal_connect_closure_by_id (instance, signal_id, detail, closure, FALSE);
   return self;
-}
-
-/* ---------------------------------------------------------- source waits */
-
-typedef struct _SourceWait SourceWait;
-
-struct _SourceWait
-{
-  KaaProducer    producer;
-  KaaInProgress *self;                    /* not owned: it owns us */
-  GSource       *source;                  /* owned while waiting */
-  GSource     *(*source_new) (SourceWait *wait);
-  /* Paused, a source that can be made again goes (a ready fd would fire
-   * on every iteration); one that cannot holds what it saw instead. */
-  gboolean       remake_on_resume;
-  gboolean       paused;
-  gboolean       held;
-  gint64         result;
-  int            fd;
-  GIOCondition   condition;
-  GSocket       *socket;                  /* owned */
-  GPid           pid;
-  int            signum;
-};
-
-static void source_wait_attach (SourceWait *wait);
-
-static void
-source_wait_settle (SourceWait *wait)
-{
-  KaaInProgress *self = kaa_in_progress_ref (wait->self);
-
-  kaa_in_progress_finish_int64 (self, wait->result);
-  kaa_in_progress_unref (self);
-}
-
-/* The result, unless paused: then it waits for the resume. */
-static gboolean
-source_wait_fire (SourceWait *wait,
-                  gint64      result)
-{
-  wait->result = result;
-  if (wait->paused)
-    {
-      wait->held = TRUE;
-      g_clear_pointer (&wait->source, g_source_unref);
-      return G_SOURCE_REMOVE;
-    }
-  source_wait_settle (wait);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-fd_ready (gint         fd,
-          GIOCondition condition,
-          gpointer     data)
-{
-  return source_wait_fire (data, condition);
-}
-
-static gboolean
-socket_ready (GSocket      *socket,
-              GIOCondition  condition,
-              gpointer      data)
-{
-  return source_wait_fire (data, condition);
-}
-
-static gboolean
-child_exited (GPid     pid,
-              gint     wait_status,
-              gpointer data)
-{
-  return source_wait_fire (data, wait_status);
-}
-
-static gboolean
-signal_received (gpointer data)
-{
-  SourceWait *wait = data;
-
-  return source_wait_fire (wait, wait->signum);
-}
-
-static GSource *
-fd_source_new (SourceWait *wait)
-{
-  GSource *source = g_unix_fd_source_new (wait->fd, wait->condition);
-
-  g_source_set_callback (source, G_SOURCE_FUNC (fd_ready), wait, NULL);
-  return source;
-}
-
-static GSource *
-socket_source_new (SourceWait *wait)
-{
-  GSource *source = g_socket_create_source (wait->socket, wait->condition, NULL);
-
-  g_source_set_callback (source, G_SOURCE_FUNC (socket_ready), wait, NULL);
-  return source;
-}
-
-static GSource *
-child_source_new (SourceWait *wait)
-{
-  GSource *source = g_child_watch_source_new (wait->pid);
-
-  g_source_set_callback (source, G_SOURCE_FUNC (child_exited), wait, NULL);
-  return source;
-}
-
-static GSource *
-signal_source_new (SourceWait *wait)
-{
-  GSource *source = g_unix_signal_source_new (wait->signum);
-
-  g_source_set_callback (source, signal_received, wait, NULL);
-  return source;
-}
-
-static void
-source_wait_attach (SourceWait *wait)
-{
-  wait->source = wait->source_new (wait);
-  g_source_attach (wait->source, kaa_in_progress_get_context (wait->self));
-}
-
-static void
-source_wait_detach (SourceWait *wait)
-{
-  if (wait->source == NULL)
-    return;
-  g_source_destroy (wait->source);
-  g_clear_pointer (&wait->source, g_source_unref);
-}
-
-static void
-source_wait_pause (KaaProducer   *producer,
-                   KaaInProgress *self)
-{
-  SourceWait *wait = (SourceWait *) producer;
-
-  wait->paused = TRUE;
-  if (wait->remake_on_resume)
-    source_wait_detach (wait);
-}
-
-/* A result held while paused is delivered from an idle of the context,
- * never inside the call to resume. */
-static gboolean
-source_wait_deliver_held (gpointer data)
-{
-  SourceWait *wait = data;
-
-  g_clear_pointer (&wait->source, g_source_unref);
-  source_wait_settle (wait);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-source_wait_resume (KaaProducer   *producer,
-                    KaaInProgress *self)
-{
-  SourceWait *wait = (SourceWait *) producer;
-
-  wait->paused = FALSE;
-  if (wait->held)
-    {
-      wait->held = FALSE;
-      wait->source = g_idle_source_new ();
-      g_source_set_priority (wait->source, G_PRIORITY_DEFAULT);
-      g_source_set_callback (wait->source, source_wait_deliver_held, wait, NULL);
-      g_source_attach (wait->source, kaa_in_progress_get_context (self));
-    }
-  else if (wait->source == NULL)
-    source_wait_attach (wait);
-}
-
-static void
-source_wait_release (KaaProducer *producer)
-{
-  SourceWait *wait = (SourceWait *) producer;
-
-  source_wait_detach (wait);
-  g_clear_object (&wait->socket);
-  g_free (wait);
-}
-
-static const KaaProducerOps source_wait_ops = {
-  .pause = source_wait_pause,
-  .resume = source_wait_resume,
-  .release = source_wait_release,
-};
-
-static KaaInProgress *
-source_wait_start (SourceWait *wait,
-                   const char *name)
-{
-  KaaInProgress *self = kaa_in_progress_new ();
-
-  kaa_in_progress_set_name (self, name);
-  wait->producer.ops = &source_wait_ops;
-  wait->self = self;
-  kaa_in_progress_set_producer (self, &wait->producer);
-  source_wait_attach (wait);
-  return self;
-}
-
-/**
- * kaa_io_wait:
- * @fd: a file descriptor
- * @condition: what to wait for, %G_IO_IN, %G_IO_OUT, …
- *
- * An InProgress that finishes when @fd is ready, with the conditions met
- * as its integer result (%G_IO_HUP and %G_IO_ERR count as ready):
- * dugong's PollNeeded, for code driving a non-blocking protocol by hand.
- * Cancelling it removes the watch; paused, it does not watch.
- *
- * Returns: (transfer full): a new InProgress
- * Since: 0.1
- */
-KaaInProgress *
-kaa_io_wait (int          fd,
-             GIOCondition condition)
-{
-  SourceWait *wait;
-
-  kaa_return_failed_if_fail (fd >= 0);
-  kaa_return_failed_if_fail (condition != 0);
-
-  wait = g_new0 (SourceWait, 1);
-  wait->source_new = fd_source_new;
-  wait->remake_on_resume = TRUE;
-  wait->fd = fd;
-  wait->condition = condition;
-  return source_wait_start (wait, "kaa_io_wait");
-}
-
-/**
- * kaa_socket_wait:
- * @socket: a socket
- * @condition: what to wait for, %G_IO_IN, %G_IO_OUT, …
- *
- * [func@Kaa.io_wait] for a #GSocket, through g_socket_create_source(),
- * so that it also works where a socket is not a plain file descriptor.
- *
- * Returns: (transfer full): a new InProgress finishing with the
- *   conditions met
- * Since: 0.1
- */
-KaaInProgress *
-kaa_socket_wait (GSocket      *socket,
-                 GIOCondition  condition)
-{
-  SourceWait *wait;
-
-  kaa_return_failed_if_fail (G_IS_SOCKET (socket));
-  kaa_return_failed_if_fail (condition != 0);
-
-  wait = g_new0 (SourceWait, 1);
-  wait->source_new = socket_source_new;
-  wait->remake_on_resume = TRUE;
-  wait->socket = g_object_ref (socket);
-  wait->condition = condition;
-  return source_wait_start (wait, "kaa_socket_wait");
-}
-
-/**
- * kaa_child_wait:
- * @pid: a child process, as for g_child_watch_add()
- *
- * An InProgress that finishes when @pid exits, with its wait status as
- * the integer result (check it with g_spawn_check_wait_status()). The
- * child is reaped. Cancelling it stops watching; the child runs on.
- *
- * Returns: (transfer full): a new InProgress
- * Since: 0.1
- */
-KaaInProgress *
-kaa_child_wait (GPid pid)
-{
-  SourceWait *wait;
-
-  kaa_return_failed_if_fail (pid > 0);
-
-  wait = g_new0 (SourceWait, 1);
-  wait->source_new = child_source_new;
-  wait->pid = pid;
-  return source_wait_start (wait, "kaa_child_wait");
-}
-
-/**
- * kaa_unix_signal:
- * @signum: %SIGHUP, %SIGINT, %SIGTERM, %SIGUSR1, %SIGUSR2 or %SIGWINCH,
- *   as for g_unix_signal_source_new()
- *
- * An InProgress that finishes, with @signum as its integer result, at the
- * next delivery of @signum to the process, handled on the main loop as
- * g_unix_signal_add() does. A signal that arrives while it is paused is
- * held until it is resumed.
- *
- * Returns: (transfer full): a new InProgress
- * Since: 0.1
- */
-KaaInProgress *
-kaa_unix_signal (int signum)
-{
-  SourceWait *wait;
-
-  kaa_return_failed_if_fail (signum == SIGHUP || signum == SIGINT || signum == SIGTERM ||
-                             signum == SIGUSR1 || signum == SIGUSR2 || signum == SIGWINCH);
-
-  wait = g_new0 (SourceWait, 1);
-  wait->source_new = signal_source_new;
-  wait->signum = signum;
-  return source_wait_start (wait, "kaa_unix_signal");
 }

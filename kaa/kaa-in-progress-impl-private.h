@@ -27,6 +27,7 @@ enum
   FLAG_FIRST_NODE     = 1 << 4,  /* first_node was handed out */
   FLAG_CANCELLING_NOW = 1 << 5,  /* the owner runs the cancel cascade */
   FLAG_CACHED_BLOCK   = 1 << 6,  /* immutable: the block goes back to the cache */
+  FLAG_ORPHAN_DELIVERY = 1 << 7, /* a thread delivers after the context died */
 };
 
 typedef enum
@@ -42,22 +43,33 @@ typedef enum
   RESULT_FORWARD,   /* finish_from: the result is the source's */
 } ResultKind;
 
+/* A callback's place in a list. Pushers chain the incoming stack through
+ * @next alone; the owner's lists are circular and doubly linked around a
+ * sentinel, so that a node leaves them in O(1) without knowing which one
+ * it is in. */
+typedef struct _CallbackLink CallbackLink;
+struct _CallbackLink
+{
+  CallbackLink *next;
+  CallbackLink *prev;
+};
+
 typedef struct _CallbackNode CallbackNode;
 struct _CallbackNode
 {
-  CallbackNode         *next;
+  CallbackLink          link;       /* first: a link is its node */
   gulong                id;
-  KaaInProgressCallback callback;   /* NULL once disconnected mid-delivery */
+  KaaInProgressCallback callback;
   gpointer              user_data;
   GDestroyNotify        destroy;
 };
 
-/* One per deliver() on the C stack, so that a callback may disconnect a
- * callback that has not been called yet, even from a nested delivery. */
+/* One per deliver() on the C stack: the callbacks it has not called yet,
+ * which a callback may still disconnect, even from a nested delivery. */
 typedef struct _DeliverFrame DeliverFrame;
 struct _DeliverFrame
 {
-  CallbackNode *remaining;
+  CallbackLink  remaining;
   DeliverFrame *outer;
 };
 
@@ -67,7 +79,7 @@ struct _KaaInProgress
   gint            state;        /* atomic */
   gint            flags;        /* atomic */
   KaaScheduler   *scheduler;    /* immutable, owned */
-  CallbackNode   *callbacks;    /* atomic pointer; see the header comment */
+  CallbackLink   *callbacks;    /* atomic pointer: the incoming stack */
   KaaProducer    *producer;     /* atomic pointer */
   GCancellable   *cancellable;  /* atomic pointer, created lazily */
   KaaProgress    *progress;     /* atomic pointer, created lazily */
@@ -94,6 +106,10 @@ struct _KaaInProgress
   /* Owner thread only. */
   guint           n_paused;     /* DESIGN §6: a counter, not a flag */
   DeliverFrame   *frames;
+  CallbackLink    pending;      /* drained from `callbacks`, oldest first */
+  GHashTable     *index;        /* id → node of `pending` and `frames`,
+                                 * once a disconnect had many to search */
+  gint            has_pending;  /* atomic: `pending` is not empty */
   KaaRunnable     runnable;
 };
 
@@ -116,7 +132,26 @@ in_progress_name (KaaInProgress *self)
   return self->name != NULL ? self->name : "(unnamed)";
 }
 
+/* Any thread, after the final state is published: whether callbacks wait
+ * for a delivery (kaa-in-progress-callbacks.c says why this order). */
+static inline gboolean
+kaa_in_progress_has_callbacks (KaaInProgress *self)
+{
+  return g_atomic_pointer_get (&self->callbacks) != NULL ||
+         g_atomic_int_get (&self->has_pending);
+}
+
 /* Between kaa-in-progress.c and its siblings. */
+void          kaa_in_progress_init_callbacks (KaaInProgress *self);
+void          kaa_in_progress_free_callbacks (KaaInProgress *self);
+gboolean      kaa_in_progress_take_callbacks (KaaInProgress *self,
+                                              CallbackLink  *remaining);
+CallbackNode *kaa_in_progress_next_callback  (KaaInProgress *self,
+                                              CallbackLink  *remaining);
+void          kaa_in_progress_callback_done  (KaaInProgress *self,
+                                              CallbackNode  *node);
+void          kaa_in_progress_queue_delivery (KaaInProgress *self,
+                                              gboolean       is_owner);
 void     kaa_in_progress_wake_waiters  (KaaInProgress *self);
 gboolean kaa_in_progress_claim         (KaaInProgress *self,
                                         const char    *function,

@@ -3,33 +3,34 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * DESIGN §6: pause is a counter kept on the InProgress, on the owner
- * thread. Only the 0 → 1 and 1 → 0 transitions reach the producer, through
- * its pause and resume hooks, so nested pauses cost nothing below.
+ * thread. Only the 0 → 1 and 1 → 0 transitions of a pending InProgress
+ * reach the producer, through its pause and resume hooks, so nested
+ * pauses cost nothing below.
+ *
+ * Every pause counts, also on an InProgress that is done, so every resume
+ * balances its pause: another thread may settle the InProgress between
+ * the two, and the owner cannot know beforehand (issue #15).
  */
 #include "config.h"
 
 #include "kaa-in-progress-impl-private.h"
 
-/* Counts one pause unless @self is done; returns whether it counted, so
- * that a cascade resumes exactly what it paused. The state is read once:
- * a settle on another thread may land just after, and then the count
- * is still balanced by the resume, which a done InProgress accepts. */
-static gboolean
+/* Counts one pause; the producer hears of the first one only while @self
+ * is pending. A settle on another thread may land just after the state
+ * is read: the producer then finds nothing left to pause. */
+static void
 in_progress_pause (KaaInProgress *self)
 {
   KaaProducer *producer;
 
-  if (in_progress_is_final (self))
-    return FALSE;
-  if (self->n_paused++ > 0)
-    return TRUE;
+  if (self->n_paused++ > 0 || in_progress_is_final (self))
+    return;
   /* Hooks run on the owner thread only; a producer whose InProgress may
    * settle on another thread settles it through the owner instead (as
    * the thread pool does), so the producer cannot be released under us. */
   producer = g_atomic_pointer_get (&self->producer);
   if (producer != NULL && producer->ops->pause != NULL)
     producer->ops->pause (producer, self);
-  return TRUE;
 }
 
 /**
@@ -39,7 +40,10 @@ in_progress_pause (KaaInProgress *self)
  * Pauses what produces @self: a queued thread job is not started, a
  * running one waits at its next [method@Kaa.ThreadJob.check]. Pause is a
  * counter: each pause needs its own [method@Kaa.InProgress.resume].
- * Pausing something already done does nothing. Owner thread only.
+ *
+ * Every pause counts, also one of an InProgress that is already done
+ * (which reaches nothing below it), so every resume balances its pause
+ * even when another thread settles @self in between. Owner thread only.
  *
  * Since: 0.1
  */
@@ -55,14 +59,17 @@ kaa_in_progress_pause (KaaInProgress *self)
 /* The cascade's rule (DESIGN §6), for whatever awaits @self on someone's
  * behalf (a coroutine, a combinator): pause @self only while it is
  * pending, this thread owns it and the caller is its one awaiter. Returns
- * whether it paused, so the caller knows to resume it later: the answer
- * of the pause itself, since another thread may settle @self meanwhile. */
+ * whether it paused, so the caller knows to resume it later: a pause that
+ * counted is the caller's to resume, even when another thread settles
+ * @self meanwhile. */
 gboolean
 kaa_in_progress_pause_for_awaiter (KaaInProgress *self)
 {
-  if (kaa_in_progress_get_awaiters (self) != 1 || !kaa_scheduler_is_owner (self->scheduler))
+  if (kaa_in_progress_get_awaiters (self) != 1 || !kaa_scheduler_is_owner (self->scheduler) ||
+      in_progress_is_final (self))
     return FALSE;
-  return in_progress_pause (self);
+  in_progress_pause (self);
+  return TRUE;
 }
 
 /**
@@ -70,8 +77,9 @@ kaa_in_progress_pause_for_awaiter (KaaInProgress *self)
  * @self: a paused [struct@Kaa.InProgress]
  *
  * Undoes one [method@Kaa.InProgress.pause]; the last one lets the
- * producer continue. A resume without a pause is a programming error:
- * it logs a critical and changes nothing. Owner thread only.
+ * producer continue, if @self is still pending. A resume without a pause
+ * is a programming error, whether @self is done or not: it logs a
+ * critical and changes nothing. Owner thread only.
  *
  * Since: 0.1
  */

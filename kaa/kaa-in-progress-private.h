@@ -34,6 +34,17 @@ struct _KaaProducerOps
   void (*resume)  (KaaProducer   *producer,
                    KaaInProgress *in_progress);
   void (*release) (KaaProducer   *producer);
+  /* Only for a producer in the InProgress's own allocation
+   * (kaa_in_progress_new_with_producer()), whose memory lives as long as
+   * the waiter's reference: a thread other than the owner is about to
+   * block in kaa_in_progress_wait(). @block returns FALSE, with @error
+   * set, if it would never wake up; after a TRUE, @unblock runs on the
+   * same thread once the wait is over. */
+  gboolean (*block)   (KaaProducer   *producer,
+                       KaaInProgress *in_progress,
+                       GError       **error);
+  void     (*unblock) (KaaProducer   *producer,
+                       KaaInProgress *in_progress);
 };
 
 /* Embedded first in the producer's own struct. */
@@ -59,7 +70,14 @@ KaaBlockCache *kaa_in_progress_get_block_cache       (void);
 void           kaa_in_progress_set_producer          (KaaInProgress *self,
                                                       KaaProducer   *producer);
 KaaScheduler  *kaa_in_progress_get_scheduler         (KaaInProgress *self);
+/* The producer of @self if it lives in @self's allocation, else NULL. */
+KaaProducer   *kaa_in_progress_get_inline_producer   (KaaInProgress *self);
 void           kaa_in_progress_mark_error_seen       (KaaInProgress *self);
+/* Any thread: a new reference to @self, or NULL when its count already
+ * reached zero and it is being finalized on some thread. For a producer
+ * holding a pointer that owns no reference: it must know by other means
+ * that the memory is still there (kaa-gio-private.h's KaaBridgeLink). */
+KaaInProgress *kaa_in_progress_try_ref               (KaaInProgress *self) G_GNUC_WARN_UNUSED_RESULT;
 /* Any thread: FALSE once @self was claimed by a settle or a cancel, even
  * one from another thread that the owner has not carried out yet. */
 gboolean       kaa_in_progress_is_pending            (KaaInProgress *self);
@@ -80,6 +98,10 @@ gboolean       kaa_in_progress_try_finish_int64      (KaaInProgress *self,
                                                       gint64         result);
 gboolean       kaa_in_progress_try_fail              (KaaInProgress *self,
                                                       GError        *error);
+
+/* How many callback nodes disconnects have looked at so far, in the whole
+ * process: a test checks that this grows linearly (DESIGN §6). */
+guint64        kaa_in_progress_get_search_steps_for_testing (void);
 
 KaaInProgress *kaa_in_progress_new_invalid_argument  (const char    *function,
                                                       const char    *expression) G_GNUC_WARN_UNUSED_RESULT;

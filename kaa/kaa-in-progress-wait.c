@@ -51,13 +51,24 @@ wait_iterating (KaaInProgress *self,
   return TRUE;
 }
 
-static void
-wait_blocking (KaaInProgress *self)
+/* The producer may say that nothing would ever wake us (a thread-pool job
+ * waiting for a job of its own pool that no thread is left to run). */
+static gboolean
+wait_blocking (KaaInProgress  *self,
+               GError        **error)
 {
+  KaaProducer *producer = kaa_in_progress_get_inline_producer (self);
+
+  if (producer != NULL && producer->ops->block != NULL
+      && !producer->ops->block (producer, self, error))
+    return FALSE;
   g_mutex_lock (&wait_lock);
   while (!in_progress_is_final (self))
     g_cond_wait (&wait_cond, &wait_lock);
   g_mutex_unlock (&wait_lock);
+  if (producer != NULL && producer->ops->block != NULL)
+    producer->ops->unblock (producer, self);
+  return TRUE;
 }
 
 /**
@@ -68,7 +79,10 @@ wait_blocking (KaaInProgress *self)
  * Waits until @self is done. On the owner thread this iterates the owner
  * context, so its callbacks, timers and other sources keep running (waits
  * may nest, up to a limit: beyond it this fails with
- * `KAA_ERROR_WAIT_NESTING`); on any other thread it blocks.
+ * `KAA_ERROR_WAIT_NESTING`); on any other thread it blocks. A thread-pool
+ * job that waits for a job of its own pool while every other thread of
+ * the pool does the same would block for ever: that wait fails with
+ * `KAA_ERROR_WAIT_NESTING` instead, naming the pool.
  *
  * Returns: %TRUE if @self finished, %FALSE with @error set if it failed
  *   or was cancelled
@@ -100,8 +114,8 @@ kaa_in_progress_wait (KaaInProgress *self,
       if (!ok)
         return FALSE;
     }
-  else
-    wait_blocking (self);
+  else if (!wait_blocking (self, error))
+    return FALSE;
 
   return kaa_in_progress_propagate (self, error);
 }

@@ -14,9 +14,9 @@
  *    the winner writes the result, then publishes the final state. GLib's
  *    atomics are full barriers, so a reader that sees a final state sees
  *    the result.
- *  - `callbacks` is a stack that any thread may push onto; the owner takes
- *    it whole to deliver, and unlinks from it to disconnect. Pushers only
- *    ever touch the head, so the owner may edit `next` links freely.
+ *  - `callbacks` is a stack that any thread may push onto; the owner
+ *    drains it into a list of its own to deliver or disconnect
+ *    (kaa-in-progress-callbacks.c).
  *  - Work that must happen on the owner (delivery after a cross-thread
  *    settle or a late connect, a cross-thread cancel) is one embedded
  *    runnable, queued at most once at a time (FLAG_QUEUED).
@@ -34,8 +34,6 @@
 #include "kaa-error.h"
 #include "kaa-in-progress-impl-private.h"
 #include "kaa-progress-private.h"
-
-static gulong next_callback_id;
 
 G_DEFINE_BOXED_TYPE (KaaInProgress, kaa_in_progress,
                      kaa_in_progress_ref, kaa_in_progress_unref)
@@ -66,6 +64,7 @@ in_progress_init (KaaInProgress *self,
   kaa_live_add (KAA_LIVE_IN_PROGRESS, 1);
   self->scheduler = kaa_scheduler_ref (scheduler);
   self->runnable.run = in_progress_run;
+  kaa_in_progress_init_callbacks (self);
   return self;
 }
 
@@ -158,29 +157,6 @@ kaa_in_progress_ref (KaaInProgress *self)
 }
 
 static void
-callback_node_free (KaaInProgress *self,
-                    CallbackNode  *node)
-{
-  if (node != &self->first_node)
-    g_free (node);
-}
-
-static void
-free_callback_list (KaaInProgress *self,
-                    CallbackNode  *node)
-{
-  while (node != NULL)
-    {
-      CallbackNode *next = node->next;
-
-      if (node->destroy != NULL)
-        node->destroy (node->user_data);
-      callback_node_free (self, node);
-      node = next;
-    }
-}
-
-static void
 clear_result (KaaInProgress *self)
 {
   switch (self->kind)
@@ -220,7 +196,7 @@ in_progress_finalize (KaaInProgress *self)
                in_progress_name (self), self, self->error->message);
 
   in_progress_release_producer (self);
-  free_callback_list (self, self->callbacks);
+  kaa_in_progress_free_callbacks (self);
   clear_result (self);
   g_clear_error (&self->error);
   g_clear_object (&self->cancellable);
@@ -385,6 +361,12 @@ kaa_in_progress_is_pending (KaaInProgress *self)
   return g_atomic_int_get (&self->state) == KAA_STATE_PENDING;
 }
 
+KaaInProgress *
+kaa_in_progress_try_ref (KaaInProgress *self)
+{
+  return kaa_ref_count_try_inc (&self->ref_count) ? self : NULL;
+}
+
 void
 kaa_in_progress_add_awaiter (KaaInProgress *self)
 {
@@ -423,6 +405,14 @@ kaa_in_progress_set_producer (KaaInProgress *self,
   g_atomic_pointer_set (&self->producer, producer);
 }
 
+KaaProducer *
+kaa_in_progress_get_inline_producer (KaaInProgress *self)
+{
+  KaaProducer *producer = g_atomic_pointer_get (&self->producer);
+
+  return (guint8 *) producer == (guint8 *) self + PRODUCER_OFFSET ? producer : NULL;
+}
+
 static void
 in_progress_release_producer (KaaInProgress *self)
 {
@@ -453,24 +443,23 @@ in_progress_queue (KaaInProgress *self,
     kaa_scheduler_push_remote (self->scheduler, &self->runnable);
 }
 
+/* For kaa-in-progress-callbacks.c: callbacks wait for a delivery. */
+void
+kaa_in_progress_queue_delivery (KaaInProgress *self,
+                                gboolean       is_owner)
+{
+  in_progress_queue (self, is_owner);
+}
+
 /* Owner thread: calls every callback connected so far, oldest first. The
  * caller holds a reference, since a callback may drop the last other one. */
 static void
 in_progress_deliver (KaaInProgress *self)
 {
-  CallbackNode *list = g_atomic_pointer_exchange (&self->callbacks, NULL);
   CallbackNode *node;
-  DeliverFrame frame = { NULL, self->frames };
+  DeliverFrame frame = { .outer = self->frames };
 
-  while (list != NULL)
-    {
-      CallbackNode *next = list->next;
-
-      list->next = frame.remaining;
-      frame.remaining = list;
-      list = next;
-    }
-  if (frame.remaining == NULL)
+  if (!kaa_in_progress_take_callbacks (self, &frame.remaining))
     return;
   if (g_atomic_pointer_get (&self->progress) != NULL)
     kaa_progress_flush (self->progress);
@@ -479,16 +468,10 @@ in_progress_deliver (KaaInProgress *self)
   if (g_atomic_int_get (&self->state) == KAA_STATE_FAILED)
     g_atomic_int_or (&self->flags, FLAG_ERROR_SEEN);
   self->frames = &frame;
-  while ((node = frame.remaining) != NULL)
+  while ((node = kaa_in_progress_next_callback (self, &frame.remaining)) != NULL)
     {
-      frame.remaining = node->next;
-      if (node->callback != NULL)
-        {
-          node->callback (self, node->user_data);
-          if (node->destroy != NULL)
-            node->destroy (node->user_data);
-        }
-      callback_node_free (self, node);
+      node->callback (self, node->user_data);
+      kaa_in_progress_callback_done (self, node);
     }
   self->frames = frame.outer;
 }
@@ -519,7 +502,7 @@ kaa_in_progress_complete (KaaInProgress *self,
 {
   in_progress_publish (self, state);
 
-  if (g_atomic_pointer_get (&self->callbacks) == NULL)
+  if (!kaa_in_progress_has_callbacks (self))
     {
       /* Last: releasing the producer may drop the last reference. */
       in_progress_release_producer (self);
@@ -623,34 +606,22 @@ in_progress_cancel_now (KaaInProgress *self)
 
 /* The owner context is gone and its sweep is over: no thread will ever
  * run callbacks there, so they run here, on the thread that settled or
- * connected last, and nothing keeps the references they hold. Nobody can
- * disconnect them any more (that is for the owner), so no frame is kept. */
+ * connected last, and nothing keeps the references they hold. Without an
+ * owner, one thread at a time delivers (the flag stands for the owner's
+ * exclusive use of the lists); one that finds another at it leaves its
+ * callbacks to that one, which looks again before it stops. Nobody can
+ * disconnect them any more: that is for the owner. */
 static void
 in_progress_deliver_orphaned (KaaInProgress *self)
 {
-  CallbackNode *list = g_atomic_pointer_exchange (&self->callbacks, NULL);
-  CallbackNode *oldest = NULL;
-
-  while (list != NULL)
+  do
     {
-      CallbackNode *next = list->next;
-
-      list->next = oldest;
-      oldest = list;
-      list = next;
+      if (g_atomic_int_or (&self->flags, FLAG_ORPHAN_DELIVERY) & FLAG_ORPHAN_DELIVERY)
+        return;
+      in_progress_deliver (self);
+      g_atomic_int_and (&self->flags, ~FLAG_ORPHAN_DELIVERY);
     }
-  if (oldest != NULL && g_atomic_int_get (&self->state) == KAA_STATE_FAILED)
-    g_atomic_int_or (&self->flags, FLAG_ERROR_SEEN);
-  while (oldest != NULL)
-    {
-      CallbackNode *next = oldest->next;
-
-      oldest->callback (self, oldest->user_data);
-      if (oldest->destroy != NULL)
-        oldest->destroy (oldest->user_data);
-      callback_node_free (self, oldest);
-      oldest = next;
-    }
+  while (g_atomic_pointer_get (&self->callbacks) != NULL);
 }
 
 /* @discard: the owner context is gone. While it is swept, the sweeping
@@ -766,149 +737,4 @@ kaa_in_progress_get_cancellable (KaaInProgress *self)
   if (state == STATE_CANCELLING || state == KAA_STATE_CANCELLED)
     g_cancellable_cancel (cancellable);
   return cancellable;
-}
-
-/* Ids are unique per process. Each thread takes them from the global
- * counter in blocks, so connecting costs no shared atomic operation. */
-#define CALLBACK_ID_BLOCK 1024
-
-static gulong
-callback_id_new (void)
-{
-  static KAA_THREAD_LOCAL gulong next, end;
-
-  if (G_UNLIKELY (next == end))
-    {
-      next = __atomic_fetch_add (&next_callback_id, CALLBACK_ID_BLOCK, __ATOMIC_RELAXED) + 1;
-      end = next + CALLBACK_ID_BLOCK;
-    }
-  return next++;
-}
-
-/**
- * kaa_in_progress_connect:
- * @self: a [struct@Kaa.InProgress]
- * @callback: (scope notified) (closure user_data) (destroy destroy): called once
- * @user_data: data for @callback
- * @destroy: (nullable): frees @user_data after the call or the disconnect
- *
- * Calls @callback exactly once, on the owner context, when @self
- * finishes, fails or is cancelled. Callbacks connected before that run in
- * the order they were connected. If @self is already done, @callback runs
- * on the next dispatch of the owner context, never inside this call. Any
- * thread. Once the owner context is finalized, nothing will dispatch it
- * again: callbacks then run on the thread that settles @self, or, when
- * @self is already done, inside this call.
- *
- * Returns: an id for [method@Kaa.InProgress.disconnect], never 0
- * Since: 0.1
- */
-gulong
-kaa_in_progress_connect (KaaInProgress        *self,
-                         KaaInProgressCallback callback,
-                         gpointer              user_data,
-                         GDestroyNotify        destroy)
-{
-  CallbackNode *node;
-  CallbackNode *head;
-  gulong id;
-
-  g_return_val_if_fail (self != NULL, 0);
-  g_return_val_if_fail (callback != NULL, 0);
-
-  if (!(g_atomic_int_or (&self->flags, FLAG_FIRST_NODE) & FLAG_FIRST_NODE))
-    node = &self->first_node;
-  else
-    node = g_new (CallbackNode, 1);
-  node->id = id = callback_id_new ();
-  node->callback = callback;
-  node->user_data = user_data;
-  node->destroy = destroy;
-  do
-    {
-      head = g_atomic_pointer_get (&self->callbacks);
-      node->next = head;
-    }
-  while (!g_atomic_pointer_compare_and_exchange (&self->callbacks, head, node));
-
-  if (in_progress_is_final (self))
-    in_progress_queue (self, kaa_scheduler_is_owner (self->scheduler));
-  return id;
-}
-
-/* Owner thread. Pushers only replace the head, so any link below it is
- * ours to edit; the head itself is swapped with a CAS. */
-static CallbackNode *
-unlink_pending (KaaInProgress *self,
-                gulong         id)
-{
-  CallbackNode *head;
-  CallbackNode *prev;
-
-  for (;;)
-    {
-      head = g_atomic_pointer_get (&self->callbacks);
-      if (head == NULL)
-        return NULL;
-      if (head->id != id)
-        break;
-      if (g_atomic_pointer_compare_and_exchange (&self->callbacks, head, head->next))
-        return head;
-    }
-  for (prev = head; prev->next != NULL; prev = prev->next)
-    if (prev->next->id == id)
-      {
-        CallbackNode *node = prev->next;
-
-        prev->next = node->next;
-        return node;
-      }
-  return NULL;
-}
-
-static gboolean
-disconnect_delivering (KaaInProgress *self,
-                       gulong         id)
-{
-  for (DeliverFrame *frame = self->frames; frame != NULL; frame = frame->outer)
-    for (CallbackNode *node = frame->remaining; node != NULL; node = node->next)
-      if (node->id == id && node->callback != NULL)
-        {
-          node->callback = NULL;
-          if (node->destroy != NULL)
-            node->destroy (node->user_data);
-          return TRUE;
-        }
-  return FALSE;
-}
-
-/**
- * kaa_in_progress_disconnect:
- * @self: a [struct@Kaa.InProgress]
- * @id: an id returned by [method@Kaa.InProgress.connect]
- *
- * Disconnects a callback that has not been called yet: it will not be
- * called, and its destroy notify runs now. An id whose callback already
- * ran is ignored. Owner thread only.
- *
- * Since: 0.1
- */
-void
-kaa_in_progress_disconnect (KaaInProgress *self,
-                            gulong         id)
-{
-  CallbackNode *node;
-
-  g_return_if_fail (self != NULL);
-  g_return_if_fail (id != 0);
-  g_return_if_fail (kaa_scheduler_is_owner (self->scheduler));
-
-  if (disconnect_delivering (self, id))
-    return;
-  node = unlink_pending (self, id);
-  if (node != NULL)
-    {
-      node->next = NULL;
-      free_callback_list (self, node);
-    }
 }

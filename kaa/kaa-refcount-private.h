@@ -29,6 +29,25 @@ kaa_ref_count_inc (KaaRefCount *rc)
   __atomic_fetch_add (rc, 1, __ATOMIC_RELAXED);
 }
 
+/* Takes a reference unless the count already reached zero (the object is
+ * being finalized): for a holder of a pointer that owns no reference, and
+ * knows by other means that the memory is still there. Acquire pairs
+ * with the release of kaa_ref_count_dec(), as a finalizer's would. */
+static inline gboolean
+kaa_ref_count_try_inc (KaaRefCount *rc)
+{
+  gint old = __atomic_load_n (rc, __ATOMIC_RELAXED);
+
+  do
+    {
+      if (old == 0)
+        return FALSE;
+    }
+  while (!__atomic_compare_exchange_n (rc, &old, old + 1, TRUE,
+                                       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED));
+  return TRUE;
+}
+
 /* Returns TRUE when the last reference went. Release orders this
  * thread's writes before the drop; acquire makes the finalizing thread
  * see every other thread's writes. */

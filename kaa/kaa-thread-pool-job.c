@@ -181,11 +181,30 @@ kaa_thread_job_track (KaaThreadJob *job)
   kaa_scheduler_track (kaa_in_progress_get_scheduler (job->in_progress), &job->mortal);
 }
 
+static gboolean
+job_block (KaaProducer    *producer,
+           KaaInProgress  *in_progress,
+           GError        **error)
+{
+  KaaThreadJob *job = (KaaThreadJob *) producer;
+
+  return kaa_thread_pool_block (job->pool, job, error);
+}
+
+static void
+job_unblock (KaaProducer   *producer,
+             KaaInProgress *in_progress)
+{
+  kaa_thread_pool_unblock ();
+}
+
 static const KaaProducerOps job_ops = {
   .cancel = job_cancel,
   .pause = job_pause,
   .resume = job_resume,
   .release = job_release,
+  .block = job_block,
+  .unblock = job_unblock,
 };
 
 /* Returns the pool's reference; the InProgress gets its own. */

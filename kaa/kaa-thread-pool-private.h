@@ -142,6 +142,14 @@ gboolean      kaa_thread_pool_is_shut_down  (KaaThreadPool *pool);
 /* Blocks in kaa_thread_job_check() while @job is paused. */
 void          kaa_thread_pool_wait_paused   (KaaThreadPool *pool,
                                              KaaThreadJob  *job);
+/* Any thread, about to block in kaa_in_progress_wait() on @job: FALSE,
+ * with @error set, for a worker of @pool whose every other worker is
+ * blocked the same way, as then no thread would ever run @job. After a
+ * TRUE, kaa_thread_pool_unblock() follows when the wait is over. */
+gboolean      kaa_thread_pool_block         (KaaThreadPool *pool,
+                                             KaaThreadJob  *job,
+                                             GError       **error);
+void          kaa_thread_pool_unblock       (void);
 
 KaaThreadJob *kaa_thread_job_new            (KaaThreadPool *pool,
                                              gint           priority,

@@ -57,7 +57,11 @@ struct _Worker
   Worker        *next_idle;  /* under the pool's lock */
   Worker        *next_retired;
   KaaScheduler  *held;       /* worker thread: see kaa_thread_job_deliver() */
+  gboolean       blocked;    /* worker thread: counted in the pool's n_blocked */
 };
+
+/* The worker running on this thread, if any. */
+static KAA_THREAD_LOCAL Worker *current_worker;
 
 struct _KaaThreadPool
 {
@@ -90,6 +94,7 @@ struct _KaaThreadPool
   KaaThreadJob  *parked;
   KaaThreadJob  *running;
   Worker        *idle;               /* most recently idle first */
+  guint          n_blocked;          /* workers waiting for this pool's jobs */
   GCond          checks;             /* paused kaa_thread_job_check() calls */
   GCond          exited;             /* a worker left: for shutdown */
 };
@@ -187,6 +192,52 @@ kaa_thread_pool_wait_paused (KaaThreadPool *pool,
          !g_atomic_int_get (&pool->shut_down))
     g_cond_wait (&pool->checks, &pool->lock);
   g_mutex_unlock (&pool->lock);
+}
+
+gboolean
+kaa_thread_pool_block (KaaThreadPool *pool,
+                       KaaThreadJob  *job,
+                       GError       **error)
+{
+  Worker *worker = current_worker;
+  gboolean deadlock = FALSE;
+
+  /* Waits from elsewhere, or for another pool's jobs, leave this pool's
+   * threads free to run @job; a finished job needs no thread. */
+  if (worker == NULL || worker->pool != pool)
+    return TRUE;
+  g_mutex_lock (&pool->lock);
+  if (job->state != JOB_DONE)
+    {
+      /* Every other worker waits for one of our jobs too: whichever
+       * job they wait for, none of them will run it. */
+      deadlock = pool->n_blocked + 1 >= pool->max_threads;
+      if (!deadlock)
+        {
+          pool->n_blocked++;
+          worker->blocked = TRUE;
+        }
+    }
+  g_mutex_unlock (&pool->lock);
+  if (deadlock)
+    g_set_error (error, KAA_ERROR, KAA_ERROR_WAIT_NESTING,
+                 _("A job of thread pool %s waits for another of its jobs while all %u "
+                   "threads of the pool wait: the wait would never end"),
+                 pool->name, pool->max_threads);
+  return !deadlock;
+}
+
+void
+kaa_thread_pool_unblock (void)
+{
+  Worker *worker = current_worker;
+
+  if (worker == NULL || !worker->blocked)
+    return;
+  g_mutex_lock (&worker->pool->lock);
+  worker->pool->n_blocked--;
+  g_mutex_unlock (&worker->pool->lock);
+  worker->blocked = FALSE;
 }
 
 static gpointer worker_main (gpointer data);
@@ -353,6 +404,7 @@ worker_main (gpointer data)
   KaaThreadPool *pool = worker->pool;
   KaaThreadJob *job = NULL;
 
+  current_worker = worker;
   /* One critical section per job: the one that retires a job also takes
    * the next. */
   g_mutex_lock (&pool->lock);

@@ -775,10 +775,14 @@ test_pause_counter (Fixture       *f,
   g_assert_false (kaa_in_progress_is_paused (ip));
   g_assert_cmpuint (producer.n_resume, ==, 1);
 
+  /* What is done still counts a pause (issue #15), but reaches nothing. */
   kaa_in_progress_finish_int64 (ip, 1);
   kaa_in_progress_pause (ip);
-  g_assert_false (kaa_in_progress_is_paused (ip));
+  g_assert_true (kaa_in_progress_is_paused (ip));
   g_assert_cmpuint (producer.n_pause, ==, 1);
+  kaa_in_progress_resume (ip);
+  g_assert_false (kaa_in_progress_is_paused (ip));
+  g_assert_cmpuint (producer.n_resume, ==, 1);
 }
 
 static void
