@@ -140,7 +140,10 @@ coroutine_main (gpointer data)
           break;
         }
       self->func (self, self->user_data);
-      if (self->destroy != NULL)
+      /* A tail call that hands its own data on (a state machine passing
+       * its state along) moves it: the last body's destroy frees it. */
+      if (self->destroy != NULL &&
+          (self->next_func == NULL || self->next_data != self->user_data))
         self->destroy (self->user_data);
       self->func = g_steal_pointer (&self->next_func);
       self->user_data = g_steal_pointer (&self->next_data);
@@ -466,6 +469,7 @@ static const KaaProducerOps coroutine_ops = {
   .pause = coroutine_pause,
   .resume = coroutine_unpause,
   .release = coroutine_release,
+  .kind = "coroutine",
 };
 
 /**
@@ -822,11 +826,16 @@ await_is_own (KaaInProgress *in_progress,
               const char    *function,
               GError       **error)
 {
+  const char *name;
+
   if (G_LIKELY (current == NULL || in_progress != current->in_progress))
     return FALSE;
-  g_return_if_fail_warning (G_LOG_DOMAIN, function, "in_progress != self->in_progress");
-  g_set_error (error, KAA_ERROR, KAA_ERROR_INVALID_ARGUMENT, _("Invalid argument to %s: %s"),
-               function, "in_progress != self->in_progress");
+  name = kaa_in_progress_get_name (in_progress);
+  name = name != NULL ? name : "(unnamed)";
+  g_critical ("%s: coroutine %s awaits its own InProgress, which settles only when its "
+              "body returns: it would wait forever", function, name);
+  g_set_error (error, KAA_ERROR, KAA_ERROR_INVALID_ARGUMENT,
+               _("Coroutine %s cannot await its own InProgress"), name);
   kaa_in_progress_unref (in_progress);
   return TRUE;
 }
@@ -987,7 +996,7 @@ kaa_await_borrowed (KaaInProgress *in_progress,
   return TRUE;
 }
 
-#define AWAIT_TYPED(type, getter, fallback)                                  \
+#define AWAIT_TYPED(type, getter, fallback, gtype)                           \
   G_STMT_START {                                                             \
     KaaInProgress *done;                                                     \
     type result;                                                             \
@@ -995,7 +1004,10 @@ kaa_await_borrowed (KaaInProgress *in_progress,
     done = await_owned (in_progress, G_STRFUNC, error);                      \
     if (done == NULL)                                                        \
       return fallback;                                                       \
-    result = getter (done);                                                  \
+    if (kaa_in_progress_check_result_type (done, gtype, G_STRFUNC, error))   \
+      result = getter (done);                                                \
+    else                                                                     \
+      result = fallback;                                                     \
     kaa_in_progress_unref (done);                                            \
     return result;                                                           \
   } G_STMT_END
@@ -1007,6 +1019,10 @@ kaa_await_borrowed (KaaInProgress *in_progress,
  *
  * [func@Kaa.await], returning a boolean result.
  *
+ * A result of another type (see [method@Kaa.InProgress.get_value]) is
+ * a programming error: a critical, and `KAA_ERROR_WRONG_RESULT_TYPE`
+ * naming the type it was.
+ *
  * C only, as [func@Kaa.await] is.
  *
  * Returns: the result, or %FALSE with @error set
@@ -1016,7 +1032,7 @@ gboolean
 kaa_await_boolean (KaaInProgress *in_progress,
                    GError       **error)
 {
-  AWAIT_TYPED (gboolean, kaa_in_progress_get_boolean, FALSE);
+  AWAIT_TYPED (gboolean, kaa_in_progress_get_boolean, FALSE, G_TYPE_BOOLEAN);
 }
 
 /**
@@ -1025,6 +1041,10 @@ kaa_await_boolean (KaaInProgress *in_progress,
  * @error: return location for its error
  *
  * [func@Kaa.await], returning an integer result.
+ *
+ * A result of another type (see [method@Kaa.InProgress.get_value]) is
+ * a programming error: a critical, and `KAA_ERROR_WRONG_RESULT_TYPE`
+ * naming the type it was.
  *
  * C only, as [func@Kaa.await] is.
  *
@@ -1035,7 +1055,7 @@ gint64
 kaa_await_int64 (KaaInProgress *in_progress,
                  GError       **error)
 {
-  AWAIT_TYPED (gint64, kaa_in_progress_get_int64, 0);
+  AWAIT_TYPED (gint64, kaa_in_progress_get_int64, 0, G_TYPE_INT64);
 }
 
 /**
@@ -1044,6 +1064,10 @@ kaa_await_int64 (KaaInProgress *in_progress,
  * @error: return location for its error
  *
  * [func@Kaa.await], returning a double result.
+ *
+ * A result of another type (see [method@Kaa.InProgress.get_value]) is
+ * a programming error: a critical, and `KAA_ERROR_WRONG_RESULT_TYPE`
+ * naming the type it was.
  *
  * C only, as [func@Kaa.await] is.
  *
@@ -1054,7 +1078,7 @@ gdouble
 kaa_await_double (KaaInProgress *in_progress,
                   GError       **error)
 {
-  AWAIT_TYPED (gdouble, kaa_in_progress_get_double, 0.0);
+  AWAIT_TYPED (gdouble, kaa_in_progress_get_double, 0.0, G_TYPE_DOUBLE);
 }
 
 /**
@@ -1063,6 +1087,10 @@ kaa_await_double (KaaInProgress *in_progress,
  * @error: return location for its error
  *
  * [func@Kaa.await], returning a copy of a string result.
+ *
+ * A result of another type (see [method@Kaa.InProgress.get_value]) is
+ * a programming error: a critical, and `KAA_ERROR_WRONG_RESULT_TYPE`
+ * naming the type it was.
  *
  * C only, as [func@Kaa.await] is.
  *
@@ -1073,7 +1101,7 @@ char *
 kaa_await_string (KaaInProgress *in_progress,
                   GError       **error)
 {
-  AWAIT_TYPED (char *, kaa_in_progress_dup_string, NULL);
+  AWAIT_TYPED (char *, kaa_in_progress_dup_string, NULL, G_TYPE_STRING);
 }
 
 /**
@@ -1085,6 +1113,10 @@ kaa_await_string (KaaInProgress *in_progress,
  * that `obj = kaa_await_object (start_something (), &error);` leaks
  * nothing.
  *
+ * A result of another type (see [method@Kaa.InProgress.get_value]) is
+ * a programming error: a critical, and `KAA_ERROR_WRONG_RESULT_TYPE`
+ * naming the type it was.
+ *
  * C only, as [func@Kaa.await] is.
  *
  * Returns: (type GObject) (transfer full) (nullable): the result, or %NULL
@@ -1095,6 +1127,6 @@ gpointer
 kaa_await_object (KaaInProgress *in_progress,
                   GError       **error)
 {
-  AWAIT_TYPED (gpointer, kaa_in_progress_dup_object, NULL);
+  AWAIT_TYPED (gpointer, kaa_in_progress_dup_object, NULL, G_TYPE_OBJECT);
 }
 

@@ -51,6 +51,7 @@ void
 kaa_in_progress_pause (KaaInProgress *self)
 {
   g_return_if_fail (self != NULL);
+  in_progress_return_if_freed (self);
   g_return_if_fail (kaa_scheduler_is_owner (self->scheduler));
 
   in_progress_pause (self);
@@ -89,8 +90,14 @@ kaa_in_progress_resume (KaaInProgress *self)
   KaaProducer *producer;
 
   g_return_if_fail (self != NULL);
+  in_progress_return_if_freed (self);
   g_return_if_fail (kaa_scheduler_is_owner (self->scheduler));
-  g_return_if_fail (self->n_paused > 0);
+  if (self->n_paused == 0)
+    {
+      g_critical ("%s: InProgress %s (%p) is not paused: each resume must undo a "
+                  "kaa_in_progress_pause()", G_STRFUNC, in_progress_name (self), self);
+      return;
+    }
 
   if (--self->n_paused > 0 || in_progress_is_final (self))
     return;

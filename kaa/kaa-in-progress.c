@@ -133,7 +133,8 @@ kaa_in_progress_new_invalid_argument (const char *function,
   /* The critical already told the developer; no second warning at release. */
   g_atomic_int_or (&self->flags, FLAG_ERROR_SEEN);
   kaa_in_progress_fail (self, g_error_new (KAA_ERROR, KAA_ERROR_INVALID_ARGUMENT,
-                                           _("Invalid argument to %s: %s"),
+                                           _("%s was called with an invalid argument "
+                                             "(the check “%s” failed)"),
                                            function, expression));
   return self;
 }
@@ -152,7 +153,12 @@ kaa_in_progress_ref (KaaInProgress *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
 
-  kaa_ref_count_inc (&self->ref_count);
+  if (G_UNLIKELY (kaa_ref_count_inc_checked (&self->ref_count) <= 0))
+    {
+      /* Undone, so that the next use is caught as well. */
+      __atomic_fetch_sub (&self->ref_count, 1, __ATOMIC_RELAXED);
+      kaa_in_progress_report_freed (self, G_STRFUNC);
+    }
   return self;
 }
 
@@ -187,6 +193,16 @@ clear_result (KaaInProgress *self)
     }
 }
 
+/* The memory of @self, after finalize or at the end of its quarantine. */
+static inline void
+in_progress_free_block (KaaInProgress *self)
+{
+  if (g_atomic_int_get (&self->flags) & FLAG_CACHED_BLOCK)
+    kaa_block_cache_free (&block_cache, self);
+  else
+    g_free (self);
+}
+
 static void
 in_progress_finalize (KaaInProgress *self)
 {
@@ -201,13 +217,29 @@ in_progress_finalize (KaaInProgress *self)
   g_clear_error (&self->error);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->progress, kaa_progress_free);
-  g_free (self->owned_name);
   kaa_scheduler_unref (self->scheduler);
-  if (g_atomic_int_get (&self->flags) & FLAG_CACHED_BLOCK)
-    kaa_block_cache_free (&block_cache, self);
-  else
-    g_free (self);
   kaa_live_add (KAA_LIVE_IN_PROGRESS, -1);
+  if (G_UNLIKELY (kaa_debug_flags & KAA_DEBUG_REFS))
+    {
+      kaa_in_progress_quarantine (self);
+      return;
+    }
+
+  /* The tombstone: until malloc hands the memory out again, a late ref
+   * or unref finds a negative count, a late finish a state it cannot
+   * claim, and both a static name to report. */
+  if (self->owned_name != NULL)
+    self->name = NULL;
+  g_free (self->owned_name);
+  __atomic_store_n (&self->ref_count, KAA_REF_COUNT_FREED, __ATOMIC_RELAXED);
+  __atomic_store_n (&self->state, STATE_FREED, __ATOMIC_RELAXED);
+  in_progress_free_block (self);
+}
+
+void
+kaa_in_progress_free_block (KaaInProgress *self)
+{
+  in_progress_free_block (self);
 }
 
 /**
@@ -218,15 +250,33 @@ in_progress_finalize (KaaInProgress *self)
  * InProgress that failed without anyone seeing its error (a getter, a
  * wait, a callback) logs one warning naming it.
  *
+ * An unref too many, or any use after the last unref, logs a critical
+ * naming the InProgress instead of corrupting memory, as long as the
+ * memory was not handed out again meanwhile. With `KAA_DEBUG=refs` in
+ * the environment, freed InProgresses are kept (poisoned, in a bounded
+ * FIFO of the last few thousand) so that such a late use is always caught
+ * and named.
+ *
  * Since: 0.1
  */
 void
 kaa_in_progress_unref (KaaInProgress *self)
 {
+  gint old;
+
   g_return_if_fail (self != NULL);
 
-  if (kaa_ref_count_dec (&self->ref_count))
+  old = kaa_ref_count_dec_checked (&self->ref_count);
+  if (G_LIKELY (old > 1))
+    return;
+  if (G_LIKELY (old == 1))
     in_progress_finalize (self);
+  else
+    {
+      /* Undone, so that the next use is caught as well. */
+      __atomic_fetch_add (&self->ref_count, 1, __ATOMIC_RELAXED);
+      kaa_in_progress_report_freed (self, G_STRFUNC);
+    }
 }
 
 /**
@@ -243,10 +293,16 @@ void
 kaa_in_progress_set_name (KaaInProgress *self,
                           const char    *name)
 {
-  g_return_if_fail (self != NULL);
+  char *old_name;
 
-  g_free (self->owned_name);
+  g_return_if_fail (self != NULL);
+  in_progress_return_if_freed (self);
+
+  /* Copied before the old name goes: @name may be it
+   * (`set_name (ip, get_name (ip))`). */
+  old_name = self->owned_name;
   self->name = self->owned_name = g_strdup (name);
+  g_free (old_name);
 }
 
 /**
@@ -321,6 +377,7 @@ kaa_in_progress_get_state (KaaInProgress *self)
   gint state;
 
   g_return_val_if_fail (self != NULL, KAA_STATE_PENDING);
+  in_progress_return_val_if_freed (self, KAA_STATE_PENDING);
 
   state = g_atomic_int_get (&self->state);
   return state_is_final (state) ? (KaaState) state : KAA_STATE_PENDING;
@@ -402,6 +459,9 @@ kaa_in_progress_set_producer (KaaInProgress *self,
 {
   g_assert (g_atomic_pointer_get (&self->producer) == NULL);
 
+  /* Before the producer is published, so that whoever sees the producer
+   * sees its kind. */
+  self->producer_kind = producer->ops->kind;
   g_atomic_pointer_set (&self->producer, producer);
 }
 
@@ -411,6 +471,12 @@ kaa_in_progress_get_inline_producer (KaaInProgress *self)
   KaaProducer *producer = g_atomic_pointer_get (&self->producer);
 
   return (guint8 *) producer == (guint8 *) self + PRODUCER_OFFSET ? producer : NULL;
+}
+
+KaaProducer *
+kaa_in_progress_get_producer (KaaInProgress *self)
+{
+  return g_atomic_pointer_get (&self->producer);
 }
 
 static void
@@ -521,6 +587,29 @@ kaa_in_progress_complete (KaaInProgress *self,
     }
 }
 
+/* Out of line, so that the claim itself stays small enough to inline. */
+static G_NO_INLINE gboolean
+claim_lost (KaaInProgress *self,
+            const char    *function,
+            gboolean       quiet)
+{
+  gint state;
+
+  /* A freed InProgress never reads as pending: its tombstone says
+   * STATE_FREED, poison is no state at all. */
+  if (in_progress_is_freed (self))
+    {
+      kaa_in_progress_report_freed (self, function);
+      return FALSE;
+    }
+
+  state = g_atomic_int_get (&self->state);
+  if (!quiet && state != STATE_CANCELLING && state != KAA_STATE_CANCELLED)
+    g_critical (_("%s: InProgress %s (%p) is already done; the new outcome is dropped"),
+                function, in_progress_name (self), self);
+  return FALSE;
+}
+
 /* Claims @self for settling. A loser that lost to a cancel is a producer
  * finishing late, which is allowed; any other loser is a second finish. */
 gboolean
@@ -528,17 +617,10 @@ kaa_in_progress_claim (KaaInProgress *self,
                        const char    *function,
                        gboolean       quiet)
 {
-  gint state;
-
   if (G_LIKELY (g_atomic_int_compare_and_exchange (&self->state, KAA_STATE_PENDING,
                                                    STATE_SETTLING)))
     return TRUE;
-
-  state = g_atomic_int_get (&self->state);
-  if (!quiet && state != STATE_CANCELLING && state != KAA_STATE_CANCELLED)
-    g_critical (_("%s: InProgress %s (%p) is already done; the new outcome is dropped"),
-                function, in_progress_name (self), self);
-  return FALSE;
+  return claim_lost (self, function, quiet);
 }
 
 gboolean
@@ -677,6 +759,7 @@ void
 kaa_in_progress_cancel (KaaInProgress *self)
 {
   g_return_if_fail (self != NULL);
+  in_progress_return_if_freed (self);
 
   if (!g_atomic_int_compare_and_exchange (&self->state, KAA_STATE_PENDING, STATE_CANCELLING))
     {
