@@ -211,7 +211,7 @@ timeout_pause (KaaProducer   *producer,
       kaa_scheduler_remove_timer (scheduler, &timeout->timer);
       timeout->frozen = TRUE;
     }
-  if (g_atomic_int_get (&timeout->counted))
+  if (!timeout->input_paused && g_atomic_int_get (&timeout->counted))
     timeout->input_paused = kaa_in_progress_pause_for_awaiter (timeout->input);
 }
 

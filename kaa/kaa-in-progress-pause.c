@@ -21,7 +21,9 @@
 static void
 in_progress_pause (KaaInProgress *self)
 {
-  if (self->n_paused++ > 0 || in_progress_is_final (self))
+  /* Not once it is claimed, as for resume: a producer that a cancel or
+   * a finish has claimed gets no pause it could not be resumed from. */
+  if (self->n_paused++ > 0 || !kaa_in_progress_is_pending (self))
     return;
   /* Hooks run on the owner thread only; a producer whose InProgress may
    * settle on another thread settles it through the owner instead (as
