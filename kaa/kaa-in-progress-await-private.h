@@ -9,7 +9,8 @@
 G_BEGIN_DECLS
 
 /* One awaiter of @awaited: what a coroutine suspended in an await, a
- * kaa_any/kaa_all input and a kaa_timeout input embed (by value), so the
+ * kaa_any/kaa_all input, a kaa_timeout input and a finish_from or shield
+ * source embed (by value), so the
  * cascade's rules (DESIGN §6) are written once, in kaa-in-progress-await.c.
  * The link does not own @awaited: its holder keeps a reference for as long
  * as it uses the link. Zeroed, a link is not counted and does nothing. */

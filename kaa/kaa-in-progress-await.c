@@ -3,9 +3,10 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * DESIGN §6, the one await link. A coroutine suspended in an await, each
- * input of kaa_any/kaa_all and the input of kaa_timeout await an
- * InProgress for the one who awaits them; each embeds a KaaAwaitLink, and
- * this file is the only place that counts awaiters.
+ * input of kaa_any/kaa_all, the input of kaa_timeout and the source of
+ * finish_from and shield await an InProgress for the one who awaits them;
+ * each embeds a KaaAwaitLink, and this file is the only place that counts
+ * awaiters. (A shield only ever detaches: it never cancels its source.)
  *
  * - Sharing. Several links may await one InProgress; the InProgress
  *   counts them (n_awaiters, atomic). A link counts once, at its start,
