@@ -25,6 +25,7 @@
 
 #include "kaa-stress-private.h"
 #include "kaa-in-progress-impl-private.h"
+#include "kaa-in-progress-await-private.h"
 
 void
 kaa_stress_bytes_init_seed (KaaStressBytes *bytes,
