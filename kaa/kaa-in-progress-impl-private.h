@@ -111,6 +111,7 @@ struct _KaaInProgress
 
   /* Owner thread only. */
   guint           n_paused;     /* DESIGN §6: a counter, not a flag */
+  gboolean        hook_paused;  /* the producer was told pause, not resume */
   DeliverFrame   *frames;
   CallbackLink    pending;      /* drained from `callbacks`, oldest first */
   GHashTable     *index;        /* id → node of `pending` and `frames`,

@@ -16,15 +16,17 @@
 #include "kaa-in-progress-impl-private.h"
 
 /* Counts one pause; the producer hears of the first one only while @self
- * is pending. A settle on another thread may land just after the state
+ * is not done. A settle on another thread may land just after the state
  * is read: the producer then finds nothing left to pause. */
 static void
 in_progress_pause (KaaInProgress *self)
 {
-  /* Not once it is claimed, as for resume: a producer that a cancel or
-   * a finish has claimed gets no pause it could not be resumed from. */
-  if (self->n_paused++ > 0 || !kaa_in_progress_is_pending (self))
+  /* The producer hears pause and resume strictly in turn: a resume that
+   * came while a cancel had claimed @self left it paused (cancel wins),
+   * and a pause after that must not reach it a second time. */
+  if (self->n_paused++ > 0 || in_progress_is_final (self) || self->hook_paused)
     return;
+  self->hook_paused = TRUE;
   /* Hooks run on the owner thread only; a producer whose InProgress may
    * settle on another thread settles it through the owner instead (as
    * the thread pool does), so the producer cannot be released under us.
@@ -98,8 +100,9 @@ kaa_in_progress_resume (KaaInProgress *self)
 
   /* Not once it is claimed: a cancel in progress (cancel wins over
    * pause) never lets its producer go on. */
-  if (--self->n_paused > 0 || !kaa_in_progress_is_pending (self))
+  if (--self->n_paused > 0 || !self->hook_paused || !kaa_in_progress_is_pending (self))
     return;
+  self->hook_paused = FALSE;
   kaa_in_progress_call_hook (self, TRUE);
 }
 

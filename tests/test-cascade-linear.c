@@ -423,6 +423,45 @@ test_pause_pairs_around_remote_cancel (Fixture       *f,
   kaa_in_progress_unref (input);
 }
 
+typedef struct
+{
+  KaaInProgress *gate;
+  gboolean       ran_on;
+} GateState;
+
+static void
+await_gate_body (KaaCoroutine *co,
+                 gpointer      data)
+{
+  GateState *state = data;
+
+  if (kaa_await_borrowed (state->gate, NULL))
+    state->ran_on = TRUE;
+}
+
+static void
+test_pause_after_remote_cancel (Fixture       *f,
+                                gconstpointer  data)
+{
+  GateState state = { kaa_in_progress_new (), FALSE };
+  g_autoptr(KaaInProgress) co = kaa_coroutine_spawn (await_gate_body, &state, NULL);
+
+  g_test_summary ("DESIGN §6: a coroutine paused after another thread claimed its cancel "
+                  "stays paused: what it awaits settling does not run it before the "
+                  "cancel unwinds it (found by the stress test)");
+  g_test_bug ("15");
+
+  g_thread_join (g_thread_new ("canceller", cancel_from_thread, co));
+  kaa_in_progress_pause (co);
+  kaa_in_progress_finish_int64 (state.gate, 1);
+  kaa_test_pump_until_done (f->context, co);
+
+  g_assert_cmpint (kaa_in_progress_get_state (co), ==, KAA_STATE_CANCELLED);
+  g_assert_false (state.ran_on);
+  kaa_in_progress_resume (co);
+  kaa_in_progress_unref (state.gate);
+}
+
 /* ------------------------------------------------------- repeated inputs */
 
 typedef KaaInProgress *(*GroupFunc) (KaaInProgress **inputs,
@@ -658,6 +697,7 @@ main (int    argc,
   ADD ("pause-pairs-race-finish", test_pause_pairs_race_finish);
   ADD ("resume-without-pause", test_resume_without_pause);
   ADD ("pause-pairs-around-remote-cancel", test_pause_pairs_around_remote_cancel);
+  ADD ("pause-after-remote-cancel", test_pause_after_remote_cancel);
   ADD ("repeated-input-cascade", test_repeated_input_cascade);
   ADD ("repeated-input-results", test_repeated_input_results);
   ADD ("pause-interval-keeps-phase", test_pause_interval_keeps_phase);
