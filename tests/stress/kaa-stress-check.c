@@ -431,6 +431,8 @@ kaa_stress_features_from_env (void)
     { "repeated", KAA_STRESS_REPEATED_INPUTS },
     { "death", KAA_STRESS_CONTEXT_DEATH },
     { "foreign", KAA_STRESS_FOREIGN_SPAWN },
+    { "death-paused", KAA_STRESS_DEATH_PAUSED },
+    { "death-policies", KAA_STRESS_DEATH_POLICIES },
   };
   const char *env = g_getenv ("KAA_STRESS_FEATURES");
 

@@ -192,6 +192,7 @@ struct _KaaStress
   GHashTable     *by_ip;            /* KaaInProgress* -> Node* */
   Node           *last_call[N_DEFS];
   guint           world;            /* where new nodes go: 0, or a dying context's */
+  gboolean        no_policies;      /* new coroutines are plain or interval */
   guint           next_world;
   GArray         *ancestor_cancels; /* AncestorCancel, this episode */
   GPtrArray      *foreign;          /* Foreign*, not yet handed over */

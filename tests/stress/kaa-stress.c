@@ -469,7 +469,7 @@ stress_node_new (KaaStress      *self,
       /* Policies only at the top: a body awaiting a new call of a policy
        * could wait on itself (SINGLETON) or on its own successor. */
       return coroutine_new (self, bytes, depth,
-                            top ? (byte >> 2) % N_DEFS : (byte >> 2) % 2);
+                            top && !self->no_policies ? (byte >> 2) % N_DEFS : (byte >> 2) % 2);
     }
 }
 
@@ -535,39 +535,79 @@ typedef enum
   OP_SPAWN_FOREIGN,
 } Op;
 
-/* Weights out of 64; a kind that is off is a pump. */
+/* Weights out of 64. The kinds of issue #17 take a quarter of the pumps
+ * each, by the byte's top bits, so that older inputs (the corpus) keep
+ * their operations otherwise; a kind that is off stays a pump. */
 static Op
 op_from_byte (KaaStress *self,
               guint8     byte)
 {
   static const struct { Op op; guint weight; } weights[] = {
-    { OP_NEW, 6 }, { OP_SPAWN, 7 }, { OP_COMBINATOR, 5 }, { OP_CANCEL, 5 },
+    { OP_NEW, 6 }, { OP_SPAWN, 8 }, { OP_COMBINATOR, 5 }, { OP_CANCEL, 5 },
     { OP_CANCEL_REMOTE, 3 }, { OP_PAUSE, 5 }, { OP_RESUME, 5 }, { OP_FINISH, 5 },
     { OP_FAIL, 2 }, { OP_FINISH_REMOTE, 3 }, { OP_CONNECT, 4 }, { OP_DISCONNECT, 2 },
-    { OP_PUMP, 4 }, { OP_DRAIN, 2 }, { OP_WAIT, 2 }, { OP_SETTLE, 1 },
-    { OP_DEATH, 1 }, { OP_SPAWN_FOREIGN, 2 },
+    { OP_PUMP, 6 }, { OP_DRAIN, 2 }, { OP_WAIT, 2 }, { OP_SETTLE, 1 },
   };
   guint slot = byte % 64;
+  Op op = OP_PUMP;
 
   for (guint i = 0; i < G_N_ELEMENTS (weights); i++)
     {
-      if (slot >= weights[i].weight)
+      if (slot < weights[i].weight)
         {
-          slot -= weights[i].weight;
-          continue;
+          op = weights[i].op;
+          break;
         }
-      if ((weights[i].op == OP_DEATH &&
-           !(self->config.features & KAA_STRESS_CONTEXT_DEATH)) ||
-          (weights[i].op == OP_SPAWN_FOREIGN &&
-           !(self->config.features & KAA_STRESS_FOREIGN_SPAWN)))
-        return OP_PUMP;
-      return weights[i].op;
+      slot -= weights[i].weight;
     }
-  return OP_PUMP;
+  if (op == OP_PUMP && byte >> 6 == 2 && (self->config.features & KAA_STRESS_CONTEXT_DEATH))
+    return OP_DEATH;
+  if (op == OP_PUMP && byte >> 6 == 3 && (self->config.features & KAA_STRESS_FOREIGN_SPAWN))
+    return OP_SPAWN_FOREIGN;
+  return op;
 }
 
 /* What the cascade must cancel with @node, now, on the owner thread: what
  * it awaits where it is the one awaiter (DESIGN §6). */
+/* What @node awaits where it is the one awaiter (DESIGN §6). */
+static guint
+awaited_alone (Node *node,
+               Node *children[MAX_INPUTS])
+{
+  guint n = 0;
+
+  if (node->kind == NODE_COROUTINE && node->awaiting != NULL)
+    children[n++] = node->awaiting;
+  else if (node->kind != NODE_COROUTINE && node->kind != NODE_SHIELD)
+    for (guint i = 0; i < node->n_inputs; i++)
+      children[n++] = node->inputs[i];
+  for (guint i = 0; i < n;)
+    if (kaa_in_progress_is_done (children[i]->ip) ||
+        kaa_in_progress_get_awaiters (children[i]->ip) != 1)
+      children[i] = children[--n];
+    else
+      i++;
+  return n;
+}
+
+/* A first pause goes on down only through what it pauses first: what is
+ * paused already stops it (DESIGN §6). */
+static void
+predict_pause (Node      *node,
+               GPtrArray *beneath)
+{
+  Node *children[MAX_INPUTS];
+  guint n = awaited_alone (node, children);
+
+  for (guint i = 0; i < n; i++)
+    if (!kaa_in_progress_is_paused (children[i]->ip) &&
+        !g_ptr_array_find (beneath, children[i], NULL))
+      {
+        g_ptr_array_add (beneath, children[i]);
+        predict_pause (children[i], beneath);
+      }
+}
+
 void
 stress_predict_cascade (Node      *node,
                         GPtrArray *beneath)
@@ -590,6 +630,15 @@ stress_predict_cascade (Node      *node,
       }
 }
 
+static gboolean
+input_cancelled (Node *node)
+{
+  for (guint i = 0; i < node->n_inputs; i++)
+    if (kaa_in_progress_get_state (node->inputs[i]->ip) == KAA_STATE_CANCELLED)
+      return TRUE;
+  return FALSE;
+}
+
 static void
 check_cancelled_now (KaaStress *self,
                      Node      *node,
@@ -598,8 +647,10 @@ check_cancelled_now (KaaStress *self,
   KaaState state = kaa_in_progress_get_state (node->ip);
 
   /* A worker's finish may have won the race, and may still be settling
-   * it: then the cancel is the late one. */
-  if (state != KAA_STATE_CANCELLED && !node->remote_finish)
+   * it: then the cancel is the late one. So may a group or follower
+   * whose input the same cascade cancelled first (it awaits an input
+   * that another of the cancelled awaits too). */
+  if (state != KAA_STATE_CANCELLED && !node->remote_finish && !input_cancelled (node))
     stress_fail (self, "a cancel of %u on the owner thread returned with %u (kind %d) in "
                  "state %d", top->id, node->id, node->kind,
                  kaa_in_progress_get_state (node->ip));
@@ -722,7 +773,7 @@ op_pause (KaaStress *self,
   guint before = node->ip->n_paused;   /* owner thread only */
 
   if (before == 0 && !kaa_in_progress_is_done (node->ip))
-    stress_predict_cascade (node, beneath);
+    predict_pause (node, beneath);
 
   stress_trace (self, "pause %u", node->id);
   kaa_in_progress_pause (node->ip);
@@ -764,10 +815,11 @@ check_dead (KaaStress      *self,
   for (guint i = first; i < self->nodes->len; i++)
     {
       Node *node = self->nodes->pdata[i];
-      KaaState state = kaa_in_progress_get_state (node->ip);
+      KaaState state;
 
       if (node->kind == NODE_PLAIN || was_done[i - first])
         continue;
+      state = kaa_in_progress_get_state (node->ip);
       if (node->kind != NODE_COROUTINE && node->kind != NODE_SLEEP && node->kind != NODE_THREAD)
         continue;
       /* A job that had returned on its worker may settle as it did. */
@@ -836,6 +888,35 @@ op_spawn_foreign (KaaStress      *self,
   stress_foreign_spawn (self, foreign);
 }
 
+/* Before a context dies, the owner cancels or pauses some of its work,
+ * or leaves it be. */
+static void
+death_act (KaaStress      *self,
+           KaaStressBytes *bytes,
+           guint           first)
+{
+  Node *node;
+
+  if (self->nodes->len == first)
+    return;
+  node = self->nodes->pdata[first + kaa_stress_bytes_next (bytes) % (self->nodes->len - first)];
+  if (node->ip == NULL)
+    return;   /* a SINGLETON call answered by one that runs */
+  switch (kaa_stress_bytes_next (bytes) % 4)
+    {
+    case 0:
+      op_cancel (self, node);
+      break;
+    case 1:
+      if (!kaa_in_progress_is_done (node->ip) &&
+          (self->config.features & KAA_STRESS_DEATH_PAUSED))
+        op_pause (self, node);
+      break;
+    default:
+      break;
+    }
+}
+
 /* Issue #17: a few InProgresses on a context of their own, on this
  * thread, run a little and then the context is dropped: everything of it
  * settles there and then, coroutines unwound with their cleanups run,
@@ -854,25 +935,38 @@ op_death (KaaStress      *self,
   self->world = ++self->next_world;
   stress_trace (self, "death: world %u, %u new, %u pumps", self->world, n_new, n_pumps);
   g_main_context_push_thread_default (side);
+  self->no_policies = !(self->config.features & KAA_STRESS_DEATH_POLICIES);
   for (guint i = 0; i < n_new && stress_has_room (self); i++)
-    stress_node_new (self, bytes, 0, FALSE);
+    stress_node_new (self, bytes, 0, TRUE);
   for (guint i = 0; i < n_pumps; i++)
     {
       if (kaa_stress_bytes_next (bytes) % 2 == 0)
         g_usleep (kaa_stress_bytes_next (bytes) % 2000);
       g_main_context_iteration (side, FALSE);
     }
+  death_act (self, bytes, first);
   was_done = g_new0 (gboolean, self->nodes->len - first);
   for (guint i = first; i < self->nodes->len; i++)
     {
       Node *node = self->nodes->pdata[i];
 
-      was_done[i - first] = kaa_in_progress_is_done (node->ip);
+      was_done[i - first] = node->ip == NULL || kaa_in_progress_is_done (node->ip);
       stress_mark_may_cancel (node);
     }
   g_main_context_pop_thread_default (side);
+  /* Cancels from workers race the death (their jobs are not the dying
+   * context's, so that they run). */
+  if (self->nodes->len > first && kaa_stress_bytes_next (bytes) % 2 == 0)
+    {
+      Node *node = self->nodes->pdata[first + kaa_stress_bytes_next (bytes) %
+                                      (self->nodes->len - first)];
+
+      if (node->ip != NULL)
+        stress_remote_event (self, node, TRUE, 0);
+    }
   g_main_context_unref (side);
   self->world = 0;
+  self->no_policies = FALSE;
   self->stats.deaths++;
   check_dead (self, first, was_done);
 }

@@ -45,9 +45,13 @@ typedef enum
   KAA_STRESS_REPEATED_INPUTS = 1 << 1,  /* a group given one input twice (#15) */
   KAA_STRESS_CONTEXT_DEATH   = 1 << 2,  /* a context of its own dies mid-flight (#17) */
   KAA_STRESS_FOREIGN_SPAWN   = 1 << 3,  /* spawns from thread-pool jobs (#17) */
+  /* With KAA_STRESS_CONTEXT_DEATH: work paused when its context dies,
+   * and policy coroutines (a SYNCHRONIZED queue across contexts). */
+  KAA_STRESS_DEATH_PAUSED    = 1 << 4,
+  KAA_STRESS_DEATH_POLICIES  = 1 << 5,
 } KaaStressFeatures;
 
-#define KAA_STRESS_FEATURES_ALL 0xf
+#define KAA_STRESS_FEATURES_ALL 0x3f
 /* What the library of this tree does. */
 #define KAA_STRESS_FEATURES_DEFAULT (KAA_STRESS_REPEATED_INPUTS)
 
@@ -78,7 +82,8 @@ typedef struct
 typedef struct _KaaStress KaaStress;
 
 /* KAA_STRESS_FEATURES: a comma-separated list of ancestor, repeated,
- * death, foreign, or all or none; unset, KAA_STRESS_FEATURES_DEFAULT. */
+ * death, foreign, death-paused, death-policies, or all or none; unset,
+ * KAA_STRESS_FEATURES_DEFAULT. */
 guint      kaa_stress_features_from_env (void);
 
 /* Runs on the calling thread, on the global default context, which it
