@@ -11,7 +11,8 @@
  * the ones that stayed unused through a whole decay period of 10 s, the
  * way jemalloc's dirty-page decay does. Thread-safe.
  *
- * Under ASan or Valgrind the cache is bypassed: a block goes straight back
+ * A cached block is poisoned, so that a use after free reads garbage that
+ * stands out. Under ASan or Valgrind the cache is bypassed: a block goes straight back
  * to malloc, so that a use after free is still caught.
  */
 #pragma once
@@ -33,6 +34,9 @@ typedef struct
   guint    low_water;     /* the fewest cached since window_start */
   gint64   window_start;  /* monotonic µs; 0 before the first decay */
 } KaaBlockCache;
+
+/* What a block holds while cached, after the link to the next one. */
+#define KAA_BLOCK_CACHE_POISON     0xdb
 
 #define KAA_BLOCK_CACHE_INIT { { 0 }, 0, NULL, 0, 0, 0 }
 

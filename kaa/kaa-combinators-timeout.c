@@ -248,6 +248,7 @@ static const KaaProducerOps timeout_ops = {
   .pause = timeout_pause,
   .resume = timeout_resume,
   .release = timeout_release,
+  .kind = "timeout",
 };
 
 /**

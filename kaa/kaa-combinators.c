@@ -119,6 +119,7 @@ static const KaaProducerOps sleep_ops = {
   .pause = sleep_pause,
   .resume = sleep_resume,
   .release = sleep_release,
+  .kind = "timer",
 };
 
 /**
@@ -239,7 +240,9 @@ group_member_settled (KaaInProgress *input,
         group_drop_losers (group);
       else if (last)
         kaa_in_progress_try_fail (self, g_error_new (KAA_ERROR, KAA_ERROR_ALL_FAILED,
-                                                     _("All %u operations failed"),
+                                                     kaa_ngettext ("The only operation failed",
+                                                                   "All %u operations failed",
+                                                                   group->n_members),
                                                      group->n_members));
       break;
     case MODE_ALL_SUCCESS:
@@ -355,6 +358,7 @@ static const KaaProducerOps group_ops = {
   .pause = group_pause,
   .resume = group_resume,
   .release = group_release,
+  .kind = "combinator",
 };
 
 /* Beyond this many inputs, repeats are found through a hash table. */

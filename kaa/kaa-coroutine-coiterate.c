@@ -104,6 +104,7 @@ coiteration_release (KaaProducer *producer)
 static const KaaProducerOps coiteration_ops = {
   .cancel = coiteration_cancel,
   .release = coiteration_release,
+  .kind = "coiteration",
 };
 
 /**

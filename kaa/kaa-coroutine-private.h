@@ -49,6 +49,9 @@ struct _KaaCoroutine
   gboolean         wake_held;       /* a wake-up came while paused */
   gboolean         awaited_paused;  /* it paused what it awaits */
   gboolean         running;         /* its fiber is on the call stack */
+  gboolean         unwind_pending;  /* cancel walked down, not unwound yet */
+  gboolean         unwind_held;     /* cancelled on the call stack: the
+                                     * cascade waits until it is left */
   gboolean         await_woke;      /* the queued run ends an await */
   gint64           interval;        /* µs; 0: no fixed-rate schedule */
   gint64           slot;            /* monotonic µs of the current slot */

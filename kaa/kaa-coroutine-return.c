@@ -51,6 +51,10 @@ return_set (KaaCoroutine  *self,
             gpointer       pointer,
             GDestroyNotify destroy)
 {
+  /* Handed the very result it holds (a pointer returned twice): keep it,
+   * since freeing the old one would free the new. */
+  if (pointer != NULL && kind == self->kind && pointer == self->ret.v_pointer)
+    self->ret_destroy = NULL;
   kaa_coroutine_return_clear (self);
   self->kind = kind;
   self->ret.v_pointer = pointer;
@@ -64,7 +68,8 @@ return_set (KaaCoroutine  *self,
  * @destroy: (nullable): frees @result
  *
  * Sets what the InProgress finishes with when the body returns; a later
- * return or throw replaces it (and frees it).
+ * return or throw replaces it (and frees it, unless it is the same
+ * pointer again).
  *
  * C only, as [func@Kaa.Coroutine.spawn] is.
  *
@@ -214,7 +219,9 @@ kaa_coroutine_throw (KaaCoroutine *self,
  * A tail call: once the current body returns, its frame is gone and
  * @func continues the same InProgress on the same stack, so an unbounded
  * chain of states runs in constant memory. Call it, then return. A
- * cancelled coroutine does not start the next body.
+ * cancelled coroutine does not start the next body. Handing on the
+ * current body's own user data (a state machine passing its state along)
+ * moves it: it is freed once, by the destroy notify of the last body.
  *
  * C only, as [func@Kaa.Coroutine.spawn] is.
  *
@@ -233,7 +240,9 @@ kaa_coroutine_become (KaaCoroutine     *self,
         destroy (user_data);
       return;
     }
-  if (self->next_destroy != NULL)
+  /* A second become with the same data keeps it: freeing it would hand
+   * the next body freed memory. */
+  if (self->next_destroy != NULL && self->next_data != user_data)
     self->next_destroy (self->next_data);
   self->next_func = func;
   self->next_data = user_data;

@@ -15,11 +15,14 @@
  * g_autoptr cleanups ran) the fiber is finished, its stack goes back to
  * the pool and the InProgress settles with what the body set.
  *
- * Cancel (the InProgress's producer hook): the coroutine is marked
- * cancelled, what it awaits is cancelled when it was the only awaiter,
- * and the fiber is resumed at once, so that cancel returns with every
- * cleanup run, innermost first. From then on every await and yield in it
- * returns at once, and what the body sets is dropped.
+ * Cancel (the InProgress's producer hooks, driven by the flat cascade of
+ * kaa-in-progress-cascade.c): on the way down the coroutine is marked
+ * cancelled and what it awaits is cancelled when it was the only
+ * awaiter; on the way up, once that has unwound, the fiber is resumed,
+ * so that cancel returns with every cleanup run, innermost first. A
+ * coroutine on the call stack cannot be resumed: the cascade waits until
+ * it has been left. From then on every await and yield in it returns at
+ * once, and what the body sets is dropped.
  *
  * References: the InProgress's producer slot, the fiber while it is not
  * finished, an armed timer, a runnable queued from another thread and
@@ -140,7 +143,10 @@ coroutine_main (gpointer data)
           break;
         }
       self->func (self, self->user_data);
-      if (self->destroy != NULL)
+      /* A tail call that hands its own data on (a state machine passing
+       * its state along) moves it: the last body's destroy frees it. */
+      if (self->destroy != NULL &&
+          (self->next_func == NULL || self->next_data != self->user_data))
         self->destroy (self->user_data);
       self->func = g_steal_pointer (&self->next_func);
       self->user_data = g_steal_pointer (&self->next_data);
@@ -154,8 +160,19 @@ coroutine_main (gpointer data)
 static void
 coroutine_finished (KaaCoroutine *self)
 {
+  KaaInProgress *held = NULL;
+
+  /* Cancelled while on the call stack: the cascade waited for this. */
+  if (self->unwind_held)
+    held = kaa_in_progress_ref (self->in_progress);
+  self->unwind_held = FALSE;
   kaa_fiber_clear (g_steal_pointer (&self->fiber));
   coroutine_settle (self);
+  if (held != NULL)
+    {
+      kaa_in_progress_unwound (held);
+      kaa_in_progress_unref (held);
+    }
   if (g_atomic_int_get (&self->queued) != QUEUED_LOCAL)
     coroutine_unref (self);
 }
@@ -183,7 +200,9 @@ static void
 coroutine_wake (KaaCoroutine *self,
                 gboolean      discard)
 {
-  if (self->fiber == NULL)
+  /* Cancelled and waiting for what it awaited to unwind first: only the
+   * cascade resumes it. */
+  if (self->fiber == NULL || self->unwind_pending)
     return;
   if (discard)
     self->cancelled = TRUE;
@@ -395,6 +414,9 @@ coroutine_unpause (KaaProducer   *producer,
     }
 }
 
+/* The cascade's way down (kaa-in-progress-cascade.c): what the coroutine
+ * awaits is cancelled (queued) when it was the last awaiter; the
+ * coroutine itself unwinds in coroutine_unwind(), after that. */
 static void
 coroutine_cancel (KaaProducer   *producer,
                   KaaInProgress *in_progress)
@@ -407,6 +429,7 @@ coroutine_cancel (KaaProducer   *producer,
    * and notices at its next suspension. */
   if (self->running || self->fiber == NULL)
     return;
+  self->unwind_pending = TRUE;
   coroutine_disarm (self);
 
   if (self->awaiting != NULL)
@@ -424,7 +447,27 @@ coroutine_cancel (KaaProducer   *producer,
         kaa_in_progress_resume (awaited);
       kaa_in_progress_unref (awaited);
     }
+}
+
+/* The way up: what it awaited has unwound, now its own cleanups run. A
+ * coroutine on the call stack (running) is left first: its next
+ * suspension returns at once, and coroutine_finished() reports it. */
+static gboolean
+coroutine_unwind (KaaProducer   *producer,
+                  KaaInProgress *in_progress)
+{
+  KaaCoroutine *self = (KaaCoroutine *) producer;
+
+  if (self->fiber == NULL)
+    return TRUE;
+  if (self->running)
+    {
+      self->unwind_held = TRUE;
+      return FALSE;
+    }
+  self->unwind_pending = FALSE;
   coroutine_resume (self);
+  return TRUE;
 }
 
 static void
@@ -438,6 +481,8 @@ static const KaaProducerOps coroutine_ops = {
   .pause = coroutine_pause,
   .resume = coroutine_unpause,
   .release = coroutine_release,
+  .unwind = coroutine_unwind,
+  .kind = "coroutine",
 };
 
 /**
@@ -743,11 +788,16 @@ await_is_own (KaaInProgress *in_progress,
               const char    *function,
               GError       **error)
 {
+  const char *name;
+
   if (G_LIKELY (current == NULL || in_progress != current->in_progress))
     return FALSE;
-  g_return_if_fail_warning (G_LOG_DOMAIN, function, "in_progress != self->in_progress");
-  g_set_error (error, KAA_ERROR, KAA_ERROR_INVALID_ARGUMENT, _("Invalid argument to %s: %s"),
-               function, "in_progress != self->in_progress");
+  name = kaa_in_progress_get_name (in_progress);
+  name = name != NULL ? name : "(unnamed)";
+  g_critical ("%s: coroutine %s awaits its own InProgress, which settles only when its "
+              "body returns: it would wait forever", function, name);
+  g_set_error (error, KAA_ERROR, KAA_ERROR_INVALID_ARGUMENT,
+               _("Coroutine %s cannot await its own InProgress"), name);
   kaa_in_progress_unref (in_progress);
   return TRUE;
 }
@@ -908,7 +958,7 @@ kaa_await_borrowed (KaaInProgress *in_progress,
   return TRUE;
 }
 
-#define AWAIT_TYPED(type, getter, fallback)                                  \
+#define AWAIT_TYPED(type, getter, fallback, gtype)                           \
   G_STMT_START {                                                             \
     KaaInProgress *done;                                                     \
     type result;                                                             \
@@ -916,7 +966,10 @@ kaa_await_borrowed (KaaInProgress *in_progress,
     done = await_owned (in_progress, G_STRFUNC, error);                      \
     if (done == NULL)                                                        \
       return fallback;                                                       \
-    result = getter (done);                                                  \
+    if (kaa_in_progress_check_result_type (done, gtype, G_STRFUNC, error))   \
+      result = getter (done);                                                \
+    else                                                                     \
+      result = fallback;                                                     \
     kaa_in_progress_unref (done);                                            \
     return result;                                                           \
   } G_STMT_END
@@ -928,6 +981,10 @@ kaa_await_borrowed (KaaInProgress *in_progress,
  *
  * [func@Kaa.await], returning a boolean result.
  *
+ * A result of another type (see [method@Kaa.InProgress.get_value]) is
+ * a programming error: a critical, and `KAA_ERROR_WRONG_RESULT_TYPE`
+ * naming the type it was.
+ *
  * C only, as [func@Kaa.await] is.
  *
  * Returns: the result, or %FALSE with @error set
@@ -937,7 +994,7 @@ gboolean
 kaa_await_boolean (KaaInProgress *in_progress,
                    GError       **error)
 {
-  AWAIT_TYPED (gboolean, kaa_in_progress_get_boolean, FALSE);
+  AWAIT_TYPED (gboolean, kaa_in_progress_get_boolean, FALSE, G_TYPE_BOOLEAN);
 }
 
 /**
@@ -946,6 +1003,10 @@ kaa_await_boolean (KaaInProgress *in_progress,
  * @error: return location for its error
  *
  * [func@Kaa.await], returning an integer result.
+ *
+ * A result of another type (see [method@Kaa.InProgress.get_value]) is
+ * a programming error: a critical, and `KAA_ERROR_WRONG_RESULT_TYPE`
+ * naming the type it was.
  *
  * C only, as [func@Kaa.await] is.
  *
@@ -956,7 +1017,7 @@ gint64
 kaa_await_int64 (KaaInProgress *in_progress,
                  GError       **error)
 {
-  AWAIT_TYPED (gint64, kaa_in_progress_get_int64, 0);
+  AWAIT_TYPED (gint64, kaa_in_progress_get_int64, 0, G_TYPE_INT64);
 }
 
 /**
@@ -965,6 +1026,10 @@ kaa_await_int64 (KaaInProgress *in_progress,
  * @error: return location for its error
  *
  * [func@Kaa.await], returning a double result.
+ *
+ * A result of another type (see [method@Kaa.InProgress.get_value]) is
+ * a programming error: a critical, and `KAA_ERROR_WRONG_RESULT_TYPE`
+ * naming the type it was.
  *
  * C only, as [func@Kaa.await] is.
  *
@@ -975,7 +1040,7 @@ gdouble
 kaa_await_double (KaaInProgress *in_progress,
                   GError       **error)
 {
-  AWAIT_TYPED (gdouble, kaa_in_progress_get_double, 0.0);
+  AWAIT_TYPED (gdouble, kaa_in_progress_get_double, 0.0, G_TYPE_DOUBLE);
 }
 
 /**
@@ -984,6 +1049,10 @@ kaa_await_double (KaaInProgress *in_progress,
  * @error: return location for its error
  *
  * [func@Kaa.await], returning a copy of a string result.
+ *
+ * A result of another type (see [method@Kaa.InProgress.get_value]) is
+ * a programming error: a critical, and `KAA_ERROR_WRONG_RESULT_TYPE`
+ * naming the type it was.
  *
  * C only, as [func@Kaa.await] is.
  *
@@ -994,7 +1063,7 @@ char *
 kaa_await_string (KaaInProgress *in_progress,
                   GError       **error)
 {
-  AWAIT_TYPED (char *, kaa_in_progress_dup_string, NULL);
+  AWAIT_TYPED (char *, kaa_in_progress_dup_string, NULL, G_TYPE_STRING);
 }
 
 /**
@@ -1006,6 +1075,10 @@ kaa_await_string (KaaInProgress *in_progress,
  * that `obj = kaa_await_object (start_something (), &error);` leaks
  * nothing.
  *
+ * A result of another type (see [method@Kaa.InProgress.get_value]) is
+ * a programming error: a critical, and `KAA_ERROR_WRONG_RESULT_TYPE`
+ * naming the type it was.
+ *
  * C only, as [func@Kaa.await] is.
  *
  * Returns: (type GObject) (transfer full) (nullable): the result, or %NULL
@@ -1016,6 +1089,6 @@ gpointer
 kaa_await_object (KaaInProgress *in_progress,
                   GError       **error)
 {
-  AWAIT_TYPED (gpointer, kaa_in_progress_dup_object, NULL);
+  AWAIT_TYPED (gpointer, kaa_in_progress_dup_object, NULL, G_TYPE_OBJECT);
 }
 

@@ -22,6 +22,10 @@ G_BEGIN_DECLS
  * @KAA_ERROR_ALL_FAILED: every input of kaa_any_success() failed
  * @KAA_ERROR_NOT_IN_COROUTINE: kaa_await() or kaa_yield() was called
  *   outside a coroutine
+ * @KAA_ERROR_IN_COROUTINE: kaa_in_progress_wait() was called inside a
+ *   coroutine, which must await instead (Since: 0.2)
+ * @KAA_ERROR_WRONG_RESULT_TYPE: a typed await, such as kaa_await_string(),
+ *   met a result of another type (Since: 0.2)
  *
  * Errors in the `KAA_ERROR` domain. Cancellation and timeouts use
  * `G_IO_ERROR_CANCELLED` and `G_IO_ERROR_TIMED_OUT` instead, so that
@@ -34,6 +38,8 @@ typedef enum
   KAA_ERROR_WAIT_NESTING,
   KAA_ERROR_ALL_FAILED,
   KAA_ERROR_NOT_IN_COROUTINE,
+  KAA_ERROR_IN_COROUTINE,
+  KAA_ERROR_WRONG_RESULT_TYPE,
 } KaaError;
 
 KAA_AVAILABLE_IN_ALL

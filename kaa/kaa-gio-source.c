@@ -296,6 +296,7 @@ static const KaaProducerOps source_wait_ops = {
   .pause = source_wait_pause,
   .resume = source_wait_resume,
   .release = source_wait_release,
+  .kind = "source wait",
 };
 
 static KaaInProgress *

@@ -428,6 +428,7 @@ static const KaaProducerOps signal_wait_ops = {
   .pause = signal_wait_pause,
   .resume = signal_wait_resume,
   .release = signal_wait_release,
+  .kind = "signal wait",
 };
 
 /* The critical is for the developer; the failed InProgress carries the

@@ -11,7 +11,12 @@ G_BEGIN_DECLS
 /* Binds GETTEXT_PACKAGE to LOCALEDIR once; every _() in the library goes
  * through kaa_gettext() so that the binding is in place before the first
  * lookup. */
-const char *kaa_gettext (const char *msgid) G_GNUC_FORMAT (1);
+const char *kaa_gettext  (const char *msgid) G_GNUC_FORMAT (1);
+/* ngettext() for counts, "All %u operations failed": the form the
+ * language wants for @n. xgettext knows it (po/meson.build). */
+const char *kaa_ngettext (const char *msgid,
+                          const char *msgid_plural,
+                          gulong      n) G_GNUC_FORMAT (2);
 
 #undef _
 #define _(s) kaa_gettext (s)

@@ -6,8 +6,8 @@
 
 #include "kaa-i18n-private.h"
 
-const char *
-kaa_gettext (const char *msgid)
+static void
+i18n_bind (void)
 {
   static gsize bound = 0;
 
@@ -23,5 +23,20 @@ kaa_gettext (const char *msgid)
       bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
       g_once_init_leave (&bound, 1);
     }
+}
+
+const char *
+kaa_gettext (const char *msgid)
+{
+  i18n_bind ();
   return g_dgettext (GETTEXT_PACKAGE, msgid);
+}
+
+const char *
+kaa_ngettext (const char *msgid,
+              const char *msgid_plural,
+              gulong      n)
+{
+  i18n_bind ();
+  return g_dngettext (GETTEXT_PACKAGE, msgid, msgid_plural, n);
 }

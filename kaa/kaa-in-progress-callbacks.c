@@ -310,6 +310,7 @@ kaa_in_progress_connect (KaaInProgress        *self,
 
   g_return_val_if_fail (self != NULL, 0);
   g_return_val_if_fail (callback != NULL, 0);
+  in_progress_return_val_if_freed (self, 0);
 
   if (!(g_atomic_int_or (&self->flags, FLAG_FIRST_NODE) & FLAG_FIRST_NODE))
     node = &self->first_node;
@@ -351,6 +352,7 @@ kaa_in_progress_disconnect (KaaInProgress *self,
 
   g_return_if_fail (self != NULL);
   g_return_if_fail (id != 0);
+  in_progress_return_if_freed (self);
   g_return_if_fail (kaa_scheduler_is_owner (self->scheduler));
 
   /* A settler on another thread may have missed what this drain moved. */

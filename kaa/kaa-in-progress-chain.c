@@ -79,11 +79,13 @@ shield_cancel (KaaProducer   *producer,
 static const KaaProducerOps follow_ops = {
   .cancel = follow_cancel,
   .release = follow_release,
+  .kind = "finish_from",
 };
 
 static const KaaProducerOps shield_ops = {
   .cancel = shield_cancel,
   .release = follow_release,
+  .kind = "shield",
 };
 
 /* Takes ownership of @source. */
@@ -112,6 +114,31 @@ follow (KaaInProgress        *self,
   link->id = kaa_in_progress_connect (source, follow_settled, link, follow_callback_destroy);
 }
 
+/* Whether @self may start following: pending, and produced by nothing. */
+static gboolean
+finish_from_accepts (KaaInProgress *self,
+                     const char    *function)
+{
+  KaaProducer *producer = kaa_in_progress_get_producer (self);
+  const char *name = kaa_in_progress_get_name (self);
+
+  if (kaa_in_progress_is_done (self))
+    g_critical ("%s: InProgress %s (%p) is already done: it can settle only once",
+                function, name != NULL ? name : "(unnamed)", self);
+  else if (producer != NULL && producer->ops == &follow_ops)
+    g_critical ("%s: InProgress %s (%p) already follows another InProgress: "
+                "finish_from can be called only once",
+                function, name != NULL ? name : "(unnamed)", self);
+  else if (producer != NULL)
+    g_critical ("%s: InProgress %s (%p) is produced by a %s, which will settle it: "
+                "only an InProgress made with kaa_in_progress_new() can follow another",
+                function, name != NULL ? name : "(unnamed)", self,
+                producer->ops->kind != NULL ? producer->ops->kind : "producer");
+  else
+    return TRUE;
+  return FALSE;
+}
+
 /**
  * kaa_in_progress_finish_from:
  * @self: a pending [struct@Kaa.InProgress] without a producer
@@ -122,6 +149,11 @@ follow (KaaInProgress        *self,
  * its error, or cancelled. Cancelling @self cancels @source. If @source is
  * already done, @self settles now. Call it where you would call a finish
  * function, once, on a @self that nothing else produces.
+ *
+ * Calling it on a @self that is already done, that already follows
+ * another InProgress, or that something else produces (a coroutine, a
+ * thread job, a timer) is a programming error: a critical, and @self is
+ * left as it was.
  *
  * Takes ownership of @source, also when it fails a precondition; keep a
  * reference of your own with [method@Kaa.InProgress.ref] to look at
@@ -136,8 +168,12 @@ kaa_in_progress_finish_from (KaaInProgress *self,
   kaa_return_releasing_if_fail (self != NULL, source);
   kaa_return_releasing_if_fail (source != NULL, source);
   kaa_return_releasing_if_fail (self != source, source);
-  kaa_return_releasing_if_fail (!kaa_in_progress_is_done (self), source);
 
+  if (!finish_from_accepts (self, G_STRFUNC))
+    {
+      kaa_in_progress_unref (source);
+      return;
+    }
   follow (self, source, &follow_ops);
 }
 

@@ -16,6 +16,7 @@ enum
 {
   STATE_SETTLING = 16,
   STATE_CANCELLING,
+  STATE_FREED,        /* the tombstone's: never claimed, never final */
 };
 
 enum
@@ -74,12 +75,17 @@ struct _DeliverFrame
 
 struct _KaaInProgress
 {
+  KaaScheduler   *scheduler;    /* immutable, owned */
+  CallbackLink   *callbacks;    /* atomic pointer: the incoming stack */
+  /* Not first: malloc and the block cache keep their free-list links in
+   * the first 16 bytes of a freed block, so here the tombstone that
+   * finalize leaves (KAA_REF_COUNT_FREED) outlives the free, and a late
+   * unref finds it instead of corrupting those links. */
   KaaRefCount     ref_count;
   gint            state;        /* atomic */
   gint            flags;        /* atomic */
-  KaaScheduler   *scheduler;    /* immutable, owned */
-  CallbackLink   *callbacks;    /* atomic pointer: the incoming stack */
   KaaProducer    *producer;     /* atomic pointer */
+  const char     *producer_kind;  /* static; names an unnamed InProgress */
   GCancellable   *cancellable;  /* atomic pointer, created lazily */
   KaaProgress    *progress;     /* atomic pointer, created lazily */
   gint            n_awaiters;   /* atomic */
@@ -110,6 +116,13 @@ struct _KaaInProgress
                                  * once a disconnect had many to search */
   gint            has_pending;  /* atomic: `pending` is not empty */
   KaaRunnable     runnable;
+
+  /* Owner thread only: the cancel cascade (kaa-in-progress-cascade.c). */
+  KaaInProgress  *cascade_next;     /* below it on the thread's cascade stack */
+  KaaInProgress  *cascade_parent;   /* unwinds after this one has */
+  GSList         *cascade_waiters;  /* further ones that do (rare) */
+  guint           cascade_blocked;  /* what it cancelled and is not unwound yet */
+  gboolean        cascade_walked;   /* its cancel hook ran */
 };
 
 static inline gboolean
@@ -125,10 +138,17 @@ in_progress_is_final (KaaInProgress *self)
   return state_is_final (g_atomic_int_get (&self->state));
 }
 
+/* What finalize leaves in ref_count: negative, so that any ref or unref
+ * after the last one sees a count at or below zero. The block cache's
+ * poison (0xdb bytes) reads as negative too. */
+#define KAA_REF_COUNT_FREED ((gint) 0xdead0000)
+
 static inline const char *
 in_progress_name (KaaInProgress *self)
 {
-  return self->name != NULL ? self->name : "(unnamed)";
+  if (self->name != NULL)
+    return self->name;
+  return self->producer_kind != NULL ? self->producer_kind : "(unnamed)";
 }
 
 /* Any thread, after the final state is published: whether callbacks wait
@@ -151,6 +171,25 @@ void          kaa_in_progress_callback_done  (KaaInProgress *self,
                                               CallbackNode  *node);
 void          kaa_in_progress_queue_delivery (KaaInProgress *self,
                                               gboolean       is_owner);
+
+/* A use of @self after its last unref, caught where the count is read
+ * anyway or one load costs nothing next to the call. */
+#define in_progress_is_freed(self) \
+  G_UNLIKELY (__atomic_load_n (&(self)->ref_count, __ATOMIC_RELAXED) <= 0)
+#define in_progress_return_val_if_freed(self, val)                              \
+  G_STMT_START {                                                                \
+    if (in_progress_is_freed (self))                                            \
+      {                                                                         \
+        kaa_in_progress_report_freed ((self), G_STRFUNC);                       \
+        return val;                                                             \
+      }                                                                         \
+  } G_STMT_END
+#define in_progress_return_if_freed(self) in_progress_return_val_if_freed (self, )
+
+void     kaa_in_progress_report_freed  (KaaInProgress *self,
+                                        const char    *function);
+void     kaa_in_progress_quarantine    (KaaInProgress *self);
+void     kaa_in_progress_free_block    (KaaInProgress *self);
 void     kaa_in_progress_wake_waiters  (KaaInProgress *self);
 gboolean kaa_in_progress_claim         (KaaInProgress *self,
                                         const char    *function,
@@ -161,6 +200,14 @@ gboolean kaa_in_progress_settle_error  (KaaInProgress *self,
                                         const char    *function,
                                         gboolean       quiet,
                                         GError        *error);
+/* kaa-in-progress-cascade.c */
+void     kaa_in_progress_cascade_cancel (KaaInProgress *self);
+void     kaa_in_progress_cascade_adopt  (KaaInProgress *self);
+void     kaa_in_progress_deliver_flat   (KaaInProgress *self);
+void     kaa_in_progress_release_producer (KaaInProgress *self);
+void     kaa_in_progress_deliver_now    (KaaInProgress *self);
+void     kaa_in_progress_call_hook      (KaaInProgress *self,
+                                         gboolean       resume);
 gboolean kaa_in_progress_settle        (KaaInProgress *self,
                                         const char    *function,
                                         gboolean       quiet,

@@ -21,16 +21,13 @@
 static void
 in_progress_pause (KaaInProgress *self)
 {
-  KaaProducer *producer;
-
   if (self->n_paused++ > 0 || in_progress_is_final (self))
     return;
   /* Hooks run on the owner thread only; a producer whose InProgress may
    * settle on another thread settles it through the owner instead (as
-   * the thread pool does), so the producer cannot be released under us. */
-  producer = g_atomic_pointer_get (&self->producer);
-  if (producer != NULL && producer->ops->pause != NULL)
-    producer->ops->pause (producer, self);
+   * the thread pool does), so the producer cannot be released under us.
+   * The hook may pause what it awaits in turn: flat at any depth. */
+  kaa_in_progress_call_hook (self, FALSE);
 }
 
 /**
@@ -51,6 +48,7 @@ void
 kaa_in_progress_pause (KaaInProgress *self)
 {
   g_return_if_fail (self != NULL);
+  in_progress_return_if_freed (self);
   g_return_if_fail (kaa_scheduler_is_owner (self->scheduler));
 
   in_progress_pause (self);
@@ -86,17 +84,21 @@ kaa_in_progress_pause_for_awaiter (KaaInProgress *self)
 void
 kaa_in_progress_resume (KaaInProgress *self)
 {
-  KaaProducer *producer;
-
   g_return_if_fail (self != NULL);
+  in_progress_return_if_freed (self);
   g_return_if_fail (kaa_scheduler_is_owner (self->scheduler));
-  g_return_if_fail (self->n_paused > 0);
+  if (self->n_paused == 0)
+    {
+      g_critical ("%s: InProgress %s (%p) is not paused: each resume must undo a "
+                  "kaa_in_progress_pause()", G_STRFUNC, in_progress_name (self), self);
+      return;
+    }
 
-  if (--self->n_paused > 0 || in_progress_is_final (self))
+  /* Not once it is claimed: a cancel in progress (cancel wins over
+   * pause) never lets its producer go on. */
+  if (--self->n_paused > 0 || !kaa_in_progress_is_pending (self))
     return;
-  producer = g_atomic_pointer_get (&self->producer);
-  if (producer != NULL && producer->ops->resume != NULL)
-    producer->ops->resume (producer, self);
+  kaa_in_progress_call_hook (self, TRUE);
 }
 
 /**

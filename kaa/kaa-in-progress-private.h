@@ -24,7 +24,18 @@ typedef struct _KaaProducerOps KaaProducerOps;
  * were queued (possibly inside the producer's own finish call): the
  * InProgress will not touch the producer again. @pause and @resume run on
  * the owner thread, on the 0 → 1 and 1 → 0 transitions of the pause
- * counter only. Every hook may be NULL. */
+ * counter only. Every hook may be NULL. @kind (a static string, such as
+ * "thread job") names an InProgress in messages when it has no name.
+ *
+ * The cancel cascade runs in two passes, in constant C stack whatever its
+ * depth (kaa-in-progress-cascade.c). @cancel is the way down: it detaches
+ * from what the producer waits on and cancels what it alone awaited, but
+ * those cancels are only queued; they have not run when it returns.
+ * @unwind is the way up: it runs once all of them have unwound, and
+ * unwinds the producer itself (a coroutine runs its cleanups). It returns
+ * FALSE when the producer cannot unwind now, because it runs on the
+ * calling chain of stacks; it then calls kaa_in_progress_unwound() once it
+ * has been left, and what awaited it unwinds after that. */
 struct _KaaProducerOps
 {
   void (*cancel)  (KaaProducer   *producer,
@@ -34,6 +45,8 @@ struct _KaaProducerOps
   void (*resume)  (KaaProducer   *producer,
                    KaaInProgress *in_progress);
   void (*release) (KaaProducer   *producer);
+  gboolean (*unwind) (KaaProducer   *producer,
+                      KaaInProgress *in_progress);
   /* Only for a producer in the InProgress's own allocation
    * (kaa_in_progress_new_with_producer()), whose memory lives as long as
    * the waiter's reference: a thread other than the owner is about to
@@ -45,6 +58,7 @@ struct _KaaProducerOps
                        GError       **error);
   void     (*unblock) (KaaProducer   *producer,
                        KaaInProgress *in_progress);
+  const char *kind;
 };
 
 /* Embedded first in the producer's own struct. */
@@ -69,6 +83,7 @@ KaaInProgress *kaa_in_progress_new_with_producer     (gsize          producer_si
 KaaBlockCache *kaa_in_progress_get_block_cache       (void);
 void           kaa_in_progress_set_producer          (KaaInProgress *self,
                                                       KaaProducer   *producer);
+KaaProducer   *kaa_in_progress_get_producer          (KaaInProgress *self);
 KaaScheduler  *kaa_in_progress_get_scheduler         (KaaInProgress *self);
 /* The producer of @self if it lives in @self's allocation, else NULL. */
 KaaProducer   *kaa_in_progress_get_inline_producer   (KaaInProgress *self);
@@ -90,6 +105,10 @@ guint          kaa_in_progress_remove_awaiter        (KaaInProgress *self);
 guint          kaa_in_progress_get_awaiters          (KaaInProgress *self);
 gboolean       kaa_in_progress_pause_for_awaiter     (KaaInProgress *self);
 
+/* For a producer whose @unwind hook returned FALSE: it has unwound now;
+ * @self settles CANCELLED and the cascade above it goes on. Owner thread. */
+void           kaa_in_progress_unwound               (KaaInProgress *self);
+
 /* Settles @self like @source (which must be done) if @self is still
  * pending; returns FALSE, quietly, if it was not. */
 gboolean       kaa_in_progress_try_settle_like       (KaaInProgress *self,
@@ -102,6 +121,14 @@ gboolean       kaa_in_progress_try_fail              (KaaInProgress *self,
 /* How many callback nodes disconnects have looked at so far, in the whole
  * process: a test checks that this grows linearly (DESIGN §6). */
 guint64        kaa_in_progress_get_search_steps_for_testing (void);
+/* For the typed awaits: whether @self, which is done, holds a result
+ * that the getter for @type (G_TYPE_BOOLEAN, G_TYPE_INT64,
+ * G_TYPE_DOUBLE, G_TYPE_STRING or G_TYPE_OBJECT) reads; if not, a
+ * critical and KAA_ERROR_WRONG_RESULT_TYPE naming what it holds. */
+gboolean       kaa_in_progress_check_result_type     (KaaInProgress *self,
+                                                      GType          type,
+                                                      const char    *function,
+                                                      GError       **error);
 
 KaaInProgress *kaa_in_progress_new_invalid_argument  (const char    *function,
                                                       const char    *expression) G_GNUC_WARN_UNUSED_RESULT;

@@ -261,18 +261,32 @@ kaa_in_progress_try_settle_like (KaaInProgress *self,
 }
 
 
+static void
+result_not_done (KaaInProgress *self,
+                 const char    *function)
+{
+  g_critical ("%s: InProgress %s (%p) is not done yet: its outcome can be read once it "
+              "has settled (await it, wait for it, or connect a callback)",
+              function, in_progress_name (self), self);
+}
+
 /* The InProgress whose result a getter reads: @self, or, after
  * finish_from, the one it forwards to. NULL if @self did not finish. */
 static KaaInProgress *
 result_holder (KaaInProgress *self,
                const char    *function)
 {
-  gint state = g_atomic_int_get (&self->state);
+  gint state;
 
+  if (in_progress_is_freed (self))
+    {
+      kaa_in_progress_report_freed (self, function);
+      return NULL;
+    }
+  state = g_atomic_int_get (&self->state);
   if (!state_is_final (state))
     {
-      g_critical (_("%s: InProgress %s (%p) is not done yet"),
-                  function, in_progress_name (self), self);
+      result_not_done (self, function);
       return NULL;
     }
   if (state != KAA_STATE_FINISHED)
@@ -280,6 +294,26 @@ result_holder (KaaInProgress *self,
   while (self->kind == RESULT_FORWARD)
     self = self->result.v_pointer;
   return self;
+}
+
+/* The name of a result type in messages: the suffix of the finish
+ * function that stores it. */
+static const char *
+result_kind_name (ResultKind kind)
+{
+  switch (kind)
+    {
+    case RESULT_POINTER: return "pointer";
+    case RESULT_BOOLEAN: return "boolean";
+    case RESULT_INT64:   return "int64";
+    case RESULT_DOUBLE:  return "double";
+    case RESULT_STRING:  return "string";
+    case RESULT_OBJECT:  return "object";
+    case RESULT_VALUE:   return "value";
+    case RESULT_NONE:
+    case RESULT_FORWARD:
+    default:             return "none";
+    }
 }
 
 static gboolean
@@ -290,8 +324,43 @@ result_check_kind (KaaInProgress *holder,
 {
   if (holder->kind == kind || holder->kind == also)
     return TRUE;
-  g_critical (_("%s: InProgress %s (%p) holds another kind of result"),
-              function, in_progress_name (holder), holder);
+  g_critical ("%s: InProgress %s (%p) finished with a result of type %s, not %s",
+              function, in_progress_name (holder), holder,
+              result_kind_name (holder->kind), result_kind_name (kind));
+  return FALSE;
+}
+
+/* For the typed awaits, before they call the getter for @type on @self,
+ * which finished: the getter's check, plus a GError naming both types. */
+gboolean
+kaa_in_progress_check_result_type (KaaInProgress *self,
+                                   GType          type,
+                                   const char    *function,
+                                   GError       **error)
+{
+  KaaInProgress *holder = result_holder (self, function);
+  ResultKind kind;
+
+  if (holder == NULL)
+    return TRUE;   /* not finished: the getter gives its empty value */
+  if (type == G_TYPE_BOOLEAN)
+    kind = RESULT_BOOLEAN;
+  else if (type == G_TYPE_INT64)
+    kind = RESULT_INT64;
+  else if (type == G_TYPE_DOUBLE)
+    kind = RESULT_DOUBLE;
+  else if (type == G_TYPE_STRING)
+    kind = RESULT_STRING;
+  else
+    kind = RESULT_OBJECT;
+  /* A string or an object may be NULL: finished with nothing. */
+  if (result_check_kind (holder, function, kind,
+                         kind == RESULT_STRING || kind == RESULT_OBJECT ? RESULT_NONE : kind))
+    return TRUE;
+  g_set_error (error, KAA_ERROR, KAA_ERROR_WRONG_RESULT_TYPE,
+               _("InProgress %s finished with a result of type %s, not %s"),
+               in_progress_name (holder), result_kind_name (holder->kind),
+               result_kind_name (kind));
   return FALSE;
 }
 
@@ -314,10 +383,15 @@ kaa_in_progress_propagate (KaaInProgress *self,
   gint state;
 
   g_return_val_if_fail (self != NULL, FALSE);
+  in_progress_return_val_if_freed (self, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   state = g_atomic_int_get (&self->state);
-  g_return_val_if_fail (state_is_final (state), FALSE);
+  if (!state_is_final (state))
+    {
+      result_not_done (self, G_STRFUNC);
+      return FALSE;
+    }
 
   if (state == KAA_STATE_FINISHED)
     return TRUE;
@@ -340,7 +414,12 @@ const GError *
 kaa_in_progress_get_error (KaaInProgress *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
-  g_return_val_if_fail (state_is_final (g_atomic_int_get (&self->state)), NULL);
+  in_progress_return_val_if_freed (self, NULL);
+  if (!in_progress_is_final (self))
+    {
+      result_not_done (self, G_STRFUNC);
+      return NULL;
+    }
 
   kaa_in_progress_mark_error_seen (self);
   return self->error;
@@ -355,6 +434,12 @@ kaa_in_progress_get_error (KaaInProgress *self)
  *
  * C only: language bindings read any result with
  * [method@Kaa.InProgress.get_value] or a typed getter.
+ *
+ * On a failed or cancelled @self every getter returns its empty value
+ * (%FALSE, 0, 0.0, %NULL, a %NULL pointer #GValue) without a critical;
+ * [method@Kaa.InProgress.propagate] tells why. Reading @self before it is
+ * done, or as another type than it holds, is a programming error: a
+ * critical, and the same empty value.
  *
  * Returns: (transfer none) (nullable): the result, owned by @self
  * Since: 0.1
@@ -381,6 +466,12 @@ kaa_in_progress_get_pointer (KaaInProgress *self)
  *
  * Reads the boolean result of @self.
  *
+ * On a failed or cancelled @self every getter returns its empty value
+ * (%FALSE, 0, 0.0, %NULL, a %NULL pointer #GValue) without a critical;
+ * [method@Kaa.InProgress.propagate] tells why. Reading @self before it is
+ * done, or as another type than it holds, is a programming error: a
+ * critical, and the same empty value.
+ *
  * Returns: the boolean result, or %FALSE if @self failed or was cancelled
  * Since: 0.1
  */
@@ -402,6 +493,12 @@ kaa_in_progress_get_boolean (KaaInProgress *self)
  * @self: a done [struct@Kaa.InProgress]
  *
  * Reads the integer result of @self.
+ *
+ * On a failed or cancelled @self every getter returns its empty value
+ * (%FALSE, 0, 0.0, %NULL, a %NULL pointer #GValue) without a critical;
+ * [method@Kaa.InProgress.propagate] tells why. Reading @self before it is
+ * done, or as another type than it holds, is a programming error: a
+ * critical, and the same empty value.
  *
  * Returns: the integer result, or 0 if @self failed or was cancelled
  * Since: 0.1
@@ -425,6 +522,12 @@ kaa_in_progress_get_int64 (KaaInProgress *self)
  *
  * Reads the double result of @self.
  *
+ * On a failed or cancelled @self every getter returns its empty value
+ * (%FALSE, 0, 0.0, %NULL, a %NULL pointer #GValue) without a critical;
+ * [method@Kaa.InProgress.propagate] tells why. Reading @self before it is
+ * done, or as another type than it holds, is a programming error: a
+ * critical, and the same empty value.
+ *
  * Returns: the double result, or 0.0 if @self failed or was cancelled
  * Since: 0.1
  */
@@ -446,6 +549,12 @@ kaa_in_progress_get_double (KaaInProgress *self)
  * @self: a done [struct@Kaa.InProgress]
  *
  * Reads the string result of @self.
+ *
+ * On a failed or cancelled @self every getter returns its empty value
+ * (%FALSE, 0, 0.0, %NULL, a %NULL pointer #GValue) without a critical;
+ * [method@Kaa.InProgress.propagate] tells why. Reading @self before it is
+ * done, or as another type than it holds, is a programming error: a
+ * critical, and the same empty value.
  *
  * Returns: (transfer none) (nullable): the string result, owned by @self,
  *   or %NULL if @self failed or was cancelled
@@ -470,6 +579,12 @@ kaa_in_progress_get_string (KaaInProgress *self)
  *
  * Reads a copy of the string result of @self.
  *
+ * On a failed or cancelled @self every getter returns its empty value
+ * (%FALSE, 0, 0.0, %NULL, a %NULL pointer #GValue) without a critical;
+ * [method@Kaa.InProgress.propagate] tells why. Reading @self before it is
+ * done, or as another type than it holds, is a programming error: a
+ * critical, and the same empty value.
+ *
  * Returns: (transfer full) (nullable): a copy of the string result, or
  *   %NULL if @self failed or was cancelled
  * Since: 0.1
@@ -487,6 +602,12 @@ kaa_in_progress_dup_string (KaaInProgress *self)
  * @self: a done [struct@Kaa.InProgress]
  *
  * Reads the object result of @self.
+ *
+ * On a failed or cancelled @self every getter returns its empty value
+ * (%FALSE, 0, 0.0, %NULL, a %NULL pointer #GValue) without a critical;
+ * [method@Kaa.InProgress.propagate] tells why. Reading @self before it is
+ * done, or as another type than it holds, is a programming error: a
+ * critical, and the same empty value.
  *
  * Returns: (type GObject) (transfer none) (nullable): the object result,
  *   owned by @self, or %NULL if @self failed or was cancelled
@@ -510,6 +631,12 @@ kaa_in_progress_get_object (KaaInProgress *self)
  * @self: a done [struct@Kaa.InProgress]
  *
  * Reads the object result of @self and takes a reference to it.
+ *
+ * On a failed or cancelled @self every getter returns its empty value
+ * (%FALSE, 0, 0.0, %NULL, a %NULL pointer #GValue) without a critical;
+ * [method@Kaa.InProgress.propagate] tells why. Reading @self before it is
+ * done, or as another type than it holds, is a programming error: a
+ * critical, and the same empty value.
  *
  * Returns: (type GObject) (transfer full) (nullable): a new reference to
  *   the object result, or %NULL if @self failed or was cancelled
@@ -535,6 +662,11 @@ kaa_in_progress_dup_object (KaaInProgress *self)
  * finish_value keeps its type, the other kinds become the matching
  * fundamental type (a plain pointer becomes `G_TYPE_POINTER`). If @self
  * failed or was cancelled, @value holds a %NULL pointer.
+ *
+ * On a failed or cancelled @self every getter returns its empty value
+ * (%FALSE, 0, 0.0, %NULL, a %NULL pointer #GValue) without a critical;
+ * [method@Kaa.InProgress.propagate] tells why. Reading @self before it is
+ * done is a programming error: a critical, and the same empty value.
  *
  * Since: 0.1
  */

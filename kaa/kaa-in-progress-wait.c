@@ -12,6 +12,7 @@
 
 #include "kaa-i18n-private.h"
 #include "kaa-error.h"
+#include "kaa-fiber-private.h"
 #include "kaa-in-progress-impl-private.h"
 
 /* Beyond this, a callback waiting inside a callback waiting inside ...
@@ -84,6 +85,14 @@ wait_blocking (KaaInProgress  *self,
  * the pool does the same would block for ever: that wait fails with
  * `KAA_ERROR_WAIT_NESTING` instead, naming the pool.
  *
+ * Not for coroutines: a coroutine that must wait suspends with
+ * [func@Kaa.await] instead. A loop nested on a coroutine's stack would run
+ * the whole application there, hold up every coroutine that its
+ * dispatch started, and keep the body running after a cancel that must
+ * return with it unwound. Called inside a coroutine, this logs a critical
+ * and fails at once with `KAA_ERROR_IN_COROUTINE`, whether @self is done
+ * or not, so that the mistake shows the first time the code runs.
+ *
  * Returns: %TRUE if @self finished, %FALSE with @error set if it failed
  *   or was cancelled
  * Since: 0.1
@@ -96,6 +105,19 @@ kaa_in_progress_wait (KaaInProgress *self,
 
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  in_progress_return_val_if_freed (self, FALSE);
+  /* Coroutines are the only code that runs on a fiber's stack; asking
+   * the fiber layer keeps this layer from knowing coroutines. */
+  if (G_UNLIKELY (kaa_fiber_get_current () != NULL))
+    {
+      g_critical ("%s: called inside a coroutine for InProgress %s (%p): a coroutine "
+                  "suspends with kaa_await(), it never waits", G_STRFUNC,
+                  in_progress_name (self), self);
+      g_set_error (error, KAA_ERROR, KAA_ERROR_IN_COROUTINE,
+                   _("A coroutine cannot wait for InProgress %s: it must await it"),
+                   in_progress_name (self));
+      return FALSE;
+    }
 
   if (in_progress_is_final (self))
     return kaa_in_progress_propagate (self, error);

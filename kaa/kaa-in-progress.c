@@ -39,7 +39,6 @@ G_DEFINE_BOXED_TYPE (KaaInProgress, kaa_in_progress,
                      kaa_in_progress_ref, kaa_in_progress_unref)
 
 static void in_progress_run (KaaRunnable *runnable, gboolean discard);
-static void in_progress_release_producer (KaaInProgress *self);
 
 /**
  * kaa_in_progress_new:
@@ -133,7 +132,8 @@ kaa_in_progress_new_invalid_argument (const char *function,
   /* The critical already told the developer; no second warning at release. */
   g_atomic_int_or (&self->flags, FLAG_ERROR_SEEN);
   kaa_in_progress_fail (self, g_error_new (KAA_ERROR, KAA_ERROR_INVALID_ARGUMENT,
-                                           _("Invalid argument to %s: %s"),
+                                           _("%s was called with an invalid argument "
+                                             "(the check “%s” failed)"),
                                            function, expression));
   return self;
 }
@@ -152,11 +152,18 @@ kaa_in_progress_ref (KaaInProgress *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
 
-  kaa_ref_count_inc (&self->ref_count);
+  if (G_UNLIKELY (kaa_ref_count_inc_checked (&self->ref_count) <= 0))
+    {
+      /* Undone, so that the next use is caught as well. */
+      __atomic_fetch_sub (&self->ref_count, 1, __ATOMIC_RELAXED);
+      kaa_in_progress_report_freed (self, G_STRFUNC);
+    }
   return self;
 }
 
-static void
+/* Returns the source of a forwarded result, whose reference the caller
+ * drops: see kaa_in_progress_unref(). */
+static KaaInProgress *
 clear_result (KaaInProgress *self)
 {
   switch (self->kind)
@@ -176,8 +183,7 @@ clear_result (KaaInProgress *self)
       g_free (self->result.v_pointer);
       break;
     case RESULT_FORWARD:
-      kaa_in_progress_unref (self->result.v_pointer);
-      break;
+      return self->result.v_pointer;
     case RESULT_NONE:
     case RESULT_BOOLEAN:
     case RESULT_INT64:
@@ -185,29 +191,59 @@ clear_result (KaaInProgress *self)
     default:
       break;
     }
+  return NULL;
 }
 
-static void
+/* The memory of @self, after finalize or at the end of its quarantine. */
+static inline void
+in_progress_free_block (KaaInProgress *self)
+{
+  if (g_atomic_int_get (&self->flags) & FLAG_CACHED_BLOCK)
+    kaa_block_cache_free (&block_cache, self);
+  else
+    g_free (self);
+}
+
+static KaaInProgress *
 in_progress_finalize (KaaInProgress *self)
 {
+  KaaInProgress *source;
+
   if (g_atomic_int_get (&self->state) == KAA_STATE_FAILED &&
       !(g_atomic_int_get (&self->flags) & FLAG_ERROR_SEEN))
     g_warning (_("InProgress %s (%p) failed and nobody handled its error: %s"),
                in_progress_name (self), self, self->error->message);
 
-  in_progress_release_producer (self);
+  kaa_in_progress_release_producer (self);
   kaa_in_progress_free_callbacks (self);
-  clear_result (self);
+  source = clear_result (self);
   g_clear_error (&self->error);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->progress, kaa_progress_free);
-  g_free (self->owned_name);
   kaa_scheduler_unref (self->scheduler);
-  if (g_atomic_int_get (&self->flags) & FLAG_CACHED_BLOCK)
-    kaa_block_cache_free (&block_cache, self);
-  else
-    g_free (self);
   kaa_live_add (KAA_LIVE_IN_PROGRESS, -1);
+  if (G_UNLIKELY (kaa_debug_flags & KAA_DEBUG_REFS))
+    {
+      kaa_in_progress_quarantine (self);
+      return source;
+    }
+
+  /* The tombstone: until malloc hands the memory out again, a late ref
+   * or unref finds a negative count, a late finish a state it cannot
+   * claim, and both a static name to report. */
+  if (self->owned_name != NULL)
+    self->name = NULL;
+  g_free (self->owned_name);
+  __atomic_store_n (&self->ref_count, KAA_REF_COUNT_FREED, __ATOMIC_RELAXED);
+  __atomic_store_n (&self->state, STATE_FREED, __ATOMIC_RELAXED);
+  in_progress_free_block (self);
+  return source;
+}
+
+void
+kaa_in_progress_free_block (KaaInProgress *self)
+{
+  in_progress_free_block (self);
 }
 
 /**
@@ -218,6 +254,13 @@ in_progress_finalize (KaaInProgress *self)
  * InProgress that failed without anyone seeing its error (a getter, a
  * wait, a callback) logs one warning naming it.
  *
+ * An unref too many, or any use after the last unref, logs a critical
+ * naming the InProgress instead of corrupting memory, as long as the
+ * memory was not handed out again meanwhile. With `KAA_DEBUG=refs` in
+ * the environment, freed InProgresses are kept (poisoned, in a bounded
+ * FIFO of the last few thousand) so that such a late use is always caught
+ * and named.
+ *
  * Since: 0.1
  */
 void
@@ -225,8 +268,23 @@ kaa_in_progress_unref (KaaInProgress *self)
 {
   g_return_if_fail (self != NULL);
 
-  if (kaa_ref_count_dec (&self->ref_count))
-    in_progress_finalize (self);
+  /* A finish_from chain forwards results: freeing its last link frees
+   * the sources one after another, in a loop (DESIGN §6, flat). */
+  while (self != NULL)
+    {
+      gint old = kaa_ref_count_dec_checked (&self->ref_count);
+
+      if (G_LIKELY (old > 1))
+        return;
+      if (G_UNLIKELY (old < 1))
+        {
+          /* Undone, so that the next use is caught as well. */
+          __atomic_fetch_add (&self->ref_count, 1, __ATOMIC_RELAXED);
+          kaa_in_progress_report_freed (self, G_STRFUNC);
+          return;
+        }
+      self = in_progress_finalize (self);
+    }
 }
 
 /**
@@ -243,10 +301,16 @@ void
 kaa_in_progress_set_name (KaaInProgress *self,
                           const char    *name)
 {
-  g_return_if_fail (self != NULL);
+  char *old_name;
 
-  g_free (self->owned_name);
+  g_return_if_fail (self != NULL);
+  in_progress_return_if_freed (self);
+
+  /* Copied before the old name goes: @name may be it
+   * (`set_name (ip, get_name (ip))`). */
+  old_name = self->owned_name;
   self->name = self->owned_name = g_strdup (name);
+  g_free (old_name);
 }
 
 /**
@@ -321,6 +385,7 @@ kaa_in_progress_get_state (KaaInProgress *self)
   gint state;
 
   g_return_val_if_fail (self != NULL, KAA_STATE_PENDING);
+  in_progress_return_val_if_freed (self, KAA_STATE_PENDING);
 
   state = g_atomic_int_get (&self->state);
   return state_is_final (state) ? (KaaState) state : KAA_STATE_PENDING;
@@ -402,6 +467,9 @@ kaa_in_progress_set_producer (KaaInProgress *self,
 {
   g_assert (g_atomic_pointer_get (&self->producer) == NULL);
 
+  /* Before the producer is published, so that whoever sees the producer
+   * sees its kind. */
+  self->producer_kind = producer->ops->kind;
   g_atomic_pointer_set (&self->producer, producer);
 }
 
@@ -413,8 +481,14 @@ kaa_in_progress_get_inline_producer (KaaInProgress *self)
   return (guint8 *) producer == (guint8 *) self + PRODUCER_OFFSET ? producer : NULL;
 }
 
-static void
-in_progress_release_producer (KaaInProgress *self)
+KaaProducer *
+kaa_in_progress_get_producer (KaaInProgress *self)
+{
+  return g_atomic_pointer_get (&self->producer);
+}
+
+void
+kaa_in_progress_release_producer (KaaInProgress *self)
 {
   KaaProducer *producer;
 
@@ -453,8 +527,8 @@ kaa_in_progress_queue_delivery (KaaInProgress *self,
 
 /* Owner thread: calls every callback connected so far, oldest first. The
  * caller holds a reference, since a callback may drop the last other one. */
-static void
-in_progress_deliver (KaaInProgress *self)
+void
+kaa_in_progress_deliver_now (KaaInProgress *self)
 {
   CallbackNode *node;
   DeliverFrame frame = { .outer = self->frames };
@@ -505,20 +579,38 @@ kaa_in_progress_complete (KaaInProgress *self,
   if (!kaa_in_progress_has_callbacks (self))
     {
       /* Last: releasing the producer may drop the last reference. */
-      in_progress_release_producer (self);
+      kaa_in_progress_release_producer (self);
     }
   else if (kaa_scheduler_is_owner (self->scheduler))
-    {
-      kaa_in_progress_ref (self);
-      in_progress_deliver (self);
-      in_progress_release_producer (self);
-      kaa_in_progress_unref (self);
-    }
+    kaa_in_progress_deliver_flat (self);
   else
     {
       in_progress_queue (self, FALSE);
-      in_progress_release_producer (self);
+      kaa_in_progress_release_producer (self);
     }
+}
+
+/* Out of line, so that the claim itself stays small enough to inline. */
+static G_NO_INLINE gboolean
+claim_lost (KaaInProgress *self,
+            const char    *function,
+            gboolean       quiet)
+{
+  gint state;
+
+  /* A freed InProgress never reads as pending: its tombstone says
+   * STATE_FREED, poison is no state at all. */
+  if (in_progress_is_freed (self))
+    {
+      kaa_in_progress_report_freed (self, function);
+      return FALSE;
+    }
+
+  state = g_atomic_int_get (&self->state);
+  if (!quiet && state != STATE_CANCELLING && state != KAA_STATE_CANCELLED)
+    g_critical (_("%s: InProgress %s (%p) is already done; the new outcome is dropped"),
+                function, in_progress_name (self), self);
+  return FALSE;
 }
 
 /* Claims @self for settling. A loser that lost to a cancel is a producer
@@ -528,17 +620,10 @@ kaa_in_progress_claim (KaaInProgress *self,
                        const char    *function,
                        gboolean       quiet)
 {
-  gint state;
-
   if (G_LIKELY (g_atomic_int_compare_and_exchange (&self->state, KAA_STATE_PENDING,
                                                    STATE_SETTLING)))
     return TRUE;
-
-  state = g_atomic_int_get (&self->state);
-  if (!quiet && state != STATE_CANCELLING && state != KAA_STATE_CANCELLED)
-    g_critical (_("%s: InProgress %s (%p) is already done; the new outcome is dropped"),
-                function, in_progress_name (self), self);
-  return FALSE;
+  return claim_lost (self, function, quiet);
 }
 
 gboolean
@@ -580,30 +665,6 @@ kaa_in_progress_settle_error (KaaInProgress *self,
 }
 
 
-/* Owner thread: runs the cancel cascade, then settles. The producer's hook
- * runs first, so that everything beneath @self has been cancelled and
- * cleaned up, innermost first, before @self's own callbacks see it. */
-static void
-in_progress_cancel_now (KaaInProgress *self)
-{
-  GCancellable *cancellable = g_atomic_pointer_get (&self->cancellable);
-  KaaProducer *producer = g_atomic_pointer_get (&self->producer);
-
-  /* Relaxed would do (the owner alone reads it); atomic because other
-   * threads OR in FLAG_CANCEL_PENDING beside it. */
-  g_atomic_int_or (&self->flags, FLAG_CANCELLING_NOW);
-  kaa_in_progress_ref (self);
-  if (cancellable != NULL)
-    g_cancellable_cancel (cancellable);
-  if (producer != NULL && producer->ops->cancel != NULL)
-    producer->ops->cancel (producer, self);
-
-  self->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                     _("Operation was cancelled"));
-  kaa_in_progress_complete (self, KAA_STATE_CANCELLED);
-  kaa_in_progress_unref (self);
-}
-
 static void
 in_progress_run (KaaRunnable *runnable,
                  gboolean     discard)
@@ -621,13 +682,13 @@ in_progress_run (KaaRunnable *runnable,
           self->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                              _("Operation was cancelled"));
           in_progress_publish (self, KAA_STATE_CANCELLED);
-          in_progress_release_producer (self);
+          kaa_in_progress_release_producer (self);
         }
       else
-        in_progress_cancel_now (self);
+        kaa_in_progress_cascade_cancel (self);
     }
   else if (!discard)
-    in_progress_deliver (self);
+    kaa_in_progress_deliver_now (self);
 
   kaa_in_progress_unref (self);
 }
@@ -652,6 +713,7 @@ void
 kaa_in_progress_cancel (KaaInProgress *self)
 {
   g_return_if_fail (self != NULL);
+  in_progress_return_if_freed (self);
 
   if (!g_atomic_int_compare_and_exchange (&self->state, KAA_STATE_PENDING, STATE_CANCELLING))
     {
@@ -660,15 +722,22 @@ kaa_in_progress_cancel (KaaInProgress *self)
        * @self cancelled and cleaned up (DESIGN §6), so carry it out now;
        * in_progress_run() then finds it done. Not when the owner is
        * already inside the cascade of @self. */
-      if (g_atomic_int_get (&self->state) == STATE_CANCELLING &&
-          !(g_atomic_int_get (&self->flags) & FLAG_CANCELLING_NOW) &&
-          kaa_scheduler_is_owner (self->scheduler))
-        in_progress_cancel_now (self);
+      if (g_atomic_int_get (&self->state) != STATE_CANCELLING ||
+          !kaa_scheduler_is_owner (self->scheduler))
+        return;
+      if (!(g_atomic_int_get (&self->flags) & FLAG_CANCELLING_NOW))
+        kaa_in_progress_cascade_cancel (self);
+      else
+        {
+          /* Already in a cascade of this thread that has not unwound it
+           * yet: whoever cancels it now unwinds after it. */
+          kaa_in_progress_cascade_adopt (self);
+        }
       return;
     }
 
   if (kaa_scheduler_is_owner (self->scheduler))
-    in_progress_cancel_now (self);
+    kaa_in_progress_cascade_cancel (self);
   else
     {
       g_atomic_int_or (&self->flags, FLAG_CANCEL_PENDING);

@@ -53,6 +53,47 @@ typedef struct _KaaInProgress KaaInProgress;
 typedef void (*KaaInProgressCallback) (KaaInProgress *self,
                                        gpointer       user_data);
 
+/**
+ * KaaProducerFuncs:
+ * @cancel: (nullable): stops the work: @in_progress is being cancelled,
+ *   and whatever the producer delivers to it from now on is dropped
+ * @pause: (nullable): holds the work until @resume: a pause of
+ *   @in_progress, or of something that awaits it alone, reached it
+ * @resume: (nullable): lets the work go on after @pause
+ *
+ * What an InProgress made with [ctor@Kaa.InProgress.new_full] calls to
+ * reach the work that produces it, so that the cancel and pause cascade
+ * (DESIGN §6) goes through the user's own producers as it goes through
+ * coroutines, thread jobs and timers. Each hook gets the InProgress and
+ * the user data given with the funcs.
+ *
+ * Every hook runs on the owner context of the InProgress. @cancel runs
+ * once at most, before the InProgress settles as cancelled; @pause and
+ * @resume alternate, starting with @pause, and run only on the first
+ * pause and the last resume of nested ones, never after the InProgress
+ * has settled. A hook may be %NULL: a producer that cannot pause leaves
+ * @pause and @resume out, and pausing it then only holds the result
+ * back from whoever awaits it.
+ *
+ * Define the funcs once, statically: they must stay valid for as long as
+ * an InProgress made with them lives.
+ *
+ * Since: 0.2
+ */
+typedef struct
+{
+  /*< public >*/
+  void (*cancel) (KaaInProgress *in_progress,
+                  gpointer       user_data);
+  void (*pause)  (KaaInProgress *in_progress,
+                  gpointer       user_data);
+  void (*resume) (KaaInProgress *in_progress,
+                  gpointer       user_data);
+
+  /*< private >*/
+  gpointer reserved[8];
+} KaaProducerFuncs;
+
 #define KAA_TYPE_IN_PROGRESS (kaa_in_progress_get_type ())
 
 KAA_AVAILABLE_IN_ALL
@@ -62,6 +103,10 @@ KAA_AVAILABLE_IN_ALL
 KaaInProgress  *kaa_in_progress_new               (void) G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
 KaaInProgress  *kaa_in_progress_new_for_error     (const GError         *error) G_GNUC_WARN_UNUSED_RESULT;
+KAA_AVAILABLE_IN_ALL
+KaaInProgress  *kaa_in_progress_new_full          (const KaaProducerFuncs *funcs,
+                                                   gpointer              user_data,
+                                                   GDestroyNotify        destroy) G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
 KaaInProgress  *kaa_in_progress_ref               (KaaInProgress        *self);
 KAA_AVAILABLE_IN_ALL

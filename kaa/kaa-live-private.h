@@ -50,4 +50,15 @@ kaa_live_add (KaaLiveKind kind,
 /* The number alive now, summed over every thread, past and present. */
 gint64       kaa_live_get      (KaaLiveKind kind);
 
+/* KAA_DEBUG, a comma-separated list like G_DEBUG, read once when the
+ * library is loaded: `leaks` prints the live counts at exit, `refs`
+ * quarantines freed InProgresses (kaa-in-progress-refs.c). */
+typedef enum
+{
+  KAA_DEBUG_LEAKS = 1 << 0,
+  KAA_DEBUG_REFS  = 1 << 1,
+} KaaDebugFlags;
+
+extern guint kaa_debug_flags;
+
 G_END_DECLS

@@ -74,14 +74,21 @@ live_report (void)
            kaa_live_get (KAA_LIVE_TIMER));
 }
 
-/* KAA_DEBUG=leaks (a comma-separated list, like G_DEBUG) prints the
- * counts when the process exits. */
+guint kaa_debug_flags;
+
+/* KAA_DEBUG=leaks prints the counts when the process exits. The flags are
+ * read here, before any object exists, so that they never change while
+ * one is alive: a quarantine switched on halfway would miss the objects
+ * freed before. */
 __attribute__((constructor)) static void
 live_init (void)
 {
-  const char *debug = g_getenv ("KAA_DEBUG");
-  g_auto(GStrv) flags = debug != NULL ? g_strsplit (debug, ",", -1) : NULL;
+  static const GDebugKey keys[] = {
+    { "leaks", KAA_DEBUG_LEAKS },
+    { "refs",  KAA_DEBUG_REFS },
+  };
 
-  if (flags != NULL && g_strv_contains ((const char * const *) flags, "leaks"))
+  kaa_debug_flags = g_parse_debug_string (g_getenv ("KAA_DEBUG"), keys, G_N_ELEMENTS (keys));
+  if (kaa_debug_flags & KAA_DEBUG_LEAKS)
     atexit (live_report);
 }

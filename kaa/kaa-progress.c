@@ -259,12 +259,15 @@ kaa_progress_flush (KaaProgress *progress)
 /**
  * kaa_in_progress_set_progress:
  * @self: a [struct@Kaa.InProgress]
- * @position: how much is done
+ * @position: how much is done, 0 or more
  * @total: how much there is in all, or 0 if unknown
  *
- * Reports progress. Any thread, and cheap: progress callbacks run on the
- * owner context, at most once per interval (see
- * [method@Kaa.InProgress.set_progress_interval]), with the latest values.
+ * Reports progress. Neither number is negative: an unknown total is 0,
+ * never -1, and [method@Kaa.InProgress.get_fraction] is then 0. The same
+ * rule holds for [method@Kaa.ThreadJob.set_progress]. Any thread, and
+ * cheap: progress callbacks run on the owner context, at most once per
+ * interval (see [method@Kaa.InProgress.set_progress_interval]), with the
+ * latest values.
  *
  * Since: 0.1
  */

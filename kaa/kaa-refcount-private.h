@@ -57,4 +57,21 @@ kaa_ref_count_dec (KaaRefCount *rc)
   return __atomic_fetch_sub (rc, 1, __ATOMIC_ACQ_REL) == 1;
 }
 
+/* The checked forms, for objects whose users may release them once too
+ * often (KaaInProgress): they return the count as it was before, so that
+ * the caller can tell a count at or below zero, a use of an object already
+ * freed, from the ordinary cases at no extra cost (the atomic instruction
+ * hands the old value back anyway). */
+static inline gint
+kaa_ref_count_inc_checked (KaaRefCount *rc)
+{
+  return __atomic_fetch_add (rc, 1, __ATOMIC_RELAXED);
+}
+
+static inline gint
+kaa_ref_count_dec_checked (KaaRefCount *rc)
+{
+  return __atomic_fetch_sub (rc, 1, __ATOMIC_ACQ_REL);
+}
+
 G_END_DECLS

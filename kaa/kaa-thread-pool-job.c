@@ -182,6 +182,7 @@ static const KaaProducerOps job_ops = {
   .release = job_release,
   .block = job_block,
   .unblock = job_unblock,
+  .kind = "thread job",
 };
 
 /* Returns the pool's reference; the InProgress gets its own. */
@@ -326,12 +327,13 @@ kaa_thread_job_get_cancellable (KaaThreadJob *job)
 /**
  * kaa_thread_job_set_progress:
  * @job: the running [struct@Kaa.ThreadJob]
- * @position: how far the job is
- * @total: the position at which it is done, or -1 if unknown
+ * @position: how far the job is, 0 or more
+ * @total: the position at which it is done, or 0 if unknown
  *
- * Reports progress on the job's InProgress; its progress callbacks run
- * on the owner context, throttled (see
- * [method@Kaa.InProgress.set_progress]). Cheap enough to call per item.
+ * Reports progress on the job's InProgress, with the rule of
+ * [method@Kaa.InProgress.set_progress]: neither number is negative, and a
+ * total of 0 means unknown. Its progress callbacks run on the owner
+ * context, throttled. Cheap enough to call per item.
  *
  * Since: 0.1
  */
@@ -341,6 +343,8 @@ kaa_thread_job_set_progress (KaaThreadJob *job,
                              gint64        total)
 {
   g_return_if_fail (job != NULL);
+  g_return_if_fail (position >= 0);
+  g_return_if_fail (total >= 0);
 
   kaa_in_progress_set_progress (job->in_progress, position, total);
 }

@@ -864,7 +864,11 @@ kaa_thread_pool_stop (KaaThreadPool *pool,
  * are cancelled (their checks fail and their cancellables fire), and
  * this waits until every worker thread has been joined. Jobs submitted
  * afterwards fail. The pool stays registered under its name. Calling it
- * again does nothing more. Must not be called from one of @self's jobs.
+ * again does nothing more.
+ *
+ * Calling it from one of @self's own jobs is a programming error, since
+ * it would wait for the very thread it runs on: it logs a critical and
+ * returns at once, leaving @self running.
  *
  * Since: 0.1
  */
@@ -872,6 +876,14 @@ void
 kaa_thread_pool_shutdown (KaaThreadPool *self)
 {
   g_return_if_fail (self != NULL);
+
+  if (current_worker != NULL && current_worker->pool == self)
+    {
+      g_critical ("%s: called from a job of thread pool %s, which would wait for its own "
+                  "thread forever; shut the pool down from outside its jobs",
+                  G_STRFUNC, self->name);
+      return;
+    }
 
   kaa_thread_pool_stop (self, FALSE, -1);
 }

@@ -23,15 +23,19 @@ typedef struct
   const char *cancelled;
   const char *not_in_coroutine;
   const char *critical;
+  const char *one_failed;
+  const char *two_failed;
 } Expected;
 
 static const Expected expectations[] = {
   { "de", "Der Vorgang wurde abgebrochen",
     "Warten ist nur innerhalb einer Koroutine möglich",
-    "*nicht aus einer Koroutine aufgerufen*" },
+    "*nicht aus einer Koroutine aufgerufen*",
+    "Der einzige Vorgang ist fehlgeschlagen", "Alle 2 Vorgänge sind fehlgeschlagen" },
   { "fr", "L’opération a été annulée",
     "Attendre n’est possible qu’à l’intérieur d’une coroutine",
-    "*appel hors d’une coroutine*" },
+    "*appel hors d’une coroutine*",
+    "La seule opération a échoué", "Les 2 opérations ont toutes échoué" },
 };
 
 static const Expected *expected;
@@ -64,6 +68,54 @@ test_not_in_coroutine (Fixture       *f,
   g_assert_cmpstr (error->message, ==, expected->not_in_coroutine);
 }
 
+/* The message of kaa_any_success() over @n inputs that all fail. */
+static char *
+all_failed_message (guint n)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KaaInProgress) any = NULL;
+  KaaInProgress *inputs[2];
+
+  for (guint i = 0; i < n; i++)
+    {
+      inputs[i] = kaa_in_progress_new ();
+      kaa_in_progress_fail_literal (inputs[i], KAA_ERROR, KAA_ERROR_FAILED, "no");
+    }
+  /* any_success takes the references it is given: ours stay for later. */
+  {
+    KaaInProgress *given[2];
+
+    for (guint i = 0; i < n; i++)
+      given[i] = kaa_in_progress_ref (inputs[i]);
+    any = kaa_any_success (given, n);
+  }
+  g_assert_false (kaa_in_progress_wait (any, &error));
+  g_assert_error (error, KAA_ERROR, KAA_ERROR_ALL_FAILED);
+  for (guint i = 0; i < n; i++)
+    {
+      g_assert_nonnull (kaa_in_progress_get_error (inputs[i]));   /* handled */
+      kaa_in_progress_unref (inputs[i]);
+    }
+  return g_strdup (error->message);
+}
+
+static void
+test_plural (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autofree char *one = NULL;
+  g_autofree char *two = NULL;
+
+  g_test_summary ("Issue #16: a count in a message takes the plural form its "
+                  "language wants, never \"All 1 operations failed\"");
+  g_test_bug ("16");
+
+  one = all_failed_message (1);
+  two = all_failed_message (2);
+  g_assert_cmpstr (one, ==, expected->one_failed);
+  g_assert_cmpstr (two, ==, expected->two_failed);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -84,5 +136,7 @@ main (int    argc,
               kaa_test_fixture_teardown);
   g_test_add ("/kaa/i18n/not-in-coroutine", Fixture, NULL, kaa_test_fixture_setup,
               test_not_in_coroutine, kaa_test_fixture_teardown);
+  g_test_add ("/kaa/i18n/plural", Fixture, NULL, kaa_test_fixture_setup, test_plural,
+              kaa_test_fixture_teardown);
   return g_test_run ();
 }

@@ -11,6 +11,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include <gio/gio.h>
 
 #include "kaa-test-util.h"
@@ -141,7 +143,7 @@ callback_pauses (KaaInProgress *ip,
   g_assert_true (kaa_in_progress_is_paused (ip));   /* counted, reaches nothing */
   kaa_in_progress_resume (ip);
   g_assert_false (kaa_in_progress_is_paused (ip));
-  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, "*n_paused > 0*");
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, "*kaa_in_progress_resume: InProgress * is not paused*");
   kaa_in_progress_resume (ip);
   g_test_assert_expected_messages ();
 }
@@ -390,6 +392,268 @@ test_job_cleanup_cancels (Fixture       *f,
   kaa_test_still_works ();
 }
 
+/* ------------------------------------------- misuse caught and named */
+
+typedef struct
+{
+  KaaInProgress *awaited;
+  gboolean       waited;
+  GError        *error;
+} Waiter;
+
+static void
+body_waits (KaaCoroutine *co,
+            gpointer      data)
+{
+  Waiter *w = data;
+
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL,
+                         "*kaa_in_progress_wait: called inside a coroutine for InProgress "
+                         "kaa_sleep*kaa_await()*");
+  w->waited = kaa_in_progress_wait (w->awaited, &w->error);
+  g_test_assert_expected_messages ();
+}
+
+static void
+test_wait_in_coroutine (Fixture       *f,
+                        gconstpointer  data)
+{
+  Waiter w = { kaa_sleep (60 * 1000), TRUE, NULL };
+  g_autoptr(KaaInProgress) co = NULL;
+
+  g_test_summary ("kaa_in_progress_wait() inside a coroutine is a critical and "
+                  "KAA_ERROR_IN_COROUTINE, never a loop nested on its stack (DESIGN §2)");
+  g_test_bug ("16");
+
+  /* The body runs inside spawn, up to its end: it must not sit in a
+   * nested loop for the minute the sleep lasts. */
+  co = kaa_coroutine_spawn (body_waits, &w, NULL);
+  g_assert_true (kaa_in_progress_is_done (co));
+  g_assert_false (w.waited);
+  g_assert_error (w.error, KAA_ERROR, KAA_ERROR_IN_COROUTINE);
+  g_assert_nonnull (strstr (w.error->message, "kaa_sleep"));
+  g_assert_false (kaa_in_progress_is_done (w.awaited));
+  g_clear_error (&w.error);
+  kaa_in_progress_cancel (w.awaited);
+  kaa_in_progress_unref (w.awaited);
+  kaa_test_still_works ();
+}
+
+typedef struct
+{
+  KaaInProgress *awaited;
+  char          *result;
+  GError        *error;
+} TypedAwait;
+
+static void
+body_awaits_string (KaaCoroutine *co,
+                    gpointer      data)
+{
+  TypedAwait *t = data;
+
+  t->result = kaa_await_string (t->awaited, &t->error);
+}
+
+static void
+test_typed_await_wrong_type (Fixture       *f,
+                             gconstpointer  data)
+{
+  static int payload;
+  TypedAwait t = { kaa_in_progress_new (), (char *) "unset", NULL };
+  g_autoptr(KaaInProgress) co = NULL;
+
+  g_test_summary ("A typed await of a result of another type sets a GError naming "
+                  "both types, besides the critical (DESIGN §2)");
+  g_test_bug ("16");
+
+  kaa_in_progress_set_static_name (t.awaited, "test-pointer");
+  co = kaa_coroutine_spawn (body_awaits_string, &t, NULL);
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL,
+                         "*kaa_await_string: InProgress test-pointer (*) finished with a "
+                         "result of type pointer, not string*");
+  kaa_in_progress_finish_pointer (t.awaited, &payload, NULL);
+  kaa_test_pump_until_done (f->context, co);
+  g_test_assert_expected_messages ();
+
+  g_assert_null (t.result);
+  g_assert_error (t.error, KAA_ERROR, KAA_ERROR_WRONG_RESULT_TYPE);
+  g_assert_nonnull (strstr (t.error->message, "test-pointer"));
+  g_assert_nonnull (strstr (t.error->message, "pointer"));
+  g_assert_nonnull (strstr (t.error->message, "string"));
+  g_clear_error (&t.error);
+}
+
+static void
+test_finish_from_misuse (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(KaaInProgress) nap = kaa_sleep (60 * 1000);
+  g_autoptr(KaaInProgress) follower = kaa_in_progress_new ();
+  g_autoptr(KaaInProgress) first = kaa_in_progress_new ();
+  g_autoptr(KaaInProgress) second = kaa_in_progress_new ();
+  g_autoptr(KaaInProgress) source = kaa_in_progress_new ();
+
+  g_test_summary ("finish_from on an InProgress that something else produces, or a "
+                  "second time, is a critical that leaves it as it was (DESIGN §2)");
+  g_test_bug ("16");
+
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL,
+                         "*kaa_in_progress_finish_from: InProgress kaa_sleep (*) is produced "
+                         "by a timer*");
+  kaa_in_progress_finish_from (nap, kaa_in_progress_ref (source));
+  g_test_assert_expected_messages ();
+
+  kaa_in_progress_finish_from (follower, kaa_in_progress_ref (first));
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL,
+                         "*kaa_in_progress_finish_from: InProgress * already follows another "
+                         "InProgress*only once*");
+  kaa_in_progress_finish_from (follower, kaa_in_progress_ref (second));
+  g_test_assert_expected_messages ();
+
+  /* Neither was touched: the follower still follows the first, the
+   * sleep still runs its timer, the source has no follower. */
+  kaa_in_progress_finish_int64 (second, 2);
+  kaa_in_progress_finish_int64 (source, 3);
+  g_assert_false (kaa_in_progress_is_done (follower));
+  g_assert_false (kaa_in_progress_is_done (nap));
+  kaa_in_progress_finish_int64 (first, 1);
+  g_assert_cmpint (kaa_in_progress_get_int64 (follower), ==, 1);
+  kaa_in_progress_cancel (nap);
+}
+
+static gpointer
+job_shuts_own_pool (KaaThreadJob *job,
+                    gpointer      data,
+                    GError      **error)
+{
+  kaa_thread_pool_shutdown (data);
+  kaa_thread_job_return_int64 (job, 1);
+  return NULL;
+}
+
+static void
+test_shutdown_from_own_job (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(KaaThreadPool) pool = kaa_test_pool_new (1);
+  g_autoptr(KaaInProgress) ip = NULL;
+
+  g_test_summary ("kaa_thread_pool_shutdown() from one of the pool's own jobs is a "
+                  "critical and returns, instead of waiting for itself forever");
+  g_test_bug ("16");
+
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL,
+                         "*kaa_thread_pool_shutdown: called from a job of thread pool test-*"
+                         "its own thread*");
+  ip = kaa_thread_pool_run (pool, 0, job_shuts_own_pool, pool, NULL);
+  g_assert_true (kaa_in_progress_wait (ip, NULL));
+  g_test_assert_expected_messages ();
+  g_assert_cmpint (kaa_in_progress_get_int64 (ip), ==, 1);
+  pool_still_works (pool);
+  kaa_thread_pool_shutdown (pool);
+}
+
+static void
+test_set_name_own_name (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(KaaInProgress) ip = kaa_in_progress_new ();
+  /* Longer than the 16 bytes malloc reuses in a freed block. */
+  const char *name = "a name long enough to span several words of memory";
+
+  g_test_summary ("A setter handed the value it already holds copies it before "
+                  "freeing the old one");
+  g_test_bug ("16");
+
+  kaa_in_progress_set_name (ip, name);
+  kaa_in_progress_set_name (ip, kaa_in_progress_get_name (ip));
+  g_assert_cmpstr (kaa_in_progress_get_name (ip), ==, name);
+  kaa_in_progress_set_static_name (ip, "static");
+  kaa_in_progress_set_name (ip, kaa_in_progress_get_name (ip));
+  g_assert_cmpstr (kaa_in_progress_get_name (ip), ==, "static");
+  kaa_in_progress_cancel (ip);
+}
+
+static gpointer
+job_reports_unknown_total (KaaThreadJob *job,
+                           gpointer      data,
+                           GError      **error)
+{
+  kaa_thread_job_set_progress (job, 1, 0);
+  kaa_thread_job_set_progress (job, 2, -1);
+  kaa_thread_job_return_int64 (job, 1);
+  return NULL;
+}
+
+static void
+test_job_progress_rule (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(KaaThreadPool) pool = kaa_test_pool_new (1);
+  g_autoptr(KaaInProgress) ip = NULL;
+  gint64 position = -5, total = -5;
+
+  g_test_summary ("A thread job's progress follows the InProgress rule: an unknown "
+                  "total is 0, and -1 is refused by the job's own function");
+  g_test_bug ("16");
+
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL,
+                         "*kaa_thread_job_set_progress: assertion 'total >= 0' failed*");
+  ip = kaa_thread_pool_run (pool, 0, job_reports_unknown_total, NULL, NULL);
+  g_assert_true (kaa_in_progress_wait (ip, NULL));
+  g_test_assert_expected_messages ();
+  kaa_test_drain (f->context);
+  g_assert_true (kaa_in_progress_get_progress (ip, &position, &total));
+  g_assert_cmpint (position, ==, 1);
+  g_assert_cmpint (total, ==, 0);
+  kaa_thread_pool_shutdown (pool);
+}
+
+static void
+body_second_state (KaaCoroutine *co,
+                   gpointer      data)
+{
+  kaa_coroutine_return_int64 (co, *(gint64 *) data);
+}
+
+static void
+body_first_state (KaaCoroutine *co,
+                  gpointer      data)
+{
+  *(gint64 *) data = 42;
+  kaa_coroutine_become (co, body_second_state, data, g_free);
+  /* Twice, as a retrying state machine might: the data stays. */
+  kaa_coroutine_become (co, body_second_state, data, g_free);
+}
+
+static void
+body_returns_pointer_twice (KaaCoroutine *co,
+                            gpointer      data)
+{
+  char *text = g_strdup ("once, though returned twice");
+
+  kaa_coroutine_return_pointer (co, text, g_free);
+  kaa_coroutine_return_pointer (co, text, g_free);
+}
+
+static void
+test_setters_keep_own_value (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr(KaaInProgress) chain = NULL;
+  g_autoptr(KaaInProgress) twice = NULL;
+
+  g_test_summary ("A tail call handing on its own data, and a return of the pointer "
+                  "already returned, move it instead of freeing it");
+  g_test_bug ("16");
+
+  chain = kaa_coroutine_spawn (body_first_state, g_new0 (gint64, 1), g_free);
+  g_assert_cmpint (kaa_in_progress_get_int64 (chain), ==, 42);
+  twice = kaa_coroutine_spawn (body_returns_pointer_twice, NULL, NULL);
+  g_assert_cmpstr (kaa_in_progress_get_pointer (twice), ==, "once, though returned twice");
+}
+
 /* ------------------------------------------------------------- main */
 
 int
@@ -407,6 +671,13 @@ main (int    argc,
   ADD ("callback-cancels-awaiter", test_callback_cancels_awaiter);
   ADD ("cleanup-cancels", test_cleanup_cancels);
   ADD ("job-cleanup-cancels", test_job_cleanup_cancels);
+  ADD ("wait-in-coroutine", test_wait_in_coroutine);
+  ADD ("typed-await-wrong-type", test_typed_await_wrong_type);
+  ADD ("finish-from-misuse", test_finish_from_misuse);
+  ADD ("shutdown-from-own-job", test_shutdown_from_own_job);
+  ADD ("set-name-own-name", test_set_name_own_name);
+  ADD ("job-progress-rule", test_job_progress_rule);
+  ADD ("setters-keep-own-value", test_setters_keep_own_value);
 
 #undef ADD
 

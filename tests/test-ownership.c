@@ -283,7 +283,7 @@ body_rejected (KaaCoroutine *self,
 
   EXPECT_CRITICAL ("*error == NULL*", g_assert_false (kaa_await (kaa_sleep (1), &earlier)));
   EXPECT_CRITICAL ("*error == NULL*", kaa_await_int64 (kaa_sleep (1), &earlier));
-  EXPECT_CRITICAL ("*in_progress != self->in_progress*",
+  EXPECT_CRITICAL ("*awaits its own InProgress*",
                    kaa_await (kaa_in_progress_ref (kaa_coroutine_get_in_progress (self)), NULL));
   g_error_free (earlier);
 }
@@ -310,7 +310,8 @@ test_rejected_calls_release (Fixture       *f,
 
   kaa_in_progress_finish_boolean (done, TRUE);
   EXPECT_CRITICAL ("*self != NULL*", kaa_in_progress_finish_from (NULL, kaa_sleep (1)));
-  EXPECT_CRITICAL ("*is_done (self)*", kaa_in_progress_finish_from (done, kaa_sleep (1)));
+  EXPECT_CRITICAL ("*is already done: it can settle only once*",
+                   kaa_in_progress_finish_from (done, kaa_sleep (1)));
   EXPECT_CRITICAL ("*self != source*",
                    kaa_in_progress_finish_from (done, kaa_in_progress_ref (done)));
   kaa_in_progress_unref (done);
