@@ -53,7 +53,7 @@ typedef enum
 
 #define KAA_STRESS_FEATURES_ALL 0x3f
 /* What the library of this tree does. */
-#define KAA_STRESS_FEATURES_DEFAULT (KAA_STRESS_REPEATED_INPUTS)
+#define KAA_STRESS_FEATURES_DEFAULT (KAA_STRESS_ANCESTOR_CANCEL | KAA_STRESS_REPEATED_INPUTS)
 
 typedef struct
 {
