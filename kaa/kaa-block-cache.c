@@ -62,8 +62,8 @@ kaa_block_cache_alloc0 (KaaBlockCache *cache,
           cache->n_cached--;
           cache->low_water = MIN (cache->low_water, cache->n_cached);
         }
-      else
-        cache->block_size = size;
+      else if (cache->block_size == 0)
+        cache->block_size = size;   /* once: block_poison() reads it unlocked */
       g_mutex_unlock (&cache->lock);
     }
   if (block == NULL)

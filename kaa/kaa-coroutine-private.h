@@ -34,6 +34,12 @@ struct _KaaCoroutine
   KaaInProgress   *in_progress;     /* owned until the body is done */
   KaaInProgress   *last;            /* owned: PASS_LAST's predecessor */
   KaaFiber        *fiber;
+  KaaMortal        mortal;          /* tracked while the fiber lives */
+
+  /* From the definition, for a start handed to the owner thread. */
+  const char      *def_name;
+  gsize            stack_size;
+  gint             priority;
 
   /* Owner thread only. */
   KaaCoroutineFunc func;

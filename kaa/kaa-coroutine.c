@@ -166,6 +166,7 @@ coroutine_finished (KaaCoroutine *self)
   if (self->unwind_held)
     held = kaa_in_progress_ref (self->in_progress);
   self->unwind_held = FALSE;
+  kaa_scheduler_untrack (self->scheduler, &self->mortal);
   kaa_fiber_clear (g_steal_pointer (&self->fiber));
   coroutine_settle (self);
   if (held != NULL)
@@ -194,8 +195,32 @@ coroutine_resume (KaaCoroutine *self)
     coroutine_finished (self);
 }
 
-/* A context going away takes its coroutines with it: they unwind as if
- * cancelled, so their cleanups still run. */
+/* DESIGN §3: a context going away takes its coroutines with it, on the
+ * thread sweeping it. Each is cancelled as any other: it unwinds with its
+ * cleanups run, whether it was queued, sleeping or suspended in an await,
+ * and its InProgress settles CANCELLED, also when the body returns after
+ * `if (!kaa_yield ()) return;`. */
+static void
+coroutine_kill (KaaCoroutine *self)
+{
+  coroutine_ref (self);
+  if (self->in_progress != NULL && !kaa_in_progress_is_done (self->in_progress))
+    kaa_in_progress_cancel (self->in_progress);
+  if (self->fiber != NULL)
+    {
+      self->cancelled = TRUE;
+      if (!self->running)
+        coroutine_resume (self);
+    }
+  coroutine_unref (self);
+}
+
+static void
+coroutine_die (KaaMortal *mortal)
+{
+  coroutine_kill (G_STRUCT_MEMBER_P (mortal, -G_STRUCT_OFFSET (KaaCoroutine, mortal)));
+}
+
 static void
 coroutine_wake (KaaCoroutine *self,
                 gboolean      discard)
@@ -205,8 +230,11 @@ coroutine_wake (KaaCoroutine *self,
   if (self->fiber == NULL || self->unwind_pending)
     return;
   if (discard)
-    self->cancelled = TRUE;
-  else if (self->paused)
+    {
+      coroutine_kill (self);
+      return;
+    }
+  if (self->paused)
     {
       /* DESIGN §6: held (and the result it awaited with it) until resumed. */
       self->wake_held = TRUE;
@@ -491,12 +519,19 @@ static const KaaProducerOps coroutine_ops = {
  * @user_data: data for @func
  * @destroy: (nullable): frees @user_data when the body is done
  *
- * Starts a coroutine: @func runs on a stack of its own, here and now,
- * until it first suspends in [func@Kaa.yield] or [func@Kaa.await]; the
- * main loop of the calling thread's thread-default context resumes it
- * from then on. The InProgress may therefore already be done when this
- * returns. The coroutine keeps itself alive while it runs: dropping every
- * reference to its InProgress does not stop it, cancelling does.
+ * Starts a coroutine on the calling thread's thread-default context: @func
+ * runs on a stack of its own, on the thread that runs that context. On
+ * that thread it runs here and now, until it first suspends in
+ * [func@Kaa.yield] or [func@Kaa.await], and the InProgress may already be
+ * done when this returns. From any other thread (a thread-pool job, whose
+ * thread-default context is the global default one, or a thread that
+ * created a context and handed it to another to run), the start is handed
+ * to the owner thread, and the body begins on its next dispatch; cancelled
+ * before that, it never begins. The main loop of that context resumes it
+ * from then on. The coroutine keeps itself alive while it runs: dropping
+ * every reference to its InProgress does not stop it, cancelling does, and
+ * so does the end of its context, which cancels it (its cleanups run on
+ * the thread that drops the context).
  *
  * If no stack can be had, the InProgress fails with an error naming it.
  *
@@ -531,7 +566,8 @@ kaa_coroutine_spawn (KaaCoroutineFunc func,
  * @destroy: (nullable): frees @user_data when the body is done
  *
  * Starts a coroutine as [func@Kaa.Coroutine.spawn] does, with the name,
- * interval, stack size and priority of @def.
+ * interval, stack size and priority of @def; from a thread that does not
+ * run the context, the start is handed to the one that does, as there.
  *
  * C only, as [func@Kaa.Coroutine.spawn] is.
  *
@@ -558,8 +594,67 @@ kaa_coroutine_spawn_def (const KaaCoroutineDef *def,
   return ip;
 }
 
+/* Owner thread: makes the fiber and runs the body until it first
+ * suspends, unless a pause holds it back. */
+static void
+coroutine_begin (KaaCoroutine *self)
+{
+  KaaFiber *fiber;
+  GError *error = NULL;
+  const char *name = self->def_name != NULL ? self->def_name : "coroutine";
+
+  self->slices = kaa_scheduler_get_slices (self->scheduler, self->priority != 0
+                                                            ? self->priority
+                                                            : G_PRIORITY_DEFAULT_IDLE);
+  if (self->interval != 0)
+    self->slot = kaa_scheduler_get_time (self->scheduler);
+  fiber = (gpointer) ((guint8 *) self + FIBER_OFFSET);   /* aligned: FIBER_OFFSET */
+  if (!kaa_fiber_init (fiber, coroutine_main, self, self->stack_size, name, &error))
+    {
+      KaaInProgress *ip = g_steal_pointer (&self->in_progress);
+
+      kaa_in_progress_fail (ip, error);
+      kaa_in_progress_unref (ip);
+      return;
+    }
+  self->fiber = fiber;
+  kaa_fiber_name_after (fiber, self->def_name == NULL ? (KaaFiberCode) self->func : NULL);
+  coroutine_ref (self);                           /* the fiber */
+  self->mortal.die = coroutine_die;
+  kaa_scheduler_track (self->scheduler, &self->mortal);
+  if (kaa_in_progress_is_paused (self->in_progress))
+    {
+      /* A queued call (SYNCHRONIZED) paused while it waited: its body
+       * starts once resumed, like any wake-up held by a pause (DESIGN §6). */
+      self->paused = TRUE;
+      self->wake_held = TRUE;
+      return;
+    }
+  coroutine_resume (self);
+}
+
+/* The start, handed to the owner thread. Cancelled meanwhile, the body
+ * never runs; on a dead context, the call is cancelled. */
+static void
+coroutine_begin_run (KaaRunnable *runnable,
+                     gboolean     discard)
+{
+  KaaCoroutine *self = G_STRUCT_MEMBER_P (runnable, -G_STRUCT_OFFSET (KaaCoroutine, runnable));
+
+  self->runnable.run = coroutine_run;
+  __atomic_store_n (&self->queued, NOT_QUEUED, __ATOMIC_RELEASE);
+  if (discard)
+    kaa_in_progress_cancel (self->in_progress);
+  else if (kaa_in_progress_is_pending (self->in_progress))
+    coroutine_begin (self);
+  coroutine_unref (self);   /* the runnable's */
+}
+
 /* Runs a call of @def that settles @ip (which it references) until it
- * first suspends; @last (transfer full) is what get_last() returns. */
+ * first suspends; @last (transfer full) is what get_last() returns. On a
+ * thread that does not own @ip's context, the start goes to the owner
+ * through the inbox (DESIGN §4), so the body, its first slice included,
+ * runs only there. */
 void
 kaa_coroutine_start (const KaaCoroutineDef *def,
                      KaaInProgress         *ip,
@@ -568,8 +663,6 @@ kaa_coroutine_start (const KaaCoroutineDef *def,
                      KaaInProgress         *last)
 {
   KaaCoroutine *self;
-  KaaFiber *fiber;
-  GError *error = NULL;
 
   if (def->name != NULL)
     kaa_in_progress_set_name (ip, def->name);
@@ -588,34 +681,20 @@ kaa_coroutine_start (const KaaCoroutineDef *def,
   self->user_data = user_data;
   self->destroy = destroy;
   self->last = last;
-  self->slices = kaa_scheduler_get_slices (self->scheduler, def->priority != 0
-                                                            ? def->priority
-                                                            : G_PRIORITY_DEFAULT_IDLE);
+  self->def_name = def->name;
+  self->stack_size = def->stack_size;
+  self->priority = def->priority;
   self->interval = (gint64) def->interval * 1000;
-  if (self->interval != 0)
-    self->slot = kaa_scheduler_get_time (self->scheduler);
   kaa_in_progress_set_producer (ip, &self->producer);
 
-  fiber = (gpointer) ((guint8 *) self + FIBER_OFFSET);   /* aligned: FIBER_OFFSET */
-  if (!kaa_fiber_init (fiber, coroutine_main, self, def->stack_size,
-                       def->name != NULL ? def->name : "coroutine", &error))
+  if (kaa_scheduler_is_owner (self->scheduler))
     {
-      kaa_in_progress_unref (g_steal_pointer (&self->in_progress));
-      kaa_in_progress_fail (ip, error);
+      coroutine_begin (self);
       return;
     }
-  self->fiber = fiber;
-  kaa_fiber_name_after (fiber, def->name == NULL ? (KaaFiberCode) def->func : NULL);
-  coroutine_ref (self);                           /* the fiber */
-  if (kaa_in_progress_is_paused (ip))
-    {
-      /* A queued call (SYNCHRONIZED) paused while it waited: its body
-       * starts once resumed, like any wake-up held by a pause (DESIGN §6). */
-      self->paused = TRUE;
-      self->wake_held = TRUE;
-      return;
-    }
-  coroutine_resume (self);
+  self->runnable.run = coroutine_begin_run;
+  self->queued = QUEUED_REMOTE;
+  kaa_scheduler_push_remote (self->scheduler, &coroutine_ref (self)->runnable);
 }
 
 /**

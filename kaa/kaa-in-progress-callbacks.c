@@ -293,7 +293,9 @@ kaa_in_progress_get_search_steps_for_testing (void)
  * finishes, fails or is cancelled. Callbacks connected before that run in
  * the order they were connected. If @self is already done, @callback runs
  * on the next dispatch of the owner context, never inside this call. Any
- * thread.
+ * thread. Once the owner context is finalized, nothing will dispatch it
+ * again: callbacks then run on the thread that settles @self, or, when
+ * @self is already done, inside this call.
  *
  * Returns: an id for [method@Kaa.InProgress.disconnect], never 0
  * Since: 0.1

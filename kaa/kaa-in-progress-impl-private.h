@@ -28,6 +28,7 @@ enum
   FLAG_FIRST_NODE     = 1 << 4,  /* first_node was handed out */
   FLAG_CANCELLING_NOW = 1 << 5,  /* the owner runs the cancel cascade */
   FLAG_CACHED_BLOCK   = 1 << 6,  /* immutable: the block goes back to the cache */
+  FLAG_ORPHAN_DELIVERY = 1 << 7, /* a thread delivers after the context died */
 };
 
 typedef enum

@@ -59,16 +59,19 @@ wait_blocking (KaaInProgress  *self,
                GError        **error)
 {
   KaaProducer *producer = kaa_in_progress_get_inline_producer (self);
+  /* Read before the wait: once @self settles, its producer is released
+   * and may no longer be read (a released combinator's is poisoned). */
+  gboolean blocks = producer != NULL && producer->ops->block != NULL;
+  void (*unblock) (KaaProducer *, KaaInProgress *) = blocks ? producer->ops->unblock : NULL;
 
-  if (producer != NULL && producer->ops->block != NULL
-      && !producer->ops->block (producer, self, error))
+  if (blocks && !producer->ops->block (producer, self, error))
     return FALSE;
   g_mutex_lock (&wait_lock);
   while (!in_progress_is_final (self))
     g_cond_wait (&wait_cond, &wait_lock);
   g_mutex_unlock (&wait_lock);
-  if (producer != NULL && producer->ops->block != NULL)
-    producer->ops->unblock (producer, self);
+  if (unblock != NULL)
+    unblock (producer, self);
   return TRUE;
 }
 
@@ -126,7 +129,9 @@ kaa_in_progress_wait (KaaInProgress *self,
    * before it reads the flag, so one of us sees the other. */
   g_atomic_int_or (&self->flags, FLAG_WAITERS);
   context = kaa_scheduler_get_context (self->scheduler);
-  if (kaa_scheduler_is_owner (self->scheduler) && g_main_context_acquire (context))
+  /* A dying context is never iterated, not even by the thread sweeping it. */
+  if (kaa_scheduler_is_owner (self->scheduler) && !kaa_scheduler_is_dead (self->scheduler) &&
+      g_main_context_acquire (context))
     {
       gboolean ok = wait_iterating (self, context, error);
 

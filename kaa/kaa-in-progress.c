@@ -665,29 +665,54 @@ kaa_in_progress_settle_error (KaaInProgress *self,
 }
 
 
+/* The owner context is gone and its sweep is over: no thread will ever
+ * run callbacks there, so they run here, on the thread that settled or
+ * connected last, and nothing keeps the references they hold. Without an
+ * owner, one thread at a time delivers (the flag stands for the owner's
+ * exclusive use of the lists); one that finds another at it leaves its
+ * callbacks to that one, which looks again before it stops. Nobody can
+ * disconnect them any more: that is for the owner. */
+static void
+in_progress_deliver_orphaned (KaaInProgress *self)
+{
+  do
+    {
+      if (g_atomic_int_or (&self->flags, FLAG_ORPHAN_DELIVERY) & FLAG_ORPHAN_DELIVERY)
+        return;
+      kaa_in_progress_deliver_now (self);
+      g_atomic_int_and (&self->flags, ~FLAG_ORPHAN_DELIVERY);
+    }
+  while (g_atomic_pointer_get (&self->callbacks) != NULL);
+}
+
+/* @discard: the owner context is gone. While it is swept, the sweeping
+ * thread is the owner and everything happens as usual; after the sweep,
+ * a cancel settles without its hooks and callbacks run where we are. */
 static void
 in_progress_run (KaaRunnable *runnable,
                  gboolean     discard)
 {
   KaaInProgress *self = G_STRUCT_MEMBER_P (runnable, -G_STRUCT_OFFSET (KaaInProgress, runnable));
   gint flags = g_atomic_int_and (&self->flags, ~(FLAG_QUEUED | FLAG_CANCEL_PENDING));
+  gboolean orphaned = discard && !kaa_scheduler_is_owner (self->scheduler);
 
   /* An owner-thread cancel may have carried the remote one out already. */
   if ((flags & FLAG_CANCEL_PENDING) && !(flags & FLAG_CANCELLING_NOW))
     {
-      if (discard)
+      if (orphaned)
         {
-          /* The owner context is gone: settle, but nobody can run hooks
-           * or callbacks there any more. */
           self->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                              _("Operation was cancelled"));
           in_progress_publish (self, KAA_STATE_CANCELLED);
+          in_progress_deliver_orphaned (self);
           kaa_in_progress_release_producer (self);
         }
       else
         kaa_in_progress_cascade_cancel (self);
     }
-  else if (!discard)
+  else if (orphaned)
+    in_progress_deliver_orphaned (self);
+  else
     kaa_in_progress_deliver_now (self);
 
   kaa_in_progress_unref (self);

@@ -12,6 +12,7 @@ typedef struct _KaaScheduler KaaScheduler;
 typedef struct _KaaRunnable  KaaRunnable;
 typedef struct _KaaTimer     KaaTimer;
 typedef struct _KaaSlices    KaaSlices;
+typedef struct _KaaMortal    KaaMortal;
 
 /* @discard is TRUE when the context went away and the runnable will never
  * run: release what it holds and do nothing else. */
@@ -41,12 +42,33 @@ struct _KaaTimer
   KaaScheduler *scheduler;
 };
 
+/* Work that lives on the scheduler outside its queues (a coroutine
+ * suspended in an await): if the context dies while it is tracked, @die
+ * runs on the thread that drops the context, which is the owner while it
+ * sweeps, and must settle it. Linked by the scheduler; owner thread only. */
+typedef void (*KaaMortalFunc)   (KaaMortal   *mortal);
+
+struct _KaaMortal
+{
+  KaaMortal    *prev;
+  KaaMortal    *next;
+  KaaMortalFunc die;
+};
+
 KaaScheduler *kaa_scheduler_get_thread_default (void);
 KaaScheduler *kaa_scheduler_get_for_context    (GMainContext *context);
 KaaScheduler *kaa_scheduler_ref                (KaaScheduler *self);
 void          kaa_scheduler_unref              (KaaScheduler *self);
 GMainContext *kaa_scheduler_get_context        (KaaScheduler *self);
 gboolean      kaa_scheduler_is_owner           (KaaScheduler *self);
+/* Owner thread: tracks @mortal until untracked or the context dies. */
+void          kaa_scheduler_track              (KaaScheduler *self,
+                                                KaaMortal    *mortal);
+/* Owner thread; does nothing for a mortal that is not tracked (any more). */
+void          kaa_scheduler_untrack            (KaaScheduler *self,
+                                                KaaMortal    *mortal);
+/* Any thread: TRUE once the context is gone (its sweep may still run). */
+gboolean      kaa_scheduler_is_dead            (KaaScheduler *self);
 /* Any thread: makes a blocked iteration of the context look again. */
 void          kaa_scheduler_wakeup             (KaaScheduler *self);
 

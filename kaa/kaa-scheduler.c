@@ -8,16 +8,19 @@
  * coroutine) and fires *timers* from one binary heap, so a thousand sleeps
  * cost one GSource, not a thousand.
  *
- * Ownership: the run queues and the timer heap belong to the thread that
- * owns the context and take no lock. Other threads reach the scheduler only
- * through the inbox, a lock-free stack that the owner takes whole at the
- * start of each dispatch; only the push that finds it empty wakes the
- * context, so a burst of completions costs one wake-up.
+ * Ownership: the run queues, the timer heap and the tracked mortals
+ * belong to the one thread that owns the context (the one that runs it:
+ * kaa_scheduler_is_owner()) and take no lock. Other threads reach the
+ * scheduler only through the inbox, a lock-free stack that the owner takes
+ * whole at the start of each dispatch; only the push that finds it empty
+ * wakes the context, so a burst of completions costs one wake-up.
  *
  * Lifetime: the attached source holds one reference on the scheduler (as
- * its callback data); when the context goes away the source is destroyed,
- * that reference is dropped, and the scheduler is marked dead: whatever is
- * still queued, or pushed afterwards, is discarded instead of run.
+ * its callback data); when the context goes away the source is destroyed
+ * and the scheduler is marked dead. The thread that dropped the context
+ * then sweeps it as its owner: whatever is queued, armed or tracked is
+ * discarded, which settles it CANCELLED with its cleanups run (DESIGN §3).
+ * What is pushed after the sweep is discarded by whoever pushes it.
  */
 #include "config.h"
 
@@ -35,9 +38,11 @@ struct _KaaScheduler
   /* Written once, or seldom: read by every thread on every push. */
   GMainContext    *context;   /* not owned; valid until dead */
   GSource         *source;    /* owned */
-  GThread         *home;      /* where the context is thread-default, or NULL */
+  GThread         *home;      /* the global default context's: the main thread */
   GThread         *runner;    /* atomic: the thread that last iterated it */
+  GThread         *reaper;    /* atomic: the thread sweeping the dead context */
   gint             dead;      /* atomic, set under wake_lock */
+  gint             swept;     /* atomic: the dead context's sweep is over */
   gint64           budget;    /* read and written with __atomic, relaxed */
   KAA_CACHE_LINE_PAD (pad_read_mostly);
 
@@ -51,6 +56,7 @@ struct _KaaScheduler
   KaaSlices       *idle_slices;  /* G_PRIORITY_DEFAULT_IDLE, in `slices` too */
   GSList          *slices;       /* owned KaaSlices, made on first use */
   gint64           poll_until;   /* __atomic, relaxed: see kaa_scheduler_expect_remote() */
+  KaaMortal        mortals;   /* sentinel of a ring of tracked mortals */
   KaaTimer       **heap;      /* 1-based binary min-heap on deadline */
   guint            heap_len;
   guint            heap_alloc;
@@ -106,6 +112,8 @@ static void tls_cache_free (gpointer data);
  * pthread_getspecific() call. */
 static GPrivate tls_cache = G_PRIVATE_INIT (tls_cache_free);
 static KAA_THREAD_LOCAL TlsCache *tls_cache_fast;
+/* The dead scheduler this thread sweeps, if any: see scheduler_sweep(). */
+static KAA_THREAD_LOCAL KaaScheduler *tls_sweeping;
 static KAA_THREAD_LOCAL GThread  *tls_thread;
 
 /* g_thread_self() is a pthread_getspecific() call; a thread's GThread
@@ -238,16 +246,33 @@ heap_sift_down (KaaScheduler *self,
     }
 }
 
+/* DESIGN §3: due timers fire earliest first until none is due or @budget
+ * (µs since @now) is spent, the clock read as seldom as in
+ * scheduler_run_queue(); what is left is still due, so prepare makes the
+ * next iteration at once, after the other sources had their turn. A
+ * million sleeps due together then never hold one iteration. */
 static void
 scheduler_fire_timers (KaaScheduler *self,
-                       gint64        now)
+                       gint64        now,
+                       gint64        budget)
 {
+  guint fired = 0;
+  guint next_check = 1;
+
   while (self->heap_len > 0 && self->heap[1]->deadline <= now)
     {
       KaaTimer *timer = self->heap[1];
+      gint64 elapsed, per_timer;
 
       kaa_scheduler_remove_timer (self, timer);
       timer->fire (timer, FALSE);
+      if (++fired < next_check)
+        continue;
+      elapsed = g_get_monotonic_time () - now;
+      if (elapsed >= budget)
+        return;
+      per_timer = elapsed / fired + 1;
+      next_check = fired + (guint) CLAMP ((budget - elapsed) / (2 * per_timer), 1, 64);
     }
 }
 
@@ -356,9 +381,10 @@ scheduler_run_queue (KaaRunnable **head,
     }
 }
 
-/* DESIGN §3: completions first, then due timers, then the ready queue
- * until it is empty or the budget is spent. What yielded runs from the
- * time-slice source, in a later iteration. */
+/* DESIGN §3: completions first, then due timers until the budget is
+ * spent, then the ready queue until it is empty or the budget is spent
+ * (at least one runnable, so timers never starve it). What yielded runs
+ * from the time-slice source, in a later iteration. */
 static gboolean
 scheduler_source_dispatch (GSource     *source,
                            GSourceFunc  callback,
@@ -382,7 +408,7 @@ scheduler_source_dispatch (GSource     *source,
       g_mutex_unlock (&self->wake_lock);
     }
   scheduler_take_inbox (self);
-  scheduler_fire_timers (self, start);
+  scheduler_fire_timers (self, start, budget);
 
   scheduler_run_queue (&self->ready_head, &self->ready_tail, start, budget);
   kaa_scheduler_unref (self);
@@ -455,8 +481,79 @@ static GSourceFuncs scheduler_source_funcs = {
   .dispatch = scheduler_source_dispatch,
 };
 
+/* One round of the sweep: discards what is queued or armed; TRUE if
+ * there was anything. */
+static gboolean
+scheduler_discard_queued (KaaScheduler *self)
+{
+  gboolean any = FALSE;
+
+  scheduler_take_inbox (self);
+  if (self->ready_head != NULL)
+    {
+      KaaRunnable *list = self->ready_head;
+
+      self->ready_head = self->ready_tail = NULL;
+      discard_list (list);
+      any = TRUE;
+    }
+  for (GSList *l = self->slices; l != NULL; l = l->next)
+    {
+      KaaSlices *slices = l->data;
+
+      if (slices->head == NULL)
+        continue;
+      slices->tail = NULL;
+      discard_list (g_steal_pointer (&slices->head));
+      any = TRUE;
+    }
+  while (self->heap_len > 0)
+    {
+      KaaTimer *timer = self->heap[1];
+
+      kaa_scheduler_remove_timer (self, timer);
+      timer->fire (timer, TRUE);
+      any = TRUE;
+    }
+  return any;
+}
+
+/* The dying context's thread, as its owner: discards whatever is queued
+ * (the runnables and timers settle what they stand for) and lets every
+ * tracked mortal die, until nothing is left, since each of those may
+ * queue more. Pushes from other threads meanwhile wait in the inbox. */
+static void
+scheduler_sweep (KaaScheduler *self)
+{
+  KaaScheduler *outer = tls_sweeping;
+  gboolean more;
+
+  /* What the cleanups create (an await's sleep, say) belongs to the
+   * dying context, as it would have had they run there, and goes with it. */
+  tls_sweeping = self;
+  do
+    {
+      more = scheduler_discard_queued (self);
+      if (self->mortals.next != &self->mortals)
+        {
+          KaaMortal *mortal = self->mortals.next;
+
+          kaa_scheduler_untrack (self, mortal);
+          mortal->die (mortal);
+          more = TRUE;
+        }
+    }
+  while (more);
+  tls_sweeping = outer;
+}
+
 /* Called when the source is destroyed, which happens when its context is
- * finalized: from now on nothing queued here can ever run. */
+ * finalized: from now on nothing queued here can ever run. DESIGN §3: the
+ * work goes with it, settled CANCELLED, its cleanups run here, on the
+ * thread that drops the context (the only one certain to exist: the one
+ * that last ran it may have exited). That thread is the owner until the
+ * sweep is over; after it, nothing is, and what still arrives (a late
+ * completion) is settled and delivered on the thread that sends it. */
 static void
 scheduler_source_detached (gpointer data)
 {
@@ -468,25 +565,15 @@ scheduler_source_detached (gpointer data)
   g_mutex_unlock (&registry_lock);
 
   g_mutex_lock (&self->wake_lock);
+  g_atomic_pointer_set (&self->reaper, scheduler_thread_self ());
   g_atomic_int_set (&self->dead, TRUE);
   g_mutex_unlock (&self->wake_lock);
+
+  scheduler_sweep (self);
+  g_atomic_int_set (&self->swept, TRUE);
+  g_atomic_pointer_set (&self->reaper, NULL);
+  /* A push that saw the sweep still running left its runnable here. */
   discard_list (g_atomic_pointer_exchange (&self->inbox, NULL));
-  discard_list (self->ready_head);
-  for (GSList *l = self->slices; l != NULL; l = l->next)
-    {
-      KaaSlices *slices = l->data;
-
-      discard_list (g_steal_pointer (&slices->head));
-      slices->tail = NULL;
-    }
-  self->ready_head = self->ready_tail = NULL;
-  while (self->heap_len > 0)
-    {
-      KaaTimer *timer = self->heap[1];
-
-      kaa_scheduler_remove_timer (self, timer);
-      timer->fire (timer, TRUE);
-    }
 
   kaa_scheduler_unref (self);
 }
@@ -500,10 +587,9 @@ scheduler_new (GMainContext *context)
   g_mutex_init (&self->wake_lock);
   self->context = context;
   self->budget = DEFAULT_BUDGET_USEC;
+  self->mortals.prev = self->mortals.next = &self->mortals;
   if (context == g_main_context_default ())
     self->home = main_thread;
-  else if (context == g_main_context_get_thread_default ())
-    self->home = g_thread_self ();
 
   self->source = g_source_new (&scheduler_source_funcs, sizeof (SchedulerSource));
   ((SchedulerSource *) self->source)->scheduler = self;
@@ -562,16 +648,20 @@ tls_cache_free (gpointer data)
  *
  * The scheduler of the calling thread's thread-default context (the global
  * default context when none is pushed). The last one found is cached per
- * thread, so this is one TLS read on the common path.
+ * thread, so this is one TLS read on the common path. While the thread
+ * sweeps a dead context, it is that context's scheduler.
  *
  * Returns: (transfer none): the scheduler
  */
 KaaScheduler *
 kaa_scheduler_get_thread_default (void)
 {
-  GMainContext *context = g_main_context_get_thread_default ();
+  GMainContext *context;
   TlsCache *cache = tls_cache_fast;
 
+  if (G_UNLIKELY (tls_sweeping != NULL))
+    return tls_sweeping;
+  context = g_main_context_get_thread_default ();
   if (context == NULL)
     context = g_main_context_default ();
   if (G_LIKELY (cache != NULL && cache->context == context &&
@@ -625,20 +715,39 @@ kaa_scheduler_get_context (KaaScheduler *self)
   return self->context;
 }
 
-/* The owner is the home thread, or the thread that last iterated the
- * context (a worker running a loop on a context it did not create). Both
- * are plain pointer reads: g_main_context_is_owner() would take the
- * context's lock, contended by the running loop, on every cross-thread
- * settle. A scheduler whose context is gone has no owner. */
+/* DESIGN §2: a context has one owner thread, the one that runs it. Once
+ * some thread has iterated it, that thread (`runner`, set in prepare,
+ * which GLib calls with the context acquired) is the owner. A thread that
+ * has the context pushed as its thread-default is an owner too: pushing
+ * acquires the context, so no other thread can be iterating it meanwhile.
+ * Before anyone ran it, the global default context belongs to the main
+ * thread. So in the GLib hand-over pattern (push a context, create
+ * sources, pop it, hand it to a worker that runs it) the creating thread
+ * stops being an owner when it pops, and from then on reaches the
+ * context's work through the inbox only.
+ *
+ * Cheap on purpose: the runner's own check is one TLS and one pointer
+ * read; other threads add one thread-default lookup. g_main_context_
+ * is_owner() would take the context's lock, which the running loop
+ * contends, on every cross-thread settle; and between iterations the
+ * thread that runs a loop does not hold the acquisition at all.
+ *
+ * While a dying context is swept (scheduler_source_detached()), the
+ * thread that drops it is its owner; a dead one has none. */
 gboolean
 kaa_scheduler_is_owner (KaaScheduler *self)
 {
-  GThread *thread;
+  GThread *thread = scheduler_thread_self ();
+  GThread *runner;
 
   if (G_UNLIKELY (g_atomic_int_get (&self->dead)))
-    return FALSE;
-  thread = scheduler_thread_self ();
-  return self->home == thread || g_atomic_pointer_get (&self->runner) == thread;
+    return g_atomic_pointer_get (&self->reaper) == thread;
+  runner = g_atomic_pointer_get (&self->runner);
+  if (G_LIKELY (runner == thread))
+    return TRUE;
+  if (runner == NULL && self->home == thread)
+    return TRUE;
+  return g_main_context_get_thread_default () == self->context;
 }
 
 /* Wakes the context through the source's ready time rather than
@@ -659,14 +768,49 @@ kaa_scheduler_wakeup (KaaScheduler *self)
   g_mutex_unlock (&self->wake_lock);
 }
 
+/* While the dead context is swept, its thread queues as usual and the
+ * sweep discards; after the sweep nothing would, so it is done at once. */
 void
 kaa_scheduler_push (KaaScheduler *self,
                     KaaRunnable  *runnable)
 {
-  if (G_UNLIKELY (g_atomic_int_get (&self->dead)))
+  if (G_UNLIKELY (g_atomic_int_get (&self->swept)))
     runnable->run (runnable, TRUE);
   else
     queue_append (&self->ready_head, &self->ready_tail, runnable);
+}
+
+void
+kaa_scheduler_track (KaaScheduler *self,
+                     KaaMortal    *mortal)
+{
+  if (G_UNLIKELY (g_atomic_int_get (&self->swept)))
+    {
+      mortal->next = mortal->prev = NULL;
+      mortal->die (mortal);
+      return;
+    }
+  mortal->next = &self->mortals;
+  mortal->prev = self->mortals.prev;
+  self->mortals.prev->next = mortal;
+  self->mortals.prev = mortal;
+}
+
+void
+kaa_scheduler_untrack (KaaScheduler *self,
+                       KaaMortal    *mortal)
+{
+  if (mortal->next == NULL)
+    return;
+  mortal->prev->next = mortal->next;
+  mortal->next->prev = mortal->prev;
+  mortal->next = mortal->prev = NULL;
+}
+
+gboolean
+kaa_scheduler_is_dead (KaaScheduler *self)
+{
+  return g_atomic_int_get (&self->dead);
 }
 
 static KaaSlices *
@@ -709,7 +853,7 @@ void
 kaa_slices_push (KaaSlices   *slices,
                  KaaRunnable *runnable)
 {
-  if (G_UNLIKELY (g_atomic_int_get (&slices->scheduler->dead)))
+  if (G_UNLIKELY (g_atomic_int_get (&slices->scheduler->swept)))
     runnable->run (runnable, TRUE);
   else
     queue_append (&slices->head, &slices->tail, runnable);
@@ -762,9 +906,10 @@ scheduler_push_remote_held (KaaScheduler *self,
     }
   while (!g_atomic_pointer_compare_and_exchange (&self->inbox, head, runnable));
 
-  /* A push racing with the context's destruction: whoever takes the inbox
-   * after `dead` is set discards what it finds, so nothing is stranded. */
-  if (G_UNLIKELY (g_atomic_int_get (&self->dead)))
+  /* A push racing with the context's destruction: the sweep takes the
+   * inbox until it is over, and once more after setting `swept`; after
+   * that, whoever pushes discards, so nothing is stranded. */
+  if (G_UNLIKELY (g_atomic_int_get (&self->swept)))
     {
       discard_list (g_atomic_pointer_exchange (&self->inbox, NULL));
       return;
@@ -833,7 +978,8 @@ timer_arm_run (KaaRunnable *runnable,
 /* Arms @timer to fire at @deadline (monotonic µs) on the owner thread.
  * From another thread the timer enters the heap on the owner's next
  * dispatch; it must not be armed again or removed before it fires. On a
- * scheduler whose context is gone, it is discarded at once. */
+ * scheduler whose context is gone, it is discarded: at once on the thread
+ * sweeping it, through the inbox from others. */
 void
 kaa_scheduler_add_timer (KaaScheduler *self,
                          KaaTimer     *timer,
@@ -843,7 +989,7 @@ kaa_scheduler_add_timer (KaaScheduler *self,
 
   timer->deadline = deadline;
   timer->scheduler = self;
-  if (G_UNLIKELY (g_atomic_int_get (&self->dead)))
+  if (G_UNLIKELY (g_atomic_int_get (&self->dead) && kaa_scheduler_is_owner (self)))
     timer->fire (timer, TRUE);
   else if (kaa_scheduler_is_owner (self))
     heap_insert (self, timer);

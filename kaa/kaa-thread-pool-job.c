@@ -152,10 +152,33 @@ job_resume (KaaProducer   *producer,
   kaa_thread_pool_unlock (job->pool);
 }
 
+/* Settled on the owner thread (or after its context's sweep, when it is
+ * tracked no more): the context's death no longer concerns it. */
 static void
 job_release (KaaProducer *producer)
 {
-  kaa_thread_job_unref ((KaaThreadJob *) producer);
+  KaaThreadJob *job = (KaaThreadJob *) producer;
+
+  kaa_scheduler_untrack (kaa_in_progress_get_scheduler (job->in_progress), &job->mortal);
+  kaa_thread_job_unref (job);
+}
+
+/* DESIGN §3: the owner context died: the job is cancelled like any other
+ * (not started if queued, its checks fail if running). */
+static void
+job_die (KaaMortal *mortal)
+{
+  KaaThreadJob *job = G_STRUCT_MEMBER_P (mortal, -G_STRUCT_OFFSET (KaaThreadJob, mortal));
+
+  kaa_in_progress_cancel (job->in_progress);
+}
+
+/* Owner thread, before the job is queued. */
+void
+kaa_thread_job_track (KaaThreadJob *job)
+{
+  job->mortal.die = job_die;
+  kaa_scheduler_track (kaa_in_progress_get_scheduler (job->in_progress), &job->mortal);
 }
 
 static gboolean

@@ -64,6 +64,7 @@ struct _KaaThreadJob
   GDestroyNotify     result_destroy;
   GError            *error;
   KaaRunnable        complete;
+  KaaMortal          mortal;        /* owner thread: tracked if submitted there */
 };
 
 /* kaa-thread-pool-queue.c: the queued jobs of one priority, oldest
@@ -164,6 +165,8 @@ KaaThreadJob *kaa_thread_job_ref            (KaaThreadJob  *job);
 void          kaa_thread_job_unref          (KaaThreadJob  *job);
 /* Worker thread: runs the function and keeps its outcome. */
 void          kaa_thread_job_execute        (KaaThreadJob  *job);
+/* Owner thread: the job is cancelled if its context dies. */
+void          kaa_thread_job_track          (KaaThreadJob  *job);
 /* Worker thread, after the pool let go of @job: hands the outcome, and
  * the caller's reference, to the owner context through its inbox; *@held
  * is the worker's reference on the last scheduler it delivered to. */

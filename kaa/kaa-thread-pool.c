@@ -792,7 +792,10 @@ kaa_thread_pool_run (KaaThreadPool *self,
   in_progress = kaa_in_progress_ref (job->in_progress);
   scheduler = kaa_in_progress_get_scheduler (in_progress);
   if (kaa_scheduler_is_owner (scheduler))
-    kaa_scheduler_expect_remote (scheduler, g_get_monotonic_time () + OWNER_POLL_USEC);
+    {
+      kaa_thread_job_track (job);
+      kaa_scheduler_expect_remote (scheduler, g_get_monotonic_time () + OWNER_POLL_USEC);
+    }
 
   pool_push_incoming (self, job);
   if (pool_submit_needs_lock (self) && !pool_submit_locked (self, job, &error))

@@ -549,7 +549,7 @@ test_timer_many (Fixture       *f,
 
   g_test_summary ("DESIGN §3: one ordered structure holds every timer: ten thousand "
                   "due timers, some removed from the middle, fire in deadline "
-                  "order in a single dispatch");
+                  "order, as many per dispatch as the budget allows");
 
   for (guint i = 0; i < MANY_TIMERS; i++)
     {
@@ -566,6 +566,8 @@ test_timer_many (Fixture       *f,
     }
 
   g_assert_true (g_main_context_iteration (f->context, FALSE));
+  while (log->len < MANY_TIMERS - removed)
+    g_assert_true (g_main_context_iteration (f->context, FALSE));
   g_assert_cmpuint (log->len, ==, MANY_TIMERS - removed);
   for (guint i = 1; i < log->len; i++)
     {

@@ -1589,8 +1589,10 @@ test_context_death_racing_finish (Fixture       *f,
       g_assert_cmpint (g_atomic_int_get (&rec.destroys), ==, i);
     }
   g_thread_join (finisher);
-  /* Nobody ever iterated those contexts. */
-  g_assert_cmpint (rec.calls, ==, 0);
+  /* Nobody ever iterated those contexts, yet every callback ran once
+   * (DESIGN §3): on the thread that dropped the context, or, when the
+   * finish came after that, on the finisher. */
+  g_assert_cmpint (rec.calls, ==, DEATH_ROUNDS);
 }
 
 int
