@@ -211,7 +211,11 @@ timeout_pause (KaaProducer   *producer,
       kaa_scheduler_remove_timer (scheduler, &timeout->timer);
       timeout->frozen = TRUE;
     }
-  if (g_atomic_int_get (&timeout->counted))
+  /* Once only, as a group member and a coroutine do: a cancel claimed by
+   * another thread lets the pause hook run again with no resume hook in
+   * between (resume does not reach a claimed InProgress), and a second
+   * pause of the input would never be undone. */
+  if (g_atomic_int_get (&timeout->counted) && !timeout->input_paused)
     timeout->input_paused = kaa_in_progress_pause_for_awaiter (timeout->input);
 }
 
