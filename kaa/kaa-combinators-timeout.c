@@ -13,7 +13,7 @@
 #include "kaa-i18n-private.h"
 #include "kaa-combinators.h"
 #include "kaa-refcount-private.h"
-#include "kaa-in-progress-private.h"
+#include "kaa-in-progress-await-private.h"
 
 typedef struct
 {
@@ -22,16 +22,13 @@ typedef struct
   KaaTimer        timer;
   KaaRunnable     disarm;        /* from the input's thread to ours */
   KaaInProgress  *self;          /* owned */
-  KaaInProgress  *input;         /* owned */
-  gulong          id;            /* owner thread of the input */
+  KaaAwaitLink    link;          /* .awaited: the input, owned */
   guint           msec;
   gboolean        cancel_input;
   gint            timing_out;    /* atomic: read on the input's thread */
-  gint            counted;       /* atomic: one of the input's awaiters */
   /* Owner thread: DESIGN §6 pause. */
   gboolean        frozen;        /* the timer is out of the heap */
   gint64          left;          /* µs to the deadline, while frozen */
-  gboolean        input_paused;  /* the timeout paused its input */
 } Timeout;
 
 static void
@@ -39,7 +36,7 @@ timeout_unref (Timeout *timeout)
 {
   if (!kaa_ref_count_dec (&timeout->ref_count))
     return;
-  kaa_in_progress_unref (timeout->input);
+  kaa_in_progress_unref (timeout->link.awaited);
   kaa_in_progress_unref (timeout->self);
   g_free (timeout);
 }
@@ -93,29 +90,28 @@ timeout_input_cancelled (KaaInProgress *input,
 static void
 timeout_expire (Timeout *timeout)
 {
-  KaaScheduler *input_scheduler = kaa_in_progress_get_scheduler (timeout->input);
+  KaaInProgress *input = timeout->link.awaited;
+  KaaScheduler *input_scheduler = kaa_in_progress_get_scheduler (input);
 
   /* The input's own callback must not settle us as cancelled now. */
   g_atomic_int_set (&timeout->timing_out, TRUE);
   if (!timeout->cancel_input)
     {
-      kaa_in_progress_mark_error_seen (timeout->input);
-      if (kaa_scheduler_is_owner (input_scheduler) && timeout->id != 0)
-        kaa_in_progress_disconnect (timeout->input, timeout->id);
+      kaa_await_link_detach (&timeout->link);
       timeout_fail (timeout);
     }
   else if (kaa_scheduler_is_owner (input_scheduler))
     {
       /* Returns with the input's cleanups run: now the error may go. */
-      kaa_in_progress_cancel (timeout->input);
+      kaa_in_progress_cancel (input);
       timeout_fail (timeout);
     }
   else
     {
       kaa_ref_count_inc (&timeout->ref_count);
-      kaa_in_progress_connect (timeout->input, timeout_input_cancelled, timeout,
+      kaa_in_progress_connect (input, timeout_input_cancelled, timeout,
                                (GDestroyNotify) timeout_unref);
-      kaa_in_progress_cancel (timeout->input);
+      kaa_in_progress_cancel (input);
     }
 }
 
@@ -161,25 +157,6 @@ timeout_callback_destroy (gpointer data)
   timeout_unref (data);
 }
 
-/* The timeout stops awaiting its input; returns how many awaiters are
- * left, or G_MAXUINT when it had already stopped. */
-static guint
-timeout_uncount (Timeout *timeout)
-{
-  if (!g_atomic_int_compare_and_exchange (&timeout->counted, TRUE, FALSE))
-    return G_MAXUINT;
-  return kaa_in_progress_remove_awaiter (timeout->input);
-}
-
-static void
-timeout_unpause_input (Timeout *timeout)
-{
-  if (!timeout->input_paused)
-    return;
-  timeout->input_paused = FALSE;
-  kaa_in_progress_resume (timeout->input);
-}
-
 /* DESIGN §6: cancelled, the timeout cancels its input unless someone
  * else awaits it too; then it only detaches. */
 static void
@@ -189,11 +166,7 @@ timeout_cancel (KaaProducer   *producer,
   Timeout *timeout = (Timeout *) producer;
 
   timeout_disarm (timeout);
-  /* What it paused of the input it resumes in both cases; after the
-   * cancel, so that the input never runs again (DESIGN §6). */
-  if (timeout_uncount (timeout) == 0)
-    kaa_in_progress_cancel (timeout->input);
-  timeout_unpause_input (timeout);
+  kaa_await_link_cancel (&timeout->link);
 }
 
 /* Paused, the deadline keeps its remaining time and the input is paused
@@ -211,12 +184,7 @@ timeout_pause (KaaProducer   *producer,
       kaa_scheduler_remove_timer (scheduler, &timeout->timer);
       timeout->frozen = TRUE;
     }
-  /* Once only, as a group member and a coroutine do: a cancel claimed by
-   * another thread lets the pause hook run again with no resume hook in
-   * between (resume does not reach a claimed InProgress), and a second
-   * pause of the input would never be undone. */
-  if (g_atomic_int_get (&timeout->counted) && !timeout->input_paused)
-    timeout->input_paused = kaa_in_progress_pause_for_awaiter (timeout->input);
+  kaa_await_link_pause (&timeout->link);
 }
 
 static void
@@ -232,7 +200,7 @@ timeout_resume (KaaProducer   *producer,
       kaa_scheduler_add_timer (scheduler, &timeout->timer,
                                kaa_scheduler_get_time (scheduler) + timeout->left);
     }
-  timeout_unpause_input (timeout);
+  kaa_await_link_resume (&timeout->link);
 }
 
 static void
@@ -240,10 +208,7 @@ timeout_release (KaaProducer *producer)
 {
   Timeout *timeout = (Timeout *) producer;
 
-  timeout_uncount (timeout);
-  if (timeout->input_paused &&
-      kaa_scheduler_is_owner (kaa_in_progress_get_scheduler (timeout->input)))
-    timeout_unpause_input (timeout);
+  kaa_await_link_detach (&timeout->link);
   timeout_unref (timeout);
 }
 
@@ -305,17 +270,15 @@ kaa_timeout (KaaInProgress *input,
   kaa_ref_count_inc (&timeout->ref_count);       /* the callback */
   timeout->timer.fire = timeout_fire;
   timeout->self = kaa_in_progress_ref (self);
-  timeout->input = input;   /* handed over */
   timeout->msec = msec;
   timeout->cancel_input = !!cancel_input;
-  timeout->counted = TRUE;
-  kaa_in_progress_add_awaiter (input);
+  kaa_await_link_count (&timeout->link, input);   /* handed over */
   kaa_in_progress_set_producer (self, &timeout->producer);
 
   scheduler = kaa_in_progress_get_scheduler (self);
   kaa_scheduler_add_timer (scheduler, &timeout->timer,
                            kaa_scheduler_get_time (scheduler) + (gint64) msec * 1000);
-  timeout->id = kaa_in_progress_connect (input, timeout_input_settled, timeout,
-                                         timeout_callback_destroy);
+  kaa_await_link_connect (&timeout->link, timeout_input_settled, timeout,
+                          timeout_callback_destroy);
   return self;
 }

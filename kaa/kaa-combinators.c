@@ -19,7 +19,7 @@
 #include "kaa-combinators.h"
 #include "kaa-error.h"
 #include "kaa-refcount-private.h"
-#include "kaa-in-progress-private.h"
+#include "kaa-in-progress-await-private.h"
 
 /* ------------------------------------------------------------------ sleep */
 
@@ -168,11 +168,10 @@ typedef struct
 {
   Group         *group;
   KaaInProgress *input;   /* owned */
-  gulong         id;      /* a stale id is harmless: disconnect ignores it */
+  KaaAwaitLink   link;    /* first member of an input only: a repeat's
+                           * link is never started and does nothing */
   guint          index;
   guint          weight;  /* members with this input if it is the first, else 0 */
-  gint           counted; /* atomic: the group is one of its awaiters */
-  gboolean       paused;  /* owner thread: the group paused it */
 } Member;
 
 struct _Group
@@ -204,14 +203,7 @@ static void
 group_drop_losers (Group *group)
 {
   for (guint i = 0; i < group->n_members; i++)
-    {
-      Member *member = &group->members[i];
-
-      kaa_in_progress_mark_error_seen (member->input);
-      if (member->id != 0 &&
-          kaa_scheduler_is_owner (kaa_in_progress_get_scheduler (member->input)))
-        kaa_in_progress_disconnect (member->input, member->id);
-    }
+    kaa_await_link_detach (&group->members[i].link);
 }
 
 static void
@@ -267,28 +259,9 @@ group_member_destroy (gpointer data)
   group_unref (member->group);
 }
 
-/* The group stops awaiting @member's input; returns how many awaiters
- * the input has left, or G_MAXUINT when the group had already stopped. */
-static guint
-member_uncount (Member *member)
-{
-  if (!g_atomic_int_compare_and_exchange (&member->counted, TRUE, FALSE))
-    return G_MAXUINT;
-  return kaa_in_progress_remove_awaiter (member->input);
-}
-
-static void
-member_unpause (Member *member)
-{
-  if (!member->paused)
-    return;
-  member->paused = FALSE;
-  kaa_in_progress_resume (member->input);
-}
-
 /* The cascade (DESIGN §6): the combinator is being cancelled, so are the
  * inputs it alone awaits; shared ones are detached from, and what the
- * group paused of them goes on. Their callbacks then find it settled. */
+ * group paused of them goes on. */
 static void
 group_cancel (KaaProducer   *producer,
               KaaInProgress *self)
@@ -296,15 +269,7 @@ group_cancel (KaaProducer   *producer,
   Group *group = (Group *) producer;
 
   for (guint i = 0; i < group->n_members; i++)
-    {
-      Member *member = &group->members[i];
-
-      /* Cancelled or detached from, an input keeps no pause of ours:
-       * resumed after its cancel, it stays stopped (DESIGN §6). */
-      if (member_uncount (member) == 0)
-        kaa_in_progress_cancel (member->input);
-      member_unpause (member);
-    }
+    kaa_await_link_cancel (&group->members[i].link);
 }
 
 /* Pause goes to the inputs the group still awaits, by the cascade's rule. */
@@ -315,12 +280,7 @@ group_pause (KaaProducer   *producer,
   Group *group = (Group *) producer;
 
   for (guint i = 0; i < group->n_members; i++)
-    {
-      Member *member = &group->members[i];
-
-      if (!member->paused && g_atomic_int_get (&member->counted))
-        member->paused = kaa_in_progress_pause_for_awaiter (member->input);
-    }
+    kaa_await_link_pause (&group->members[i].link);
 }
 
 static void
@@ -330,26 +290,19 @@ group_resume (KaaProducer   *producer,
   Group *group = (Group *) producer;
 
   for (guint i = 0; i < group->n_members; i++)
-    member_unpause (&group->members[i]);
+    kaa_await_link_resume (&group->members[i].link);
 }
 
-/* Settled: the group awaits nothing any more. An input it paused (the
- * group settled through another input meanwhile) goes on, when this is
- * its owner thread; pause is for owners only. */
+/* Settled, on whichever thread settled it: the group awaits nothing any
+ * more. An input it paused (the group settled through another input
+ * meanwhile) goes on, when this is its owner thread. */
 static void
 group_release (KaaProducer *producer)
 {
   Group *group = (Group *) producer;
 
   for (guint i = 0; i < group->n_members; i++)
-    {
-      Member *member = &group->members[i];
-
-      member_uncount (member);
-      if (member->paused &&
-          kaa_scheduler_is_owner (kaa_in_progress_get_scheduler (member->input)))
-        member_unpause (member);
-    }
+    kaa_await_link_detach (&group->members[i].link);
   group_unref (group);
 }
 
@@ -433,10 +386,7 @@ group_new (KaaInProgress **inputs,
   group_weigh_members (group);
   for (guint i = 0; i < n_inputs; i++)
     if (group->members[i].weight > 0)
-      {
-        group->members[i].counted = TRUE;
-        kaa_in_progress_add_awaiter (inputs[i]);
-      }
+      kaa_await_link_count (&group->members[i].link, inputs[i]);
   kaa_in_progress_set_producer (self, &group->producer);
 
   /* Connected last, once the group is complete: an input owned by another
@@ -445,9 +395,8 @@ group_new (KaaInProgress **inputs,
     if (group->members[i].weight > 0)
       {
         kaa_ref_count_inc (&group->ref_count);
-        group->members[i].id = kaa_in_progress_connect (inputs[i], group_member_settled,
-                                                        &group->members[i],
-                                                        group_member_destroy);
+        kaa_await_link_connect (&group->members[i].link, group_member_settled,
+                                &group->members[i], group_member_destroy);
       }
   return self;
 }

@@ -6,7 +6,7 @@
 
 #include "kaa-coroutine.h"
 #include "kaa-fiber-private.h"
-#include "kaa-in-progress-private.h"
+#include "kaa-in-progress-await-private.h"
 #include "kaa-refcount-private.h"
 
 G_BEGIN_DECLS
@@ -48,12 +48,10 @@ struct _KaaCoroutine
   KaaCoroutineFunc next_func;       /* set by become */
   gpointer         next_data;
   GDestroyNotify   next_destroy;
-  KaaInProgress   *awaiting;        /* owned while suspended in an await */
-  gulong           await_id;
+  KaaAwaitLink     await;           /* .awaited owned while suspended in an await */
   gboolean         cancelled;
   gboolean         paused;          /* DESIGN §6: its InProgress is paused */
   gboolean         wake_held;       /* a wake-up came while paused */
-  gboolean         awaited_paused;  /* it paused what it awaits */
   gboolean         running;         /* its fiber is on the call stack */
   gboolean         unwind_pending;  /* cancel walked down, not unwound yet */
   gboolean         unwind_held;     /* cancelled on the call stack: the

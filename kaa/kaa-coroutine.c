@@ -66,7 +66,7 @@ coroutine_unref (KaaCoroutine *self)
     return;
 
   g_assert (self->fiber == NULL);
-  g_assert (self->awaiting == NULL);
+  g_assert (self->await.awaited == NULL);
   kaa_coroutine_return_clear (self);
   if (self->destroy != NULL)
     self->destroy (self->user_data);
@@ -379,40 +379,6 @@ coroutine_queue_await (KaaCoroutine *self)
     }
 }
 
-/* Drops the link to what the coroutine awaited; TRUE if it was the last
- * one awaiting it. A callback owned by another thread cannot be
- * disconnected from here: it may still queue the coroutine, which then
- * finds nothing to resume. */
-static gboolean
-coroutine_unlink_await (KaaCoroutine  *self,
-                        KaaInProgress *awaited)
-{
-  if (self->await_id != 0 &&
-      kaa_scheduler_is_owner (kaa_in_progress_get_scheduler (awaited)))
-    kaa_in_progress_disconnect (awaited, self->await_id);
-  self->await_id = 0;
-  return kaa_in_progress_remove_awaiter (awaited) == 0;
-}
-
-/* Pause travels down to what the coroutine awaits, unless someone else
- * awaits it too: one caller pausing never freezes work that others still
- * need (DESIGN §6). */
-static void
-coroutine_pause_awaited (KaaCoroutine *self)
-{
-  if (self->awaiting != NULL && !self->awaited_paused)
-    self->awaited_paused = kaa_in_progress_pause_for_awaiter (self->awaiting);
-}
-
-static void
-coroutine_resume_awaited (KaaCoroutine *self)
-{
-  if (!self->awaited_paused)
-    return;
-  self->awaited_paused = FALSE;
-  kaa_in_progress_resume (self->awaiting);
-}
-
 static void
 coroutine_pause (KaaProducer   *producer,
                  KaaInProgress *in_progress)
@@ -421,7 +387,8 @@ coroutine_pause (KaaProducer   *producer,
 
   self->paused = TRUE;
   coroutine_freeze_timer (self);
-  coroutine_pause_awaited (self);
+  /* Down to what it awaits, when it awaits it alone (DESIGN §6). */
+  kaa_await_link_pause (&self->await);
 }
 
 /* A wake-up held while paused runs from the scheduler, never inside the
@@ -433,7 +400,7 @@ coroutine_unpause (KaaProducer   *producer,
   KaaCoroutine *self = (KaaCoroutine *) producer;
 
   self->paused = FALSE;
-  coroutine_resume_awaited (self);
+  kaa_await_link_resume (&self->await);
   coroutine_thaw_timer (self);
   if (self->wake_held)
     {
@@ -460,20 +427,10 @@ coroutine_cancel (KaaProducer   *producer,
   self->unwind_pending = TRUE;
   coroutine_disarm (self);
 
-  if (self->awaiting != NULL)
+  if (self->await.awaited != NULL)
     {
-      gboolean paused_it = self->awaited_paused;
-      KaaInProgress *awaited = g_steal_pointer (&self->awaiting);
-
-      /* Cancel wins over pause: what it paused is cancelled with it or,
-       * when others await it too, goes on as before; either way it keeps
-       * no pause of ours (resumed after the cancel, it stays stopped). */
-      self->awaited_paused = FALSE;
-      if (coroutine_unlink_await (self, awaited))
-        kaa_in_progress_cancel (awaited);
-      if (paused_it)
-        kaa_in_progress_resume (awaited);
-      kaa_in_progress_unref (awaited);
+      kaa_await_link_cancel (&self->await);
+      g_clear_pointer (&self->await.awaited, kaa_in_progress_unref);
     }
 }
 
@@ -898,20 +855,17 @@ await_internal (KaaInProgress *awaited,
     }
   if (!self->cancelled && !kaa_in_progress_is_done (awaited))
     {
-      kaa_in_progress_add_awaiter (awaited);
-      self->awaiting = awaited;
       self->await_woke = TRUE;
-      self->await_id = kaa_in_progress_connect (awaited, await_settled, coroutine_ref (self),
-                                                (GDestroyNotify) coroutine_unref);
+      kaa_await_link_start (&self->await, awaited, await_settled, coroutine_ref (self),
+                            (GDestroyNotify) coroutine_unref);
       if (self->paused)
-        coroutine_pause_awaited (self);
+        kaa_await_link_pause (&self->await);
       kaa_fiber_suspend ();
       /* A cancel has already unlinked and released it. */
-      if (self->awaiting != NULL)
+      if (self->await.awaited != NULL)
         {
-          coroutine_resume_awaited (self);
-          self->awaiting = NULL;
-          coroutine_unlink_await (self, awaited);
+          kaa_await_link_detach (&self->await);
+          self->await.awaited = NULL;
         }
       else
         awaited = NULL;
@@ -921,9 +875,8 @@ await_internal (KaaInProgress *awaited,
       /* Handed over to a cancelled coroutine, which gives up on it at
        * once: like what it was awaiting at the cancel, it is cancelled
        * unless someone else awaits it. */
-      if (awaited != NULL && !kaa_in_progress_is_done (awaited) &&
-          kaa_in_progress_get_awaiters (awaited) == 0)
-        kaa_in_progress_cancel (awaited);
+      if (awaited != NULL)
+        kaa_await_link_abandon (awaited);
       set_cancelled (error);
       g_clear_pointer (&awaited, kaa_in_progress_unref);
       return NULL;

@@ -3,23 +3,24 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * finish_from settles an InProgress like another one, and passes a cancel
- * down to it; shield does the same without passing the cancel (kaa's
- * noabort). Both are a producer (the follower's) plus a callback (on the
+ * down to it as its last awaiter; shield does the same without passing
+ * the cancel (kaa's noabort). Both await their source through the await
+ * link (kaa-in-progress-await.c), so they share it like any awaiter.
+ * Both are a producer (the follower's) plus a callback (on the
  * source); the link is freed when both are done with it, whichever thread
  * each runs on.
  */
 #include "config.h"
 
 #include "kaa-refcount-private.h"
-#include "kaa-in-progress-private.h"
+#include "kaa-in-progress-await-private.h"
 
 typedef struct
 {
   KaaProducer     producer;
   KaaRefCount     ref_count;   /* one for the producer slot, one for the callback */
   KaaInProgress  *follower;    /* owned until the callback is done */
-  KaaInProgress  *source;      /* owned */
-  gulong          id;          /* owner thread of the source */
+  KaaAwaitLink    await;       /* .awaited: the source, owned */
 } Follow;
 
 static void
@@ -27,14 +28,18 @@ follow_unref (Follow *follow)
 {
   if (!kaa_ref_count_dec (&follow->ref_count))
     return;
-  kaa_in_progress_unref (follow->source);
+  kaa_in_progress_unref (follow->await.awaited);
   g_free (follow);
 }
 
+/* The follower settled: it awaits its source no more. */
 static void
 follow_release (KaaProducer *producer)
 {
-  follow_unref ((Follow *) producer);
+  Follow *follow = (Follow *) producer;
+
+  kaa_await_link_detach (&follow->await);
+  follow_unref (follow);
 }
 
 static void
@@ -57,23 +62,21 @@ follow_settled (KaaInProgress *source,
   kaa_in_progress_try_settle_like (follow->follower, source);
 }
 
-/* The cascade: the follower is being cancelled, so is what it waits on.
- * The source's callback then finds the follower no longer pending. */
+/* The cascade (DESIGN §6): the follower is being cancelled, so is what
+ * it waits on, unless someone else awaits it too. */
 static void
 follow_cancel (KaaProducer   *producer,
                KaaInProgress *follower)
 {
-  kaa_in_progress_cancel (((Follow *) producer)->source);
+  kaa_await_link_cancel (&((Follow *) producer)->await);
 }
 
+/* A shield's cancel never reaches its source: it only stops following. */
 static void
 shield_cancel (KaaProducer   *producer,
                KaaInProgress *follower)
 {
-  Follow *follow = (Follow *) producer;
-
-  if (kaa_scheduler_is_owner (kaa_in_progress_get_scheduler (follow->source)))
-    kaa_in_progress_disconnect (follow->source, follow->id);
+  kaa_await_link_detach (&((Follow *) producer)->await);
 }
 
 static const KaaProducerOps follow_ops = {
@@ -109,9 +112,9 @@ follow (KaaInProgress        *self,
   kaa_ref_count_init (&link->ref_count);
   kaa_ref_count_inc (&link->ref_count);
   link->follower = kaa_in_progress_ref (self);
-  link->source = source;   /* handed over */
+  kaa_await_link_count (&link->await, source);   /* handed over */
   kaa_in_progress_set_producer (self, &link->producer);
-  link->id = kaa_in_progress_connect (source, follow_settled, link, follow_callback_destroy);
+  kaa_await_link_connect (&link->await, follow_settled, link, follow_callback_destroy);
 }
 
 /* Whether @self may start following: pending, and produced by nothing. */
@@ -146,7 +149,9 @@ finish_from_accepts (KaaInProgress *self,
  *
  * Makes @self settle as @source does: with its result (the getters of
  * @self read the result of @source, which @self keeps alive), a copy of
- * its error, or cancelled. Cancelling @self cancels @source. If @source is
+ * its error, or cancelled. Cancelling @self cancels @source, unless
+ * someone else awaits it too (another follower, a coroutine, a
+ * combinator): then @self only stops following it. If @source is
  * already done, @self settles now. Call it where you would call a finish
  * function, once, on a @self that nothing else produces.
  *
@@ -182,7 +187,9 @@ kaa_in_progress_finish_from (KaaInProgress *self,
  * @self: (transfer full): a [struct@Kaa.InProgress]
  *
  * Returns a new InProgress that settles as @self does, but whose cancel
- * does not reach @self: cancelling it only stops the following. Use it to
+ * does not reach @self: cancelling it only stops the following. While it
+ * follows, it counts as one more awaiter of @self, so a coroutine or a
+ * combinator awaiting @self too neither pauses nor cancels it. Use it to
  * hand out an operation that several parties share and none may abort
  * (kaa's noabort).
  *

@@ -201,6 +201,8 @@ gboolean kaa_in_progress_settle_error  (KaaInProgress *self,
                                         const char    *function,
                                         gboolean       quiet,
                                         GError        *error);
+/* kaa-in-progress-pause.c, for the await link only (kaa-in-progress-await.c) */
+gboolean kaa_in_progress_pause_for_awaiter (KaaInProgress *self);
 /* kaa-in-progress-cascade.c */
 void     kaa_in_progress_cascade_cancel (KaaInProgress *self);
 void     kaa_in_progress_cascade_adopt  (KaaInProgress *self);

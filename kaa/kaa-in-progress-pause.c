@@ -21,7 +21,9 @@
 static void
 in_progress_pause (KaaInProgress *self)
 {
-  if (self->n_paused++ > 0 || in_progress_is_final (self))
+  /* Not once it is claimed, as for resume: a producer that a cancel or
+   * a finish has claimed gets no pause it could not be resumed from. */
+  if (self->n_paused++ > 0 || !kaa_in_progress_is_pending (self))
     return;
   /* Hooks run on the owner thread only; a producer whose InProgress may
    * settle on another thread settles it through the owner instead (as
@@ -54,8 +56,8 @@ kaa_in_progress_pause (KaaInProgress *self)
   in_progress_pause (self);
 }
 
-/* The cascade's rule (DESIGN §6), for whatever awaits @self on someone's
- * behalf (a coroutine, a combinator): pause @self only while it is
+/* The cascade's rule (DESIGN §6), for the await link
+ * (kaa-in-progress-await.c) only: pause @self only while it is
  * pending, this thread owns it and the caller is its one awaiter. Returns
  * whether it paused, so the caller knows to resume it later: a pause that
  * counted is the caller's to resume, even when another thread settles
@@ -63,7 +65,7 @@ kaa_in_progress_pause (KaaInProgress *self)
 gboolean
 kaa_in_progress_pause_for_awaiter (KaaInProgress *self)
 {
-  if (kaa_in_progress_get_awaiters (self) != 1 || !kaa_scheduler_is_owner (self->scheduler) ||
+  if (g_atomic_int_get (&self->n_awaiters) != 1 || !kaa_scheduler_is_owner (self->scheduler) ||
       in_progress_is_final (self))
     return FALSE;
   in_progress_pause (self);

@@ -97,14 +97,6 @@ KaaInProgress *kaa_in_progress_try_ref               (KaaInProgress *self) G_GNU
  * one from another thread that the owner has not carried out yet. */
 gboolean       kaa_in_progress_is_pending            (KaaInProgress *self);
 
-/* Awaiters are what waits on an InProgress on someone's behalf (a
- * coroutine in kaa_await): a cancel cascades down to it only when the
- * canceller was its last awaiter. Any thread. */
-void           kaa_in_progress_add_awaiter           (KaaInProgress *self);
-guint          kaa_in_progress_remove_awaiter        (KaaInProgress *self);
-guint          kaa_in_progress_get_awaiters          (KaaInProgress *self);
-gboolean       kaa_in_progress_pause_for_awaiter     (KaaInProgress *self);
-
 /* For a producer whose @unwind hook returned FALSE: it has unwound now;
  * @self settles CANCELLED and the cascade above it goes on. Owner thread. */
 void           kaa_in_progress_unwound               (KaaInProgress *self);

@@ -432,27 +432,6 @@ kaa_in_progress_try_ref (KaaInProgress *self)
   return kaa_ref_count_try_inc (&self->ref_count) ? self : NULL;
 }
 
-void
-kaa_in_progress_add_awaiter (KaaInProgress *self)
-{
-  g_atomic_int_inc (&self->n_awaiters);
-}
-
-guint
-kaa_in_progress_get_awaiters (KaaInProgress *self)
-{
-  return (guint) g_atomic_int_get (&self->n_awaiters);
-}
-
-guint
-kaa_in_progress_remove_awaiter (KaaInProgress *self)
-{
-  gint left = g_atomic_int_add (&self->n_awaiters, -1) - 1;
-
-  g_assert (left >= 0);
-  return (guint) left;
-}
-
 KaaProgress **
 kaa_in_progress_get_progress_slot (KaaInProgress *self)
 {

@@ -389,6 +389,40 @@ test_resume_without_pause (Fixture       *f,
   kaa_in_progress_finish_int64 (pending, 2);
 }
 
+static gpointer
+cancel_from_thread (gpointer data)
+{
+  kaa_in_progress_cancel (data);
+  return NULL;
+}
+
+static void
+test_pause_pairs_around_remote_cancel (Fixture       *f,
+                                       gconstpointer  data)
+{
+  KaaInProgress *input = kaa_in_progress_new ();
+  g_autoptr(KaaInProgress) timeout = kaa_timeout (kaa_in_progress_ref (input), 60000, FALSE);
+
+  g_test_summary ("DESIGN §6: pause/resume pairs on an InProgress whose cancel another "
+                  "thread has claimed but the owner has not carried out yet leave "
+                  "nothing beneath it paused (found by the stress test)");
+  g_test_bug ("15");
+
+  kaa_in_progress_pause (timeout);
+  g_assert_true (kaa_in_progress_is_paused (input));
+  /* Claimed by another thread: CANCELLING until the owner dispatches. */
+  g_thread_join (g_thread_new ("canceller", cancel_from_thread, timeout));
+  kaa_in_progress_resume (timeout);
+  kaa_in_progress_pause (timeout);
+  kaa_in_progress_resume (timeout);
+  kaa_test_pump_until_done (f->context, timeout);
+
+  g_assert_cmpint (kaa_in_progress_get_state (timeout), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (kaa_in_progress_get_state (input), ==, KAA_STATE_CANCELLED);
+  g_assert_false (kaa_in_progress_is_paused (input));
+  kaa_in_progress_unref (input);
+}
+
 /* ------------------------------------------------------- repeated inputs */
 
 typedef KaaInProgress *(*GroupFunc) (KaaInProgress **inputs,
@@ -623,6 +657,7 @@ main (int    argc,
   ADD ("connect-races-drain", test_connect_races_drain);
   ADD ("pause-pairs-race-finish", test_pause_pairs_race_finish);
   ADD ("resume-without-pause", test_resume_without_pause);
+  ADD ("pause-pairs-around-remote-cancel", test_pause_pairs_around_remote_cancel);
   ADD ("repeated-input-cascade", test_repeated_input_cascade);
   ADD ("repeated-input-results", test_repeated_input_results);
   ADD ("pause-interval-keeps-phase", test_pause_interval_keeps_phase);

@@ -1115,6 +1115,19 @@ timer_pushes_item (TimerItem *timer)
   kaa_scheduler_push (kaa_scheduler_get_thread_default (), &item->runnable);
 }
 
+/* Armed when the first item runs, not before the loop starts: on a slow
+ * machine (Valgrind, a loaded CI) the loop may take longer than the
+ * timer's 2 ms to reach its first dispatch, which then fires the timer
+ * before the ready queue and logs 1 before 0. */
+static void
+arm_timer_item (Item *item)
+{
+  KaaScheduler *scheduler = kaa_scheduler_get_thread_default ();
+  TimerItem *timer = item->data;
+
+  kaa_scheduler_add_timer (scheduler, &timer->timer, kaa_scheduler_get_time (scheduler) + 2000);
+}
+
 static void
 test_g_main_loop (Fixture       *f,
                   gconstpointer  data)
@@ -1130,7 +1143,7 @@ test_g_main_loop (Fixture       *f,
   g_test_summary ("DESIGN §3: the scheduler works inside a plain g_main_loop_run ()");
 
   /*   g_main_loop_run ─┐
-   *     first
+   *     first: arms the timer
    *     (loop blocks until the timer is due)
    *     timer: pushes quit
    *     quit: g_main_loop_quit ()
@@ -1142,8 +1155,9 @@ test_g_main_loop (Fixture       *f,
   item_init (&quit, log, 2);
   quit.action = quit_loop;
   quit.data = loop;
+  first.action = arm_timer_item;
+  first.data = &timer;
   kaa_scheduler_push (scheduler, &first.runnable);
-  kaa_scheduler_add_timer (scheduler, &timer.timer, kaa_scheduler_get_time (scheduler) + 2000);
 
   g_main_loop_run (loop);
 

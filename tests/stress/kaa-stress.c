@@ -25,6 +25,7 @@
 
 #include "kaa-stress-private.h"
 #include "kaa-in-progress-impl-private.h"
+#include "kaa-in-progress-await-private.h"
 
 void
 kaa_stress_bytes_init_seed (KaaStressBytes *bytes,
@@ -591,7 +592,9 @@ awaited_alone (Node *node,
 }
 
 /* A first pause goes on down only through what it pauses first: what is
- * paused already stops it (DESIGN §6). */
+ * paused already stops it (DESIGN §6), and so does what a worker may
+ * have claimed to cancel or finish, whose producer hears no more pauses
+ * (cancel wins over pause). */
 static void
 predict_pause (Node      *node,
                GPtrArray *beneath)
@@ -604,7 +607,8 @@ predict_pause (Node      *node,
         !g_ptr_array_find (beneath, children[i], NULL))
       {
         g_ptr_array_add (beneath, children[i]);
-        predict_pause (children[i], beneath);
+        if (!children[i]->remote)
+          predict_pause (children[i], beneath);
       }
 }
 
@@ -772,7 +776,7 @@ op_pause (KaaStress *self,
   g_autoptr(GPtrArray) beneath = g_ptr_array_new ();
   guint before = node->ip->n_paused;   /* owner thread only */
 
-  if (before == 0 && !kaa_in_progress_is_done (node->ip))
+  if (before == 0 && !kaa_in_progress_is_done (node->ip) && !node->remote)
     predict_pause (node, beneath);
 
   stress_trace (self, "pause %u", node->id);
