@@ -32,7 +32,8 @@ int
 LLVMFuzzerInitialize (int    *argc,
                       char ***argv)
 {
-  KaaStressConfig config = { .max_nodes = 32, .episode_ops = 200,
+  KaaStressConfig config = { .features = kaa_stress_features_from_env (),
+                             .max_nodes = 32, .episode_ops = 200,
                              .replay = "the fuzzer's crash input" };
 
   signal (SIGTRAP, trap_to_abort);

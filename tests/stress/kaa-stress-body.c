@@ -34,18 +34,23 @@ const KaaCoroutineDef stress_defs[N_DEFS] = {
                       .policy = KAA_POLICY_PASS_LAST },
 };
 
-/* Weights of the steps, out of 16. */
+/* Weights of the steps, out of 16; an ancestor's cancel is a yield
+ * while that kind is off. */
 static StepKind
-step_from_byte (guint8 byte)
+step_from_byte (KaaStress *self,
+                guint8     byte)
 {
   static const StepKind table[16] = {
     STEP_YIELD, STEP_YIELD, STEP_YIELD, STEP_YIELD,
     STEP_AWAIT_NEW, STEP_AWAIT_NEW, STEP_AWAIT_NEW, STEP_AWAIT_NEW, STEP_AWAIT_NEW,
     STEP_AWAIT_EXISTING, STEP_AWAIT_EXISTING, STEP_AWAIT_EXISTING,
-    STEP_BECOME, STEP_THROW, STEP_SELF_CANCEL, STEP_YIELD,
+    STEP_BECOME, STEP_THROW, STEP_SELF_CANCEL, STEP_CANCEL_ANCESTOR,
   };
+  StepKind step = table[byte % 16];
 
-  return table[byte % 16];
+  if (step == STEP_CANCEL_ANCESTOR && !(self->config.features & KAA_STRESS_ANCESTOR_CANCEL))
+    return STEP_YIELD;
+  return step;
 }
 
 static Script *
@@ -61,12 +66,15 @@ script_new_gen (KaaStress      *self,
   script->n_steps = kaa_stress_bytes_next (bytes) % (MAX_STEPS + 1);
   for (guint i = 0; i < script->n_steps; i++)
     {
-      script->steps[i] = step_from_byte (kaa_stress_bytes_next (bytes));
+      script->steps[i] = step_from_byte (self, kaa_stress_bytes_next (bytes));
       if (script->steps[i] == STEP_BECOME && generation >= MAX_BECOME)
         script->steps[i] = STEP_YIELD;
       script->seeds[i] = kaa_stress_bytes_next64 (bytes);
     }
   script->value = kaa_stress_bytes_next (bytes);
+  /* From a byte it had anyway, so that older inputs decode as before. */
+  script->cancel_in_cleanup = script->value % 8 == 7 &&
+                              (self->config.features & KAA_STRESS_ANCESTOR_CANCEL);
   script->generation = generation;
   g_ptr_array_add (self->scripts, script);
   return script;
@@ -90,11 +98,23 @@ stress_script_destroy (gpointer data)
                  script->destroyed);
 }
 
+/* Runs when the body is left, however: returned, thrown, or unwound by
+ * a cancel; a cleanup may cancel an ancestor too (issue #15). */
 static void
 script_leave (Script *script)
 {
+  KaaStress *self = script->stress;
+  KaaCoroutine *co;
+
   if (++script->cleaned != 1)
-    stress_fail (script->stress, "a body's g_autoptr cleanup ran %d times", script->cleaned);
+    stress_fail (self, "a body's g_autoptr cleanup ran %d times", script->cleaned);
+  script->cleaned_at = ++self->cleanups;
+  if (g_thread_self () != self->owner)
+    stress_fail (self, "the cleanup of coroutine %u ran on another thread than the owner's",
+                 script->node->id);
+  co = kaa_coroutine_self ();
+  if (script->cancel_in_cleanup && co != NULL && !kaa_coroutine_is_cancelled (co))
+    stress_cancel_ancestor (script, NULL, script->value);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Script, script_leave)
@@ -140,6 +160,9 @@ body_enter (Script       *script,
     stress_fail (self, "a coroutine body started %d times", script->started);
   if (script->destroyed != 0)
     stress_fail (self, "a coroutine body started after its destroy notify");
+  if (g_thread_self () != self->owner)
+    stress_fail (self, "the body of coroutine %u ran on another thread than the owner's "
+                 "(issue #17)", node->id);
   if (node->script == NULL)
     check_policy (self, node, co);
   node->script = script;
@@ -279,6 +302,9 @@ body_step (Script       *script,
       script->thrown_code = 2;
       kaa_coroutine_throw (co, g_error_new_literal (STRESS_ERROR, 2, "thrown"));
       return FALSE;
+    case STEP_CANCEL_ANCESTOR:
+      stress_cancel_ancestor (script, co, script->seeds[i]);
+      return TRUE;
     case STEP_SELF_CANCEL:
       stress_trace (self, "%u cancels itself", script->node->id);
       stress_mark_may_cancel (script->node);
@@ -302,6 +328,96 @@ stress_body (KaaCoroutine *co,
   script->outcome = OUTCOME_RETURNED;
   script->returned = script->value;
   kaa_coroutine_return_int64 (co, script->value);
+}
+
+/* The coroutine that awaits @node now, if any: coroutines await only
+ * what they spawned or leaves, so the links form chains. */
+static Node *
+awaiter_of (KaaStress *self,
+            Node      *node)
+{
+  for (guint i = 0; i < self->nodes->len; i++)
+    {
+      Node *up = self->nodes->pdata[i];
+
+      if (up->kind == NODE_COROUTINE && up->awaiting == node && up->ip != NULL &&
+          !kaa_in_progress_is_done (up->ip))
+        return up;
+    }
+  return NULL;
+}
+
+/* Issue #15: a coroutine cancels an ancestor awaiting it (directly or
+ * through others), from its body (@co) or its cleanup (@co NULL). The
+ * cancel comes back to it; when the cascade reaches it, it unwinds first
+ * at its next suspension, then the ancestors, innermost first. */
+void
+stress_cancel_ancestor (Script       *script,
+                        KaaCoroutine *co,
+                        guint64       seed)
+{
+  KaaStress *self = script->stress;
+  g_autoptr(GPtrArray) beneath = g_ptr_array_new ();
+  Node *chain[2 * MAX_DEPTH + 2];
+  Node *target;
+  guint n = 0;
+  gboolean reaches;
+
+  for (Node *up = awaiter_of (self, script->node); up != NULL && n < G_N_ELEMENTS (chain);
+       up = awaiter_of (self, up))
+    chain[n++] = up;
+  if (n == 0)
+    return;
+  target = chain[seed % n];
+  stress_predict_cascade (target, beneath);
+  reaches = g_ptr_array_find (beneath, script->node, NULL);
+  stress_trace (self, "%u cancels its ancestor %u (%u up, reaches %d, from %s)",
+                script->node->id, target->id, n, reaches, co != NULL ? "body" : "cleanup");
+  stress_mark_may_cancel (target);
+  self->stats.ancestor_cancels++;
+  kaa_in_progress_cancel (target->ip);
+  if (!reaches)
+    return;
+  if (co != NULL && !kaa_coroutine_is_cancelled (co))
+    stress_fail (self, "coroutine %u cancelled its ancestor %u, whose cascade reaches it, "
+                 "and is not cancelled", script->node->id, target->id);
+  g_array_append_val (self->ancestor_cancels, ((AncestorCancel) {
+    target, script->node, target->script, script }));
+}
+
+static void
+foreign_func_done (Foreign       *foreign,
+                   KaaInProgress *ip)
+{
+  g_atomic_pointer_set (&foreign->spawner, g_thread_self ());
+  g_atomic_pointer_set (&foreign->ip, ip);
+  g_atomic_int_dec_and_test (&foreign->stress->foreign_pending);
+}
+
+/* Issue #17: on a worker, whose thread-default context is the global
+ * default one, a spawn hands the start to the thread that runs it. */
+static gpointer
+foreign_func (KaaThreadJob *job,
+              gpointer      data,
+              GError      **error)
+{
+  Foreign *foreign = data;
+
+  foreign_func_done (foreign, kaa_coroutine_spawn_def (&stress_defs[foreign->def], NULL,
+                                                       foreign->script,
+                                                       stress_script_destroy));
+  return NULL;
+}
+
+void
+stress_foreign_spawn (KaaStress *self,
+                      Foreign   *foreign)
+{
+  stress_trace (self, "foreign spawn %u", foreign->node->id);
+  g_ptr_array_add (self->foreign, foreign);
+  g_atomic_int_inc (&self->foreign_pending);
+  self->stats.foreign_spawns++;
+  kaa_in_progress_unref (kaa_thread_pool_run (self->remote, 0, foreign_func, foreign, NULL));
 }
 
 static void

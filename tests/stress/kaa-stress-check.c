@@ -212,6 +212,8 @@ episode_quiet (KaaStress *self,
 {
   if (g_atomic_int_get (&self->remote_pending) != 0)
     return g_string_assign (why, "remote events in flight"), FALSE;
+  if (g_atomic_int_get (&self->foreign_pending) != 0 || self->foreign->len != 0)
+    return g_string_assign (why, "spawns from jobs not yet handed over"), FALSE;
   for (guint i = 0; i < self->nodes->len; i++)
     {
       Node *node = self->nodes->pdata[i];
@@ -291,6 +293,7 @@ run_to_quiet (KaaStress *self)
   g_source_attach (beat, self->context);
   for (;;)
     {
+      stress_register_foreign (self);
       settle_step (self);
       while (g_main_context_iteration (self->context, FALSE))
         ;
@@ -350,6 +353,28 @@ check_live (KaaStress *self)
       stress_fail (self, "a thread job's destroy notify did not run");
 }
 
+/* Issue #15: a descendant whose cancel of an ancestor reached itself
+ * unwound first, the ancestor after it. */
+static void
+check_ancestor_order (KaaStress *self)
+{
+  for (guint i = 0; i < self->ancestor_cancels->len; i++)
+    {
+      AncestorCancel *a = &g_array_index (self->ancestor_cancels, AncestorCancel, i);
+
+      if (kaa_in_progress_get_state (a->ancestor->ip) != KAA_STATE_CANCELLED)
+        stress_fail (self, "%u cancelled its ancestor %u, which ended in state %d",
+                     a->descendant->id, a->ancestor->id,
+                     kaa_in_progress_get_state (a->ancestor->ip));
+      if (a->descendant_script->cleaned_at == 0 ||
+          a->ancestor_script->cleaned_at <= a->descendant_script->cleaned_at)
+        stress_fail (self, "%u cancelled its ancestor %u: the ancestor's cleanup ran "
+                     "(%" G_GUINT64_FORMAT ") before the descendant's (%" G_GUINT64_FORMAT ")",
+                     a->descendant->id, a->ancestor->id, a->ancestor_script->cleaned_at,
+                     a->descendant_script->cleaned_at);
+    }
+}
+
 static void
 node_free (gpointer data)
 {
@@ -370,6 +395,8 @@ episode_release (KaaStress *self)
   g_ptr_array_set_size (self->scripts, 0);
   g_ptr_array_set_size (self->jobs, 0);
   g_ptr_array_set_size (self->callbacks, 0);
+  g_ptr_array_set_size (self->foreign_records, 0);
+  g_array_set_size (self->ancestor_cancels, 0);
   memset (self->last_call, 0, sizeof self->last_call);
 }
 
@@ -389,10 +416,29 @@ stress_settle (KaaStress *self)
         check_node (self, node);
     }
   check_callbacks (self);
+  check_ancestor_order (self);
   episode_release (self);
   self->episode_ops = 0;
   self->stats.episodes++;
   self->settling = FALSE;
+}
+
+guint
+kaa_stress_features_from_env (void)
+{
+  static const GDebugKey keys[] = {
+    { "ancestor", KAA_STRESS_ANCESTOR_CANCEL },
+    { "repeated", KAA_STRESS_REPEATED_INPUTS },
+    { "death", KAA_STRESS_CONTEXT_DEATH },
+    { "foreign", KAA_STRESS_FOREIGN_SPAWN },
+    { "death-paused", KAA_STRESS_DEATH_PAUSED },
+    { "death-policies", KAA_STRESS_DEATH_POLICIES },
+  };
+  const char *env = g_getenv ("KAA_STRESS_FEATURES");
+
+  if (env == NULL)
+    return KAA_STRESS_FEATURES_DEFAULT;
+  return g_parse_debug_string (env, keys, G_N_ELEMENTS (keys));
 }
 
 KaaStress *
@@ -401,8 +447,10 @@ kaa_stress_new (const KaaStressConfig *config)
   KaaStress *self = g_new0 (KaaStress, 1);
 
   self->config = *config;
-  self->context = g_main_context_new ();
-  g_main_context_push_thread_default (self->context);
+  /* The global default context: a thread-pool job's spawns go there
+   * (issue #17). Running it here makes this thread its owner. */
+  self->context = g_main_context_ref (g_main_context_default ());
+  g_main_context_iteration (self->context, FALSE);
   self->owner = g_thread_self ();
   /* Pools live as long as the process; a second KaaStress reuses it.
    * Not a GThreadPool: TSan would not see its lock, inside libglib. */
@@ -413,6 +461,9 @@ kaa_stress_new (const KaaStressConfig *config)
   self->scripts = g_ptr_array_new_with_free_func (g_free);
   self->jobs = g_ptr_array_new_with_free_func (g_free);
   self->callbacks = g_ptr_array_new_with_free_func (g_free);
+  self->foreign = g_ptr_array_new ();
+  self->foreign_records = g_ptr_array_new_with_free_func (g_free);
+  self->ancestor_cancels = g_array_new (FALSE, FALSE, sizeof (AncestorCancel));
   self->by_ip = g_hash_table_new (NULL, NULL);
   for (guint i = 0; i < KAA_LIVE_N_KINDS; i++)
     self->live[i] = kaa_live_get (i);
@@ -429,8 +480,10 @@ kaa_stress_free (KaaStress *self)
   g_ptr_array_unref (self->scripts);
   g_ptr_array_unref (self->jobs);
   g_ptr_array_unref (self->callbacks);
+  g_ptr_array_unref (self->foreign);
+  g_ptr_array_unref (self->foreign_records);
+  g_array_unref (self->ancestor_cancels);
   g_hash_table_unref (self->by_ip);
-  g_main_context_pop_thread_default (self->context);
   g_main_context_unref (self->context);
   g_free (self);
 }

@@ -61,6 +61,7 @@ typedef enum
   STEP_BECOME,
   STEP_THROW,
   STEP_SELF_CANCEL,
+  STEP_CANCEL_ANCESTOR,    /* issue #15: a coroutine awaiting this one, or above */
   N_STEPS,
 } StepKind;
 
@@ -86,6 +87,8 @@ struct _Script
   Outcome    outcome;
   gint64     returned;
   gint       thrown_code;
+  gboolean   cancel_in_cleanup;  /* the cleanup cancels an ancestor (issue #15) */
+  guint64    cleaned_at;         /* KaaStress.cleanups when it ran */
 };
 
 struct _Job
@@ -107,6 +110,7 @@ struct _Node
   NodeKind       kind;
   KaaInProgress *ip;         /* owned */
   guint          depth;
+  guint          world;      /* 0, or the context of its own it died with */
   gboolean       leafy;      /* awaits nothing that may await others */
 
   /* The model. */
@@ -136,6 +140,29 @@ struct _Node
   Job           *job;
 };
 
+/* A descendant's cancel of an ancestor whose cascade reaches it: the
+ * descendant unwinds before the ancestor does, and the ancestor ends
+ * CANCELLED (issue #15). */
+typedef struct
+{
+  Node     *ancestor;
+  Node     *descendant;
+  Script   *ancestor_script;
+  Script   *descendant_script;
+} AncestorCancel;
+
+/* A coroutine a thread-pool job spawns onto the owner's context: the
+ * node gets its InProgress once the job has handed it over. */
+typedef struct
+{
+  KaaStress     *stress;
+  Node          *node;
+  Script        *script;
+  DefIndex       def;
+  KaaInProgress *ip;         /* atomic; owned once set */
+  GThread       *spawner;    /* atomic */
+} Foreign;
+
 typedef struct
 {
   Node     *node;
@@ -164,6 +191,14 @@ struct _KaaStress
   GPtrArray      *callbacks;        /* Callback*, freed at episode end */
   GHashTable     *by_ip;            /* KaaInProgress* -> Node* */
   Node           *last_call[N_DEFS];
+  guint           world;            /* where new nodes go: 0, or a dying context's */
+  gboolean        no_policies;      /* new coroutines are plain or interval */
+  guint           next_world;
+  GArray         *ancestor_cancels; /* AncestorCancel, this episode */
+  GPtrArray      *foreign;          /* Foreign*, not yet handed over */
+  GPtrArray      *foreign_records;  /* Foreign*, freed at episode end */
+  gint            foreign_pending;  /* atomic: spawning jobs not yet done */
+  guint64         cleanups;
   guint           next_id;
   gboolean        settling;
   guint64         episode_ops;
@@ -185,6 +220,8 @@ gboolean   stress_has_room            (KaaStress      *self);
 void       stress_node_add_parent     (Node           *child,
                                        Node           *parent);
 void       stress_mark_may_cancel     (Node           *node);
+void       stress_predict_cascade     (Node           *node,
+                                       GPtrArray      *beneath);
 G_GNUC_PRINTF (2, 3)
 void       stress_trace               (KaaStress      *self,
                                        const char     *format,
@@ -194,6 +231,8 @@ G_GNUC_NORETURN G_GNUC_PRINTF (2, 3)
 void       stress_fail                (KaaStress      *self,
                                        const char     *format,
                                        ...);
+
+void       stress_register_foreign    (KaaStress      *self);
 
 /* kaa-stress-check.c */
 void       stress_settle              (KaaStress      *self);
@@ -212,6 +251,11 @@ void       stress_remote_event        (KaaStress      *self,
                                        Node           *node,
                                        gboolean        cancel,
                                        gint64          value);
+void       stress_foreign_spawn       (KaaStress      *self,
+                                       Foreign        *foreign);
+void       stress_cancel_ancestor     (Script         *script,
+                                       KaaCoroutine   *co,
+                                       guint64         seed);
 void       stress_check_await         (KaaStress      *self,
                                        Node           *child,
                                        gboolean        ok,

@@ -161,6 +161,7 @@ node_alloc (KaaStress *self,
   node->id = self->next_id++;
   node->kind = kind;
   node->depth = depth;
+  node->world = self->world;
   node->leafy = kind == NODE_PLAIN || kind == NODE_SLEEP || kind == NODE_THREAD;
   g_ptr_array_add (self->nodes, node);
   self->stats.nodes++;
@@ -215,7 +216,7 @@ pick (KaaStress  *self,
     {
       Node *node = self->nodes->pdata[i];
 
-      if (node->ip != NULL && node != except && filter (node))
+      if (node->ip != NULL && node != except && node->world == self->world && filter (node))
         found[n++] = node;
     }
   return n > 0 ? found[seed % n] : NULL;
@@ -385,6 +386,27 @@ group_new (Node *node)
     }
 }
 
+/* Issue #15: a group awaits an input it was given twice as one, so that
+ * its pause and cancel reach it as if it had been given once. Checked
+ * on inputs made for this group, which nothing else awaits. */
+static void
+check_repeated (KaaStress *self,
+                Node      *node)
+{
+  for (guint i = 1; i < node->n_inputs; i++)
+    {
+      Node *input = node->inputs[i];
+
+      if (input != node->inputs[i - 1] || input->id < node->id ||
+          input->parents->len != 1 || kaa_in_progress_is_done (node->ip) ||
+          kaa_in_progress_is_done (input->ip))
+        continue;
+      if (kaa_in_progress_get_awaiters (input->ip) != 1)
+        stress_fail (self, "group %u, given %u twice, counts as %u awaiters of it",
+                     node->id, input->id, kaa_in_progress_get_awaiters (input->ip));
+    }
+}
+
 static Node *
 combinator_new (KaaStress      *self,
                 KaaStressBytes *bytes,
@@ -400,10 +422,14 @@ combinator_new (KaaStress      *self,
   node->n_inputs = kind >= NODE_TIMEOUT ? 1 : (byte >> 3) % (MAX_INPUTS + 1);
   for (guint i = 0; i < node->n_inputs; i++)
     {
-      /* Now and then an input given twice, which the group awaits as one
-       * (issue #15): the model links it to its parent once. */
-      if (i > 0 && kaa_stress_bytes_next (bytes) % 4 == 0)
-        node->inputs[i] = node->inputs[i - 1];
+      /* Now and then an input given twice (issue #15): the group awaits
+       * it as one, and the model links it to its parent once. */
+      if (i > 0 && kaa_stress_bytes_next (bytes) % 4 == 0 &&
+          (self->config.features & KAA_STRESS_REPEATED_INPUTS))
+        {
+          node->inputs[i] = node->inputs[i - 1];
+          self->stats.repeated_inputs++;
+        }
       else
         node->inputs[i] = input_new (self, bytes, node, top);
     }
@@ -422,6 +448,7 @@ combinator_new (KaaStress      *self,
   node_set_ip (self, node, ip);
   if (node->n_inputs == 0 && !kaa_in_progress_is_done (ip))
     stress_fail (self, "a combinator of no inputs is pending (DESIGN §2)");
+  check_repeated (self, node);
   return node;
 }
 
@@ -443,7 +470,7 @@ stress_node_new (KaaStress      *self,
       /* Policies only at the top: a body awaiting a new call of a policy
        * could wait on itself (SINGLETON) or on its own successor. */
       return coroutine_new (self, bytes, depth,
-                            top ? (byte >> 2) % N_DEFS : (byte >> 2) % 2);
+                            top && !self->no_policies ? (byte >> 2) % N_DEFS : (byte >> 2) % 2);
     }
 }
 
@@ -505,11 +532,16 @@ typedef enum
   OP_DRAIN,
   OP_WAIT,
   OP_SETTLE,
+  OP_DEATH,
+  OP_SPAWN_FOREIGN,
 } Op;
 
-/* Weights out of 64. */
+/* Weights out of 64. The kinds of issue #17 take a quarter of the pumps
+ * each, by the byte's top bits, so that older inputs (the corpus) keep
+ * their operations otherwise; a kind that is off stays a pump. */
 static Op
-op_from_byte (guint8 byte)
+op_from_byte (KaaStress *self,
+              guint8     byte)
 {
   static const struct { Op op; guint weight; } weights[] = {
     { OP_NEW, 6 }, { OP_SPAWN, 8 }, { OP_COMBINATOR, 5 }, { OP_CANCEL, 5 },
@@ -518,21 +550,71 @@ op_from_byte (guint8 byte)
     { OP_PUMP, 6 }, { OP_DRAIN, 2 }, { OP_WAIT, 2 }, { OP_SETTLE, 1 },
   };
   guint slot = byte % 64;
+  Op op = OP_PUMP;
 
   for (guint i = 0; i < G_N_ELEMENTS (weights); i++)
     {
       if (slot < weights[i].weight)
-        return weights[i].op;
+        {
+          op = weights[i].op;
+          break;
+        }
       slot -= weights[i].weight;
     }
-  return OP_PUMP;
+  if (op == OP_PUMP && byte >> 6 == 2 && (self->config.features & KAA_STRESS_CONTEXT_DEATH))
+    return OP_DEATH;
+  if (op == OP_PUMP && byte >> 6 == 3 && (self->config.features & KAA_STRESS_FOREIGN_SPAWN))
+    return OP_SPAWN_FOREIGN;
+  return op;
 }
 
 /* What the cascade must cancel with @node, now, on the owner thread: what
  * it awaits where it is the one awaiter (DESIGN §6). */
+/* What @node awaits where it is the one awaiter (DESIGN §6). */
+static guint
+awaited_alone (Node *node,
+               Node *children[MAX_INPUTS])
+{
+  guint n = 0;
+
+  if (node->kind == NODE_COROUTINE && node->awaiting != NULL)
+    children[n++] = node->awaiting;
+  else if (node->kind != NODE_COROUTINE && node->kind != NODE_SHIELD)
+    for (guint i = 0; i < node->n_inputs; i++)
+      children[n++] = node->inputs[i];
+  for (guint i = 0; i < n;)
+    if (kaa_in_progress_is_done (children[i]->ip) ||
+        kaa_in_progress_get_awaiters (children[i]->ip) != 1)
+      children[i] = children[--n];
+    else
+      i++;
+  return n;
+}
+
+/* A first pause goes on down only through what it pauses first: what is
+ * paused already stops it (DESIGN §6), and so does what a worker may
+ * have claimed to cancel or finish, whose producer hears no more pauses
+ * (cancel wins over pause). */
 static void
-predict_cascade (Node      *node,
-                 GPtrArray *beneath)
+predict_pause (Node      *node,
+               GPtrArray *beneath)
+{
+  Node *children[MAX_INPUTS];
+  guint n = awaited_alone (node, children);
+
+  for (guint i = 0; i < n; i++)
+    if (!kaa_in_progress_is_paused (children[i]->ip) &&
+        !g_ptr_array_find (beneath, children[i], NULL))
+      {
+        g_ptr_array_add (beneath, children[i]);
+        if (!children[i]->remote)
+          predict_pause (children[i], beneath);
+      }
+}
+
+void
+stress_predict_cascade (Node      *node,
+                        GPtrArray *beneath)
 {
   Node *children[MAX_INPUTS];
   guint n = 0;
@@ -548,8 +630,17 @@ predict_cascade (Node      *node,
         !g_ptr_array_find (beneath, children[i], NULL))
       {
         g_ptr_array_add (beneath, children[i]);
-        predict_cascade (children[i], beneath);
+        stress_predict_cascade (children[i], beneath);
       }
+}
+
+static gboolean
+input_cancelled (Node *node)
+{
+  for (guint i = 0; i < node->n_inputs; i++)
+    if (kaa_in_progress_get_state (node->inputs[i]->ip) == KAA_STATE_CANCELLED)
+      return TRUE;
+  return FALSE;
 }
 
 static void
@@ -560,8 +651,10 @@ check_cancelled_now (KaaStress *self,
   KaaState state = kaa_in_progress_get_state (node->ip);
 
   /* A worker's finish may have won the race, and may still be settling
-   * it: then the cancel is the late one. */
-  if (state != KAA_STATE_CANCELLED && !node->remote_finish)
+   * it: then the cancel is the late one. So may a group or follower
+   * whose input the same cascade cancelled first (it awaits an input
+   * that another of the cancelled awaits too). */
+  if (state != KAA_STATE_CANCELLED && !node->remote_finish && !input_cancelled (node))
     stress_fail (self, "a cancel of %u on the owner thread returned with %u (kind %d) in "
                  "state %d", top->id, node->id, node->kind,
                  kaa_in_progress_get_state (node->ip));
@@ -578,7 +671,7 @@ op_cancel (KaaStress *self,
   gboolean pending = !kaa_in_progress_is_done (node->ip);
 
   if (pending)
-    predict_cascade (node, beneath);
+    stress_predict_cascade (node, beneath);
   stress_trace (self, "cancel %u (pending %d, %u beneath)", node->id, pending, beneath->len);
   for (guint i = 0; i < beneath->len; i++)
     stress_trace (self, "  beneath %u", ((Node *) beneath->pdata[i])->id);
@@ -658,11 +751,33 @@ op_disconnect (KaaStress *self,
                  callback->node->id, g_atomic_int_get (&callback->destroyed));
 }
 
+/* DESIGN §6: a first pause reaches what @node awaits as its one
+ * awaiter, as a cancel does, but not through a shield. */
+static void
+check_paused_beneath (KaaStress *self,
+                      Node      *node,
+                      GPtrArray *beneath)
+{
+  for (guint i = 0; i < beneath->len; i++)
+    {
+      Node *child = beneath->pdata[i];
+
+      if (!kaa_in_progress_is_done (child->ip) && !kaa_in_progress_is_paused (child->ip) &&
+          !child->remote_finish && !child->remote)
+        stress_fail (self, "pausing %u left %u (kind %d) beneath it running", node->id,
+                     child->id, child->kind);
+    }
+}
+
 static void
 op_pause (KaaStress *self,
           Node      *node)
 {
+  g_autoptr(GPtrArray) beneath = g_ptr_array_new ();
   guint before = node->ip->n_paused;   /* owner thread only */
+
+  if (before == 0 && !kaa_in_progress_is_done (node->ip) && !node->remote)
+    predict_pause (node, beneath);
 
   stress_trace (self, "pause %u", node->id);
   kaa_in_progress_pause (node->ip);
@@ -675,6 +790,7 @@ op_pause (KaaStress *self,
   node->paused++;
   if (node->paused > 0 && !kaa_in_progress_is_paused (node->ip))
     stress_fail (self, "%u is not paused after a pause", node->id);
+  check_paused_beneath (self, node, beneath);
 }
 
 static void
@@ -689,6 +805,176 @@ op_resume (KaaStress *self,
   node->paused--;
 }
 
+/* Issue #15, once the descendant has been left: the ancestor whose
+ * cascade reached it is CANCELLED. The order of their cleanups is held
+ * at the episode's end, when both have run. */
+/* After the death of a context: what it ran (coroutines, sleeps, thread
+ * jobs) is done, CANCELLED unless it was done before; so is anything that
+ * awaited only those. */
+static void
+check_dead (KaaStress      *self,
+            guint           first,
+            const gboolean *was_done)
+{
+  for (guint i = first; i < self->nodes->len; i++)
+    {
+      Node *node = self->nodes->pdata[i];
+      KaaState state;
+
+      if (node->kind == NODE_PLAIN || was_done[i - first])
+        continue;
+      state = kaa_in_progress_get_state (node->ip);
+      if (node->kind != NODE_COROUTINE && node->kind != NODE_SLEEP && node->kind != NODE_THREAD)
+        continue;
+      /* A job that had returned on its worker may settle as it did. */
+      if (state != KAA_STATE_CANCELLED &&
+          !(node->kind == NODE_THREAD && state != KAA_STATE_PENDING &&
+            g_atomic_int_get (&node->job->outcome) != OUTCOME_NONE))
+        stress_fail (self, "%u (kind %d), pending when its context died, is in state %d",
+                     node->id, node->kind, state);
+      if (node->kind == NODE_COROUTINE && node->script != NULL &&
+          node->script->started != node->script->cleaned)
+        stress_fail (self, "coroutine %u of a dead context has not run its cleanups",
+                     node->id);
+    }
+}
+
+static void
+check_ancestor_cancels (KaaStress *self)
+{
+  for (guint i = 0; i < self->ancestor_cancels->len; i++)
+    {
+      AncestorCancel *a = &g_array_index (self->ancestor_cancels, AncestorCancel, i);
+
+      if (kaa_in_progress_get_state (a->ancestor->ip) != KAA_STATE_CANCELLED)
+        stress_fail (self, "%u cancelled its ancestor %u, which is in state %d once %u "
+                     "was left", a->descendant->id, a->ancestor->id,
+                     kaa_in_progress_get_state (a->ancestor->ip), a->descendant->id);
+    }
+}
+
+/* Issue #17: spawns from a thread-pool job start on the owner; the node
+ * takes its InProgress once the job has handed it over. */
+void
+stress_register_foreign (KaaStress *self)
+{
+  for (guint i = 0; i < self->foreign->len;)
+    {
+      Foreign *foreign = self->foreign->pdata[i];
+      KaaInProgress *ip = g_atomic_pointer_get (&foreign->ip);
+
+      if (ip == NULL)
+        {
+          i++;
+          continue;
+        }
+      if (kaa_in_progress_get_context (ip) != self->context)
+        stress_fail (self, "a coroutine spawned from a job is not on the owner's context");
+      node_set_ip (self, foreign->node, ip);
+      g_ptr_array_remove_index_fast (self->foreign, i);
+    }
+}
+
+static void
+op_spawn_foreign (KaaStress      *self,
+                  KaaStressBytes *bytes)
+{
+  Foreign *foreign = g_new0 (Foreign, 1);
+  Node *node = node_alloc (self, NODE_COROUTINE, 0);
+
+  foreign->stress = self;
+  foreign->node = node;
+  foreign->def = kaa_stress_bytes_next (bytes) % 2;   /* plain or interval */
+  foreign->script = stress_script_new (self, bytes, 0);
+  foreign->script->node = node;
+  node->def = foreign->def;
+  g_ptr_array_add (self->foreign_records, foreign);
+  stress_foreign_spawn (self, foreign);
+}
+
+/* Before a context dies, the owner cancels or pauses some of its work,
+ * or leaves it be. */
+static void
+death_act (KaaStress      *self,
+           KaaStressBytes *bytes,
+           guint           first)
+{
+  Node *node;
+
+  if (self->nodes->len == first)
+    return;
+  node = self->nodes->pdata[first + kaa_stress_bytes_next (bytes) % (self->nodes->len - first)];
+  if (node->ip == NULL)
+    return;   /* a SINGLETON call answered by one that runs */
+  switch (kaa_stress_bytes_next (bytes) % 4)
+    {
+    case 0:
+      op_cancel (self, node);
+      break;
+    case 1:
+      if (!kaa_in_progress_is_done (node->ip) &&
+          (self->config.features & KAA_STRESS_DEATH_PAUSED))
+        op_pause (self, node);
+      break;
+    default:
+      break;
+    }
+}
+
+/* Issue #17: a few InProgresses on a context of their own, on this
+ * thread, run a little and then the context is dropped: everything of it
+ * settles there and then, coroutines unwound with their cleanups run,
+ * CANCELLED unless it had settled before. Plain ones are left to the
+ * episode's settling, which finishes them as usual. */
+static void
+op_death (KaaStress      *self,
+          KaaStressBytes *bytes)
+{
+  GMainContext *side = g_main_context_new ();
+  guint first = self->nodes->len;
+  guint n_new = 1 + kaa_stress_bytes_next (bytes) % 4;
+  guint n_pumps = kaa_stress_bytes_next (bytes) % 4;
+  g_autofree gboolean *was_done = NULL;
+
+  self->world = ++self->next_world;
+  stress_trace (self, "death: world %u, %u new, %u pumps", self->world, n_new, n_pumps);
+  g_main_context_push_thread_default (side);
+  self->no_policies = !(self->config.features & KAA_STRESS_DEATH_POLICIES);
+  for (guint i = 0; i < n_new && stress_has_room (self); i++)
+    stress_node_new (self, bytes, 0, TRUE);
+  for (guint i = 0; i < n_pumps; i++)
+    {
+      if (kaa_stress_bytes_next (bytes) % 2 == 0)
+        g_usleep (kaa_stress_bytes_next (bytes) % 2000);
+      g_main_context_iteration (side, FALSE);
+    }
+  death_act (self, bytes, first);
+  was_done = g_new0 (gboolean, self->nodes->len - first);
+  for (guint i = first; i < self->nodes->len; i++)
+    {
+      Node *node = self->nodes->pdata[i];
+
+      was_done[i - first] = node->ip == NULL || kaa_in_progress_is_done (node->ip);
+      stress_mark_may_cancel (node);
+    }
+  g_main_context_pop_thread_default (side);
+  /* Cancels from workers race the death (their jobs are not the dying
+   * context's, so that they run). */
+  if (self->nodes->len > first && kaa_stress_bytes_next (bytes) % 2 == 0)
+    {
+      Node *node = self->nodes->pdata[first + kaa_stress_bytes_next (bytes) %
+                                      (self->nodes->len - first)];
+
+      if (node->ip != NULL)
+        stress_remote_event (self, node, TRUE, 0);
+    }
+  g_main_context_unref (side);
+  self->world = 0;
+  self->no_policies = FALSE;
+  self->stats.deaths++;
+  check_dead (self, first, was_done);
+}
+
 static void
 op_run (KaaStress      *self,
         Op              op,
@@ -698,8 +984,22 @@ op_run (KaaStress      *self,
   Node *node = NULL;
 
   stress_trace (self, "op %d", op);
+  stress_register_foreign (self);
+  check_ancestor_cancels (self);
   switch (op)
     {
+    case OP_DEATH:
+      if (!stress_has_room (self))
+        stress_settle (self);
+      else
+        op_death (self, bytes);
+      break;
+    case OP_SPAWN_FOREIGN:
+      if (!stress_has_room (self))
+        stress_settle (self);
+      else
+        op_spawn_foreign (self, bytes);
+      break;
     case OP_NEW:
     case OP_SPAWN:
     case OP_COMBINATOR:
@@ -779,7 +1079,7 @@ kaa_stress_run (KaaStress      *self,
 {
   for (guint64 n = 0; max_ops == 0 || n < max_ops; n++)
     {
-      Op op = op_from_byte (kaa_stress_bytes_next (bytes));
+      Op op = op_from_byte (self, kaa_stress_bytes_next (bytes));
       KaaStressBytes args;
 
       kaa_stress_bytes_init_seed (&args, kaa_stress_bytes_next64 (bytes));

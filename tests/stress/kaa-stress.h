@@ -36,8 +36,30 @@ void     kaa_stress_bytes_init_buffer (KaaStressBytes *bytes,
 guint8   kaa_stress_bytes_next        (KaaStressBytes *bytes);
 guint64  kaa_stress_bytes_next64      (KaaStressBytes *bytes);
 
+/* Operation kinds that need a behaviour of the library which is not
+ * everywhere yet: a kind that is off maps to a pump, so that the same
+ * bytes replay the same operations otherwise. */
+typedef enum
+{
+  KAA_STRESS_ANCESTOR_CANCEL = 1 << 0,  /* a body or cleanup cancels an ancestor (#15) */
+  KAA_STRESS_REPEATED_INPUTS = 1 << 1,  /* a group given one input twice (#15) */
+  KAA_STRESS_CONTEXT_DEATH   = 1 << 2,  /* a context of its own dies mid-flight (#17) */
+  KAA_STRESS_FOREIGN_SPAWN   = 1 << 3,  /* spawns from thread-pool jobs (#17) */
+  /* With KAA_STRESS_CONTEXT_DEATH: work paused when its context dies,
+   * and policy coroutines (a SYNCHRONIZED queue across contexts). */
+  KAA_STRESS_DEATH_PAUSED    = 1 << 4,
+  KAA_STRESS_DEATH_POLICIES  = 1 << 5,
+} KaaStressFeatures;
+
+#define KAA_STRESS_FEATURES_ALL 0x3f
+/* What the library of this tree does. */
+#define KAA_STRESS_FEATURES_DEFAULT \
+  (KAA_STRESS_ANCESTOR_CANCEL | KAA_STRESS_REPEATED_INPUTS | KAA_STRESS_CONTEXT_DEATH | \
+   KAA_STRESS_FOREIGN_SPAWN)
+
 typedef struct
 {
+  guint    features;        /* KaaStressFeatures */
   guint    max_nodes;       /* live InProgresses per episode (TSan: keep small) */
   guint    episode_ops;     /* operations before an episode settles and checks */
   const char *replay;       /* how to replay a failure, named in its message */
@@ -53,12 +75,21 @@ typedef struct
   guint64 cancels;
   guint64 remote_events;
   guint64 pauses;
+  guint64 ancestor_cancels;
+  guint64 repeated_inputs;
+  guint64 deaths;
+  guint64 foreign_spawns;
 } KaaStressStats;
 
 typedef struct _KaaStress KaaStress;
 
-/* Runs on the calling thread, with a context of its own pushed as the
- * thread-default for as long as the KaaStress lives. */
+/* KAA_STRESS_FEATURES: a comma-separated list of ancestor, repeated,
+ * death, foreign, death-paused, death-policies, or all or none; unset,
+ * KAA_STRESS_FEATURES_DEFAULT. */
+guint      kaa_stress_features_from_env (void);
+
+/* Runs on the calling thread, on the global default context, which it
+ * must be the one to run (thread-pool jobs spawn onto it, issue #17). */
 KaaStress *kaa_stress_new        (const KaaStressConfig *config);
 void       kaa_stress_free       (KaaStress             *self);
 

@@ -35,7 +35,8 @@ static void
 test_random_operations (void)
 {
   g_autofree char *replay = g_strdup_printf ("KAA_STRESS_SEED=%" G_GUINT64_FORMAT, seed);
-  KaaStressConfig config = { .max_nodes = max_nodes (), .episode_ops = 400, .replay = replay };
+  KaaStressConfig config = { .features = kaa_stress_features_from_env (),
+                             .max_nodes = max_nodes (), .episode_ops = 400, .replay = replay };
   g_autoptr(GTimer) timer = g_timer_new ();
   KaaStressBytes bytes;
   const KaaStressStats *stats;
@@ -65,10 +66,14 @@ test_random_operations (void)
                   "%" G_GUINT64_FORMAT " episodes, %" G_GUINT64_FORMAT " InProgresses, %"
                   G_GUINT64_FORMAT " coroutine bodies, %" G_GUINT64_FORMAT " thread jobs, %"
                   G_GUINT64_FORMAT " cancels, %" G_GUINT64_FORMAT " pauses, %"
-                  G_GUINT64_FORMAT " remote events",
+                  G_GUINT64_FORMAT " remote events; %" G_GUINT64_FORMAT " ancestor cancels, %"
+                  G_GUINT64_FORMAT " repeated inputs, %" G_GUINT64_FORMAT " context deaths, %"
+                  G_GUINT64_FORMAT " spawns from jobs (features 0x%x)",
                   stats->ops, seed, g_timer_elapsed (timer, NULL), stats->episodes,
                   stats->nodes, stats->coroutine_bodies, stats->thread_jobs, stats->cancels,
-                  stats->pauses, stats->remote_events);
+                  stats->pauses, stats->remote_events, stats->ancestor_cancels,
+                  stats->repeated_inputs, stats->deaths, stats->foreign_spawns,
+                  config.features);
   g_assert_cmpuint (stats->ops, >, 0);
   kaa_stress_free (stress);
 }
