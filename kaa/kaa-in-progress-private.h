@@ -110,6 +110,10 @@ gboolean       kaa_in_progress_try_finish_int64      (KaaInProgress *self,
 gboolean       kaa_in_progress_try_fail              (KaaInProgress *self,
                                                       GError        *error);
 
+/* Any thread: a new id for a callback of any kind (progress callbacks
+ * too), unique in the process. */
+gulong         kaa_in_progress_callback_id_new       (void);
+
 /* How many callback nodes disconnects have looked at so far, in the whole
  * process: a test checks that this grows linearly (DESIGN §6). */
 guint64        kaa_in_progress_get_search_steps_for_testing (void);
