@@ -44,4 +44,13 @@ void           kaa_bridge_link_init    (KaaBridgeLink *link,
 KaaInProgress *kaa_bridge_link_ref     (KaaBridgeLink *link) G_GNUC_WARN_UNUSED_RESULT;
 void           kaa_bridge_link_release (KaaBridgeLink *link);
 
+/* Issue 17 §1: cancels a bridge's InProgress when its context dies
+ * (kaa-gio-death.c). Made when the bridge starts, on the thread that
+ * made @self (NULL where none is needed); released once, from the
+ * bridge's release hook, on any thread. */
+typedef struct _KaaBridgeDeath KaaBridgeDeath;
+
+KaaBridgeDeath *kaa_bridge_death_new     (KaaInProgress  *self);
+void            kaa_bridge_death_release (KaaBridgeDeath *death);
+
 G_END_DECLS

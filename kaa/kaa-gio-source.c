@@ -31,6 +31,7 @@ struct _SourceWait
   KaaProducer    producer;
   KaaRefCount    ref_count;               /* the producer slot, each armed source */
   KaaBridgeLink  link;
+  KaaBridgeDeath *death;                  /* owned; set before it is shared */
 
   /* By whoever holds a reference to the InProgress (the owner, mostly),
    * and by the release hook, which comes after all of them. */
@@ -287,6 +288,7 @@ source_wait_release (KaaProducer *producer)
 {
   SourceWait *wait = (SourceWait *) producer;
 
+  kaa_bridge_death_release (g_steal_pointer (&wait->death));
   kaa_bridge_link_release (&wait->link);
   source_wait_detach (wait);
   source_wait_unref (wait);
@@ -310,6 +312,7 @@ source_wait_start (SourceWait *wait,
   kaa_ref_count_init (&wait->ref_count);      /* the producer slot */
   kaa_bridge_link_init (&wait->link, self);
   kaa_in_progress_set_producer (self, &wait->producer);
+  wait->death = kaa_bridge_death_new (self);
   source_wait_attach (wait, self);
   return self;
 }

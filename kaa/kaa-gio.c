@@ -277,6 +277,7 @@ typedef struct
   KaaProducer    producer;
   KaaRefCount    ref_count;   /* the producer slot, the closure */
   KaaBridgeLink  link;
+  KaaBridgeDeath *death;      /* owned; set before the handler is connected */
   GWeakRef       instance;    /* to disconnect from any thread */
   gint           detached;    /* atomic: claimed once, by whoever disconnects */
   gint           paused;      /* atomic: emissions go by */
@@ -405,6 +406,7 @@ signal_wait_release (KaaProducer *producer)
 {
   SignalWait *wait = (SignalWait *) producer;
 
+  kaa_bridge_death_release (g_steal_pointer (&wait->death));
   kaa_bridge_link_release (&wait->link);
   if (signal_wait_claim (wait))
     {
@@ -500,6 +502,7 @@ kaa_in_progress_new_for_signal (gpointer    instance,
   g_weak_ref_init (&wait->instance, instance);
   wait->signal = g_strdup (detailed_signal);
   kaa_in_progress_set_producer (self, &wait->producer);
+  wait->death = kaa_bridge_death_new (self);
 
   closure = g_closure_new_simple (sizeof (GClosure), wait);
   g_closure_set_marshal (closure, signal_marshal);

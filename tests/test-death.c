@@ -1,15 +1,20 @@
-/* test-death-paused.c: what is paused or queued when its context dies
+/* test-death.c: what lives outside the queues when its context dies
  * (issue #17 §1)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * A context that dies settles everything of it CANCELLED, also what was
- * paused (a frozen timer is in no heap) and a SYNCHRONIZED call queued
- * behind a call of another context (it is in no queue of the context).
+ * paused (a frozen timer is in no heap), a SYNCHRONIZED call queued
+ * behind a call of another context (it is in no queue of the context),
+ * and the GIO bridges, which a GSource or a signal handler settles.
  * Afterwards the pauses still balance: nobody owns the context any more,
  * so any thread may resume, and the resume only counts.
  */
 #include "config.h"
+
+#include <glib-unix.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include "kaa-test-util.h"
 
@@ -223,6 +228,86 @@ test_synchronized_queued (Fixture       *f,
   kaa_in_progress_unref (later);
 }
 
+static void
+test_bridges (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(GCancellable) object = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+                                            G_SOCKET_PROTOCOL_UDP, &error);
+  KaaInProgress *waits[6];
+  int fds[2];
+
+  g_test_summary ("DESIGN §3, §7: an fd, socket, child, Unix-signal and GObject-signal "
+                  "wait, one of them paused, settle CANCELLED when their context dies; "
+                  "what comes afterwards (the fd ready, the signal emitted) changes nothing");
+  g_test_bug ("17");
+  g_assert_no_error (error);
+  g_assert_true (g_unix_open_pipe (fds, FD_CLOEXEC, NULL));
+  waits[0] = kaa_io_wait (fds[0], G_IO_IN);
+  waits[1] = kaa_socket_wait (socket, G_IO_IN);
+  waits[2] = kaa_child_wait (getpid () + 1000000);
+  waits[3] = kaa_unix_signal (SIGUSR2);
+  waits[4] = kaa_in_progress_new_for_signal (object, "cancelled");
+  waits[5] = kaa_io_wait (fds[0], G_IO_IN);
+  kaa_in_progress_pause (waits[5]);
+  kaa_test_drain (f->context);
+
+  kaa_test_fixture_kill_context (f);
+  for (guint i = 0; i < G_N_ELEMENTS (waits); i++)
+    g_assert_cmpint (kaa_in_progress_get_state (waits[i]), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (write (fds[1], "x", 1), ==, 1);
+  g_cancellable_cancel (object);
+  kaa_in_progress_resume (waits[5]);
+  for (guint i = 0; i < G_N_ELEMENTS (waits); i++)
+    {
+      g_assert_cmpint (kaa_in_progress_get_state (waits[i]), ==, KAA_STATE_CANCELLED);
+      kaa_in_progress_unref (waits[i]);
+    }
+  close (fds[0]);
+  close (fds[1]);
+}
+
+#define RACES 300
+
+static gpointer
+unref_soon (gpointer data)
+{
+  g_usleep (g_random_int_range (0, 50));
+  kaa_in_progress_unref (data);
+  return NULL;
+}
+
+static void
+test_bridge_release_races_death (Fixture       *f,
+                                 gconstpointer  data)
+{
+  int fds[2];
+
+  g_test_summary ("DESIGN §7: the last reference to a wait goes on a worker while its "
+                  "context dies on this thread: the wait is settled or released once, "
+                  "nothing is touched after it is freed, nothing leaks");
+  g_test_bug ("17");
+  g_assert_true (g_unix_open_pipe (fds, FD_CLOEXEC, NULL));
+  g_assert_cmpint (write (fds[1], "x", 1), ==, 1);   /* ready: the source may fire too */
+  kaa_test_fixture_kill_context (f);
+  for (guint i = 0; i < RACES; i++)
+    {
+      GMainContext *context = g_main_context_new ();
+      GThread *worker;
+
+      g_main_context_push_thread_default (context);
+      worker = g_thread_new ("unref", unref_soon, kaa_io_wait (fds[0], G_IO_IN));
+      g_main_context_iteration (context, FALSE);
+      g_main_context_pop_thread_default (context);
+      g_main_context_unref (context);
+      g_thread_join (worker);
+    }
+  close (fds[0]);
+  close (fds[1]);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -230,12 +315,14 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
 #define ADD(path, func) \
-  g_test_add ("/kaa/death-paused/" path, Fixture, NULL, kaa_test_fixture_setup, func, \
+  g_test_add ("/kaa/death/" path, Fixture, NULL, kaa_test_fixture_setup, func, \
               kaa_test_fixture_teardown)
   ADD ("paused-timers", test_paused_timers);
   ADD ("pause-after-death", test_pause_after_death);
   ADD ("link-pause-balances", test_link_pause_balances);
   ADD ("synchronized-queued", test_synchronized_queued);
+  ADD ("bridges", test_bridges);
+  ADD ("bridge-release-races-death", test_bridge_release_races_death);
 #undef ADD
 
   return g_test_run ();
