@@ -308,6 +308,102 @@ test_bridge_release_races_death (Fixture       *f,
   close (fds[1]);
 }
 
+typedef struct
+{
+  gint      cancels;    /* atomic */
+  gint      destroys;   /* atomic */
+  GThread  *cancelled_on;
+} UserWork;
+
+static void
+user_cancel (KaaInProgress *ip,
+             gpointer       data)
+{
+  UserWork *work = data;
+
+  work->cancelled_on = g_thread_self ();
+  g_atomic_int_inc (&work->cancels);
+}
+
+static void
+user_destroy (gpointer data)
+{
+  g_atomic_int_inc (&((UserWork *) data)->destroys);
+}
+
+static const KaaProducerFuncs user_funcs = { .cancel = user_cancel };
+
+static void
+test_user_producer (Fixture       *f,
+                    gconstpointer  data)
+{
+  UserWork work = { 0 };
+  KaaInProgress *ip = kaa_in_progress_new_full (&user_funcs, &work, user_destroy);
+
+  g_test_summary ("DESIGN §2, §3: an InProgress of the user's own producer is cancelled "
+                  "when its context dies: its cancel hook runs once, on the thread that "
+                  "drops the context, then its destroy notify");
+  g_test_bug ("17");
+  kaa_test_fixture_kill_context (f);
+  g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (work.cancels, ==, 1);
+  g_assert_true (work.cancelled_on == g_thread_self ());
+  g_assert_cmpint (work.destroys, ==, 1);
+  kaa_in_progress_unref (ip);
+  g_assert_cmpint (work.destroys, ==, 1);
+}
+
+static gpointer
+finish_soon (gpointer data)
+{
+  g_usleep (g_random_int_range (0, 50));
+  kaa_in_progress_finish_int64 (data, 1);
+  kaa_in_progress_unref (data);
+  return NULL;
+}
+
+static void
+test_user_producer_races_death (Fixture       *f,
+                                gconstpointer  data)
+{
+  guint finished = 0;
+
+  g_test_summary ("DESIGN §2, §3: a worker finishes a user producer's InProgress while "
+                  "its context dies: it settles once, either way, its cancel hook runs "
+                  "only if it was cancelled, and its destroy notify runs once");
+  g_test_bug ("17");
+  kaa_test_fixture_kill_context (f);
+  for (guint i = 0; i < RACES; i++)
+    {
+      GMainContext *context = g_main_context_new ();
+      UserWork work = { 0 };
+      KaaInProgress *ip;
+      GThread *worker;
+
+      g_main_context_push_thread_default (context);
+      ip = kaa_in_progress_new_full (&user_funcs, &work, user_destroy);
+      worker = g_thread_new ("finish", finish_soon, kaa_in_progress_ref (ip));
+      g_main_context_pop_thread_default (context);
+      if (i % 2 == 1)
+        g_usleep (g_random_int_range (0, 200));
+      g_main_context_unref (context);
+      g_thread_join (worker);
+      if (kaa_in_progress_get_state (ip) == KAA_STATE_FINISHED)
+        {
+          finished++;
+          g_assert_cmpint (work.cancels, ==, 0);
+        }
+      else
+        {
+          g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
+          g_assert_cmpint (work.cancels, ==, 1);
+        }
+      g_assert_cmpint (work.destroys, ==, 1);
+      kaa_in_progress_unref (ip);
+    }
+  g_test_message ("%u of %u finished before the death", finished, RACES);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -323,6 +419,8 @@ main (int    argc,
   ADD ("synchronized-queued", test_synchronized_queued);
   ADD ("bridges", test_bridges);
   ADD ("bridge-release-races-death", test_bridge_release_races_death);
+  ADD ("user-producer", test_user_producer);
+  ADD ("user-producer-races-death", test_user_producer_races_death);
 #undef ADD
 
   return g_test_run ();
