@@ -214,32 +214,23 @@ scheduler_source_check (GSource *source)
          kaa_scheduler_next_deadline (self) <= g_source_get_time (source);
 }
 
-/* Runs runnables until the queue is empty or @budget is spent.
- * Reading the clock costs as much as a small runnable, so it is read
- * only as often as the runnables seen so far say the budget could run
- * out: every runnable when they are slow, every 64 when they are tiny. */
+/* Runs runnables until the queue is empty or @budget (µs since @start)
+ * is spent; at least one. */
 void
 kaa_scheduler_run_queue (KaaRunnable **head,
-                     KaaRunnable **tail,
-                     gint64        start,
-                     gint64        budget)
+                         KaaRunnable **tail,
+                         gint64        start,
+                         gint64        budget)
 {
   KaaRunnable *runnable;
-  guint ran = 0;
-  guint next_check = 1;
+  KaaBudget spending;
 
+  kaa_budget_init (&spending, start, budget);
   while ((runnable = queue_pop (head, tail)) != NULL)
     {
-      gint64 elapsed, per_runnable;
-
       runnable->run (runnable, FALSE);
-      if (++ran < next_check)
-        continue;
-      elapsed = g_get_monotonic_time () - start;
-      if (elapsed >= budget)
+      if (kaa_budget_spent (&spending))
         break;
-      per_runnable = elapsed / ran + 1;
-      next_check = ran + (guint) CLAMP ((budget - elapsed) / (2 * per_runnable), 1, 64);
     }
 }
 

@@ -180,7 +180,7 @@ waiter_body (KaaCoroutine *co,
 }
 
 static const KaaCoroutineDef synchronized_def = {
-  .name = "synchronized-queued",
+  .name = "synchronized-death",
   .func = waiter_body,
   .policy = KAA_POLICY_SYNCHRONIZED,
 };
@@ -189,6 +189,34 @@ static void
 count_free (gpointer data)
 {
   g_atomic_int_inc ((gint *) data);
+}
+
+static void
+test_synchronized_running (Fixture       *f,
+                           gconstpointer  data)
+{
+  GMainContext *main_context = g_main_context_default ();
+  KaaInProgress *never = kaa_in_progress_new ();
+  KaaInProgress *first = kaa_coroutine_spawn_def (&synchronized_def, NULL, never, NULL);
+  KaaInProgress *second;
+
+  g_test_summary ("DESIGN §3, §4: a running SYNCHRONIZED call whose context dies settles "
+                  "CANCELLED and the queue moves on: the next call, on another context, runs");
+  g_test_bug ("17");
+  g_main_context_pop_thread_default (f->context);
+  second = kaa_coroutine_spawn_def (&synchronized_def, NULL, NULL, NULL);
+  g_main_context_push_thread_default (f->context);
+  g_assert_false (kaa_in_progress_is_done (second));
+
+  kaa_test_fixture_kill_context (f);
+  g_assert_cmpint (kaa_in_progress_get_state (first), ==, KAA_STATE_CANCELLED);
+  kaa_test_pump_until_done (main_context, second);
+  g_assert_cmpint (kaa_in_progress_get_int64 (second), ==, 7);
+  kaa_test_drain (main_context);
+
+  kaa_in_progress_unref (never);
+  kaa_in_progress_unref (first);
+  kaa_in_progress_unref (second);
 }
 
 static void
@@ -416,6 +444,7 @@ main (int    argc,
   ADD ("paused-timers", test_paused_timers);
   ADD ("pause-after-death", test_pause_after_death);
   ADD ("link-pause-balances", test_link_pause_balances);
+  ADD ("synchronized-running", test_synchronized_running);
   ADD ("synchronized-queued", test_synchronized_queued);
   ADD ("bridges", test_bridges);
   ADD ("bridge-release-races-death", test_bridge_release_races_death);
