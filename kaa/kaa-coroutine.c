@@ -546,6 +546,14 @@ coroutine_begin (KaaCoroutine *self)
   GError *error = NULL;
   const char *name = self->def_name != NULL ? self->def_name : "coroutine";
 
+  /* Spawned by a cleanup in the sweep of its dying context: it goes with
+   * the context before it begins, as one spawned there a moment earlier
+   * would have. */
+  if (G_UNLIKELY (kaa_scheduler_is_dead (self->scheduler)))
+    {
+      kaa_in_progress_cancel (self->in_progress);
+      return;
+    }
   self->slices = kaa_scheduler_get_slices (self->scheduler, self->priority != 0
                                                             ? self->priority
                                                             : G_PRIORITY_DEFAULT_IDLE);
