@@ -8,6 +8,10 @@
  * chain or cancel. No stack of its own: for very many small time-sliced
  * tasks, where a coroutine each would cost a stack each. Everything runs
  * on the owner thread of the task's InProgress.
+ *
+ * Paused (DESIGN §6), a task runs no step: the step due meanwhile is held,
+ * out of every queue, and tracked on the scheduler so that the context's
+ * death still cancels it; resuming queues it again.
  */
 #include "config.h"
 
@@ -20,12 +24,15 @@ typedef struct
   KaaProducer    producer;
   KaaRefCount    ref_count;    /* the producer slot, a queued step */
   KaaRunnable    runnable;
+  KaaMortal      mortal;       /* tracked while a step is held */
   KaaScheduler  *scheduler;    /* owned */
   KaaInProgress *in_progress;  /* owned while steps remain */
   KaaStepFunc    step;
   gpointer       user_data;
   GDestroyNotify destroy;
   gboolean       stepping;     /* inside step: a cancel defers the destroy */
+  gboolean       paused;
+  gboolean       held;         /* paused when its step came: it holds the step's reference */
 } Coiteration;
 
 static void
@@ -59,6 +66,12 @@ coiteration_run (KaaRunnable *runnable,
   KaaInProgress *ip = self->in_progress;
   gboolean again = FALSE;
 
+  if (self->paused && !discard && self->step != NULL && !kaa_in_progress_is_done (ip))
+    {
+      self->held = TRUE;   /* the reference stays with the held step */
+      kaa_scheduler_track (self->scheduler, &self->mortal);
+      return;
+    }
   if (self->step != NULL && !discard && !kaa_in_progress_is_done (ip))
     {
       self->stepping = TRUE;
@@ -93,6 +106,42 @@ coiteration_cancel (KaaProducer   *producer,
 
   if (!self->stepping && self->step != NULL)
     coiteration_end (self);
+  if (self->held)
+    {
+      self->held = FALSE;
+      kaa_scheduler_untrack (self->scheduler, &self->mortal);
+      coiteration_unref (self);   /* the held step's */
+    }
+}
+
+static void
+coiteration_pause (KaaProducer   *producer,
+                   KaaInProgress *in_progress)
+{
+  ((Coiteration *) producer)->paused = TRUE;
+}
+
+static void
+coiteration_resume (KaaProducer   *producer,
+                    KaaInProgress *in_progress)
+{
+  Coiteration *self = (Coiteration *) producer;
+
+  self->paused = FALSE;
+  if (!self->held)
+    return;
+  self->held = FALSE;
+  kaa_scheduler_untrack (self->scheduler, &self->mortal);
+  kaa_scheduler_push_slice (self->scheduler, &self->runnable);
+}
+
+/* The context died while a step was held. */
+static void
+coiteration_die (KaaMortal *mortal)
+{
+  Coiteration *self = G_STRUCT_MEMBER_P (mortal, -G_STRUCT_OFFSET (Coiteration, mortal));
+
+  kaa_in_progress_cancel (self->in_progress);
 }
 
 static void
@@ -103,6 +152,8 @@ coiteration_release (KaaProducer *producer)
 
 static const KaaProducerOps coiteration_ops = {
   .cancel = coiteration_cancel,
+  .pause = coiteration_pause,
+  .resume = coiteration_resume,
   .release = coiteration_release,
   .kind = "coiteration",
 };
@@ -118,7 +169,7 @@ static const KaaProducerOps coiteration_ops = {
  * it returns %FALSE or settles the InProgress it is given; if it did not
  * settle it, the InProgress then finishes with %NULL. Cancelling the
  * InProgress stops the task at once: no step runs again and @destroy has
- * run when cancel returns.
+ * run when cancel returns. Paused, it runs no step until resumed.
  *
  * Returns: (transfer full): the InProgress of the task
  * Since: 0.1
@@ -139,6 +190,7 @@ kaa_coiterate (KaaStepFunc    step,
   kaa_ref_count_inc (&self->ref_count);           /* the queued step */
   self->producer.ops = &coiteration_ops;
   self->runnable.run = coiteration_run;
+  self->mortal.die = coiteration_die;
   self->scheduler = kaa_scheduler_ref (kaa_in_progress_get_scheduler (ip));
   self->in_progress = kaa_in_progress_ref (ip);
   self->step = step;

@@ -818,6 +818,42 @@ test_coiterate_cancel_self (Fixture       *f,
   g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
 }
 
+static void
+test_coiterate_pause (Fixture       *f,
+                      gconstpointer  data)
+{
+  Stepper stepper = { 0, 4, 0, FALSE };
+  g_autoptr(KaaInProgress) ip = kaa_coiterate (step_counts, &stepper, stepper_destroy);
+  g_autoptr(KaaInProgress) held = NULL;
+  Stepper held_stepper = { 0, 100, 0, FALSE };
+
+  g_test_summary ("DESIGN §6: a paused coiterate task runs no step until resumed, then "
+                  "goes on; one cancelled while paused is destroyed at once");
+
+  g_main_context_iteration (f->context, FALSE);
+  g_assert_cmpuint (stepper.steps, ==, 1);
+  kaa_in_progress_pause (ip);
+  for (guint i = 0; i < 5; i++)
+    g_main_context_iteration (f->context, FALSE);
+  g_assert_cmpuint (stepper.steps, ==, 1);
+  kaa_in_progress_resume (ip);
+  g_assert_cmpuint (stepper.steps, ==, 1);   /* from the scheduler, not inside resume */
+  kaa_test_drain (f->context);
+  g_assert_cmpint (kaa_in_progress_get_int64 (ip), ==, 4);
+  g_assert_cmpuint (stepper.destroyed, ==, 1);
+
+  held = kaa_coiterate (step_counts, &held_stepper, stepper_destroy);
+  kaa_in_progress_pause (held);
+  kaa_test_drain (f->context);
+  g_assert_cmpuint (held_stepper.steps, ==, 0);
+  kaa_in_progress_cancel (held);
+  g_assert_cmpuint (held_stepper.destroyed, ==, 1);
+  g_assert_cmpint (kaa_in_progress_get_state (held), ==, KAA_STATE_CANCELLED);
+  kaa_in_progress_resume (held);
+  kaa_test_drain (f->context);
+  g_assert_cmpuint (held_stepper.steps, ==, 0);
+}
+
 /* ----------------------------------------------------------- overflow */
 
 /* Far deeper than any stack; volatile so the compiler cannot prove the
@@ -927,6 +963,7 @@ main (int    argc,
   ADD ("coiterate-steps", test_coiterate_steps);
   ADD ("coiterate-cancel", test_coiterate_cancel);
   ADD ("coiterate-cancel-self", test_coiterate_cancel_self);
+  ADD ("coiterate-pause", test_coiterate_pause);
   ADD ("stack-overflow", test_stack_overflow);
   ADD ("outside-coroutine", test_outside_coroutine);
 

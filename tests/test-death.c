@@ -109,6 +109,38 @@ pause_twice_resume_twice (gpointer data)
   return NULL;
 }
 
+static gboolean
+step_forever (KaaInProgress *ip,
+              gpointer       data)
+{
+  return TRUE;
+}
+
+static void
+count_destroy (gpointer data)
+{
+  g_atomic_int_inc ((gint *) data);
+}
+
+static void
+test_paused_coiterate (Fixture       *f,
+                       gconstpointer  data)
+{
+  gint destroyed = 0;
+  KaaInProgress *task = kaa_coiterate (step_forever, &destroyed, count_destroy);
+
+  g_test_summary ("DESIGN §3, §6: a coiterate task paused with its step held, in no "
+                  "queue, settles CANCELLED when its context dies, its data destroyed");
+  g_test_bug ("17");
+  kaa_in_progress_pause (task);
+  kaa_test_drain (f->context);
+  kaa_test_fixture_kill_context (f);
+  g_assert_cmpint (kaa_in_progress_get_state (task), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (destroyed, ==, 1);
+  kaa_in_progress_resume (task);
+  kaa_in_progress_unref (task);
+}
+
 static void
 test_pause_after_death (Fixture       *f,
                         gconstpointer  data)
@@ -186,12 +218,6 @@ static const KaaCoroutineDef synchronized_def = {
 };
 
 static void
-count_free (gpointer data)
-{
-  g_atomic_int_inc ((gint *) data);
-}
-
-static void
 test_synchronized_running (Fixture       *f,
                            gconstpointer  data)
 {
@@ -235,7 +261,7 @@ test_synchronized_queued (Fixture       *f,
   never = kaa_in_progress_new ();
   running = kaa_coroutine_spawn_def (&synchronized_def, NULL, never, NULL);
   g_main_context_push_thread_default (f->context);
-  queued = kaa_coroutine_spawn_def (&synchronized_def, NULL, &freed, count_free);
+  queued = kaa_coroutine_spawn_def (&synchronized_def, NULL, &freed, count_destroy);
   g_assert_false (kaa_in_progress_is_done (queued));
 
   kaa_test_fixture_kill_context (f);
@@ -498,6 +524,7 @@ main (int    argc,
   g_test_add ("/kaa/death/" path, Fixture, NULL, kaa_test_fixture_setup, func, \
               kaa_test_fixture_teardown)
   ADD ("paused-timers", test_paused_timers);
+  ADD ("paused-coiterate", test_paused_coiterate);
   ADD ("pause-after-death", test_pause_after_death);
   ADD ("link-pause-balances", test_link_pause_balances);
   ADD ("synchronized-running", test_synchronized_running);
