@@ -691,6 +691,7 @@ churn_one_context (Churn *churn,
   GMainContext *context = g_main_context_new ();
   GPtrArray *own = g_ptr_array_new ();   /* checked after the death */
   GPtrArray *jobs = g_ptr_array_new ();  /* may outlive it */
+  KaaInProgress *paused = NULL;
   guint n = g_rand_int_range (rand, 2, 8);
 
   g_main_context_push_thread_default (context);
@@ -736,9 +737,20 @@ churn_one_context (Churn *churn,
     kaa_in_progress_cancel (own->pdata[0]);
   churn_act_on_foreign (churn, rand);
   churn_act_on_foreign (churn, rand);
+  /* What is paused goes too, and its pause is taken back afterwards. */
+  if (own->len > 0 && g_rand_boolean (rand))
+    {
+      paused = own->pdata[g_rand_int_range (rand, 0, own->len)];
+      kaa_in_progress_pause (paused);
+    }
   g_main_context_pop_thread_default (context);
 
   g_main_context_unref (context);
+  if (paused != NULL)
+    {
+      kaa_in_progress_resume (paused);
+      g_assert_false (kaa_in_progress_is_paused (paused));
+    }
   for (guint i = 0; i < own->len; i++)
     {
       if (!kaa_in_progress_is_done (own->pdata[i]))
