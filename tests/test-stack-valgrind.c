@@ -5,9 +5,10 @@
  * Valgrind does not know MADV_GUARD_INSTALL, so a guard installed that way
  * looks readable to it, and Memcheck's leak check at exit read every word
  * of every guard, each read a fault: over twenty minutes for 2 000
- * suspended fibers. The pool marks its guards inaccessible for Memcheck;
- * these tests check that it does, and run only under Memcheck (the
- * Valgrind stage of tools/check.sh). Natively they skip.
+ * suspended fibers. The pool tells Memcheck what is in bounds (guards
+ * never, pooled stacks not, stacks handed out as fresh memory); these
+ * tests check that it does, and run only under Memcheck (the Valgrind
+ * stage of tools/check.sh). Natively they skip.
  */
 #include "config.h"
 
@@ -27,20 +28,29 @@
 #define GUARD_MAX_BYTES ((gsize) 1024 * 1024)
 #define PAGE_BYTES      ((gsize) 4096)
 
-/* 1: Memcheck knows the byte at @addr is addressable; 3: it is not; 0: no
+/* 1: Memcheck knows the byte at @addr is addressable, and *@vbits says
+ * which of its bits are undefined; 3: it is not addressable; 0: no
  * Memcheck. Unlike VALGRIND_CHECK_MEM_IS_ADDRESSABLE, asking reports no
  * error. */
 static int
-memcheck_vbits_status (const guint8 *addr)
+memcheck_vbits (const guint8 *addr,
+                guint8       *vbits)
 {
 #if HAVE_VALGRIND_MEMCHECK
-  guint8 vbits;
-
-  return VALGRIND_GET_VBITS (addr, &vbits, 1);
+  return VALGRIND_GET_VBITS (addr, vbits, 1);
 #else
   (void) addr;
+  (void) vbits;
   return 0;
 #endif
+}
+
+static int
+memcheck_vbits_status (const guint8 *addr)
+{
+  guint8 vbits;
+
+  return memcheck_vbits (addr, &vbits);
 }
 
 static gboolean
@@ -136,6 +146,52 @@ test_guard_reused (void)
   kaa_stack_free (stack);
 }
 
+static void
+test_pooled_inaccessible (void)
+{
+  KaaStack *stack;
+  guint8 *base, *last;
+
+  g_test_summary ("a stack back in the pool is out of bounds for Memcheck: its "
+                  "leak check skips it, and a late use of it is reported (" DESIGN_REF ")");
+  if (skip_without_memcheck ())
+    return;
+
+  stack = stack_new_checked (0);
+  base = kaa_stack_get_base (stack);
+  last = base + kaa_stack_get_span (stack) - 1;
+  *(volatile guint8 *) last = 1;
+  g_assert_cmpint (memcheck_vbits_status (last), ==, 1);
+  kaa_stack_free (stack);
+  g_assert_cmpint (memcheck_vbits_status (base), ==, 3);
+  g_assert_cmpint (memcheck_vbits_status (last), ==, 3);
+}
+
+static void
+test_handed_out_fresh (void)
+{
+  KaaStack *stack;
+  guint8 *base, vbits = 0;
+
+  g_test_summary ("a stack handed out again is fresh memory for Memcheck: what "
+                  "its last fiber left there reads as undefined (" DESIGN_REF ")");
+  if (skip_without_memcheck ())
+    return;
+
+  stack = stack_new_checked (0);
+  base = kaa_stack_get_base (stack);
+  *(volatile guint8 *) base = 1;
+  g_assert_cmpint (memcheck_vbits (base, &vbits), ==, 1);
+  g_assert_cmpuint (vbits, ==, 0);
+  kaa_stack_free (stack);
+
+  stack = stack_new_checked (0);
+  g_assert_true (kaa_stack_get_base (stack) == base);
+  g_assert_cmpint (memcheck_vbits (base, &vbits), ==, 1);
+  g_assert_cmpuint (vbits, ==, 0xff);
+  kaa_stack_free (stack);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -145,6 +201,8 @@ main (int   argc,
   g_test_add_func ("/kaa/stack/memcheck/guard-inaccessible", test_guard_inaccessible);
   g_test_add_func ("/kaa/stack/memcheck/guard-big-stack", test_guard_big_stack);
   g_test_add_func ("/kaa/stack/memcheck/guard-reused", test_guard_reused);
+  g_test_add_func ("/kaa/stack/memcheck/pooled-inaccessible", test_pooled_inaccessible);
+  g_test_add_func ("/kaa/stack/memcheck/handed-out-fresh", test_handed_out_fresh);
 
   return g_test_run ();
 }
