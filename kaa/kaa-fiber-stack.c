@@ -455,6 +455,31 @@ stack_guard_size (gsize size)
   return CLAMP (4 * size, GUARD_MIN_BYTES, GUARD_MAX_BYTES);
 }
 
+/* Maps @bytes of stack slots; NULL with @error set if the kernel will not. */
+static guint8 *
+stack_chunk_map (gsize    bytes,
+                 GError **error)
+{
+  /* MAP_NORESERVE: untouched stack pages must not count against the
+   * overcommit limit, or reserving a million stacks would fail. */
+  guint8 *base = mmap (NULL, bytes, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+
+  if (base == MAP_FAILED)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, KAA_ERROR, KAA_ERROR_FAILED,
+                   _("Could not map %zu bytes for coroutine stacks: %s"),
+                   bytes, g_strerror (saved_errno));
+      return NULL;
+    }
+  /* Out of bounds for Memcheck until a stack is handed out; guards for
+   * good (see kaa_stack_new()). */
+  VALGRIND_MAKE_MEM_NOACCESS (base, bytes);
+  return base;
+}
+
 /* Maps a chunk for stacks of @size bytes and puts its slots on the free
  * list; guards are installed when a slot is first handed out, so that with
  * mprotect guards an unused slot costs no VMA. */
@@ -466,27 +491,11 @@ stack_chunk_new_unlocked (gsize    size,
   gsize slot_size = guard_size + size + COLOR_BYTES;
   guint n_slots = (guint) CLAMP (CHUNK_BYTES / slot_size, 1, CHUNK_SLOTS);
   StackChunk *chunk;
-  guint8 *base;
+  guint8 *base = stack_chunk_map (n_slots * slot_size, error);
   guint i;
 
-  /* MAP_NORESERVE: untouched stack pages must not count against the
-   * overcommit limit, or reserving a million stacks would fail. */
-  base = mmap (NULL, n_slots * slot_size, PROT_READ | PROT_WRITE,
-               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-  if (base == MAP_FAILED)
-    {
-      int saved_errno = errno;
-
-      g_set_error (error, KAA_ERROR, KAA_ERROR_FAILED,
-                   _("Could not map %zu bytes for coroutine stacks: %s"),
-                   n_slots * slot_size, g_strerror (saved_errno));
-      return FALSE;
-    }
-
-  /* Out of bounds for Memcheck until a stack is handed out; guards for
-   * good (see kaa_stack_new()). */
-  VALGRIND_MAKE_MEM_NOACCESS (base, n_slots * slot_size);
-
+  if (base == NULL)
+    return FALSE;
   chunk = g_malloc0 (sizeof *chunk + n_slots * sizeof (KaaStack));
   chunk->base = base;
   chunk->slot_size = slot_size;
