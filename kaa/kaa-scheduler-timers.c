@@ -60,32 +60,26 @@ heap_sift_down (KaaScheduler *self,
 }
 
 /* DESIGN §3: due timers fire earliest first until none is due or @budget
- * (µs since @now) is spent, the clock read as seldom as in
- * the ready queue; what is left is still due, so prepare makes the
- * next iteration at once, after the other sources had their turn. A
- * million sleeps due together then never hold one iteration. */
+ * (µs since @now) is spent, the clock read as seldom as for the ready
+ * queue; what is left is still due, so prepare makes the next iteration
+ * at once, after the other sources had their turn. A million sleeps due
+ * together then never hold one iteration. */
 void
 kaa_scheduler_fire_timers (KaaScheduler *self,
-                       gint64        now,
-                       gint64        budget)
+                           gint64        now,
+                           gint64        budget)
 {
-  guint fired = 0;
-  guint next_check = 1;
+  KaaBudget spending;
 
+  kaa_budget_init (&spending, now, budget);
   while (self->heap_len > 0 && self->heap[1]->deadline <= now)
     {
       KaaTimer *timer = self->heap[1];
-      gint64 elapsed, per_timer;
 
       kaa_scheduler_remove_timer (self, timer);
       timer->fire (timer, FALSE);
-      if (++fired < next_check)
-        continue;
-      elapsed = g_get_monotonic_time () - now;
-      if (elapsed >= budget)
+      if (kaa_budget_spent (&spending))
         return;
-      per_timer = elapsed / fired + 1;
-      next_check = fired + (guint) CLAMP ((budget - elapsed) / (2 * per_timer), 1, 64);
     }
 }
 

@@ -180,7 +180,7 @@ waiter_body (KaaCoroutine *co,
 }
 
 static const KaaCoroutineDef synchronized_def = {
-  .name = "synchronized-queued",
+  .name = "synchronized-death",
   .func = waiter_body,
   .policy = KAA_POLICY_SYNCHRONIZED,
 };
@@ -189,6 +189,34 @@ static void
 count_free (gpointer data)
 {
   g_atomic_int_inc ((gint *) data);
+}
+
+static void
+test_synchronized_running (Fixture       *f,
+                           gconstpointer  data)
+{
+  GMainContext *main_context = g_main_context_default ();
+  KaaInProgress *never = kaa_in_progress_new ();
+  KaaInProgress *first = kaa_coroutine_spawn_def (&synchronized_def, NULL, never, NULL);
+  KaaInProgress *second;
+
+  g_test_summary ("DESIGN §3, §4: a running SYNCHRONIZED call whose context dies settles "
+                  "CANCELLED and the queue moves on: the next call, on another context, runs");
+  g_test_bug ("17");
+  g_main_context_pop_thread_default (f->context);
+  second = kaa_coroutine_spawn_def (&synchronized_def, NULL, NULL, NULL);
+  g_main_context_push_thread_default (f->context);
+  g_assert_false (kaa_in_progress_is_done (second));
+
+  kaa_test_fixture_kill_context (f);
+  g_assert_cmpint (kaa_in_progress_get_state (first), ==, KAA_STATE_CANCELLED);
+  kaa_test_pump_until_done (main_context, second);
+  g_assert_cmpint (kaa_in_progress_get_int64 (second), ==, 7);
+  kaa_test_drain (main_context);
+
+  kaa_in_progress_unref (never);
+  kaa_in_progress_unref (first);
+  kaa_in_progress_unref (second);
 }
 
 static void
@@ -404,6 +432,62 @@ test_user_producer_races_death (Fixture       *f,
   g_test_message ("%u of %u finished before the death", finished, RACES);
 }
 
+static void
+sleeper_body (KaaCoroutine *co,
+              gpointer      data)
+{
+  g_auto(Finally) cleanup = { data };
+
+  kaa_await (kaa_sleep (60000), NULL);
+}
+
+/* Runs in the sweep of the dying context: a context of its own, with a
+ * coroutine on it, dies in turn; then a coroutine spawned without a push
+ * goes with the dying context before it begins. */
+static void
+nesting_body (KaaCoroutine *co,
+              gpointer      data)
+{
+  gint *cleaned = data;
+  GMainContext *inner;
+  KaaInProgress *nested, *stray;
+
+  if (kaa_await (kaa_sleep (60000), NULL))
+    return;
+  inner = g_main_context_new ();
+  g_main_context_push_thread_default (inner);
+  nested = kaa_coroutine_spawn (sleeper_body, cleaned, NULL);
+  g_main_context_pop_thread_default (inner);
+  g_assert_true (kaa_in_progress_get_context (nested) == inner);
+  g_main_context_unref (inner);
+  g_assert_cmpint (kaa_in_progress_get_state (nested), ==, KAA_STATE_CANCELLED);
+  kaa_in_progress_unref (nested);
+
+  stray = kaa_coroutine_spawn (sleeper_body, cleaned, NULL);
+  g_assert_true (kaa_in_progress_get_context (stray) ==
+                 kaa_in_progress_get_context (kaa_coroutine_get_in_progress (co)));
+  g_assert_cmpint (kaa_in_progress_get_state (stray), ==, KAA_STATE_CANCELLED);
+  kaa_in_progress_unref (stray);
+}
+
+static void
+test_nested_death (Fixture       *f,
+                   gconstpointer  data)
+{
+  gint cleaned = 0;
+  KaaInProgress *ip = kaa_coroutine_spawn (nesting_body, &cleaned, NULL);
+
+  g_test_summary ("DESIGN §3: a cleanup that runs in the sweep of a dying context makes "
+                  "work on a context it pushed, which is that context's (and dies with "
+                  "it there), and spawns without a push, which goes with the dying one "
+                  "before its body begins");
+  g_test_bug ("17");
+  kaa_test_fixture_kill_context (f);
+  g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (cleaned, ==, 1);
+  kaa_in_progress_unref (ip);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -416,9 +500,11 @@ main (int    argc,
   ADD ("paused-timers", test_paused_timers);
   ADD ("pause-after-death", test_pause_after_death);
   ADD ("link-pause-balances", test_link_pause_balances);
+  ADD ("synchronized-running", test_synchronized_running);
   ADD ("synchronized-queued", test_synchronized_queued);
   ADD ("bridges", test_bridges);
   ADD ("bridge-release-races-death", test_bridge_release_races_death);
+  ADD ("nested-death", test_nested_death);
   ADD ("user-producer", test_user_producer);
   ADD ("user-producer-races-death", test_user_producer_races_death);
 #undef ADD
