@@ -8,9 +8,8 @@
 #include "kaa-test-util.h"
 #include "kaa-live-private.h"
 
-/* Under TSan, making a fiber costs milliseconds (a thread context each);
- * under Valgrind, everything is slow and its leak check scans every
- * pooled stack: the threaded tests run with fewer. */
+/* Under TSan, making a fiber costs milliseconds (a thread context each):
+ * the threaded tests run with fewer. */
 #if defined (__SANITIZE_THREAD__)
 # define TEST_TSAN 1
 #elif defined (__has_feature)
@@ -21,13 +20,6 @@
 #ifndef TEST_TSAN
 # define TEST_TSAN 0
 #endif
-#if HAVE_VALGRIND
-# include <valgrind/valgrind.h>
-#else
-# define RUNNING_ON_VALGRIND 0
-#endif
-/* Under TSan or Valgrind, a tenth of the work. */
-#define TEST_SLOW (TEST_TSAN || RUNNING_ON_VALGRIND)
 
 static gint64 live_at_start[KAA_LIVE_N_KINDS];
 
@@ -202,7 +194,7 @@ test_handover (void)
 /* ---------------------------------------------- §3: spawning from jobs */
 
 #define SPAWN_THREADS 3
-#define SPAWN_PER_THREAD (TEST_SLOW ? 200 : 2000)
+#define SPAWN_PER_THREAD (TEST_TSAN ? 200 : 2000)
 
 typedef struct
 {
@@ -747,7 +739,7 @@ test_death_churn (void)
                   "timeouts and combinators on them, act on each other's work, and "
                   "destroy them; nothing stays pending, every cleanup and callback "
                   "runs, nothing is left alive (KAA_CHURN_CONTEXTS sets the count)");
-  churn.total = env != NULL ? (guint) g_ascii_strtoull (env, NULL, 10) : (TEST_SLOW ? 400 : 4000);
+  churn.total = env != NULL ? (guint) g_ascii_strtoull (env, NULL, 10) : (TEST_TSAN ? 400 : 4000);
   g_mutex_init (&churn.lock);
   live_remember ();
   for (guint i = 0; i < CHURN_THREADS; i++)
