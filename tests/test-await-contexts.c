@@ -70,20 +70,30 @@ body_borrow (KaaCoroutine *co,
   x->input_seen = kaa_in_progress_get_state (input);
 }
 
+static gboolean
+quit_loop (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
 static gpointer
 worker_main (gpointer data)
 {
   Cross *x = data;
+  /* Copies: the main thread reads the fields until the join. */
+  GMainContext *b = x->b;
+  GMainLoop *loop = x->loop;
 
-  g_main_context_push_thread_default (x->b);
+  g_main_context_push_thread_default (b);
   x->awaiter = kaa_coroutine_spawn (body_borrow, x, NULL);
   g_atomic_int_set (&x->started, 1);
-  g_main_loop_run (x->loop);
-  g_main_context_pop_thread_default (x->b);
-  /* The last reference: with the coroutine still awaiting, B dies here,
+  g_main_loop_run (loop);
+  g_main_context_pop_thread_default (b);
+  /* The last references: with the coroutine still awaiting, B dies here,
    * on this thread. */
-  g_clear_pointer (&x->loop, g_main_loop_unref);
-  g_clear_pointer (&x->b, g_main_context_unref);
+  g_main_loop_unref (loop);
+  g_main_context_unref (b);
   return NULL;
 }
 
@@ -136,6 +146,10 @@ cross_start (Cross *x)
   x->loop = g_main_loop_new (x->b, FALSE);
   x->worker = g_thread_new ("context-b", worker_main, x);
   kaa_test_spin_until (&x->started, 1);
+  /* Then the worker holds B, so g_main_context_invoke() queues to it
+   * rather than run the call here. */
+  while (!g_main_loop_is_running (x->loop))
+    g_usleep (100);
   g_assert_false (kaa_in_progress_is_done (x->awaiter));
 }
 
@@ -143,11 +157,90 @@ cross_start (Cross *x)
 static void
 cross_stop (Cross *x)
 {
-  g_main_loop_quit (x->loop);
+  /* Quit from the worker's own thread: TSan sees the hand-over through
+   * the wake-up B's thread reads, not through GLib's internal lock. */
+  g_main_context_invoke (x->b, quit_loop, x->loop);
   g_thread_join (x->worker);
-  g_assert_null (x->b);
+  x->loop = NULL;
+  x->b = NULL;
 }
 
+/* Ends the await as @end says; the coroutine is done on return. */
+static void
+cross_end (Fixture *f,
+           Cross   *x,
+           End      end)
+{
+  switch (end)
+    {
+    case END_FINISH_ON_A:
+      kaa_in_progress_finish_int64 (x->input, 42);
+      break;
+    case END_CANCEL_FROM_B:
+      g_main_context_invoke (x->b, cancel_awaiter, x);
+      break;
+    case END_CANCEL_FROM_A:
+      kaa_in_progress_cancel (x->awaiter);
+      break;
+    case END_DEATH_OF_B:
+    default:
+      cross_stop (x);
+      break;
+    }
+  pump_a_until_done (f, x->awaiter);
+  if (end != END_DEATH_OF_B)
+    cross_stop (x);
+}
+
+/* The coroutine ran to its end once, on B's thread, with A's result or
+ * cancelled. */
+static void
+cross_assert_awaiter (Cross *x,
+                      End    end)
+{
+  g_assert_cmpint (x->cleanups, ==, 1);
+  g_assert_true (x->cleaned_on == x->worker);
+  if (end == END_FINISH_ON_A)
+    {
+      g_assert_no_error (x->error);
+      g_assert_cmpint (kaa_in_progress_get_int64 (x->awaiter), ==, 42);
+      g_assert_cmpint (x->input_seen, ==, KAA_STATE_FINISHED);
+    }
+  else
+    {
+      g_assert_error (x->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_assert_cmpint (kaa_in_progress_get_state (x->awaiter), ==, KAA_STATE_CANCELLED);
+    }
+}
+
+/* The input is on A, which lives on: cancelled there, promptly, by its
+ * sole awaiter's end, or still pending for the coroutine on A. */
+static void
+cross_assert_input (Fixture    *f,
+                    Cross      *x,
+                    const Case *c)
+{
+  if (c->end == END_FINISH_ON_A)
+    return;
+  if (!c->shared)
+    {
+      pump_a_until_done (f, x->input);
+      g_assert_cmpint (kaa_in_progress_get_state (x->input), ==, KAA_STATE_CANCELLED);
+      return;
+    }
+  kaa_test_drain (f->context);
+  g_assert_false (kaa_in_progress_is_done (x->input));
+  kaa_in_progress_finish_int64 (x->input, 43);
+}
+
+/*   main thread, context A              worker, context B
+ *   input = new ()
+ *                                        co = spawn: await_borrowed (input)
+ *   [shared: other = spawn on A: await (input)]
+ *   finish input | cancel co | --        -- | cancel co | B dies
+ *                                        co resumes or unwinds, on B
+ *   input: finished | cancelled | pending for other, then finished
+ */
 static void
 test_borrowed (Fixture       *f,
                gconstpointer  data)
@@ -155,7 +248,6 @@ test_borrowed (Fixture       *f,
   const Case *c = data;
   Cross x = { 0 };
   g_autoptr(KaaInProgress) other = NULL;
-  gboolean input_cancelled = c->end != END_FINISH_ON_A && !c->shared;
 
   g_test_summary ("DESIGN §2, §6: a coroutine on context B (a worker thread) awaits with "
                   "kaa_await_borrowed() an InProgress of context A (the main thread); "
@@ -168,55 +260,9 @@ test_borrowed (Fixture       *f,
   if (c->shared)
     other = kaa_coroutine_spawn (body_await_on_a, x.input, NULL);
 
-  switch (c->end)
-    {
-    case END_FINISH_ON_A:
-      kaa_in_progress_finish_int64 (x.input, 42);
-      break;
-    case END_CANCEL_FROM_B:
-      g_main_context_invoke (x.b, cancel_awaiter, &x);
-      break;
-    case END_CANCEL_FROM_A:
-      kaa_in_progress_cancel (x.awaiter);
-      break;
-    case END_DEATH_OF_B:
-    default:
-      cross_stop (&x);
-      break;
-    }
-  pump_a_until_done (f, x.awaiter);
-  if (c->end != END_DEATH_OF_B)
-    cross_stop (&x);
-
-  /* The coroutine ran to its end once, on B's thread, and saw the input
-   * as it was left: finished, or cancelled by its own cancel, or still
-   * pending for the other awaiter. */
-  g_assert_cmpint (x.cleanups, ==, 1);
-  g_assert_true (x.cleaned_on == x.worker);
-  if (c->end == END_FINISH_ON_A)
-    {
-      g_assert_no_error (x.error);
-      g_assert_cmpint (kaa_in_progress_get_int64 (x.awaiter), ==, 42);
-      g_assert_cmpint (x.input_seen, ==, KAA_STATE_FINISHED);
-    }
-  else
-    {
-      g_assert_error (x.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-      g_assert_cmpint (kaa_in_progress_get_state (x.awaiter), ==, KAA_STATE_CANCELLED);
-    }
-
-  /* The input is on A, which lives on: it settles there, promptly. */
-  if (input_cancelled)
-    {
-      pump_a_until_done (f, x.input);
-      g_assert_cmpint (kaa_in_progress_get_state (x.input), ==, KAA_STATE_CANCELLED);
-    }
-  else if (c->end != END_FINISH_ON_A)
-    {
-      kaa_test_drain (f->context);
-      g_assert_false (kaa_in_progress_is_done (x.input));
-      kaa_in_progress_finish_int64 (x.input, 43);
-    }
+  cross_end (f, &x, c->end);
+  cross_assert_awaiter (&x, c->end);
+  cross_assert_input (f, &x, c);
   if (other != NULL)
     {
       pump_a_until_done (f, other);
