@@ -27,8 +27,6 @@ typedef struct
   gboolean        cancel_input;
   gint            timing_out;    /* atomic: read on the input's thread */
   /* Owner thread: DESIGN §6 pause. */
-  gboolean        frozen;        /* the timer is out of the heap */
-  gint64          left;          /* µs to the deadline, while frozen */
 } Timeout;
 
 static void
@@ -47,16 +45,8 @@ timeout_unref (Timeout *timeout)
 static void
 timeout_disarm (Timeout *timeout)
 {
-  if (timeout->frozen)
-    {
-      timeout->frozen = FALSE;
-      timeout_unref (timeout);
-      return;
-    }
-  if (timeout->timer.index == 0)
-    return;
-  kaa_scheduler_remove_timer (kaa_in_progress_get_scheduler (timeout->self), &timeout->timer);
-  timeout_unref (timeout);
+  if (kaa_scheduler_remove_timer (kaa_in_progress_get_scheduler (timeout->self), &timeout->timer))
+    timeout_unref (timeout);
 }
 
 static void
@@ -176,14 +166,8 @@ timeout_pause (KaaProducer   *producer,
                KaaInProgress *self)
 {
   Timeout *timeout = (Timeout *) producer;
-  KaaScheduler *scheduler = kaa_in_progress_get_scheduler (self);
 
-  if (timeout->timer.index != 0)
-    {
-      timeout->left = MAX (timeout->timer.deadline - kaa_scheduler_get_time (scheduler), 0);
-      kaa_scheduler_remove_timer (scheduler, &timeout->timer);
-      timeout->frozen = TRUE;
-    }
+  kaa_scheduler_freeze_timer (kaa_in_progress_get_scheduler (self), &timeout->timer);
   kaa_await_link_pause (&timeout->link);
 }
 
@@ -192,14 +176,8 @@ timeout_resume (KaaProducer   *producer,
                 KaaInProgress *self)
 {
   Timeout *timeout = (Timeout *) producer;
-  KaaScheduler *scheduler = kaa_in_progress_get_scheduler (self);
 
-  if (timeout->frozen)
-    {
-      timeout->frozen = FALSE;
-      kaa_scheduler_add_timer (scheduler, &timeout->timer,
-                               kaa_scheduler_get_time (scheduler) + timeout->left);
-    }
+  kaa_scheduler_thaw_timer (kaa_in_progress_get_scheduler (self), &timeout->timer);
   kaa_await_link_resume (&timeout->link);
 }
 

@@ -32,8 +32,6 @@ typedef struct
   KaaRefCount     ref_count;
   KaaTimer        timer;
   KaaInProgress  *self;   /* owned: the timer must be able to finish it */
-  gint64          left;   /* µs still to sleep, while paused */
-  gboolean        frozen; /* paused: the timer is out of the heap */
 } Sleep;
 
 static void
@@ -66,16 +64,8 @@ sleep_cancel (KaaProducer   *producer,
 {
   Sleep *sleep = (Sleep *) producer;
 
-  if (sleep->frozen)
-    {
-      sleep->frozen = FALSE;
-      sleep_unref (sleep);   /* the timer's */
-      return;
-    }
-  if (sleep->timer.index == 0)
-    return;
-  kaa_scheduler_remove_timer (kaa_in_progress_get_scheduler (self), &sleep->timer);
-  sleep_unref (sleep);
+  if (kaa_scheduler_remove_timer (kaa_in_progress_get_scheduler (self), &sleep->timer))
+    sleep_unref (sleep);   /* the timer's */
 }
 
 /* DESIGN §6: a paused sleep keeps its remaining time. A timer still in
@@ -85,13 +75,8 @@ sleep_pause (KaaProducer   *producer,
              KaaInProgress *self)
 {
   Sleep *sleep = (Sleep *) producer;
-  KaaScheduler *scheduler = kaa_in_progress_get_scheduler (self);
 
-  if (sleep->timer.index == 0)
-    return;
-  sleep->left = MAX (sleep->timer.deadline - kaa_scheduler_get_time (scheduler), 0);
-  kaa_scheduler_remove_timer (scheduler, &sleep->timer);
-  sleep->frozen = TRUE;
+  kaa_scheduler_freeze_timer (kaa_in_progress_get_scheduler (self), &sleep->timer);
 }
 
 static void
@@ -99,13 +84,8 @@ sleep_resume (KaaProducer   *producer,
               KaaInProgress *self)
 {
   Sleep *sleep = (Sleep *) producer;
-  KaaScheduler *scheduler = kaa_in_progress_get_scheduler (self);
 
-  if (!sleep->frozen)
-    return;
-  sleep->frozen = FALSE;
-  kaa_scheduler_add_timer (scheduler, &sleep->timer,
-                           kaa_scheduler_get_time (scheduler) + sleep->left);
+  kaa_scheduler_thaw_timer (kaa_in_progress_get_scheduler (self), &sleep->timer);
 }
 
 static void

@@ -18,6 +18,13 @@
  * queued call, or forgets a queued one that was cancelled. The next call
  * starts from its scheduler, not inside the settling call, so that a
  * long queue of calls finishing at once never recurses.
+ *
+ * A queued call belongs to the context it was made on (issue #17): it is
+ * tracked there, so that it is cancelled and leaves the queue when that
+ * context dies, and it ends there, through its runnable, whichever thread
+ * takes it out of the queue. A thread that does not own that context has
+ * none pushed, so its calls are the global default context's, which never
+ * dies: only the owner's calls need tracking.
  */
 #include "config.h"
 
@@ -34,7 +41,8 @@ typedef struct
 
 typedef struct
 {
-  KaaRunnable            runnable;
+  KaaRunnable            runnable;     /* its turn, or its end */
+  KaaMortal              mortal;       /* owner thread: tracked while queued */
   const KaaCoroutineDef *def;
   KaaInProgress         *in_progress;  /* owned */
   gpointer               user_data;
@@ -118,14 +126,21 @@ call_free (Call *call)
   g_free (call);
 }
 
-/* The scheduler runs a queued SYNCHRONIZED call whose turn came. It may
- * have been cancelled meanwhile; its watch has then moved the queue on. */
+static KaaScheduler *
+call_scheduler (Call *call)
+{
+  return kaa_in_progress_get_scheduler (call->in_progress);
+}
+
+/* The owner runs a queued SYNCHRONIZED call whose turn came, or ends one
+ * that left the queue cancelled. A dead context cancels it. */
 static void
 call_start (KaaRunnable *runnable,
             gboolean     discard)
 {
   Call *call = (Call *) runnable;
 
+  kaa_scheduler_untrack (call_scheduler (call), &call->mortal);
   if (discard)
     kaa_in_progress_cancel (call->in_progress);
   if (!kaa_in_progress_is_done (call->in_progress))
@@ -134,6 +149,28 @@ call_start (KaaRunnable *runnable,
       call->destroy = NULL;
     }
   call_free (call);
+}
+
+/* Out of the queue, cancelled: its data goes now, the call itself on its
+ * owner thread, where it may be tracked. */
+static void
+call_drop (Call *call)
+{
+  GDestroyNotify destroy = g_steal_pointer (&call->destroy);
+
+  if (destroy != NULL)
+    destroy (call->user_data);
+  kaa_scheduler_push_remote (call_scheduler (call), &call->runnable);
+}
+
+/* Its context died while it waited: cancelled, its watch takes it out of
+ * the queue. */
+static void
+call_die (KaaMortal *mortal)
+{
+  Call *call = G_STRUCT_MEMBER_P (mortal, -G_STRUCT_OFFSET (Call, mortal));
+
+  kaa_in_progress_cancel (call->in_progress);
 }
 
 static void watch_settled (KaaInProgress *in_progress,
@@ -223,10 +260,28 @@ watch_settled (KaaInProgress *in_progress,
   g_mutex_unlock (&scopes_lock);
 
   if (next != NULL)
-    kaa_scheduler_push_remote (kaa_in_progress_get_scheduler (next->in_progress),
-                               &next->runnable);
-  g_slist_free_full (dropped, (GDestroyNotify) call_free);
+    kaa_scheduler_push_remote (call_scheduler (next), &next->runnable);
+  for (GSList *l = dropped; l != NULL; l = l->next)
+    call_drop (l->data);
+  g_slist_free (dropped);
   g_clear_pointer (&was_current, kaa_in_progress_unref);
+}
+
+static Call *
+call_new (const KaaCoroutineDef *def,
+          KaaInProgress         *ip,
+          gpointer               user_data,
+          GDestroyNotify         destroy)
+{
+  Call *call = g_new0 (Call, 1);
+
+  call->runnable.run = call_start;
+  call->def = def;
+  call->in_progress = kaa_in_progress_ref (ip);
+  call->user_data = user_data;
+  call->destroy = destroy;
+  call->mortal.die = call_die;
+  return call;
 }
 
 KaaInProgress *
@@ -238,10 +293,12 @@ kaa_coroutine_policy_call (const KaaCoroutineDef *def,
   gconstpointer key = def->group != NULL ? (gconstpointer) def->group : def;
   KaaInProgress *ip, *last = NULL, *shared = NULL;
   Watch *watch = NULL;
-  gboolean start = TRUE;
+  Call *queued = NULL;
+  gboolean owner;
   Scope *scope;
 
   ip = kaa_in_progress_new ();
+  owner = kaa_scheduler_is_owner (kaa_in_progress_get_scheduler (ip));
   g_mutex_lock (&scopes_lock);
   scope = scope_get_unlocked (key, instance);
 
@@ -261,15 +318,8 @@ kaa_coroutine_policy_call (const KaaCoroutineDef *def,
     default:
       if (scope->current != NULL)
         {
-          Call *call = g_new0 (Call, 1);
-
-          call->runnable.run = call_start;
-          call->def = def;
-          call->in_progress = kaa_in_progress_ref (ip);
-          call->user_data = user_data;
-          call->destroy = destroy;
-          g_queue_push_tail (&scope->waiting, call);
-          start = FALSE;
+          queued = call_new (def, ip, user_data, destroy);
+          g_queue_push_tail (&scope->waiting, queued);
         }
       else
         scope->current = kaa_in_progress_ref (ip);
@@ -288,9 +338,16 @@ kaa_coroutine_policy_call (const KaaCoroutineDef *def,
       return shared;
     }
   watch_connect (watch);
-  if (start)
+  if (queued == NULL)
     kaa_coroutine_start (def, ip, user_data, destroy, last);
   else
-    g_clear_pointer (&last, kaa_in_progress_unref);
+    {
+      /* Out of the lock, it may have been taken out of the queue
+       * already; its end is a runnable of this very thread, still to
+       * come, which untracks it. */
+      if (owner)
+        kaa_scheduler_track (kaa_in_progress_get_scheduler (ip), &queued->mortal);
+      g_clear_pointer (&last, kaa_in_progress_unref);
+    }
   return ip;
 }

@@ -60,8 +60,6 @@ struct _KaaCoroutine
   gint64           interval;        /* µs; 0: no fixed-rate schedule */
   gint64           slot;            /* monotonic µs of the current slot */
   KaaTimer         timer;           /* armed for the next slot */
-  gint64           timer_left;      /* µs the frozen timer had left */
-  gboolean         timer_frozen;    /* paused: the timer is out of the heap */
 
   ReturnKind       kind;
   union

@@ -264,13 +264,9 @@ coroutine_arm (KaaCoroutine *self,
                gint64        deadline)
 {
   self->slot = deadline;
-  if (self->paused)
-    {
-      self->timer_left = MAX (deadline - kaa_scheduler_get_time (self->scheduler), 0);
-      self->timer_frozen = TRUE;
-      return;
-    }
   kaa_scheduler_add_timer (self->scheduler, &self->timer, deadline);
+  if (self->paused)
+    kaa_scheduler_freeze_timer (self->scheduler, &self->timer);
 }
 
 /* DESIGN §6: a paused coroutine's timer keeps the time it had left, and
@@ -280,32 +276,22 @@ coroutine_arm (KaaCoroutine *self,
 static void
 coroutine_freeze_timer (KaaCoroutine *self)
 {
-  if (self->timer.index == 0)
-    return;
-  self->timer_left = MAX (self->timer.deadline - kaa_scheduler_get_time (self->scheduler), 0);
-  kaa_scheduler_remove_timer (self->scheduler, &self->timer);
-  self->timer_frozen = TRUE;
+  kaa_scheduler_freeze_timer (self->scheduler, &self->timer);
 }
 
 static void
 coroutine_thaw_timer (KaaCoroutine *self)
 {
-  if (!self->timer_frozen)
-    return;
-  self->timer_frozen = FALSE;
-  coroutine_arm (self, kaa_scheduler_get_time (self->scheduler) + self->timer_left);
+  if (kaa_scheduler_thaw_timer (self->scheduler, &self->timer))
+    self->slot = self->timer.deadline;
 }
 
 /* Takes back the timer, armed or frozen, and drops its reference. */
 static void
 coroutine_disarm (KaaCoroutine *self)
 {
-  if (self->timer.index != 0)
-    kaa_scheduler_remove_timer (self->scheduler, &self->timer);
-  else if (!self->timer_frozen)
-    return;
-  self->timer_frozen = FALSE;
-  coroutine_unref (self);   /* the timer's reference */
+  if (kaa_scheduler_remove_timer (self->scheduler, &self->timer))
+    coroutine_unref (self);   /* the timer's reference */
 }
 
 static void

@@ -142,7 +142,8 @@ kaa_await_link_cancel (KaaAwaitLink *link)
 
 /* Any thread: from a release, the holder may be settled by another
  * thread. A pause can only be undone on the owner thread, which is
- * where it was made. */
+ * where it was made, or once the context is gone, when nobody owns it
+ * and undoing it only counts (so that the pauses still balance). */
 void
 kaa_await_link_detach (KaaAwaitLink *link)
 {
@@ -151,7 +152,11 @@ kaa_await_link_detach (KaaAwaitLink *link)
   link_uncount (link);
   kaa_in_progress_mark_error_seen (link->awaited);
   if (!link_owns_awaited (link))
-    return;
+    {
+      if (kaa_scheduler_is_dead (link->awaited->scheduler))
+        kaa_await_link_resume (link);
+      return;
+    }
   link_disconnect (link);
   kaa_await_link_resume (link);
 }

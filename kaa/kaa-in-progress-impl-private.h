@@ -110,7 +110,7 @@ struct _KaaInProgress
   CallbackNode    first_node;
 
   /* Owner thread only. */
-  guint           n_paused;     /* DESIGN §6: a counter, not a flag */
+  gint            n_paused;     /* atomic (see kaa-in-progress-pause.c) */
   gboolean        hook_paused;  /* the producer was told pause, not resume */
   DeliverFrame   *frames;
   CallbackLink    pending;      /* drained from `callbacks`, oldest first */

@@ -10,6 +10,10 @@
  * Every pause counts, also on an InProgress that is done, so every resume
  * balances its pause: another thread may settle the InProgress between
  * the two, and the owner cannot know beforehand (issue #15).
+ *
+ * Once its context is gone, nobody owns an InProgress: any thread may
+ * then pause and resume it, which only counts (issue #17). So the counter
+ * is atomic, although the owner alone changes it while the context lives.
  */
 #include "config.h"
 
@@ -24,7 +28,8 @@ in_progress_pause (KaaInProgress *self)
   /* The producer hears pause and resume strictly in turn: a resume that
    * came while a cancel had claimed @self left it paused (cancel wins),
    * and a pause after that must not reach it a second time. */
-  if (self->n_paused++ > 0 || in_progress_is_final (self) || self->hook_paused)
+  if (g_atomic_int_add (&self->n_paused, 1) > 0 || in_progress_is_final (self) ||
+      self->hook_paused)
     return;
   self->hook_paused = TRUE;
   /* Hooks run on the owner thread only; a producer whose InProgress may
@@ -32,6 +37,46 @@ in_progress_pause (KaaInProgress *self)
    * the thread pool does), so the producer cannot be released under us.
    * The hook may pause what it awaits in turn: flat at any depth. */
   kaa_in_progress_call_hook (self, FALSE);
+}
+
+/* Whether the calling thread may pause and resume @self: its owner; and,
+ * once the context is gone, any thread, to count only: the sweep settled
+ * what it produced, and no producer hears of it any more. */
+static gboolean
+in_progress_check_owner (KaaInProgress *self,
+                         const char    *func,
+                         gboolean      *counts_only)
+{
+  *counts_only = FALSE;
+  if (kaa_scheduler_is_owner (self->scheduler))
+    return TRUE;
+  if (kaa_scheduler_is_dead (self->scheduler))
+    {
+      *counts_only = TRUE;
+      return TRUE;
+    }
+  g_critical ("%s: InProgress %s (%p) belongs to a context this thread does not run: "
+              "pause and resume it on the thread that runs its context",
+              func, in_progress_name (self), self);
+  return FALSE;
+}
+
+/* Takes one pause back; FALSE if there was none. */
+static gboolean
+in_progress_count_resume (KaaInProgress *self,
+                          guint         *left)
+{
+  guint n;
+
+  do
+    {
+      n = (guint) g_atomic_int_get (&self->n_paused);
+      if (n == 0)
+        return FALSE;
+    }
+  while (!g_atomic_int_compare_and_exchange (&self->n_paused, n, n - 1));
+  *left = n - 1;
+  return TRUE;
 }
 
 /**
@@ -44,18 +89,26 @@ in_progress_pause (KaaInProgress *self)
  *
  * Every pause counts, also one of an InProgress that is already done
  * (which reaches nothing below it), so every resume balances its pause
- * even when another thread settles @self in between. Owner thread only.
+ * even when another thread settles @self in between. Owner thread only,
+ * while the context lives; once it is gone (and its work cancelled), any
+ * thread may pause and resume what is left of it, which only counts.
  *
  * Since: 0.1
  */
 void
 kaa_in_progress_pause (KaaInProgress *self)
 {
+  gboolean counts_only;
+
   g_return_if_fail (self != NULL);
   in_progress_return_if_freed (self);
-  g_return_if_fail (kaa_scheduler_is_owner (self->scheduler));
+  if (!in_progress_check_owner (self, G_STRFUNC, &counts_only))
+    return;
 
-  in_progress_pause (self);
+  if (counts_only)
+    g_atomic_int_inc (&self->n_paused);
+  else
+    in_progress_pause (self);
 }
 
 /* The cascade's rule (DESIGN §6), for the await link
@@ -81,17 +134,22 @@ kaa_in_progress_pause_for_awaiter (KaaInProgress *self)
  * Undoes one [method@Kaa.InProgress.pause]; the last one lets the
  * producer continue, if @self is still pending. A resume without a pause
  * is a programming error, whether @self is done or not: it logs a
- * critical and changes nothing. Owner thread only.
+ * critical and changes nothing. On the threads it may be called from, see
+ * [method@Kaa.InProgress.pause].
  *
  * Since: 0.1
  */
 void
 kaa_in_progress_resume (KaaInProgress *self)
 {
+  gboolean counts_only;
+  guint left;
+
   g_return_if_fail (self != NULL);
   in_progress_return_if_freed (self);
-  g_return_if_fail (kaa_scheduler_is_owner (self->scheduler));
-  if (self->n_paused == 0)
+  if (!in_progress_check_owner (self, G_STRFUNC, &counts_only))
+    return;
+  if (!in_progress_count_resume (self, &left))
     {
       g_critical ("%s: InProgress %s (%p) is not paused: each resume must undo a "
                   "kaa_in_progress_pause()", G_STRFUNC, in_progress_name (self), self);
@@ -100,7 +158,7 @@ kaa_in_progress_resume (KaaInProgress *self)
 
   /* Not once it is claimed: a cancel in progress (cancel wins over
    * pause) never lets its producer go on. */
-  if (--self->n_paused > 0 || !self->hook_paused || !kaa_in_progress_is_pending (self))
+  if (left > 0 || counts_only || !self->hook_paused || !kaa_in_progress_is_pending (self))
     return;
   self->hook_paused = FALSE;
   kaa_in_progress_call_hook (self, TRUE);
@@ -120,5 +178,5 @@ kaa_in_progress_is_paused (KaaInProgress *self)
 {
   g_return_val_if_fail (self != NULL, FALSE);
 
-  return self->n_paused > 0;
+  return g_atomic_int_get (&self->n_paused) > 0;
 }

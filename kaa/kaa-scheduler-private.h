@@ -30,18 +30,6 @@ struct _KaaRunnable
   KaaRunnableFunc run;
 };
 
-/* An entry in the scheduler's timer heap. @index is 0 while the timer is
- * not armed. Armed from any thread (off the owner, through @arm and the
- * inbox); removed on the owner thread only. */
-struct _KaaTimer
-{
-  gint64       deadline;
-  guint        index;
-  KaaTimerFunc fire;
-  KaaRunnable  arm;
-  KaaScheduler *scheduler;
-};
-
 /* Work that lives on the scheduler outside its queues (a coroutine
  * suspended in an await): if the context dies while it is tracked, @die
  * runs on the thread that drops the context, which is the owner while it
@@ -53,6 +41,22 @@ struct _KaaMortal
   KaaMortal    *prev;
   KaaMortal    *next;
   KaaMortalFunc die;
+};
+
+/* An entry in the scheduler's timer heap. @index is 0 while the timer is
+ * not in the heap. Armed from any thread (off the owner, through @arm and
+ * the inbox); removed, frozen and thawed on the owner thread only. While
+ * frozen (paused, DESIGN §6) it is out of the heap, @deadline holds the
+ * microseconds it had left, and @frozen is tracked: a context that dies
+ * meanwhile discards it like an armed one. */
+struct _KaaTimer
+{
+  gint64       deadline;
+  guint        index;
+  KaaTimerFunc fire;
+  KaaRunnable  arm;
+  KaaScheduler *scheduler;
+  KaaMortal    frozen;
 };
 
 KaaScheduler *kaa_scheduler_get_thread_default (void);
@@ -106,7 +110,17 @@ void          kaa_scheduler_expect_remote      (KaaScheduler *self,
 void          kaa_scheduler_add_timer          (KaaScheduler *self,
                                                 KaaTimer     *timer,
                                                 gint64        deadline);
-void          kaa_scheduler_remove_timer       (KaaScheduler *self,
+/* Owner thread: takes @timer back, armed or frozen; FALSE if it was
+ * neither (not armed, fired, or still travelling through the inbox). */
+gboolean      kaa_scheduler_remove_timer       (KaaScheduler *self,
+                                                KaaTimer     *timer);
+/* Owner thread: takes an armed @timer out of the heap, keeping the time
+ * it had left; FALSE if it was not in the heap. */
+gboolean      kaa_scheduler_freeze_timer       (KaaScheduler *self,
+                                                KaaTimer     *timer);
+/* Owner thread: arms a frozen @timer again for the time it had left;
+ * FALSE if it was not frozen. */
+gboolean      kaa_scheduler_thaw_timer         (KaaScheduler *self,
                                                 KaaTimer     *timer);
 gint64        kaa_scheduler_get_time           (KaaScheduler *self);
 

@@ -1000,14 +1000,19 @@ kaa_scheduler_add_timer (KaaScheduler *self,
     }
 }
 
-void
+gboolean
 kaa_scheduler_remove_timer (KaaScheduler *self,
                             KaaTimer     *timer)
 {
   guint i = timer->index;
 
   if (i == 0)
-    return;
+    {
+      if (timer->frozen.next == NULL)
+        return FALSE;
+      kaa_scheduler_untrack (self, &timer->frozen);
+      return TRUE;
+    }
   g_assert (i <= self->heap_len && self->heap[i] == timer);
 
   kaa_live_add (KAA_LIVE_TIMER, -1);
@@ -1024,6 +1029,43 @@ kaa_scheduler_remove_timer (KaaScheduler *self,
     }
   else
     self->heap_len--;
+  return TRUE;
+}
+
+/* The context died while @timer was frozen: discarded as if armed. */
+static void
+timer_frozen_die (KaaMortal *mortal)
+{
+  KaaTimer *timer = G_STRUCT_MEMBER_P (mortal, -G_STRUCT_OFFSET (KaaTimer, frozen));
+
+  timer->fire (timer, TRUE);
+}
+
+gboolean
+kaa_scheduler_freeze_timer (KaaScheduler *self,
+                            KaaTimer     *timer)
+{
+  gint64 left;
+
+  if (timer->index == 0)
+    return FALSE;
+  left = MAX (timer->deadline - kaa_scheduler_get_time (self), 0);
+  kaa_scheduler_remove_timer (self, timer);
+  timer->deadline = left;
+  timer->frozen.die = timer_frozen_die;
+  kaa_scheduler_track (self, &timer->frozen);
+  return TRUE;
+}
+
+gboolean
+kaa_scheduler_thaw_timer (KaaScheduler *self,
+                          KaaTimer     *timer)
+{
+  if (timer->frozen.next == NULL)
+    return FALSE;
+  kaa_scheduler_untrack (self, &timer->frozen);
+  kaa_scheduler_add_timer (self, timer, kaa_scheduler_get_time (self) + timer->deadline);
+  return TRUE;
 }
 
 gint64

@@ -791,6 +791,9 @@ kaa_thread_pool_run (KaaThreadPool *self,
    * may start on it. */
   in_progress = kaa_in_progress_ref (job->in_progress);
   scheduler = kaa_in_progress_get_scheduler (in_progress);
+  /* A thread that does not own the job's context has none pushed, so the
+   * job is the global default context's, which never dies: only the
+   * owner's jobs need tracking (issue #17). */
   if (kaa_scheduler_is_owner (scheduler))
     {
       kaa_thread_job_track (job);

@@ -110,7 +110,7 @@ trace_dump (KaaStress *self)
       Node *node = self->nodes->pdata[i];
 
       if (node->ip != NULL && (node->paused > 0 || node->ip->n_paused > 0))
-        g_fprintf (stderr, "  paused: %u kind %d state %d, ours %d, all %u, awaiters %u\n",
+        g_fprintf (stderr, "  paused: %u kind %d state %d, ours %d, all %d, awaiters %u\n",
                    node->id, node->kind, kaa_in_progress_get_state (node->ip), node->paused,
                    node->ip->n_paused, kaa_in_progress_get_awaiters (node->ip));
     }
@@ -774,14 +774,14 @@ op_pause (KaaStress *self,
           Node      *node)
 {
   g_autoptr(GPtrArray) beneath = g_ptr_array_new ();
-  guint before = node->ip->n_paused;   /* owner thread only */
+  gint before = node->ip->n_paused;   /* owner thread only */
 
   if (before == 0 && !kaa_in_progress_is_done (node->ip) && !node->remote)
     predict_pause (node, beneath);
 
   stress_trace (self, "pause %u", node->id);
   kaa_in_progress_pause (node->ip);
-  stress_trace (self, "  %u paused %u -> %u", node->id, before, node->ip->n_paused);
+  stress_trace (self, "  %u paused %d -> %d", node->id, before, node->ip->n_paused);
   self->stats.pauses++;
   /* Every pause counts, even when a worker settled it just before
    * (issue #15): each one needs its resume. */
