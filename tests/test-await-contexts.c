@@ -35,11 +35,8 @@ typedef struct
 typedef struct
 {
   KaaInProgress *input;      /* on A; the test's reference */
-  GMainContext  *b;          /* the worker's, until it dies */
-  GMainLoop     *loop;       /* on b */
-  GThread       *worker;
-  KaaInProgress *awaiter;    /* the coroutine on b */
-  gint           started;    /* atomic: awaiter set, the coroutine suspended */
+  KaaTestWorker  b;          /* runs B */
+  KaaInProgress *awaiter;    /* the coroutine on B */
   gint           cleanups;   /* atomic */
   GThread       *cleaned_on;
   KaaState       input_seen; /* the input's state, seen after the await */
@@ -70,40 +67,20 @@ body_borrow (KaaCoroutine *co,
   x->input_seen = kaa_in_progress_get_state (input);
 }
 
-static gboolean
-quit_loop (gpointer data)
-{
-  g_main_loop_quit (data);
-  return G_SOURCE_REMOVE;
-}
-
-static gpointer
-worker_main (gpointer data)
+static void
+spawn_awaiter (gpointer data)
 {
   Cross *x = data;
-  /* Copies: the main thread reads the fields until the join. */
-  GMainContext *b = x->b;
-  GMainLoop *loop = x->loop;
 
-  g_main_context_push_thread_default (b);
   x->awaiter = kaa_coroutine_spawn (body_borrow, x, NULL);
-  g_atomic_int_set (&x->started, 1);
-  g_main_loop_run (loop);
-  g_main_context_pop_thread_default (b);
-  /* The last references: with the coroutine still awaiting, B dies here,
-   * on this thread. */
-  g_main_loop_unref (loop);
-  g_main_context_unref (b);
-  return NULL;
 }
 
-static gboolean
+static void
 cancel_awaiter (gpointer data)
 {
   Cross *x = data;
 
   kaa_in_progress_cancel (x->awaiter);
-  return G_SOURCE_REMOVE;
 }
 
 /* ------------------------------------------------------------ on A */
@@ -120,49 +97,13 @@ body_await_on_a (KaaCoroutine *co,
   kaa_coroutine_return_int64 (co, result);
 }
 
-/* Iterates A, never blocking (what settles @ip may happen on B's thread),
- * until @ip is done; bounded. */
-static void
-pump_a_until_done (Fixture       *f,
-                   KaaInProgress *ip)
-{
-  gint64 deadline = g_get_monotonic_time () + KAA_TEST_WATCHDOG_SEC * G_USEC_PER_SEC;
-
-  while (!kaa_in_progress_is_done (ip))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("watchdog: an InProgress did not settle within %d s", KAA_TEST_WATCHDOG_SEC);
-      if (!g_main_context_iteration (f->context, FALSE))
-        g_usleep (100);
-    }
-  kaa_test_drain (f->context);
-}
-
 static void
 cross_start (Cross *x)
 {
   x->input = kaa_in_progress_new ();
-  x->b = g_main_context_new ();
-  x->loop = g_main_loop_new (x->b, FALSE);
-  x->worker = g_thread_new ("context-b", worker_main, x);
-  kaa_test_spin_until (&x->started, 1);
-  /* Then the worker holds B, so g_main_context_invoke() queues to it
-   * rather than run the call here. */
-  while (!g_main_loop_is_running (x->loop))
-    g_usleep (100);
+  kaa_test_worker_start (&x->b);
+  kaa_test_worker_call (&x->b, spawn_awaiter, x);
   g_assert_false (kaa_in_progress_is_done (x->awaiter));
-}
-
-/* The awaiter done, or B to die: stops B's thread and joins it. */
-static void
-cross_stop (Cross *x)
-{
-  /* Quit from the worker's own thread: TSan sees the hand-over through
-   * the wake-up B's thread reads, not through GLib's internal lock. */
-  g_main_context_invoke (x->b, quit_loop, x->loop);
-  g_thread_join (x->worker);
-  x->loop = NULL;
-  x->b = NULL;
 }
 
 /* Ends the await as @end says; the coroutine is done on return. */
@@ -177,19 +118,19 @@ cross_end (Fixture *f,
       kaa_in_progress_finish_int64 (x->input, 42);
       break;
     case END_CANCEL_FROM_B:
-      g_main_context_invoke (x->b, cancel_awaiter, x);
+      kaa_test_worker_call (&x->b, cancel_awaiter, x);
       break;
     case END_CANCEL_FROM_A:
       kaa_in_progress_cancel (x->awaiter);
       break;
     case END_DEATH_OF_B:
     default:
-      cross_stop (x);
+      kaa_test_worker_kill (&x->b);
       break;
     }
-  pump_a_until_done (f, x->awaiter);
+  kaa_test_poll_until_done (f->context, x->awaiter);
   if (end != END_DEATH_OF_B)
-    cross_stop (x);
+    kaa_test_worker_kill (&x->b);
 }
 
 /* The coroutine ran to its end once, on B's thread, with A's result or
@@ -199,7 +140,7 @@ cross_assert_awaiter (Cross *x,
                       End    end)
 {
   g_assert_cmpint (x->cleanups, ==, 1);
-  g_assert_true (x->cleaned_on == x->worker);
+  g_assert_true (x->cleaned_on == x->b.thread);
   if (end == END_FINISH_ON_A)
     {
       g_assert_no_error (x->error);
@@ -224,7 +165,7 @@ cross_assert_input (Fixture    *f,
     return;
   if (!c->shared)
     {
-      pump_a_until_done (f, x->input);
+      kaa_test_poll_until_done (f->context, x->input);
       g_assert_cmpint (kaa_in_progress_get_state (x->input), ==, KAA_STATE_CANCELLED);
       return;
     }
@@ -265,7 +206,7 @@ test_borrowed (Fixture       *f,
   cross_assert_input (f, &x, c);
   if (other != NULL)
     {
-      pump_a_until_done (f, other);
+      kaa_test_poll_until_done (f->context, other);
       g_assert_cmpint (kaa_in_progress_get_int64 (other),
                        ==, c->end == END_FINISH_ON_A ? 42 : 43);
     }

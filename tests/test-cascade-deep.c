@@ -96,81 +96,11 @@ run_in_coroutine (void        (*func) (gconstpointer data),
   g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_FINISHED);
 }
 
-/* ---- a deep chain of awaiting coroutines ---- */
-
-/* Level N awaits level N-1; level 0 awaits the bottom. Each records its
- * level when its cleanup runs. */
-typedef struct
-{
-  guint         *cleaned;   /* levels, in cleanup order */
-  guint          n_cleaned;
-  KaaInProgress *bottom;
-} Deep;
-
-typedef struct
-{
-  Deep *deep;
-  guint level;
-} DeepLevel;
-
-static void
-deep_level_cleanup (DeepLevel *level)
-{
-  level->deep->cleaned[level->deep->n_cleaned++] = level->level;
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (DeepLevel, deep_level_cleanup)
-
-/* Kept small: a million of them are alive at once. */
-static const KaaCoroutineDef deep_def;
-
-static void
-body_deep (KaaCoroutine *co,
-           gpointer      data)
-{
-  g_autoptr(DeepLevel) self = data;
-  KaaInProgress *below;
-
-  if (self->level == 0)
-    below = kaa_in_progress_ref (self->deep->bottom);
-  else
-    {
-      DeepLevel *next = g_new (DeepLevel, 1);
-
-      next->deep = self->deep;
-      next->level = self->level - 1;
-      below = kaa_coroutine_spawn_def (&deep_def, NULL, next, g_free);
-    }
-  kaa_await (below, NULL);
-}
-
-static const KaaCoroutineDef deep_def = { .name = "deep", .func = body_deep,
-                                          .stack_size = 16 * 1024 };
-
-static KaaInProgress *
-deep_new (Deep *deep,
-          guint depth)
-{
-  DeepLevel *top = g_new (DeepLevel, 1);
-
-  deep->cleaned = g_new (guint, depth);
-  deep->n_cleaned = 0;
-  deep->bottom = kaa_in_progress_new ();
-  top->deep = deep;
-  top->level = depth - 1;
-  return kaa_coroutine_spawn_def (&deep_def, NULL, top, g_free);
-}
-
-static void
-deep_clear (Deep *deep)
-{
-  g_clear_pointer (&deep->cleaned, g_free);
-  g_clear_pointer (&deep->bottom, kaa_in_progress_unref);
-}
+/* ---- a deep chain of awaiting coroutines (kaa_test_deep_new ()) ---- */
 
 /* Pauses and resumes the top of @deep's chain, which the bottom hears. */
 static void
-deep_pause_resume (Deep          *deep,
+deep_pause_resume (KaaTestDeep   *deep,
                    KaaInProgress *top)
 {
   kaa_in_progress_pause (top);
@@ -180,41 +110,35 @@ deep_pause_resume (Deep          *deep,
   g_assert_false (kaa_in_progress_is_paused (top));
 }
 
-/* Cancels the top of @deep's chain of @depth levels: everything is unwound
- * when the cancel returns, innermost first. */
+/* Cancels the top of @deep's chain: everything is unwound when the cancel
+ * returns, innermost first. */
 static void
-deep_cancel (Deep          *deep,
-             KaaInProgress *top,
-             guint          depth)
+deep_cancel (KaaTestDeep   *deep,
+             KaaInProgress *top)
 {
   g_assert_cmpuint (deep->n_cleaned, ==, 0);
   kaa_in_progress_cancel (top);
   g_assert_cmpint (kaa_in_progress_get_state (top), ==, KAA_STATE_CANCELLED);
   g_assert_cmpint (kaa_in_progress_get_state (deep->bottom), ==, KAA_STATE_CANCELLED);
-  g_assert_cmpuint (deep->n_cleaned, ==, depth);
-  for (guint i = 0; i < depth; i++)
-    if (deep->cleaned[i] != i)
-      g_error ("cleanup %u ran for level %u", i, deep->cleaned[i]);
+  kaa_test_deep_assert_unwound (deep);
 }
 
 /* Pauses, resumes, then cancels the top of a chain of @data levels. */
 static void
 deep_pause_resume_cancel (gconstpointer data)
 {
-  guint depth = GPOINTER_TO_UINT (data);
-  Deep deep;
-  g_autoptr(KaaInProgress) top = deep_new (&deep, depth);
+  KaaTestDeep deep;
+  g_autoptr(KaaInProgress) top = kaa_test_deep_new (&deep, GPOINTER_TO_UINT (data));
 
   deep_pause_resume (&deep, top);
-  deep_cancel (&deep, top, depth);
-  deep_clear (&deep);
+  deep_cancel (&deep, top);
+  kaa_test_deep_clear (&deep);
 }
 
 typedef struct
 {
-  Deep          *deep;
+  KaaTestDeep   *deep;
   KaaInProgress *top;
-  guint          depth;
 } DeepDriver;
 
 static void
@@ -223,7 +147,7 @@ deep_driver_from_coroutine (gconstpointer data)
   const DeepDriver *driver = data;
 
   deep_pause_resume (driver->deep, driver->top);
-  deep_cancel (driver->deep, driver->top, driver->depth);
+  deep_cancel (driver->deep, driver->top);
 }
 
 /* Builds one chain of @data levels, pauses and resumes it from the
@@ -231,14 +155,13 @@ deep_driver_from_coroutine (gconstpointer data)
 static void
 deep_from_thread_then_coroutine (gconstpointer data)
 {
-  guint depth = GPOINTER_TO_UINT (data);
-  Deep deep;
-  g_autoptr(KaaInProgress) top = deep_new (&deep, depth);
-  DeepDriver driver = { &deep, top, depth };
+  KaaTestDeep deep;
+  g_autoptr(KaaInProgress) top = kaa_test_deep_new (&deep, GPOINTER_TO_UINT (data));
+  DeepDriver driver = { &deep, top };
 
   deep_pause_resume (&deep, top);
   run_in_coroutine (deep_driver_from_coroutine, &driver);
-  deep_clear (&deep);
+  kaa_test_deep_clear (&deep);
 }
 
 /* Building a million coroutines costs far more than pausing or cancelling

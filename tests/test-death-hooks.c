@@ -41,123 +41,6 @@ known_gap (gboolean affected)
   return TRUE;
 }
 
-/* ------------------------------------------------- a worker that runs B */
-
-typedef struct
-{
-  GMainContext *b;          /* until it dies */
-  GMainLoop    *loop;
-  GThread      *thread;
-} Worker;
-
-static gboolean
-quit_loop (gpointer data)
-{
-  g_main_loop_quit (data);
-  return G_SOURCE_REMOVE;
-}
-
-static gpointer
-worker_main (gpointer data)
-{
-  Worker *w = data;
-  /* Copies: the main thread reads the fields until the join. */
-  GMainContext *b = w->b;
-  GMainLoop *loop = w->loop;
-
-  g_main_context_push_thread_default (b);
-  g_main_loop_run (loop);
-  g_main_context_pop_thread_default (b);
-  /* The last references: B dies here, on its own thread. */
-  g_main_loop_unref (loop);
-  g_main_context_unref (b);
-  return NULL;
-}
-
-/* Waits until a thread runs @loop, bounded. */
-static void
-worker_wait_running (GMainLoop *loop)
-{
-  gint64 deadline = g_get_monotonic_time () + KAA_TEST_WATCHDOG_SEC * G_USEC_PER_SEC;
-
-  while (!g_main_loop_is_running (loop))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("watchdog: the worker's loop did not start within %d s", KAA_TEST_WATCHDOG_SEC);
-      g_usleep (100);
-    }
-}
-
-static void
-worker_start (Worker *w)
-{
-  w->b = g_main_context_new ();
-  w->loop = g_main_loop_new (w->b, FALSE);
-  w->thread = g_thread_new ("context-b", worker_main, w);
-  /* From now on the worker holds B, so g_main_context_invoke() always
-   * queues to it rather than run the call on the caller's thread. */
-  worker_wait_running (w->loop);
-}
-
-/* Kills B: its thread leaves the loop and drops it. */
-static void
-worker_kill (Worker *w)
-{
-  /* Quit from the worker's own thread: TSan sees the hand-over through
-   * the wake-up B's thread reads, not through GLib's internal lock. */
-  g_main_context_invoke (w->b, quit_loop, w->loop);
-  g_thread_join (w->thread);
-  w->loop = NULL;
-  w->b = NULL;
-}
-
-typedef struct
-{
-  void     (*func) (gpointer data);
-  gpointer   data;
-  gint       done;   /* atomic */
-} Call;
-
-static gboolean
-call_run (gpointer data)
-{
-  Call *call = data;
-
-  call->func (call->data);
-  g_atomic_int_set (&call->done, 1);
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs @func on B's thread, with B thread-default, and waits for it. */
-static void
-worker_call (Worker  *w,
-             void   (*func) (gpointer data),
-             gpointer data)
-{
-  Call call = { func, data, 0 };
-
-  g_main_context_invoke (w->b, call_run, &call);
-  kaa_test_spin_until (&call.done, 1);
-}
-
-/* Iterates A without blocking (what settles @ip may happen on B's
- * thread) until @ip is done; bounded. */
-static void
-pump_until_done (GMainContext  *context,
-                 KaaInProgress *ip)
-{
-  gint64 deadline = g_get_monotonic_time () + KAA_TEST_WATCHDOG_SEC * G_USEC_PER_SEC;
-
-  while (!kaa_in_progress_is_done (ip))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("watchdog: an InProgress did not settle within %d s", KAA_TEST_WATCHDOG_SEC);
-      if (!g_main_context_iteration (context, FALSE))
-        g_usleep (100);
-    }
-  kaa_test_drain (context);
-}
-
 /* ------------------------------------------------- a user's producer */
 
 #define MAX_HOOKS 16
@@ -330,7 +213,7 @@ test_producer_same_context (Fixture       *f,
   gboolean paused = GPOINTER_TO_INT (data);
   Hooks hooks = { 0 };
   Await a = { &hooks };
-  Worker w;
+  KaaTestWorker w;
   const char *log = paused ? "pcd" : "cd";
 
   g_test_summary ("DESIGN §3, §6: a context dies with a coroutine awaiting a user's "
@@ -338,14 +221,14 @@ test_producer_same_context (Fixture       *f,
                   "pause it heard, never a resume), then its destroy notify, all on "
                   "the thread that drops the context, and nothing after");
   g_test_bug ("17");
-  worker_start (&w);
-  worker_call (&w, make_work, &a);
-  worker_call (&w, spawn_awaiter, &a);
+  kaa_test_worker_start (&w);
+  kaa_test_worker_call (&w, make_work, &a);
+  kaa_test_worker_call (&w, spawn_awaiter, &a);
   if (paused)
-    worker_call (&w, pause_awaiter, &a);
+    kaa_test_worker_call (&w, pause_awaiter, &a);
   hooks_assert (&hooks, paused ? "p" : "", w.thread);
 
-  worker_kill (&w);
+  kaa_test_worker_kill (&w);
   g_assert_cmpint (a.cleanups, ==, 1);
   g_assert_true (a.cleaned_on == w.thread);
   g_assert_error (a.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -359,12 +242,16 @@ test_producer_same_context (Fixture       *f,
  * await link pauses only on the owner thread of what it awaits
  * (kaa-in-progress-await.c), so the producer may or may not hear it, the
  * hook in flight on its own context's inbox. Either way, it hears no
- * resume. Returns what the producer heard before the death, "" or "p". */
+ * resume. Checks what the producer heard before the death, "" or "p", on
+ * @thread, and returns the hooks expected after it: that, then "cd". */
 static char *
-pause_across (Await        *a,
-              GMainContext *producer_context,
-              gboolean      paused)
+hooks_after_death (Await        *a,
+                   GMainContext *producer_context,
+                   gboolean      paused,
+                   GThread      *thread)
 {
+  g_autofree char *before = NULL;
+
   if (paused)
     for (guint i = 0; i < 20; i++)
       {
@@ -372,7 +259,10 @@ pause_across (Await        *a,
         if (producer_context != NULL)
           kaa_test_drain (producer_context);
       }
-  return hooks_log (a->hooks);
+  before = hooks_log (a->hooks);
+  g_assert_cmpstr (before, ==, paused && before[0] != '\0' ? "p" : "");
+  hooks_assert (a->hooks, before, thread);
+  return g_strconcat (before, "cd", NULL);
 }
 
 static void
@@ -382,8 +272,7 @@ test_producer_awaiter_dies (Fixture       *f,
   gboolean paused = GPOINTER_TO_INT (data);
   Hooks hooks = { 0 };
   Await a = { &hooks };
-  Worker w;
-  g_autofree char *before = NULL;
+  KaaTestWorker w;
   g_autofree char *log = NULL;
 
   g_test_summary ("DESIGN §3, §6: context B dies with a coroutine awaiting a user's "
@@ -393,20 +282,17 @@ test_producer_awaiter_dies (Fixture       *f,
                   "paused awaiter: no resume either)");
   g_test_bug ("17");
   make_work (&a);
-  worker_start (&w);
-  worker_call (&w, spawn_awaiter, &a);
+  kaa_test_worker_start (&w);
+  kaa_test_worker_call (&w, spawn_awaiter, &a);
   if (paused)
-    worker_call (&w, pause_awaiter, &a);
-  before = pause_across (&a, f->context, paused);
-  g_assert_cmpstr (before, ==, paused && before[0] != '\0' ? "p" : "");
-  hooks_assert (&hooks, before, g_thread_self ());
-  log = g_strconcat (before, "cd", NULL);
+    kaa_test_worker_call (&w, pause_awaiter, &a);
+  log = hooks_after_death (&a, f->context, paused, g_thread_self ());
 
-  worker_kill (&w);
+  kaa_test_worker_kill (&w);
   g_assert_cmpint (a.cleanups, ==, 1);
   g_assert_true (a.cleaned_on == w.thread);
   g_assert_error (a.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  pump_until_done (f->context, a.work);
+  kaa_test_poll_until_done (f->context, a.work);
   hooks_assert (&hooks, log, g_thread_self ());
   assert_no_hook_after (&a, log, g_thread_self (), TRUE);
   await_clear (&a);
@@ -419,8 +305,7 @@ test_producer_dies (Fixture       *f,
   gboolean paused = GPOINTER_TO_INT (data);
   Hooks hooks = { 0 };
   Await a = { &hooks };
-  Worker w;
-  g_autofree char *before = NULL;
+  KaaTestWorker w;
   g_autofree char *log = NULL;
 
   g_test_summary ("DESIGN §3, §6: context B dies with a user's producer on it that a "
@@ -431,22 +316,19 @@ test_producer_dies (Fixture       *f,
   g_test_bug ("17");
   if (known_gap (TRUE))
     return;
-  worker_start (&w);
-  worker_call (&w, make_work, &a);
+  kaa_test_worker_start (&w);
+  kaa_test_worker_call (&w, make_work, &a);
   spawn_awaiter (&a);
   if (paused)
     pause_awaiter (&a);
-  before = pause_across (&a, NULL, paused);
-  g_assert_cmpstr (before, ==, paused && before[0] != '\0' ? "p" : "");
-  hooks_assert (&hooks, before, w.thread);
-  log = g_strconcat (before, "cd", NULL);
+  log = hooks_after_death (&a, NULL, paused, w.thread);
 
-  worker_kill (&w);
+  kaa_test_worker_kill (&w);
   g_assert_cmpint (kaa_in_progress_get_state (a.work), ==, KAA_STATE_CANCELLED);
   hooks_assert (&hooks, log, w.thread);
   if (paused)
     kaa_in_progress_resume (a.co);
-  pump_until_done (f->context, a.co);
+  kaa_test_poll_until_done (f->context, a.co);
   g_assert_cmpint (a.cleanups, ==, 1);
   g_assert_true (a.cleaned_on == g_thread_self ());
   g_assert_error (a.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -567,7 +449,7 @@ test_link_input_dies (Fixture       *f,
   guint param = GPOINTER_TO_UINT (data);
   Counts counts = { 0 };
   Link l = { NULL, NULL, param % N_LINKS, param / N_LINKS, &counts };
-  Worker w;
+  KaaTestWorker w;
 
   g_test_summary ("DESIGN §3, §6: an await link on context A over an input of "
                   "context B (a plain InProgress or a sleep) settles when B dies: its callbacks and the input's run "
@@ -575,15 +457,15 @@ test_link_input_dies (Fixture       *f,
   g_test_bug ("17");
   if (known_gap (l.input_kind == INPUT_PLAIN))
     return;
-  worker_start (&w);
-  worker_call (&w, make_input, &l);
+  kaa_test_worker_start (&w);
+  kaa_test_worker_call (&w, make_input, &l);
   make_link (&l);
   kaa_test_drain (f->context);
   g_assert_false (kaa_in_progress_is_done (l.link));
 
-  worker_kill (&w);
+  kaa_test_worker_kill (&w);
   g_assert_cmpint (kaa_in_progress_get_state (l.input), ==, KAA_STATE_CANCELLED);
-  pump_until_done (f->context, l.link);
+  kaa_test_poll_until_done (f->context, l.link);
   g_assert_cmpint (kaa_in_progress_get_state (l.link), ==,
                    link_state_after_cancelled_input (l.kind));
   g_assert_cmpint (counts.calls, ==, 2);
@@ -599,7 +481,7 @@ test_link_dies (Fixture       *f,
   Counts counts = { 0 };
   Link l = { NULL, NULL, GPOINTER_TO_INT (data), INPUT_PLAIN, &counts };
   g_autoptr(KaaInProgress) keeper = NULL;
-  Worker w;
+  KaaTestWorker w;
 
   g_test_summary ("DESIGN §3, §6: an await link on context B over an input of "
                   "context A, which a follower on A also awaits, settles CANCELLED "
@@ -613,10 +495,10 @@ test_link_dies (Fixture       *f,
   make_input (&l);
   keeper = kaa_in_progress_new ();
   kaa_in_progress_finish_from (keeper, kaa_in_progress_ref (l.input));
-  worker_start (&w);
-  worker_call (&w, make_link, &l);
+  kaa_test_worker_start (&w);
+  kaa_test_worker_call (&w, make_link, &l);
 
-  worker_kill (&w);
+  kaa_test_worker_kill (&w);
   g_assert_cmpint (kaa_in_progress_get_state (l.link), ==, KAA_STATE_CANCELLED);
   kaa_test_drain (f->context);
   g_assert_false (kaa_in_progress_is_done (l.input));
@@ -625,7 +507,7 @@ test_link_dies (Fixture       *f,
 
   /* The input is the keeper's alone now; nobody touches B. */
   kaa_in_progress_finish_int64 (l.input, 7);
-  pump_until_done (f->context, keeper);
+  kaa_test_poll_until_done (f->context, keeper);
   g_assert_cmpint (kaa_in_progress_get_int64 (keeper), ==, 7);
   g_assert_cmpint (counts.calls, ==, 2);
   g_assert_cmpint (counts.destroys, ==, 2);
