@@ -10,7 +10,7 @@
  * last reference to the InProgress may go on any thread, and with it the
  * release hook, which destroys the armed source there (g_source_destroy()
  * is thread-safe). A callback reaches the InProgress through the
- * KaaBridgeLink only (kaa-gio-private.h says why), and touches the
+ * KaaWeakLink only (kaa-in-progress-private.h says why), and touches the
  * wait's fields only once it holds a reference to the InProgress: until
  * then the release hook may be running on another thread.
  */
@@ -21,7 +21,7 @@
 #include "kaa-i18n-private.h"
 #include "kaa-error.h"
 #include "kaa-gio.h"
-#include "kaa-gio-private.h"
+#include "kaa-in-progress-private.h"
 #include "kaa-refcount-private.h"
 
 typedef struct _SourceWait SourceWait;
@@ -30,7 +30,8 @@ struct _SourceWait
 {
   KaaProducer    producer;
   KaaRefCount    ref_count;               /* the producer slot, each armed source */
-  KaaBridgeLink  link;
+  KaaWeakLink  link;
+  KaaDeathWatch *death;                   /* owned; set before it is shared */
 
   /* By whoever holds a reference to the InProgress (the owner, mostly),
    * and by the release hook, which comes after all of them. */
@@ -141,7 +142,7 @@ static gboolean
 source_wait_fire (SourceWait *wait,
                   gint64      result)
 {
-  KaaInProgress *self = kaa_bridge_link_ref (&wait->link);
+  KaaInProgress *self = kaa_weak_link_ref (&wait->link);
 
   /* Released, or being finalized on another thread: nobody to tell. */
   if (self == NULL)
@@ -249,7 +250,7 @@ static gboolean
 source_wait_deliver_held (gpointer data)
 {
   SourceWait *wait = data;
-  KaaInProgress *self = kaa_bridge_link_ref (&wait->link);
+  KaaInProgress *self = kaa_weak_link_ref (&wait->link);
 
   if (self == NULL)
     return G_SOURCE_REMOVE;
@@ -287,7 +288,8 @@ source_wait_release (KaaProducer *producer)
 {
   SourceWait *wait = (SourceWait *) producer;
 
-  kaa_bridge_link_release (&wait->link);
+  kaa_death_watch_release (g_steal_pointer (&wait->death));
+  kaa_weak_link_release (&wait->link);
   source_wait_detach (wait);
   source_wait_unref (wait);
 }
@@ -308,8 +310,9 @@ source_wait_start (SourceWait *wait,
   kaa_in_progress_set_static_name (self, name);
   wait->producer.ops = &source_wait_ops;
   kaa_ref_count_init (&wait->ref_count);      /* the producer slot */
-  kaa_bridge_link_init (&wait->link, self);
+  kaa_weak_link_init (&wait->link, self);
   kaa_in_progress_set_producer (self, &wait->producer);
+  wait->death = kaa_death_watch_new (self);
   source_wait_attach (wait, self);
   return self;
 }

@@ -6,8 +6,8 @@
  * own the InProgress (the InProgress owns it, until it settles or dies,
  * and then releases it), so a bridge nobody waits for any more goes away
  * with its GSource or signal handler instead of keeping itself alive.
- * Its callbacks reach the InProgress through a KaaBridgeLink
- * (kaa-gio-private.h), which is what makes that safe when the last
+ * Its callbacks reach the InProgress through a KaaWeakLink
+ * (kaa-in-progress-private.h), which is what makes that safe when the last
  * reference goes on another thread. The waits on GSources (fds, sockets,
  * children, Unix signals) are in kaa-gio-source.c.
  */
@@ -16,7 +16,7 @@
 #include "kaa-i18n-private.h"
 #include "kaa-error.h"
 #include "kaa-gio.h"
-#include "kaa-gio-private.h"
+#include "kaa-in-progress-private.h"
 #include "kaa-in-progress-private.h"
 #include "kaa-refcount-private.h"
 
@@ -222,50 +222,6 @@ kaa_in_progress_from_task (GAsyncResult *result,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-/* ----------------------------------------------------------- bridge link */
-
-#define LINK_RELEASED ((gint) 0x40000000)
-
-void
-kaa_bridge_link_init (KaaBridgeLink *link,
-                      KaaInProgress *self)
-{
-  link->self = self;
-  link->readers = 0;
-}
-
-KaaInProgress *
-kaa_bridge_link_ref (KaaBridgeLink *link)
-{
-  KaaInProgress *self;
-  gint readers = g_atomic_int_get (&link->readers);
-
-  /* Enter, unless released: the release hook has not returned yet, so
-   * the InProgress's memory stays while we are inside. */
-  do
-    {
-      if (readers & LINK_RELEASED)
-        return NULL;
-    }
-  while (!g_atomic_int_compare_and_exchange_full (&link->readers, readers, readers + 1,
-                                                  &readers));
-  self = kaa_in_progress_try_ref (link->self);
-  /* Leave; a full barrier, so the release hook's wait sees it last. */
-  g_atomic_int_add (&link->readers, -1);
-  return self;
-}
-
-/* Any thread, once, from the release hook: no reader enters after it,
- * and the readers inside are waited for (they hold no lock and run no
- * callback in there, so they leave in a few instructions). */
-void
-kaa_bridge_link_release (KaaBridgeLink *link)
-{
-  g_atomic_int_or ((guint *) &link->readers, LINK_RELEASED);
-  while (g_atomic_int_get (&link->readers) != LINK_RELEASED)
-    g_thread_yield ();
-}
-
 /* ---------------------------------------------------------------- signals */
 
 /* The handler may run on any thread that emits (GObject allows it), while
@@ -276,7 +232,8 @@ typedef struct
 {
   KaaProducer    producer;
   KaaRefCount    ref_count;   /* the producer slot, the closure */
-  KaaBridgeLink  link;
+  KaaWeakLink  link;
+  KaaDeathWatch *death;      /* owned; set before the handler is connected */
   GWeakRef       instance;    /* to disconnect from any thread */
   gint           detached;    /* atomic: claimed once, by whoever disconnects */
   gint           paused;      /* atomic: emissions go by */
@@ -351,7 +308,7 @@ signal_marshal (GClosure     *closure,
     {
       g_signal_handlers_disconnect_matched (g_value_peek_pointer (&param_values[0]),
                                             G_SIGNAL_MATCH_CLOSURE, 0, 0, closure, NULL, NULL);
-      self = kaa_bridge_link_ref (&wait->link);
+      self = kaa_weak_link_ref (&wait->link);
     }
   if (self != NULL)
     {
@@ -370,7 +327,7 @@ signal_wait_invalidated (gpointer  data,
                          GClosure *closure)
 {
   SignalWait *wait = signal_wait_ref (data);
-  KaaInProgress *self = signal_wait_claim (wait) ? kaa_bridge_link_ref (&wait->link) : NULL;
+  KaaInProgress *self = signal_wait_claim (wait) ? kaa_weak_link_ref (&wait->link) : NULL;
 
   if (self != NULL)
     {
@@ -405,7 +362,8 @@ signal_wait_release (KaaProducer *producer)
 {
   SignalWait *wait = (SignalWait *) producer;
 
-  kaa_bridge_link_release (&wait->link);
+  kaa_death_watch_release (g_steal_pointer (&wait->death));
+  kaa_weak_link_release (&wait->link);
   if (signal_wait_claim (wait))
     {
       GObject *instance = g_weak_ref_get (&wait->instance);
@@ -496,10 +454,11 @@ kaa_in_progress_new_for_signal (gpointer    instance,
   wait = g_new0 (SignalWait, 1);
   wait->producer.ops = &signal_wait_ops;
   kaa_ref_count_init (&wait->ref_count);     /* the producer slot */
-  kaa_bridge_link_init (&wait->link, self);
+  kaa_weak_link_init (&wait->link, self);
   g_weak_ref_init (&wait->instance, instance);
   wait->signal = g_strdup (detailed_signal);
   kaa_in_progress_set_producer (self, &wait->producer);
+  wait->death = kaa_death_watch_new (self);
 
   closure = g_closure_new_simple (sizeof (GClosure), wait);
   g_closure_set_marshal (closure, signal_marshal);

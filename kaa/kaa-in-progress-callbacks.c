@@ -43,8 +43,8 @@ static guint64 search_steps;
  * in blocks, so connecting costs no shared atomic operation. */
 #define CALLBACK_ID_BLOCK 1024
 
-static gulong
-callback_id_new (void)
+gulong
+kaa_in_progress_callback_id_new (void)
 {
   static KAA_THREAD_LOCAL gulong next, end;
 
@@ -318,7 +318,7 @@ kaa_in_progress_connect (KaaInProgress        *self,
     node = &self->first_node;
   else
     node = g_new (CallbackNode, 1);
-  node->id = id = callback_id_new ();
+  node->id = id = kaa_in_progress_callback_id_new ();
   node->callback = callback;
   node->user_data = user_data;
   node->destroy = destroy;

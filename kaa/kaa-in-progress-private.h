@@ -91,7 +91,7 @@ void           kaa_in_progress_mark_error_seen       (KaaInProgress *self);
 /* Any thread: a new reference to @self, or NULL when its count already
  * reached zero and it is being finalized on some thread. For a producer
  * holding a pointer that owns no reference: it must know by other means
- * that the memory is still there (kaa-gio-private.h's KaaBridgeLink). */
+ * that the memory is still there (KaaWeakLink, below). */
 KaaInProgress *kaa_in_progress_try_ref               (KaaInProgress *self) G_GNUC_WARN_UNUSED_RESULT;
 /* Any thread: FALSE once @self was claimed by a settle or a cancel, even
  * one from another thread that the owner has not carried out yet. */
@@ -109,6 +109,10 @@ gboolean       kaa_in_progress_try_finish_int64      (KaaInProgress *self,
                                                       gint64         result);
 gboolean       kaa_in_progress_try_fail              (KaaInProgress *self,
                                                       GError        *error);
+
+/* Any thread: a new id for a callback of any kind (progress callbacks
+ * too), unique in the process. */
+gulong         kaa_in_progress_callback_id_new       (void);
 
 /* How many callback nodes disconnects have looked at so far, in the whole
  * process: a test checks that this grows linearly (DESIGN §6). */
@@ -150,5 +154,51 @@ KaaInProgress *kaa_in_progress_new_invalid_argument  (const char    *function,
         return;                                                                  \
       }                                                                          \
   } G_STMT_END
+
+/* kaa-in-progress-weak.c: a producer's pointer to the InProgress it
+ * settles, for a callback (a GSource's, a signal handler) that may run
+ * while another thread drops the last reference to that InProgress
+ * (issue 17 §4).
+ *
+ * The InProgress owns its producer, not the other way round, so that a
+ * wait nobody holds any more goes away with its source or handler. The
+ * callback therefore owns no reference and must take one before it
+ * settles; two things could go wrong:
+ *
+ *  - the count may already be zero, the InProgress being finalized on
+ *    another thread: kaa_in_progress_try_ref() then refuses;
+ *  - the memory may be freed under the callback as it tries: finalize
+ *    calls the release hook before it frees, and the release hook calls
+ *    kaa_weak_link_release(), which closes the link to new readers and
+ *    waits for the ones inside (a few instructions each) to leave.
+ *
+ * So a reader either gets a real reference, or NULL, and never touches
+ * freed memory. The obvious alternative, an armed source holding a
+ * strong reference, was rejected: a wait dropped unsettled (the loser of
+ * a kaa_any() in a loop) would then keep its fd watch or signal handler
+ * until the fd is ready or the signal comes, which may be never.
+ *
+ * Readers may run on any thread, several at once. No reader calls
+ * anything that could reach the release hook while inside, so the wait
+ * in kaa_weak_link_release() always ends. */
+typedef struct
+{
+  KaaInProgress *self;      /* not owned; immutable */
+  gint           readers;   /* atomic: LINK_RELEASED | readers inside */
+} KaaWeakLink;
+
+void           kaa_weak_link_init      (KaaWeakLink   *link,
+                                        KaaInProgress *self);
+KaaInProgress *kaa_weak_link_ref       (KaaWeakLink   *link) G_GNUC_WARN_UNUSED_RESULT;
+void           kaa_weak_link_release   (KaaWeakLink   *link);
+
+/* Issue 17 §1: cancels @self when its context dies, for a producer the
+ * sweep knows nothing of. Made when the producer starts, on the thread
+ * that made @self (NULL where none is needed); released once, from the
+ * producer's release hook, on any thread. */
+typedef struct _KaaDeathWatch KaaDeathWatch;
+
+KaaDeathWatch *kaa_death_watch_new     (KaaInProgress *self);
+void           kaa_death_watch_release (KaaDeathWatch *death);
 
 G_END_DECLS

@@ -21,6 +21,7 @@ typedef struct
   const KaaProducerFuncs *funcs;
   gpointer                user_data;
   GDestroyNotify          destroy;
+  KaaDeathWatch          *death;   /* owned: its context's death cancels it */
 } UserProducer;
 
 static void
@@ -61,6 +62,7 @@ user_producer_release (KaaProducer *producer)
   UserProducer *self = (UserProducer *) producer;
   GDestroyNotify destroy = g_steal_pointer (&self->destroy);
 
+  kaa_death_watch_release (g_steal_pointer (&self->death));
   if (destroy != NULL)
     destroy (g_steal_pointer (&self->user_data));
 }
@@ -89,7 +91,9 @@ static const KaaProducerOps user_producer_ops = {
  * InProgress, after its final state is published and its callbacks ran
  * or were queued: no hook is called after it. If the InProgress is
  * cancelled or settles while paused, @resume is not called: @cancel and
- * @destroy must cope with paused work.
+ * @destroy must cope with paused work. If its context dies before it
+ * settles, it is cancelled as the context's other work is: @cancel then
+ * runs on the thread that drops the context (DESIGN §3).
  *
  * C only: a table of function pointers cannot cross into language
  * bindings, which cancel through [method@Kaa.InProgress.get_cancellable].
@@ -119,5 +123,6 @@ kaa_in_progress_new_full (const KaaProducerFuncs *funcs,
   producer->user_data = user_data;
   producer->destroy = destroy;
   kaa_in_progress_set_producer (self, &producer->producer);
+  producer->death = kaa_death_watch_new (self);
   return self;
 }

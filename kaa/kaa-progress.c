@@ -62,8 +62,6 @@ struct _KaaProgress
   KaaTimer       timer;
 };
 
-static gulong next_progress_id;
-
 static void progress_run   (KaaRunnable *runnable, gboolean discard);
 static void progress_fire  (KaaTimer *timer, gboolean discard);
 
@@ -423,7 +421,7 @@ kaa_in_progress_connect_progress (KaaInProgress        *self,
 
   progress = progress_get (self);
   node = g_new0 (ProgressNode, 1);
-  node->id = ++next_progress_id;
+  node->id = kaa_in_progress_callback_id_new ();   /* owners on many threads */
   node->callback = callback;
   node->user_data = user_data;
   node->destroy = destroy;

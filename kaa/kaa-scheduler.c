@@ -21,77 +21,27 @@
  * then sweeps it as its owner: whatever is queued, armed or tracked is
  * discarded, which settles it CANCELLED with its cleanups run (DESIGN §3).
  * What is pushed after the sweep is discarded by whoever pushes it.
+ *
+ * Beside this file: the timer heap (kaa-scheduler-timers.c), the time
+ * slices (kaa-scheduler-slices.c) and kaa_main_*() (kaa-scheduler-main.c),
+ * sharing the struct through kaa-scheduler-impl-private.h.
  */
 #include "config.h"
 
 #include "kaa-alloc-private.h"
 #include "kaa-live-private.h"
 #include "kaa-refcount-private.h"
-#include "kaa-scheduler-private.h"
+#include "kaa-scheduler-impl-private.h"
 
 /* Long enough to amortise a main-loop iteration, short enough to stay well
  * inside a 60 Hz frame (16.7 ms) with input and drawing still to come. */
 #define DEFAULT_BUDGET_USEC 4000
-
-struct _KaaScheduler
-{
-  /* Written once, or seldom: read by every thread on every push. */
-  GMainContext    *context;   /* not owned; valid until dead */
-  GSource         *source;    /* owned */
-  GThread         *home;      /* the global default context's: the main thread */
-  GThread         *runner;    /* atomic: the thread that last iterated it */
-  GThread         *reaper;    /* atomic: the thread sweeping the dead context */
-  gint             dead;      /* atomic, set under wake_lock */
-  gint             swept;     /* atomic: the dead context's sweep is over */
-  gint64           budget;    /* read and written with __atomic, relaxed */
-  KAA_CACHE_LINE_PAD (pad_read_mostly);
-
-  /* Each InProgress holds a reference, taken and dropped on the owner
-   * thread: away from the lines other threads write. */
-  KaaRefCount      ref_count;
-
-  /* Owner thread only. */
-  KaaRunnable     *ready_head;
-  KaaRunnable     *ready_tail;
-  KaaSlices       *idle_slices;  /* G_PRIORITY_DEFAULT_IDLE, in `slices` too */
-  GSList          *slices;       /* owned KaaSlices, made on first use */
-  gint64           poll_until;   /* __atomic, relaxed: see kaa_scheduler_expect_remote() */
-  KaaMortal        mortals;   /* sentinel of a ring of tracked mortals */
-  KaaTimer       **heap;      /* 1-based binary min-heap on deadline */
-  guint            heap_len;
-  guint            heap_alloc;
-  KAA_CACHE_LINE_PAD (pad_owner);
-
-  /* Atomic, written by other threads. */
-  KaaRunnable     *inbox;     /* newest first */
-  gint             woken;     /* a ready time of 0 is set on the source */
-  gint             polling;   /* the owner polls the inbox: pushes need not wake it */
-  KAA_CACHE_LINE_PAD (pad_remote);
-
-  /* Under registry_lock: the kaa_main_run() loops, innermost first. */
-  GSList          *loops;
-
-  /* Other threads touch the context (to wake it) only under this lock,
-   * after checking `dead`: GLib destroys the source, which sets `dead`
-   * under the lock, before it frees the context, so the context is valid
-   * while it is held. Order: wake_lock, then the context's own lock. */
-  GMutex           wake_lock;
-};
 
 typedef struct
 {
   GSource       source;
   KaaScheduler *scheduler;
 } SchedulerSource;
-
-/* The time slices of one GSource priority, run by a source of their own. */
-struct _KaaSlices
-{
-  GSource       source;
-  KaaScheduler *scheduler;
-  KaaRunnable  *head;
-  KaaRunnable  *tail;
-};
 
 /* Maps a GMainContext to its scheduler. Entries leave in
  * scheduler_source_detached(), before the context's memory can be reused. */
@@ -136,19 +86,6 @@ scheduler_capture_main_thread (void)
   main_thread = g_thread_self ();
 }
 
-static void
-queue_append (KaaRunnable **head,
-              KaaRunnable **tail,
-              KaaRunnable  *runnable)
-{
-  runnable->next = NULL;
-  if (*tail != NULL)
-    (*tail)->next = runnable;
-  else
-    *head = runnable;
-  *tail = runnable;
-}
-
 static KaaRunnable *
 queue_pop (KaaRunnable **head,
            KaaRunnable **tail)
@@ -164,8 +101,8 @@ queue_pop (KaaRunnable **head,
   return runnable;
 }
 
-static void
-discard_list (KaaRunnable *list)
+void
+kaa_scheduler_discard_list (KaaRunnable *list)
 {
   while (list != NULL)
     {
@@ -196,83 +133,8 @@ scheduler_take_inbox (KaaScheduler *self)
     {
       KaaRunnable *next = reversed->next;
 
-      queue_append (&self->ready_head, &self->ready_tail, reversed);
+      kaa_runnable_queue_append (&self->ready_head, &self->ready_tail, reversed);
       reversed = next;
-    }
-}
-
-static void
-heap_swap (KaaScheduler *self,
-           guint         a,
-           guint         b)
-{
-  KaaTimer *t = self->heap[a];
-
-  self->heap[a] = self->heap[b];
-  self->heap[b] = t;
-  self->heap[a]->index = a;
-  self->heap[b]->index = b;
-}
-
-static void
-heap_sift_up (KaaScheduler *self,
-              guint         i)
-{
-  while (i > 1 && self->heap[i / 2]->deadline > self->heap[i]->deadline)
-    {
-      heap_swap (self, i, i / 2);
-      i /= 2;
-    }
-}
-
-static void
-heap_sift_down (KaaScheduler *self,
-                guint         i)
-{
-  for (;;)
-    {
-      guint smallest = i;
-      guint l = 2 * i;
-      guint r = l + 1;
-
-      if (l <= self->heap_len && self->heap[l]->deadline < self->heap[smallest]->deadline)
-        smallest = l;
-      if (r <= self->heap_len && self->heap[r]->deadline < self->heap[smallest]->deadline)
-        smallest = r;
-      if (smallest == i)
-        return;
-      heap_swap (self, i, smallest);
-      i = smallest;
-    }
-}
-
-/* DESIGN §3: due timers fire earliest first until none is due or @budget
- * (µs since @now) is spent, the clock read as seldom as in
- * scheduler_run_queue(); what is left is still due, so prepare makes the
- * next iteration at once, after the other sources had their turn. A
- * million sleeps due together then never hold one iteration. */
-static void
-scheduler_fire_timers (KaaScheduler *self,
-                       gint64        now,
-                       gint64        budget)
-{
-  guint fired = 0;
-  guint next_check = 1;
-
-  while (self->heap_len > 0 && self->heap[1]->deadline <= now)
-    {
-      KaaTimer *timer = self->heap[1];
-      gint64 elapsed, per_timer;
-
-      kaa_scheduler_remove_timer (self, timer);
-      timer->fire (timer, FALSE);
-      if (++fired < next_check)
-        continue;
-      elapsed = g_get_monotonic_time () - now;
-      if (elapsed >= budget)
-        return;
-      per_timer = elapsed / fired + 1;
-      next_check = fired + (guint) CLAMP ((budget - elapsed) / (2 * per_timer), 1, 64);
     }
 }
 
@@ -332,7 +194,7 @@ scheduler_source_prepare (GSource *source,
     return FALSE;
 
   now = g_source_get_time (source);
-  wait_usec = self->heap[1]->deadline - now;
+  wait_usec = kaa_scheduler_next_deadline (self) - now;
   if (wait_usec <= 0)
     {
       *timeout = 0;
@@ -349,35 +211,26 @@ scheduler_source_check (GSource *source)
   KaaScheduler *self = ((SchedulerSource *) source)->scheduler;
 
   return scheduler_has_work (self) ||
-         (self->heap_len > 0 && self->heap[1]->deadline <= g_source_get_time (source));
+         kaa_scheduler_next_deadline (self) <= g_source_get_time (source);
 }
 
-/* Runs runnables until the queue is empty or @budget is spent.
- * Reading the clock costs as much as a small runnable, so it is read
- * only as often as the runnables seen so far say the budget could run
- * out: every runnable when they are slow, every 64 when they are tiny. */
-static void
-scheduler_run_queue (KaaRunnable **head,
-                     KaaRunnable **tail,
-                     gint64        start,
-                     gint64        budget)
+/* Runs runnables until the queue is empty or @budget (µs since @start)
+ * is spent; at least one. */
+void
+kaa_scheduler_run_queue (KaaRunnable **head,
+                         KaaRunnable **tail,
+                         gint64        start,
+                         gint64        budget)
 {
   KaaRunnable *runnable;
-  guint ran = 0;
-  guint next_check = 1;
+  KaaBudget spending;
 
+  kaa_budget_init (&spending, start, budget);
   while ((runnable = queue_pop (head, tail)) != NULL)
     {
-      gint64 elapsed, per_runnable;
-
       runnable->run (runnable, FALSE);
-      if (++ran < next_check)
-        continue;
-      elapsed = g_get_monotonic_time () - start;
-      if (elapsed >= budget)
+      if (kaa_budget_spent (&spending))
         break;
-      per_runnable = elapsed / ran + 1;
-      next_check = ran + (guint) CLAMP ((budget - elapsed) / (2 * per_runnable), 1, 64);
     }
 }
 
@@ -408,9 +261,9 @@ scheduler_source_dispatch (GSource     *source,
       g_mutex_unlock (&self->wake_lock);
     }
   scheduler_take_inbox (self);
-  scheduler_fire_timers (self, start, budget);
+  kaa_scheduler_fire_timers (self, start, budget);
 
-  scheduler_run_queue (&self->ready_head, &self->ready_tail, start, budget);
+  kaa_scheduler_run_queue (&self->ready_head, &self->ready_tail, start, budget);
   kaa_scheduler_unref (self);
 
   return G_SOURCE_CONTINUE;
@@ -421,59 +274,6 @@ scheduler_source_callback (gpointer user_data)
 {
   return G_SOURCE_CONTINUE;
 }
-
-/* Time slices (what runs after a yield) live in a source of their own at
- * G_PRIORITY_DEFAULT_IDLE: below input and timers (G_PRIORITY_DEFAULT)
- * and below GTK's drawing (G_PRIORITY_HIGH_IDLE + 20), so however many
- * coroutines are busy, the loop still draws; completions and timers stay
- * in the scheduler's own source. */
-static gboolean
-slice_source_prepare (GSource *source,
-                      gint    *timeout)
-{
-  *timeout = -1;
-  return ((KaaSlices *) source)->head != NULL;
-}
-
-static gboolean
-slice_source_check (GSource *source)
-{
-  return ((KaaSlices *) source)->head != NULL;
-}
-
-/* Runs the slices queued when the dispatch began, within the budget;
- * slices queued meanwhile wait for the next iteration, behind what the
- * budget left over. */
-static gboolean
-slice_source_dispatch (GSource     *source,
-                       GSourceFunc  callback,
-                       gpointer     user_data)
-{
-  KaaSlices *slices = (KaaSlices *) source;
-  KaaScheduler *self = slices->scheduler;
-  KaaRunnable *head = slices->head;
-  KaaRunnable *tail = slices->tail;
-
-  kaa_scheduler_ref (self);
-  slices->head = slices->tail = NULL;
-  scheduler_run_queue (&head, &tail, g_get_monotonic_time (),
-                       __atomic_load_n (&self->budget, __ATOMIC_RELAXED));
-  if (head != NULL)
-    {
-      tail->next = slices->head;
-      if (slices->head == NULL)
-        slices->tail = tail;
-      slices->head = head;
-    }
-  kaa_scheduler_unref (self);
-  return G_SOURCE_CONTINUE;
-}
-
-static GSourceFuncs slice_source_funcs = {
-  .prepare = slice_source_prepare,
-  .check = slice_source_check,
-  .dispatch = slice_source_dispatch,
-};
 
 static GSourceFuncs scheduler_source_funcs = {
   .prepare = scheduler_source_prepare,
@@ -494,28 +294,11 @@ scheduler_discard_queued (KaaScheduler *self)
       KaaRunnable *list = self->ready_head;
 
       self->ready_head = self->ready_tail = NULL;
-      discard_list (list);
+      kaa_scheduler_discard_list (list);
       any = TRUE;
     }
-  for (GSList *l = self->slices; l != NULL; l = l->next)
-    {
-      KaaSlices *slices = l->data;
-
-      if (slices->head == NULL)
-        continue;
-      slices->tail = NULL;
-      discard_list (g_steal_pointer (&slices->head));
-      any = TRUE;
-    }
-  while (self->heap_len > 0)
-    {
-      KaaTimer *timer = self->heap[1];
-
-      kaa_scheduler_remove_timer (self, timer);
-      timer->fire (timer, TRUE);
-      any = TRUE;
-    }
-  return any;
+  any = kaa_scheduler_discard_slices (self) || any;
+  return kaa_scheduler_discard_timers (self) || any;
 }
 
 /* The dying context's thread, as its owner: discards whatever is queued
@@ -573,7 +356,7 @@ scheduler_source_detached (gpointer data)
   g_atomic_int_set (&self->swept, TRUE);
   g_atomic_pointer_set (&self->reaper, NULL);
   /* A push that saw the sweep still running left its runnable here. */
-  discard_list (g_atomic_pointer_exchange (&self->inbox, NULL));
+  kaa_scheduler_discard_list (g_atomic_pointer_exchange (&self->inbox, NULL));
 
   kaa_scheduler_unref (self);
 }
@@ -697,12 +480,7 @@ kaa_scheduler_unref (KaaScheduler *self)
   /* Only reachable once the source was destroyed: it held a reference. */
   g_assert (self->heap_len == 0);
   g_source_unref (self->source);
-  for (GSList *l = self->slices; l != NULL; l = l->next)
-    {
-      g_source_destroy (l->data);
-      g_source_unref (l->data);
-    }
-  g_slist_free (self->slices);
+  kaa_scheduler_free_slices (self);
   g_free (self->heap);
   g_slist_free (self->loops);
   g_mutex_clear (&self->wake_lock);
@@ -777,7 +555,7 @@ kaa_scheduler_push (KaaScheduler *self,
   if (G_UNLIKELY (g_atomic_int_get (&self->swept)))
     runnable->run (runnable, TRUE);
   else
-    queue_append (&self->ready_head, &self->ready_tail, runnable);
+    kaa_runnable_queue_append (&self->ready_head, &self->ready_tail, runnable);
 }
 
 void
@@ -811,59 +589,6 @@ gboolean
 kaa_scheduler_is_dead (KaaScheduler *self)
 {
   return g_atomic_int_get (&self->dead);
-}
-
-static KaaSlices *
-slices_new (KaaScheduler *self,
-            gint          priority)
-{
-  KaaSlices *slices = (KaaSlices *) g_source_new (&slice_source_funcs, sizeof (KaaSlices));
-
-  slices->scheduler = self;
-  g_source_set_static_name (&slices->source, "[kaa] time slices");
-  g_source_set_priority (&slices->source, priority);
-  g_source_set_can_recurse (&slices->source, TRUE);
-  /* A dead scheduler's context is gone; its pushes are discarded anyway. */
-  if (!g_atomic_int_get (&self->dead))
-    g_source_attach (&slices->source, self->context);
-  self->slices = g_slist_prepend (self->slices, slices);
-  return slices;
-}
-
-/* Owner thread: the time slices of @priority, made on first use; they
- * live as long as the scheduler. A program uses a handful of priorities,
- * so a list will do. */
-KaaSlices *
-kaa_scheduler_get_slices (KaaScheduler *self,
-                          gint          priority)
-{
-  if (priority == G_PRIORITY_DEFAULT_IDLE && self->idle_slices != NULL)
-    return self->idle_slices;
-  for (GSList *l = self->slices; l != NULL; l = l->next)
-    if (g_source_get_priority (l->data) == priority)
-      return l->data;
-  if (priority == G_PRIORITY_DEFAULT_IDLE)
-    return self->idle_slices = slices_new (self, priority);
-  return slices_new (self, priority);
-}
-
-/* Owner thread: a time slice, run at the priority of @slices in a later
- * main-loop iteration (see slice_source_dispatch). */
-void
-kaa_slices_push (KaaSlices   *slices,
-                 KaaRunnable *runnable)
-{
-  if (G_UNLIKELY (g_atomic_int_get (&slices->scheduler->swept)))
-    runnable->run (runnable, TRUE);
-  else
-    queue_append (&slices->head, &slices->tail, runnable);
-}
-
-void
-kaa_scheduler_push_slice (KaaScheduler *self,
-                          KaaRunnable  *runnable)
-{
-  kaa_slices_push (kaa_scheduler_get_slices (self, G_PRIORITY_DEFAULT_IDLE), runnable);
 }
 
 /* Owner thread: a thread job was just submitted. Polling for its
@@ -911,7 +636,7 @@ scheduler_push_remote_held (KaaScheduler *self,
    * that, whoever pushes discards, so nothing is stranded. */
   if (G_UNLIKELY (g_atomic_int_get (&self->swept)))
     {
-      discard_list (g_atomic_pointer_exchange (&self->inbox, NULL));
+      kaa_scheduler_discard_list (g_atomic_pointer_exchange (&self->inbox, NULL));
       return;
     }
   if (head == NULL && !g_atomic_int_get (&self->polling))
@@ -948,132 +673,6 @@ kaa_scheduler_push_remote_cached (KaaScheduler  *self,
   scheduler_push_remote_held (self, runnable);
 }
 
-static void
-heap_insert (KaaScheduler *self,
-             KaaTimer     *timer)
-{
-  if (self->heap_len + 1 >= self->heap_alloc)
-    {
-      self->heap_alloc = MAX (16, self->heap_alloc * 2);
-      self->heap = g_renew (KaaTimer *, self->heap, self->heap_alloc);
-    }
-  timer->index = ++self->heap_len;
-  self->heap[timer->index] = timer;
-  heap_sift_up (self, timer->index);
-  kaa_live_add (KAA_LIVE_TIMER, 1);
-}
-
-static void
-timer_arm_run (KaaRunnable *runnable,
-               gboolean     discard)
-{
-  KaaTimer *timer = G_STRUCT_MEMBER_P (runnable, -G_STRUCT_OFFSET (KaaTimer, arm));
-
-  if (discard)
-    timer->fire (timer, TRUE);
-  else
-    heap_insert (timer->scheduler, timer);
-}
-
-/* Arms @timer to fire at @deadline (monotonic µs) on the owner thread.
- * From another thread the timer enters the heap on the owner's next
- * dispatch; it must not be armed again or removed before it fires. On a
- * scheduler whose context is gone, it is discarded: at once on the thread
- * sweeping it, through the inbox from others. */
-void
-kaa_scheduler_add_timer (KaaScheduler *self,
-                         KaaTimer     *timer,
-                         gint64        deadline)
-{
-  g_assert (timer->index == 0);
-
-  timer->deadline = deadline;
-  timer->scheduler = self;
-  if (G_UNLIKELY (g_atomic_int_get (&self->dead) && kaa_scheduler_is_owner (self)))
-    timer->fire (timer, TRUE);
-  else if (kaa_scheduler_is_owner (self))
-    heap_insert (self, timer);
-  else
-    {
-      timer->arm.run = timer_arm_run;
-      kaa_scheduler_push_remote (self, &timer->arm);
-    }
-}
-
-gboolean
-kaa_scheduler_remove_timer (KaaScheduler *self,
-                            KaaTimer     *timer)
-{
-  guint i = timer->index;
-
-  if (i == 0)
-    {
-      if (timer->frozen.next == NULL)
-        return FALSE;
-      kaa_scheduler_untrack (self, &timer->frozen);
-      return TRUE;
-    }
-  g_assert (i <= self->heap_len && self->heap[i] == timer);
-
-  kaa_live_add (KAA_LIVE_TIMER, -1);
-  timer->index = 0;
-  if (i != self->heap_len)
-    {
-      KaaTimer *moved = self->heap[self->heap_len];
-
-      self->heap[i] = moved;
-      moved->index = i;
-      self->heap_len--;
-      heap_sift_up (self, i);
-      heap_sift_down (self, moved->index);
-    }
-  else
-    self->heap_len--;
-  return TRUE;
-}
-
-/* The context died while @timer was frozen: discarded as if armed. */
-static void
-timer_frozen_die (KaaMortal *mortal)
-{
-  KaaTimer *timer = G_STRUCT_MEMBER_P (mortal, -G_STRUCT_OFFSET (KaaTimer, frozen));
-
-  timer->fire (timer, TRUE);
-}
-
-gboolean
-kaa_scheduler_freeze_timer (KaaScheduler *self,
-                            KaaTimer     *timer)
-{
-  gint64 left;
-
-  if (timer->index == 0)
-    return FALSE;
-  left = MAX (timer->deadline - kaa_scheduler_get_time (self), 0);
-  kaa_scheduler_remove_timer (self, timer);
-  timer->deadline = left;
-  timer->frozen.die = timer_frozen_die;
-  kaa_scheduler_track (self, &timer->frozen);
-  return TRUE;
-}
-
-gboolean
-kaa_scheduler_thaw_timer (KaaScheduler *self,
-                          KaaTimer     *timer)
-{
-  if (timer->frozen.next == NULL)
-    return FALSE;
-  kaa_scheduler_untrack (self, &timer->frozen);
-  kaa_scheduler_add_timer (self, timer, kaa_scheduler_get_time (self) + timer->deadline);
-  return TRUE;
-}
-
-gint64
-kaa_scheduler_get_time (KaaScheduler *self)
-{
-  return g_get_monotonic_time ();
-}
-
 gint64
 kaa_scheduler_get_budget (KaaScheduler *self)
 {
@@ -1085,107 +684,4 @@ kaa_scheduler_set_budget (KaaScheduler *self,
                           gint64        usec)
 {
   __atomic_store_n (&self->budget, usec, __ATOMIC_RELAXED);
-}
-
-/**
- * kaa_main_run:
- *
- * Runs a #GMainLoop on the calling thread's thread-default context until
- * [func@Kaa.main_quit] is called. Calls may nest; each quit ends the
- * innermost run. Plain g_main_loop_run() or g_application_run() work
- * just as well: libkaa needs no loop of its own.
- *
- * Since: 0.1
- */
-void
-kaa_main_run (void)
-{
-  KaaScheduler *self = kaa_scheduler_get_thread_default ();
-  GMainLoop *loop = g_main_loop_new (self->context, FALSE);
-
-  kaa_scheduler_ref (self);
-  g_mutex_lock (&registry_lock);
-  self->loops = g_slist_prepend (self->loops, loop);
-  g_mutex_unlock (&registry_lock);
-
-  g_main_loop_run (loop);
-
-  g_mutex_lock (&registry_lock);
-  self->loops = g_slist_remove (self->loops, loop);
-  g_mutex_unlock (&registry_lock);
-  g_main_loop_unref (loop);
-  kaa_scheduler_unref (self);
-}
-
-/**
- * kaa_main_quit:
- *
- * Ends the innermost [func@Kaa.main_run] of the calling thread's
- * thread-default context. Safe to call from any thread: from a thread
- * without a thread-default context it ends the run on the global default
- * context. Does nothing when no run is in progress.
- *
- * Since: 0.1
- */
-void
-kaa_main_quit (void)
-{
-  KaaScheduler *self = kaa_scheduler_get_thread_default ();
-
-  g_mutex_lock (&registry_lock);
-  if (self->loops != NULL)
-    g_main_loop_quit (self->loops->data);
-  g_mutex_unlock (&registry_lock);
-}
-
-/**
- * kaa_main_step:
- * @may_block: whether to wait for something to do
- *
- * Runs one iteration of the calling thread's thread-default context, as
- * g_main_context_iteration() does.
- *
- * Returns: %TRUE if something was dispatched
- * Since: 0.1
- */
-gboolean
-kaa_main_step (gboolean may_block)
-{
-  return g_main_context_iteration (kaa_scheduler_get_context (kaa_scheduler_get_thread_default ()),
-                                   may_block);
-}
-
-/**
- * kaa_main_get_budget:
- *
- * The time one dispatch of the scheduler may spend on ready work before
- * it lets the main loop run other sources, for the calling thread's
- * thread-default context.
- *
- * Returns: the budget in microseconds
- * Since: 0.1
- */
-gint64
-kaa_main_get_budget (void)
-{
-  return kaa_scheduler_get_budget (kaa_scheduler_get_thread_default ());
-}
-
-/**
- * kaa_main_set_budget:
- * @usec: the budget in microseconds, at least 1
- *
- * Sets the time one dispatch may spend on ready work (default 4 ms) for
- * the calling thread's thread-default context. When it is spent, the rest
- * waits for the next main-loop iteration, so input, drawing and timers
- * keep their latency however much work is ready.
- *
- * Since: 0.1
- */
-void
-kaa_main_set_budget (gint64 usec)
-{
-  g_return_if_fail (usec > 0);
-
-  kaa_scheduler_set_budget (kaa_scheduler_get_thread_default (), usec);
 }

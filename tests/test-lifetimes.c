@@ -460,53 +460,6 @@ test_death_settles_everything (void)
   live_assert_back ();
 }
 
-static void
-synchronized_body (KaaCoroutine *co,
-                   gpointer      data)
-{
-  KaaInProgress *never = data;
-
-  if (never != NULL)
-    kaa_await (kaa_in_progress_ref (never), NULL);
-  kaa_coroutine_return_int64 (co, 7);
-}
-
-static const KaaCoroutineDef synchronized_def = {
-  .name = "synchronized-death",
-  .func = synchronized_body,
-  .policy = KAA_POLICY_SYNCHRONIZED,
-};
-
-static void
-test_death_moves_synchronized_on (void)
-{
-  GMainContext *context = g_main_context_new ();
-  KaaInProgress *never, *first, *second;
-  GError *error = NULL;
-
-  g_test_summary ("DESIGN §3: a SYNCHRONIZED call whose context dies settles CANCELLED "
-                  "and the queue moves on: the next call, on another context, runs");
-  live_remember ();
-  g_main_context_push_thread_default (context);
-  never = kaa_in_progress_new ();
-  first = kaa_coroutine_spawn_def (&synchronized_def, NULL, never, NULL);
-  g_main_context_pop_thread_default (context);
-  second = kaa_coroutine_spawn_def (&synchronized_def, NULL, NULL, NULL);
-  g_assert_false (kaa_in_progress_is_done (second));
-
-  g_main_context_unref (context);
-  g_assert_cmpint (kaa_in_progress_get_state (first), ==, KAA_STATE_CANCELLED);
-  g_assert_cmpint (kaa_in_progress_wait (second, &error) ? 7 : -1, ==, 7);
-  g_assert_no_error (error);
-  g_assert_cmpint (kaa_in_progress_get_int64 (second), ==, 7);
-
-  kaa_in_progress_unref (never);
-  kaa_in_progress_unref (first);
-  kaa_in_progress_unref (second);
-  kaa_test_drain (g_main_context_default ());
-  live_assert_back ();
-}
-
 /* ------------------------------------------------------ §1: the churn */
 
 #define CHURN_THREADS 4
@@ -699,6 +652,7 @@ churn_one_context (Churn *churn,
   GMainContext *context = g_main_context_new ();
   GPtrArray *own = g_ptr_array_new ();   /* checked after the death */
   GPtrArray *jobs = g_ptr_array_new ();  /* may outlive it */
+  KaaInProgress *paused = NULL;
   guint n = g_rand_int_range (rand, 2, 8);
 
   g_main_context_push_thread_default (context);
@@ -744,9 +698,20 @@ churn_one_context (Churn *churn,
     kaa_in_progress_cancel (own->pdata[0]);
   churn_act_on_foreign (churn, rand);
   churn_act_on_foreign (churn, rand);
+  /* What is paused goes too, and its pause is taken back afterwards. */
+  if (own->len > 0 && g_rand_boolean (rand))
+    {
+      paused = own->pdata[g_rand_int_range (rand, 0, own->len)];
+      kaa_in_progress_pause (paused);
+    }
   g_main_context_pop_thread_default (context);
 
   g_main_context_unref (context);
+  if (paused != NULL)
+    {
+      kaa_in_progress_resume (paused);
+      g_assert_false (kaa_in_progress_is_paused (paused));
+    }
   for (guint i = 0; i < own->len; i++)
     {
       if (!kaa_in_progress_is_done (own->pdata[i]))
@@ -811,7 +776,6 @@ main (int    argc,
   g_test_add_func ("/kaa/lifetimes/handover", test_handover);
   g_test_add_func ("/kaa/lifetimes/spawn-from-jobs", test_spawn_from_jobs);
   g_test_add_func ("/kaa/lifetimes/death/settles-everything", test_death_settles_everything);
-  g_test_add_func ("/kaa/lifetimes/death/synchronized", test_death_moves_synchronized_on);
   g_test_add_func ("/kaa/lifetimes/death/churn", test_death_churn);
 
   return g_test_run ();

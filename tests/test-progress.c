@@ -507,6 +507,54 @@ test_destroy_on_free (Fixture      *f,
   g_assert_cmpuint (log2.calls, ==, 1);
 }
 
+#define IDS_PER_THREAD 20000
+
+static void
+ignore_progress (KaaInProgress *ip,
+                 gpointer       data)
+{
+}
+
+/* Connects on a context of its own, as the owner of its InProgress. */
+static gpointer
+connect_many (gpointer data)
+{
+  gulong *ids = data;
+  GMainContext *context = g_main_context_new ();
+  KaaInProgress *ip;
+
+  g_main_context_push_thread_default (context);
+  ip = kaa_in_progress_new ();
+  for (guint i = 0; i < IDS_PER_THREAD; i++)
+    ids[i] = kaa_in_progress_connect_progress (ip, ignore_progress, NULL, NULL);
+  kaa_in_progress_unref (ip);
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+  return NULL;
+}
+
+static void
+test_ids_across_threads (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autofree gulong *ids = g_new (gulong, 2 * IDS_PER_THREAD);
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
+  GThread *a, *b;
+
+  g_test_summary ("DESIGN §2 Progress: owners on two threads connect progress callbacks "
+                  "at once; every id is unique and no counter is shared unsynchronised");
+  g_test_bug ("21");
+  a = g_thread_new ("ids-a", connect_many, ids);
+  b = g_thread_new ("ids-b", connect_many, ids + IDS_PER_THREAD);
+  g_thread_join (a);
+  g_thread_join (b);
+  for (guint i = 0; i < 2 * IDS_PER_THREAD; i++)
+    {
+      g_assert_cmpuint (ids[i], !=, 0);
+      g_assert_true (g_hash_table_add (seen, GSIZE_TO_POINTER (ids[i])));
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -525,6 +573,7 @@ main (int    argc,
   ADD ("rate-eta", test_rate_eta);
   ADD ("disconnect", test_disconnect);
   ADD ("destroy-on-free", test_destroy_on_free);
+  ADD ("ids-across-threads", test_ids_across_threads);
 
 #undef ADD
 

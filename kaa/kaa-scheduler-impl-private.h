@@ -1,0 +1,142 @@
+/* kaa-scheduler-impl-private.h: the scheduler's insides, shared by the
+ * files of the scheduler (layer 2) only
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * kaa-scheduler.c holds the GSource, the queues and a context's life and
+ * death; kaa-scheduler-timers.c the timer heap; kaa-scheduler-main.c the
+ * kaa_main_*() loop.
+ */
+#pragma once
+
+#include "kaa-alloc-private.h"
+#include "kaa-refcount-private.h"
+#include "kaa-scheduler-private.h"
+
+G_BEGIN_DECLS
+
+struct _KaaScheduler
+{
+  /* Written once, or seldom: read by every thread on every push. */
+  GMainContext    *context;   /* not owned; valid until dead */
+  GSource         *source;    /* owned */
+  GThread         *home;      /* the global default context's: the main thread */
+  GThread         *runner;    /* atomic: the thread that last iterated it */
+  GThread         *reaper;    /* atomic: the thread sweeping the dead context */
+  gint             dead;      /* atomic, set under wake_lock */
+  gint             swept;     /* atomic: the dead context's sweep is over */
+  gint64           budget;    /* read and written with __atomic, relaxed */
+  KAA_CACHE_LINE_PAD (pad_read_mostly);
+
+  /* Each InProgress holds a reference, taken and dropped on the owner
+   * thread: away from the lines other threads write. */
+  KaaRefCount      ref_count;
+
+  /* Owner thread only. */
+  KaaRunnable     *ready_head;
+  KaaRunnable     *ready_tail;
+  KaaSlices       *idle_slices;  /* G_PRIORITY_DEFAULT_IDLE, in `slices` too */
+  GSList          *slices;       /* owned KaaSlices, made on first use */
+  gint64           poll_until;   /* __atomic, relaxed: see kaa_scheduler_expect_remote() */
+  KaaMortal        mortals;   /* sentinel of a ring of tracked mortals */
+  KaaTimer       **heap;      /* 1-based binary min-heap on deadline */
+  guint            heap_len;
+  guint            heap_alloc;
+  KAA_CACHE_LINE_PAD (pad_owner);
+
+  /* Atomic, written by other threads. */
+  KaaRunnable     *inbox;     /* newest first */
+  gint             woken;     /* a ready time of 0 is set on the source */
+  gint             polling;   /* the owner polls the inbox: pushes need not wake it */
+  KAA_CACHE_LINE_PAD (pad_remote);
+
+  /* Under kaa-scheduler-main.c's lock: the kaa_main_run() loops,
+   * innermost first. */
+  GSList          *loops;
+
+  /* Other threads touch the context (to wake it) only under this lock,
+   * after checking `dead`: GLib destroys the source, which sets `dead`
+   * under the lock, before it frees the context, so the context is valid
+   * while it is held. Order: wake_lock, then the context's own lock. */
+  GMutex           wake_lock;
+};
+
+static inline void
+kaa_runnable_queue_append (KaaRunnable **head,
+                           KaaRunnable **tail,
+                           KaaRunnable  *runnable)
+{
+  runnable->next = NULL;
+  if (*tail != NULL)
+    (*tail)->next = runnable;
+  else
+    *head = runnable;
+  *tail = runnable;
+}
+
+/* DESIGN §3: a dispatch's budget, spent item by item. Reading the clock
+ * costs as much as a small item, so it is read only as often as the
+ * items seen so far say the budget could run out: after every item when
+ * they are slow, every 64 when they are tiny. */
+typedef struct
+{
+  gint64 start;
+  gint64 budget;       /* µs from @start */
+  guint  done;
+  guint  next_check;   /* the item count at which to read the clock */
+} KaaBudget;
+
+static inline void
+kaa_budget_init (KaaBudget *self,
+                 gint64     start,
+                 gint64     budget)
+{
+  self->start = start;
+  self->budget = budget;
+  self->done = 0;
+  self->next_check = 1;
+}
+
+/* After one more item: TRUE once the budget is spent. */
+static inline gboolean
+kaa_budget_spent (KaaBudget *self)
+{
+  gint64 elapsed, per_item;
+
+  if (++self->done < self->next_check)
+    return FALSE;
+  elapsed = g_get_monotonic_time () - self->start;
+  if (elapsed >= self->budget)
+    return TRUE;
+  per_item = elapsed / self->done + 1;
+  self->next_check = self->done + (guint) CLAMP ((self->budget - elapsed) / (2 * per_item), 1, 64);
+  return FALSE;
+}
+
+/* Owner thread: the earliest armed deadline, G_MAXINT64 if none. */
+static inline gint64
+kaa_scheduler_next_deadline (KaaScheduler *self)
+{
+  return self->heap_len > 0 ? self->heap[1]->deadline : G_MAXINT64;
+}
+
+/* Owner thread: runs the runnables of a queue until it is empty or
+ * @budget (µs since @start) is spent (kaa-scheduler.c). */
+void     kaa_scheduler_run_queue      (KaaRunnable **head,
+                                       KaaRunnable **tail,
+                                       gint64        start,
+                                       gint64        budget);
+/* Runs each runnable of @list with discard set. */
+void     kaa_scheduler_discard_list   (KaaRunnable  *list);
+
+/* Owner thread (kaa-scheduler-slices.c). */
+gboolean kaa_scheduler_discard_slices (KaaScheduler *self);
+void     kaa_scheduler_free_slices    (KaaScheduler *self);
+
+/* Owner thread (kaa-scheduler-timers.c). */
+void     kaa_scheduler_fire_timers    (KaaScheduler *self,
+                                       gint64        now,
+                                       gint64        budget);
+gboolean kaa_scheduler_discard_timers (KaaScheduler *self);
+
+G_END_DECLS

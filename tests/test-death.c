@@ -1,0 +1,456 @@
+/* test-death.c: what lives outside the queues when its context dies
+ * (issue #17 §1)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A context that dies settles everything of it CANCELLED, also what was
+ * paused (a frozen timer is in no heap), a SYNCHRONIZED call queued
+ * behind a call of another context (it is in no queue of the context),
+ * and the GIO bridges, which a GSource or a signal handler settles.
+ * Afterwards the pauses still balance: nobody owns the context any more,
+ * so any thread may resume, and the resume only counts.
+ */
+#include "config.h"
+
+#include <glib-unix.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "kaa-test-util.h"
+
+typedef KaaTestFixture Fixture;
+
+/* A g_auto() cleanup that counts its runs: the C form of `finally`. */
+typedef struct
+{
+  gint *counter;
+} Finally;
+
+static void
+finally_run (Finally *f)
+{
+  g_atomic_int_inc (f->counter);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Finally, finally_run)
+
+static void
+ticker_body (KaaCoroutine *co,
+             gpointer      data)
+{
+  g_auto(Finally) cleanup = { data };
+
+  while (kaa_yield ())
+    ;
+}
+
+static const KaaCoroutineDef ticker_def = {
+  .name = "ticker",
+  .func = ticker_body,
+  .interval = 50,
+};
+
+static void
+assert_resumes_balance (KaaInProgress *ip)
+{
+  g_assert_true (kaa_in_progress_is_paused (ip));
+  kaa_in_progress_resume (ip);
+  g_assert_false (kaa_in_progress_is_paused (ip));
+}
+
+static void
+test_paused_timers (Fixture       *f,
+                    gconstpointer  data)
+{
+  gint cleaned = 0;
+  KaaInProgress *input = kaa_in_progress_new ();
+  KaaInProgress *sleep = kaa_sleep (60000);
+  KaaInProgress *timeout = kaa_timeout (kaa_in_progress_ref (input), 60000, TRUE);
+  KaaInProgress *ticker = kaa_coroutine_spawn_def (&ticker_def, NULL, &cleaned, NULL);
+
+  g_test_summary ("DESIGN §3, §6: a paused sleep, a paused timeout and a paused interval "
+                  "coroutine (their timers frozen, out of the heap) settle CANCELLED when "
+                  "their context dies; the thread that paused them resumes them afterwards "
+                  "without a critical");
+  g_test_bug ("17");
+  kaa_test_pump_for (60);   /* the ticker is between two slots */
+  kaa_in_progress_pause (sleep);
+  kaa_in_progress_pause (timeout);
+  kaa_in_progress_pause (ticker);
+  g_assert_true (kaa_in_progress_is_paused (input));
+
+  kaa_test_fixture_kill_context (f);
+  g_assert_cmpint (kaa_in_progress_get_state (sleep), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (kaa_in_progress_get_state (timeout), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (kaa_in_progress_get_state (input), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (kaa_in_progress_get_state (ticker), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (cleaned, ==, 1);
+
+  assert_resumes_balance (sleep);
+  assert_resumes_balance (timeout);
+  assert_resumes_balance (ticker);
+  g_assert_false (kaa_in_progress_is_paused (input));
+  kaa_in_progress_unref (input);
+  kaa_in_progress_unref (sleep);
+  kaa_in_progress_unref (timeout);
+  kaa_in_progress_unref (ticker);
+}
+
+static gpointer
+pause_twice_resume_twice (gpointer data)
+{
+  KaaInProgress *ip = data;
+
+  kaa_in_progress_pause (ip);
+  kaa_in_progress_pause (ip);
+  kaa_in_progress_resume (ip);
+  g_assert_true (kaa_in_progress_is_paused (ip));
+  kaa_in_progress_resume (ip);
+  return NULL;
+}
+
+static void
+test_pause_after_death (Fixture       *f,
+                        gconstpointer  data)
+{
+  KaaInProgress *sleep = kaa_sleep (60000);
+  GThread *threads[4];
+
+  g_test_summary ("DESIGN §6: once its context is gone, any thread may pause and resume "
+                  "what was of it, which only counts; an unbalanced resume stays a critical");
+  g_test_bug ("17");
+  kaa_test_fixture_kill_context (f);
+  g_assert_cmpint (kaa_in_progress_get_state (sleep), ==, KAA_STATE_CANCELLED);
+
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    threads[i] = g_thread_new ("pauser", pause_twice_resume_twice, sleep);
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    g_thread_join (threads[i]);
+  g_assert_false (kaa_in_progress_is_paused (sleep));
+
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, "*is not paused*");
+  kaa_in_progress_resume (sleep);
+  g_test_assert_expected_messages ();
+  g_assert_false (kaa_in_progress_is_paused (sleep));
+  kaa_in_progress_unref (sleep);
+}
+
+static gpointer
+finish_on_worker (gpointer data)
+{
+  kaa_in_progress_finish_int64 (data, 5);
+  return NULL;
+}
+
+static void
+test_link_pause_balances (Fixture       *f,
+                          gconstpointer  data)
+{
+  KaaInProgress *input = kaa_in_progress_new ();
+  KaaInProgress *inputs[] = { kaa_in_progress_ref (input), kaa_in_progress_ref (input) };
+  KaaInProgress *all = kaa_all (inputs, G_N_ELEMENTS (inputs));
+  GError *error = NULL;
+
+  g_test_summary ("DESIGN §6: a group paused while its context dies, over an input that a "
+                  "worker finishes afterwards, settles and takes its pause of the input back");
+  g_test_bug ("17");
+  kaa_in_progress_pause (all);
+  g_assert_true (kaa_in_progress_is_paused (input));
+  kaa_test_fixture_kill_context (f);
+  g_assert_false (kaa_in_progress_is_done (input));   /* made by hand: settled by hand */
+
+  g_thread_join (g_thread_new ("finisher", finish_on_worker, input));
+  g_assert_true (kaa_in_progress_wait (all, &error));
+  g_assert_no_error (error);
+  g_assert_false (kaa_in_progress_is_paused (input));
+  assert_resumes_balance (all);
+  kaa_in_progress_unref (all);
+  kaa_in_progress_unref (input);
+}
+
+static void
+waiter_body (KaaCoroutine *co,
+             gpointer      data)
+{
+  KaaInProgress *never = data;
+
+  if (never != NULL)
+    kaa_await (kaa_in_progress_ref (never), NULL);
+  kaa_coroutine_return_int64 (co, 7);
+}
+
+static const KaaCoroutineDef synchronized_def = {
+  .name = "synchronized-death",
+  .func = waiter_body,
+  .policy = KAA_POLICY_SYNCHRONIZED,
+};
+
+static void
+count_free (gpointer data)
+{
+  g_atomic_int_inc ((gint *) data);
+}
+
+static void
+test_synchronized_running (Fixture       *f,
+                           gconstpointer  data)
+{
+  GMainContext *main_context = g_main_context_default ();
+  KaaInProgress *never = kaa_in_progress_new ();
+  KaaInProgress *first = kaa_coroutine_spawn_def (&synchronized_def, NULL, never, NULL);
+  KaaInProgress *second;
+
+  g_test_summary ("DESIGN §3, §4: a running SYNCHRONIZED call whose context dies settles "
+                  "CANCELLED and the queue moves on: the next call, on another context, runs");
+  g_test_bug ("17");
+  g_main_context_pop_thread_default (f->context);
+  second = kaa_coroutine_spawn_def (&synchronized_def, NULL, NULL, NULL);
+  g_main_context_push_thread_default (f->context);
+  g_assert_false (kaa_in_progress_is_done (second));
+
+  kaa_test_fixture_kill_context (f);
+  g_assert_cmpint (kaa_in_progress_get_state (first), ==, KAA_STATE_CANCELLED);
+  kaa_test_pump_until_done (main_context, second);
+  g_assert_cmpint (kaa_in_progress_get_int64 (second), ==, 7);
+  kaa_test_drain (main_context);
+
+  kaa_in_progress_unref (never);
+  kaa_in_progress_unref (first);
+  kaa_in_progress_unref (second);
+}
+
+static void
+test_synchronized_queued (Fixture       *f,
+                          gconstpointer  data)
+{
+  GMainContext *main_context = g_main_context_default ();
+  KaaInProgress *never, *running, *queued, *later;
+  gint freed = 0;
+
+  g_test_summary ("DESIGN §3, §4: a SYNCHRONIZED call queued behind a call of a living "
+                  "context settles CANCELLED when its own context dies, its data freed; "
+                  "the queue goes on");
+  g_test_bug ("17");
+  g_main_context_pop_thread_default (f->context);
+  never = kaa_in_progress_new ();
+  running = kaa_coroutine_spawn_def (&synchronized_def, NULL, never, NULL);
+  g_main_context_push_thread_default (f->context);
+  queued = kaa_coroutine_spawn_def (&synchronized_def, NULL, &freed, count_free);
+  g_assert_false (kaa_in_progress_is_done (queued));
+
+  kaa_test_fixture_kill_context (f);
+  g_assert_cmpint (kaa_in_progress_get_state (queued), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (freed, ==, 1);
+
+  later = kaa_coroutine_spawn_def (&synchronized_def, NULL, NULL, NULL);
+  g_assert_false (kaa_in_progress_is_done (later));
+  kaa_in_progress_finish_int64 (never, 0);
+  kaa_test_pump_until_done (main_context, later);
+  g_assert_cmpint (kaa_in_progress_get_int64 (running), ==, 7);
+  g_assert_cmpint (kaa_in_progress_get_int64 (later), ==, 7);
+  kaa_test_drain (main_context);
+
+  kaa_in_progress_unref (never);
+  kaa_in_progress_unref (running);
+  kaa_in_progress_unref (queued);
+  kaa_in_progress_unref (later);
+}
+
+static void
+test_bridges (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(GCancellable) object = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+                                            G_SOCKET_PROTOCOL_UDP, &error);
+  KaaInProgress *waits[6];
+  int fds[2];
+
+  g_test_summary ("DESIGN §3, §7: an fd, socket, child, Unix-signal and GObject-signal "
+                  "wait, one of them paused, settle CANCELLED when their context dies; "
+                  "what comes afterwards (the fd ready, the signal emitted) changes nothing");
+  g_test_bug ("17");
+  g_assert_no_error (error);
+  g_assert_true (g_unix_open_pipe (fds, FD_CLOEXEC, NULL));
+  waits[0] = kaa_io_wait (fds[0], G_IO_IN);
+  waits[1] = kaa_socket_wait (socket, G_IO_IN);
+  waits[2] = kaa_child_wait (getpid () + 1000000);
+  waits[3] = kaa_unix_signal (SIGUSR2);
+  waits[4] = kaa_in_progress_new_for_signal (object, "cancelled");
+  waits[5] = kaa_io_wait (fds[0], G_IO_IN);
+  kaa_in_progress_pause (waits[5]);
+  kaa_test_drain (f->context);
+
+  kaa_test_fixture_kill_context (f);
+  for (guint i = 0; i < G_N_ELEMENTS (waits); i++)
+    g_assert_cmpint (kaa_in_progress_get_state (waits[i]), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (write (fds[1], "x", 1), ==, 1);
+  g_cancellable_cancel (object);
+  kaa_in_progress_resume (waits[5]);
+  for (guint i = 0; i < G_N_ELEMENTS (waits); i++)
+    {
+      g_assert_cmpint (kaa_in_progress_get_state (waits[i]), ==, KAA_STATE_CANCELLED);
+      kaa_in_progress_unref (waits[i]);
+    }
+  close (fds[0]);
+  close (fds[1]);
+}
+
+#define RACES 300
+
+static gpointer
+unref_soon (gpointer data)
+{
+  g_usleep (g_random_int_range (0, 50));
+  kaa_in_progress_unref (data);
+  return NULL;
+}
+
+static void
+test_bridge_release_races_death (Fixture       *f,
+                                 gconstpointer  data)
+{
+  int fds[2];
+
+  g_test_summary ("DESIGN §7: the last reference to a wait goes on a worker while its "
+                  "context dies on this thread: the wait is settled or released once, "
+                  "nothing is touched after it is freed, nothing leaks");
+  g_test_bug ("17");
+  g_assert_true (g_unix_open_pipe (fds, FD_CLOEXEC, NULL));
+  g_assert_cmpint (write (fds[1], "x", 1), ==, 1);   /* ready: the source may fire too */
+  kaa_test_fixture_kill_context (f);
+  for (guint i = 0; i < RACES; i++)
+    {
+      GMainContext *context = g_main_context_new ();
+      GThread *worker;
+
+      g_main_context_push_thread_default (context);
+      worker = g_thread_new ("unref", unref_soon, kaa_io_wait (fds[0], G_IO_IN));
+      g_main_context_iteration (context, FALSE);
+      g_main_context_pop_thread_default (context);
+      g_main_context_unref (context);
+      g_thread_join (worker);
+    }
+  close (fds[0]);
+  close (fds[1]);
+}
+
+typedef struct
+{
+  gint      cancels;    /* atomic */
+  gint      destroys;   /* atomic */
+  GThread  *cancelled_on;
+} UserWork;
+
+static void
+user_cancel (KaaInProgress *ip,
+             gpointer       data)
+{
+  UserWork *work = data;
+
+  work->cancelled_on = g_thread_self ();
+  g_atomic_int_inc (&work->cancels);
+}
+
+static void
+user_destroy (gpointer data)
+{
+  g_atomic_int_inc (&((UserWork *) data)->destroys);
+}
+
+static const KaaProducerFuncs user_funcs = { .cancel = user_cancel };
+
+static void
+test_user_producer (Fixture       *f,
+                    gconstpointer  data)
+{
+  UserWork work = { 0 };
+  KaaInProgress *ip = kaa_in_progress_new_full (&user_funcs, &work, user_destroy);
+
+  g_test_summary ("DESIGN §2, §3: an InProgress of the user's own producer is cancelled "
+                  "when its context dies: its cancel hook runs once, on the thread that "
+                  "drops the context, then its destroy notify");
+  g_test_bug ("17");
+  kaa_test_fixture_kill_context (f);
+  g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (work.cancels, ==, 1);
+  g_assert_true (work.cancelled_on == g_thread_self ());
+  g_assert_cmpint (work.destroys, ==, 1);
+  kaa_in_progress_unref (ip);
+  g_assert_cmpint (work.destroys, ==, 1);
+}
+
+static gpointer
+finish_soon (gpointer data)
+{
+  g_usleep (g_random_int_range (0, 50));
+  kaa_in_progress_finish_int64 (data, 1);
+  kaa_in_progress_unref (data);
+  return NULL;
+}
+
+static void
+test_user_producer_races_death (Fixture       *f,
+                                gconstpointer  data)
+{
+  guint finished = 0;
+
+  g_test_summary ("DESIGN §2, §3: a worker finishes a user producer's InProgress while "
+                  "its context dies: it settles once, either way, its cancel hook runs "
+                  "only if it was cancelled, and its destroy notify runs once");
+  g_test_bug ("17");
+  kaa_test_fixture_kill_context (f);
+  for (guint i = 0; i < RACES; i++)
+    {
+      GMainContext *context = g_main_context_new ();
+      UserWork work = { 0 };
+      KaaInProgress *ip;
+      GThread *worker;
+
+      g_main_context_push_thread_default (context);
+      ip = kaa_in_progress_new_full (&user_funcs, &work, user_destroy);
+      worker = g_thread_new ("finish", finish_soon, kaa_in_progress_ref (ip));
+      g_main_context_pop_thread_default (context);
+      if (i % 2 == 1)
+        g_usleep (g_random_int_range (0, 200));
+      g_main_context_unref (context);
+      g_thread_join (worker);
+      if (kaa_in_progress_get_state (ip) == KAA_STATE_FINISHED)
+        {
+          finished++;
+          g_assert_cmpint (work.cancels, ==, 0);
+        }
+      else
+        {
+          g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
+          g_assert_cmpint (work.cancels, ==, 1);
+        }
+      g_assert_cmpint (work.destroys, ==, 1);
+      kaa_in_progress_unref (ip);
+    }
+  g_test_message ("%u of %u finished before the death", finished, RACES);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) \
+  g_test_add ("/kaa/death/" path, Fixture, NULL, kaa_test_fixture_setup, func, \
+              kaa_test_fixture_teardown)
+  ADD ("paused-timers", test_paused_timers);
+  ADD ("pause-after-death", test_pause_after_death);
+  ADD ("link-pause-balances", test_link_pause_balances);
+  ADD ("synchronized-running", test_synchronized_running);
+  ADD ("synchronized-queued", test_synchronized_queued);
+  ADD ("bridges", test_bridges);
+  ADD ("bridge-release-races-death", test_bridge_release_races_death);
+  ADD ("user-producer", test_user_producer);
+  ADD ("user-producer-races-death", test_user_producer_races_death);
+#undef ADD
+
+  return g_test_run ();
+}
