@@ -74,6 +74,11 @@ struct _KaaCoroutine
 
 void kaa_coroutine_return_clear (KaaCoroutine *self);
 
+/* The running coroutine, or a critical naming @function and NULL. */
+KaaCoroutine  *kaa_coroutine_current_or_warn (const char *function);
+gboolean       kaa_coroutine_suspend_until   (KaaCoroutine  *self,
+                                              KaaInProgress *awaited);
+
 void           kaa_coroutine_start       (const KaaCoroutineDef *def,
                                           KaaInProgress         *in_progress,
                                           gpointer               user_data,

@@ -1,4 +1,5 @@
-/* kaa-coroutine-return.c: what a coroutine settles with, and tail calls
+/* kaa-coroutine-return.c: what a body reads of its coroutine and what it
+ * settles with, and tail calls
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
@@ -247,4 +248,77 @@ kaa_coroutine_become (KaaCoroutine     *self,
   self->next_func = func;
   self->next_data = user_data;
   self->next_destroy = destroy;
+}
+
+/**
+ * kaa_coroutine_get_in_progress:
+ * @self: a running coroutine
+ *
+ * The InProgress the coroutine will settle, for reporting progress on it.
+ *
+ * Returns: (transfer none) (nullable): the InProgress, or %NULL once the
+ *   body is done
+ * Since: 0.1
+ */
+KaaInProgress *
+kaa_coroutine_get_in_progress (KaaCoroutine *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return self->in_progress;
+}
+
+/**
+ * kaa_coroutine_get_name:
+ * @self: a coroutine
+ *
+ * Tells the coroutine's name, from its definition.
+ *
+ * Returns: the name of its stack, as a stack overflow would report it
+ * Since: 0.1
+ */
+const char *
+kaa_coroutine_get_name (KaaCoroutine *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return self->fiber != NULL ? kaa_fiber_get_name (self->fiber) : "coroutine";
+}
+
+/**
+ * kaa_coroutine_get_last:
+ * @self: a coroutine
+ *
+ * For a call of a %KAA_POLICY_PASS_LAST definition: the InProgress of
+ * the most recent call that was still unfinished when this one was made,
+ * so that a new call can cancel, await or build on the one before.
+ *
+ * Returns: (transfer none) (nullable): that InProgress, or %NULL when
+ *   there was none (always for other policies)
+ * Since: 0.1
+ */
+KaaInProgress *
+kaa_coroutine_get_last (KaaCoroutine *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return self->last;
+}
+
+/**
+ * kaa_coroutine_is_cancelled:
+ * @self: a coroutine
+ *
+ * Tells whether @self was cancelled, for a body that wants to stop early
+ * between awaits.
+ *
+ * Returns: %TRUE once the InProgress of @self was cancelled
+ * Since: 0.1
+ */
+gboolean
+kaa_coroutine_is_cancelled (KaaCoroutine *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  return self->cancelled;
 }

@@ -62,8 +62,10 @@ static void tls_cache_free (gpointer data);
  * pthread_getspecific() call. */
 static GPrivate tls_cache = G_PRIVATE_INIT (tls_cache_free);
 static KAA_THREAD_LOCAL TlsCache *tls_cache_fast;
-/* The dead scheduler this thread sweeps, if any: see scheduler_sweep(). */
+/* The dead scheduler this thread sweeps, if any, and the thread-default
+ * context when the sweep began: see scheduler_sweep(). */
 static KAA_THREAD_LOCAL KaaScheduler *tls_sweeping;
+static KAA_THREAD_LOCAL GMainContext *tls_sweep_default;
 static KAA_THREAD_LOCAL GThread  *tls_thread;
 
 /* g_thread_self() is a pthread_getspecific() call; a thread's GThread
@@ -309,11 +311,14 @@ static void
 scheduler_sweep (KaaScheduler *self)
 {
   KaaScheduler *outer = tls_sweeping;
+  GMainContext *outer_default = tls_sweep_default;
   gboolean more;
 
   /* What the cleanups create (an await's sleep, say) belongs to the
-   * dying context, as it would have had they run there, and goes with it. */
+   * dying context, as it would have had they run there, and goes with
+   * it; unless a cleanup pushes a context of its own to create it on. */
   tls_sweeping = self;
+  tls_sweep_default = g_main_context_get_thread_default ();
   do
     {
       more = scheduler_discard_queued (self);
@@ -328,6 +333,7 @@ scheduler_sweep (KaaScheduler *self)
     }
   while (more);
   tls_sweeping = outer;
+  tls_sweep_default = outer_default;
 }
 
 /* Called when the source is destroyed, which happens when its context is
@@ -442,9 +448,9 @@ kaa_scheduler_get_thread_default (void)
   GMainContext *context;
   TlsCache *cache = tls_cache_fast;
 
-  if (G_UNLIKELY (tls_sweeping != NULL))
-    return tls_sweeping;
   context = g_main_context_get_thread_default ();
+  if (G_UNLIKELY (tls_sweeping != NULL) && context == tls_sweep_default)
+    return tls_sweeping;
   if (context == NULL)
     context = g_main_context_default ();
   if (G_LIKELY (cache != NULL && cache->context == context &&

@@ -432,6 +432,62 @@ test_user_producer_races_death (Fixture       *f,
   g_test_message ("%u of %u finished before the death", finished, RACES);
 }
 
+static void
+sleeper_body (KaaCoroutine *co,
+              gpointer      data)
+{
+  g_auto(Finally) cleanup = { data };
+
+  kaa_await (kaa_sleep (60000), NULL);
+}
+
+/* Runs in the sweep of the dying context: a context of its own, with a
+ * coroutine on it, dies in turn; then a coroutine spawned without a push
+ * goes with the dying context before it begins. */
+static void
+nesting_body (KaaCoroutine *co,
+              gpointer      data)
+{
+  gint *cleaned = data;
+  GMainContext *inner;
+  KaaInProgress *nested, *stray;
+
+  if (kaa_await (kaa_sleep (60000), NULL))
+    return;
+  inner = g_main_context_new ();
+  g_main_context_push_thread_default (inner);
+  nested = kaa_coroutine_spawn (sleeper_body, cleaned, NULL);
+  g_main_context_pop_thread_default (inner);
+  g_assert_true (kaa_in_progress_get_context (nested) == inner);
+  g_main_context_unref (inner);
+  g_assert_cmpint (kaa_in_progress_get_state (nested), ==, KAA_STATE_CANCELLED);
+  kaa_in_progress_unref (nested);
+
+  stray = kaa_coroutine_spawn (sleeper_body, cleaned, NULL);
+  g_assert_true (kaa_in_progress_get_context (stray) ==
+                 kaa_in_progress_get_context (kaa_coroutine_get_in_progress (co)));
+  g_assert_cmpint (kaa_in_progress_get_state (stray), ==, KAA_STATE_CANCELLED);
+  kaa_in_progress_unref (stray);
+}
+
+static void
+test_nested_death (Fixture       *f,
+                   gconstpointer  data)
+{
+  gint cleaned = 0;
+  KaaInProgress *ip = kaa_coroutine_spawn (nesting_body, &cleaned, NULL);
+
+  g_test_summary ("DESIGN §3: a cleanup that runs in the sweep of a dying context makes "
+                  "work on a context it pushed, which is that context's (and dies with "
+                  "it there), and spawns without a push, which goes with the dying one "
+                  "before its body begins");
+  g_test_bug ("17");
+  kaa_test_fixture_kill_context (f);
+  g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (cleaned, ==, 1);
+  kaa_in_progress_unref (ip);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -448,6 +504,7 @@ main (int    argc,
   ADD ("synchronized-queued", test_synchronized_queued);
   ADD ("bridges", test_bridges);
   ADD ("bridge-release-races-death", test_bridge_release_races_death);
+  ADD ("nested-death", test_nested_death);
   ADD ("user-producer", test_user_producer);
   ADD ("user-producer-races-death", test_user_producer_races_death);
 #undef ADD
