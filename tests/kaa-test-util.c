@@ -216,6 +216,53 @@ kaa_test_spin_until (gint *flag,
     }
 }
 
+/* Far deeper than any stack; volatile so the compiler cannot prove the
+ * recursion endless or bounded. */
+static volatile guint recurse_limit = G_MAXUINT;
+
+/* Recurses with 512-byte frames until the stack overflows. */
+guint
+kaa_test_recurse (guint depth)
+{
+  volatile char frame[512];
+
+  if (depth >= recurse_limit)
+    return 0;
+  frame[0] = (char) depth;
+  /* Not a tail call: the result is used after the call returns. */
+  return kaa_test_recurse (depth + 1) + frame[0];
+}
+
+/* A job that does nothing. */
+gpointer
+kaa_test_job_nothing (KaaThreadJob *job,
+                      gpointer      data,
+                      GError      **error)
+{
+  return NULL;
+}
+
+/* A job that returns 6. */
+gpointer
+kaa_test_job_returns_six (KaaThreadJob *job,
+                          gpointer      data,
+                          GError      **error)
+{
+  kaa_thread_job_return_int64 (job, 6);
+  return NULL;
+}
+
+/* After a bad call: @pool still runs a job to its end. */
+void
+kaa_test_pool_still_works (KaaThreadPool *pool)
+{
+  g_autoptr(KaaInProgress) ip = kaa_thread_pool_run (pool, 0, kaa_test_job_returns_six,
+                                                     NULL, NULL);
+
+  g_assert_true (kaa_in_progress_wait (ip, NULL));
+  g_assert_cmpint (kaa_in_progress_get_int64 (ip), ==, 6);
+}
+
 /* Iterates @context until @ip is done, bounded. */
 void
 kaa_test_pump_until_done (GMainContext  *context,
@@ -238,4 +285,188 @@ kaa_test_ref_all (KaaInProgress **ips,
   for (guint i = 0; i < n_ips; i++)
     kaa_in_progress_ref (ips[i]);
   return ips;
+}
+
+/* Iterates @context without ever blocking, until @ip is done; bounded.
+ * For an @ip that another thread settles, which no iteration of
+ * @context would wake up for. */
+void
+kaa_test_poll_until_done (GMainContext  *context,
+                          KaaInProgress *ip)
+{
+  gint64 deadline = g_get_monotonic_time () + KAA_TEST_WATCHDOG_SEC * G_USEC_PER_SEC;
+
+  while (!kaa_in_progress_is_done (ip))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("watchdog: an InProgress did not settle within %d s", KAA_TEST_WATCHDOG_SEC);
+      if (!g_main_context_iteration (context, FALSE))
+        g_usleep (100);
+    }
+  kaa_test_drain (context);
+}
+
+/* ---------------------------------------------- a worker with a context */
+
+static gboolean
+worker_quit (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+worker_main (gpointer data)
+{
+  KaaTestWorker *w = data;
+  /* Copies: the starting thread reads the fields until the join. */
+  GMainContext *context = w->context;
+  GMainLoop *loop = w->loop;
+
+  g_main_context_push_thread_default (context);
+  g_main_loop_run (loop);
+  g_main_context_pop_thread_default (context);
+  /* The last references: the context dies here, on its own thread. */
+  g_main_loop_unref (loop);
+  g_main_context_unref (context);
+  return NULL;
+}
+
+/* Starts a thread that runs a context of its own, thread-default there,
+ * and returns once it runs it: from then on g_main_context_invoke()
+ * always queues to it rather than run the call on the caller's thread. */
+void
+kaa_test_worker_start (KaaTestWorker *w)
+{
+  gint64 deadline = g_get_monotonic_time () + KAA_TEST_WATCHDOG_SEC * G_USEC_PER_SEC;
+
+  w->context = g_main_context_new ();
+  w->loop = g_main_loop_new (w->context, FALSE);
+  w->thread = g_thread_new ("kaa-test-worker", worker_main, w);
+  while (!g_main_loop_is_running (w->loop))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("watchdog: the worker's loop did not start within %d s", KAA_TEST_WATCHDOG_SEC);
+      g_usleep (100);
+    }
+}
+
+typedef struct
+{
+  void     (*func) (gpointer data);
+  gpointer   data;
+  gint       done;   /* atomic */
+} WorkerCall;
+
+static gboolean
+worker_call_run (gpointer data)
+{
+  WorkerCall *call = data;
+
+  call->func (call->data);
+  g_atomic_int_set (&call->done, 1);
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs @func on the worker's thread, its context thread-default, and
+ * waits for it. */
+void
+kaa_test_worker_call (KaaTestWorker *w,
+                      void         (*func) (gpointer data),
+                      gpointer       data)
+{
+  WorkerCall call = { func, data, 0 };
+
+  g_main_context_invoke (w->context, worker_call_run, &call);
+  kaa_test_spin_until (&call.done, 1);
+}
+
+/* Stops the worker and joins it; its context dies on its thread. The
+ * quit is sent from the worker's own thread: TSan sees the hand-over
+ * through the wake-up that thread reads, not through GLib's internal
+ * lock. */
+void
+kaa_test_worker_kill (KaaTestWorker *w)
+{
+  g_main_context_invoke (w->context, worker_quit, w->loop);
+  g_thread_join (w->thread);
+  w->loop = NULL;
+  w->context = NULL;
+}
+
+/* ------------------------------------------- a deep chain of coroutines */
+
+typedef struct
+{
+  KaaTestDeep *deep;
+  guint        level;
+} DeepLevel;
+
+static void
+deep_level_cleanup (DeepLevel *level)
+{
+  level->deep->cleaned[level->deep->n_cleaned++] = level->level;
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DeepLevel, deep_level_cleanup)
+
+static const KaaCoroutineDef deep_def;
+
+static void
+body_deep (KaaCoroutine *co,
+           gpointer      data)
+{
+  g_autoptr(DeepLevel) self = data;
+  KaaInProgress *below;
+
+  if (self->level == 0)
+    below = kaa_in_progress_ref (self->deep->bottom);
+  else
+    {
+      DeepLevel *next = g_new (DeepLevel, 1);
+
+      next->deep = self->deep;
+      next->level = self->level - 1;
+      below = kaa_coroutine_spawn_def (&deep_def, NULL, next, g_free);
+    }
+  kaa_await (below, NULL);
+}
+
+/* Small stacks: a million of these are alive at once. */
+static const KaaCoroutineDef deep_def = { .name = "deep", .func = body_deep,
+                                          .stack_size = 16 * 1024 };
+
+/* Spawns a chain of @depth coroutines: level N awaits level N-1, level 0
+ * awaits @deep->bottom, a plain InProgress. Each level records itself in
+ * @deep->cleaned when its cleanup runs. Returns the top level. */
+KaaInProgress *
+kaa_test_deep_new (KaaTestDeep *deep,
+                   guint        depth)
+{
+  DeepLevel *top = g_new (DeepLevel, 1);
+
+  deep->depth = depth;
+  deep->cleaned = g_new (guint, depth);
+  deep->n_cleaned = 0;
+  deep->bottom = kaa_in_progress_new ();
+  top->deep = deep;
+  top->level = depth - 1;
+  return kaa_coroutine_spawn_def (&deep_def, NULL, top, g_free);
+}
+
+/* Checks that every level of @deep was unwound once, innermost first. */
+void
+kaa_test_deep_assert_unwound (KaaTestDeep *deep)
+{
+  g_assert_cmpuint (deep->n_cleaned, ==, deep->depth);
+  for (guint i = 0; i < deep->depth; i++)
+    if (deep->cleaned[i] != i)
+      g_error ("cleanup %u ran for level %u", i, deep->cleaned[i]);
+}
+
+void
+kaa_test_deep_clear (KaaTestDeep *deep)
+{
+  g_clear_pointer (&deep->cleaned, g_free);
+  g_clear_pointer (&deep->bottom, kaa_in_progress_unref);
 }

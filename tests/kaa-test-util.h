@@ -12,6 +12,19 @@ G_BEGIN_DECLS
  * enough for Valgrind and TSan. */
 #define KAA_TEST_WATCHDOG_SEC 60
 
+/* 1 in a ThreadSanitizer build (gcc says so with a macro, clang with a
+ * feature test). */
+#if defined (__SANITIZE_THREAD__)
+# define KAA_TEST_TSAN 1
+#elif defined (__has_feature)
+# if __has_feature (thread_sanitizer)
+#  define KAA_TEST_TSAN 1
+# endif
+#endif
+#ifndef KAA_TEST_TSAN
+# define KAA_TEST_TSAN 0
+#endif
+
 /* Each test owns a private GMainContext, pushed as thread-default, so the
  * InProgresses it creates belong to it and it pumps them deterministically. */
 typedef struct
@@ -35,6 +48,7 @@ void      kaa_test_pump_for               (guint           msec);
 void      kaa_test_body_yield_then_return (KaaCoroutine   *co,
                                            gpointer        data);
 void      kaa_test_still_works            (void);
+guint     kaa_test_recurse                (guint           depth);
 
 void      kaa_test_wait_for_round         (gint           *done,
                                            gint            round);
@@ -44,11 +58,48 @@ GSource  *kaa_test_watchdog_new           (GMainContext   *context,
 void      kaa_test_watchdog_free          (GSource        *source);
 
 KaaThreadPool *kaa_test_pool_new          (guint           max_threads);
+gpointer  kaa_test_job_nothing            (KaaThreadJob   *job,
+                                           gpointer        data,
+                                           GError        **error);
+gpointer  kaa_test_job_returns_six        (KaaThreadJob   *job,
+                                           gpointer        data,
+                                           GError        **error);
+void      kaa_test_pool_still_works       (KaaThreadPool  *pool);
 void      kaa_test_spin_until             (gint           *flag,
                                            gint            value);
 void      kaa_test_pump_until_done        (GMainContext   *context,
                                            KaaInProgress  *ip);
 KaaInProgress **kaa_test_ref_all          (KaaInProgress **ips,
                                            guint           n_ips);
+void      kaa_test_poll_until_done        (GMainContext   *context,
+                                           KaaInProgress  *ip);
+
+/* A thread running a context of its own (kaa-test-util.c). */
+typedef struct
+{
+  GMainContext *context;   /* until kaa_test_worker_kill() */
+  GMainLoop    *loop;
+  GThread      *thread;    /* joined by the kill; kept to compare with */
+} KaaTestWorker;
+
+void      kaa_test_worker_start           (KaaTestWorker  *w);
+void      kaa_test_worker_call            (KaaTestWorker  *w,
+                                           void          (*func) (gpointer data),
+                                           gpointer        data);
+void      kaa_test_worker_kill            (KaaTestWorker  *w);
+
+/* A chain of coroutines, each awaiting the next (kaa-test-util.c). */
+typedef struct
+{
+  guint         *cleaned;     /* levels, in the order their cleanups ran */
+  guint          n_cleaned;
+  guint          depth;
+  KaaInProgress *bottom;      /* what level 0 awaits */
+} KaaTestDeep;
+
+KaaInProgress *kaa_test_deep_new          (KaaTestDeep    *deep,
+                                           guint           depth);
+void      kaa_test_deep_assert_unwound    (KaaTestDeep    *deep);
+void      kaa_test_deep_clear             (KaaTestDeep    *deep);
 
 G_END_DECLS

@@ -531,24 +531,6 @@ job_misbehaves (KaaThreadJob *job,
   return NULL;
 }
 
-static gpointer
-job_returns_six (KaaThreadJob *job,
-                 gpointer      data,
-                 GError      **error)
-{
-  kaa_thread_job_return_int64 (job, 6);
-  return NULL;
-}
-
-static void
-pool_still_works (KaaThreadPool *pool)
-{
-  g_autoptr(KaaInProgress) ip = kaa_thread_pool_run (pool, 0, job_returns_six, NULL, NULL);
-
-  g_assert_true (kaa_in_progress_wait (ip, NULL));
-  g_assert_cmpint (kaa_in_progress_get_int64 (ip), ==, 6);
-}
-
 static void
 test_thread_pool (Fixture       *f,
                   gconstpointer  data)
@@ -569,7 +551,7 @@ test_thread_pool (Fixture       *f,
   EXPECT_INVALID ("*def != NULL*", kaa_thread_run_def (NULL, NULL, NULL));
   EXPECT_INVALID ("*def->func != NULL*", kaa_thread_run_def (&no_func, NULL, NULL));
   EXPECT_INVALID ("*func != NULL*", kaa_main_thread_run (NULL, NULL, NULL));
-  EXPECT_INVALID ("*self != NULL*", kaa_thread_pool_run (NULL, 0, job_returns_six, NULL, NULL));
+  EXPECT_INVALID ("*self != NULL*", kaa_thread_pool_run (NULL, 0, kaa_test_job_returns_six, NULL, NULL));
   EXPECT_INVALID ("*func != NULL*", kaa_thread_pool_run (pool, 0, NULL, NULL, NULL));
   EXPECT_CRITICAL ("*name != NULL*", g_assert_null (kaa_thread_pool_new (NULL, 1)));
   EXPECT_CRITICAL ("*name != NULL*", g_assert_null (kaa_thread_pool_get (NULL)));
@@ -598,15 +580,15 @@ test_thread_pool (Fixture       *f,
   /* A NULL job is dropped as g_return_if_fail() drops it, result and all;
    * the second return of a real job frees what it was given. */
   g_assert_cmpuint (m.freed, ==, 1);
-  pool_still_works (pool);
+  kaa_test_pool_still_works (pool);
   kaa_test_still_works ();
 
   kaa_thread_pool_shutdown (doomed);
-  late = kaa_thread_pool_run (doomed, 0, job_returns_six, NULL, NULL);
+  late = kaa_thread_pool_run (doomed, 0, kaa_test_job_returns_six, NULL, NULL);
   g_assert_cmpint (kaa_in_progress_get_state (late), ==, KAA_STATE_FAILED);
   g_assert_error (kaa_in_progress_get_error (late), KAA_ERROR, KAA_ERROR_FAILED);
   kaa_thread_pool_shutdown (doomed);
-  pool_still_works (pool);
+  kaa_test_pool_still_works (pool);
 }
 
 /* --------------------------------------------- combinators, scheduler */

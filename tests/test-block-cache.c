@@ -122,14 +122,6 @@ test_bounded (void)
   cache_clear (&cache);
 }
 
-static gpointer
-nothing_func (KaaThreadJob *job,
-              gpointer      user_data,
-              GError      **error)
-{
-  return NULL;
-}
-
 static void
 run_burst (Fixture       *f,
            KaaThreadPool *pool,
@@ -138,7 +130,7 @@ run_burst (Fixture       *f,
   g_autofree KaaInProgress **jobs = g_new (KaaInProgress *, n);
 
   for (guint i = 0; i < n; i++)
-    jobs[i] = kaa_thread_pool_run (pool, 0, nothing_func, NULL, NULL);
+    jobs[i] = kaa_thread_pool_run (pool, 0, kaa_test_job_nothing, NULL, NULL);
   for (guint i = 0; i < n; i++)
     {
       kaa_test_pump_until_done (f->context, jobs[i]);

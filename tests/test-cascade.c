@@ -381,75 +381,26 @@ test_pause_freezes_timeout (Fixture       *f,
   g_assert_cmpint (g_get_monotonic_time () - start, >=, 450 * 1000);
 }
 
-typedef struct
-{
-  GArray        *cleaned;   /* levels, in the order their cleanups ran */
-  KaaInProgress *bottom;
-} Deep;
-
-typedef struct
-{
-  Deep *deep;
-  guint level;
-} DeepLevel;
-
-static void
-deep_level_cleanup (DeepLevel *level)
-{
-  g_array_append_val (level->deep->cleaned, level->level);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (DeepLevel, deep_level_cleanup)
-
-static void
-body_deep (KaaCoroutine *co,
-           gpointer      data)
-{
-  g_autoptr(DeepLevel) self = data;
-  KaaInProgress *below;
-
-  if (self->level == 0)
-    below = kaa_in_progress_ref (self->deep->bottom);
-  else
-    {
-      DeepLevel *next = g_new (DeepLevel, 1);
-
-      next->deep = self->deep;
-      next->level = self->level - 1;
-      below = kaa_coroutine_spawn (body_deep, next, g_free);
-    }
-  kaa_await (below, NULL);
-}
-
 static void
 test_cancel_deep (Fixture       *f,
                   gconstpointer  data)
 {
-  enum { DEPTH = 1000 };
-  g_autoptr(GArray) cleaned = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_autoptr(KaaInProgress) bottom = kaa_in_progress_new ();
-  Deep deep = { cleaned, bottom };
-  DeepLevel *top = g_new (DeepLevel, 1);
-  g_autoptr(KaaInProgress) ip = NULL;
+  KaaTestDeep deep;
+  g_autoptr(KaaInProgress) ip = kaa_test_deep_new (&deep, 1000);
 
   g_test_summary ("DESIGN §6: cancelling the top of a 1000-deep chain returns with "
                   "every cleanup run, innermost first, without a main-loop iteration");
 
-  top->deep = &deep;
-  top->level = DEPTH - 1;
-  ip = kaa_coroutine_spawn (body_deep, top, g_free);
-  g_assert_cmpuint (cleaned->len, ==, 0);
-
+  g_assert_cmpuint (deep.n_cleaned, ==, 0);
   kaa_in_progress_cancel (ip);
   g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
-  g_assert_cmpint (kaa_in_progress_get_state (bottom), ==, KAA_STATE_CANCELLED);
-  g_assert_cmpuint (cleaned->len, ==, DEPTH);
-  for (guint i = 0; i < DEPTH; i++)
-    g_assert_cmpuint (g_array_index (cleaned, guint, i), ==, i);
+  g_assert_cmpint (kaa_in_progress_get_state (deep.bottom), ==, KAA_STATE_CANCELLED);
+  kaa_test_deep_assert_unwound (&deep);
 
   /* A late finish of the cancelled bottom is dropped quietly. */
-  kaa_in_progress_finish_pointer (bottom, NULL, NULL);
-  g_assert_cmpint (kaa_in_progress_get_state (bottom), ==, KAA_STATE_CANCELLED);
+  kaa_in_progress_finish_pointer (deep.bottom, NULL, NULL);
+  g_assert_cmpint (kaa_in_progress_get_state (deep.bottom), ==, KAA_STATE_CANCELLED);
+  kaa_test_deep_clear (&deep);
 }
 
 static void

@@ -18,24 +18,14 @@ typedef KaaTestFixture Fixture;
 #define MANY 100000
 
 /* TSan gives every fiber one of the 8128 slots it shares with threads and
- * dies past them (kaa-fiber.c detects it the same way). */
-#if defined (__SANITIZE_THREAD__)
-# define TEST_TSAN 1
-#elif defined (__has_feature)
-# if __has_feature (thread_sanitizer)
-#  define TEST_TSAN 1
-# endif
-#endif
-#ifndef TEST_TSAN
-# define TEST_TSAN 0
-#endif
+ * dies past them (kaa-fiber.c detects it the same way): KAA_TEST_TSAN. */
 
 /* True, with the test marked skipped, when @n_alive coroutines cannot all
  * be alive at once under this build. */
 static gboolean
 skip_too_many_fibers (guint n_alive)
 {
-  if (TEST_TSAN && n_alive > 8000)
+  if (KAA_TEST_TSAN && n_alive > 8000)
     {
       g_autofree char *why = g_strdup_printf ("%u live coroutines: TSan stops "
                                               "at 8128 threads and fibers", n_alive);

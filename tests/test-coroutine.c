@@ -856,26 +856,11 @@ test_coiterate_pause (Fixture       *f,
 
 /* ----------------------------------------------------------- overflow */
 
-/* Far deeper than any stack; volatile so the compiler cannot prove the
- * recursion endless or turn it into a loop. */
-static volatile guint recurse_limit = G_MAXUINT;
-
-static guint
-recurse (guint depth)
-{
-  volatile char frame[512];
-
-  if (depth >= recurse_limit)
-    return 0;
-  frame[0] = (char) depth;
-  return recurse (depth + 1) + frame[0];
-}
-
 static void
 body_recurses (KaaCoroutine *co,
                gpointer      data)
 {
-  kaa_coroutine_return_int64 (co, recurse (0));
+  kaa_coroutine_return_int64 (co, kaa_test_recurse (0));
 }
 
 static const KaaCoroutineDef runaway = {

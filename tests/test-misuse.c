@@ -19,24 +19,6 @@
 
 typedef KaaTestFixture Fixture;
 
-static gpointer
-job_returns_six (KaaThreadJob *job,
-                 gpointer      data,
-                 GError      **error)
-{
-  kaa_thread_job_return_int64 (job, 6);
-  return NULL;
-}
-
-static void
-pool_still_works (KaaThreadPool *pool)
-{
-  g_autoptr(KaaInProgress) ip = kaa_thread_pool_run (pool, 0, job_returns_six, NULL, NULL);
-
-  g_assert_true (kaa_in_progress_wait (ip, NULL));
-  g_assert_cmpint (kaa_in_progress_get_int64 (ip), ==, 6);
-}
-
 /* ------------------------------------------------------ wait nesting */
 
 #define N_NESTED 40
@@ -388,7 +370,7 @@ test_job_cleanup_cancels (Fixture       *f,
   g_assert_cmpint (g_atomic_int_get (&c.runs), ==, 1);
   kaa_test_drain (f->context);
   kaa_in_progress_unref (c.ip);
-  pool_still_works (pool);
+  kaa_test_pool_still_works (pool);
   kaa_test_still_works ();
 }
 
@@ -550,7 +532,7 @@ test_shutdown_from_own_job (Fixture       *f,
   g_assert_true (kaa_in_progress_wait (ip, NULL));
   g_test_assert_expected_messages ();
   g_assert_cmpint (kaa_in_progress_get_int64 (ip), ==, 1);
-  pool_still_works (pool);
+  kaa_test_pool_still_works (pool);
   kaa_thread_pool_shutdown (pool);
 }
 

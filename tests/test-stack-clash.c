@@ -123,22 +123,6 @@ test_frame_past_guard (void)
 
 /* --------------------------------------------------- unnamed coroutines */
 
-/* Far deeper than any stack; volatile so the compiler cannot prove the
- * recursion endless or bounded. */
-static volatile guint recurse_limit = G_MAXUINT;
-
-static guint
-recurse (guint depth)
-{
-  volatile char frame[512];
-
-  if (depth >= recurse_limit)
-    return 0;
-  frame[0] = (char) depth;
-  /* Not a tail call: the result is used after the call returns. */
-  return recurse (depth + 1) + frame[0];
-}
-
 /* Exported (the test links with -rdynamic), so it has a dynamic symbol. */
 void stack_clash_unnamed_body (KaaCoroutine *co, gpointer data);
 
@@ -146,14 +130,14 @@ void
 stack_clash_unnamed_body (KaaCoroutine *co,
                           gpointer      data)
 {
-  *(guint *) data = recurse (0);
+  *(guint *) data = kaa_test_recurse (0);
 }
 
 static void
 static_unnamed_body (KaaCoroutine *co,
                      gpointer      data)
 {
-  *(guint *) data = recurse (1);
+  *(guint *) data = kaa_test_recurse (1);
 }
 
 static void

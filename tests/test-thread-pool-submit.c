@@ -51,14 +51,6 @@ second_func (KaaThreadJob *job,
   return NULL;
 }
 
-static gpointer
-nothing_func (KaaThreadJob *job,
-              gpointer      user_data,
-              GError      **error)
-{
-  return NULL;
-}
-
 static void
 test_parallel_start (Fixture       *f,
                      gconstpointer  data)
@@ -68,7 +60,7 @@ test_parallel_start (Fixture       *f,
   for (guint round = 0; round < PARALLEL_ROUNDS; round++)
     {
       g_autoptr(KaaThreadPool) pool = kaa_test_pool_new (2);
-      g_autoptr(KaaInProgress) warm = kaa_thread_pool_run (pool, 0, nothing_func, NULL, NULL);
+      g_autoptr(KaaInProgress) warm = kaa_thread_pool_run (pool, 0, kaa_test_job_nothing, NULL, NULL);
       g_autoptr(KaaInProgress) first = NULL;
       g_autoptr(KaaInProgress) second = NULL;
       Pair pair = { 0 };
@@ -108,7 +100,7 @@ submitter_main (gpointer data)
   kaa_test_spin_until (submitter->go, 1);
   for (guint n = 0; after < 8 && n < MAX_SUBMITS; n++)
     {
-      KaaInProgress *ip = kaa_thread_pool_run (submitter->pool, 0, nothing_func, NULL, NULL);
+      KaaInProgress *ip = kaa_thread_pool_run (submitter->pool, 0, kaa_test_job_nothing, NULL, NULL);
 
       if (kaa_in_progress_get_state (ip) == KAA_STATE_FAILED ||
           kaa_thread_pool_get_n_threads (submitter->pool) == 0)
