@@ -160,6 +160,7 @@ struct _Group
   /* One for the producer slot, one per connected input callback. */
   KaaRefCount     ref_count;
   KaaInProgress  *self;       /* owned */
+  KaaDeathWatch  *death;      /* owned: the context's death cancels it */
   Mode            mode;
   gint            remaining;  /* atomic: inputs not settled yet */
   guint           n_members;
@@ -239,6 +240,19 @@ group_member_destroy (gpointer data)
   group_unref (member->group);
 }
 
+/* Runs @step on the link of every member. An input's hook may settle
+ * it at once (a producer of the user's), and with it the group, which
+ * would then be released under the loop: it holds a reference. */
+static void
+group_each_link (Group  *group,
+                 void  (*step) (KaaAwaitLink *link))
+{
+  kaa_ref_count_inc (&group->ref_count);
+  for (guint i = 0; i < group->n_members; i++)
+    step (&group->members[i].link);
+  group_unref (group);
+}
+
 /* The cascade (DESIGN §6): the combinator is being cancelled, so are the
  * inputs it alone awaits; shared ones are detached from, and what the
  * group paused of them goes on. */
@@ -246,10 +260,7 @@ static void
 group_cancel (KaaProducer   *producer,
               KaaInProgress *self)
 {
-  Group *group = (Group *) producer;
-
-  for (guint i = 0; i < group->n_members; i++)
-    kaa_await_link_cancel (&group->members[i].link);
+  group_each_link ((Group *) producer, kaa_await_link_cancel);
 }
 
 /* Pause goes to the inputs the group still awaits, by the cascade's rule. */
@@ -257,20 +268,14 @@ static void
 group_pause (KaaProducer   *producer,
              KaaInProgress *self)
 {
-  Group *group = (Group *) producer;
-
-  for (guint i = 0; i < group->n_members; i++)
-    kaa_await_link_pause (&group->members[i].link);
+  group_each_link ((Group *) producer, kaa_await_link_pause);
 }
 
 static void
 group_resume (KaaProducer   *producer,
               KaaInProgress *self)
 {
-  Group *group = (Group *) producer;
-
-  for (guint i = 0; i < group->n_members; i++)
-    kaa_await_link_resume (&group->members[i].link);
+  group_each_link ((Group *) producer, kaa_await_link_resume);
 }
 
 /* Settled, on whichever thread settled it: the group awaits nothing any
@@ -281,6 +286,7 @@ group_release (KaaProducer *producer)
 {
   Group *group = (Group *) producer;
 
+  kaa_death_watch_release (g_steal_pointer (&group->death));
   for (guint i = 0; i < group->n_members; i++)
     kaa_await_link_detach (&group->members[i].link);
   group_unref (group);
@@ -368,6 +374,7 @@ group_new (KaaInProgress **inputs,
     if (group->members[i].weight > 0)
       kaa_await_link_count (&group->members[i].link, inputs[i]);
   kaa_in_progress_set_producer (self, &group->producer);
+  group->death = kaa_death_watch_new (self);
 
   /* Connected last, once the group is complete: an input owned by another
    * thread may call back at once. */

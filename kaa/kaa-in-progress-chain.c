@@ -20,6 +20,7 @@ typedef struct
   KaaProducer     producer;
   KaaRefCount     ref_count;   /* one for the producer slot, one for the callback */
   KaaInProgress  *follower;    /* owned until the callback is done */
+  KaaDeathWatch  *death;       /* owned: the context's death cancels the follower */
   KaaAwaitLink    await;       /* .awaited: the source, owned */
 } Follow;
 
@@ -38,6 +39,7 @@ follow_release (KaaProducer *producer)
 {
   Follow *follow = (Follow *) producer;
 
+  kaa_death_watch_release (g_steal_pointer (&follow->death));
   kaa_await_link_detach (&follow->await);
   follow_unref (follow);
 }
@@ -114,6 +116,7 @@ follow (KaaInProgress        *self,
   link->follower = kaa_in_progress_ref (self);
   kaa_await_link_count (&link->await, source);   /* handed over */
   kaa_in_progress_set_producer (self, &link->producer);
+  link->death = kaa_death_watch_new (self);
   kaa_await_link_connect (&link->await, follow_settled, link, follow_callback_destroy);
 }
 

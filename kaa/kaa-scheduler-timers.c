@@ -113,8 +113,8 @@ timer_arm_run (KaaRunnable *runnable,
 /* Arms @timer to fire at @deadline (monotonic µs) on the owner thread.
  * From another thread the timer enters the heap on the owner's next
  * dispatch; it must not be armed again or removed before it fires. On a
- * scheduler whose context is gone, it is discarded: at once on the thread
- * sweeping it, through the inbox from others. */
+ * scheduler whose context is gone, it is discarded: by the sweep on the
+ * thread sweeping it, through the inbox from others. */
 void
 kaa_scheduler_add_timer (KaaScheduler *self,
                          KaaTimer     *timer,
@@ -124,9 +124,9 @@ kaa_scheduler_add_timer (KaaScheduler *self,
 
   timer->deadline = deadline;
   timer->scheduler = self;
-  if (G_UNLIKELY (g_atomic_int_get (&self->dead) && kaa_scheduler_is_owner (self)))
-    timer->fire (timer, TRUE);
-  else if (kaa_scheduler_is_owner (self))
+  /* Never fired here, inside its caller (a resume hook thawing it, say,
+   * whose InProgress the settle would free under it). */
+  if (kaa_scheduler_is_owner (self))
     heap_insert (self, timer);
   else
     {

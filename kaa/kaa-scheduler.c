@@ -324,7 +324,7 @@ scheduler_sweep (KaaScheduler *self)
       more = scheduler_discard_queued (self);
       if (self->mortals.next != &self->mortals)
         {
-          KaaMortal *mortal = self->mortals.next;
+          KaaMortal *mortal = self->mortals.prev;
 
           kaa_scheduler_untrack (self, mortal);
           mortal->die (mortal);

@@ -1108,6 +1108,41 @@ test_bad_input (Fixture      *f,
   g_assert_true (valid_freed);
 }
 
+/* A producer that finishes its InProgress as soon as it is resumed. */
+static void
+finish_on_resume (KaaInProgress *ip,
+                  gpointer       data)
+{
+  kaa_in_progress_finish_int64 (ip, 1);
+}
+
+static const KaaProducerFuncs finishes_on_resume = { .resume = finish_on_resume };
+
+static void
+test_group_settles_in_its_resume (Fixture       *f,
+                                  gconstpointer  data)
+{
+  KaaInProgress *quick = kaa_in_progress_new_full (&finishes_on_resume, NULL, NULL);
+  KaaInProgress *slow = kaa_in_progress_new ();
+  KaaInProgress *inputs[] = { kaa_in_progress_ref (quick), kaa_in_progress_ref (slow) };
+  g_autoptr(KaaInProgress) any = kaa_any (inputs, G_N_ELEMENTS (inputs));
+
+  g_test_summary ("DESIGN §6: resuming a group whose first input settles inside its own "
+                  "resume hook settles the group there; the group goes on to its other "
+                  "inputs without touching freed memory (ASan)");
+  kaa_in_progress_pause (any);
+  g_assert_true (kaa_in_progress_is_paused (quick));
+  g_assert_true (kaa_in_progress_is_paused (slow));
+  kaa_in_progress_resume (any);
+  g_assert_cmpint (kaa_in_progress_get_state (quick), ==, KAA_STATE_FINISHED);
+  g_assert_false (kaa_in_progress_is_paused (slow));
+  kaa_test_drain (f->context);
+  g_assert_cmpint (kaa_in_progress_get_int64 (any), ==, 0);
+  kaa_in_progress_finish_int64 (slow, 2);
+  kaa_in_progress_unref (quick);
+  kaa_in_progress_unref (slow);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1141,6 +1176,7 @@ main (int    argc,
   ADD ("timeout-already-done", test_timeout_already_done);
   ADD ("timeout-input-other-thread", test_timeout_input_other_thread);
   ADD ("bad-input", test_bad_input);
+  ADD ("group-settles-in-its-resume", test_group_settles_in_its_resume);
   /* Last while the library bug it found is open: a failure ends the run. */
   ADD ("timeout-cancel-input-other-thread", test_timeout_cancel_input_other_thread);
 

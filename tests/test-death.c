@@ -178,26 +178,78 @@ static void
 test_link_pause_balances (Fixture       *f,
                           gconstpointer  data)
 {
+  GMainContext *main_context = g_main_context_default ();
   KaaInProgress *input = kaa_in_progress_new ();
   KaaInProgress *inputs[] = { kaa_in_progress_ref (input), kaa_in_progress_ref (input) };
-  KaaInProgress *all = kaa_all (inputs, G_N_ELEMENTS (inputs));
+  KaaInProgress *all;
   GError *error = NULL;
 
-  g_test_summary ("DESIGN §6: a group paused while its context dies, over an input that a "
-                  "worker finishes afterwards, settles and takes its pause of the input back");
+  g_test_summary ("DESIGN §6: a group of a living context paused its input, whose context "
+                  "dies; a worker finishes the input afterwards, the group settles there "
+                  "and takes its pause of the input back");
   g_test_bug ("17");
+  g_main_context_iteration (f->context, FALSE);   /* this thread runs it: owns the input */
+  g_main_context_pop_thread_default (f->context);
+  all = kaa_all (inputs, G_N_ELEMENTS (inputs));
+  g_main_context_push_thread_default (f->context);
   kaa_in_progress_pause (all);
   g_assert_true (kaa_in_progress_is_paused (input));
   kaa_test_fixture_kill_context (f);
   g_assert_false (kaa_in_progress_is_done (input));   /* made by hand: settled by hand */
 
   g_thread_join (g_thread_new ("finisher", finish_on_worker, input));
-  g_assert_true (kaa_in_progress_wait (all, &error));
+  g_assert_true (kaa_in_progress_is_done (all));
+  g_assert_true (kaa_in_progress_propagate (all, &error));
   g_assert_no_error (error);
   g_assert_false (kaa_in_progress_is_paused (input));
-  assert_resumes_balance (all);
+  kaa_in_progress_resume (all);
+  kaa_test_drain (main_context);
   kaa_in_progress_unref (all);
   kaa_in_progress_unref (input);
+}
+
+static void
+test_groups_die (Fixture       *f,
+                 gconstpointer  data)
+{
+  GMainContext *main_context = g_main_context_default ();
+  KaaInProgress *shared, *alone, *other, *dying_all, *dying_any, *follower;
+  KaaInProgress *all_inputs[2], *any_inputs[1];
+
+  g_test_summary ("DESIGN §3, §6: a group and a follower of a dying context over inputs "
+                  "of a living one settle CANCELLED with it; an input they alone awaited is "
+                  "cancelled, one that something else awaits goes on");
+  g_test_bug ("17");
+  g_main_context_pop_thread_default (f->context);
+  shared = kaa_in_progress_new ();
+  alone = kaa_in_progress_new ();
+  any_inputs[0] = kaa_in_progress_ref (shared);
+  other = kaa_any (any_inputs, 1);
+  g_main_context_push_thread_default (f->context);
+  all_inputs[0] = kaa_in_progress_ref (shared);
+  all_inputs[1] = kaa_in_progress_ref (alone);
+  dying_all = kaa_all (all_inputs, 2);
+  follower = kaa_in_progress_new ();
+  kaa_in_progress_finish_from (follower, kaa_sleep (60000));
+  dying_any = kaa_any_success (&(KaaInProgress *) { kaa_in_progress_ref (dying_all) }, 1);
+
+  kaa_test_fixture_kill_context (f);
+  g_assert_cmpint (kaa_in_progress_get_state (dying_all), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (kaa_in_progress_get_state (dying_any), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (kaa_in_progress_get_state (follower), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (kaa_in_progress_get_state (alone), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (kaa_in_progress_get_state (shared), ==, KAA_STATE_PENDING);
+  kaa_in_progress_finish_int64 (shared, 3);
+  kaa_test_pump_until_done (main_context, other);
+  g_assert_cmpint (kaa_in_progress_get_state (other), ==, KAA_STATE_FINISHED);
+  kaa_test_drain (main_context);
+
+  kaa_in_progress_unref (shared);
+  kaa_in_progress_unref (alone);
+  kaa_in_progress_unref (other);
+  kaa_in_progress_unref (dying_all);
+  kaa_in_progress_unref (dying_any);
+  kaa_in_progress_unref (follower);
 }
 
 static void
@@ -527,6 +579,7 @@ main (int    argc,
   ADD ("paused-coiterate", test_paused_coiterate);
   ADD ("pause-after-death", test_pause_after_death);
   ADD ("link-pause-balances", test_link_pause_balances);
+  ADD ("groups-die", test_groups_die);
   ADD ("synchronized-running", test_synchronized_running);
   ADD ("synchronized-queued", test_synchronized_queued);
   ADD ("bridges", test_bridges);
