@@ -470,3 +470,9 @@ kaa_test_deep_clear (KaaTestDeep *deep)
   g_clear_pointer (&deep->cleaned, g_free);
   g_clear_pointer (&deep->bottom, kaa_in_progress_unref);
 }
+
+void
+kaa_test_finally_run (KaaTestFinally *finally)
+{
+  g_atomic_int_inc (finally->counter);
+}

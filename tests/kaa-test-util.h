@@ -102,4 +102,15 @@ KaaInProgress *kaa_test_deep_new          (KaaTestDeep    *deep,
 void      kaa_test_deep_assert_unwound    (KaaTestDeep    *deep);
 void      kaa_test_deep_clear             (KaaTestDeep    *deep);
 
+/* A g_auto() cleanup that counts its runs, atomically: the C form of
+ * `finally`, to see a coroutine's cleanups run once. */
+typedef struct
+{
+  gint *counter;
+} KaaTestFinally;
+
+void      kaa_test_finally_run            (KaaTestFinally *finally);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (KaaTestFinally, kaa_test_finally_run)
+
 G_END_DECLS

@@ -20,25 +20,11 @@
 
 typedef KaaTestFixture Fixture;
 
-/* A g_auto() cleanup that counts its runs: the C form of `finally`. */
-typedef struct
-{
-  gint *counter;
-} Finally;
-
-static void
-finally_run (Finally *f)
-{
-  g_atomic_int_inc (f->counter);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Finally, finally_run)
-
 static void
 ticker_body (KaaCoroutine *co,
              gpointer      data)
 {
-  g_auto(Finally) cleanup = { data };
+  g_auto(KaaTestFinally) cleanup = { data };
 
   while (kaa_yield ())
     ;
@@ -514,7 +500,7 @@ static void
 sleeper_body (KaaCoroutine *co,
               gpointer      data)
 {
-  g_auto(Finally) cleanup = { data };
+  g_auto(KaaTestFinally) cleanup = { data };
 
   kaa_await (kaa_sleep (60000), NULL);
 }

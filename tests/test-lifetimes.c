@@ -54,19 +54,6 @@ live_assert_back (void)
     g_assert_cmpint (kaa_live_get (i), ==, live_at_start[i]);
 }
 
-/* A g_auto() cleanup that counts its runs: the C form of `finally`. */
-typedef struct
-{
-  gint *counter;
-} Finally;
-
-static void
-finally_run (Finally *f)
-{
-  g_atomic_int_inc (f->counter);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Finally, finally_run)
-
 /* ------------------------------------------------------------- §2: owner */
 
 typedef struct
@@ -83,7 +70,7 @@ handover_body (KaaCoroutine *co,
                gpointer      data)
 {
   Handover *h = data;
-  g_auto (Finally) cleanup = { &h->cleanups };
+  g_auto (KaaTestFinally) cleanup = { &h->cleanups };
 
   /* Runs on the creating thread (spawned while it had the context
    * pushed), then only on the worker. */
@@ -99,7 +86,7 @@ handover_sleeper (KaaCoroutine *co,
                   gpointer      data)
 {
   Handover *h = data;
-  g_auto (Finally) cleanup = { &h->cleanups };
+  g_auto (KaaTestFinally) cleanup = { &h->cleanups };
 
   while (kaa_await (kaa_sleep (g_random_int_range (0, 3)), NULL))
     ;
@@ -302,7 +289,7 @@ death_awaits_forever (KaaCoroutine *co,
                       gpointer      data)
 {
   Death *d = data;
-  g_auto (Finally) cleanup = { &d->cleanups };
+  g_auto (KaaTestFinally) cleanup = { &d->cleanups };
   GError *error = NULL;
 
   g_assert_false (kaa_await (kaa_in_progress_ref (d->never), &error));
@@ -316,7 +303,7 @@ death_awaits_sleep (KaaCoroutine *co,
                     gpointer      data)
 {
   Death *d = data;
-  g_auto (Finally) cleanup = { &d->cleanups };
+  g_auto (KaaTestFinally) cleanup = { &d->cleanups };
 
   g_assert_false (kaa_await (kaa_sleep (3600 * 1000), NULL));
   (void) cleanup;
@@ -329,7 +316,7 @@ death_yields (KaaCoroutine *co,
               gpointer      data)
 {
   Death *d = data;
-  g_auto (Finally) cleanup = { &d->cleanups };
+  g_auto (KaaTestFinally) cleanup = { &d->cleanups };
 
   for (;;)
     if (!kaa_yield ())
@@ -490,7 +477,7 @@ churn_sleeper (KaaCoroutine *co,
                gpointer      data)
 {
   ChurnCall *call = data;
-  g_auto (Finally) cleanup = { &call->churn->cleanups };
+  g_auto (KaaTestFinally) cleanup = { &call->churn->cleanups };
 
   g_atomic_int_inc (&call->churn->spawned);
   if (call->foreign != NULL)
@@ -507,7 +494,7 @@ churn_yielder (KaaCoroutine *co,
                gpointer      data)
 {
   ChurnCall *call = data;
-  g_auto (Finally) cleanup = { &call->churn->cleanups };
+  g_auto (KaaTestFinally) cleanup = { &call->churn->cleanups };
 
   g_atomic_int_inc (&call->churn->spawned);
   for (guint i = 0; i < call->msec * 4; i++)
