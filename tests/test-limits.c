@@ -205,6 +205,101 @@ test_map_count (void)
   g_test_trap_assert_passed ();
 }
 
+/* Leaves a mark on its stack, so that a reuse shows whether the page
+ * went back to the kernel (it then reads zero). */
+static void
+mark_stack_body (gpointer data)
+{
+  volatile guint64 mark[64];
+
+  for (guint i = 0; i < G_N_ELEMENTS (mark); i++)
+    mark[i] = 0xfeedfacecafef00dull;
+  *(guintptr *) data = (guintptr) &mark[0];
+  kaa_fiber_suspend ();
+}
+
+#define N_TRIM 1024
+
+static void
+trim_body (gpointer data)
+{
+  *(guint *) data = kaa_test_recurse (0);
+}
+
+/* In a subprocess, which the overflow aborts. */
+static void
+trim_subprocess (void)
+{
+  GError *error = NULL;
+  KaaFiber **fibers = g_new (KaaFiber *, N_TRIM);
+  guintptr *marks = g_new0 (guintptr, N_TRIM);
+  KaaStackPoolStats before, after;
+  guint result = 0, zeroed = 0;
+  KaaFiber *deep;
+
+  kaa_stack_pool_trim ();
+  kaa_stack_pool_get_stats_for_testing (&before);
+  for (guint i = 0; i < N_TRIM; i++)
+    {
+      fibers[i] = kaa_fiber_new (mark_stack_body, &marks[i], 0, "marker", &error);
+      g_assert_no_error (error);
+      kaa_fiber_resume (fibers[i]);
+    }
+  /* Innermost first, as a cascade frees them. */
+  for (guint i = N_TRIM; i-- > 0;)
+    {
+      kaa_fiber_resume (fibers[i]);
+      kaa_fiber_free (fibers[i]);
+    }
+  kaa_stack_pool_trim ();
+  kaa_stack_pool_get_stats_for_testing (&after);
+  g_assert_cmpuint (after.n_trimmed, >=, before.n_trimmed + N_TRIM - 256);
+  for (guint i = 0; i < N_TRIM; i++)
+    if (*(volatile guint64 *) marks[i] == 0)
+      zeroed++;
+  g_assert_cmpuint (zeroed, >=, N_TRIM - 256);
+
+  /* The stacks come back from the pool; the last one, deepest in it,
+   * was trimmed with its neighbours, and it overflows. */
+  for (guint i = 0; i + 1 < N_TRIM; i++)
+    {
+      fibers[i] = kaa_fiber_new (mark_stack_body, &marks[i], 0, "marker", &error);
+      g_assert_no_error (error);
+    }
+  deep = kaa_fiber_new (trim_body, &result, 0, "deep-after-trim", &error);
+  g_assert_no_error (error);
+  kaa_stack_pool_get_stats_for_testing (&after);
+  g_assert_cmpuint (after.n_pooled, ==, before.n_pooled);
+  kaa_fiber_resume (deep);
+  g_assert_not_reached ();
+}
+
+/* Issue #15's million-deep unwinds freed a million stacks side by side:
+ * they are trimmed a run at a time, their guards included. */
+static void
+test_trim_keeps_guards (gconstpointer data)
+{
+  gboolean mprotect_guards = GPOINTER_TO_INT (data);
+
+  g_test_summary ("stacks freed side by side are trimmed together, with madvise and with "
+                  "mprotect guards: their pages go back to the kernel, and the guards "
+                  "between them still stop an overflow (" ISSUE_REF ")");
+  if (g_test_subprocess ())
+    {
+      if (mprotect_guards)
+        g_assert_true (forbid_guard_install ());
+      trim_subprocess ();
+    }
+  if (mprotect_guards && !seccomp_works ())
+    {
+      g_test_skip ("no seccomp filters here");
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*stack overflow in coroutine deep-after-trim*");
+}
+
 /* ------------------------------------------------------- nested waits */
 
 /* One level of nesting; levels[i] submits levels[i - 1]. */
@@ -293,6 +388,10 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/kaa/limits/map-count", test_map_count);
+  g_test_add_data_func ("/kaa/limits/trim-keeps-guards", GINT_TO_POINTER (FALSE),
+                        test_trim_keeps_guards);
+  g_test_add_data_func ("/kaa/limits/trim-keeps-mprotect-guards", GINT_TO_POINTER (TRUE),
+                        test_trim_keeps_guards);
   g_test_add_func ("/kaa/limits/nested-wait-deadlock", test_nested_wait_deadlock);
 
   return g_test_run ();
