@@ -27,9 +27,9 @@
  *                    one GCancellable, then it is cancelled
  *
  * chain-1000000 maps a million coroutine stacks: building one takes the
- * better part of a minute and 5 GiB here, and its cancel minutes more
- * (the pool hands each freed stack's pages back with a madvise() of its
- * own), so it is measured apart, in one round without a warm-up, whatever
+ * better part of a minute and 5 GiB here, and its cancel seconds more
+ * (the pool hands the freed stacks' pages back, a run of neighbours per
+ * madvise()), so it is measured apart, in one round without a warm-up, whatever
  * --runs says (its JSON line says "runs": 1). --quick makes every big N
  * small, chain-1000000 included, and runs it as the other rows.
  */
@@ -301,7 +301,7 @@ body_returns (KaaCoroutine *co,
 
 /* The stack pool gives the pages of its surplus stacks back at most once
  * a second, on the free of a stack (kaa-fiber-stack.c): after a big chain,
- * that is one madvise() per stack, seconds of it, and it would land
+ * that is a madvise() per run of neighbouring stacks, and it would land
  * inside whichever timed cancel frees the next stack. Paid here, before
  * the rows that free few stacks, so that they time the cascade. */
 static void
