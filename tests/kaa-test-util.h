@@ -33,6 +33,16 @@ typedef struct
   gint64        live[8];   /* kaa_live_get() of each kind at setup */
 } KaaTestFixture;
 
+/* Adds the test @func at "/kaa/" KAA_TEST_AREA "/" @path, run in a
+ * KaaTestFixture; a test program defines KAA_TEST_AREA first. The quiet
+ * form also checks that the test left its context quiet. */
+#define KAA_TEST_ADD(path, func) \
+  g_test_add ("/kaa/" KAA_TEST_AREA "/" path, KaaTestFixture, NULL, \
+              kaa_test_fixture_setup, func, kaa_test_fixture_teardown)
+#define KAA_TEST_ADD_QUIET(path, func) \
+  g_test_add ("/kaa/" KAA_TEST_AREA "/" path, KaaTestFixture, NULL, \
+              kaa_test_fixture_setup, func, kaa_test_fixture_teardown_quiet)
+
 void      kaa_test_fixture_setup          (KaaTestFixture *f,
                                            gconstpointer   data);
 void      kaa_test_fixture_teardown       (KaaTestFixture *f,

@@ -20,6 +20,8 @@
 
 typedef KaaTestFixture Fixture;
 
+#define KAA_TEST_AREA "bad-input"
+
 /* ---------------------------------------------------------------- helpers */
 
 #define EXPECT_CRITICAL(pattern, statement)                                \
@@ -706,24 +708,19 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) \
-  g_test_add ("/kaa/bad-input/" path, Fixture, NULL, kaa_test_fixture_setup, func, \
-              kaa_test_fixture_teardown)
 
-  ADD ("in-progress-null", test_in_progress_null);
-  ADD ("in-progress-invalid", test_in_progress_invalid);
-  ADD ("in-progress-finished", test_in_progress_finished);
-  ADD ("wrong-thread", test_wrong_thread);
-  ADD ("coroutine-null", test_coroutine_null);
-  ADD ("coroutine-not-running", test_coroutine_not_running);
-  ADD ("outside-coroutine", test_outside_coroutine);
-  ADD ("await-error-set", test_await_error_set);
-  ADD ("thread-pool", test_thread_pool);
-  ADD ("combinators", test_combinators);
-  ADD ("gio", test_gio);
-  ADD ("stack-size", test_stack_size);
-
-#undef ADD
+  KAA_TEST_ADD ("in-progress-null", test_in_progress_null);
+  KAA_TEST_ADD ("in-progress-invalid", test_in_progress_invalid);
+  KAA_TEST_ADD ("in-progress-finished", test_in_progress_finished);
+  KAA_TEST_ADD ("wrong-thread", test_wrong_thread);
+  KAA_TEST_ADD ("coroutine-null", test_coroutine_null);
+  KAA_TEST_ADD ("coroutine-not-running", test_coroutine_not_running);
+  KAA_TEST_ADD ("outside-coroutine", test_outside_coroutine);
+  KAA_TEST_ADD ("await-error-set", test_await_error_set);
+  KAA_TEST_ADD ("thread-pool", test_thread_pool);
+  KAA_TEST_ADD ("combinators", test_combinators);
+  KAA_TEST_ADD ("gio", test_gio);
+  KAA_TEST_ADD ("stack-size", test_stack_size);
 
   return g_test_run ();
 }

@@ -13,6 +13,8 @@
 
 typedef KaaTestFixture Fixture;
 
+#define KAA_TEST_AREA "cascade-linear"
+
 /* Disconnecting N callbacks may look at a few nodes each (a short search,
  * an index built once), never at all the others. */
 #define STEPS_PER_DISCONNECT 4
@@ -685,26 +687,21 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) \
-  g_test_add ("/kaa/cascade-linear/" path, Fixture, NULL, kaa_test_fixture_setup, func, \
-              kaa_test_fixture_teardown)
 
-  ADD ("disconnect-oldest-first", test_disconnect_oldest_first);
-  ADD ("disconnect-in-delivery", test_disconnect_in_delivery);
-  ADD ("cancel-awaiters-oldest-first", test_cancel_awaiters_oldest_first);
-  ADD ("any-repeated-input", test_any_repeated_input);
-  ADD ("connect-races-drain", test_connect_races_drain);
-  ADD ("pause-pairs-race-finish", test_pause_pairs_race_finish);
-  ADD ("resume-without-pause", test_resume_without_pause);
-  ADD ("pause-pairs-around-remote-cancel", test_pause_pairs_around_remote_cancel);
-  ADD ("pause-after-remote-cancel", test_pause_after_remote_cancel);
-  ADD ("repeated-input-cascade", test_repeated_input_cascade);
-  ADD ("repeated-input-results", test_repeated_input_results);
-  ADD ("pause-interval-keeps-phase", test_pause_interval_keeps_phase);
-  ADD ("pause-interval-after-await", test_pause_interval_after_await);
-  ADD ("cancel-frozen-interval", test_cancel_frozen_interval);
-
-#undef ADD
+  KAA_TEST_ADD ("disconnect-oldest-first", test_disconnect_oldest_first);
+  KAA_TEST_ADD ("disconnect-in-delivery", test_disconnect_in_delivery);
+  KAA_TEST_ADD ("cancel-awaiters-oldest-first", test_cancel_awaiters_oldest_first);
+  KAA_TEST_ADD ("any-repeated-input", test_any_repeated_input);
+  KAA_TEST_ADD ("connect-races-drain", test_connect_races_drain);
+  KAA_TEST_ADD ("pause-pairs-race-finish", test_pause_pairs_race_finish);
+  KAA_TEST_ADD ("resume-without-pause", test_resume_without_pause);
+  KAA_TEST_ADD ("pause-pairs-around-remote-cancel", test_pause_pairs_around_remote_cancel);
+  KAA_TEST_ADD ("pause-after-remote-cancel", test_pause_after_remote_cancel);
+  KAA_TEST_ADD ("repeated-input-cascade", test_repeated_input_cascade);
+  KAA_TEST_ADD ("repeated-input-results", test_repeated_input_results);
+  KAA_TEST_ADD ("pause-interval-keeps-phase", test_pause_interval_keeps_phase);
+  KAA_TEST_ADD ("pause-interval-after-await", test_pause_interval_after_await);
+  KAA_TEST_ADD ("cancel-frozen-interval", test_cancel_frozen_interval);
 
   return g_test_run ();
 }

@@ -8,6 +8,8 @@
 
 typedef KaaTestFixture Fixture;
 
+#define KAA_TEST_AREA "cascade"
+
 /* A chain of coroutines: level N awaits level N-1, level 0 awaits what
  * the test hands it. Each logs "<name>:got" or "<name>:cancelled" when its
  * await returns and "<name>:cleanup" from its g_autoptr cleanup. */
@@ -663,31 +665,26 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) \
-  g_test_add ("/kaa/cascade/" path, Fixture, NULL, kaa_test_fixture_setup, func, \
-              kaa_test_fixture_teardown)
 
-  ADD ("pause-holds-result", test_pause_holds_result);
-  ADD ("pause-freezes-sleep", test_pause_freezes_sleep);
-  ADD ("pause-counts", test_pause_counts);
-  ADD ("cancel-while-paused", test_cancel_while_paused);
-  ADD ("cancel-unpauses-beneath", test_cancel_unpauses_beneath);
-  ADD ("paused-shared-child", test_paused_shared_child);
-  ADD ("pause-stops-slices", test_pause_stops_slices);
-  ADD ("pause-after-become", test_pause_after_become);
-  ADD ("pause-through-combinator", test_pause_through_combinator);
-  ADD ("cancel-combinator-shared-input", test_cancel_combinator_shared_input);
-  ADD ("pause-freezes-timeout", test_pause_freezes_timeout);
-  ADD ("cancel-deep", test_cancel_deep);
-  ADD ("shield-stops-cascade", test_shield_stops_cascade);
-  ADD ("timeout-cancels-coroutine", test_timeout_cancels_coroutine);
-  ADD ("thread-job-cascade", test_thread_job_cascade);
-  ADD ("cancel-from-other-thread", test_cancel_from_other_thread);
-  ADD ("pause-interval", test_pause_interval);
-  ADD ("cancel-self", test_cancel_self);
-  ADD ("pause-after-awaited-finished", test_pause_after_awaited_finished);
-
-#undef ADD
+  KAA_TEST_ADD ("pause-holds-result", test_pause_holds_result);
+  KAA_TEST_ADD ("pause-freezes-sleep", test_pause_freezes_sleep);
+  KAA_TEST_ADD ("pause-counts", test_pause_counts);
+  KAA_TEST_ADD ("cancel-while-paused", test_cancel_while_paused);
+  KAA_TEST_ADD ("cancel-unpauses-beneath", test_cancel_unpauses_beneath);
+  KAA_TEST_ADD ("paused-shared-child", test_paused_shared_child);
+  KAA_TEST_ADD ("pause-stops-slices", test_pause_stops_slices);
+  KAA_TEST_ADD ("pause-after-become", test_pause_after_become);
+  KAA_TEST_ADD ("pause-through-combinator", test_pause_through_combinator);
+  KAA_TEST_ADD ("cancel-combinator-shared-input", test_cancel_combinator_shared_input);
+  KAA_TEST_ADD ("pause-freezes-timeout", test_pause_freezes_timeout);
+  KAA_TEST_ADD ("cancel-deep", test_cancel_deep);
+  KAA_TEST_ADD ("shield-stops-cascade", test_shield_stops_cascade);
+  KAA_TEST_ADD ("timeout-cancels-coroutine", test_timeout_cancels_coroutine);
+  KAA_TEST_ADD ("thread-job-cascade", test_thread_job_cascade);
+  KAA_TEST_ADD ("cancel-from-other-thread", test_cancel_from_other_thread);
+  KAA_TEST_ADD ("pause-interval", test_pause_interval);
+  KAA_TEST_ADD ("cancel-self", test_cancel_self);
+  KAA_TEST_ADD ("pause-after-awaited-finished", test_pause_after_awaited_finished);
 
   return g_test_run ();
 }

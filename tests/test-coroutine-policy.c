@@ -8,6 +8,8 @@
 
 typedef KaaTestFixture Fixture;
 
+#define KAA_TEST_AREA "policy"
+
 /* Every call logs "inN" when its body starts and "outN" when it ends
  * (also when it unwinds from a cancel); "freeN" when its data is freed. */
 typedef struct
@@ -440,25 +442,20 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) \
-  g_test_add ("/kaa/policy/" path, Fixture, NULL, kaa_test_fixture_setup, func, \
-              kaa_test_fixture_teardown)
 
-  ADD ("synchronized-order", test_synchronized_order);
-  ADD ("synchronized-cancel-queued", test_synchronized_cancel_queued);
-  ADD ("synchronized-cancel-running", test_synchronized_cancel_running);
-  ADD ("synchronized-failure-continues", test_synchronized_failure_continues);
-  ADD ("synchronized-paused-queued", test_synchronized_paused_queued);
-  ADD ("synchronized-long-queue", test_synchronized_long_queue);
-  ADD ("singleton-shares", test_singleton_shares);
-  ADD ("singleton-two-waiters", test_singleton_two_waiters);
-  ADD ("singleton-sole-waiter", test_singleton_sole_waiter);
-  ADD ("pass-last", test_pass_last);
-  ADD ("per-instance", test_per_instance);
-  ADD ("group", test_group);
-  ADD ("bad-policy", test_bad_policy);
-
-#undef ADD
+  KAA_TEST_ADD ("synchronized-order", test_synchronized_order);
+  KAA_TEST_ADD ("synchronized-cancel-queued", test_synchronized_cancel_queued);
+  KAA_TEST_ADD ("synchronized-cancel-running", test_synchronized_cancel_running);
+  KAA_TEST_ADD ("synchronized-failure-continues", test_synchronized_failure_continues);
+  KAA_TEST_ADD ("synchronized-paused-queued", test_synchronized_paused_queued);
+  KAA_TEST_ADD ("synchronized-long-queue", test_synchronized_long_queue);
+  KAA_TEST_ADD ("singleton-shares", test_singleton_shares);
+  KAA_TEST_ADD ("singleton-two-waiters", test_singleton_two_waiters);
+  KAA_TEST_ADD ("singleton-sole-waiter", test_singleton_sole_waiter);
+  KAA_TEST_ADD ("pass-last", test_pass_last);
+  KAA_TEST_ADD ("per-instance", test_per_instance);
+  KAA_TEST_ADD ("group", test_group);
+  KAA_TEST_ADD ("bad-policy", test_bad_policy);
 
   return g_test_run ();
 }

@@ -8,6 +8,8 @@
 
 typedef KaaTestFixture Fixture;
 
+#define KAA_TEST_AREA "coroutine"
+
 /* ---------------------------------------------------------------- helpers */
 
 typedef struct
@@ -922,37 +924,32 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) \
-  g_test_add ("/kaa/coroutine/" path, Fixture, NULL, kaa_test_fixture_setup, func, \
-              kaa_test_fixture_teardown)
 
-  ADD ("spawn-synchronous", test_spawn_synchronous);
-  ADD ("yield-next-iteration", test_yield_next_iteration);
-  ADD ("yield-does-not-starve-drawing", test_yield_does_not_starve_drawing);
-  ADD ("yield-priority", test_yield_priority);
-  ADD ("await-done-does-not-suspend", test_await_done_does_not_suspend);
-  ADD ("await-resumes-in-dispatch", test_await_resumes_in_dispatch);
-  ADD ("nested-failure", test_nested_failure);
-  ADD ("await-object-one-line", test_await_object_one_line);
-  ADD ("cancel-while-awaiting", test_cancel_while_awaiting);
-  ADD ("cancel-shared-awaited", test_cancel_shared_awaited);
-  ADD ("cancel-while-yielding", test_cancel_while_yielding);
-  ADD ("unreferenced-keeps-running", test_unreferenced_keeps_running);
-  ADD ("cancel-from-child", test_cancel_from_child);
-  ADD ("become-fact", test_become_fact);
-  ADD ("await-other-thread", test_await_other_thread);
-  ADD ("await-other-thread-handoff", test_await_other_thread_handoff);
-  ADD ("interval-fixed-rate", test_interval_fixed_rate);
-  ADD ("interval-skips-missed", test_interval_skips_missed);
-  ADD ("interval-await", test_interval_await);
-  ADD ("coiterate-steps", test_coiterate_steps);
-  ADD ("coiterate-cancel", test_coiterate_cancel);
-  ADD ("coiterate-cancel-self", test_coiterate_cancel_self);
-  ADD ("coiterate-pause", test_coiterate_pause);
-  ADD ("stack-overflow", test_stack_overflow);
-  ADD ("outside-coroutine", test_outside_coroutine);
-
-#undef ADD
+  KAA_TEST_ADD ("spawn-synchronous", test_spawn_synchronous);
+  KAA_TEST_ADD ("yield-next-iteration", test_yield_next_iteration);
+  KAA_TEST_ADD ("yield-does-not-starve-drawing", test_yield_does_not_starve_drawing);
+  KAA_TEST_ADD ("yield-priority", test_yield_priority);
+  KAA_TEST_ADD ("await-done-does-not-suspend", test_await_done_does_not_suspend);
+  KAA_TEST_ADD ("await-resumes-in-dispatch", test_await_resumes_in_dispatch);
+  KAA_TEST_ADD ("nested-failure", test_nested_failure);
+  KAA_TEST_ADD ("await-object-one-line", test_await_object_one_line);
+  KAA_TEST_ADD ("cancel-while-awaiting", test_cancel_while_awaiting);
+  KAA_TEST_ADD ("cancel-shared-awaited", test_cancel_shared_awaited);
+  KAA_TEST_ADD ("cancel-while-yielding", test_cancel_while_yielding);
+  KAA_TEST_ADD ("unreferenced-keeps-running", test_unreferenced_keeps_running);
+  KAA_TEST_ADD ("cancel-from-child", test_cancel_from_child);
+  KAA_TEST_ADD ("become-fact", test_become_fact);
+  KAA_TEST_ADD ("await-other-thread", test_await_other_thread);
+  KAA_TEST_ADD ("await-other-thread-handoff", test_await_other_thread_handoff);
+  KAA_TEST_ADD ("interval-fixed-rate", test_interval_fixed_rate);
+  KAA_TEST_ADD ("interval-skips-missed", test_interval_skips_missed);
+  KAA_TEST_ADD ("interval-await", test_interval_await);
+  KAA_TEST_ADD ("coiterate-steps", test_coiterate_steps);
+  KAA_TEST_ADD ("coiterate-cancel", test_coiterate_cancel);
+  KAA_TEST_ADD ("coiterate-cancel-self", test_coiterate_cancel_self);
+  KAA_TEST_ADD ("coiterate-pause", test_coiterate_pause);
+  KAA_TEST_ADD ("stack-overflow", test_stack_overflow);
+  KAA_TEST_ADD ("outside-coroutine", test_outside_coroutine);
 
   return g_test_run ();
 }

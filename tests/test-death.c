@@ -20,6 +20,8 @@
 
 typedef KaaTestFixture Fixture;
 
+#define KAA_TEST_AREA "death"
+
 static void
 ticker_body (KaaCoroutine *co,
              gpointer      data)
@@ -558,22 +560,18 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) \
-  g_test_add ("/kaa/death/" path, Fixture, NULL, kaa_test_fixture_setup, func, \
-              kaa_test_fixture_teardown)
-  ADD ("paused-timers", test_paused_timers);
-  ADD ("paused-coiterate", test_paused_coiterate);
-  ADD ("pause-after-death", test_pause_after_death);
-  ADD ("link-pause-balances", test_link_pause_balances);
-  ADD ("groups-die", test_groups_die);
-  ADD ("synchronized-running", test_synchronized_running);
-  ADD ("synchronized-queued", test_synchronized_queued);
-  ADD ("bridges", test_bridges);
-  ADD ("bridge-release-races-death", test_bridge_release_races_death);
-  ADD ("nested-death", test_nested_death);
-  ADD ("user-producer", test_user_producer);
-  ADD ("user-producer-races-death", test_user_producer_races_death);
-#undef ADD
+  KAA_TEST_ADD ("paused-timers", test_paused_timers);
+  KAA_TEST_ADD ("paused-coiterate", test_paused_coiterate);
+  KAA_TEST_ADD ("pause-after-death", test_pause_after_death);
+  KAA_TEST_ADD ("link-pause-balances", test_link_pause_balances);
+  KAA_TEST_ADD ("groups-die", test_groups_die);
+  KAA_TEST_ADD ("synchronized-running", test_synchronized_running);
+  KAA_TEST_ADD ("synchronized-queued", test_synchronized_queued);
+  KAA_TEST_ADD ("bridges", test_bridges);
+  KAA_TEST_ADD ("bridge-release-races-death", test_bridge_release_races_death);
+  KAA_TEST_ADD ("nested-death", test_nested_death);
+  KAA_TEST_ADD ("user-producer", test_user_producer);
+  KAA_TEST_ADD ("user-producer-races-death", test_user_producer_races_death);
 
   return g_test_run ();
 }

@@ -28,6 +28,8 @@
 
 typedef KaaTestFixture Fixture;
 
+#define KAA_TEST_AREA "gio-threads"
+
 /* ---------------------------------------------------------- the dropper */
 
 /* A worker that drops whatever InProgress it is handed: one slot,
@@ -522,21 +524,16 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) \
-  g_test_add ("/kaa/gio-threads/" path, Fixture, NULL, kaa_test_fixture_setup, func, \
-              kaa_test_fixture_teardown)
 
-  ADD ("io-wait-last-unref", test_io_wait_last_unref);
-  ADD ("socket-wait-last-unref", test_socket_wait_last_unref);
-  ADD ("child-wait-last-unref", test_child_wait_last_unref);
-  ADD ("unix-signal-last-unref", test_unix_signal_last_unref);
-  ADD ("signal-last-unref", test_signal_last_unref);
-  ADD ("signal-emitted-on-worker", test_signal_emitted_on_worker);
-  ADD ("signal-finished-on-worker", test_signal_finished_on_worker);
-  ADD ("unknown-signal", test_unknown_signal);
-  ADD ("io-wait-not-open", test_io_wait_not_open);
-
-#undef ADD
+  KAA_TEST_ADD ("io-wait-last-unref", test_io_wait_last_unref);
+  KAA_TEST_ADD ("socket-wait-last-unref", test_socket_wait_last_unref);
+  KAA_TEST_ADD ("child-wait-last-unref", test_child_wait_last_unref);
+  KAA_TEST_ADD ("unix-signal-last-unref", test_unix_signal_last_unref);
+  KAA_TEST_ADD ("signal-last-unref", test_signal_last_unref);
+  KAA_TEST_ADD ("signal-emitted-on-worker", test_signal_emitted_on_worker);
+  KAA_TEST_ADD ("signal-finished-on-worker", test_signal_finished_on_worker);
+  KAA_TEST_ADD ("unknown-signal", test_unknown_signal);
+  KAA_TEST_ADD ("io-wait-not-open", test_io_wait_not_open);
 
   return g_test_run ();
 }

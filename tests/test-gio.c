@@ -17,6 +17,8 @@
 
 typedef KaaTestFixture Fixture;
 
+#define KAA_TEST_AREA "gio"
+
 /* ------------------------------------------------------------ async calls */
 
 typedef struct
@@ -651,27 +653,22 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) \
-  g_test_add ("/kaa/gio/" path, Fixture, NULL, kaa_test_fixture_setup, func, \
-              kaa_test_fixture_teardown)
 
-  ADD ("async-ready", test_async_ready);
-  ADD ("async-cancel", test_async_cancel);
-  ADD ("to-task", test_to_task);
-  ADD ("signal", test_signal);
-  ADD ("signal-cancel-pause-finalize", test_signal_cancel_pause_finalize);
-  ADD ("io-wait", test_io_wait);
-  ADD ("socket-wait", test_socket_wait);
-  ADD ("child-wait", test_child_wait);
-  ADD ("unix-signal", test_unix_signal);
-  ADD ("file-calls", test_file_calls);
-  ADD ("socket-calls", test_socket_calls);
-  ADD ("gsubprocess-calls", test_subprocess_calls);
-  ADD ("resolver", test_resolver);
-  ADD ("dbus-call", test_dbus_call);
-  ADD ("bad-input", test_bad_input);
-
-#undef ADD
+  KAA_TEST_ADD ("async-ready", test_async_ready);
+  KAA_TEST_ADD ("async-cancel", test_async_cancel);
+  KAA_TEST_ADD ("to-task", test_to_task);
+  KAA_TEST_ADD ("signal", test_signal);
+  KAA_TEST_ADD ("signal-cancel-pause-finalize", test_signal_cancel_pause_finalize);
+  KAA_TEST_ADD ("io-wait", test_io_wait);
+  KAA_TEST_ADD ("socket-wait", test_socket_wait);
+  KAA_TEST_ADD ("child-wait", test_child_wait);
+  KAA_TEST_ADD ("unix-signal", test_unix_signal);
+  KAA_TEST_ADD ("file-calls", test_file_calls);
+  KAA_TEST_ADD ("socket-calls", test_socket_calls);
+  KAA_TEST_ADD ("gsubprocess-calls", test_subprocess_calls);
+  KAA_TEST_ADD ("resolver", test_resolver);
+  KAA_TEST_ADD ("dbus-call", test_dbus_call);
+  KAA_TEST_ADD ("bad-input", test_bad_input);
 
   return g_test_run ();
 }

@@ -9,6 +9,8 @@
 
 typedef KaaTestFixture Fixture;
 
+#define KAA_TEST_AREA "in-progress"
+
 static void
 pump (Fixture *f)
 {
@@ -827,41 +829,37 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) \
-  g_test_add ("/kaa/in-progress/" path, Fixture, NULL, kaa_test_fixture_setup, func, kaa_test_fixture_teardown)
 
-  ADD ("states", test_states);
-  ADD ("second-finish", test_second_finish);
-  ADD ("finish-after-cancel", test_finish_after_cancel);
-  ADD ("result-pointer", test_result_pointer);
-  ADD ("result-scalars", test_result_scalars);
-  ADD ("result-object", test_result_object);
-  ADD ("result-value", test_result_value);
-  ADD ("result-wrong-kind", test_result_wrong_kind);
-  ADD ("fail", test_fail);
-  ADD ("fail-cancelled-error", test_fail_cancelled_error);
-  ADD ("cancel", test_cancel);
-  ADD ("cancellable", test_cancellable);
-  ADD ("connect-order", test_connect_order);
-  ADD ("late-connect", test_late_connect);
-  ADD ("disconnect", test_disconnect);
-  ADD ("disconnect-during-delivery", test_disconnect_during_delivery);
-  ADD ("misbehaving-callback", test_misbehaving_callback);
-  ADD ("callback-drops-last-ref", test_callback_drops_last_ref);
-  ADD ("wait", test_wait);
-  ADD ("finish-from", test_finish_from);
-  ADD ("finish-from-done", test_finish_from_done);
-  ADD ("finish-from-cancel", test_finish_from_cancel);
-  ADD ("shield", test_shield);
-  ADD ("unhandled-failure", test_unhandled_failure);
-  ADD ("static-name", test_static_name);
-  ADD ("handled-failure", test_handled_failure);
-  ADD ("gtype", test_gtype);
-  ADD ("new-for-error", test_new_for_error);
-  ADD ("pause-counter", test_pause_counter);
-  ADD ("bad-input", test_bad_input);
-
-#undef ADD
+  KAA_TEST_ADD ("states", test_states);
+  KAA_TEST_ADD ("second-finish", test_second_finish);
+  KAA_TEST_ADD ("finish-after-cancel", test_finish_after_cancel);
+  KAA_TEST_ADD ("result-pointer", test_result_pointer);
+  KAA_TEST_ADD ("result-scalars", test_result_scalars);
+  KAA_TEST_ADD ("result-object", test_result_object);
+  KAA_TEST_ADD ("result-value", test_result_value);
+  KAA_TEST_ADD ("result-wrong-kind", test_result_wrong_kind);
+  KAA_TEST_ADD ("fail", test_fail);
+  KAA_TEST_ADD ("fail-cancelled-error", test_fail_cancelled_error);
+  KAA_TEST_ADD ("cancel", test_cancel);
+  KAA_TEST_ADD ("cancellable", test_cancellable);
+  KAA_TEST_ADD ("connect-order", test_connect_order);
+  KAA_TEST_ADD ("late-connect", test_late_connect);
+  KAA_TEST_ADD ("disconnect", test_disconnect);
+  KAA_TEST_ADD ("disconnect-during-delivery", test_disconnect_during_delivery);
+  KAA_TEST_ADD ("misbehaving-callback", test_misbehaving_callback);
+  KAA_TEST_ADD ("callback-drops-last-ref", test_callback_drops_last_ref);
+  KAA_TEST_ADD ("wait", test_wait);
+  KAA_TEST_ADD ("finish-from", test_finish_from);
+  KAA_TEST_ADD ("finish-from-done", test_finish_from_done);
+  KAA_TEST_ADD ("finish-from-cancel", test_finish_from_cancel);
+  KAA_TEST_ADD ("shield", test_shield);
+  KAA_TEST_ADD ("unhandled-failure", test_unhandled_failure);
+  KAA_TEST_ADD ("static-name", test_static_name);
+  KAA_TEST_ADD ("handled-failure", test_handled_failure);
+  KAA_TEST_ADD ("gtype", test_gtype);
+  KAA_TEST_ADD ("new-for-error", test_new_for_error);
+  KAA_TEST_ADD ("pause-counter", test_pause_counter);
+  KAA_TEST_ADD ("bad-input", test_bad_input);
 
   return g_test_run ();
 }

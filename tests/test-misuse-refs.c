@@ -37,6 +37,8 @@
 
 typedef KaaTestFixture Fixture;
 
+#define KAA_TEST_AREA "misuse-refs"
+
 static gboolean
 quarantined (void)
 {
@@ -266,17 +268,12 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) \
-  g_test_add ("/kaa/misuse-refs/" path, Fixture, NULL, kaa_test_fixture_setup, func, \
-              kaa_test_fixture_teardown)
 
-  ADD ("unref-too-many", test_unref_too_many);
-  ADD ("use-after-last-unref", test_use_after_last_unref);
-  ADD ("cached-block", test_cached_block);
-  ADD ("quarantine", test_quarantine);
+  KAA_TEST_ADD ("unref-too-many", test_unref_too_many);
+  KAA_TEST_ADD ("use-after-last-unref", test_use_after_last_unref);
+  KAA_TEST_ADD ("cached-block", test_cached_block);
+  KAA_TEST_ADD ("quarantine", test_quarantine);
   g_test_add_func ("/kaa/misuse-refs/block-cache-poison", test_block_cache_poison);
-
-#undef ADD
 
   return g_test_run ();
 }

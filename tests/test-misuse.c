@@ -19,6 +19,8 @@
 
 typedef KaaTestFixture Fixture;
 
+#define KAA_TEST_AREA "misuse"
+
 /* ------------------------------------------------------ wait nesting */
 
 #define N_NESTED 40
@@ -644,24 +646,19 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) \
-  g_test_add ("/kaa/misuse/" path, Fixture, NULL, kaa_test_fixture_setup, func, \
-              kaa_test_fixture_teardown)
 
-  ADD ("wait-nesting", test_wait_nesting);
-  ADD ("callback-acts-on-self", test_callback_acts_on_self);
-  ADD ("callback-cancels-awaiter", test_callback_cancels_awaiter);
-  ADD ("cleanup-cancels", test_cleanup_cancels);
-  ADD ("job-cleanup-cancels", test_job_cleanup_cancels);
-  ADD ("wait-in-coroutine", test_wait_in_coroutine);
-  ADD ("typed-await-wrong-type", test_typed_await_wrong_type);
-  ADD ("finish-from-misuse", test_finish_from_misuse);
-  ADD ("shutdown-from-own-job", test_shutdown_from_own_job);
-  ADD ("set-name-own-name", test_set_name_own_name);
-  ADD ("job-progress-rule", test_job_progress_rule);
-  ADD ("setters-keep-own-value", test_setters_keep_own_value);
-
-#undef ADD
+  KAA_TEST_ADD ("wait-nesting", test_wait_nesting);
+  KAA_TEST_ADD ("callback-acts-on-self", test_callback_acts_on_self);
+  KAA_TEST_ADD ("callback-cancels-awaiter", test_callback_cancels_awaiter);
+  KAA_TEST_ADD ("cleanup-cancels", test_cleanup_cancels);
+  KAA_TEST_ADD ("job-cleanup-cancels", test_job_cleanup_cancels);
+  KAA_TEST_ADD ("wait-in-coroutine", test_wait_in_coroutine);
+  KAA_TEST_ADD ("typed-await-wrong-type", test_typed_await_wrong_type);
+  KAA_TEST_ADD ("finish-from-misuse", test_finish_from_misuse);
+  KAA_TEST_ADD ("shutdown-from-own-job", test_shutdown_from_own_job);
+  KAA_TEST_ADD ("set-name-own-name", test_set_name_own_name);
+  KAA_TEST_ADD ("job-progress-rule", test_job_progress_rule);
+  KAA_TEST_ADD ("setters-keep-own-value", test_setters_keep_own_value);
 
   return g_test_run ();
 }

@@ -19,6 +19,8 @@
 
 typedef KaaTestFixture Fixture;
 
+#define KAA_TEST_AREA "producer"
+
 typedef struct
 {
   GString *log;          /* one letter per hook: c, p, r, then d for destroy */
@@ -219,15 +221,10 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) \
-  g_test_add ("/kaa/producer/" path, Fixture, NULL, kaa_test_fixture_setup, func, \
-              kaa_test_fixture_teardown)
 
-  ADD ("hooks", test_hooks);
-  ADD ("cascade", test_cascade);
-  ADD ("child-process", test_child_process);
-
-#undef ADD
+  KAA_TEST_ADD ("hooks", test_hooks);
+  KAA_TEST_ADD ("cascade", test_cascade);
+  KAA_TEST_ADD ("child-process", test_child_process);
 
   return g_test_run ();
 }

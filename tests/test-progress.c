@@ -6,6 +6,8 @@
 
 typedef KaaTestFixture Fixture;
 
+#define KAA_TEST_AREA "progress"
+
 /* --------------------------------------------------------------- helpers */
 
 #define MAX_TIMES 16
@@ -561,21 +563,17 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) \
-  g_test_add ("/kaa/progress/" path, Fixture, NULL, kaa_test_fixture_setup, func, kaa_test_fixture_teardown_quiet)
 
-  ADD ("get-set", test_get_set);
-  ADD ("throttle-burst", test_throttle_burst);
-  ADD ("throttle-trailing", test_throttle_trailing);
-  ADD ("interval-zero", test_interval_zero);
-  ADD ("worker-thread", test_worker_thread);
-  ADD ("consistent-pair", test_consistent_pair);
-  ADD ("rate-eta", test_rate_eta);
-  ADD ("disconnect", test_disconnect);
-  ADD ("destroy-on-free", test_destroy_on_free);
-  ADD ("ids-across-threads", test_ids_across_threads);
-
-#undef ADD
+  KAA_TEST_ADD_QUIET ("get-set", test_get_set);
+  KAA_TEST_ADD_QUIET ("throttle-burst", test_throttle_burst);
+  KAA_TEST_ADD_QUIET ("throttle-trailing", test_throttle_trailing);
+  KAA_TEST_ADD_QUIET ("interval-zero", test_interval_zero);
+  KAA_TEST_ADD_QUIET ("worker-thread", test_worker_thread);
+  KAA_TEST_ADD_QUIET ("consistent-pair", test_consistent_pair);
+  KAA_TEST_ADD_QUIET ("rate-eta", test_rate_eta);
+  KAA_TEST_ADD_QUIET ("disconnect", test_disconnect);
+  KAA_TEST_ADD_QUIET ("destroy-on-free", test_destroy_on_free);
+  KAA_TEST_ADD_QUIET ("ids-across-threads", test_ids_across_threads);
 
   return g_test_run ();
 }

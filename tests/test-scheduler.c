@@ -18,6 +18,8 @@
 
 typedef KaaTestFixture Fixture;
 
+#define KAA_TEST_AREA "scheduler"
+
 static void
 busy_wait (gint64 usec)
 {
@@ -1420,36 +1422,32 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) \
-  g_test_add ("/kaa/scheduler/" path, Fixture, NULL, kaa_test_fixture_setup, func, kaa_test_fixture_teardown)
 
-  ADD ("one-per-context", test_one_per_context);
-  ADD ("one-source", test_one_source);
-  ADD ("fifo", test_fifo);
-  ADD ("push-in-dispatch", test_push_in_dispatch);
-  ADD ("push-next-yield", test_push_next_yield);
-  ADD ("budget", test_budget);
-  ADD ("budget-default", test_budget_default);
-  ADD ("budget-invalid", test_budget_invalid);
-  ADD ("timer-order", test_timer_order);
-  ADD ("timer-remove", test_timer_remove);
-  ADD ("timer-many", test_timer_many);
-  ADD ("timer-remote", test_timer_remote);
-  ADD ("inbox-fifo", test_inbox_fifo);
-  ADD ("inbox-wakeup", test_inbox_wakeup);
-  ADD ("inbox-one-wakeup", test_inbox_one_wakeup);
-  ADD ("expect-remote", test_expect_remote);
-  ADD ("context-death", test_context_death);
-  ADD ("context-death-late-push", test_context_death_late_push);
-  ADD ("context-death-late-timer", test_context_death_late_timer);
-  ADD ("context-death-racing-push", test_context_death_racing_push);
-  ADD ("g-main-loop", test_g_main_loop);
-  ADD ("nested-loop", test_nested_loop);
-  ADD ("main-run", test_main_run);
-  ADD ("main-step", test_main_step);
+  KAA_TEST_ADD ("one-per-context", test_one_per_context);
+  KAA_TEST_ADD ("one-source", test_one_source);
+  KAA_TEST_ADD ("fifo", test_fifo);
+  KAA_TEST_ADD ("push-in-dispatch", test_push_in_dispatch);
+  KAA_TEST_ADD ("push-next-yield", test_push_next_yield);
+  KAA_TEST_ADD ("budget", test_budget);
+  KAA_TEST_ADD ("budget-default", test_budget_default);
+  KAA_TEST_ADD ("budget-invalid", test_budget_invalid);
+  KAA_TEST_ADD ("timer-order", test_timer_order);
+  KAA_TEST_ADD ("timer-remove", test_timer_remove);
+  KAA_TEST_ADD ("timer-many", test_timer_many);
+  KAA_TEST_ADD ("timer-remote", test_timer_remote);
+  KAA_TEST_ADD ("inbox-fifo", test_inbox_fifo);
+  KAA_TEST_ADD ("inbox-wakeup", test_inbox_wakeup);
+  KAA_TEST_ADD ("inbox-one-wakeup", test_inbox_one_wakeup);
+  KAA_TEST_ADD ("expect-remote", test_expect_remote);
+  KAA_TEST_ADD ("context-death", test_context_death);
+  KAA_TEST_ADD ("context-death-late-push", test_context_death_late_push);
+  KAA_TEST_ADD ("context-death-late-timer", test_context_death_late_timer);
+  KAA_TEST_ADD ("context-death-racing-push", test_context_death_racing_push);
+  KAA_TEST_ADD ("g-main-loop", test_g_main_loop);
+  KAA_TEST_ADD ("nested-loop", test_nested_loop);
+  KAA_TEST_ADD ("main-run", test_main_run);
+  KAA_TEST_ADD ("main-step", test_main_step);
   g_test_add_func ("/kaa/scheduler/main-quit-from-thread", test_main_quit_from_thread);
-
-#undef ADD
 
   return g_test_run ();
 }

@@ -15,6 +15,8 @@
 
 typedef KaaTestFixture Fixture;
 
+#define KAA_TEST_AREA "thread-pool/submit"
+
 #define PARALLEL_ROUNDS 300
 #define SHUTDOWN_ROUNDS 200
 #define N_SUBMITTERS 3
@@ -173,11 +175,8 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) \
-  g_test_add ("/kaa/thread-pool/submit/" path, Fixture, NULL, kaa_test_fixture_setup, func, kaa_test_fixture_teardown)
-  ADD ("parallel-start", test_parallel_start);
-  ADD ("racing-shutdown", test_racing_shutdown);
-#undef ADD
+  KAA_TEST_ADD ("parallel-start", test_parallel_start);
+  KAA_TEST_ADD ("racing-shutdown", test_racing_shutdown);
 
   return g_test_run ();
 }

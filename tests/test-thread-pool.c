@@ -14,6 +14,8 @@
 
 typedef KaaTestFixture Fixture;
 
+#define KAA_TEST_AREA "thread-pool"
+
 /* ------------------------------------------------------------ blockers */
 
 /* A job that says it started, then holds its worker until the gate opens
@@ -952,26 +954,23 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) \
-  g_test_add ("/kaa/thread-pool/" path, Fixture, NULL, kaa_test_fixture_setup, func, kaa_test_fixture_teardown)
-  ADD ("results", test_results);
-  ADD ("priority-order", test_priority_order);
-  ADD ("priority-many", test_priority_many);
-  ADD ("cancel-queued", test_cancel_queued);
-  ADD ("cancel-running", test_cancel_running);
-  ADD ("cancel-running-from-thread", test_cancel_running_from_thread);
-  ADD ("pause-queued", test_pause_queued);
-  ADD ("pause-keeps-place", test_pause_keeps_place);
-  ADD ("pause-running", test_pause_running);
-  ADD ("owner-thread", test_owner_thread);
-  ADD ("batched-delivery", test_batched_delivery);
-  ADD ("progress", test_progress);
-  ADD ("many-jobs", test_many_jobs);
-  ADD ("shutdown", test_shutdown);
-  ADD ("idle-retire", test_idle_retire);
-  ADD ("def-and-registry", test_def_and_registry);
-  ADD ("bad-input", test_bad_input);
-#undef ADD
+  KAA_TEST_ADD ("results", test_results);
+  KAA_TEST_ADD ("priority-order", test_priority_order);
+  KAA_TEST_ADD ("priority-many", test_priority_many);
+  KAA_TEST_ADD ("cancel-queued", test_cancel_queued);
+  KAA_TEST_ADD ("cancel-running", test_cancel_running);
+  KAA_TEST_ADD ("cancel-running-from-thread", test_cancel_running_from_thread);
+  KAA_TEST_ADD ("pause-queued", test_pause_queued);
+  KAA_TEST_ADD ("pause-keeps-place", test_pause_keeps_place);
+  KAA_TEST_ADD ("pause-running", test_pause_running);
+  KAA_TEST_ADD ("owner-thread", test_owner_thread);
+  KAA_TEST_ADD ("batched-delivery", test_batched_delivery);
+  KAA_TEST_ADD ("progress", test_progress);
+  KAA_TEST_ADD ("many-jobs", test_many_jobs);
+  KAA_TEST_ADD ("shutdown", test_shutdown);
+  KAA_TEST_ADD ("idle-retire", test_idle_retire);
+  KAA_TEST_ADD ("def-and-registry", test_def_and_registry);
+  KAA_TEST_ADD ("bad-input", test_bad_input);
   g_test_add_func ("/kaa/thread-pool/main-thread-run", test_main_thread_run);
   g_test_add_func ("/kaa/thread-pool/main-thread-run-many", test_main_thread_run_many);
 

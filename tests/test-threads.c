@@ -19,6 +19,8 @@
 
 typedef KaaTestFixture Fixture;
 
+#define KAA_TEST_AREA "threads"
+
 /* For a call that blocks the main thread outside any main loop: a
  * missed wake-up fails the test instead of hanging it. Atomics, not a
  * GMutex: TSan cannot see GLib's futex-based locks. */
@@ -1601,28 +1603,24 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) \
-  g_test_add ("/kaa/threads/" path, Fixture, NULL, kaa_test_fixture_setup, func, kaa_test_fixture_teardown)
 
-  ADD ("callbacks-on-owner", test_callbacks_on_owner);
-  ADD ("second-finish-from-thread", test_second_finish_from_thread);
-  ADD ("wait-blocking", test_wait_blocking);
-  ADD ("wait-owner-iterates", test_wait_owner_iterates);
-  ADD ("wait-nesting", test_wait_nesting);
-  ADD ("cancel-from-thread", test_cancel_from_thread);
-  ADD ("owner-cancel-overtakes-remote", test_owner_cancel_overtakes_remote);
-  ADD ("pause-races-remote-finish", test_pause_races_remote_finish);
-  ADD ("cancellable-from-thread", test_cancellable_from_thread);
-  ADD ("many-finishes", test_many_finishes);
-  ADD ("race", test_race);
-  ADD ("connect-vs-settle", test_connect_vs_settle);
-  ADD ("context-death-pending-cancel", test_context_death_pending_cancel);
-  ADD ("context-death-pending-cancel-waiter", test_context_death_pending_cancel_waiter);
-  ADD ("context-death-settle-with-waiter", test_context_death_settle_with_waiter);
-  ADD ("context-death-owner-wait", test_context_death_owner_wait);
-  ADD ("context-death-racing-finish", test_context_death_racing_finish);
-
-#undef ADD
+  KAA_TEST_ADD ("callbacks-on-owner", test_callbacks_on_owner);
+  KAA_TEST_ADD ("second-finish-from-thread", test_second_finish_from_thread);
+  KAA_TEST_ADD ("wait-blocking", test_wait_blocking);
+  KAA_TEST_ADD ("wait-owner-iterates", test_wait_owner_iterates);
+  KAA_TEST_ADD ("wait-nesting", test_wait_nesting);
+  KAA_TEST_ADD ("cancel-from-thread", test_cancel_from_thread);
+  KAA_TEST_ADD ("owner-cancel-overtakes-remote", test_owner_cancel_overtakes_remote);
+  KAA_TEST_ADD ("pause-races-remote-finish", test_pause_races_remote_finish);
+  KAA_TEST_ADD ("cancellable-from-thread", test_cancellable_from_thread);
+  KAA_TEST_ADD ("many-finishes", test_many_finishes);
+  KAA_TEST_ADD ("race", test_race);
+  KAA_TEST_ADD ("connect-vs-settle", test_connect_vs_settle);
+  KAA_TEST_ADD ("context-death-pending-cancel", test_context_death_pending_cancel);
+  KAA_TEST_ADD ("context-death-pending-cancel-waiter", test_context_death_pending_cancel_waiter);
+  KAA_TEST_ADD ("context-death-settle-with-waiter", test_context_death_settle_with_waiter);
+  KAA_TEST_ADD ("context-death-owner-wait", test_context_death_owner_wait);
+  KAA_TEST_ADD ("context-death-racing-finish", test_context_death_racing_finish);
 
   return g_test_run ();
 }
