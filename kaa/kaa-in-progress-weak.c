@@ -17,10 +17,10 @@
  * while the mortal may only be untracked on the owner. So the release
  * closes the watch's link and hands the untracking to the owner; the
  * sweep that races it finds the link closed. Whoever claims `tracked`
- * first, the release or the sweep, ends the tracking. An InProgress made
- * on a thread that does not own its context is the global default
- * context's (that thread has none pushed), which never dies: it needs no
- * watch.
+ * first, the release or the sweep, ends the tracking. The global default
+ * context never dies, so what is made there needs no watch; and so does
+ * an InProgress made on a thread that does not own its context, which is
+ * the global default context's (that thread has none pushed).
  */
 #include "config.h"
 
@@ -133,7 +133,10 @@ kaa_death_watch_new (KaaInProgress *self)
   KaaScheduler *scheduler = kaa_in_progress_get_scheduler (self);
   KaaDeathWatch *death;
 
-  if (!kaa_scheduler_is_owner (scheduler))
+  /* GLib never lets go of the global default context: what is made
+   * there, as most of an application's work is, needs no watch. */
+  if (!kaa_scheduler_is_owner (scheduler) ||
+      kaa_scheduler_get_context (scheduler) == g_main_context_default ())
     return NULL;
   death = g_new0 (KaaDeathWatch, 1);
   kaa_ref_count_init (&death->ref_count);      /* the producer's */
