@@ -284,6 +284,47 @@ call_new (const KaaCoroutineDef *def,
   return call;
 }
 
+/* Under scopes_lock: what the policy makes of a new call @ip. Returns the
+ * call queued behind the running one (SYNCHRONIZED), or NULL; sets
+ * *@shared to the running call that answers for it (SINGLETON), and
+ * *@last to the one it takes over from (PASS_LAST). */
+static Call *
+scope_admit_unlocked (Scope                 *scope,
+                      const KaaCoroutineDef *def,
+                      KaaInProgress         *ip,
+                      gpointer               user_data,
+                      GDestroyNotify         destroy,
+                      KaaInProgress        **shared,
+                      KaaInProgress        **last)
+{
+  Call *queued;
+
+  switch (def->policy)
+    {
+    case KAA_POLICY_SINGLETON:
+      if (scope->current != NULL)
+        {
+          *shared = kaa_in_progress_ref (scope->current);
+          return NULL;
+        }
+      break;
+    case KAA_POLICY_PASS_LAST:
+      *last = g_steal_pointer (&scope->current);
+      break;
+    case KAA_POLICY_SYNCHRONIZED:
+    default:
+      if (scope->current != NULL)
+        {
+          queued = call_new (def, ip, user_data, destroy);
+          g_queue_push_tail (&scope->waiting, queued);
+          return queued;
+        }
+      break;
+    }
+  scope->current = kaa_in_progress_ref (ip);
+  return NULL;
+}
+
 KaaInProgress *
 kaa_coroutine_policy_call (const KaaCoroutineDef *def,
                            gpointer               instance,
@@ -301,30 +342,7 @@ kaa_coroutine_policy_call (const KaaCoroutineDef *def,
   owner = kaa_scheduler_is_owner (kaa_in_progress_get_scheduler (ip));
   g_mutex_lock (&scopes_lock);
   scope = scope_get_unlocked (key, instance);
-
-  switch (def->policy)
-    {
-    case KAA_POLICY_SINGLETON:
-      if (scope->current != NULL)
-        shared = kaa_in_progress_ref (scope->current);
-      else
-        scope->current = kaa_in_progress_ref (ip);
-      break;
-    case KAA_POLICY_PASS_LAST:
-      last = g_steal_pointer (&scope->current);
-      scope->current = kaa_in_progress_ref (ip);
-      break;
-    case KAA_POLICY_SYNCHRONIZED:
-    default:
-      if (scope->current != NULL)
-        {
-          queued = call_new (def, ip, user_data, destroy);
-          g_queue_push_tail (&scope->waiting, queued);
-        }
-      else
-        scope->current = kaa_in_progress_ref (ip);
-      break;
-    }
+  queued = scope_admit_unlocked (scope, def, ip, user_data, destroy, &shared, &last);
   if (shared == NULL)
     watch_unlocked (scope, ip, &watch);
   g_mutex_unlock (&scopes_lock);

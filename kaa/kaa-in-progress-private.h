@@ -15,7 +15,8 @@ typedef struct _KaaProducer    KaaProducer;
 typedef struct _KaaProducerOps KaaProducerOps;
 
 /* How an InProgress reaches whatever produces it (a timer, a combinator,
- * later a coroutine or a thread job) without knowing what it is.
+ * a coroutine, a thread job, a GIO wait, the user's own code) without
+ * knowing what it is.
  *
  * @cancel runs on the owner thread, with the InProgress already marked as
  * being cancelled: a result the producer delivers from inside it is

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the whole test suite five ways and prints one summary line:
+# Runs the whole test suite six ways and prints one summary line:
 #
 #   1. _build       the normal build, -Dwerror=true, then every benchmark
 #                   briefly (bash tools/bench.sh --quick), counted as one
