@@ -308,49 +308,6 @@ kaa_test_poll_until_done (GMainContext  *context,
 
 /* ---------------------------------------------- a worker with a context */
 
-static gboolean
-worker_quit (gpointer data)
-{
-  g_main_loop_quit (data);
-  return G_SOURCE_REMOVE;
-}
-
-static gpointer
-worker_main (gpointer data)
-{
-  KaaTestWorker *w = data;
-  /* Copies: the starting thread reads the fields until the join. */
-  GMainContext *context = w->context;
-  GMainLoop *loop = w->loop;
-
-  g_main_context_push_thread_default (context);
-  g_main_loop_run (loop);
-  g_main_context_pop_thread_default (context);
-  /* The last references: the context dies here, on its own thread. */
-  g_main_loop_unref (loop);
-  g_main_context_unref (context);
-  return NULL;
-}
-
-/* Starts a thread that runs a context of its own, thread-default there,
- * and returns once it runs it: from then on g_main_context_invoke()
- * always queues to it rather than run the call on the caller's thread. */
-void
-kaa_test_worker_start (KaaTestWorker *w)
-{
-  gint64 deadline = g_get_monotonic_time () + KAA_TEST_WATCHDOG_SEC * G_USEC_PER_SEC;
-
-  w->context = g_main_context_new ();
-  w->loop = g_main_loop_new (w->context, FALSE);
-  w->thread = g_thread_new ("kaa-test-worker", worker_main, w);
-  while (!g_main_loop_is_running (w->loop))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("watchdog: the worker's loop did not start within %d s", KAA_TEST_WATCHDOG_SEC);
-      g_usleep (100);
-    }
-}
-
 typedef struct
 {
   void     (*func) (gpointer data);
@@ -358,18 +315,47 @@ typedef struct
   gint       done;   /* atomic */
 } WorkerCall;
 
-static gboolean
-worker_call_run (gpointer data)
+static gpointer
+worker_main (gpointer data)
 {
-  WorkerCall *call = data;
+  KaaTestWorker *w = data;
+  /* A copy: the starting thread clears the field after the join. */
+  GMainContext *context = w->context;
 
-  call->func (call->data);
-  g_atomic_int_set (&call->done, 1);
-  return G_SOURCE_REMOVE;
+  g_main_context_push_thread_default (context);
+  g_atomic_int_set (&w->running, 1);
+  while (!g_atomic_int_get (&w->quit))
+    {
+      WorkerCall *call = g_atomic_pointer_exchange (&w->call, NULL);
+
+      if (call == NULL)
+        {
+          g_main_context_iteration (context, TRUE);
+          continue;
+        }
+      call->func (call->data);
+      g_atomic_int_set (&call->done, 1);
+    }
+  g_main_context_pop_thread_default (context);
+  /* The last reference: the context dies here, on its own thread, once
+   * the killer's wake-up is over (it writes the context's eventfd). */
+  kaa_test_spin_until (&w->let_go, 1);
+  g_main_context_unref (context);
+  return NULL;
 }
 
-/* Runs @func on the worker's thread, its context thread-default, and
- * waits for it. */
+/* Starts a thread that runs a context of its own, thread-default there,
+ * and returns once it runs it. */
+void
+kaa_test_worker_start (KaaTestWorker *w)
+{
+  *w = (KaaTestWorker) { g_main_context_new (), NULL, NULL, 0, 0, 0 };
+  w->thread = g_thread_new ("kaa-test-worker", worker_main, w);
+  kaa_test_spin_until (&w->running, 1);
+}
+
+/* Runs @func on the worker's thread, its context thread-default, between
+ * two iterations, and waits for it. */
 void
 kaa_test_worker_call (KaaTestWorker *w,
                       void         (*func) (gpointer data),
@@ -377,20 +363,19 @@ kaa_test_worker_call (KaaTestWorker *w,
 {
   WorkerCall call = { func, data, 0 };
 
-  g_main_context_invoke (w->context, worker_call_run, &call);
+  g_atomic_pointer_set (&w->call, &call);
+  g_main_context_wakeup (w->context);
   kaa_test_spin_until (&call.done, 1);
 }
 
-/* Stops the worker and joins it; its context dies on its thread. The
- * quit is sent from the worker's own thread: TSan sees the hand-over
- * through the wake-up that thread reads, not through GLib's internal
- * lock. */
+/* Stops the worker and joins it; its context dies on its thread. */
 void
 kaa_test_worker_kill (KaaTestWorker *w)
 {
-  g_main_context_invoke (w->context, worker_quit, w->loop);
+  g_atomic_int_set (&w->quit, 1);
+  g_main_context_wakeup (w->context);
+  g_atomic_int_set (&w->let_go, 1);
   g_thread_join (w->thread);
-  w->loop = NULL;
   w->context = NULL;
 }
 

@@ -84,12 +84,17 @@ KaaInProgress **kaa_test_ref_all          (KaaInProgress **ips,
 void      kaa_test_poll_until_done        (GMainContext   *context,
                                            KaaInProgress  *ip);
 
-/* A thread running a context of its own (kaa-test-util.c). */
+/* A thread running a context of its own (kaa-test-util.c). Calls reach
+ * it through atomics and g_main_context_wakeup(), never through a GSource
+ * attached from this thread, whose hand-over inside GLib TSan cannot see. */
 typedef struct
 {
   GMainContext *context;   /* until kaa_test_worker_kill() */
-  GMainLoop    *loop;
   GThread      *thread;    /* joined by the kill; kept to compare with */
+  gpointer      call;      /* atomic: the call for the worker to run */
+  gint          running;   /* atomic */
+  gint          quit;      /* atomic */
+  gint          let_go;    /* atomic: the killer touches the context no more */
 } KaaTestWorker;
 
 void      kaa_test_worker_start           (KaaTestWorker  *w);
