@@ -30,7 +30,7 @@ struct _SourceWait
 {
   KaaProducer    producer;
   KaaRefCount    ref_count;               /* the producer slot, each armed source */
-  KaaWeakLink  link;
+  KaaWeakLink    link;
   KaaDeathWatch *death;                   /* owned; set before it is shared */
 
   /* By whoever holds a reference to the InProgress (the owner, mostly),

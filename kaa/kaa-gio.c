@@ -232,8 +232,8 @@ typedef struct
 {
   KaaProducer    producer;
   KaaRefCount    ref_count;   /* the producer slot, the closure */
-  KaaWeakLink  link;
-  KaaDeathWatch *death;      /* owned; set before the handler is connected */
+  KaaWeakLink    link;
+  KaaDeathWatch *death;       /* owned; set before the handler is connected */
   GWeakRef       instance;    /* to disconnect from any thread */
   gint           detached;    /* atomic: claimed once, by whoever disconnects */
   gint           paused;      /* atomic: emissions go by */

@@ -73,7 +73,7 @@ kaa_weak_link_release (KaaWeakLink *link)
 
 struct _KaaDeathWatch
 {
-  KaaWeakLink  link;        /* the InProgress, until the release */
+  KaaWeakLink    link;        /* the InProgress, until the release */
   KaaMortal      mortal;      /* owner thread */
   KaaRunnable    untrack;     /* the release's, to the owner */
   KaaScheduler  *scheduler;   /* owned */
