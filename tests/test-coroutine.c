@@ -856,6 +856,46 @@ test_coiterate_pause (Fixture       *f,
   g_assert_cmpuint (held_stepper.steps, ==, 0);
 }
 
+static void
+awaits_task (KaaCoroutine *co,
+             gpointer      data)
+{
+  kaa_await (kaa_in_progress_ref (data), NULL);
+}
+
+static void
+test_coiterate_pause_cascade (Fixture       *f,
+                              gconstpointer  data)
+{
+  Stepper stepper = { 0, 1000000, 0, FALSE };
+  g_autoptr(KaaInProgress) task = kaa_coiterate (step_counts, &stepper, stepper_destroy);
+  g_autoptr(KaaInProgress) awaiter = kaa_coroutine_spawn (awaits_task, task, NULL);
+  guint before;
+
+  g_test_summary ("DESIGN §6: pausing a coroutine that alone awaits a coiterate task "
+                  "holds the task's steps, also a pause and resume made before the "
+                  "next step came; cancelling the coroutine stops the task at once");
+
+  kaa_in_progress_pause (awaiter);
+  kaa_in_progress_resume (awaiter);   /* before any step came: nothing was held */
+  g_main_context_iteration (f->context, FALSE);
+  g_assert_cmpuint (stepper.steps, ==, 1);
+  kaa_in_progress_pause (awaiter);
+  g_assert_true (kaa_in_progress_is_paused (task));
+  for (guint i = 0; i < 5; i++)
+    g_main_context_iteration (f->context, FALSE);
+  before = stepper.steps;
+  g_assert_cmpuint (before, ==, 1);
+  kaa_in_progress_resume (awaiter);
+  for (guint i = 0; i < 3; i++)
+    g_main_context_iteration (f->context, FALSE);
+  g_assert_cmpuint (stepper.steps, >, before);
+
+  kaa_in_progress_cancel (awaiter);
+  g_assert_cmpint (kaa_in_progress_get_state (task), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpuint (stepper.destroyed, ==, 1);
+}
+
 /* ----------------------------------------------------------- overflow */
 
 static void
@@ -948,6 +988,7 @@ main (int    argc,
   KAA_TEST_ADD ("coiterate-cancel", test_coiterate_cancel);
   KAA_TEST_ADD ("coiterate-cancel-self", test_coiterate_cancel_self);
   KAA_TEST_ADD ("coiterate-pause", test_coiterate_pause);
+  KAA_TEST_ADD ("coiterate-pause-cascade", test_coiterate_pause_cascade);
   KAA_TEST_ADD ("stack-overflow", test_stack_overflow);
   KAA_TEST_ADD ("outside-coroutine", test_outside_coroutine);
 
