@@ -48,6 +48,7 @@ struct _KaaScope
   KaaDeathWatch *death;       /* owned by the producer slot */
   KaaScopeFlags  flags;
   KaaTimer       timer;       /* the deadline, owner thread */
+  guint          timeout;     /* ms, for the error message */
   KaaRunnable    unbind;      /* the release, handed to the owner */
 
   GMutex         lock;
@@ -109,8 +110,9 @@ scope_settle (KaaScope *scope)
     kaa_in_progress_cancel (scope->self);
   else if (scope->expired)
     kaa_in_progress_try_fail (scope->self,
-                              g_error_new_literal (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                                                   _("The scope’s deadline passed")));
+                              g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                           _("Task scope timed out after %u ms"),
+                                           scope->timeout));
   else if (scope->errors != NULL && scope->errors->len > 0)
     kaa_in_progress_try_fail (scope->self, g_error_copy (scope->errors->pdata[0]));
   else
@@ -693,6 +695,7 @@ kaa_scope_set_timeout (KaaScope *self,
     return;
   if (!kaa_scheduler_remove_timer (self->scheduler, &self->timer))
     scope_ref_internal (self);   /* the timer's */
+  self->timeout = msec;
   kaa_scheduler_add_timer (self->scheduler, &self->timer,
                            kaa_scheduler_get_time (self->scheduler) + (gint64) msec * 1000);
   if (kaa_in_progress_is_paused (self->self))

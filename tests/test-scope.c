@@ -260,6 +260,7 @@ test_deadline (Fixture       *f,
   ip = join_and_pump (f, scope);
   g_assert_false (kaa_in_progress_propagate (ip, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_assert_cmpstr (error->message, ==, "Task scope timed out after 30 ms");
   g_assert_cmpint (g_get_monotonic_time () - start, >=, 29 * 1000);
   g_assert_cmpint (s[0].await_code, ==, G_IO_ERROR_CANCELLED);
   g_assert_cmpint (s[1].await_code, ==, G_IO_ERROR_CANCELLED);
