@@ -194,6 +194,14 @@ member_settled (KaaInProgress *member,
   settle = scope_claim_settle_unlocked (scope);
   g_mutex_unlock (&scope->lock);
 
+  /* Every pause counts, also on what is done (DESIGN §6): the scope's is
+   * taken back here, since a scope that settles while paused never
+   * hears a resume. Only the owner thread pauses, and this is it. */
+  if (m->paused)
+    {
+      m->paused = FALSE;
+      kaa_in_progress_resume (member);
+    }
   if (fail_fast)
     scope_close (scope, FALSE);
   if (settle)

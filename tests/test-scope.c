@@ -242,6 +242,34 @@ test_pause (Fixture       *f,
 }
 
 static void
+test_settles_paused (Fixture       *f,
+                     gconstpointer  data)
+{
+  gint cleaned = 0;
+  Sleeper s = { 60000, FALSE, &cleaned };
+  g_autoptr(KaaScope) scope = kaa_scope_new (KAA_SCOPE_FAIL_FAST);
+  g_autoptr(KaaInProgress) plain = kaa_in_progress_new ();
+  g_autoptr(KaaInProgress) sleeper = kaa_coroutine_spawn (sleeper_body, &s, NULL);
+  g_autoptr(KaaInProgress) ip = NULL;
+
+  g_test_summary ("Issue 18 §4, DESIGN §6: a scope that settles while paused (a member "
+                  "failed, the others were cancelled) leaves no member paused");
+  kaa_scope_add (scope, kaa_in_progress_ref (plain));
+  kaa_scope_add (scope, kaa_in_progress_ref (sleeper));
+  ip = kaa_scope_join (scope);
+  kaa_scope_pause (scope);
+  g_assert_true (kaa_in_progress_is_paused (sleeper));
+  kaa_in_progress_fail_literal (plain, G_IO_ERROR, G_IO_ERROR_FAILED, "plain failed");
+  g_assert_cmpstr (kaa_in_progress_get_error (ip)->message, ==, "plain failed");
+  g_assert_cmpint (kaa_in_progress_get_state (sleeper), ==, KAA_STATE_CANCELLED);
+  g_assert_false (kaa_in_progress_is_paused (plain));
+  g_assert_false (kaa_in_progress_is_paused (sleeper));
+  g_assert_cmpint (cleaned, ==, 1);
+  kaa_scope_resume (scope);
+  g_assert_false (kaa_in_progress_is_paused (ip));
+}
+
+static void
 test_deadline (Fixture       *f,
                gconstpointer  data)
 {
@@ -582,6 +610,7 @@ main (int   argc,
   KAA_TEST_ADD ("unref-cancels", test_unref_cancels);
   KAA_TEST_ADD ("unref-after-join", test_unref_after_join);
   KAA_TEST_ADD ("pause", test_pause);
+  KAA_TEST_ADD ("settles-paused", test_settles_paused);
   KAA_TEST_ADD ("deadline", test_deadline);
   KAA_TEST_ADD ("deadline-paused", test_deadline_paused);
   KAA_TEST_ADD ("bind", test_bind);
