@@ -190,11 +190,24 @@ timeout_release (KaaProducer *producer)
   timeout_unref (timeout);
 }
 
+static void
+timeout_describe (KaaProducer   *producer,
+                  KaaInProgress *self,
+                  KaaDumpNode   *node)
+{
+  Timeout *timeout = (Timeout *) producer;
+
+  kaa_dump_node_set_kind (node, "combinator");
+  kaa_dump_node_set_timer_state (node, "timing out", self, &timeout->timer);
+  kaa_dump_node_add_awaited (node, timeout->link.awaited);
+}
+
 static const KaaProducerOps timeout_ops = {
   .cancel = timeout_cancel,
   .pause = timeout_pause,
   .resume = timeout_resume,
   .release = timeout_release,
+  .describe = timeout_describe,
   .kind = "timeout",
 };
 

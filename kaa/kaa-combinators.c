@@ -94,11 +94,23 @@ sleep_release (KaaProducer *producer)
   sleep_unref ((Sleep *) producer);
 }
 
+static void
+sleep_describe (KaaProducer   *producer,
+                KaaInProgress *self,
+                KaaDumpNode   *node)
+{
+  Sleep *sleep = (Sleep *) producer;
+
+  kaa_dump_node_set_kind (node, "sleep");
+  kaa_dump_node_set_timer_state (node, "sleeping", self, &sleep->timer);
+}
+
 static const KaaProducerOps sleep_ops = {
   .cancel = sleep_cancel,
   .pause = sleep_pause,
   .resume = sleep_resume,
   .release = sleep_release,
+  .describe = sleep_describe,
   .kind = "timer",
 };
 
@@ -292,11 +304,29 @@ group_release (KaaProducer *producer)
   group_unref (group);
 }
 
+/* The inputs not settled yet; the group holds a reference to each. */
+static void
+group_describe (KaaProducer   *producer,
+                KaaInProgress *self,
+                KaaDumpNode   *node)
+{
+  static const char *const modes[] = { "any", "any_success", "all", "all_success" };
+  Group *group = (Group *) producer;
+
+  kaa_dump_node_set_kind (node, "combinator");
+  kaa_dump_node_set_state (node, "%s of %u, %d left", modes[group->mode], group->n_members,
+                           g_atomic_int_get (&group->remaining));
+  for (guint i = 0; i < group->n_members; i++)
+    if (group->members[i].weight != 0 && !kaa_in_progress_is_done (group->members[i].input))
+      kaa_dump_node_add_awaited (node, group->members[i].input);
+}
+
 static const KaaProducerOps group_ops = {
   .cancel = group_cancel,
   .pause = group_pause,
   .resume = group_resume,
   .release = group_release,
+  .describe = group_describe,
   .kind = "combinator",
 };
 

@@ -39,6 +39,8 @@ struct _KaaCoroutine
 
   /* From the definition, for a start handed to the owner thread. */
   const char      *def_name;
+  const char      *site_file;       /* static: where it was spawned, or NULL */
+  gint             site_line;
   gsize            stack_size;
   gint             priority;
 

@@ -45,6 +45,13 @@ static KAA_THREAD_LOCAL KaaCoroutine *current;
  * there at once, so a start nested inside (a queued SYNCHRONIZED call
  * that the new body lets go) never inherits it. */
 static KAA_THREAD_LOCAL KaaAdopter *spawn_adopter;
+/* Issue 19: where the application spawns, from the macros of
+ * kaa-coroutine.h (spawn_site), for the start that spawn makes at once
+ * (start_site); each is taken at once, as spawn_adopter is. */
+static KAA_THREAD_LOCAL const char *spawn_site_file;
+static KAA_THREAD_LOCAL gint        spawn_site_line;
+static KAA_THREAD_LOCAL const char *start_site_file;
+static KAA_THREAD_LOCAL gint        start_site_line;
 
 /* Where a coroutine's fiber starts in its allocation. */
 #define FIBER_OFFSET KAA_ALLOC_TAIL_OFFSET (sizeof (KaaCoroutine))
@@ -220,6 +227,13 @@ coroutine_kill (KaaCoroutine *self)
         coroutine_resume (self);
     }
   coroutine_unref (self);
+}
+
+/* The live dump finds coroutines through their mortal (issue 19). */
+static gpointer
+coroutine_subject (KaaMortal *mortal)
+{
+  return ((KaaCoroutine *) G_STRUCT_MEMBER_P (mortal, -G_STRUCT_OFFSET (KaaCoroutine, mortal)))->in_progress;
 }
 
 static void
@@ -454,14 +468,64 @@ coroutine_release (KaaProducer *producer)
   coroutine_unref ((KaaCoroutine *) producer);
 }
 
+/* Issue 19, for the live dump: owner thread, so none of this moves. */
+static void
+coroutine_describe (KaaProducer   *producer,
+                    KaaInProgress *in_progress,
+                    KaaDumpNode   *node)
+{
+  KaaCoroutine *self = (KaaCoroutine *) producer;
+
+  kaa_dump_node_set_kind (node, "coroutine");
+  kaa_dump_node_set_body (node, (gpointer) self->func);
+  kaa_dump_node_set_site (node, self->site_file, self->site_line);
+  if (self->fiber == NULL)
+    kaa_dump_node_set_state (node, "not started");
+  else if (self->running)
+    kaa_dump_node_set_state (node, "running");
+  else if (self->await.awaited != NULL)
+    {
+      kaa_dump_node_set_state (node, "awaiting");
+      kaa_dump_node_add_awaited (node, self->await.awaited);
+    }
+  else if (g_atomic_int_get (&self->queued) != NOT_QUEUED || self->wake_held)
+    kaa_dump_node_set_state (node, "yielded");
+  else if (self->interval != 0)
+    kaa_dump_node_set_timer_state (node, "sleeping", in_progress, &self->timer);
+  else
+    kaa_dump_node_set_state (node, "suspended");
+}
+
 static const KaaProducerOps coroutine_ops = {
   .cancel = coroutine_cancel,
   .pause = coroutine_pause,
   .resume = coroutine_unpause,
   .release = coroutine_release,
   .unwind = coroutine_unwind,
+  .describe = coroutine_describe,
   .kind = "coroutine",
 };
+
+/**
+ * kaa_coroutine_set_spawn_site: (skip)
+ * @file: a static string, `__FILE__`
+ * @line: `__LINE__`
+ *
+ * Records where the next spawn on this thread is made, for
+ * [func@Kaa.dump] and the debug switches: the `kaa_coroutine_spawn()`
+ * and `kaa_coroutine_spawn_def()` macros of `<kaa/kaa.h>` call it before
+ * the function of the same name, so an application never calls it
+ * itself.
+ *
+ * Since: 0.2
+ */
+void
+kaa_coroutine_set_spawn_site (const char *file,
+                              int         line)
+{
+  spawn_site_file = file;
+  spawn_site_line = line;
+}
 
 /**
  * kaa_coroutine_spawn: (skip)
@@ -494,16 +558,16 @@ static const KaaProducerOps coroutine_ops = {
  * Since: 0.1
  */
 KaaInProgress *
-kaa_coroutine_spawn (KaaCoroutineFunc func,
-                     gpointer         user_data,
-                     GDestroyNotify   destroy)
+(kaa_coroutine_spawn) (KaaCoroutineFunc func,
+                       gpointer         user_data,
+                       GDestroyNotify   destroy)
 {
   /* No name: the InProgress then takes the static "coroutine". */
   KaaCoroutineDef def = { .func = func };
 
   kaa_return_failed_if_fail (func != NULL);
 
-  return kaa_coroutine_spawn_def (&def, NULL, user_data, destroy);
+  return (kaa_coroutine_spawn_def) (&def, NULL, user_data, destroy);
 }
 
 /**
@@ -525,12 +589,15 @@ kaa_coroutine_spawn (KaaCoroutineFunc func,
  * Since: 0.1
  */
 KaaInProgress *
-kaa_coroutine_spawn_def (const KaaCoroutineDef *def,
-                         gpointer               instance,
-                         gpointer               user_data,
-                         GDestroyNotify         destroy)
+(kaa_coroutine_spawn_def) (const KaaCoroutineDef *def,
+                           gpointer               instance,
+                           gpointer               user_data,
+                           GDestroyNotify         destroy)
 {
   KaaAdopter *adopter = current != NULL ? current->adopter : NULL;
+  /* Taken before the checks, so that a failed one leaves nothing behind
+   * for a later spawn through a function pointer. */
+  const char *site_file = g_steal_pointer (&spawn_site_file);
   KaaInProgress *ip;
 
   kaa_return_failed_if_fail (def != NULL);
@@ -538,6 +605,8 @@ kaa_coroutine_spawn_def (const KaaCoroutineDef *def,
   kaa_return_failed_if_fail (def->policy <= KAA_POLICY_PASS_LAST);
   kaa_return_failed_if_fail (instance == NULL || G_IS_OBJECT (instance));
 
+  start_site_file = site_file;
+  start_site_line = spawn_site_line;
   ip = kaa_coroutine_spawn_adopted (def, instance, adopter, user_data, destroy);
 
   /* Started by a member of a task scope: the scope owns it too. */
@@ -570,6 +639,7 @@ kaa_coroutine_spawn_adopted (const KaaCoroutineDef *def,
       kaa_coroutine_start (def, ip, user_data, destroy, NULL);
     }
   spawn_adopter = NULL;
+  start_site_file = NULL;
   return ip;
 }
 
@@ -608,6 +678,7 @@ coroutine_begin (KaaCoroutine *self)
   kaa_fiber_name_after (fiber, self->def_name == NULL ? (KaaFiberCode) self->func : NULL);
   coroutine_ref (self);                           /* the fiber */
   self->mortal.die = coroutine_die;
+  self->mortal.subject = coroutine_subject;
   kaa_scheduler_track (self->scheduler, &self->mortal);
   if (kaa_in_progress_is_paused (self->in_progress))
     {
@@ -669,6 +740,8 @@ kaa_coroutine_start (const KaaCoroutineDef *def,
   self->destroy = destroy;
   self->last = last;
   self->def_name = def->name;
+  self->site_file = g_steal_pointer (&start_site_file);
+  self->site_line = start_site_line;
   self->stack_size = def->stack_size;
   self->priority = def->priority;
   self->interval = (gint64) def->interval * 1000;

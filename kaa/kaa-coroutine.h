@@ -140,6 +140,9 @@ KaaInProgress *kaa_coroutine_spawn             (KaaCoroutineFunc  func,
                                                 gpointer          user_data,
                                                 GDestroyNotify    destroy) G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
+void           kaa_coroutine_set_spawn_site    (const char       *file,
+                                                int               line);
+KAA_AVAILABLE_IN_ALL
 KaaCoroutine  *kaa_coroutine_self              (void);
 KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_coroutine_get_in_progress   (KaaCoroutine     *self);
@@ -219,5 +222,18 @@ KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_coiterate                   (KaaStepFunc       step,
                                                 gpointer          user_data,
                                                 GDestroyNotify    destroy) G_GNUC_WARN_UNUSED_RESULT;
+
+/* Issue 19: the spawn site (file:line) of each coroutine, for
+ * kaa_dump() and the KAA_DEBUG switches. The functions are defined as
+ * `(kaa_coroutine_spawn) (…)`, which also calls them without the site
+ * (through a pointer, or from a binding). */
+#ifndef __GI_SCANNER__
+#define kaa_coroutine_spawn(func, user_data, destroy)                        \
+  (kaa_coroutine_set_spawn_site (__FILE__, __LINE__),                        \
+   (kaa_coroutine_spawn) ((func), (user_data), (destroy)))
+#define kaa_coroutine_spawn_def(def, instance, user_data, destroy)           \
+  (kaa_coroutine_set_spawn_site (__FILE__, __LINE__),                        \
+   (kaa_coroutine_spawn_def) ((def), (instance), (user_data), (destroy)))
+#endif
 
 G_END_DECLS

@@ -29,6 +29,7 @@ enum
   FLAG_CANCELLING_NOW = 1 << 5,  /* the owner runs the cancel cascade */
   FLAG_CACHED_BLOCK   = 1 << 6,  /* immutable: the block goes back to the cache */
   FLAG_ORPHAN_DELIVERY = 1 << 7, /* a thread delivers after the context died */
+  FLAG_TRACKED        = 1 << 8,  /* in the dump's registry (kaa-in-progress-registry.c) */
 };
 
 typedef enum
@@ -161,6 +162,30 @@ kaa_in_progress_has_callbacks (KaaInProgress *self)
   return g_atomic_pointer_get (&self->callbacks) != NULL ||
          g_atomic_int_get (&self->has_pending);
 }
+
+/* kaa-in-progress-registry.c: the InProgresses the live dump starts
+ * from. Each entry keeps when it was made and, with KAA_DEBUG=unhandled,
+ * the backtrace of where. */
+typedef struct
+{
+  KaaInProgress *self;       /* a reference, in a snapshot */
+  gint64         born;       /* monotonic µs */
+  gpointer      *frames;     /* owned; NULL unless KAA_DEBUG=unhandled */
+  gint           n_frames;
+} KaaTracked;
+
+/* Takes @self out of the registry if it is there (FLAG_TRACKED), from
+ * finalize. Returns its entry, for the unhandled-failure warning, which
+ * the caller frees with kaa_tracked_free(). */
+KaaTracked *kaa_in_progress_untrack           (KaaInProgress *self);
+void        kaa_tracked_free                  (KaaTracked    *tracked);
+/* A reference to every tracked InProgress that is still alive, oldest
+ * first: an array of KaaTracked, whose references and frames the caller
+ * owns (kaa_tracked_clear()). */
+GArray     *kaa_in_progress_registry_snapshot (void);
+void        kaa_tracked_clear                 (KaaTracked    *tracked);
+/* KAA_DEBUG=unhandled: prints the frames where @tracked was made. */
+void        kaa_tracked_print_backtrace       (KaaTracked    *tracked);
 
 /* Between kaa-in-progress.c and its siblings. */
 void          kaa_in_progress_init_callbacks (KaaInProgress *self);

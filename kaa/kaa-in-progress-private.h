@@ -13,6 +13,7 @@ G_BEGIN_DECLS
 
 typedef struct _KaaProducer    KaaProducer;
 typedef struct _KaaProducerOps KaaProducerOps;
+typedef struct _KaaDumpNode    KaaDumpNode;
 
 /* How an InProgress reaches whatever produces it (a timer, a combinator,
  * a coroutine, a thread job, a GIO wait, the user's own code) without
@@ -59,6 +60,16 @@ struct _KaaProducerOps
                        GError       **error);
   void     (*unblock) (KaaProducer   *producer,
                        KaaInProgress *in_progress);
+  /* Issue 19: tells the live dump (kaa-in-progress-dump.c) what the
+   * producer is doing, through the kaa_dump_node_*() calls below: its
+   * kind, its state in words, and every InProgress it waits on now. It
+   * runs on the owner thread while @in_progress is pending, never from a
+   * hot path; the dump holds a reference to @in_progress meanwhile. A
+   * producer that another thread may release at that moment reads only
+   * memory that outlives the release (its InProgress's allocation). */
+  void     (*describe) (KaaProducer   *producer,
+                        KaaInProgress *in_progress,
+                        KaaDumpNode   *node);
   const char *kind;
 };
 
@@ -67,6 +78,37 @@ struct _KaaProducer
 {
   const KaaProducerOps *ops;
 };
+
+/* The live dump's view of one InProgress (issue 19), filled in by the
+ * describe hook above. @kind is static: "coroutine", "job", "sleep",
+ * "combinator", "gio", "scope", "channel", "user"… @state is a few
+ * words ("awaiting", "queued in pool default"); the awaited InProgresses
+ * become the node's children in the tree. @body names a function by
+ * dladdr(); @file is static, a __FILE__. */
+void kaa_dump_node_set_kind    (KaaDumpNode   *node,
+                                const char    *kind);
+void kaa_dump_node_set_state   (KaaDumpNode   *node,
+                                const char    *format,
+                                ...) G_GNUC_PRINTF (2, 3);
+void kaa_dump_node_add_awaited (KaaDumpNode   *node,
+                                KaaInProgress *awaited);
+void kaa_dump_node_set_body    (KaaDumpNode   *node,
+                                gpointer       func);
+void kaa_dump_node_set_site    (KaaDumpNode   *node,
+                                const char    *file,
+                                gint           line);
+/* A state for a wait on @timer of @in_progress's scheduler: "PREFIX
+ * until +1.250s", or "PREFIX, frozen with 1.250s left" when a pause
+ * froze it. */
+void kaa_dump_node_set_timer_state (KaaDumpNode   *node,
+                                    const char    *prefix,
+                                    KaaInProgress *in_progress,
+                                    KaaTimer      *timer);
+/* Any thread: puts @self in the registry the dump starts from (once; a
+ * second call does nothing). Coroutines and thread jobs always are;
+ * KAA_DEBUG=dump or leaks, or kaa_dump_track_all(), puts every new
+ * InProgress there. */
+void kaa_in_progress_track     (KaaInProgress *self);
 
 /* A pending InProgress owned by @scheduler's context instead of the
  * calling thread's (a main-thread call made from a worker). */

@@ -55,7 +55,8 @@ kaa_in_progress_new (void)
   return kaa_in_progress_new_for_scheduler (kaa_scheduler_get_thread_default ());
 }
 
-static KaaInProgress *
+/* Inlined as before issue 19, whose tracking call would tip GCC against. */
+static G_ALWAYS_INLINE inline KaaInProgress *
 in_progress_init (KaaInProgress *self,
                   KaaScheduler  *scheduler)
 {
@@ -64,6 +65,8 @@ in_progress_init (KaaInProgress *self,
   self->scheduler = kaa_scheduler_ref (scheduler);
   self->runnable.run = in_progress_run;
   kaa_in_progress_init_callbacks (self);
+  if (G_UNLIKELY (kaa_debug_get () & KAA_DEBUG_TRACK_ALL))
+    kaa_in_progress_track (self);
   return self;
 }
 
@@ -204,15 +207,43 @@ in_progress_free_block (KaaInProgress *self)
     g_free (self);
 }
 
+static void
+in_progress_warn_unhandled (KaaInProgress *self)
+{
+  g_warning (_("InProgress %s (%p) failed and nobody handled its error: %s"),
+             in_progress_name (self), self, self->error->message);
+}
+
+/* Out of line: finalize stays as short as it was while nothing is tracked. */
+static G_NO_INLINE void
+in_progress_untrack (KaaInProgress *self)
+{
+  KaaTracked *tracked = NULL;
+
+  if (g_atomic_int_get (&self->flags) & FLAG_TRACKED)
+    tracked = kaa_in_progress_untrack (self);
+  if (g_atomic_int_get (&self->state) == KAA_STATE_FAILED &&
+      !(g_atomic_int_get (&self->flags) & FLAG_ERROR_SEEN))
+    {
+      /* KAA_DEBUG=unhandled: where it was made, before the warning,
+       * which G_DEBUG=fatal-warnings may turn into an abort. */
+      kaa_tracked_print_backtrace (tracked);
+      in_progress_warn_unhandled (self);
+    }
+  kaa_tracked_free (tracked);
+}
+
 static KaaInProgress *
 in_progress_finalize (KaaInProgress *self)
 {
   KaaInProgress *source;
 
-  if (g_atomic_int_get (&self->state) == KAA_STATE_FAILED &&
-      !(g_atomic_int_get (&self->flags) & FLAG_ERROR_SEEN))
-    g_warning (_("InProgress %s (%p) failed and nobody handled its error: %s"),
-               in_progress_name (self), self, self->error->message);
+  /* Only an InProgress made after tracking began can be tracked. */
+  if (G_UNLIKELY (kaa_debug_get () & KAA_DEBUG_TRACK_ALL))
+    in_progress_untrack (self);
+  else if (g_atomic_int_get (&self->state) == KAA_STATE_FAILED &&
+           !(g_atomic_int_get (&self->flags) & FLAG_ERROR_SEEN))
+    in_progress_warn_unhandled (self);
 
   kaa_in_progress_release_producer (self);
   kaa_in_progress_free_callbacks (self);

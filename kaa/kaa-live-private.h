@@ -55,10 +55,27 @@ gint64       kaa_live_get      (KaaLiveKind kind);
  * quarantines freed InProgresses (kaa-in-progress-refs.c). */
 typedef enum
 {
-  KAA_DEBUG_LEAKS = 1 << 0,
-  KAA_DEBUG_REFS  = 1 << 1,
+  KAA_DEBUG_LEAKS     = 1 << 0,
+  KAA_DEBUG_REFS      = 1 << 1,
+  KAA_DEBUG_DUMP      = 1 << 2,
+  KAA_DEBUG_UNHANDLED = 1 << 3,
+  KAA_DEBUG_SLOW      = 1 << 4,   /* slow-slice=MS */
+  /* Not a switch: every new InProgress goes into the dump's registry
+   * (set by leaks, dump and unhandled, or by kaa_dump_track_all()). */
+  KAA_DEBUG_TRACK_ALL = 1 << 5,
 } KaaDebugFlags;
 
+/* Read with kaa_debug_get(): kaa_dump_track_all() may set a bit while
+ * other threads run. */
 extern guint kaa_debug_flags;
+
+static inline guint
+kaa_debug_get (void)
+{
+  return __atomic_load_n (&kaa_debug_flags, __ATOMIC_RELAXED);
+}
+
+/* slow-slice=MS, in µs; 0 when off. */
+extern gint64 kaa_debug_slow_slice_us;
 
 G_END_DECLS

@@ -75,6 +75,7 @@ live_report (void)
 }
 
 guint kaa_debug_flags;
+gint64 kaa_debug_slow_slice_us;
 
 /* KAA_DEBUG=leaks prints the counts when the process exits. The flags are
  * read here, before any object exists, so that they never change while

@@ -41,6 +41,10 @@ struct _KaaMortal
   KaaMortal    *prev;
   KaaMortal    *next;
   KaaMortalFunc die;
+  /* Nullable: the InProgress the mortal works for (not referenced), or
+   * NULL. The live dump (issue 19) starts from these at no cost to the
+   * tracked: coroutines and thread jobs are mortals anyway. */
+  gpointer    (*subject) (KaaMortal *mortal);
 };
 
 /* An entry in the scheduler's timer heap. @index is 0 while the timer is
@@ -71,6 +75,12 @@ void          kaa_scheduler_track              (KaaScheduler *self,
 /* Owner thread; does nothing for a mortal that is not tracked (any more). */
 void          kaa_scheduler_untrack            (KaaScheduler *self,
                                                 KaaMortal    *mortal);
+/* Owner thread: calls @func with the subject of each tracked mortal
+ * that has one, oldest first; @func must not track or untrack. */
+void          kaa_scheduler_foreach_subject    (KaaScheduler *self,
+                                                void        (*func) (gpointer subject,
+                                                                     gpointer data),
+                                                gpointer      data);
 /* Any thread: TRUE once the context is gone (its sweep may still run). */
 gboolean      kaa_scheduler_is_dead            (KaaScheduler *self);
 /* Any thread: makes a blocked iteration of the context look again. */
@@ -120,6 +130,11 @@ gboolean      kaa_scheduler_freeze_timer       (KaaScheduler *self,
                                                 KaaTimer     *timer);
 /* Owner thread: arms a frozen @timer again for the time it had left;
  * FALSE if it was not frozen. */
+/* Owner thread: µs until @timer fires, or, frozen, the time it keeps;
+ * sets @frozen accordingly. For the live dump (issue 19). */
+gint64        kaa_scheduler_get_timer_left     (KaaScheduler *self,
+                                                KaaTimer     *timer,
+                                                gboolean     *frozen);
 gboolean      kaa_scheduler_thaw_timer         (KaaScheduler *self,
                                                 KaaTimer     *timer);
 gint64        kaa_scheduler_get_time           (KaaScheduler *self);

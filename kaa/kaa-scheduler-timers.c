@@ -192,6 +192,15 @@ kaa_scheduler_freeze_timer (KaaScheduler *self,
   return TRUE;
 }
 
+gint64
+kaa_scheduler_get_timer_left (KaaScheduler *self,
+                              KaaTimer     *timer,
+                              gboolean     *frozen)
+{
+  *frozen = timer->frozen.next != NULL;
+  return *frozen ? timer->deadline : timer->deadline - kaa_scheduler_get_time (self);
+}
+
 gboolean
 kaa_scheduler_thaw_timer (KaaScheduler *self,
                           KaaTimer     *timer)

@@ -591,6 +591,21 @@ kaa_scheduler_untrack (KaaScheduler *self,
   mortal->next = mortal->prev = NULL;
 }
 
+void
+kaa_scheduler_foreach_subject (KaaScheduler *self,
+                               void        (*func) (gpointer subject,
+                                                    gpointer data),
+                               gpointer      data)
+{
+  for (KaaMortal *m = self->mortals.next; m != &self->mortals; m = m->next)
+    {
+      gpointer subject = m->subject != NULL ? m->subject (m) : NULL;
+
+      if (subject != NULL)
+        func (subject, data);
+    }
+}
+
 gboolean
 kaa_scheduler_is_dead (KaaScheduler *self)
 {

@@ -440,11 +440,29 @@ scope_release (KaaProducer *producer)
   scope_unref_internal (scope);   /* the producer slot's */
 }
 
+/* Issue 19, for the live dump: the members not settled yet. */
+static void
+scope_describe (KaaProducer   *producer,
+                KaaInProgress *in_progress,
+                KaaDumpNode   *node)
+{
+  KaaScope *self = (KaaScope *) producer;
+
+  kaa_dump_node_set_kind (node, "scope");
+  g_mutex_lock (&self->lock);
+  kaa_dump_node_set_state (node, "%s, %u members left", self->joined ? "joined" : "open",
+                           self->members.length);
+  for (GList *l = self->members.head; l != NULL; l = l->next)
+    kaa_dump_node_add_awaited (node, ((Member *) l->data)->member);
+  g_mutex_unlock (&self->lock);
+}
+
 static const KaaProducerOps scope_ops = {
   .cancel = scope_cancel,
   .pause = scope_pause,
   .resume = scope_resume,
   .release = scope_release,
+  .describe = scope_describe,
   .kind = "scope",
 };
 

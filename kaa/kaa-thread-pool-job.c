@@ -173,11 +173,18 @@ job_die (KaaMortal *mortal)
   kaa_in_progress_cancel (job->in_progress);
 }
 
+static gpointer
+job_subject (KaaMortal *mortal)
+{
+  return ((KaaThreadJob *) G_STRUCT_MEMBER_P (mortal, -G_STRUCT_OFFSET (KaaThreadJob, mortal)))->in_progress;
+}
+
 /* Owner thread, before the job is queued. */
 void
 kaa_thread_job_track (KaaThreadJob *job)
 {
   job->mortal.die = job_die;
+  job->mortal.subject = job_subject;
   kaa_scheduler_track (kaa_in_progress_get_scheduler (job->in_progress), &job->mortal);
 }
 
@@ -198,6 +205,39 @@ job_unblock (KaaProducer   *producer,
   kaa_thread_pool_unblock ();
 }
 
+/* Issue 19, for the live dump: the state is the pool's, under its lock. */
+static void
+job_describe (KaaProducer   *producer,
+              KaaInProgress *in_progress,
+              KaaDumpNode   *node)
+{
+  KaaThreadJob *job = (KaaThreadJob *) producer;
+  const char *pool = kaa_thread_pool_get_name (job->pool);
+  KaaThreadJobState state;
+
+  kaa_thread_pool_lock (job->pool);
+  state = job->state;
+  kaa_thread_pool_unlock (job->pool);
+  kaa_dump_node_set_kind (node, "job");
+  kaa_dump_node_set_body (node, (gpointer) job->func);
+  switch (state)
+    {
+    case JOB_QUEUED:
+      kaa_dump_node_set_state (node, "queued in pool %s", pool);
+      break;
+    case JOB_PARKED:
+      kaa_dump_node_set_state (node, "parked in pool %s", pool);
+      break;
+    case JOB_RUNNING:
+      kaa_dump_node_set_state (node, "running in pool %s", pool);
+      break;
+    case JOB_DONE:
+    default:
+      kaa_dump_node_set_state (node, "done in pool %s", pool);
+      break;
+    }
+}
+
 static const KaaProducerOps job_ops = {
   .cancel = job_cancel,
   .pause = job_pause,
@@ -205,6 +245,7 @@ static const KaaProducerOps job_ops = {
   .release = job_release,
   .block = job_block,
   .unblock = job_unblock,
+  .describe = job_describe,
   .kind = "thread job",
 };
 

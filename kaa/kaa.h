@@ -12,6 +12,7 @@
 # include "kaa-scheduler.h"
 # include "kaa-in-progress.h"
 # include "kaa-progress.h"
+# include "kaa-dump.h"
 # include "kaa-combinators.h"
 # include "kaa-coroutine.h"
 # include "kaa-thread-pool.h"

@@ -33,6 +33,7 @@ LAYERS = [
     ("kaa-scheduler*", 2, "scheduler"),
     ("kaa-in-progress*", 3, "in-progress"),
     ("kaa-progress*", 3, "in-progress"),
+    ("kaa-dump*", 3, "in-progress"),
     ("kaa-coroutine*", 4, "coroutine"),
     ("kaa-thread-pool*", 4, "thread-pool"),
     ("kaa-combinators*", 5, "combinators"),
