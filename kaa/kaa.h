@@ -15,5 +15,6 @@
 # include "kaa-combinators.h"
 # include "kaa-coroutine.h"
 # include "kaa-thread-pool.h"
+# include "kaa-channel.h"
 # include "kaa-gio.h"
 #undef KAA_INSIDE
