@@ -83,6 +83,20 @@ typedef struct
 
 #define KAA_CHANNEL_DONE_INIT(done) { NULL, &(done).head }
 
+enum
+{
+  KAA_CHANNEL_AS_VALUE = 1 << 0,  /* a receive finishes with a GValue */
+  KAA_CHANNEL_AWAITED  = 1 << 1,  /* only the calling coroutine awaits it */
+};
+
+gboolean kaa_channel_send_internal      (KaaChannel       *self,
+                                         gpointer          item,
+                                         guint             flags,
+                                         KaaInProgress   **waiting);
+gboolean kaa_channel_receive_internal   (KaaChannel       *self,
+                                         guint             flags,
+                                         gpointer         *item,
+                                         KaaInProgress   **waiting);
 void     kaa_channel_destroy_item       (KaaChannel       *self,
                                          gpointer          item);
 GError  *kaa_channel_dup_close_error    (KaaChannel       *self);

@@ -288,6 +288,14 @@ channel_give_back (KaaChannel *self,
   kaa_channel_complete (self, &done);
 }
 
+static gboolean
+coroutine_may_go_on (void)
+{
+  KaaCoroutine *co = kaa_coroutine_self ();
+
+  return co != NULL && !kaa_coroutine_is_cancelled (co);
+}
+
 /**
  * kaa_channel_await_next: (skip)
  * @self: a [struct@Kaa.Channel]
@@ -323,28 +331,19 @@ kaa_channel_await_next (KaaChannel *self,
                         gpointer   *item,
                         GError    **error)
 {
-  KaaChannelDone done = KAA_CHANNEL_DONE_INIT (done);
   g_autoptr(GError) local = NULL;
-  KaaCoroutine *co = kaa_coroutine_self ();
   KaaInProgress *receive;
-  gboolean taken;
 
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (item != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  /* The fast path, with no InProgress, only where an await would not have
-   * suspended either: in a coroutine that is not cancelled. */
-  if (co != NULL && !kaa_coroutine_is_cancelled (co))
-    {
-      g_mutex_lock (&self->lock);
-      taken = kaa_channel_take_unlocked (self, item, &done);
-      g_mutex_unlock (&self->lock);
-      kaa_channel_complete (self, &done);
-      if (taken)
-        return TRUE;
-    }
-  receive = kaa_channel_receive (self);
+  /* An item taken without an InProgress only where an await would not
+   * have suspended either: in a coroutine that is not cancelled. */
+  if (!coroutine_may_go_on ())
+    receive = kaa_channel_receive (self);
+  else if (kaa_channel_receive_internal (self, KAA_CHANNEL_AWAITED, item, &receive))
+    return TRUE;
   if (kaa_await_borrowed (receive, &local))
     {
       *item = kaa_in_progress_steal_pointer (receive);
@@ -357,6 +356,46 @@ kaa_channel_await_next (KaaChannel *self,
   if (!g_error_matches (local, KAA_ERROR, KAA_ERROR_CLOSED))
     g_propagate_error (error, g_steal_pointer (&local));
   return FALSE;
+}
+
+/**
+ * kaa_channel_await_send: (skip)
+ * @self: a [struct@Kaa.Channel]
+ * @item: (nullable) (transfer full): the item
+ * @error: return location for a #GError
+ *
+ * Suspends the calling coroutine until @self accepted @item, as awaiting
+ * [method@Kaa.Channel.send] would, without making an InProgress when
+ * @self takes it at once. On failure (@self closed, the coroutine
+ * cancelled before @self took it) @item goes to the channel's destroy
+ * notify, and is not in @self.
+ *
+ * Returns: %TRUE once @self accepted @item
+ * Since: 0.2
+ */
+gboolean
+kaa_channel_await_send (KaaChannel *self,
+                        gpointer    item,
+                        GError    **error)
+{
+  g_autoptr(GError) local = NULL;
+  KaaInProgress *send;
+  gboolean sent;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!coroutine_may_go_on ())
+    send = kaa_channel_send (self, item);
+  else if (kaa_channel_send_internal (self, item, KAA_CHANNEL_AWAITED, &send))
+    return TRUE;
+  /* A cancel of the coroutine as the channel took the item: it was sent. */
+  sent = kaa_await_borrowed (send, &local) ||
+         kaa_in_progress_get_state (send) == KAA_STATE_FINISHED;
+  kaa_in_progress_unref (send);
+  if (!sent)
+    g_propagate_error (error, g_steal_pointer (&local));
+  return sent;
 }
 
 /* ------------------------------------------------------------ GValues */

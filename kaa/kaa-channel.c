@@ -481,6 +481,7 @@ static const KaaProducerOps receive_ops = {
 static KaaInProgress *
 waiter_new_unlocked (KaaChannel        *self,
                      gboolean           is_sender,
+                     guint              flags,
                      KaaChannelWaiter **out)
 {
   KaaChannelWaiter *waiter;
@@ -492,7 +493,10 @@ waiter_new_unlocked (KaaChannel        *self,
   waiter->in_progress = in_progress;
   waiter->is_sender = is_sender;
   kaa_in_progress_set_producer (in_progress, &waiter->producer);
-  waiter->death = kaa_death_watch_new (in_progress);
+  /* A coroutine's own wait needs no watch: the context's sweep cancels
+   * the coroutine, and its cancel reaches what it alone awaits. */
+  if (!(flags & KAA_CHANNEL_AWAITED))
+    waiter->death = kaa_death_watch_new (in_progress);
   kaa_channel_link_unlocked (self, waiter);
   *out = waiter;
   return in_progress;
@@ -783,68 +787,97 @@ KaaInProgress *
 kaa_channel_send (KaaChannel *self,
                   gpointer    item)
 {
-  KaaChannelDone done = KAA_CHANNEL_DONE_INIT (done);
-  KaaChannelWaiter *waiter;
   KaaInProgress *in_progress;
 
   kaa_return_failed_if_fail (self != NULL);
+
+  if (kaa_channel_send_internal (self, item, 0, &in_progress))
+    {
+      in_progress = kaa_in_progress_new ();
+      kaa_in_progress_finish_boolean (in_progress, TRUE);
+    }
+  return in_progress;
+}
+
+/* The common part of every send made in a context: TRUE if @self took
+ * @item at once, else its InProgress, waiting or failed, in @waiting. */
+gboolean
+kaa_channel_send_internal (KaaChannel     *self,
+                           gpointer        item,
+                           guint           flags,
+                           KaaInProgress **waiting)
+{
+  KaaChannelDone done = KAA_CHANNEL_DONE_INIT (done);
+  KaaChannelWaiter *waiter;
 
   g_mutex_lock (&self->lock);
   if (G_UNLIKELY (self->closed))
     {
       g_mutex_unlock (&self->lock);
       kaa_channel_destroy_item (self, item);
-      return new_closed (self);
+      *waiting = new_closed (self);
+      return FALSE;
     }
   if (kaa_channel_offer_unlocked (self, item, &done))
     {
       g_mutex_unlock (&self->lock);
       kaa_channel_complete (self, &done);
-      in_progress = kaa_in_progress_new ();
-      kaa_in_progress_finish_boolean (in_progress, TRUE);
-      return in_progress;
+      return TRUE;
     }
-  in_progress = waiter_new_unlocked (self, TRUE, &waiter);
+  *waiting = waiter_new_unlocked (self, TRUE, flags, &waiter);
   waiter->item = item;
   waiter->has_item = TRUE;
   g_mutex_unlock (&self->lock);
   kaa_channel_complete (self, &done);
-  return in_progress;
+  return FALSE;
+}
+
+/* The common part of every receive made in a context: TRUE with @item
+ * set if one was there, else its InProgress, waiting or failed, in
+ * @waiting. */
+gboolean
+kaa_channel_receive_internal (KaaChannel     *self,
+                              guint           flags,
+                              gpointer       *item,
+                              KaaInProgress **waiting)
+{
+  KaaChannelDone done = KAA_CHANNEL_DONE_INIT (done);
+  KaaChannelWaiter *waiter;
+  gboolean taken;
+
+  g_mutex_lock (&self->lock);
+  taken = kaa_channel_take_unlocked (self, item, &done);
+  if (!taken && self->closed)
+    *waiting = NULL;
+  else if (!taken)
+    {
+      *waiting = waiter_new_unlocked (self, FALSE, flags, &waiter);
+      waiter->as_value = (flags & KAA_CHANNEL_AS_VALUE) != 0;
+    }
+  g_mutex_unlock (&self->lock);
+  kaa_channel_complete (self, &done);
+  if (!taken && *waiting == NULL)
+    *waiting = new_closed (self);
+  return taken;
 }
 
 KaaInProgress *
 kaa_channel_receive_as (KaaChannel *self,
                         gboolean    as_value)
 {
-  KaaChannelDone done = KAA_CHANNEL_DONE_INIT (done);
-  KaaChannelWaiter *waiter;
   KaaInProgress *in_progress;
   gpointer item;
 
-  g_mutex_lock (&self->lock);
-  if (kaa_channel_take_unlocked (self, &item, &done))
-    {
-      g_mutex_unlock (&self->lock);
-      kaa_channel_complete (self, &done);
-      in_progress = kaa_in_progress_new ();
-      if (!kaa_in_progress_try_claim (in_progress))
-        g_assert_not_reached ();
-      if (as_value)
-        kaa_in_progress_finish_claimed_value (in_progress, item);
-      else
-        kaa_in_progress_finish_claimed_pointer (in_progress, item, self->item_destroy);
-      return in_progress;
-    }
-  if (self->closed)
-    {
-      g_mutex_unlock (&self->lock);
-      kaa_channel_complete (self, &done);
-      return new_closed (self);
-    }
-  in_progress = waiter_new_unlocked (self, FALSE, &waiter);
-  waiter->as_value = as_value;
-  g_mutex_unlock (&self->lock);
-  kaa_channel_complete (self, &done);
+  if (!kaa_channel_receive_internal (self, as_value ? KAA_CHANNEL_AS_VALUE : 0, &item,
+                                     &in_progress))
+    return in_progress;
+  in_progress = kaa_in_progress_new ();
+  if (!kaa_in_progress_try_claim (in_progress))
+    g_assert_not_reached ();
+  if (as_value)
+    kaa_in_progress_finish_claimed_value (in_progress, item);
+  else
+    kaa_in_progress_finish_claimed_pointer (in_progress, item, self->item_destroy);
   return in_progress;
 }
 

@@ -74,6 +74,10 @@ gboolean       kaa_channel_receive_blocking  (KaaChannel     *self,
                                               GCancellable   *cancellable,
                                               GError        **error);
 KAA_AVAILABLE_IN_ALL
+gboolean       kaa_channel_await_send        (KaaChannel     *self,
+                                              gpointer        item,
+                                              GError        **error);
+KAA_AVAILABLE_IN_ALL
 gboolean       kaa_channel_await_next        (KaaChannel     *self,
                                               gpointer       *item,
                                               GError        **error);
