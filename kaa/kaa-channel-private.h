@@ -72,7 +72,15 @@ struct _KaaChannel
   KaaChannelWaiters senders;       /* only wait while there is no room */
   gboolean          closed;
   GError           *close_error;   /* set once, with closed */
+  GDestroyNotify    close_notify;  /* a stream's source, stopped at the close */
+  gpointer          close_data;
 };
+
+typedef struct
+{
+  GDestroyNotify func;
+  gpointer       data;
+} KaaChannelNotify;
 
 /* What the claimer settles once it has dropped the lock, in order. */
 typedef struct
@@ -97,6 +105,21 @@ gboolean kaa_channel_receive_internal   (KaaChannel       *self,
                                          guint             flags,
                                          gpointer         *item,
                                          KaaInProgress   **waiting);
+void     kaa_channel_pump_unlocked      (KaaChannel       *self,
+                                         KaaChannelDone   *done);
+gpointer kaa_channel_pop_unlocked       (KaaChannel       *self);
+KaaInProgress *kaa_channel_waiter_new_unlocked (KaaChannel        *self,
+                                                gboolean           is_sender,
+                                                guint              flags,
+                                                KaaChannelWaiter **out);
+KaaInProgress *kaa_channel_new_closed   (KaaChannel       *self);
+void     kaa_channel_close_unlocked     (KaaChannel       *self,
+                                         GError           *error,
+                                         KaaChannelDone   *done,
+                                         KaaChannelNotify *notify);
+void     kaa_channel_set_close_notify   (KaaChannel       *self,
+                                         GDestroyNotify    func,
+                                         gpointer          data);
 void     kaa_channel_destroy_item       (KaaChannel       *self,
                                          gpointer          item);
 GError  *kaa_channel_dup_close_error    (KaaChannel       *self);

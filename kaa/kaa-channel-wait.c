@@ -44,6 +44,62 @@ kaa_channel_try_send (KaaChannel *self,
 }
 
 /**
+ * kaa_channel_push: (skip)
+ * @self: a [struct@Kaa.Channel]
+ * @item: (nullable) (transfer full): the item
+ * @overflow: what to do when @self is full
+ *
+ * Sends @item without ever waiting, as the source of a stream does: to a
+ * waiting receiver or into the room, else as @overflow says. On a
+ * rendezvous channel, with no receiver waiting, that is always the
+ * overflow. Any thread.
+ *
+ * Returns: %TRUE if @item is in @self; %FALSE if it was dropped (and
+ *   given to the destroy notify) or @self is closed
+ * Since: 0.2
+ */
+gboolean
+kaa_channel_push (KaaChannel *self,
+                  gpointer    item,
+                  KaaOverflow overflow)
+{
+  KaaChannelDone done = KAA_CHANNEL_DONE_INIT (done);
+  KaaChannelNotify notify = { NULL, NULL };
+  gpointer dropped = item;
+  gboolean pushed = FALSE;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (overflow <= KAA_OVERFLOW_FAIL, FALSE);
+
+  g_mutex_lock (&self->lock);
+  if (self->closed)
+    ;
+  else if (kaa_channel_offer_unlocked (self, item, &done))
+    pushed = TRUE;
+  else if (overflow == KAA_OVERFLOW_DROP_OLDEST && self->length > 0)
+    {
+      dropped = kaa_channel_pop_unlocked (self);
+      pushed = kaa_channel_offer_unlocked (self, item, &done);
+      g_assert (pushed);
+    }
+  else if (overflow == KAA_OVERFLOW_FAIL)
+    kaa_channel_close_unlocked (self, g_error_new (KAA_ERROR, KAA_ERROR_OVERFLOW,
+                                                   kaa_ngettext ("More than %u item arrived before it was received",
+                                                                 "More than %u items arrived before they were received",
+                                                                 self->capacity),
+                                                   self->capacity),
+                                &done, &notify);
+  g_mutex_unlock (&self->lock);
+  kaa_channel_complete (self, &done);
+  if (notify.func != NULL)
+    notify.func (notify.data);
+  if (pushed && dropped == item)
+    return TRUE;
+  kaa_channel_destroy_item (self, dropped);
+  return pushed;
+}
+
+/**
  * kaa_channel_try_receive: (skip)
  * @self: a [struct@Kaa.Channel]
  * @item: (out) (optional) (transfer full): the item

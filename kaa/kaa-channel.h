@@ -21,6 +21,30 @@ G_BEGIN_DECLS
  */
 #define KAA_CHANNEL_UNBOUNDED G_MAXUINT
 
+/**
+ * KaaOverflow:
+ * @KAA_OVERFLOW_DROP_OLDEST: the oldest item in the channel is dropped to
+ *   make room for the new one: a consumer that falls behind sees the
+ *   latest events
+ * @KAA_OVERFLOW_DROP_NEWEST: the new item is dropped: a consumer that
+ *   falls behind sees the first events
+ * @KAA_OVERFLOW_FAIL: the channel is closed with `KAA_ERROR_OVERFLOW`:
+ *   the items in it are still received, then the error; the new item is
+ *   dropped
+ *
+ * What [method@Kaa.Channel.push] does with an item when the channel is
+ * full: the overflow policy of a stream, whose source never waits. A
+ * dropped item goes to the channel's destroy notify.
+ *
+ * Since: 0.2
+ */
+typedef enum
+{
+  KAA_OVERFLOW_DROP_OLDEST,
+  KAA_OVERFLOW_DROP_NEWEST,
+  KAA_OVERFLOW_FAIL,
+} KaaOverflow;
+
 typedef struct _KaaChannel KaaChannel;
 
 #define KAA_TYPE_CHANNEL (kaa_channel_get_type ())
@@ -60,6 +84,10 @@ KaaInProgress *kaa_channel_receive           (KaaChannel     *self) G_GNUC_WARN_
 KAA_AVAILABLE_IN_ALL
 gboolean       kaa_channel_try_send          (KaaChannel     *self,
                                               gpointer        item);
+KAA_AVAILABLE_IN_ALL
+gboolean       kaa_channel_push              (KaaChannel     *self,
+                                              gpointer        item,
+                                              KaaOverflow     overflow);
 KAA_AVAILABLE_IN_ALL
 gboolean       kaa_channel_try_receive       (KaaChannel     *self,
                                               gpointer       *item);

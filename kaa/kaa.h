@@ -17,4 +17,5 @@
 # include "kaa-thread-pool.h"
 # include "kaa-channel.h"
 # include "kaa-gio.h"
+# include "kaa-gio-stream.h"
 #undef KAA_INSIDE
