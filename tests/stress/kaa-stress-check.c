@@ -433,6 +433,7 @@ kaa_stress_features_from_env (void)
     { "foreign", KAA_STRESS_FOREIGN_SPAWN },
     { "death-paused", KAA_STRESS_DEATH_PAUSED },
     { "death-policies", KAA_STRESS_DEATH_POLICIES },
+    { "channel", KAA_STRESS_CHANNEL },
   };
   const char *env = g_getenv ("KAA_STRESS_FEATURES");
 
