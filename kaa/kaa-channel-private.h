@@ -10,6 +10,12 @@
 
 G_BEGIN_DECLS
 
+/* How long a thread about to block in a channel, or a context that just
+ * woke such a thread, looks for the other side's answer before it
+ * sleeps: a round trip through the main loop, with margin, as the thread
+ * pool's workers do (kaa-thread-pool.c). */
+#define KAA_CHANNEL_SPIN_USEC 50
+
 typedef enum
 {
   OUTCOME_NONE,      /* the claim failed: only drop the reference */
@@ -29,6 +35,8 @@ struct _KaaChannelWaiter
   KaaInProgress    *in_progress;  /* not owned; NULL for a blocked thread */
   KaaDeathWatch    *death;        /* owned */
   GCond            *cond;         /* a blocked thread's, signalled once done */
+  gint              done;         /* atomic, set under the lock: a blocked
+                                   * thread's waiter was claimed */
 
   /* Under the channel's lock. */
   KaaChannelWaiter *prev;
@@ -38,7 +46,6 @@ struct _KaaChannelWaiter
   guint8            linked;
   guint8            paused;       /* skipped until resumed (DESIGN §6) */
   guint8            has_item;     /* a sender's item is still its own */
-  guint8            done;         /* a blocked thread's: it was claimed */
   guint8            as_value;     /* a receive_value(): finish with a GValue */
   guint8            outcome;
 
@@ -87,9 +94,10 @@ typedef struct
 {
   KaaChannelWaiter  *head;
   KaaChannelWaiter **tail;
+  gboolean           woke_thread;   /* a blocked thread was given its due */
 } KaaChannelDone;
 
-#define KAA_CHANNEL_DONE_INIT(done) { NULL, &(done).head }
+#define KAA_CHANNEL_DONE_INIT(done) { NULL, &(done).head, FALSE }
 
 enum
 {

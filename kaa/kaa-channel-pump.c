@@ -135,7 +135,10 @@ waiter_claim_unlocked (KaaChannel       *self,
 
   kaa_channel_unlink_unlocked (self, waiter);
   if (waiter->in_progress == NULL)
-    return TRUE;
+    {
+      done->woke_thread = TRUE;
+      return TRUE;
+    }
   in_progress = kaa_in_progress_try_ref (waiter->in_progress);
   if (in_progress == NULL)
     return FALSE;
@@ -154,7 +157,7 @@ waiter_settle_unlocked (KaaChannelWaiter *waiter,
   waiter->outcome = outcome;
   if (waiter->in_progress == NULL)
     {
-      waiter->done = TRUE;
+      g_atomic_int_set (&waiter->done, TRUE);
       g_cond_signal (waiter->cond);
     }
 }
@@ -326,12 +329,19 @@ kaa_channel_take_unlocked (KaaChannel     *self,
   return FALSE;
 }
 
-/* After the lock: settles what was claimed under it, in claim order. */
+/* After the lock: settles what was claimed under it, in claim order.
+ * A thread that was woken tends to answer at once (a job's request and
+ * reply): the context of this thread, if it runs one, then polls for
+ * that answer a little instead of sleeping through a wake-up. */
 void
 kaa_channel_complete (KaaChannel     *self,
                       KaaChannelDone *done)
 {
   KaaChannelWaiter *waiter = done->head;
+
+  if (done->woke_thread)
+    kaa_scheduler_expect_remote (kaa_scheduler_get_thread_default (),
+                                 g_get_monotonic_time () + KAA_CHANNEL_SPIN_USEC);
 
   while (waiter != NULL)
     {

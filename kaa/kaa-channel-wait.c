@@ -137,7 +137,7 @@ typedef struct
 {
   KaaChannel *channel;
   GCond      *cond;
-  gboolean    cancelled;   /* under the channel's lock */
+  gint        cancelled;   /* atomic, set under the channel's lock */
 } Blocked;
 
 static void
@@ -147,15 +147,30 @@ blocked_cancelled (GCancellable *cancellable,
   Blocked *blocked = data;
 
   g_mutex_lock (&blocked->channel->lock);
-  blocked->cancelled = TRUE;
+  g_atomic_int_set (&blocked->cancelled, TRUE);
   g_cond_signal (blocked->cond);
   g_mutex_unlock (&blocked->channel->lock);
+}
+
+/* Before sleeping: the other side often answers within a round trip
+ * through its main loop, and a wake-up costs more than that. Yielding
+ * keeps the spin from starving it on a machine with few cores. */
+static void
+blocked_spin (KaaChannelWaiter *waiter,
+              Blocked          *blocked)
+{
+  gint64 end = g_get_monotonic_time () + KAA_CHANNEL_SPIN_USEC;
+
+  while (!g_atomic_int_get (&waiter->done) && !g_atomic_int_get (&blocked->cancelled) &&
+         g_get_monotonic_time () < end)
+    g_thread_yield ();
 }
 
 /* Called with the lock held and @waiter linked; returns with the lock
  * dropped and @waiter unlinked: TRUE once claimed, FALSE if cancelled
  * first. The handler is connected outside the lock, since it runs inside
- * g_cancellable_connect() when @cancellable is already cancelled. */
+ * g_cancellable_connect() when @cancellable is already cancelled; the
+ * spin, too, runs outside it, so that the other side can get in. */
 static gboolean
 waiter_block (KaaChannel       *self,
               KaaChannelWaiter *waiter,
@@ -165,15 +180,14 @@ waiter_block (KaaChannel       *self,
   gulong id = 0;
   gboolean done;
 
+  g_mutex_unlock (&self->lock);
   if (cancellable != NULL)
-    {
-      g_mutex_unlock (&self->lock);
-      id = g_cancellable_connect (cancellable, G_CALLBACK (blocked_cancelled), &blocked, NULL);
-      g_mutex_lock (&self->lock);
-    }
-  while (!waiter->done && !blocked.cancelled)
+    id = g_cancellable_connect (cancellable, G_CALLBACK (blocked_cancelled), &blocked, NULL);
+  blocked_spin (waiter, &blocked);
+  g_mutex_lock (&self->lock);
+  while (!g_atomic_int_get (&waiter->done) && !g_atomic_int_get (&blocked.cancelled))
     g_cond_wait (waiter->cond, &self->lock);
-  done = waiter->done;
+  done = g_atomic_int_get (&waiter->done);
   if (!done)
     kaa_channel_unlink_unlocked (self, waiter);
   g_mutex_unlock (&self->lock);
