@@ -23,6 +23,7 @@
 
 #include "kaa-channel-private.h"
 #include "kaa-error.h"
+#include "kaa-gio.h"
 #include "kaa-gio-stream.h"
 #include "kaa-i18n-private.h"
 #include "kaa-refcount-private.h"
@@ -283,11 +284,15 @@ line_stream_sent (KaaInProgress *send,
 {
   LineStream *stream = data;
 
-  /* Not sent: the consumer closed the stream, which stops it. */
+  /* Not sent: the consumer closed the stream, which stops it; the
+   * close's error is read, so that it is no unhandled failure. */
   if (kaa_in_progress_get_state (send) == KAA_STATE_FINISHED)
     line_stream_read (stream);
   else
-    line_stream_free (stream);
+    {
+      (void) kaa_in_progress_get_error (send);
+      line_stream_free (stream);
+    }
 }
 
 static void
@@ -366,5 +371,145 @@ kaa_channel_new_for_lines (GInputStream *stream,
   lines->cancellable = g_cancellable_new ();
   kaa_channel_set_close_notify (self, line_stream_stop, g_object_ref (lines->cancellable));
   line_stream_read (lines);
+  return self;
+}
+
+/* ---------------------------------------------------------- fd streams */
+
+typedef struct
+{
+  KaaRefCount    ref_count;   /* the loop's, and the close notify's */
+  KaaChannel    *channel;     /* owned */
+  int            fd;
+  GIOCondition   condition;
+  GMutex         lock;
+  KaaInProgress *wait;        /* under the lock: the readiness awaited now */
+  gboolean       stopped;     /* under the lock: the channel was closed */
+} FdStream;
+
+static void fd_stream_watch (FdStream *stream);
+
+static void
+fd_stream_unref (FdStream *stream)
+{
+  if (!kaa_ref_count_dec (&stream->ref_count))
+    return;
+  kaa_channel_unref (stream->channel);
+  g_mutex_clear (&stream->lock);
+  g_free (stream);
+}
+
+static void
+fd_stream_sent (KaaInProgress *send,
+                gpointer       data)
+{
+  FdStream *stream = data;
+
+  if (kaa_in_progress_get_state (send) == KAA_STATE_FINISHED)
+    fd_stream_watch (stream);
+  else
+    {
+      (void) kaa_in_progress_get_error (send);   /* closed: the end */
+      fd_stream_unref (stream);
+    }
+}
+
+static void
+fd_stream_ready (KaaInProgress *wait,
+                 gpointer       data)
+{
+  FdStream *stream = data;
+  g_autoptr(KaaInProgress) send = NULL;
+
+  g_mutex_lock (&stream->lock);
+  g_clear_pointer (&stream->wait, kaa_in_progress_unref);
+  g_mutex_unlock (&stream->lock);
+  if (kaa_in_progress_get_state (wait) != KAA_STATE_FINISHED)
+    {
+      /* Cancelled by the close, or the fd went away: the end, with why. */
+      const GError *error = kaa_in_progress_get_error (wait);
+
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        kaa_channel_close (stream->channel);
+      else
+        kaa_channel_close_with_error (stream->channel, error);
+      fd_stream_unref (stream);
+      return;
+    }
+  /* A rendezvous: the next watch starts once a receiver took this one. */
+  send = kaa_channel_send (stream->channel,
+                           GUINT_TO_POINTER ((guint) kaa_in_progress_get_int64 (wait)));
+  kaa_in_progress_connect (send, fd_stream_sent, stream, NULL);
+}
+
+static void
+fd_stream_watch (FdStream *stream)
+{
+  KaaInProgress *wait = kaa_io_wait (stream->fd, stream->condition);
+
+  g_mutex_lock (&stream->lock);
+  if (stream->stopped)
+    kaa_in_progress_cancel (wait);
+  else
+    stream->wait = kaa_in_progress_ref (wait);
+  g_mutex_unlock (&stream->lock);
+  kaa_in_progress_connect (wait, fd_stream_ready, stream, NULL);
+  kaa_in_progress_unref (wait);
+}
+
+/* The close notify, on the closing thread: the watch goes at once. */
+static void
+fd_stream_stop (gpointer data)
+{
+  FdStream *stream = data;
+  KaaInProgress *wait;
+
+  g_mutex_lock (&stream->lock);
+  stream->stopped = TRUE;
+  wait = stream->wait != NULL ? kaa_in_progress_ref (stream->wait) : NULL;
+  g_mutex_unlock (&stream->lock);
+  if (wait != NULL)
+    {
+      kaa_in_progress_cancel (wait);
+      kaa_in_progress_unref (wait);
+    }
+  fd_stream_unref (stream);
+}
+
+/**
+ * kaa_channel_new_for_fd: (skip)
+ * @fd: a file descriptor
+ * @condition: what to watch for, %G_IO_IN, %G_IO_OUT, …
+ *
+ * A stream of @fd's readiness: each item is the #GIOCondition met, as
+ * `GUINT_TO_POINTER (condition)`, for code driving a non-blocking
+ * protocol in a loop. A rendezvous channel: @fd is watched again only
+ * once a receiver took the last item, so a level-triggered readiness that
+ * the consumer has not acted on yet does not pile up; the consumer reads
+ * or writes without blocking until `EAGAIN`, then awaits the next item.
+ * The watch runs on the calling thread's thread-default context.
+ *
+ * The stream ends when [method@Kaa.Channel.close] is called, which
+ * removes the watch, or fails with `G_IO_ERROR_CLOSED` when @fd is not
+ * open.
+ *
+ * Returns: (transfer full): the stream
+ * Since: 0.2
+ */
+KaaChannel *
+kaa_channel_new_for_fd (int          fd,
+                        GIOCondition condition)
+{
+  KaaChannel *self = kaa_channel_new (0);
+  FdStream *stream = g_new0 (FdStream, 1);
+
+  kaa_ref_count_init (&stream->ref_count);    /* the close notify's */
+  kaa_ref_count_inc (&stream->ref_count);     /* the loop's */
+  stream->channel = kaa_channel_ref (self);
+  stream->fd = fd;
+  stream->condition = condition;
+  g_mutex_init (&stream->lock);
+  kaa_channel_set_close_notify (self, fd_stream_stop, stream);
+  fd_stream_watch (stream);
   return self;
 }

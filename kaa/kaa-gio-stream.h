@@ -26,5 +26,8 @@ KaaChannel *kaa_channel_new_for_unix_signal (int           signum,
 KAA_AVAILABLE_IN_ALL
 KaaChannel *kaa_channel_new_for_lines       (GInputStream *stream,
                                              guint         capacity) G_GNUC_WARN_UNUSED_RESULT;
+KAA_AVAILABLE_IN_ALL
+KaaChannel *kaa_channel_new_for_fd          (int           fd,
+                                             GIOCondition  condition) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

@@ -7,7 +7,9 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <glib-unix.h>
 #include <gio/gunixinputstream.h>
@@ -382,6 +384,75 @@ test_lines_close (Fixture       *f,
   kaa_test_pump_for (50);
 }
 
+/* ------------------------------------------------------------------ fd */
+
+typedef struct
+{
+  KaaChannel *stream;
+  int         fd;
+  GString    *text;
+} FdReader;
+
+/* Reads what is there until EAGAIN at each readiness; "." ends it. */
+static void
+body_fd_reader (KaaCoroutine *co,
+                gpointer      data)
+{
+  FdReader *reader = data;
+  gpointer condition;
+
+  while (kaa_channel_await_next (reader->stream, &condition, NULL))
+    {
+      char c;
+
+      g_assert_true (GPOINTER_TO_UINT (condition) & G_IO_IN);
+      while (read (reader->fd, &c, 1) == 1)
+        {
+          if (c == '.')
+            return;
+          g_string_append_c (reader->text, c);
+        }
+    }
+}
+
+static void
+test_fd (Fixture       *f,
+         gconstpointer  data)
+{
+  FdReader reader = { NULL, -1, g_string_new (NULL) };
+  g_autoptr(KaaInProgress) co = NULL;
+  g_autoptr(KaaInProgress) late = NULL;
+  int fds[2];
+
+  g_test_summary ("DESIGN §9: a stream of an fd's readiness watches again only once "
+                  "the last item was taken, and its close removes the watch");
+  g_test_bug ("18");
+
+  g_assert_true (g_unix_open_pipe (fds, FD_CLOEXEC, NULL));
+  g_assert_true (g_unix_set_fd_nonblocking (fds[0], TRUE, NULL));
+  reader.fd = fds[0];
+  reader.stream = kaa_channel_new_for_fd (fds[0], G_IO_IN);
+  co = kaa_coroutine_spawn (body_fd_reader, &reader, NULL);
+  g_assert_cmpint (write (fds[1], "ab", 2), ==, 2);
+  kaa_test_drain (f->context);
+  g_assert_cmpint (write (fds[1], "c.", 2), ==, 2);
+  kaa_test_pump_until_done (f->context, co);
+  g_assert_cmpstr (reader.text->str, ==, "abc");
+
+  /* Readable, but nobody took the item: it waits, alone, in the stream. */
+  g_assert_cmpint (write (fds[1], "d", 1), ==, 1);
+  kaa_test_pump_for (20);
+  kaa_channel_close (reader.stream);
+  late = kaa_channel_receive (reader.stream);
+  g_assert_cmpint (kaa_in_progress_get_state (late), !=, KAA_STATE_PENDING);
+  (void) kaa_in_progress_get_error (late);
+  kaa_test_drain (f->context);
+  kaa_channel_unref (reader.stream);
+  g_string_free (reader.text, TRUE);
+  close (fds[0]);
+  close (fds[1]);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -397,5 +468,6 @@ main (int   argc,
   KAA_TEST_ADD ("unix-signal", test_unix_signal);
   KAA_TEST_ADD ("child-lines", test_child_lines);
   KAA_TEST_ADD ("lines-close", test_lines_close);
+  KAA_TEST_ADD ("fd", test_fd);
   return g_test_run ();
 }
