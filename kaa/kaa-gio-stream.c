@@ -293,6 +293,7 @@ line_stream_sent (KaaInProgress *send,
       (void) kaa_in_progress_get_error (send);
       line_stream_free (stream);
     }
+  kaa_in_progress_unref (send);   /* the one line_stream_line() handed over */
 }
 
 static void
@@ -303,7 +304,6 @@ line_stream_line (GObject      *source,
   LineStream *stream = data;
   g_autoptr(GError) error = NULL;
   char *line = g_data_input_stream_read_line_finish_utf8 (stream->input, result, NULL, &error);
-  g_autoptr(KaaInProgress) send = NULL;
 
   if (line == NULL)
     {
@@ -316,9 +316,11 @@ line_stream_line (GObject      *source,
       line_stream_free (stream);
       return;
     }
-  /* The next line is read only once this one is in: backpressure. */
-  send = kaa_channel_send (stream->channel, line);
-  kaa_in_progress_connect (send, line_stream_sent, stream, NULL);
+  /* The next line is read only once this one is in: backpressure. The
+   * reference goes to the callback: a waiting send dropped would leave
+   * the channel, and the callback would never run. */
+  kaa_in_progress_connect (kaa_channel_send (stream->channel, line), line_stream_sent, stream,
+                           NULL);
 }
 
 static void
@@ -412,6 +414,7 @@ fd_stream_sent (KaaInProgress *send,
       (void) kaa_in_progress_get_error (send);   /* closed: the end */
       fd_stream_unref (stream);
     }
+  kaa_in_progress_unref (send);   /* the one fd_stream_ready() handed over */
 }
 
 static void
@@ -419,7 +422,7 @@ fd_stream_ready (KaaInProgress *wait,
                  gpointer       data)
 {
   FdStream *stream = data;
-  g_autoptr(KaaInProgress) send = NULL;
+  KaaInProgress *send;
 
   g_mutex_lock (&stream->lock);
   g_clear_pointer (&stream->wait, kaa_in_progress_unref);
@@ -439,6 +442,7 @@ fd_stream_ready (KaaInProgress *wait,
   /* A rendezvous: the next watch starts once a receiver took this one. */
   send = kaa_channel_send (stream->channel,
                            GUINT_TO_POINTER ((guint) kaa_in_progress_get_int64 (wait)));
+  /* Its reference goes to the callback, as for a line stream's. */
   kaa_in_progress_connect (send, fd_stream_sent, stream, NULL);
 }
 

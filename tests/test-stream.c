@@ -384,6 +384,36 @@ test_lines_close (Fixture       *f,
   kaa_test_pump_for (50);
 }
 
+static void
+test_lines_backpressure (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GInputStream) input = NULL;
+  g_autoptr(GOutputStream) output = NULL;
+  g_autoptr(KaaInProgress) co = NULL;
+  Lines lines = { NULL, g_string_new (NULL) };
+  int fds[2];
+
+  g_test_summary ("DESIGN §9: a line stream whose consumer is behind waits with the "
+                  "next line instead of dropping it");
+  g_test_bug ("18");
+
+  g_assert_true (g_unix_open_pipe (fds, FD_CLOEXEC, NULL));
+  input = g_unix_input_stream_new (fds[0], TRUE);
+  output = g_unix_output_stream_new (fds[1], TRUE);
+  lines.stream = kaa_channel_new_for_lines (input, 1);
+  g_assert_true (g_output_stream_write_all (output, "1\n2\n3\n4\n", 8, NULL, NULL, NULL));
+  g_assert_true (g_output_stream_close (output, NULL, NULL));
+  /* Nobody reads yet: one line waits in the channel, the next in a send. */
+  kaa_test_pump_for (30);
+  co = kaa_coroutine_spawn (body_lines, &lines, NULL);
+  kaa_test_pump_until_done (f->context, co);
+  g_assert_no_error (lines.error);
+  g_assert_cmpstr (lines.text->str, ==, "[1][2][3][4]");
+  g_string_free (lines.text, TRUE);
+  kaa_channel_unref (lines.stream);
+}
+
 /* ------------------------------------------------------------------ fd */
 
 typedef struct
@@ -468,6 +498,7 @@ main (int   argc,
   KAA_TEST_ADD ("unix-signal", test_unix_signal);
   KAA_TEST_ADD ("child-lines", test_child_lines);
   KAA_TEST_ADD ("lines-close", test_lines_close);
+  KAA_TEST_ADD ("lines-backpressure", test_lines_backpressure);
   KAA_TEST_ADD ("fd", test_fd);
   return g_test_run ();
 }
