@@ -31,7 +31,7 @@ typedef struct _KaaChannelWaiter KaaChannelWaiter;
 struct _KaaChannelWaiter
 {
   KaaProducer       producer;
-  KaaChannel       *channel;      /* owned by an InProgress's waiter */
+  KaaChannel       *channel;      /* held by an InProgress's waiter */
   KaaInProgress    *in_progress;  /* not owned; NULL for a blocked thread */
   KaaDeathWatch    *death;        /* owned */
   GCond            *cond;         /* a blocked thread's, signalled once done */
@@ -62,7 +62,8 @@ typedef struct
 
 struct _KaaChannel
 {
-  KaaRefCount       ref_count;     /* atomic */
+  KaaRefCount       ref_count;     /* atomic: the users' references */
+  KaaRefCount       memory_count;  /* atomic: kaa_channel_hold() */
   guint             capacity;      /* immutable */
   GDestroyNotify    item_destroy;  /* immutable */
   gboolean          for_values;    /* immutable: items are GValues */
@@ -128,6 +129,8 @@ void     kaa_channel_close_unlocked     (KaaChannel       *self,
 void     kaa_channel_set_close_notify   (KaaChannel       *self,
                                          GDestroyNotify    func,
                                          gpointer          data);
+KaaChannel *kaa_channel_hold            (KaaChannel       *self);
+void     kaa_channel_release            (KaaChannel       *self);
 void     kaa_channel_destroy_item       (KaaChannel       *self,
                                          gpointer          item);
 GError  *kaa_channel_dup_close_error    (KaaChannel       *self);

@@ -426,7 +426,7 @@ waiter_release (KaaProducer *producer)
     }
   if (has_item)
     kaa_channel_destroy_item (self, waiter->item);
-  kaa_channel_unref (self);
+  kaa_channel_release (self);
 }
 
 static const KaaProducerOps send_ops = {
@@ -455,7 +455,7 @@ kaa_channel_waiter_new_unlocked (KaaChannel        *self,
 
   in_progress = kaa_in_progress_new_with_producer (sizeof *waiter, FALSE, (gpointer *) &waiter);
   waiter->producer.ops = is_sender ? &send_ops : &receive_ops;
-  waiter->channel = kaa_channel_ref (self);
+  waiter->channel = kaa_channel_hold (self);
   waiter->in_progress = in_progress;
   waiter->is_sender = is_sender;
   kaa_in_progress_set_producer (in_progress, &waiter->producer);

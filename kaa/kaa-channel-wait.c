@@ -217,37 +217,19 @@ blocked_outcome (KaaChannel       *self,
   return TRUE;
 }
 
-/**
- * kaa_channel_send_blocking: (skip)
- * @self: a [struct@Kaa.Channel]
- * @item: (nullable) (transfer full): the item
- * @cancellable: (nullable): stops the wait, such as the one of
- *   [method@Kaa.ThreadJob.get_cancellable]
- * @error: return location for a #GError
- *
- * Sends @item as [method@Kaa.Channel.send] does, blocking the calling
- * thread while there is no room: for thread jobs and other threads that
- * run no context. Never call it on the thread that runs the context of
- * the receivers it waits for. On failure (@self closed, @cancellable
- * cancelled) @item goes to the channel's destroy notify.
- *
- * Returns: %TRUE once @self accepted @item
- * Since: 0.2
- */
-gboolean
-kaa_channel_send_blocking (KaaChannel   *self,
-                           gpointer      item,
-                           GCancellable *cancellable,
-                           GError      **error)
+/* The public doors hold the channel's memory while they block: the last
+ * reference may go on another thread, which closes the channel and
+ * wakes them, and they still touch its lock afterwards. */
+static gboolean
+channel_send_blocking (KaaChannel   *self,
+                       gpointer      item,
+                       GCancellable *cancellable,
+                       GError      **error)
 {
   KaaChannelDone done = KAA_CHANNEL_DONE_INIT (done);
   KaaChannelWaiter waiter = { 0 };
   GCond cond;
   gboolean settled;
-
-  g_return_val_if_fail (self != NULL, FALSE);
-  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   g_mutex_lock (&self->lock);
   if (!self->closed && kaa_channel_offer_unlocked (self, item, &done))
@@ -276,38 +258,17 @@ kaa_channel_send_blocking (KaaChannel   *self,
   return blocked_outcome (self, &waiter, settled, error);
 }
 
-/**
- * kaa_channel_receive_blocking: (skip)
- * @self: a [struct@Kaa.Channel]
- * @item: (out) (optional) (transfer full): the item
- * @cancellable: (nullable): stops the wait, such as the one of
- *   [method@Kaa.ThreadJob.get_cancellable]
- * @error: return location for a #GError
- *
- * Receives the next item as [method@Kaa.Channel.receive] does, blocking
- * the calling thread until there is one: for thread jobs and other
- * threads that run no context. Never call it on the thread that runs the
- * context of the senders it waits for. A cancel takes no item.
- *
- * Returns: %TRUE with @item set; %FALSE with @error set once @self is
- *   closed and empty (`KAA_ERROR_CLOSED`) or @cancellable was cancelled
- * Since: 0.2
- */
-gboolean
-kaa_channel_receive_blocking (KaaChannel   *self,
-                              gpointer     *item,
-                              GCancellable *cancellable,
-                              GError      **error)
+static gboolean
+channel_receive_blocking (KaaChannel   *self,
+                          gpointer     *item,
+                          GCancellable *cancellable,
+                          GError      **error)
 {
   KaaChannelDone done = KAA_CHANNEL_DONE_INIT (done);
   KaaChannelWaiter waiter = { 0 };
   gpointer taken = NULL;
   GCond cond;
   gboolean settled;
-
-  g_return_val_if_fail (self != NULL, FALSE);
-  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   g_mutex_lock (&self->lock);
   if (kaa_channel_take_unlocked (self, &taken, &done))
@@ -339,6 +300,74 @@ kaa_channel_receive_blocking (KaaChannel   *self,
   else
     kaa_channel_destroy_item (self, taken);
   return TRUE;
+}
+
+/**
+ * kaa_channel_send_blocking: (skip)
+ * @self: a [struct@Kaa.Channel]
+ * @item: (nullable) (transfer full): the item
+ * @cancellable: (nullable): stops the wait, such as the one of
+ *   [method@Kaa.ThreadJob.get_cancellable]
+ * @error: return location for a #GError
+ *
+ * Sends @item as [method@Kaa.Channel.send] does, blocking the calling
+ * thread while there is no room: for thread jobs and other threads that
+ * run no context. Never call it on the thread that runs the context of
+ * the receivers it waits for. On failure (@self closed, @cancellable
+ * cancelled) @item goes to the channel's destroy notify.
+ *
+ * Returns: %TRUE once @self accepted @item
+ * Since: 0.2
+ */
+gboolean
+kaa_channel_send_blocking (KaaChannel   *self,
+                           gpointer      item,
+                           GCancellable *cancellable,
+                           GError      **error)
+{
+  gboolean sent;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  sent = channel_send_blocking (kaa_channel_hold (self), item, cancellable, error);
+  kaa_channel_release (self);
+  return sent;
+}
+
+/**
+ * kaa_channel_receive_blocking: (skip)
+ * @self: a [struct@Kaa.Channel]
+ * @item: (out) (optional) (transfer full): the item
+ * @cancellable: (nullable): stops the wait, such as the one of
+ *   [method@Kaa.ThreadJob.get_cancellable]
+ * @error: return location for a #GError
+ *
+ * Receives the next item as [method@Kaa.Channel.receive] does, blocking
+ * the calling thread until there is one: for thread jobs and other
+ * threads that run no context. Never call it on the thread that runs the
+ * context of the senders it waits for. A cancel takes no item.
+ *
+ * Returns: %TRUE with @item set; %FALSE with @error set once @self is
+ *   closed and empty (`KAA_ERROR_CLOSED`) or @cancellable was cancelled
+ * Since: 0.2
+ */
+gboolean
+kaa_channel_receive_blocking (KaaChannel   *self,
+                              gpointer     *item,
+                              GCancellable *cancellable,
+                              GError      **error)
+{
+  gboolean received;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  received = channel_receive_blocking (kaa_channel_hold (self), item, cancellable, error);
+  kaa_channel_release (self);
+  return received;
 }
 
 /* ---------------------------------------------------- the coroutine loop */

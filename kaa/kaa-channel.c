@@ -91,6 +91,7 @@ kaa_channel_new_full (guint          capacity,
   KaaChannel *self = g_new0 (KaaChannel, 1);
 
   kaa_ref_count_init (&self->ref_count);
+  kaa_ref_count_init (&self->memory_count);   /* the users' references */
   self->capacity = capacity;
   self->item_destroy = item_destroy;
   g_mutex_init (&self->lock);
@@ -157,9 +158,11 @@ kaa_channel_ref (KaaChannel *self)
  * kaa_channel_unref:
  * @self: (transfer full): a [struct@Kaa.Channel]
  *
- * Drops a reference. The last one frees the items still in the channel
- * with its destroy notify. Every waiting send and receive holds a
- * reference, so a channel goes only once nothing waits in it. Any thread.
+ * Drops a reference. Dropping the last one closes the channel, since
+ * nobody can send to it or receive from it any more: the sends and
+ * receives still waiting fail with `KAA_ERROR_CLOSED` (a paused receive
+ * still gets the items left), and a stream's source stops. The items go
+ * to the destroy notify once nothing waits. Any thread.
  *
  * Since: 0.2
  */
@@ -170,11 +173,30 @@ kaa_channel_unref (KaaChannel *self)
 
   if (!kaa_ref_count_dec (&self->ref_count))
     return;
+  kaa_channel_close (self);
+  kaa_channel_release (self);
+}
+
+/* The channel's memory, apart from the references users hold: each
+ * waiting send or receive and each stream source holds it, and so do
+ * the users' references together, so that it outlives the close that
+ * the last of those makes. Any thread. */
+KaaChannel *
+kaa_channel_hold (KaaChannel *self)
+{
+  kaa_ref_count_inc (&self->memory_count);
+  return self;
+}
+
+void
+kaa_channel_release (KaaChannel *self)
+{
+  if (!kaa_ref_count_dec (&self->memory_count))
+    return;
   g_assert (self->receivers.head == NULL && self->senders.head == NULL);
   while (self->length > 0)
     kaa_channel_destroy_item (self, kaa_channel_pop_unlocked (self));
-  if (self->close_notify != NULL)
-    self->close_notify (self->close_data);
+  g_assert (self->close_notify == NULL);
   g_free (self->ring);
   g_clear_error (&self->close_error);
   g_mutex_clear (&self->lock);

@@ -14,8 +14,9 @@
  * which is backpressure on the pipe. The source stops when the channel is
  * closed, by the consumer or by the source itself (the object finalized,
  * the end of the input): the channel's close notify, set here, reaches
- * it. Until then the source holds the channel, so a stream must be
- * closed, or come to its end, to be freed.
+ * it. The source holds the channel's memory (kaa_channel_hold()), not a
+ * reference, so that dropping the consumer's last reference closes the
+ * stream and stops the source.
  */
 #include "config.h"
 
@@ -47,7 +48,7 @@ signal_stream_unref (gpointer  data,
 
   if (!kaa_ref_count_dec (&stream->ref_count))
     return;
-  kaa_channel_unref (stream->channel);
+  kaa_channel_release (stream->channel);
   g_weak_ref_clear (&stream->instance);
   g_free (stream);
 }
@@ -127,8 +128,8 @@ signal_stream_stop (gpointer data)
  * The stream ends when @instance is disposed: the emissions already
  * queued are received, then the loop ends, without an error (unless the
  * stream overflowed with %KAA_OVERFLOW_FAIL). [method@Kaa.Channel.close]
- * ends it early and disconnects the handler; a stream must be closed or
- * come to its end to be freed. The signal may be emitted on any thread.
+ * ends it early and disconnects the handler, as dropping the last
+ * reference to it does. The signal may be emitted on any thread.
  * The handler leaves a signal's return value alone. Cancelling a receive
  * takes no emission; cancelling the coroutine that loops leaves the
  * stream as it is, for whoever receives next.
@@ -171,7 +172,7 @@ kaa_channel_new_for_signal (gpointer     instance,
   stream = g_new0 (SignalStream, 1);
   kaa_ref_count_init (&stream->ref_count);       /* the close notify's */
   kaa_ref_count_inc (&stream->ref_count);        /* the closure's */
-  stream->channel = kaa_channel_ref (self);
+  stream->channel = kaa_channel_hold (self);
   stream->overflow = overflow;
   g_weak_ref_init (&stream->instance, instance);
   kaa_channel_set_close_notify (self, signal_stream_stop, stream);
@@ -198,7 +199,7 @@ unix_stream_free (gpointer data)
 {
   UnixStream *stream = data;
 
-  kaa_channel_unref (stream->channel);
+  kaa_channel_release (stream->channel);
   g_free (stream);
 }
 
@@ -229,8 +230,8 @@ unix_stream_stop (gpointer data)
  * `GINT_TO_POINTER (signum)`, noticed on the calling thread's
  * thread-default context as g_unix_signal_source_new() notices them
  * (deliveries that come together while the context is busy may count as
- * one). It ends only when [method@Kaa.Channel.close] is called, which
- * stops watching the signal.
+ * one). It ends only when [method@Kaa.Channel.close] is called, or its
+ * last reference dropped, which stops watching the signal.
  *
  * Returns: (transfer full): the stream
  * Since: 0.2
@@ -247,7 +248,7 @@ kaa_channel_new_for_unix_signal (int         signum,
   g_return_val_if_fail (overflow <= KAA_OVERFLOW_FAIL, self);
 
   stream = g_new0 (UnixStream, 1);
-  stream->channel = kaa_channel_ref (self);
+  stream->channel = kaa_channel_hold (self);
   stream->overflow = overflow;
   stream->signum = signum;
   source = g_unix_signal_source_new (signum);
@@ -272,7 +273,7 @@ static void line_stream_read (LineStream *stream);
 static void
 line_stream_free (LineStream *stream)
 {
-  kaa_channel_unref (stream->channel);
+  kaa_channel_release (stream->channel);
   g_object_unref (stream->input);
   g_object_unref (stream->cancellable);
   g_free (stream);
@@ -350,8 +351,8 @@ line_stream_stop (gpointer data)
  *
  * The stream ends at the end of the input: the lines are received, then
  * the loop ends without an error; a read that fails (invalid UTF-8, an I/O
- * error) ends it with that error. [method@Kaa.Channel.close] stops the
- * reads.
+ * error) ends it with that error. [method@Kaa.Channel.close], or
+ * dropping the last reference, stops the reads.
  *
  * Returns: (transfer full): the stream
  * Since: 0.2
@@ -366,7 +367,7 @@ kaa_channel_new_for_lines (GInputStream *stream,
   g_return_val_if_fail (G_IS_INPUT_STREAM (stream), self);
 
   lines = g_new0 (LineStream, 1);
-  lines->channel = kaa_channel_ref (self);
+  lines->channel = kaa_channel_hold (self);
   lines->input = g_data_input_stream_new (stream);
   g_data_input_stream_set_newline_type (lines->input, G_DATA_STREAM_NEWLINE_TYPE_ANY);
   g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (lines->input), FALSE);
@@ -396,7 +397,7 @@ fd_stream_unref (FdStream *stream)
 {
   if (!kaa_ref_count_dec (&stream->ref_count))
     return;
-  kaa_channel_unref (stream->channel);
+  kaa_channel_release (stream->channel);
   g_mutex_clear (&stream->lock);
   g_free (stream);
 }
@@ -493,8 +494,8 @@ fd_stream_stop (gpointer data)
  * or writes without blocking until `EAGAIN`, then awaits the next item.
  * The watch runs on the calling thread's thread-default context.
  *
- * The stream ends when [method@Kaa.Channel.close] is called, which
- * removes the watch, or fails with `G_IO_ERROR_CLOSED` when @fd is not
+ * The stream ends when [method@Kaa.Channel.close] is called, or its last
+ * reference dropped, which removes the watch, or fails with `G_IO_ERROR_CLOSED` when @fd is not
  * open.
  *
  * Returns: (transfer full): the stream
@@ -509,7 +510,7 @@ kaa_channel_new_for_fd (int          fd,
 
   kaa_ref_count_init (&stream->ref_count);    /* the close notify's */
   kaa_ref_count_inc (&stream->ref_count);     /* the loop's */
-  stream->channel = kaa_channel_ref (self);
+  stream->channel = kaa_channel_hold (self);
   stream->fd = fd;
   stream->condition = condition;
   g_mutex_init (&stream->lock);

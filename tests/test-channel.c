@@ -700,6 +700,47 @@ test_cancel_race (Fixture       *f,
   g_free (race.receives);
 }
 
+static gpointer
+thread_blocked_send (gpointer data)
+{
+  Blocker *blocker = data;
+
+  g_atomic_int_set (&blocker->started, 1);
+  blocker->got = kaa_channel_send_blocking (blocker->ch, item_new (9), NULL, &blocker->error);
+  return NULL;
+}
+
+static void
+test_last_unref_closes (Fixture       *f,
+                        gconstpointer  data)
+{
+  KaaChannel *ch = channel_new (0);
+  Blocker blocker = { ch };
+  g_autoptr(KaaInProgress) receive = NULL;
+  GThread *thread;
+
+  g_test_summary ("DESIGN §9: dropping the last reference to a channel closes it: what "
+                  "waits in it fails with KAA_ERROR_CLOSED, a blocked thread too");
+  g_test_bug ("18");
+
+  receive = kaa_channel_receive (ch);
+  kaa_in_progress_pause (receive);
+  thread = g_thread_new ("blocked", thread_blocked_send, &blocker);
+  kaa_test_spin_until (&blocker.started, 1);
+  g_usleep (2000);
+  kaa_channel_unref (ch);
+  g_thread_join (thread);
+  /* The paused receive took nothing, so the send waited: the close failed
+   * it, and its item went to the destroy notify. */
+  g_assert_false (blocker.got);
+  g_assert_error (blocker.error, KAA_ERROR, KAA_ERROR_CLOSED);
+  g_clear_error (&blocker.error);
+  g_assert_cmpint (n_destroyed, ==, 1);
+  kaa_in_progress_resume (receive);
+  kaa_test_drain (f->context);
+  g_assert_error (kaa_in_progress_get_error (receive), KAA_ERROR, KAA_ERROR_CLOSED);
+}
+
 /* -------------------------------------------------------------- death */
 
 static void
@@ -761,5 +802,6 @@ main (int   argc,
   KAA_TEST_ADD ("blocking-cancel", test_blocking_cancel);
   KAA_TEST_ADD ("cancel-race", test_cancel_race);
   KAA_TEST_ADD ("context-death", test_context_death);
+  KAA_TEST_ADD ("last-unref-closes", test_last_unref_closes);
   return g_test_run ();
 }

@@ -199,6 +199,23 @@ test_close_disconnects (Fixture       *f,
 }
 
 static void
+test_drop_disconnects (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(Emitter) emitter = g_object_new (EMITTER_TYPE, NULL);
+  KaaChannel *stream = kaa_channel_new_for_signal (emitter, "tick", 4, KAA_OVERFLOW_DROP_NEWEST);
+
+  g_test_summary ("DESIGN §9: dropping the last reference to a stream disconnects its "
+                  "handler, and frees what it had queued");
+  g_test_bug ("18");
+
+  tick (emitter, 1);
+  kaa_channel_unref (stream);
+  g_assert_false (g_signal_has_handler_pending (emitter, tick_signal, 0, FALSE));
+  tick (emitter, 2);
+}
+
+static void
 test_cancel_and_pause (Fixture       *f,
                        gconstpointer  data)
 {
@@ -492,6 +509,7 @@ main (int   argc,
   KAA_TEST_ADD ("signal-none-lost", test_signal_none_lost);
   KAA_TEST_ADD ("overflow", test_overflow);
   KAA_TEST_ADD ("close-disconnects", test_close_disconnects);
+  KAA_TEST_ADD ("drop-disconnects", test_drop_disconnects);
   KAA_TEST_ADD ("cancel-and-pause", test_cancel_and_pause);
   KAA_TEST_ADD ("other-thread", test_other_thread);
   KAA_TEST_ADD ("bad-signal", test_bad_signal);
