@@ -29,7 +29,6 @@
 #include "config.h"
 
 #include "kaa-channel-private.h"
-#include "kaa-i18n-private.h"
 #include "kaa-error.h"
 
 /**

@@ -596,6 +596,83 @@ test_threads (Fixture       *f,
   g_assert_cmpint (kaa_in_progress_get_int64 (ip), ==, 255);
 }
 
+/* A member that runs a scope of its own and awaits it. */
+static void
+nested_body (KaaCoroutine *co,
+             gpointer      data)
+{
+  Sleeper *s = data;
+  g_autoptr(KaaScope) inner = kaa_scope_new (KAA_SCOPE_FAIL_FAST);
+
+  kaa_scope_spawn (inner, sleeper_body, &s[0], NULL);
+  kaa_scope_spawn (inner, sleeper_body, &s[1], NULL);
+  kaa_await (kaa_scope_join (inner), NULL);
+}
+
+static void
+test_nested_deadline (Fixture       *f,
+                      gconstpointer  data)
+{
+  gint cleaned = 0;
+  Sleeper s[2] = { { 60000, FALSE, &cleaned }, { 60000, FALSE, &cleaned } };
+  g_autoptr(KaaScope) outer = kaa_scope_new (KAA_SCOPE_FAIL_FAST);
+  g_autoptr(KaaInProgress) ip = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("Issue 18 §4: an outer scope's deadline reaches the members of a scope "
+                  "that one of its members runs, however deep");
+  kaa_scope_spawn (outer, nested_body, s, NULL);
+  kaa_scope_set_timeout (outer, 20);
+  ip = join_and_pump (f, outer);
+  g_assert_false (kaa_in_progress_propagate (ip, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_assert_cmpint (cleaned, ==, 2);
+  g_assert_cmpint (s[0].await_code, ==, G_IO_ERROR_CANCELLED);
+}
+
+/* A member on another thread's loop. */
+typedef struct
+{
+  Sleeper        sleeper;
+  KaaInProgress *ip;
+} Remote;
+
+static void
+remote_spawn (gpointer data)
+{
+  Remote *r = data;
+
+  r->ip = kaa_coroutine_spawn (sleeper_body, &r->sleeper, NULL);
+}
+
+static void
+test_other_context (Fixture       *f,
+                    gconstpointer  data)
+{
+  gint cleaned = 0;
+  Remote r = { { 60000, FALSE, &cleaned }, NULL };
+  KaaTestWorker w = { 0 };
+  g_autoptr(KaaScope) scope = kaa_scope_new (KAA_SCOPE_FAIL_FAST);
+  g_autoptr(KaaInProgress) ip = NULL;
+
+  g_test_summary ("Issue 18 §4: a member of another thread's context is cancelled with "
+                  "the scope, on its own thread, and its cleanups run there");
+  kaa_test_worker_start (&w);
+  kaa_test_worker_call (&w, remote_spawn, &r);
+  kaa_scope_add (scope, kaa_in_progress_ref (r.ip));
+  ip = kaa_scope_join (scope);
+  kaa_scope_pause (scope);   /* not ours to pause: it keeps running */
+  g_assert_false (kaa_in_progress_is_paused (r.ip));
+  kaa_scope_resume (scope);
+  kaa_scope_cancel (scope);
+  kaa_test_spin_until (&cleaned, 1);
+  kaa_test_poll_until_done (f->context, r.ip);
+  g_assert_cmpint (kaa_in_progress_get_state (r.ip), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
+  kaa_test_worker_kill (&w);
+  kaa_in_progress_unref (r.ip);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -621,6 +698,8 @@ main (int   argc,
   KAA_TEST_ADD ("add-while-closing", test_add_while_closing);
   KAA_TEST_ADD ("context-death", test_context_death);
   KAA_TEST_ADD ("threads", test_threads);
+  KAA_TEST_ADD ("nested-deadline", test_nested_deadline);
+  KAA_TEST_ADD ("other-context", test_other_context);
 
   return g_test_run ();
 }
