@@ -415,6 +415,28 @@ test_misuse (Fixture       *f,
 }
 
 static void
+test_await_next_outside (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(KaaChannel) ch = channel_new (1);
+  g_autoptr(GError) error = NULL;
+  gpointer item = NULL;
+
+  g_test_summary ("DESIGN §4, §9: await_next() outside a coroutine is a critical and an "
+                  "error, and the item it could have taken stays in the channel");
+  g_test_bug ("18");
+
+  g_assert_true (kaa_channel_try_send (ch, item_new (4)));
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, "*not called from a coroutine*");
+  g_assert_false (kaa_channel_await_next (ch, &item, &error));
+  g_test_assert_expected_messages ();
+  g_assert_error (error, KAA_ERROR, KAA_ERROR_NOT_IN_COROUTINE);
+  g_assert_true (kaa_channel_try_receive (ch, &item));
+  g_assert_cmpint (*(gint *) item, ==, 4);
+  g_free (item);
+}
+
+static void
 test_values (Fixture       *f,
              gconstpointer  data)
 {
@@ -796,6 +818,7 @@ main (int   argc,
   KAA_TEST_ADD ("coroutines", test_coroutines);
   KAA_TEST_ADD ("await-next-cancel", test_await_next_cancel);
   KAA_TEST_ADD ("misuse", test_misuse);
+  KAA_TEST_ADD ("await-next-outside", test_await_next_outside);
   KAA_TEST_ADD ("values", test_values);
   KAA_TEST_ADD ("threads-to-coroutines", test_threads_to_coroutines);
   KAA_TEST_ADD ("coroutines-to-threads", test_coroutines_to_threads);
