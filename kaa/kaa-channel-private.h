@@ -46,6 +46,7 @@ struct _KaaChannelWaiter
   guint8            linked;
   guint8            paused;       /* skipped until resumed (DESIGN §6) */
   guint8            has_item;     /* a sender's item is still its own */
+  guint8            sleeping;     /* a blocked thread waits on @cond */
   guint8            as_value;     /* a receive_value(): finish with a GValue */
   guint8            outcome;
 

@@ -158,7 +158,10 @@ waiter_settle_unlocked (KaaChannelWaiter *waiter,
   if (waiter->in_progress == NULL)
     {
       g_atomic_int_set (&waiter->done, TRUE);
-      g_cond_signal (waiter->cond);
+      /* GLib's g_cond_signal() always makes a futex call: skip it while
+       * the thread still spins (kaa-channel-wait.c). */
+      if (waiter->sleeping)
+        g_cond_signal (waiter->cond);
     }
 }
 

@@ -185,8 +185,10 @@ waiter_block (KaaChannel       *self,
     id = g_cancellable_connect (cancellable, G_CALLBACK (blocked_cancelled), &blocked, NULL);
   blocked_spin (waiter, &blocked);
   g_mutex_lock (&self->lock);
+  waiter->sleeping = TRUE;
   while (!g_atomic_int_get (&waiter->done) && !g_atomic_int_get (&blocked.cancelled))
     g_cond_wait (waiter->cond, &self->lock);
+  waiter->sleeping = FALSE;
   done = g_atomic_int_get (&waiter->done);
   if (!done)
     kaa_channel_unlink_unlocked (self, waiter);
