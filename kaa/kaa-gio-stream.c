@@ -194,11 +194,14 @@ typedef struct
   int         signum;
 } UnixStream;
 
+/* The source goes: after the close, or with its context, which ends the
+ * stream as a close would (DESIGN §3), rather than leave it silent. */
 static void
 unix_stream_free (gpointer data)
 {
   UnixStream *stream = data;
 
+  kaa_channel_close (stream->channel);
   kaa_channel_release (stream->channel);
   g_free (stream);
 }
@@ -230,8 +233,9 @@ unix_stream_stop (gpointer data)
  * `GINT_TO_POINTER (signum)`, noticed on the calling thread's
  * thread-default context as g_unix_signal_source_new() notices them
  * (deliveries that come together while the context is busy may count as
- * one). It ends only when [method@Kaa.Channel.close] is called, or its
- * last reference dropped, which stops watching the signal.
+ * one). It ends when [method@Kaa.Channel.close] is called, or its last
+ * reference dropped, which stops watching the signal, or when that
+ * context is finalized.
  *
  * Returns: (transfer full): the stream
  * Since: 0.2

@@ -326,6 +326,25 @@ test_unix_signal (Fixture       *f,
   kaa_channel_close (stream);
 }
 
+static void
+test_unix_signal_death (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(KaaChannel) stream = kaa_channel_new_for_unix_signal (SIGUSR2, 8, KAA_OVERFLOW_FAIL);
+  g_autoptr(KaaInProgress) receive = NULL;
+
+  g_test_summary ("DESIGN §3, §9: a Unix signal stream whose context is finalized ends, "
+                  "as a close would");
+  g_test_bug ("18");
+
+  kaa_test_fixture_kill_context (f);
+  g_assert_true (kaa_channel_is_closed (stream));
+  receive = kaa_channel_receive (stream);
+  g_assert_error (kaa_in_progress_get_error (receive), KAA_ERROR, KAA_ERROR_CLOSED);
+  f->context = g_main_context_new ();
+  g_main_context_push_thread_default (f->context);
+}
+
 /* --------------------------------------------------------------- lines */
 
 typedef struct
@@ -514,6 +533,7 @@ main (int   argc,
   KAA_TEST_ADD ("other-thread", test_other_thread);
   KAA_TEST_ADD ("bad-signal", test_bad_signal);
   KAA_TEST_ADD ("unix-signal", test_unix_signal);
+  KAA_TEST_ADD ("unix-signal-death", test_unix_signal_death);
   KAA_TEST_ADD ("child-lines", test_child_lines);
   KAA_TEST_ADD ("lines-close", test_lines_close);
   KAA_TEST_ADD ("lines-backpressure", test_lines_backpressure);
