@@ -603,6 +603,73 @@ test_coroutines_to_threads (Fixture       *f,
 
 typedef struct
 {
+  KaaChannel *ch;
+  gint64      sum;      /* a receiver's */
+  guint       n;        /* a receiver's */
+} Mpmc;
+
+static gpointer
+thread_mpmc_send (gpointer data)
+{
+  Mpmc *mpmc = data;
+
+  for (gint i = 1; i <= N_THREAD_ITEMS; i++)
+    g_assert_true (kaa_channel_send_blocking (mpmc->ch, item_new (i), NULL, NULL));
+  return NULL;
+}
+
+static gpointer
+thread_mpmc_receive (gpointer data)
+{
+  Mpmc *mpmc = data;
+  gpointer item;
+
+  while (kaa_channel_receive_blocking (mpmc->ch, &item, NULL, NULL))
+    {
+      mpmc->sum += *(gint *) item;
+      mpmc->n++;
+      g_free (item);
+    }
+  return NULL;
+}
+
+static void
+test_threads_mpmc (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(KaaChannel) ch = channel_new (2);
+  Mpmc senders[4], receivers[4];
+  GThread *threads[8];
+  gint64 sum = 0;
+  guint n = 0;
+
+  g_test_summary ("DESIGN §9: four threads send and four receive through a channel of "
+                  "two, all blocking; every item is received exactly once");
+  g_test_bug ("18");
+
+  for (guint i = 0; i < 4; i++)
+    {
+      senders[i] = (Mpmc) { ch, 0, 0 };
+      receivers[i] = (Mpmc) { ch, 0, 0 };
+      threads[i] = g_thread_new ("receiver", thread_mpmc_receive, &receivers[i]);
+      threads[4 + i] = g_thread_new ("sender", thread_mpmc_send, &senders[i]);
+    }
+  for (guint i = 4; i < 8; i++)
+    g_thread_join (threads[i]);
+  kaa_channel_close (ch);
+  for (guint i = 0; i < 4; i++)
+    {
+      g_thread_join (threads[i]);
+      sum += receivers[i].sum;
+      n += receivers[i].n;
+    }
+  g_assert_cmpuint (n, ==, 4 * N_THREAD_ITEMS);
+  g_assert_cmpint (sum, ==, 4 * (gint64) N_THREAD_ITEMS * (N_THREAD_ITEMS + 1) / 2);
+  g_assert_cmpint (n_destroyed, ==, 0);
+}
+
+typedef struct
+{
   KaaChannel   *ch;
   GCancellable *cancellable;
   gint          started;
@@ -822,6 +889,7 @@ main (int   argc,
   KAA_TEST_ADD ("values", test_values);
   KAA_TEST_ADD ("threads-to-coroutines", test_threads_to_coroutines);
   KAA_TEST_ADD ("coroutines-to-threads", test_coroutines_to_threads);
+  KAA_TEST_ADD ("threads-mpmc", test_threads_mpmc);
   KAA_TEST_ADD ("blocking-cancel", test_blocking_cancel);
   KAA_TEST_ADD ("cancel-race", test_cancel_race);
   KAA_TEST_ADD ("context-death", test_context_death);
