@@ -16,6 +16,8 @@
 # include "kaa-combinators.h"
 # include "kaa-coroutine.h"
 # include "kaa-thread-pool.h"
+# include "kaa-channel.h"
 # include "kaa-scope.h"
 # include "kaa-gio.h"
+# include "kaa-gio-stream.h"
 #undef KAA_INSIDE

@@ -37,6 +37,7 @@ LAYERS = [
     ("kaa-coroutine*", 4, "coroutine"),
     ("kaa-thread-pool*", 4, "thread-pool"),
     ("kaa-combinators*", 5, "combinators"),
+    ("kaa-channel*", 5, "channel"),
     ("kaa-scope*", 5, "scope"),
     ("kaa-gio*", 6, "gio"),
     # The umbrella header sits above everything and may include anything.

@@ -561,6 +561,7 @@ typedef enum
   OP_SETTLE,
   OP_DEATH,
   OP_SPAWN_FOREIGN,
+  OP_CHANNEL,
 } Op;
 
 /* Weights out of 64. The kinds of issue #17 take a quarter of the pumps
@@ -592,6 +593,8 @@ op_from_byte (KaaStress *self,
     return OP_DEATH;
   if (op == OP_PUMP && byte >> 6 == 3 && (self->config.features & KAA_STRESS_FOREIGN_SPAWN))
     return OP_SPAWN_FOREIGN;
+  if (op == OP_PUMP && byte >> 6 == 1 && (self->config.features & KAA_STRESS_CHANNEL))
+    return OP_CHANNEL;
   return op;
 }
 
@@ -1043,6 +1046,9 @@ op_run (KaaStress      *self,
         stress_settle (self);
       else
         op_spawn_foreign (self, bytes);
+      break;
+    case OP_CHANNEL:
+      stress_channel_episode (self, bytes);
       break;
     case OP_NEW:
     case OP_SPAWN:

@@ -50,9 +50,10 @@ typedef enum
   KAA_STRESS_DEATH_PAUSED    = 1 << 4,
   KAA_STRESS_DEATH_POLICIES  = 1 << 5,
   KAA_STRESS_SCOPES          = 1 << 6,  /* task scopes over existing work (#18) */
+  KAA_STRESS_CHANNEL         = 1 << 7,  /* a channel episode (#18) */
 } KaaStressFeatures;
 
-#define KAA_STRESS_FEATURES_ALL 0x7f
+#define KAA_STRESS_FEATURES_ALL 0xff
 /* What the library of this tree does. */
 #define KAA_STRESS_FEATURES_DEFAULT KAA_STRESS_FEATURES_ALL
 
@@ -79,12 +80,13 @@ typedef struct
   guint64 deaths;
   guint64 foreign_spawns;
   guint64 scopes;
+  guint64 channel_episodes;
 } KaaStressStats;
 
 typedef struct _KaaStress KaaStress;
 
 /* KAA_STRESS_FEATURES: a comma-separated list of ancestor, repeated,
- * death, foreign, death-paused, death-policies, scopes, or all or none; unset,
+ * death, foreign, death-paused, death-policies, scopes, channel, or all or none; unset,
  * KAA_STRESS_FEATURES_DEFAULT. */
 guint      kaa_stress_features_from_env (void);
 
