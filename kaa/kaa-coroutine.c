@@ -35,6 +35,7 @@
 
 #include "kaa-alloc-private.h"
 #include "kaa-i18n-private.h"
+#include "kaa-debug-private.h"
 #include "kaa-live-private.h"
 #include "kaa-coroutine-private.h"
 #include "kaa-error.h"
@@ -194,16 +195,38 @@ coroutine_finished (KaaCoroutine *self)
 
 /* Owner thread: runs the coroutine until it suspends or ends. The caller
  * must not touch @self afterwards unless it holds a reference. */
+/* KAA_DEBUG=slow-slice=MS: the slice just run took longer. */
+static void
+coroutine_check_slice (KaaCoroutine     *self,
+                       KaaCoroutineFunc  func,
+                       KaaDebugSpan     *span)
+{
+  gint64 us = kaa_debug_span_end (span);
+
+  if (us > kaa_debug_slow_slice_us)
+    kaa_debug_report_slow ("coroutine", self->def_name != NULL ? self->def_name : "coroutine",
+                           (gpointer) func, self->site_file, self->site_line, us);
+}
+
 static void
 coroutine_resume (KaaCoroutine *self)
 {
   KaaCoroutine *outer = current;
+  KaaDebugSpan span;
+  /* One load on the hottest path while the switch is off. */
+  gboolean timed = G_UNLIKELY (kaa_debug_slow_slice_us != 0);
+  /* The body that runs now: one that returns clears it. */
+  KaaCoroutineFunc func = self->func;
 
+  if (timed)
+    kaa_debug_span_begin (&span);
   current = self;
   self->running = TRUE;
   kaa_fiber_resume (self->fiber);
   self->running = FALSE;
   current = outer;
+  if (timed)
+    coroutine_check_slice (self, func, &span);
 
   if (kaa_fiber_is_finished (self->fiber))
     coroutine_finished (self);
@@ -752,6 +775,8 @@ kaa_coroutine_start (const KaaCoroutineDef *def,
       kaa_in_progress_set_adopter_func (coroutine_current_adopter);
     }
   kaa_in_progress_set_producer (ip, &self->producer);
+  if (G_UNLIKELY (kaa_debug_get () & KAA_DEBUG_TRACK_ALL))
+    kaa_in_progress_set_origin (ip, (gpointer) self->func, self->site_file, self->site_line);
 
   if (kaa_scheduler_is_owner (self->scheduler))
     {

@@ -28,16 +28,14 @@
  * fields, the free-text values quoted as C strings. A back reference is
  * `#ID (see above)`. The GVariant form carries the same fields.
  */
-/* dladdr() and Dl_info. */
-#define _GNU_SOURCE
 #include "config.h"
 
-#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <glib-unix.h>
 
+#include "kaa-debug-private.h"
 #include "kaa-live-private.h"
 
 #include "kaa-dump.h"
@@ -100,28 +98,12 @@ kaa_dump_node_add_awaited (KaaDumpNode   *node,
     g_ptr_array_add (node->awaited, kaa_in_progress_ref (awaited));
 }
 
-/* By its symbol, or its file and offset as backtrace_symbols() would put
- * it (a static function is not in the dynamic symbol table), or its
- * address. */
 void
 kaa_dump_node_set_body (KaaDumpNode *node,
                         gpointer     func)
 {
-  Dl_info info;
-  const char *file;
-
   g_free (node->body);
-  if (func == NULL || dladdr (func, &info) == 0 || info.dli_fname == NULL)
-    node->body = func != NULL ? g_strdup_printf ("%p", func) : NULL;
-  else if (info.dli_sname != NULL && info.dli_saddr == func)
-    node->body = g_strdup (info.dli_sname);
-  else
-    {
-      file = strrchr (info.dli_fname, '/');
-      node->body = g_strdup_printf ("%s+0x%" G_GINTPTR_MODIFIER "x",
-                                    file != NULL ? file + 1 : info.dli_fname,
-                                    (guintptr) func - (guintptr) info.dli_fbase);
-    }
+  node->body = kaa_debug_dup_func_name (func);
 }
 
 void
@@ -324,7 +306,10 @@ graph_init (Graph *graph)
     {
       KaaTracked *t = &g_array_index (tracked, KaaTracked, i);
 
-      node_new (graph, g_steal_pointer (&t->self), t->born);
+      KaaDumpNode *node = node_new (graph, g_steal_pointer (&t->self), t->born);
+
+      kaa_dump_node_set_body (node, t->func);
+      kaa_dump_node_set_site (node, t->file, t->line);
       kaa_tracked_clear (t);
     }
   g_array_unref (tracked);
@@ -516,6 +501,21 @@ dump_on_signal (gpointer data)
 {
   kaa_dump ();
   return G_SOURCE_CONTINUE;
+}
+
+/* KAA_DEBUG=leaks and dump, at exit: what is still alive. */
+static void
+dump_at_exit (void)
+{
+  if (kaa_debug_get () & KAA_DEBUG_LEAKS)
+    fprintf (stderr, "libkaa: alive at exit, as a tree of who awaits what:\n");
+  kaa_dump ();
+}
+
+__attribute__((constructor)) static void
+dump_init (void)
+{
+  kaa_debug_exit_report = dump_at_exit;
 }
 
 /**

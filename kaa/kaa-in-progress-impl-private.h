@@ -172,6 +172,11 @@ typedef struct
   gint64         born;       /* monotonic µs */
   gpointer      *frames;     /* owned; NULL unless KAA_DEBUG=unhandled */
   gint           n_frames;
+  /* kaa_in_progress_set_origin(): what made it, kept after the producer
+   * is gone, for KAA_DEBUG=leaks. */
+  gpointer       func;
+  const char    *file;       /* static */
+  gint           line;
 } KaaTracked;
 
 /* Takes @self out of the registry if it is there (FLAG_TRACKED), from

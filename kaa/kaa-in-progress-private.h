@@ -109,6 +109,13 @@ void kaa_dump_node_set_timer_state (KaaDumpNode   *node,
  * KAA_DEBUG=dump or leaks, or kaa_dump_track_all(), puts every new
  * InProgress there. */
 void kaa_in_progress_track     (KaaInProgress *self);
+/* If @self is tracked: records the function and the place that made it
+ * (a coroutine's body and spawn site), which the dump shows even after
+ * the producer is gone (KAA_DEBUG=leaks). Any thread. */
+void kaa_in_progress_set_origin (KaaInProgress *self,
+                                 gpointer       func,
+                                 const char    *file,
+                                 gint           line);
 
 /* A pending InProgress owned by @scheduler's context instead of the
  * calling thread's (a main-thread call made from a worker). */

@@ -66,6 +66,27 @@ kaa_in_progress_track (KaaInProgress *self)
   g_mutex_unlock (&registry_lock);
 }
 
+void
+kaa_in_progress_set_origin (KaaInProgress *self,
+                            gpointer       func,
+                            const char    *file,
+                            gint           line)
+{
+  KaaTracked *tracked;
+
+  if (!(g_atomic_int_get (&self->flags) & FLAG_TRACKED))
+    return;
+  g_mutex_lock (&registry_lock);
+  tracked = g_hash_table_lookup (registry, self);
+  if (tracked != NULL)
+    {
+      tracked->func = func;
+      tracked->file = file;
+      tracked->line = line;
+    }
+  g_mutex_unlock (&registry_lock);
+}
+
 KaaTracked *
 kaa_in_progress_untrack (KaaInProgress *self)
 {

@@ -28,6 +28,7 @@
 #include "config.h"
 
 #include "kaa-alloc-private.h"
+#include "kaa-debug-private.h"
 #include "kaa-live-private.h"
 
 #include "kaa-i18n-private.h"
@@ -535,6 +536,23 @@ kaa_in_progress_queue_delivery (KaaInProgress *self,
   in_progress_queue (self, is_owner);
 }
 
+/* KAA_DEBUG=slow-slice=MS: a callback that holds the main loop too long
+ * is named, with the InProgress it was connected to. */
+static G_NO_INLINE void
+in_progress_call_timed (KaaInProgress *self,
+                        CallbackNode  *node)
+{
+  KaaDebugSpan span;
+  gint64 us;
+
+  kaa_debug_span_begin (&span);
+  node->callback (self, node->user_data);
+  us = kaa_debug_span_end (&span);
+  if (us > kaa_debug_slow_slice_us)
+    kaa_debug_report_slow ("callback of InProgress", in_progress_name (self),
+                           (gpointer) node->callback, NULL, 0, us);
+}
+
 /* Owner thread: calls every callback connected so far, oldest first. The
  * caller holds a reference, since a callback may drop the last other one. */
 void
@@ -554,7 +572,10 @@ kaa_in_progress_deliver_now (KaaInProgress *self)
   self->frames = &frame;
   while ((node = kaa_in_progress_next_callback (self, &frame.remaining)) != NULL)
     {
-      node->callback (self, node->user_data);
+      if (G_UNLIKELY (kaa_debug_slow_slice_us != 0))
+        in_progress_call_timed (self, node);
+      else
+        node->callback (self, node->user_data);
       kaa_in_progress_callback_done (self, node);
     }
   self->frames = frame.outer;

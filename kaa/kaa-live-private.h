@@ -51,8 +51,11 @@ kaa_live_add (KaaLiveKind kind,
 gint64       kaa_live_get      (KaaLiveKind kind);
 
 /* KAA_DEBUG, a comma-separated list like G_DEBUG, read once when the
- * library is loaded: `leaks` prints the live counts at exit, `refs`
- * quarantines freed InProgresses (kaa-in-progress-refs.c). */
+ * library is loaded (kaa-live.c): `leaks` prints the live counts and
+ * what is alive at exit, `dump` the live dump at exit, `refs`
+ * quarantines freed InProgresses (kaa-in-progress-refs.c), `unhandled`
+ * keeps where each InProgress was made for the unhandled-failure
+ * warning, `slow-slice=MS` (kaa-debug-private.h) names slow slices. */
 typedef enum
 {
   KAA_DEBUG_LEAKS     = 1 << 0,
@@ -75,7 +78,5 @@ kaa_debug_get (void)
   return __atomic_load_n (&kaa_debug_flags, __ATOMIC_RELAXED);
 }
 
-/* slow-slice=MS, in µs; 0 when off. */
-extern gint64 kaa_debug_slow_slice_us;
 
 G_END_DECLS

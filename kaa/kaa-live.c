@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kaa-debug-private.h"
 #include "kaa-live-private.h"
 
 KAA_THREAD_LOCAL KaaLiveSlot *kaa_live_slot;
@@ -75,21 +76,61 @@ live_report (void)
 }
 
 guint kaa_debug_flags;
-gint64 kaa_debug_slow_slice_us;
 
-/* KAA_DEBUG=leaks prints the counts when the process exits. The flags are
- * read here, before any object exists, so that they never change while
- * one is alive: a quarantine switched on halfway would miss the objects
- * freed before. */
+/* slow-slice=MS has a value, which g_parse_debug_string() does not
+ * take: it is cut out of the list here and parsed on its own. */
+static char *
+live_take_slow_slice (const char *list)
+{
+  g_auto (GStrv) items = g_strsplit_set (list, ",:; ", -1);
+  GString *rest = g_string_new (NULL);
+
+  for (guint i = 0; items[i] != NULL; i++)
+    {
+      if (g_str_has_prefix (items[i], "slow-slice="))
+        {
+          guint64 ms = g_ascii_strtoull (items[i] + strlen ("slow-slice="), NULL, 10);
+
+          kaa_debug_slow_slice_us = (gint64) MAX (ms, 1) * 1000;
+          kaa_debug_flags |= KAA_DEBUG_SLOW;
+        }
+      else if (items[i][0] != '\0')
+        g_string_append_printf (rest, "%s%s", rest->len > 0 ? "," : "", items[i]);
+    }
+  return g_string_free (rest, FALSE);
+}
+
+static void
+live_exit (void)
+{
+  if (kaa_debug_flags & KAA_DEBUG_LEAKS)
+    live_report ();
+  if (kaa_debug_exit_report != NULL)
+    kaa_debug_exit_report ();
+}
+
+/* The flags are read here, before any object exists, so that they never
+ * change while one is alive: a quarantine switched on halfway would miss
+ * the objects freed before, a registry the objects made before. */
 __attribute__((constructor)) static void
 live_init (void)
 {
   static const GDebugKey keys[] = {
-    { "leaks", KAA_DEBUG_LEAKS },
-    { "refs",  KAA_DEBUG_REFS },
+    { "leaks",     KAA_DEBUG_LEAKS },
+    { "refs",      KAA_DEBUG_REFS },
+    { "dump",      KAA_DEBUG_DUMP },
+    { "unhandled", KAA_DEBUG_UNHANDLED },
   };
+  const char *env = g_getenv ("KAA_DEBUG");
+  g_autofree char *rest = NULL;
 
-  kaa_debug_flags = g_parse_debug_string (g_getenv ("KAA_DEBUG"), keys, G_N_ELEMENTS (keys));
-  if (kaa_debug_flags & KAA_DEBUG_LEAKS)
-    atexit (live_report);
+  if (env == NULL)
+    return;
+  rest = live_take_slow_slice (env);
+  kaa_debug_flags |= g_parse_debug_string (rest, keys, G_N_ELEMENTS (keys));
+  /* What they report needs every InProgress in the registry. */
+  if (kaa_debug_flags & (KAA_DEBUG_LEAKS | KAA_DEBUG_DUMP | KAA_DEBUG_UNHANDLED))
+    kaa_debug_flags |= KAA_DEBUG_TRACK_ALL;
+  if (kaa_debug_flags & (KAA_DEBUG_LEAKS | KAA_DEBUG_DUMP))
+    atexit (live_exit);
 }

@@ -27,6 +27,7 @@ LAYERS = [
     ("kaa-i18n*", 0, "base"),
     ("kaa-refcount*", 0, "base"),
     ("kaa-live*", 0, "base"),
+    ("kaa-debug*", 0, "base"),
     ("kaa-alloc*", 0, "base"),
     ("kaa-block-cache*", 0, "base"),
     ("kaa-fiber*", 1, "fiber"),
