@@ -95,6 +95,11 @@ KaaInProgress *kaa_coroutine_spawn_adopted (const KaaCoroutineDef *def,
                                             KaaAdopter            *adopter,
                                             gpointer               user_data,
                                             GDestroyNotify         destroy) G_GNUC_WARN_UNUSED_RESULT;
+/* kaa-coroutine-spawn.c, for kaa_coroutine_start(): the adopter (not
+ * referenced: the start takes its own)
+ * and the spawn site of the call being spawned on this thread, if any. */
+KaaAdopter    *kaa_coroutine_take_spawn    (const char           **file,
+                                            gint                  *line);
 /* kaa-coroutine-policy.c: a call of a definition with a policy. */
 KaaInProgress *kaa_coroutine_policy_call (const KaaCoroutineDef *def,
                                           gpointer               instance,

@@ -37,22 +37,11 @@
 #include "kaa-i18n-private.h"
 #include "kaa-debug-private.h"
 #include "kaa-live-private.h"
+#include "kaa-trace-private.h"
 #include "kaa-coroutine-private.h"
 #include "kaa-error.h"
 
 static KAA_THREAD_LOCAL KaaCoroutine *current;
-/* The adopter of the call being spawned on this thread, for the
- * coroutine that kaa_coroutine_start() makes for it (issue 18 §4). Taken
- * there at once, so a start nested inside (a queued SYNCHRONIZED call
- * that the new body lets go) never inherits it. */
-static KAA_THREAD_LOCAL KaaAdopter *spawn_adopter;
-/* Issue 19: where the application spawns, from the macros of
- * kaa-coroutine.h (spawn_site), for the start that spawn makes at once
- * (start_site); each is taken at once, as spawn_adopter is. */
-static KAA_THREAD_LOCAL const char *spawn_site_file;
-static KAA_THREAD_LOCAL gint        spawn_site_line;
-static KAA_THREAD_LOCAL const char *start_site_file;
-static KAA_THREAD_LOCAL gint        start_site_line;
 
 /* Where a coroutine's fiber starts in its allocation. */
 #define FIBER_OFFSET KAA_ALLOC_TAIL_OFFSET (sizeof (KaaCoroutine))
@@ -193,41 +182,52 @@ coroutine_finished (KaaCoroutine *self)
     coroutine_unref (self);
 }
 
-/* Owner thread: runs the coroutine until it suspends or ends. The caller
- * must not touch @self afterwards unless it holds a reference. */
-/* KAA_DEBUG=slow-slice=MS: the slice just run took longer. */
-static void
-coroutine_check_slice (KaaCoroutine     *self,
-                       KaaCoroutineFunc  func,
-                       KaaDebugSpan     *span)
-{
-  gint64 us = kaa_debug_span_end (span);
-
-  if (us > kaa_debug_slow_slice_us)
-    kaa_debug_report_slow ("coroutine", self->def_name != NULL ? self->def_name : "coroutine",
-                           (gpointer) func, self->site_file, self->site_line, us);
-}
-
-static void
-coroutine_resume (KaaCoroutine *self)
+/* One slice: the coroutine's fiber runs until it suspends or ends. */
+static inline void
+coroutine_switch (KaaCoroutine *self)
 {
   KaaCoroutine *outer = current;
-  KaaDebugSpan span;
-  /* One load on the hottest path while the switch is off. */
-  gboolean timed = G_UNLIKELY (kaa_debug_slow_slice_us != 0);
-  /* The body that runs now: one that returns clears it. */
-  KaaCoroutineFunc func = self->func;
 
-  if (timed)
-    kaa_debug_span_begin (&span);
   current = self;
   self->running = TRUE;
   kaa_fiber_resume (self->fiber);
   self->running = FALSE;
   current = outer;
-  if (timed)
-    coroutine_check_slice (self, func, &span);
+}
 
+/* KAA_DEBUG=slow-slice=MS or a Sysprof capture: the slice is timed,
+ * named in a warning if it took too long, and marked. */
+static G_NO_INLINE void
+coroutine_switch_timed (KaaCoroutine *self)
+{
+  /* The body that runs now: one that returns clears it. */
+  KaaCoroutineFunc func = self->func;
+  const char *name = self->def_name != NULL ? self->def_name : "coroutine";
+  gboolean slow = kaa_debug_slow_slice_us != 0;
+  gint64 begin = kaa_trace_is_on () ? kaa_trace_now () : 0;
+  KaaDebugSpan span;
+  gint64 us;
+
+  if (slow)
+    kaa_debug_span_begin (&span);
+  coroutine_switch (self);
+  if (begin != 0)
+    kaa_trace_mark (begin, "coroutine slice", "%s, spawned at %s:%d", name,
+                    self->site_file != NULL ? self->site_file : "?", self->site_line);
+  if (slow && (us = kaa_debug_span_end (&span)) > kaa_debug_slow_slice_us)
+    kaa_debug_report_slow ("coroutine", name, (gpointer) func, self->site_file, self->site_line, us);
+}
+
+/* Owner thread: runs the coroutine until it suspends or ends. The caller
+ * must not touch @self afterwards unless it holds a reference. */
+static void
+coroutine_resume (KaaCoroutine *self)
+{
+  /* One load on the hottest path while nothing is switched on. */
+  if (G_UNLIKELY (kaa_debug_timed))
+    coroutine_switch_timed (self);
+  else
+    coroutine_switch (self);
   if (kaa_fiber_is_finished (self->fiber))
     coroutine_finished (self);
 }
@@ -529,142 +529,12 @@ static const KaaProducerOps coroutine_ops = {
   .kind = "coroutine",
 };
 
-/**
- * kaa_coroutine_set_spawn_site: (skip)
- * @file: a static string, `__FILE__`
- * @line: `__LINE__`
- *
- * Records where the next spawn on this thread is made, for
- * [func@Kaa.dump] and the debug switches: the `kaa_coroutine_spawn()`
- * and `kaa_coroutine_spawn_def()` macros of `<kaa/kaa.h>` call it before
- * the function of the same name, so an application never calls it
- * itself.
- *
- * Since: 0.2
- */
-void
-kaa_coroutine_set_spawn_site (const char *file,
-                              int         line)
-{
-  spawn_site_file = file;
-  spawn_site_line = line;
-}
-
-/**
- * kaa_coroutine_spawn: (skip)
- * @func: (scope notified) (closure user_data) (destroy destroy): the body
- * @user_data: data for @func
- * @destroy: (nullable): frees @user_data when the body is done
- *
- * Starts a coroutine on the calling thread's thread-default context: @func
- * runs on a stack of its own, on the thread that runs that context. On
- * that thread it runs here and now, until it first suspends in
- * [func@Kaa.yield] or [func@Kaa.await], and the InProgress may already be
- * done when this returns. From any other thread (a thread-pool job, whose
- * thread-default context is the global default one, or a thread that
- * created a context and handed it to another to run), the start is handed
- * to the owner thread, and the body begins on its next dispatch; cancelled
- * before that, it never begins. The main loop of that context resumes it
- * from then on. The coroutine keeps itself alive while it runs: dropping
- * every reference to its InProgress does not stop it, cancelling does, and
- * so does the end of its context, which cancels it (its cleanups run on
- * the thread that drops the context).
- *
- * If no stack can be had, the InProgress fails with an error naming it.
- *
- * C only: language bindings cannot provide a body (see
- * [callback@Kaa.CoroutineFunc]); they time-slice work with
- * [func@Kaa.coiterate] and chain InProgresses with
- * [method@Kaa.InProgress.connect].
- *
- * Returns: (transfer full): the InProgress of the coroutine
- * Since: 0.1
- */
-KaaInProgress *
-(kaa_coroutine_spawn) (KaaCoroutineFunc func,
-                       gpointer         user_data,
-                       GDestroyNotify   destroy)
-{
-  /* No name: the InProgress then takes the static "coroutine". */
-  KaaCoroutineDef def = { .func = func };
-
-  kaa_return_failed_if_fail (func != NULL);
-
-  return (kaa_coroutine_spawn_def) (&def, NULL, user_data, destroy);
-}
-
-/**
- * kaa_coroutine_spawn_def: (skip)
- * @def: the definition, normally static; it must stay valid while calls of
- *   it run
- * @instance: (nullable): the object the call is made for, or %NULL: the
- *   scope of the definition's policy state
- * @user_data: data for the body
- * @destroy: (nullable): frees @user_data when the body is done
- *
- * Starts a coroutine as [func@Kaa.Coroutine.spawn] does, with the name,
- * interval, stack size and priority of @def; from a thread that does not
- * run the context, the start is handed to the one that does, as there.
- *
- * C only, as [func@Kaa.Coroutine.spawn] is.
- *
- * Returns: (transfer full): the InProgress of the coroutine
- * Since: 0.1
- */
-KaaInProgress *
-(kaa_coroutine_spawn_def) (const KaaCoroutineDef *def,
-                           gpointer               instance,
-                           gpointer               user_data,
-                           GDestroyNotify         destroy)
-{
-  KaaAdopter *adopter = current != NULL ? current->adopter : NULL;
-  /* Taken before the checks, so that a failed one leaves nothing behind
-   * for a later spawn through a function pointer. */
-  const char *site_file = g_steal_pointer (&spawn_site_file);
-  KaaInProgress *ip;
-
-  kaa_return_failed_if_fail (def != NULL);
-  kaa_return_failed_if_fail (def->func != NULL);
-  kaa_return_failed_if_fail (def->policy <= KAA_POLICY_PASS_LAST);
-  kaa_return_failed_if_fail (instance == NULL || G_IS_OBJECT (instance));
-
-  start_site_file = site_file;
-  start_site_line = spawn_site_line;
-  ip = kaa_coroutine_spawn_adopted (def, instance, adopter, user_data, destroy);
-
-  /* Started by a member of a task scope: the scope owns it too. */
-  if (adopter != NULL)
-    adopter->adopt (adopter, ip);
-  return ip;
-}
-
 static KaaAdopter *
 coroutine_current_adopter (void)
 {
   return current != NULL ? current->adopter : NULL;
 }
 
-KaaInProgress *
-kaa_coroutine_spawn_adopted (const KaaCoroutineDef *def,
-                             gpointer               instance,
-                             KaaAdopter            *adopter,
-                             gpointer               user_data,
-                             GDestroyNotify         destroy)
-{
-  KaaInProgress *ip;
-
-  spawn_adopter = adopter;
-  if (def->policy != KAA_POLICY_NONE)
-    ip = kaa_coroutine_policy_call (def, instance, user_data, destroy);
-  else
-    {
-      ip = kaa_in_progress_new ();
-      kaa_coroutine_start (def, ip, user_data, destroy, NULL);
-    }
-  spawn_adopter = NULL;
-  start_site_file = NULL;
-  return ip;
-}
 
 /* Owner thread: makes the fiber and runs the body until it first
  * suspends, unless a pause holds it back. */
@@ -763,12 +633,10 @@ kaa_coroutine_start (const KaaCoroutineDef *def,
   self->destroy = destroy;
   self->last = last;
   self->def_name = def->name;
-  self->site_file = g_steal_pointer (&start_site_file);
-  self->site_line = start_site_line;
+  self->adopter = kaa_coroutine_take_spawn (&self->site_file, &self->site_line);
   self->stack_size = def->stack_size;
   self->priority = def->priority;
   self->interval = (gint64) def->interval * 1000;
-  self->adopter = g_steal_pointer (&spawn_adopter);
   if (self->adopter != NULL)
     {
       self->adopter->ref (self->adopter);
@@ -864,12 +732,9 @@ await_settled (KaaInProgress *awaited,
   coroutine_queue_await (data);
 }
 
-/* Owner thread, on the coroutine's own stack (kaa-coroutine-await.c):
- * suspends until @awaited settles or the coroutine is cancelled. FALSE
- * if a cancel already unlinked and released @awaited meanwhile. */
-gboolean
-kaa_coroutine_suspend_until (KaaCoroutine  *self,
-                             KaaInProgress *awaited)
+static inline gboolean
+coroutine_suspend_until (KaaCoroutine  *self,
+                         KaaInProgress *awaited)
 {
   self->await_woke = TRUE;
   kaa_await_link_start (&self->await, awaited, await_settled, coroutine_ref (self),
@@ -882,4 +747,32 @@ kaa_coroutine_suspend_until (KaaCoroutine  *self,
   kaa_await_link_detach (&self->await);
   self->await.awaited = NULL;
   return TRUE;
+}
+
+/* A Sysprof capture: the await is marked with what it awaited. */
+static G_NO_INLINE gboolean
+coroutine_suspend_until_traced (KaaCoroutine  *self,
+                                KaaInProgress *awaited)
+{
+  const char *name = kaa_in_progress_get_name (awaited);
+  /* Copied: @awaited may be gone when the await returns. */
+  g_autofree char *what = g_strdup (name != NULL ? name : "(unnamed)");
+  gint64 begin = kaa_trace_now ();
+  gboolean awoke = coroutine_suspend_until (self, awaited);
+
+  kaa_trace_mark (begin, "await", "%s awaited %s",
+                  self->def_name != NULL ? self->def_name : "coroutine", what);
+  return awoke;
+}
+
+/* Owner thread, on the coroutine's own stack (kaa-coroutine-await.c):
+ * suspends until @awaited settles or the coroutine is cancelled. FALSE
+ * if a cancel already unlinked and released @awaited meanwhile. */
+gboolean
+kaa_coroutine_suspend_until (KaaCoroutine  *self,
+                             KaaInProgress *awaited)
+{
+  if (kaa_trace_is_on ())
+    return coroutine_suspend_until_traced (self, awaited);
+  return coroutine_suspend_until (self, awaited);
 }

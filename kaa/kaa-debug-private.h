@@ -12,8 +12,11 @@
 
 G_BEGIN_DECLS
 
-/* slow-slice=MS, in µs; 0 when off, which is all the hot paths look at. */
-extern gint64 kaa_debug_slow_slice_us;
+/* slow-slice=MS, in µs; 0 when off. */
+G_GNUC_INTERNAL extern gint64 kaa_debug_slow_slice_us;
+/* Non-zero when slow-slice or a Sysprof capture (kaa-trace-private.h)
+ * wants coroutine slices timed: the one load the slice path makes. */
+G_GNUC_INTERNAL extern gint kaa_debug_timed;
 
 /* A stretch of time on the main loop (a coroutine's slice, a callback),
  * on the caller's C stack. Spans nest: a callback run inside a slice is

@@ -18,6 +18,7 @@
 #include "kaa-debug-private.h"
 
 gint64 kaa_debug_slow_slice_us;
+gint kaa_debug_timed;
 void (*kaa_debug_exit_report) (void);
 
 static KAA_THREAD_LOCAL KaaDebugSpan *current_span;

@@ -28,6 +28,7 @@
  */
 #include "config.h"
 
+#include "kaa-debug-private.h"
 #include "kaa-in-progress-impl-private.h"
 
 /* Beyond this many nodes searched, an id is looked up in an index. */
@@ -366,4 +367,29 @@ kaa_in_progress_disconnect (KaaInProgress *self,
   callbacks_unlink (self, node);
   pending_publish (self);
   callback_node_free (self, node);
+}
+
+/* KAA_DEBUG=slow-slice=MS: the loop of kaa_in_progress_deliver_now(),
+ * naming a callback that holds the main loop too long, with the
+ * InProgress it was connected to. */
+void
+kaa_in_progress_deliver_timed (KaaInProgress *self,
+                               DeliverFrame  *frame)
+{
+  CallbackNode *node;
+
+  while ((node = kaa_in_progress_next_callback (self, &frame->remaining)) != NULL)
+    {
+      KaaInProgressCallback callback = node->callback;
+      KaaDebugSpan span;
+      gint64 us;
+
+      kaa_debug_span_begin (&span);
+      callback (self, node->user_data);
+      us = kaa_debug_span_end (&span);
+      if (us > kaa_debug_slow_slice_us)
+        kaa_debug_report_slow ("callback of InProgress", in_progress_name (self),
+                               (gpointer) callback, NULL, 0, us);
+      kaa_in_progress_callback_done (self, node);
+    }
 }

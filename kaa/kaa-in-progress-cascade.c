@@ -39,6 +39,7 @@
 #include "kaa-fiber-private.h"
 #include "kaa-i18n-private.h"
 #include "kaa-in-progress-impl-private.h"
+#include "kaa-trace-private.h"
 
 /* Deep enough for every ordinary nesting, shallow enough that NESTED_MAX
  * frames of deliver, callback and settle fit a few KiB. */
@@ -47,6 +48,9 @@
 /* The top of this thread's cascade stack, and the node whose cancel hook
  * runs now, if any. */
 static KAA_THREAD_LOCAL KaaInProgress *cascade_top;
+/* How many InProgresses the cascades of this thread walked, ever: the
+ * depth of one cascade, for its Sysprof mark, is the difference. */
+static KAA_THREAD_LOCAL guint          cascade_walks;
 static KAA_THREAD_LOCAL KaaInProgress *cascade_walking;
 
 static void
@@ -109,6 +113,7 @@ cascade_walk (KaaInProgress *self)
   KaaProducer *producer = g_atomic_pointer_get (&self->producer);
   KaaInProgress *outer = cascade_walking;
 
+  cascade_walks++;
   if (cancellable != NULL)
     g_cancellable_cancel (cancellable);
   if (producer != NULL && producer->ops->cancel != NULL)
@@ -169,6 +174,19 @@ cascade_run (KaaInProgress *base)
     }
 }
 
+/* Issue 19: an outermost cascade, marked with how many it cancelled. */
+static G_NO_INLINE void
+cascade_run_traced (KaaInProgress *self,
+                    KaaInProgress *base)
+{
+  g_autofree char *name = g_strdup (in_progress_name (self));   /* @self may go */
+  gint64 begin = kaa_trace_now ();
+  guint walks = cascade_walks;
+
+  cascade_run (base);
+  kaa_trace_mark (begin, "cancel", "%s: %u InProgresses cancelled", name, cascade_walks - walks);
+}
+
 /* Owner thread, @self already claimed as CANCELLING: cancels it and what
  * it waits on. From a cancel hook this only queues it on the running
  * cascade; otherwise it returns with all of it unwound (or held). */
@@ -187,7 +205,10 @@ kaa_in_progress_cascade_cancel (KaaInProgress *self)
       cascade_wait_for (cascade_walking, self);
       return;
     }
-  cascade_run (base);
+  if (kaa_trace_is_on () && base == NULL)
+    cascade_run_traced (self, base);
+  else
+    cascade_run (base);
 }
 
 /* Owner thread: @self is in a cascade that has not unwound it yet. A
@@ -219,6 +240,7 @@ typedef struct
 } HookCall;
 
 static KAA_THREAD_LOCAL guint   hook_depth;
+static KAA_THREAD_LOCAL guint   hook_runs;   /* ever, as cascade_walks */
 static KAA_THREAD_LOCAL GArray *hook_queue;
 
 /* A queued hook looks at the state again: @self may have settled since. */
@@ -228,6 +250,7 @@ hook_run (KaaInProgress *self,
 {
   KaaProducer *producer = g_atomic_pointer_get (&self->producer);
 
+  hook_runs++;
   if (producer == NULL)
     return;
   if (!resume && producer->ops->pause != NULL && !in_progress_is_final (self))
@@ -254,9 +277,9 @@ hook_drain (void)
 /* Owner thread: runs @self's producer pause (or resume) hook, which may
  * pause what it awaits in turn. Pause hooks do not switch stacks, so one
  * depth count per thread will do. */
-void
-kaa_in_progress_call_hook (KaaInProgress *self,
-                           gboolean       resume)
+static void
+call_hook (KaaInProgress *self,
+           gboolean       resume)
 {
   if (hook_depth >= NESTED_MAX)
     {
@@ -272,6 +295,31 @@ kaa_in_progress_call_hook (KaaInProgress *self,
   hook_depth--;
   if (hook_depth == 0 && hook_queue != NULL)
     hook_drain ();
+}
+
+/* Issue 19: an outermost pause or resume, marked with how many hooks
+ * it ran. */
+static G_NO_INLINE void
+call_hook_traced (KaaInProgress *self,
+                  gboolean       resume)
+{
+  g_autofree char *name = g_strdup (in_progress_name (self));
+  gint64 begin = kaa_trace_now ();
+  guint runs = hook_runs;
+
+  call_hook (self, resume);
+  kaa_trace_mark (begin, resume ? "resume" : "pause", "%s: %u InProgresses %s", name,
+                  hook_runs - runs, resume ? "resumed" : "paused");
+}
+
+void
+kaa_in_progress_call_hook (KaaInProgress *self,
+                           gboolean       resume)
+{
+  if (kaa_trace_is_on () && hook_depth == 0)
+    call_hook_traced (self, resume);
+  else
+    call_hook (self, resume);
 }
 
 /* ---- delivery ---- */

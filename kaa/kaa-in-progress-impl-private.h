@@ -191,6 +191,11 @@ GArray     *kaa_in_progress_registry_snapshot (void);
 void        kaa_tracked_clear                 (KaaTracked    *tracked);
 /* KAA_DEBUG=unhandled: prints the frames where @tracked was made. */
 void        kaa_tracked_print_backtrace       (KaaTracked    *tracked);
+/* Finalize's part while tracking is on: untracks @self and gives the
+ * warning below, if it applies, after where @self was made. */
+void        kaa_in_progress_finalize_tracked  (KaaInProgress *self);
+/* "InProgress N failed and nobody handled its error". */
+void        kaa_in_progress_warn_unhandled    (KaaInProgress *self);
 
 /* Between kaa-in-progress.c and its siblings. */
 void          kaa_in_progress_init_callbacks (KaaInProgress *self);
@@ -203,6 +208,10 @@ void          kaa_in_progress_callback_done  (KaaInProgress *self,
                                               CallbackNode  *node);
 void          kaa_in_progress_queue_delivery (KaaInProgress *self,
                                               gboolean       is_owner);
+/* KAA_DEBUG=slow-slice=MS: kaa_in_progress_deliver_now()'s loop, timing
+ * each callback (kaa-in-progress-callbacks.c). */
+void          kaa_in_progress_deliver_timed  (KaaInProgress *self,
+                                              DeliverFrame  *frame);
 
 /* A use of @self after its last unref, caught where the count is read
  * anyway or one load costs nothing next to the call. */

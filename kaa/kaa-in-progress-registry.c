@@ -22,6 +22,7 @@
 #include <execinfo.h>
 #include <stdio.h>
 
+#include "kaa-i18n-private.h"
 #include "kaa-live-private.h"
 
 #include "kaa-in-progress-impl-private.h"
@@ -144,6 +145,34 @@ kaa_tracked_clear (KaaTracked *tracked)
 {
   g_clear_pointer (&tracked->self, kaa_in_progress_unref);
   g_clear_pointer (&tracked->frames, g_free);
+}
+
+void
+kaa_in_progress_warn_unhandled (KaaInProgress *self)
+{
+  g_warning (_("InProgress %s (%p) failed and nobody handled its error: %s"),
+             in_progress_name (self), self, self->error->message);
+}
+
+/* From finalize, out of line so that it stays as short as it was while
+ * nothing is tracked: takes @self out and gives the unhandled-failure
+ * warning, after where it was made (KAA_DEBUG=unhandled). */
+void
+kaa_in_progress_finalize_tracked (KaaInProgress *self)
+{
+  KaaTracked *tracked = NULL;
+
+  if (g_atomic_int_get (&self->flags) & FLAG_TRACKED)
+    tracked = kaa_in_progress_untrack (self);
+  if (g_atomic_int_get (&self->state) == KAA_STATE_FAILED &&
+      !(g_atomic_int_get (&self->flags) & FLAG_ERROR_SEEN))
+    {
+      /* Before the warning, which G_DEBUG=fatal-warnings may turn into
+       * an abort. */
+      kaa_tracked_print_backtrace (tracked);
+      kaa_in_progress_warn_unhandled (self);
+    }
+  kaa_tracked_free (tracked);
 }
 
 void

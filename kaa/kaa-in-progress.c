@@ -208,32 +208,6 @@ in_progress_free_block (KaaInProgress *self)
     g_free (self);
 }
 
-static void
-in_progress_warn_unhandled (KaaInProgress *self)
-{
-  g_warning (_("InProgress %s (%p) failed and nobody handled its error: %s"),
-             in_progress_name (self), self, self->error->message);
-}
-
-/* Out of line: finalize stays as short as it was while nothing is tracked. */
-static G_NO_INLINE void
-in_progress_untrack (KaaInProgress *self)
-{
-  KaaTracked *tracked = NULL;
-
-  if (g_atomic_int_get (&self->flags) & FLAG_TRACKED)
-    tracked = kaa_in_progress_untrack (self);
-  if (g_atomic_int_get (&self->state) == KAA_STATE_FAILED &&
-      !(g_atomic_int_get (&self->flags) & FLAG_ERROR_SEEN))
-    {
-      /* KAA_DEBUG=unhandled: where it was made, before the warning,
-       * which G_DEBUG=fatal-warnings may turn into an abort. */
-      kaa_tracked_print_backtrace (tracked);
-      in_progress_warn_unhandled (self);
-    }
-  kaa_tracked_free (tracked);
-}
-
 static KaaInProgress *
 in_progress_finalize (KaaInProgress *self)
 {
@@ -241,10 +215,10 @@ in_progress_finalize (KaaInProgress *self)
 
   /* Only an InProgress made after tracking began can be tracked. */
   if (G_UNLIKELY (kaa_debug_get () & KAA_DEBUG_TRACK_ALL))
-    in_progress_untrack (self);
+    kaa_in_progress_finalize_tracked (self);
   else if (g_atomic_int_get (&self->state) == KAA_STATE_FAILED &&
            !(g_atomic_int_get (&self->flags) & FLAG_ERROR_SEEN))
-    in_progress_warn_unhandled (self);
+    kaa_in_progress_warn_unhandled (self);
 
   kaa_in_progress_release_producer (self);
   kaa_in_progress_free_callbacks (self);
@@ -536,23 +510,6 @@ kaa_in_progress_queue_delivery (KaaInProgress *self,
   in_progress_queue (self, is_owner);
 }
 
-/* KAA_DEBUG=slow-slice=MS: a callback that holds the main loop too long
- * is named, with the InProgress it was connected to. */
-static G_NO_INLINE void
-in_progress_call_timed (KaaInProgress *self,
-                        CallbackNode  *node)
-{
-  KaaDebugSpan span;
-  gint64 us;
-
-  kaa_debug_span_begin (&span);
-  node->callback (self, node->user_data);
-  us = kaa_debug_span_end (&span);
-  if (us > kaa_debug_slow_slice_us)
-    kaa_debug_report_slow ("callback of InProgress", in_progress_name (self),
-                           (gpointer) node->callback, NULL, 0, us);
-}
-
 /* Owner thread: calls every callback connected so far, oldest first. The
  * caller holds a reference, since a callback may drop the last other one. */
 void
@@ -570,14 +527,14 @@ kaa_in_progress_deliver_now (KaaInProgress *self)
   if (g_atomic_int_get (&self->state) == KAA_STATE_FAILED)
     g_atomic_int_or (&self->flags, FLAG_ERROR_SEEN);
   self->frames = &frame;
-  while ((node = kaa_in_progress_next_callback (self, &frame.remaining)) != NULL)
-    {
-      if (G_UNLIKELY (kaa_debug_slow_slice_us != 0))
-        in_progress_call_timed (self, node);
-      else
+  if (G_UNLIKELY (kaa_debug_slow_slice_us != 0))
+    kaa_in_progress_deliver_timed (self, &frame);
+  else
+    while ((node = kaa_in_progress_next_callback (self, &frame.remaining)) != NULL)
+      {
         node->callback (self, node->user_data);
-      kaa_in_progress_callback_done (self, node);
-    }
+        kaa_in_progress_callback_done (self, node);
+      }
   self->frames = frame.outer;
 }
 

@@ -70,7 +70,7 @@ typedef enum
 
 /* Read with kaa_debug_get(): kaa_dump_track_all() may set a bit while
  * other threads run. */
-extern guint kaa_debug_flags;
+G_GNUC_INTERNAL extern guint kaa_debug_flags;
 
 static inline guint
 kaa_debug_get (void)

@@ -92,6 +92,7 @@ live_take_slow_slice (const char *list)
           guint64 ms = g_ascii_strtoull (items[i] + strlen ("slow-slice="), NULL, 10);
 
           kaa_debug_slow_slice_us = (gint64) MAX (ms, 1) * 1000;
+          kaa_debug_timed = TRUE;
           kaa_debug_flags |= KAA_DEBUG_SLOW;
         }
       else if (items[i][0] != '\0')

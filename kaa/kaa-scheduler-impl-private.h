@@ -11,6 +11,7 @@
 
 #include "kaa-alloc-private.h"
 #include "kaa-refcount-private.h"
+#include "kaa-trace-private.h"
 #include "kaa-scheduler-private.h"
 
 G_BEGIN_DECLS
@@ -121,8 +122,14 @@ kaa_scheduler_next_deadline (KaaScheduler *self)
 }
 
 /* Owner thread: runs the runnables of a queue until it is empty or
- * @budget (µs since @start) is spent (kaa-scheduler.c). */
-void     kaa_scheduler_run_queue      (KaaRunnable **head,
+ * @budget (µs since @start) is spent (kaa-scheduler.c); returns how
+ * many ran, for the Sysprof marks. */
+void     kaa_scheduler_trace_dispatch (gint64        begin,
+                                       const char   *what,
+                                       guint         n_items,
+                                       gint64        start,
+                                       gint64        budget);
+guint    kaa_scheduler_run_queue      (KaaRunnable **head,
                                        KaaRunnable **tail,
                                        gint64        start,
                                        gint64        budget);
@@ -134,7 +141,7 @@ gboolean kaa_scheduler_discard_slices (KaaScheduler *self);
 void     kaa_scheduler_free_slices    (KaaScheduler *self);
 
 /* Owner thread (kaa-scheduler-timers.c). */
-void     kaa_scheduler_fire_timers    (KaaScheduler *self,
+guint    kaa_scheduler_fire_timers    (KaaScheduler *self,
                                        gint64        now,
                                        gint64        budget);
 gboolean kaa_scheduler_discard_timers (KaaScheduler *self);

@@ -51,11 +51,16 @@ slice_source_dispatch (GSource     *source,
   KaaScheduler *self = slices->scheduler;
   KaaRunnable *head = slices->head;
   KaaRunnable *tail = slices->tail;
+  gint64 begin = kaa_trace_is_on () ? kaa_trace_now () : 0;
+  gint64 start = g_get_monotonic_time ();
+  gint64 budget = __atomic_load_n (&self->budget, __ATOMIC_RELAXED);
+  guint n;
 
   kaa_scheduler_ref (self);
   slices->head = slices->tail = NULL;
-  kaa_scheduler_run_queue (&head, &tail, g_get_monotonic_time (),
-                       __atomic_load_n (&self->budget, __ATOMIC_RELAXED));
+  n = kaa_scheduler_run_queue (&head, &tail, start, budget);
+  if (G_UNLIKELY (begin != 0))
+    kaa_scheduler_trace_dispatch (begin, "slices dispatch", n, start, budget);
   if (head != NULL)
     {
       tail->next = slices->head;

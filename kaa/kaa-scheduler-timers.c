@@ -64,12 +64,13 @@ heap_sift_down (KaaScheduler *self,
  * queue; what is left is still due, so prepare makes the next iteration
  * at once, after the other sources had their turn. A million sleeps due
  * together then never hold one iteration. */
-void
+guint
 kaa_scheduler_fire_timers (KaaScheduler *self,
                            gint64        now,
                            gint64        budget)
 {
   KaaBudget spending;
+  guint n = 0;
 
   kaa_budget_init (&spending, now, budget);
   while (self->heap_len > 0 && self->heap[1]->deadline <= now)
@@ -78,9 +79,11 @@ kaa_scheduler_fire_timers (KaaScheduler *self,
 
       kaa_scheduler_remove_timer (self, timer);
       timer->fire (timer, FALSE);
+      n++;
       if (kaa_budget_spent (&spending))
-        return;
+        break;
     }
+  return n;
 }
 
 static void

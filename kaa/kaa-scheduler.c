@@ -218,7 +218,7 @@ scheduler_source_check (GSource *source)
 
 /* Runs runnables until the queue is empty or @budget (µs since @start)
  * is spent; at least one. */
-void
+guint
 kaa_scheduler_run_queue (KaaRunnable **head,
                          KaaRunnable **tail,
                          gint64        start,
@@ -226,14 +226,30 @@ kaa_scheduler_run_queue (KaaRunnable **head,
 {
   KaaRunnable *runnable;
   KaaBudget spending;
+  guint n = 0;
 
   kaa_budget_init (&spending, start, budget);
   while ((runnable = queue_pop (head, tail)) != NULL)
     {
       runnable->run (runnable, FALSE);
+      n++;
       if (kaa_budget_spent (&spending))
         break;
     }
+  return n;
+}
+
+/* Issue 19: one Sysprof mark per dispatch that did anything. */
+void
+kaa_scheduler_trace_dispatch (gint64      begin,
+                              const char *what,
+                              guint       n_items,
+                              gint64      start,
+                              gint64      budget)
+{
+  if (n_items > 0)
+    kaa_trace_mark (begin, what, "%u items, %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
+                    " us of budget", n_items, g_get_monotonic_time () - start, budget);
 }
 
 /* DESIGN §3: completions first, then due timers until the budget is
@@ -248,6 +264,8 @@ scheduler_source_dispatch (GSource     *source,
   KaaScheduler *self = ((SchedulerSource *) source)->scheduler;
   gint64 start = g_get_monotonic_time ();
   gint64 budget = __atomic_load_n (&self->budget, __ATOMIC_RELAXED);
+  gint64 begin = kaa_trace_is_on () ? kaa_trace_now () : 0;
+  guint n;
 
   kaa_scheduler_ref (self);
   if (g_atomic_int_get (&self->woken))
@@ -263,9 +281,11 @@ scheduler_source_dispatch (GSource     *source,
       g_mutex_unlock (&self->wake_lock);
     }
   scheduler_take_inbox (self);
-  kaa_scheduler_fire_timers (self, start, budget);
+  n = kaa_scheduler_fire_timers (self, start, budget);
 
-  kaa_scheduler_run_queue (&self->ready_head, &self->ready_tail, start, budget);
+  n += kaa_scheduler_run_queue (&self->ready_head, &self->ready_tail, start, budget);
+  if (G_UNLIKELY (begin != 0))
+    kaa_scheduler_trace_dispatch (begin, "dispatch", n, start, budget);
   kaa_scheduler_unref (self);
 
   return G_SOURCE_CONTINUE;

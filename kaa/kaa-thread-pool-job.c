@@ -20,6 +20,7 @@
 #include "kaa-alloc-private.h"
 #include "kaa-i18n-private.h"
 #include "kaa-live-private.h"
+#include "kaa-trace-private.h"
 #include "kaa-progress.h"
 #include "kaa-thread-pool-private.h"
 
@@ -270,16 +271,38 @@ kaa_thread_job_new (KaaThreadPool *pool,
   job->destroy = destroy;
   job->priority = priority;
   job->complete.run = job_complete;
+  if (kaa_trace_is_on ())
+    job->trace_queued = kaa_trace_now ();
   kaa_in_progress_set_producer (job->in_progress, &job->producer);
   kaa_thread_job_ref (job);
   return job;
+}
+
+/* Issue 19: how long the job waited in its pool, then how long it ran. */
+static G_NO_INLINE gpointer
+job_run_traced (KaaThreadJob *job,
+                GError      **error)
+{
+  const char *name = kaa_in_progress_get_name (job->in_progress);
+  const char *pool = kaa_thread_pool_get_name (job->pool);
+  gint64 begin = kaa_trace_now ();
+  gpointer result;
+
+  if (name == NULL)
+    name = "(unnamed)";
+  if (job->trace_queued != 0)
+    kaa_trace_mark (job->trace_queued, "job queued", "%s in pool %s", name, pool);
+  result = job->func (job, job->user_data, error);
+  kaa_trace_mark (begin, "job run", "%s in pool %s", name, pool);
+  return result;
 }
 
 void
 kaa_thread_job_execute (KaaThreadJob *job)
 {
   GError *error = NULL;
-  gpointer result = job->func (job, job->user_data, &error);
+  gpointer result = kaa_trace_is_on () ? job_run_traced (job, &error)
+                                       : job->func (job, job->user_data, &error);
 
   if (error != NULL)
     {

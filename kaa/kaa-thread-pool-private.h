@@ -65,6 +65,7 @@ struct _KaaThreadJob
   GError            *error;
   KaaRunnable        complete;
   KaaMortal          mortal;        /* owner thread: tracked if submitted there */
+  gint64             trace_queued;  /* Sysprof clock (ns) at submit, or 0 */
 };
 
 /* kaa-thread-pool-queue.c: the queued jobs of one priority, oldest

@@ -28,6 +28,7 @@ LAYERS = [
     ("kaa-refcount*", 0, "base"),
     ("kaa-live*", 0, "base"),
     ("kaa-debug*", 0, "base"),
+    ("kaa-trace*", 0, "base"),
     ("kaa-alloc*", 0, "base"),
     ("kaa-block-cache*", 0, "base"),
     ("kaa-fiber*", 1, "fiber"),

@@ -19,6 +19,8 @@ set -euo pipefail
 # it under xvfb-run, which needs xauth.
 # clang and its runtime package, which holds libFuzzer and clang's
 # sanitizers, build the fuzz target (issue #7).
+# libsysprof-4-dev holds sysprof-capture-4, for the Sysprof marks (issue
+# 19; meson option sysprof, auto).
 packages=(
   build-essential
   clang
@@ -29,6 +31,7 @@ packages=(
   libclang-rt-14-dev
   libglib2.0-dev
   libgtk-4-dev
+  libsysprof-4-dev
   meson
   ninja-build
   pkg-config
