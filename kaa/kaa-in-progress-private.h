@@ -108,6 +108,8 @@ gboolean       kaa_in_progress_try_settle_like       (KaaInProgress *self,
                                                       KaaInProgress *source);
 gboolean       kaa_in_progress_try_finish_int64      (KaaInProgress *self,
                                                       gint64         result);
+gboolean       kaa_in_progress_try_finish_boolean    (KaaInProgress *self,
+                                                      gboolean       result);
 gboolean       kaa_in_progress_try_fail              (KaaInProgress *self,
                                                       GError        *error);
 

@@ -16,4 +16,6 @@
 # include "kaa-coroutine.h"
 # include "kaa-thread-pool.h"
 # include "kaa-gio.h"
+# include "kaa-semaphore.h"
+# include "kaa-mutex.h"
 #undef KAA_INSIDE

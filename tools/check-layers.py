@@ -36,6 +36,8 @@ LAYERS = [
     ("kaa-coroutine*", 4, "coroutine"),
     ("kaa-thread-pool*", 4, "thread-pool"),
     ("kaa-combinators*", 5, "combinators"),
+    ("kaa-semaphore*", 5, "limits"),
+    ("kaa-mutex*", 5, "limits"),
     ("kaa-gio*", 6, "gio"),
     # The umbrella header sits above everything and may include anything.
     ("kaa.h", 7, "umbrella"),

@@ -1,0 +1,791 @@
+/* kaa-semaphore.c: a counting semaphore for coroutines, main-loop code and threads
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * DESIGN §9. A semaphore is shared by code on several contexts and
+ * threads at once: a coroutine on the main loop, another on a worker's
+ * context, a thread-pool job blocking for a permit. Its count and its
+ * line of waiters are therefore guarded by one GMutex of its own. That
+ * is the exception STYLE §6 allows for a synchronisation object: the
+ * lock is held for a few list operations, never across a settle, a
+ * callback or an unref, which may all re-enter the semaphore.
+ *
+ * A waiter is either an InProgress of the user-producer kind
+ * (kaa_in_progress_new_full()), whose hooks take it out of line when it
+ * is cancelled, skip it while it is paused and free it when it settles,
+ * or a blocked thread (kaa_semaphore_acquire_wait()), which lives on
+ * that thread's stack.
+ *
+ * Handing a permit out is a decision under the lock (the waiter leaves
+ * the line, the count goes down) followed by a settle outside it. The
+ * settle may lose to a cancel that another thread claimed meanwhile; the
+ * permit then comes back and goes to the next waiter. So a permit is
+ * always counted as available, as held by the user, or as in transit to
+ * a waiter, and never two of these: a cancelled or paused waiter never
+ * holds one. One thread at a time hands out (handing_out); a release
+ * that finds another thread at it, or a callback of a settled waiter
+ * that releases again, leaves its permit to that loop, which looks again
+ * before it stops: the C stack stays flat however long the chain.
+ */
+#include "config.h"
+
+#include "kaa-coroutine.h"
+#include "kaa-error.h"
+#include "kaa-i18n-private.h"
+#include "kaa-in-progress-private.h"
+#include "kaa-refcount-private.h"
+#include "kaa-semaphore-private.h"
+
+struct _KaaSemaphore
+{
+  KaaRefCount    ref_count;     /* atomic */
+  guint          permits;       /* immutable */
+  gboolean       is_mutex;      /* immutable: records and checks owners */
+
+  /* Lock order: this lock is a leaf; nothing else is taken under it. */
+  GMutex         lock;
+  GCond          cond;          /* blocked threads wait on it */
+  char          *name;          /* under lock */
+  guint          available;     /* under lock */
+  GQueue         waiters;       /* under lock: Waiter.link, oldest first */
+  gboolean       handing_out;   /* under lock: a thread is in hand_out */
+  gconstpointer  owner;         /* under lock: a mutex's holder */
+};
+
+typedef struct
+{
+  GList          link;          /* in waiters, under lock */
+  KaaSemaphore  *semaphore;     /* owned, unless a blocked thread's */
+  KaaInProgress *in_progress;   /* not owned; NULL for a blocked thread.
+                                 * Valid while queued: the destroy hook
+                                 * takes the lock to unqueue it first. */
+  gconstpointer  owner;         /* immutable */
+  gboolean       queued;        /* under lock */
+  gboolean       paused;        /* under lock */
+  gboolean       granted;       /* under lock: a blocked thread's */
+} Waiter;
+
+/**
+ * kaa_semaphore_ref:
+ * @self: a [struct@Kaa.Semaphore]
+ *
+ * Takes a reference. Any thread.
+ *
+ * Returns: (transfer full): @self
+ * Since: 0.2
+ */
+KaaSemaphore *
+kaa_semaphore_ref (KaaSemaphore *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  kaa_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+/**
+ * kaa_semaphore_unref:
+ * @self: (transfer full): a [struct@Kaa.Semaphore]
+ *
+ * Drops a reference. Every waiter holds one, so a semaphore with
+ * waiters lives until they are served or give up. Any thread.
+ *
+ * Since: 0.2
+ */
+void
+kaa_semaphore_unref (KaaSemaphore *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (!kaa_ref_count_dec (&self->ref_count))
+    return;
+  g_assert (g_queue_is_empty (&self->waiters));
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  g_free (self->name);
+  g_free (self);
+}
+
+G_DEFINE_BOXED_TYPE (KaaSemaphore, kaa_semaphore, kaa_semaphore_ref, kaa_semaphore_unref)
+
+KaaSemaphore *
+kaa_semaphore_new_internal (guint    permits,
+                            gboolean is_mutex)
+{
+  KaaSemaphore *self = g_new0 (KaaSemaphore, 1);
+
+  kaa_ref_count_init (&self->ref_count);
+  self->permits = permits;
+  self->is_mutex = is_mutex;
+  self->available = permits;
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  g_queue_init (&self->waiters);
+  return self;
+}
+
+/**
+ * kaa_semaphore_new:
+ * @permits: how many holders may hold a permit at once, at least 1
+ *
+ * Creates a semaphore with @permits permits, all available.
+ *
+ * Returns: (transfer full): a new semaphore
+ * Since: 0.2
+ */
+KaaSemaphore *
+kaa_semaphore_new (guint permits)
+{
+  g_return_val_if_fail (permits > 0, NULL);
+
+  return kaa_semaphore_new_internal (permits, FALSE);
+}
+
+/* For messages: what the semaphore is, with its name if it has one. */
+static char *
+semaphore_describe (KaaSemaphore *self)
+{
+  const char *type = self->is_mutex ? "KaaMutex" : "KaaSemaphore";
+  char *description;
+
+  g_mutex_lock (&self->lock);
+  if (self->name != NULL)
+    description = g_strdup_printf ("%s '%s' (%p)", type, self->name, self);
+  else
+    description = g_strdup_printf ("%s (%p)", type, self);
+  g_mutex_unlock (&self->lock);
+  return description;
+}
+
+/**
+ * kaa_semaphore_set_name:
+ * @self: a [struct@Kaa.Semaphore]
+ * @name: (nullable): a name for messages, or %NULL
+ *
+ * Names @self in the criticals that report its misuse. Any thread.
+ *
+ * Since: 0.2
+ */
+void
+kaa_semaphore_set_name (KaaSemaphore *self,
+                        const char   *name)
+{
+  char *old;
+
+  g_return_if_fail (self != NULL);
+
+  g_mutex_lock (&self->lock);
+  old = self->name;
+  self->name = g_strdup (name);
+  g_mutex_unlock (&self->lock);
+  g_free (old);
+}
+
+/**
+ * kaa_semaphore_dup_name:
+ * @self: a [struct@Kaa.Semaphore]
+ *
+ * Tells the name given with [method@Kaa.Semaphore.set_name].
+ *
+ * Returns: (transfer full) (nullable): a copy of the name, or %NULL
+ * Since: 0.2
+ */
+char *
+kaa_semaphore_dup_name (KaaSemaphore *self)
+{
+  char *name;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  g_mutex_lock (&self->lock);
+  name = g_strdup (self->name);
+  g_mutex_unlock (&self->lock);
+  return name;
+}
+
+/**
+ * kaa_semaphore_get_permits:
+ * @self: a [struct@Kaa.Semaphore]
+ *
+ * Tells how many permits @self was made with.
+ *
+ * Returns: the number of permits
+ * Since: 0.2
+ */
+guint
+kaa_semaphore_get_permits (KaaSemaphore *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return self->permits;
+}
+
+/**
+ * kaa_semaphore_get_available:
+ * @self: a [struct@Kaa.Semaphore]
+ *
+ * Tells how many permits nobody holds right now. Another thread may
+ * change it at once: for tests and monitoring, not for deciding.
+ *
+ * Returns: the number of available permits
+ * Since: 0.2
+ */
+guint
+kaa_semaphore_get_available (KaaSemaphore *self)
+{
+  guint available;
+
+  g_return_val_if_fail (self != NULL, 0);
+
+  g_mutex_lock (&self->lock);
+  available = self->available;
+  g_mutex_unlock (&self->lock);
+  return available;
+}
+
+/**
+ * kaa_semaphore_get_n_waiting:
+ * @self: a [struct@Kaa.Semaphore]
+ *
+ * Tells how many waiters stand in line, paused ones included. Like
+ * [method@Kaa.Semaphore.get_available], a snapshot.
+ *
+ * Returns: the number of waiters
+ * Since: 0.2
+ */
+guint
+kaa_semaphore_get_n_waiting (KaaSemaphore *self)
+{
+  guint n;
+
+  g_return_val_if_fail (self != NULL, 0);
+
+  g_mutex_lock (&self->lock);
+  n = self->waiters.length;
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+gboolean
+kaa_semaphore_is_held (KaaSemaphore *self)
+{
+  return kaa_semaphore_get_available (self) < self->permits;
+}
+
+/* ------------------------------------------------------------ the line */
+
+/* Takes a permit for @owner if one is free and nobody waits: a newcomer
+ * never overtakes the line (FIFO), even a line of paused waiters. */
+static gboolean
+semaphore_take_unlocked (KaaSemaphore  *self,
+                         gconstpointer  owner)
+{
+  if (self->available == 0 || !g_queue_is_empty (&self->waiters))
+    return FALSE;
+  self->available--;
+  self->owner = owner;
+  return TRUE;
+}
+
+static void
+waiter_unqueue_unlocked (Waiter *waiter)
+{
+  if (!waiter->queued)
+    return;
+  g_queue_unlink (&waiter->semaphore->waiters, &waiter->link);
+  waiter->queued = FALSE;
+}
+
+/* The oldest waiter that is not paused, out of line with a permit taken
+ * for it; a blocked thread is served here and the search goes on. For an
+ * InProgress, returns a new reference to it, or NULL when the line has
+ * no one to serve. One being finalized (try_ref fails) leaves the line
+ * without a permit: its destroy hook, blocked on our lock, finds it gone. */
+static KaaInProgress *
+semaphore_pop_unlocked (KaaSemaphore *self)
+{
+  GList *l = self->waiters.head;
+
+  while (self->available > 0 && l != NULL)
+    {
+      Waiter *waiter = l->data;
+      KaaInProgress *in_progress;
+
+      l = l->next;
+      if (waiter->paused)
+        continue;
+      waiter_unqueue_unlocked (waiter);
+      if (waiter->in_progress == NULL)
+        {
+          waiter->granted = TRUE;
+          self->available--;
+          self->owner = waiter->owner;
+          g_cond_broadcast (&self->cond);
+          continue;
+        }
+      in_progress = kaa_in_progress_try_ref (waiter->in_progress);
+      if (in_progress == NULL)
+        continue;
+      self->available--;
+      self->owner = waiter->owner;
+      return in_progress;
+    }
+  return NULL;
+}
+
+/* Called with the lock held; returns with it released. The settle runs
+ * unlocked: it runs the waiter's callbacks when this is its owner
+ * thread, and they may release or acquire again. */
+static void
+semaphore_hand_out_unlocked (KaaSemaphore *self)
+{
+  KaaInProgress *in_progress;
+
+  if (self->handing_out)
+    {
+      g_mutex_unlock (&self->lock);
+      return;
+    }
+  self->handing_out = TRUE;
+  while ((in_progress = semaphore_pop_unlocked (self)) != NULL)
+    {
+      gboolean granted;
+
+      g_mutex_unlock (&self->lock);
+      granted = kaa_in_progress_try_finish_boolean (in_progress, TRUE);
+      kaa_in_progress_unref (in_progress);
+      g_mutex_lock (&self->lock);
+      if (!granted)
+        {
+          /* Cancelled meanwhile, from another thread: the permit is back. */
+          self->available++;
+          self->owner = NULL;
+        }
+    }
+  self->handing_out = FALSE;
+  g_mutex_unlock (&self->lock);
+}
+
+static gboolean
+hand_out_later (gpointer data)
+{
+  KaaSemaphore *self = data;
+
+  g_mutex_lock (&self->lock);
+  semaphore_hand_out_unlocked (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* ------------------------------------------------------ waiter's hooks */
+
+/* Owner thread, before @in_progress settles CANCELLED: out of line at
+ * once. A hand-out that popped it already loses the settle and gives the
+ * permit back. */
+static void
+waiter_cancel (KaaInProgress *in_progress,
+               gpointer       data)
+{
+  Waiter *waiter = data;
+
+  g_mutex_lock (&waiter->semaphore->lock);
+  waiter_unqueue_unlocked (waiter);
+  g_mutex_unlock (&waiter->semaphore->lock);
+}
+
+/* A paused waiter keeps its place in line but is skipped: the permits
+ * go to those behind it. */
+static void
+waiter_pause (KaaInProgress *in_progress,
+              gpointer       data)
+{
+  Waiter *waiter = data;
+
+  g_mutex_lock (&waiter->semaphore->lock);
+  waiter->paused = TRUE;
+  g_mutex_unlock (&waiter->semaphore->lock);
+}
+
+/* Back in the running, from its old place. A permit that is free now
+ * (nobody else wanted it) is handed out from the owner context's next
+ * iteration, never inside the resume call (DESIGN §6). */
+static void
+waiter_resume (KaaInProgress *in_progress,
+               gpointer       data)
+{
+  Waiter *waiter = data;
+  KaaSemaphore *self = waiter->semaphore;
+  gboolean free_permit;
+
+  g_mutex_lock (&self->lock);
+  waiter->paused = FALSE;
+  free_permit = waiter->queued && self->available > 0;
+  g_mutex_unlock (&self->lock);
+  if (free_permit)
+    {
+      GSource *source = g_idle_source_new ();
+
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_static_name (source, "[kaa] semaphore hand-out");
+      g_source_set_callback (source, hand_out_later, kaa_semaphore_ref (self),
+                             (GDestroyNotify) kaa_semaphore_unref);
+      g_source_attach (source, kaa_in_progress_get_context (in_progress));
+      g_source_unref (source);
+    }
+}
+
+/* Any thread, once @in_progress has settled (or is finalized pending). */
+static void
+waiter_free (gpointer data)
+{
+  Waiter *waiter = data;
+  KaaSemaphore *self = waiter->semaphore;
+
+  g_mutex_lock (&self->lock);
+  waiter_unqueue_unlocked (waiter);
+  g_mutex_unlock (&self->lock);
+  g_free (waiter);
+  kaa_semaphore_unref (self);
+}
+
+static const KaaProducerFuncs waiter_funcs = {
+  .cancel = waiter_cancel,
+  .pause = waiter_pause,
+  .resume = waiter_resume,
+};
+
+/* --------------------------------------------------------------- acquire */
+
+gconstpointer
+kaa_semaphore_current_owner (void)
+{
+  KaaCoroutine *co = kaa_coroutine_self ();
+
+  return co != NULL ? (gconstpointer) kaa_coroutine_get_in_progress (co) : NULL;
+}
+
+gboolean
+kaa_semaphore_try_acquire_for (KaaSemaphore  *self,
+                               gconstpointer  owner)
+{
+  gboolean taken;
+
+  g_mutex_lock (&self->lock);
+  taken = semaphore_take_unlocked (self, owner);
+  g_mutex_unlock (&self->lock);
+  return taken;
+}
+
+static KaaInProgress *
+acquired_new (const char *name)
+{
+  KaaInProgress *in_progress = kaa_in_progress_new ();
+
+  kaa_in_progress_set_static_name (in_progress, name);
+  kaa_in_progress_finish_boolean (in_progress, TRUE);
+  return in_progress;
+}
+
+KaaInProgress *
+kaa_semaphore_acquire_for (KaaSemaphore  *self,
+                           gconstpointer  owner,
+                           const char    *name)
+{
+  KaaInProgress *in_progress;
+  Waiter *waiter;
+
+  if (kaa_semaphore_try_acquire_for (self, owner))
+    return acquired_new (name);
+
+  waiter = g_new0 (Waiter, 1);
+  waiter->semaphore = kaa_semaphore_ref (self);
+  waiter->owner = owner;
+  waiter->link.data = waiter;
+  in_progress = kaa_in_progress_new_full (&waiter_funcs, waiter, waiter_free);
+  kaa_in_progress_set_static_name (in_progress, name);
+  waiter->in_progress = in_progress;
+
+  g_mutex_lock (&self->lock);
+  /* A permit may have come back while the waiter was being made. */
+  if (semaphore_take_unlocked (self, owner))
+    {
+      g_mutex_unlock (&self->lock);
+      kaa_in_progress_finish_boolean (in_progress, TRUE);
+      return in_progress;
+    }
+  waiter->queued = TRUE;
+  g_queue_push_tail_link (&self->waiters, &waiter->link);
+  g_mutex_unlock (&self->lock);
+  return in_progress;
+}
+
+/**
+ * kaa_semaphore_try_acquire:
+ * @self: a [struct@Kaa.Semaphore]
+ *
+ * Takes a permit if one is available and nobody waits for one: it never
+ * overtakes the line. Never blocks, never allocates. Any thread.
+ *
+ * Returns: %TRUE if the caller now holds a permit, to give back with
+ *   [method@Kaa.Semaphore.release]
+ * Since: 0.2
+ */
+gboolean
+kaa_semaphore_try_acquire (KaaSemaphore *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  return kaa_semaphore_try_acquire_for (self, NULL);
+}
+
+/**
+ * kaa_semaphore_acquire:
+ * @self: a [struct@Kaa.Semaphore]
+ *
+ * Asks for a permit. The returned InProgress finishes (with %TRUE) once
+ * the permit is the caller's, who then gives it back with
+ * [method@Kaa.Semaphore.release]; it is already finished when a permit
+ * was available and nobody waited. Waiters are served in the order they
+ * asked.
+ *
+ * Cancelling the InProgress takes it out of line: a cancelled waiter
+ * never holds a permit. Pausing it keeps its place in line but skips it
+ * while paused: the permits go to those behind it, and it is served
+ * again, from its old place, once resumed. An InProgress that finished
+ * before a cancel or a pause reached it holds its permit: the state of
+ * the InProgress always says whether the caller holds one. Dropping
+ * every reference to it while it waits gives up, too. When its context
+ * dies (DESIGN §3) it settles cancelled, holding nothing.
+ *
+ * In a coroutine, [method@Kaa.Semaphore.await] is simpler and cannot
+ * leak the permit.
+ *
+ * Returns: (transfer full): a new InProgress
+ * Since: 0.2
+ */
+KaaInProgress *
+kaa_semaphore_acquire (KaaSemaphore *self)
+{
+  kaa_return_failed_if_fail (self != NULL);
+
+  return kaa_semaphore_acquire_for (self, NULL, "kaa_semaphore_acquire");
+}
+
+static void
+wait_cancelled (GCancellable *cancellable,
+                gpointer      data)
+{
+  KaaSemaphore *self = data;
+
+  /* Under the lock, so that the waiter either sees the cancel before it
+   * sleeps or is asleep and woken. */
+  g_mutex_lock (&self->lock);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+/* The blocked thread's waiter lives on its stack: out of line before
+ * the function returns, whether served or not. */
+static gboolean
+semaphore_block_unlocked (KaaSemaphore *self,
+                          GCancellable *cancellable)
+{
+  Waiter waiter = { .semaphore = self, .queued = TRUE };
+
+  waiter.link.data = &waiter;
+  g_queue_push_tail_link (&self->waiters, &waiter.link);
+  while (!waiter.granted && !g_cancellable_is_cancelled (cancellable))
+    g_cond_wait (&self->cond, &self->lock);
+  waiter_unqueue_unlocked (&waiter);
+  return waiter.granted;
+}
+
+gboolean
+kaa_semaphore_wait_for (KaaSemaphore  *self,
+                        GCancellable  *cancellable,
+                        const char    *function,
+                        GError       **error)
+{
+  gboolean granted;
+  gulong id = 0;
+
+  if (kaa_coroutine_self () != NULL)
+    {
+      g_critical ("%s: called inside a coroutine: a coroutine suspends with kaa_await(), "
+                  "it never blocks its thread", function);
+      g_set_error (error, KAA_ERROR, KAA_ERROR_IN_COROUTINE,
+                   _("A coroutine cannot block its thread waiting for a permit"));
+      return FALSE;
+    }
+  if (kaa_semaphore_try_acquire_for (self, NULL))
+    return TRUE;
+
+  if (cancellable != NULL)
+    id = g_cancellable_connect (cancellable, G_CALLBACK (wait_cancelled), self, NULL);
+  g_mutex_lock (&self->lock);
+  granted = semaphore_take_unlocked (self, NULL) || semaphore_block_unlocked (self, cancellable);
+  g_mutex_unlock (&self->lock);
+  /* Outside the lock: a running callback, which takes it, is waited for. */
+  g_cancellable_disconnect (cancellable, id);
+  if (!granted)
+    g_cancellable_set_error_if_cancelled (cancellable, error);
+  return granted;
+}
+
+/**
+ * kaa_semaphore_acquire_wait:
+ * @self: a [struct@Kaa.Semaphore]
+ * @cancellable: (nullable): gives up the wait when cancelled, such as
+ *   the one of [method@Kaa.ThreadJob.get_cancellable]
+ * @error: return location for `G_IO_ERROR_CANCELLED`
+ *
+ * Blocks the calling thread until it holds a permit, in line with every
+ * other waiter. For thread-pool jobs and other threads: it does not
+ * iterate any context, so a thread that must release the permit itself
+ * would wait for ever. Called inside a coroutine, this logs a critical
+ * and fails with `KAA_ERROR_IN_COROUTINE`: a coroutine awaits instead.
+ *
+ * Returns: %TRUE if the caller now holds a permit, %FALSE with @error
+ *   set if @cancellable was cancelled first
+ * Since: 0.2
+ */
+gboolean
+kaa_semaphore_acquire_wait (KaaSemaphore  *self,
+                            GCancellable  *cancellable,
+                            GError       **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return kaa_semaphore_wait_for (self, cancellable, G_STRFUNC, error);
+}
+
+/* --------------------------------------------------------------- release */
+
+/* A release is refused with a critical when nobody holds a permit, or,
+ * for a mutex, when the caller is not its holder: never a count past
+ * the permits, which would let more holders in than allowed. */
+void
+kaa_semaphore_release_for (KaaSemaphore  *self,
+                           gconstpointer  owner,
+                           const char    *function)
+{
+  g_autofree char *what = NULL;
+  gboolean not_held, not_owner;
+
+  g_mutex_lock (&self->lock);
+  not_held = self->available == self->permits;
+  not_owner = !not_held && self->is_mutex && self->owner != owner;
+  if (!not_held && !not_owner)
+    {
+      self->available++;
+      self->owner = NULL;
+      semaphore_hand_out_unlocked (self);
+      return;
+    }
+  g_mutex_unlock (&self->lock);
+
+  what = semaphore_describe (self);
+  if (not_held)
+    g_critical ("%s: %s was released more often than it was acquired; "
+                "the release is ignored", function, what);
+  else
+    g_critical ("%s: %s is held by another coroutine (or by code outside coroutines) "
+                "than the caller; it stays locked", function, what);
+}
+
+/**
+ * kaa_semaphore_release:
+ * @self: a [struct@Kaa.Semaphore]
+ *
+ * Gives a permit back, to the oldest waiter that is not paused, if any.
+ * Any thread. Releasing more permits than were acquired is a programming
+ * error, reported with a critical naming @self; the count never goes
+ * past [method@Kaa.Semaphore.get_permits].
+ *
+ * Since: 0.2
+ */
+void
+kaa_semaphore_release (KaaSemaphore *self)
+{
+  g_return_if_fail (self != NULL);
+
+  kaa_semaphore_release_for (self, NULL, G_STRFUNC);
+}
+
+/* ----------------------------------------------------------------- await */
+
+gboolean
+kaa_semaphore_await_for (KaaSemaphore  *self,
+                         gconstpointer  owner,
+                         const char    *name,
+                         GError       **error)
+{
+  KaaInProgress *in_progress = kaa_semaphore_acquire_for (self, owner, name);
+  gboolean held = kaa_await_borrowed (in_progress, error);
+
+  /* Served, but the coroutine was cancelled before it resumed: the
+   * permit is in nobody's hands, so it goes back at once. */
+  if (!held && kaa_in_progress_get_state (in_progress) == KAA_STATE_FINISHED)
+    kaa_semaphore_release_for (self, owner, G_STRFUNC);
+  kaa_in_progress_unref (in_progress);
+  return held;
+}
+
+/**
+ * kaa_semaphore_await: (skip)
+ * @self: a [struct@Kaa.Semaphore]
+ * @error: return location for the error, such as `G_IO_ERROR_CANCELLED`
+ *
+ * Suspends the calling coroutine until it holds a permit of @self, in
+ * line with every other waiter, and returns the permit as a guard:
+ *
+ * |[<!-- language="C" -->
+ * g_autoptr(KaaPermit) permit = kaa_semaphore_await (downloads, &error);
+ * if (permit == NULL)
+ *   return;   // cancelled while waiting: no permit is held
+ * ... awaits: the permit is held across them ...
+ * ]|
+ *
+ * The permit goes back when the guard is freed, which a `g_autoptr`
+ * does on every way out of the scope, a cancel of the coroutine
+ * included (DESIGN §4): a cancelled holder never keeps its permit.
+ * A coroutine cancelled or paused while it waits holds nothing, as
+ * [method@Kaa.Semaphore.acquire] says.
+ *
+ * Returns: (transfer full) (nullable): the permit, or %NULL with @error
+ *   set if the coroutine was cancelled first (or this was called outside
+ *   a coroutine)
+ * Since: 0.2
+ */
+KaaPermit *
+kaa_semaphore_await (KaaSemaphore  *self,
+                     GError       **error)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!kaa_semaphore_await_for (self, NULL, "kaa_semaphore_await", error))
+    return NULL;
+  return (KaaPermit *) kaa_semaphore_ref (self);
+}
+
+/**
+ * kaa_permit_release: (skip)
+ * @permit: (transfer full): a permit from [method@Kaa.Semaphore.await]
+ *
+ * Gives the permit back to its semaphore and frees the guard. Any
+ * thread.
+ *
+ * Since: 0.2
+ */
+void
+kaa_permit_release (KaaPermit *permit)
+{
+  KaaSemaphore *self = (KaaSemaphore *) permit;
+
+  g_return_if_fail (permit != NULL);
+
+  kaa_semaphore_release_for (self, NULL, G_STRFUNC);
+  kaa_semaphore_unref (self);
+}
