@@ -14,7 +14,12 @@
  * (kaa_in_progress_new_full()), whose hooks take it out of line when it
  * is cancelled, skip it while it is paused and free it when it settles,
  * or a blocked thread (kaa_semaphore_acquire_wait()), which lives on
- * that thread's stack.
+ * that thread's stack. The line holds a reference to every InProgress
+ * in it, as a timer holds its sleep: an acquire settles whether or not
+ * anyone holds it, so a callback connected to it is enough. One that
+ * nobody could observe any more when its turn comes (the line's is its
+ * only reference, and no callback is connected) is cancelled instead of
+ * served, since nobody would ever give that permit back.
  *
  * Handing a permit out is a decision under the lock (the waiter leaves
  * the line, the count goes down) followed by a settle outside it. The
@@ -56,9 +61,8 @@ typedef struct
 {
   GList          link;          /* in waiters, under lock */
   KaaSemaphore  *semaphore;     /* owned, unless a blocked thread's */
-  KaaInProgress *in_progress;   /* not owned; NULL for a blocked thread.
-                                 * Valid while queued: the destroy hook
-                                 * takes the lock to unqueue it first. */
+  KaaInProgress *in_progress;   /* NULL for a blocked thread; the line's
+                                 * reference while queued, else not owned */
   gconstpointer  owner;         /* immutable */
   gboolean       queued;        /* under lock */
   gboolean       paused;        /* under lock */
@@ -287,20 +291,23 @@ semaphore_take_unlocked (KaaSemaphore  *self,
   return TRUE;
 }
 
-static void
+/* Returns the line's reference, for the caller to drop once unlocked:
+ * the last unref settles nothing, but runs the destroy hook, which
+ * takes the lock. */
+static KaaInProgress *
 waiter_unqueue_unlocked (Waiter *waiter)
 {
   if (!waiter->queued)
-    return;
+    return NULL;
   g_queue_unlink (&waiter->semaphore->waiters, &waiter->link);
   waiter->queued = FALSE;
+  return waiter->in_progress;
 }
 
 /* The oldest waiter that is not paused, out of line with a permit taken
  * for it; a blocked thread is served here and the search goes on. For an
- * InProgress, returns a new reference to it, or NULL when the line has
- * no one to serve. One being finalized (try_ref fails) leaves the line
- * without a permit: its destroy hook, blocked on our lock, finds it gone. */
+ * InProgress, returns the line's reference to it, or NULL when the line
+ * has no one to serve. */
 static KaaInProgress *
 semaphore_pop_unlocked (KaaSemaphore *self)
 {
@@ -309,28 +316,33 @@ semaphore_pop_unlocked (KaaSemaphore *self)
   while (self->available > 0 && l != NULL)
     {
       Waiter *waiter = l->data;
-      KaaInProgress *in_progress;
 
       l = l->next;
       if (waiter->paused)
         continue;
-      waiter_unqueue_unlocked (waiter);
-      if (waiter->in_progress == NULL)
-        {
-          waiter->granted = TRUE;
-          self->available--;
-          self->owner = waiter->owner;
-          g_cond_broadcast (&self->cond);
-          continue;
-        }
-      in_progress = kaa_in_progress_try_ref (waiter->in_progress);
-      if (in_progress == NULL)
-        continue;
       self->available--;
       self->owner = waiter->owner;
-      return in_progress;
+      if (waiter->in_progress != NULL)
+        return waiter_unqueue_unlocked (waiter);
+      waiter_unqueue_unlocked (waiter);
+      waiter->granted = TRUE;
+      g_cond_broadcast (&self->cond);
     }
   return NULL;
+}
+
+/* Unlocked. FALSE if @in_progress could not take the permit: a cancel
+ * claimed it first (from another thread), or nobody could ever see it
+ * served, and it is cancelled now. */
+static gboolean
+semaphore_serve (KaaInProgress *in_progress)
+{
+  if (kaa_in_progress_is_unobserved (in_progress))
+    {
+      kaa_in_progress_cancel (in_progress);
+      return FALSE;
+    }
+  return kaa_in_progress_try_finish_boolean (in_progress, TRUE);
 }
 
 /* Called with the lock held; returns with it released. The settle runs
@@ -352,12 +364,12 @@ semaphore_hand_out_unlocked (KaaSemaphore *self)
       gboolean granted;
 
       g_mutex_unlock (&self->lock);
-      granted = kaa_in_progress_try_finish_boolean (in_progress, TRUE);
+      granted = semaphore_serve (in_progress);
       kaa_in_progress_unref (in_progress);
       g_mutex_lock (&self->lock);
       if (!granted)
         {
-          /* Cancelled meanwhile, from another thread: the permit is back. */
+          /* Not served: the permit is back, for the next one. */
           self->available++;
           self->owner = NULL;
         }
@@ -386,10 +398,13 @@ waiter_cancel (KaaInProgress *in_progress,
                gpointer       data)
 {
   Waiter *waiter = data;
+  KaaInProgress *line_ref;
 
   g_mutex_lock (&waiter->semaphore->lock);
-  waiter_unqueue_unlocked (waiter);
+  line_ref = waiter_unqueue_unlocked (waiter);
   g_mutex_unlock (&waiter->semaphore->lock);
+  /* Not the last reference: whoever cancels holds one. */
+  g_clear_pointer (&line_ref, kaa_in_progress_unref);
 }
 
 /* A paused waiter keeps its place in line but is skipped: the permits
@@ -433,16 +448,19 @@ waiter_resume (KaaInProgress *in_progress,
     }
 }
 
-/* Any thread, once @in_progress has settled (or is finalized pending). */
+/* Any thread, once @in_progress has settled. Still in line only if
+ * someone finished it by hand (a misuse the settle reported already). */
 static void
 waiter_free (gpointer data)
 {
   Waiter *waiter = data;
   KaaSemaphore *self = waiter->semaphore;
+  KaaInProgress *line_ref;
 
   g_mutex_lock (&self->lock);
-  waiter_unqueue_unlocked (waiter);
+  line_ref = waiter_unqueue_unlocked (waiter);
   g_mutex_unlock (&self->lock);
+  g_clear_pointer (&line_ref, kaa_in_progress_unref);
   g_free (waiter);
   kaa_semaphore_unref (self);
 }
@@ -513,6 +531,7 @@ kaa_semaphore_acquire_for (KaaSemaphore  *self,
       return in_progress;
     }
   waiter->queued = TRUE;
+  kaa_in_progress_ref (in_progress);   /* the line's */
   g_queue_push_tail_link (&self->waiters, &waiter->link);
   g_mutex_unlock (&self->lock);
   return in_progress;
@@ -552,9 +571,13 @@ kaa_semaphore_try_acquire (KaaSemaphore *self)
  * while paused: the permits go to those behind it, and it is served
  * again, from its old place, once resumed. An InProgress that finished
  * before a cancel or a pause reached it holds its permit: the state of
- * the InProgress always says whether the caller holds one. Dropping
- * every reference to it while it waits gives up, too. When its context
- * dies (DESIGN §3) it settles cancelled, holding nothing.
+ * the InProgress always says whether the caller holds one. When its
+ * context dies (DESIGN §3) it settles cancelled, holding nothing.
+ *
+ * Like every InProgress, it settles whether or not anyone holds it, so
+ * connecting a callback and dropping the reference is enough. But an
+ * acquire that nobody holds or listens to any more when its turn comes
+ * is cancelled instead of served: nobody could give that permit back.
  *
  * In a coroutine, [method@Kaa.Semaphore.await] is simpler and cannot
  * leak the permit.
