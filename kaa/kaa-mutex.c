@@ -133,7 +133,7 @@ kaa_mutex_try_lock (KaaMutex *self)
  * cancelled or paused waiter never holds the lock, as
  * [method@Kaa.Semaphore.acquire] explains.
  *
- * In a coroutine, [method@Kaa.Mutex.await] is simpler and cannot leave
+ * In a coroutine, kaa_mutex_await() is simpler and cannot leave
  * the mutex locked.
  *
  * Returns: (transfer full): a new InProgress
@@ -233,7 +233,7 @@ kaa_mutex_await (KaaMutex  *self,
 
 /**
  * kaa_mutex_locker_free: (skip)
- * @locker: (transfer full): a guard from [method@Kaa.Mutex.await]
+ * @locker: (transfer full): a guard from kaa_mutex_await()
  *
  * Unlocks the mutex and frees the guard. Called by the coroutine that
  * locked it (a `g_autoptr` does).

@@ -579,7 +579,7 @@ kaa_semaphore_try_acquire (KaaSemaphore *self)
  * acquire that nobody holds or listens to any more when its turn comes
  * is cancelled instead of served: nobody could give that permit back.
  *
- * In a coroutine, [method@Kaa.Semaphore.await] is simpler and cannot
+ * In a coroutine, kaa_semaphore_await() is simpler and cannot
  * leak the permit.
  *
  * Returns: (transfer full): a new InProgress
@@ -795,7 +795,7 @@ kaa_semaphore_await (KaaSemaphore  *self,
 
 /**
  * kaa_permit_release: (skip)
- * @permit: (transfer full): a permit from [method@Kaa.Semaphore.await]
+ * @permit: (transfer full): a permit from kaa_semaphore_await()
  *
  * Gives the permit back to its semaphore and frees the guard. Any
  * thread.

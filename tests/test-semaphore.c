@@ -391,6 +391,35 @@ test_bad_arguments (Fixture       *f,
 }
 
 static void
+blocks_in_coroutine (KaaCoroutine *co,
+                     gpointer      data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (kaa_semaphore_acquire_wait (data, NULL, &error));
+  g_assert_error (error, KAA_ERROR, KAA_ERROR_IN_COROUTINE);
+}
+
+static void
+test_blocking_in_coroutine (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(KaaSemaphore) sem = kaa_semaphore_new (1);
+  g_autoptr(KaaInProgress) co = NULL;
+
+  g_test_summary ("DESIGN §4, §9: a coroutine never blocks its thread for a permit: "
+                  "acquire_wait inside one is a critical and KAA_ERROR_IN_COROUTINE, "
+                  "even when a permit is free, and takes nothing");
+  g_test_bug (ISSUE);
+
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, "*called inside a coroutine*");
+  co = kaa_coroutine_spawn (blocks_in_coroutine, sem, NULL);
+  g_test_assert_expected_messages ();
+  g_assert_cmpint (kaa_in_progress_get_state (co), ==, KAA_STATE_FINISHED);
+  g_assert_cmpuint (kaa_semaphore_get_available (sem), ==, 1);
+}
+
+static void
 test_context_death (Fixture       *f,
                     gconstpointer  data)
 {
@@ -691,6 +720,7 @@ main (int    argc,
   KAA_TEST_ADD ("paused-waiter-coroutine", test_paused_waiter_coroutine);
   KAA_TEST_ADD ("over-release", test_over_release);
   KAA_TEST_ADD ("bad-arguments", test_bad_arguments);
+  KAA_TEST_ADD ("blocking-in-coroutine", test_blocking_in_coroutine);
   KAA_TEST_ADD ("context-death", test_context_death);
   KAA_TEST_ADD ("mutex-across-awaits", test_mutex_across_awaits);
   KAA_TEST_ADD ("mutex-misuse", test_mutex_misuse);

@@ -49,9 +49,10 @@ typedef enum
    * and policy coroutines (a SYNCHRONIZED queue across contexts). */
   KAA_STRESS_DEATH_PAUSED    = 1 << 4,
   KAA_STRESS_DEATH_POLICIES  = 1 << 5,
+  KAA_STRESS_LIMITS          = 1 << 6,  /* acquires of a KaaSemaphore (#18) */
 } KaaStressFeatures;
 
-#define KAA_STRESS_FEATURES_ALL 0x3f
+#define KAA_STRESS_FEATURES_ALL 0x7f
 /* What the library of this tree does. */
 #define KAA_STRESS_FEATURES_DEFAULT KAA_STRESS_FEATURES_ALL
 
@@ -77,6 +78,7 @@ typedef struct
   guint64 repeated_inputs;
   guint64 deaths;
   guint64 foreign_spawns;
+  guint64 acquires;
 } KaaStressStats;
 
 typedef struct _KaaStress KaaStress;
