@@ -332,12 +332,15 @@ semaphore_pop_unlocked (KaaSemaphore *self)
 }
 
 /* Unlocked. FALSE if @in_progress could not take the permit: a cancel
- * claimed it first (from another thread), or nobody could ever see it
- * served, and it is cancelled now. */
+ * claimed it first (from another thread), or it is cancelled now
+ * because nobody could ever see it served, or because its context is
+ * dying: the sweep unwinds a holder (which releases) before it reaches
+ * an older waiter, which must settle CANCELLED, holding nothing. */
 static gboolean
 semaphore_serve (KaaInProgress *in_progress)
 {
-  if (kaa_in_progress_is_unobserved (in_progress))
+  if (kaa_in_progress_is_unobserved (in_progress) ||
+      kaa_scheduler_is_dead (kaa_in_progress_get_scheduler (in_progress)))
     {
       kaa_in_progress_cancel (in_progress);
       return FALSE;

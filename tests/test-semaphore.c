@@ -420,12 +420,23 @@ test_blocking_in_coroutine (Fixture       *f,
 }
 
 static void
+mutex_holder_body (KaaCoroutine *co,
+                   gpointer      data)
+{
+  g_autoptr(KaaMutexLocker) locker = kaa_mutex_await (data, NULL);
+
+  if (locker != NULL)
+    kaa_await (kaa_sleep (60 * 1000), NULL);
+}
+
+static void
 test_context_death (Fixture       *f,
                     gconstpointer  data)
 {
   g_autoptr(KaaSemaphore) sem = kaa_semaphore_new (1);
+  g_autoptr(KaaMutex) mutex = kaa_mutex_new ();
   Holder a = { sem }, b = { sem };
-  KaaInProgress *co_a, *co_b, *plain;
+  KaaInProgress *co_a, *co_b, *plain, *locking, *lock;
 
   g_test_summary ("DESIGN §3, §9: when the context dies, its waiters settle "
                   "cancelled, its holders unwind and give their permits back, and "
@@ -435,6 +446,9 @@ test_context_death (Fixture       *f,
   co_a = kaa_coroutine_spawn (holder_body, &a, NULL);
   co_b = kaa_coroutine_spawn (holder_body, &b, NULL);
   plain = kaa_semaphore_acquire (sem);
+  locking = kaa_coroutine_spawn (mutex_holder_body, mutex, NULL);
+  lock = kaa_mutex_lock (mutex);
+  g_assert_true (kaa_mutex_is_locked (mutex));
   g_assert_cmpint (a.holding, ==, 1);
   g_assert_cmpuint (kaa_semaphore_get_n_waiting (sem), ==, 2);
 
@@ -446,9 +460,65 @@ test_context_death (Fixture       *f,
   g_assert_true (b.refused);
   g_assert_cmpuint (kaa_semaphore_get_available (sem), ==, 1);
   g_assert_cmpuint (kaa_semaphore_get_n_waiting (sem), ==, 0);
+  /* The holder's guard unlocked it, as its owner, while it unwound. */
+  g_assert_cmpint (kaa_in_progress_get_state (lock), ==, KAA_STATE_CANCELLED);
+  g_assert_false (kaa_mutex_is_locked (mutex));
   kaa_in_progress_unref (co_a);
   kaa_in_progress_unref (co_b);
   kaa_in_progress_unref (plain);
+  kaa_in_progress_unref (locking);
+  kaa_in_progress_unref (lock);
+}
+
+typedef struct
+{
+  KaaSemaphore *sem;
+} Releaser;
+
+static void
+releaser_run (Releaser *releaser)
+{
+  kaa_semaphore_release (releaser->sem);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Releaser, releaser_run)
+
+/* Holds the permit its spawner took, and gives it back as it unwinds. */
+static void
+releasing_holder_body (KaaCoroutine *co,
+                       gpointer      data)
+{
+  g_auto(Releaser) releaser = { data };
+
+  kaa_await (kaa_sleep (60 * 1000), NULL);
+}
+
+static void
+test_death_serves_nobody (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(KaaSemaphore) sem = kaa_semaphore_new (1);
+  g_autoptr(GString) log = g_string_new (NULL);
+  KaaInProgress *waiter, *holder;
+
+  g_test_summary ("DESIGN §3, §9: a holder unwinding in the sweep of a dying context "
+                  "serves none of that context's older waiters: they settle cancelled, "
+                  "and the permit comes back");
+  g_test_bug (ISSUE);
+
+  /*  test: try_acquire ... waiter queued (older) ... holder spawned (newer)
+   *  kill: the sweep unwinds the holder first -> release -> the waiter is
+   *        in a dead context: cancelled, not served */
+  g_assert_true (kaa_semaphore_try_acquire (sem));
+  waiter = acquire_logged (sem, log, 'w');
+  holder = kaa_coroutine_spawn (releasing_holder_body, sem, NULL);
+  kaa_test_fixture_kill_context (f);
+  g_assert_cmpint (kaa_in_progress_get_state (holder), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (kaa_in_progress_get_state (waiter), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpstr (log->str, ==, "");
+  g_assert_cmpuint (kaa_semaphore_get_available (sem), ==, 1);
+  kaa_in_progress_unref (waiter);
+  kaa_in_progress_unref (holder);
 }
 
 /* -------------------------------------------------------------- mutex */
@@ -722,6 +792,7 @@ main (int    argc,
   KAA_TEST_ADD ("bad-arguments", test_bad_arguments);
   KAA_TEST_ADD ("blocking-in-coroutine", test_blocking_in_coroutine);
   KAA_TEST_ADD ("context-death", test_context_death);
+  KAA_TEST_ADD ("death-serves-nobody", test_death_serves_nobody);
   KAA_TEST_ADD ("mutex-across-awaits", test_mutex_across_awaits);
   KAA_TEST_ADD ("mutex-misuse", test_mutex_misuse);
   KAA_TEST_ADD ("downloads", test_downloads);
