@@ -35,39 +35,8 @@
 #include "config.h"
 
 #include "kaa-coroutine.h"
-#include "kaa-error.h"
-#include "kaa-i18n-private.h"
-#include "kaa-in-progress-private.h"
-#include "kaa-refcount-private.h"
 #include "kaa-semaphore-private.h"
 
-struct _KaaSemaphore
-{
-  KaaRefCount    ref_count;     /* atomic */
-  guint          permits;       /* immutable */
-  gboolean       is_mutex;      /* immutable: records and checks owners */
-
-  /* Lock order: this lock is a leaf; nothing else is taken under it. */
-  GMutex         lock;
-  GCond          cond;          /* blocked threads wait on it */
-  char          *name;          /* under lock */
-  guint          available;     /* under lock */
-  GQueue         waiters;       /* under lock: Waiter.link, oldest first */
-  gboolean       handing_out;   /* under lock: a thread is in hand_out */
-  gconstpointer  owner;         /* under lock: a mutex's holder */
-};
-
-typedef struct
-{
-  GList          link;          /* in waiters, under lock */
-  KaaSemaphore  *semaphore;     /* owned, unless a blocked thread's */
-  KaaInProgress *in_progress;   /* NULL for a blocked thread; the line's
-                                 * reference while queued, else not owned */
-  gconstpointer  owner;         /* immutable */
-  gboolean       queued;        /* under lock */
-  gboolean       paused;        /* under lock */
-  gboolean       granted;       /* under lock: a blocked thread's */
-} Waiter;
 
 /**
  * kaa_semaphore_ref:
@@ -280,8 +249,8 @@ kaa_semaphore_is_held (KaaSemaphore *self)
 
 /* Takes a permit for @owner if one is free and nobody waits: a newcomer
  * never overtakes the line (FIFO), even a line of paused waiters. */
-static gboolean
-semaphore_take_unlocked (KaaSemaphore  *self,
+gboolean
+kaa_semaphore_take_unlocked (KaaSemaphore  *self,
                          gconstpointer  owner)
 {
   if (self->available == 0 || !g_queue_is_empty (&self->waiters))
@@ -294,8 +263,8 @@ semaphore_take_unlocked (KaaSemaphore  *self,
 /* Returns the line's reference, for the caller to drop once unlocked:
  * the last unref settles nothing, but runs the destroy hook, which
  * takes the lock. */
-static KaaInProgress *
-waiter_unqueue_unlocked (Waiter *waiter)
+KaaInProgress *
+kaa_semaphore_unqueue_unlocked (KaaSemaphoreWaiter *waiter)
 {
   if (!waiter->queued)
     return NULL;
@@ -315,7 +284,7 @@ semaphore_pop_unlocked (KaaSemaphore *self)
 
   while (self->available > 0 && l != NULL)
     {
-      Waiter *waiter = l->data;
+      KaaSemaphoreWaiter *waiter = l->data;
 
       l = l->next;
       if (waiter->paused)
@@ -323,8 +292,8 @@ semaphore_pop_unlocked (KaaSemaphore *self)
       self->available--;
       self->owner = waiter->owner;
       if (waiter->in_progress != NULL)
-        return waiter_unqueue_unlocked (waiter);
-      waiter_unqueue_unlocked (waiter);
+        return kaa_semaphore_unqueue_unlocked (waiter);
+      kaa_semaphore_unqueue_unlocked (waiter);
       waiter->granted = TRUE;
       g_cond_broadcast (&self->cond);
     }
@@ -400,11 +369,11 @@ static void
 waiter_cancel (KaaInProgress *in_progress,
                gpointer       data)
 {
-  Waiter *waiter = data;
+  KaaSemaphoreWaiter *waiter = data;
   KaaInProgress *line_ref;
 
   g_mutex_lock (&waiter->semaphore->lock);
-  line_ref = waiter_unqueue_unlocked (waiter);
+  line_ref = kaa_semaphore_unqueue_unlocked (waiter);
   g_mutex_unlock (&waiter->semaphore->lock);
   /* Not the last reference: whoever cancels holds one. */
   g_clear_pointer (&line_ref, kaa_in_progress_unref);
@@ -416,7 +385,7 @@ static void
 waiter_pause (KaaInProgress *in_progress,
               gpointer       data)
 {
-  Waiter *waiter = data;
+  KaaSemaphoreWaiter *waiter = data;
 
   g_mutex_lock (&waiter->semaphore->lock);
   waiter->paused = TRUE;
@@ -430,7 +399,7 @@ static void
 waiter_resume (KaaInProgress *in_progress,
                gpointer       data)
 {
-  Waiter *waiter = data;
+  KaaSemaphoreWaiter *waiter = data;
   KaaSemaphore *self = waiter->semaphore;
   gboolean free_permit;
 
@@ -456,12 +425,12 @@ waiter_resume (KaaInProgress *in_progress,
 static void
 waiter_free (gpointer data)
 {
-  Waiter *waiter = data;
+  KaaSemaphoreWaiter *waiter = data;
   KaaSemaphore *self = waiter->semaphore;
   KaaInProgress *line_ref;
 
   g_mutex_lock (&self->lock);
-  line_ref = waiter_unqueue_unlocked (waiter);
+  line_ref = kaa_semaphore_unqueue_unlocked (waiter);
   g_mutex_unlock (&self->lock);
   g_clear_pointer (&line_ref, kaa_in_progress_unref);
   g_free (waiter);
@@ -491,7 +460,7 @@ kaa_semaphore_try_acquire_for (KaaSemaphore  *self,
   gboolean taken;
 
   g_mutex_lock (&self->lock);
-  taken = semaphore_take_unlocked (self, owner);
+  taken = kaa_semaphore_take_unlocked (self, owner);
   g_mutex_unlock (&self->lock);
   return taken;
 }
@@ -512,12 +481,12 @@ kaa_semaphore_acquire_for (KaaSemaphore  *self,
                            const char    *name)
 {
   KaaInProgress *in_progress;
-  Waiter *waiter;
+  KaaSemaphoreWaiter *waiter;
 
   if (kaa_semaphore_try_acquire_for (self, owner))
     return acquired_new (name);
 
-  waiter = g_new0 (Waiter, 1);
+  waiter = g_new0 (KaaSemaphoreWaiter, 1);
   waiter->semaphore = kaa_semaphore_ref (self);
   waiter->owner = owner;
   waiter->link.data = waiter;
@@ -527,7 +496,7 @@ kaa_semaphore_acquire_for (KaaSemaphore  *self,
 
   g_mutex_lock (&self->lock);
   /* A permit may have come back while the waiter was being made. */
-  if (semaphore_take_unlocked (self, owner))
+  if (kaa_semaphore_take_unlocked (self, owner))
     {
       g_mutex_unlock (&self->lock);
       kaa_in_progress_finish_boolean (in_progress, TRUE);
@@ -596,96 +565,6 @@ kaa_semaphore_acquire (KaaSemaphore *self)
   return kaa_semaphore_acquire_for (self, NULL, "kaa_semaphore_acquire");
 }
 
-static void
-wait_cancelled (GCancellable *cancellable,
-                gpointer      data)
-{
-  KaaSemaphore *self = data;
-
-  /* Under the lock, so that the waiter either sees the cancel before it
-   * sleeps or is asleep and woken. */
-  g_mutex_lock (&self->lock);
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
-}
-
-/* The blocked thread's waiter lives on its stack: out of line before
- * the function returns, whether served or not. */
-static gboolean
-semaphore_block_unlocked (KaaSemaphore *self,
-                          GCancellable *cancellable)
-{
-  Waiter waiter = { .semaphore = self, .queued = TRUE };
-
-  waiter.link.data = &waiter;
-  g_queue_push_tail_link (&self->waiters, &waiter.link);
-  while (!waiter.granted && !g_cancellable_is_cancelled (cancellable))
-    g_cond_wait (&self->cond, &self->lock);
-  waiter_unqueue_unlocked (&waiter);
-  return waiter.granted;
-}
-
-gboolean
-kaa_semaphore_wait_for (KaaSemaphore  *self,
-                        GCancellable  *cancellable,
-                        const char    *function,
-                        GError       **error)
-{
-  gboolean granted;
-  gulong id = 0;
-
-  if (kaa_coroutine_self () != NULL)
-    {
-      g_critical ("%s: called inside a coroutine: a coroutine suspends with kaa_await(), "
-                  "it never blocks its thread", function);
-      g_set_error (error, KAA_ERROR, KAA_ERROR_IN_COROUTINE,
-                   _("A coroutine cannot block its thread waiting for a permit"));
-      return FALSE;
-    }
-  if (kaa_semaphore_try_acquire_for (self, NULL))
-    return TRUE;
-
-  if (cancellable != NULL)
-    id = g_cancellable_connect (cancellable, G_CALLBACK (wait_cancelled), self, NULL);
-  g_mutex_lock (&self->lock);
-  granted = semaphore_take_unlocked (self, NULL) || semaphore_block_unlocked (self, cancellable);
-  g_mutex_unlock (&self->lock);
-  /* Outside the lock: a running callback, which takes it, is waited for. */
-  g_cancellable_disconnect (cancellable, id);
-  if (!granted)
-    g_cancellable_set_error_if_cancelled (cancellable, error);
-  return granted;
-}
-
-/**
- * kaa_semaphore_acquire_wait:
- * @self: a [struct@Kaa.Semaphore]
- * @cancellable: (nullable): gives up the wait when cancelled, such as
- *   the one of [method@Kaa.ThreadJob.get_cancellable]
- * @error: return location for `G_IO_ERROR_CANCELLED`
- *
- * Blocks the calling thread until it holds a permit, in line with every
- * other waiter. For thread-pool jobs and other threads: it does not
- * iterate any context, so a thread that must release the permit itself
- * would wait for ever. Called inside a coroutine, this logs a critical
- * and fails with `KAA_ERROR_IN_COROUTINE`: a coroutine awaits instead.
- *
- * Returns: %TRUE if the caller now holds a permit, %FALSE with @error
- *   set if @cancellable was cancelled first
- * Since: 0.2
- */
-gboolean
-kaa_semaphore_acquire_wait (KaaSemaphore  *self,
-                            GCancellable  *cancellable,
-                            GError       **error)
-{
-  g_return_val_if_fail (self != NULL, FALSE);
-  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  return kaa_semaphore_wait_for (self, cancellable, G_STRFUNC, error);
-}
-
 /* --------------------------------------------------------------- release */
 
 /* A release is refused with a critical when nobody holds a permit, or,
@@ -737,81 +616,4 @@ kaa_semaphore_release (KaaSemaphore *self)
   g_return_if_fail (self != NULL);
 
   kaa_semaphore_release_for (self, NULL, G_STRFUNC);
-}
-
-/* ----------------------------------------------------------------- await */
-
-gboolean
-kaa_semaphore_await_for (KaaSemaphore  *self,
-                         gconstpointer  owner,
-                         const char    *name,
-                         GError       **error)
-{
-  KaaInProgress *in_progress = kaa_semaphore_acquire_for (self, owner, name);
-  gboolean held = kaa_await_borrowed (in_progress, error);
-
-  /* Served, but the coroutine was cancelled before it resumed: the
-   * permit is in nobody's hands, so it goes back at once. */
-  if (!held && kaa_in_progress_get_state (in_progress) == KAA_STATE_FINISHED)
-    kaa_semaphore_release_for (self, owner, G_STRFUNC);
-  kaa_in_progress_unref (in_progress);
-  return held;
-}
-
-/**
- * kaa_semaphore_await: (skip)
- * @self: a [struct@Kaa.Semaphore]
- * @error: return location for the error, such as `G_IO_ERROR_CANCELLED`
- *
- * Suspends the calling coroutine until it holds a permit of @self, in
- * line with every other waiter, and returns the permit as a guard:
- *
- * |[<!-- language="C" -->
- * g_autoptr(KaaPermit) permit = kaa_semaphore_await (downloads, &error);
- * if (permit == NULL)
- *   return;   // cancelled while waiting: no permit is held
- * ... awaits: the permit is held across them ...
- * ]|
- *
- * The permit goes back when the guard is freed, which a `g_autoptr`
- * does on every way out of the scope, a cancel of the coroutine
- * included (DESIGN §4): a cancelled holder never keeps its permit.
- * A coroutine cancelled or paused while it waits holds nothing, as
- * [method@Kaa.Semaphore.acquire] says.
- *
- * Returns: (transfer full) (nullable): the permit, or %NULL with @error
- *   set if the coroutine was cancelled first (or this was called outside
- *   a coroutine)
- * Since: 0.2
- */
-KaaPermit *
-kaa_semaphore_await (KaaSemaphore  *self,
-                     GError       **error)
-{
-  g_return_val_if_fail (self != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  if (!kaa_semaphore_await_for (self, NULL, "kaa_semaphore_await", error))
-    return NULL;
-  return (KaaPermit *) kaa_semaphore_ref (self);
-}
-
-/**
- * kaa_permit_release: (skip)
- * @permit: (transfer full): a permit from kaa_semaphore_await()
- *
- * Gives the permit back to its semaphore and frees the guard. Any
- * thread.
- *
- * Since: 0.2
- */
-void
-kaa_permit_release (KaaPermit *permit)
-{
-  KaaSemaphore *self = (KaaSemaphore *) permit;
-
-  g_return_if_fail (permit != NULL);
-
-  kaa_semaphore_release_for (self, NULL, G_STRFUNC);
-  kaa_semaphore_unref (self);
 }
