@@ -35,6 +35,7 @@ struct _KaaCoroutine
   KaaInProgress   *last;            /* owned: PASS_LAST's predecessor */
   KaaFiber        *fiber;
   KaaMortal        mortal;          /* tracked while the fiber lives */
+  KaaAdopter      *adopter;         /* owned: the scope it was started in */
 
   /* From the definition, for a start handed to the owner thread. */
   const char      *def_name;
@@ -84,6 +85,14 @@ void           kaa_coroutine_start       (const KaaCoroutineDef *def,
                                           gpointer               user_data,
                                           GDestroyNotify         destroy,
                                           KaaInProgress         *last);
+/* Spawns like kaa_coroutine_spawn_def() (no checks, no adoption of the
+ * call itself): the coroutine carries @adopter (nullable), which adopts
+ * what its body starts. */
+KaaInProgress *kaa_coroutine_spawn_adopted (const KaaCoroutineDef *def,
+                                            gpointer               instance,
+                                            KaaAdopter            *adopter,
+                                            gpointer               user_data,
+                                            GDestroyNotify         destroy) G_GNUC_WARN_UNUSED_RESULT;
 /* kaa-coroutine-policy.c: a call of a definition with a policy. */
 KaaInProgress *kaa_coroutine_policy_call (const KaaCoroutineDef *def,
                                           gpointer               instance,

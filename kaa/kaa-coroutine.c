@@ -40,6 +40,11 @@
 #include "kaa-error.h"
 
 static KAA_THREAD_LOCAL KaaCoroutine *current;
+/* The adopter of the call being spawned on this thread, for the
+ * coroutine that kaa_coroutine_start() makes for it (issue 18 §4). Taken
+ * there at once, so a start nested inside (a queued SYNCHRONIZED call
+ * that the new body lets go) never inherits it. */
+static KAA_THREAD_LOCAL KaaAdopter *spawn_adopter;
 
 /* Where a coroutine's fiber starts in its allocation. */
 #define FIBER_OFFSET KAA_ALLOC_TAIL_OFFSET (sizeof (KaaCoroutine))
@@ -74,6 +79,8 @@ coroutine_unref (KaaCoroutine *self)
     self->next_destroy (self->next_data);
   g_clear_pointer (&self->in_progress, kaa_in_progress_unref);
   g_clear_pointer (&self->last, kaa_in_progress_unref);
+  if (self->adopter != NULL)
+    self->adopter->unref (self->adopter);
   kaa_scheduler_unref (self->scheduler);
   g_free (self);
   kaa_live_add (KAA_LIVE_COROUTINE, -1);
@@ -523,6 +530,7 @@ kaa_coroutine_spawn_def (const KaaCoroutineDef *def,
                          gpointer               user_data,
                          GDestroyNotify         destroy)
 {
+  KaaAdopter *adopter = current != NULL ? current->adopter : NULL;
   KaaInProgress *ip;
 
   kaa_return_failed_if_fail (def != NULL);
@@ -530,10 +538,38 @@ kaa_coroutine_spawn_def (const KaaCoroutineDef *def,
   kaa_return_failed_if_fail (def->policy <= KAA_POLICY_PASS_LAST);
   kaa_return_failed_if_fail (instance == NULL || G_IS_OBJECT (instance));
 
+  ip = kaa_coroutine_spawn_adopted (def, instance, adopter, user_data, destroy);
+
+  /* Started by a member of a task scope: the scope owns it too. */
+  if (adopter != NULL)
+    adopter->adopt (adopter, ip);
+  return ip;
+}
+
+static KaaAdopter *
+coroutine_current_adopter (void)
+{
+  return current != NULL ? current->adopter : NULL;
+}
+
+KaaInProgress *
+kaa_coroutine_spawn_adopted (const KaaCoroutineDef *def,
+                             gpointer               instance,
+                             KaaAdopter            *adopter,
+                             gpointer               user_data,
+                             GDestroyNotify         destroy)
+{
+  KaaInProgress *ip;
+
+  spawn_adopter = adopter;
   if (def->policy != KAA_POLICY_NONE)
-    return kaa_coroutine_policy_call (def, instance, user_data, destroy);
-  ip = kaa_in_progress_new ();
-  kaa_coroutine_start (def, ip, user_data, destroy, NULL);
+    ip = kaa_coroutine_policy_call (def, instance, user_data, destroy);
+  else
+    {
+      ip = kaa_in_progress_new ();
+      kaa_coroutine_start (def, ip, user_data, destroy, NULL);
+    }
+  spawn_adopter = NULL;
   return ip;
 }
 
@@ -636,6 +672,12 @@ kaa_coroutine_start (const KaaCoroutineDef *def,
   self->stack_size = def->stack_size;
   self->priority = def->priority;
   self->interval = (gint64) def->interval * 1000;
+  self->adopter = g_steal_pointer (&spawn_adopter);
+  if (self->adopter != NULL)
+    {
+      self->adopter->ref (self->adopter);
+      kaa_in_progress_set_adopter_func (coroutine_current_adopter);
+    }
   kaa_in_progress_set_producer (ip, &self->producer);
 
   if (kaa_scheduler_is_owner (self->scheduler))

@@ -163,6 +163,28 @@ KaaInProgress *kaa_in_progress_new_invalid_argument  (const char    *function,
       }                                                                          \
   } G_STMT_END
 
+/* Issue 18 §4: what takes in the work started on its behalf (a task
+ * scope). A coroutine started in a scope carries its adopter, and so do
+ * the coroutines it spawns in turn; the coroutines and thread jobs they
+ * start are handed to it, so that nothing started in a scope outlives it.
+ * @adopt takes a reference of its own to @member; @ref and @unref keep
+ * the adopter alive for a coroutine that carries it. Any thread. */
+typedef struct _KaaAdopter KaaAdopter;
+
+struct _KaaAdopter
+{
+  void (*adopt) (KaaAdopter    *self,
+                 KaaInProgress *member);
+  void (*ref)   (KaaAdopter    *self);
+  void (*unref) (KaaAdopter    *self);
+};
+
+/* Any thread: hands @member to the adopter of the coroutine running on
+ * this thread, if it has one (the coroutine layer sets @current, the
+ * only way this layer may learn of coroutines). */
+void kaa_in_progress_adopt             (KaaInProgress *member);
+void kaa_in_progress_set_adopter_func  (KaaAdopter  *(*current) (void));
+
 /* kaa-in-progress-weak.c: a producer's pointer to the InProgress it
  * settles, for a callback (a GSource's, a signal handler) that may run
  * while another thread drops the last reference to that InProgress

@@ -806,6 +806,8 @@ kaa_thread_pool_run (KaaThreadPool *self,
       kaa_in_progress_unref (in_progress);
       return pool_fail_job (job, error);
     }
+  /* Started in a task scope: the scope owns it too (issue 18 §4). */
+  kaa_in_progress_adopt (in_progress);
   return in_progress;
 }
 

@@ -15,6 +15,7 @@
 # include "kaa-combinators.h"
 # include "kaa-coroutine.h"
 # include "kaa-thread-pool.h"
+# include "kaa-scope.h"
 # include "kaa-gio.h"
 # include "kaa-semaphore.h"
 # include "kaa-mutex.h"

@@ -166,6 +166,27 @@ class Combinators(unittest.TestCase):
         assert_error(self, deadline, Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT)
         self.assertEqual(too_long.get_state(), Kaa.State.CANCELLED)
 
+    def test_scope(self):
+        scope = Kaa.Scope.new(Kaa.ScopeFlags.FAIL_FAST)
+        job = Kaa.sleep(10)
+        scope.add(job)
+        scope.add(Kaa.sleep(20))
+        joined = scope.join()
+        run_until(joined)
+        self.assertEqual(joined.get_int64(), 2)
+        self.assertTrue(job.is_done())
+
+    def test_scope_deadline_and_cancel(self):
+        scope = Kaa.Scope.new(Kaa.ScopeFlags.COLLECT_ALL)
+        slow = Kaa.sleep(DEADLINE_MS)
+        scope.add(slow)
+        scope.set_timeout(30)
+        joined = scope.join()
+        run_until(joined)
+        assert_error(self, joined, Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT)
+        self.assertEqual(slow.get_state(), Kaa.State.CANCELLED)
+        self.assertEqual(len(scope.dup_errors()), 0)
+
     def test_wait(self):
         ip = Kaa.sleep(10)
         self.assertTrue(ip.wait())

@@ -38,6 +38,7 @@ LAYERS = [
     ("kaa-combinators*", 5, "combinators"),
     ("kaa-semaphore*", 5, "limits"),
     ("kaa-mutex*", 5, "limits"),
+    ("kaa-scope*", 5, "scope"),
     ("kaa-gio*", 6, "gio"),
     # The umbrella header sits above everything and may include anything.
     ("kaa.h", 7, "umbrella"),

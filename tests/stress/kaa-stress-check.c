@@ -65,6 +65,34 @@ check_group (Node     *node,
                    node->inputs[i]->id, kaa_in_progress_get_state (node->inputs[i]->ip));
 }
 
+/* Issue 18 §4: a scope settles once every member has; it finishes, with
+ * their number, only if none failed, and fails only if one did. */
+static void
+check_scope (Node     *node,
+             KaaState  state)
+{
+  KaaStress *self = node->stress;
+  gboolean failed = FALSE;
+
+  if (state == KAA_STATE_CANCELLED)
+    return;
+  for (guint i = 0; i < node->n_inputs; i++)
+    {
+      KaaState input = kaa_in_progress_get_state (node->inputs[i]->ip);
+
+      if (input == KAA_STATE_PENDING)
+        stress_fail (self, "scope %u settled before its member %u did", node->id,
+                     node->inputs[i]->id);
+      failed |= input == KAA_STATE_FAILED;
+    }
+  if (state == KAA_STATE_FINISHED &&
+      (failed || kaa_in_progress_get_int64 (node->ip) != node->n_inputs))
+    stress_fail (self, "scope %u finished (with %" G_GINT64_FORMAT ") after a member failed "
+                 "(%d)", node->id, kaa_in_progress_get_int64 (node->ip), failed);
+  if (state == KAA_STATE_FAILED && !failed)
+    stress_fail (self, "scope %u failed, but none of its members did", node->id);
+}
+
 /* A timeout and a shield settle as their input did, at that moment,
  * unless they timed out or were cancelled themselves. */
 static void
@@ -117,6 +145,9 @@ stress_check_settled (Node *node)
     case NODE_TIMEOUT:
     case NODE_SHIELD:
       check_follower (node, state);
+      break;
+    case NODE_SCOPE:
+      check_scope (node, state);
       break;
     default:
       break;
@@ -438,6 +469,7 @@ kaa_stress_features_from_env (void)
     { "foreign", KAA_STRESS_FOREIGN_SPAWN },
     { "death-paused", KAA_STRESS_DEATH_PAUSED },
     { "death-policies", KAA_STRESS_DEATH_POLICIES },
+    { "scopes", KAA_STRESS_SCOPES },
     { "limits", KAA_STRESS_LIMITS },
   };
   const char *env = g_getenv ("KAA_STRESS_FEATURES");

@@ -27,6 +27,7 @@ typedef enum
   NODE_ALL_SUCCESS,
   NODE_TIMEOUT,
   NODE_SHIELD,
+  NODE_SCOPE,        /* a KaaScope over existing work, joined (issue 18) */
   NODE_ACQUIRE,      /* kaa_semaphore_acquire() (kaa-stress-limits.c) */
 } NodeKind;
 

@@ -404,6 +404,26 @@ group_new (Node *node)
     }
 }
 
+/* Issue 18 §4: a scope owns its members outright, shared ones too: its
+ * failure or cancel cancels them, whoever else awaits them. Joined and
+ * let go of at once, so it settles with them. */
+static KaaInProgress *
+scope_new (KaaStress *self,
+           Node      *node,
+           gboolean   collect_all)
+{
+  g_autoptr(KaaScope) scope = kaa_scope_new (collect_all ? KAA_SCOPE_COLLECT_ALL
+                                                         : KAA_SCOPE_FAIL_FAST);
+
+  for (guint i = 0; i < node->n_inputs; i++)
+    {
+      stress_mark_may_cancel (node->inputs[i]);
+      kaa_scope_add (scope, kaa_in_progress_ref (node->inputs[i]->ip));
+    }
+  self->stats.scopes++;
+  return kaa_scope_join (scope);
+}
+
 /* Issue #15: a group awaits an input it was given twice as one, so that
  * its pause and cancel reach it as if it had been given once. Checked
  * on inputs made for this group, which nothing else awaits. */
@@ -433,8 +453,12 @@ combinator_new (KaaStress      *self,
 {
   guint8 byte = kaa_stress_bytes_next (bytes);
   NodeKind kind = NODE_ANY + byte % 6;
-  Node *node = node_alloc (self, kind, depth);
+  Node *node;
   KaaInProgress *ip;
+
+  if ((self->config.features & KAA_STRESS_SCOPES) && (byte >> 6) == 3 && kind < NODE_TIMEOUT)
+    kind = NODE_SCOPE;
+  node = node_alloc (self, kind, depth);
 
   node->leafy = TRUE;
   node->n_inputs = kind >= NODE_TIMEOUT ? 1 : (byte >> 3) % (MAX_INPUTS + 1);
@@ -461,12 +485,15 @@ combinator_new (KaaStress      *self,
     }
   else if (kind == NODE_SHIELD)
     ip = kaa_in_progress_shield (kaa_in_progress_ref (node->inputs[0]->ip));
+  else if (kind == NODE_SCOPE)
+    ip = scope_new (self, node, byte & 1);
   else
     ip = group_new (node);
   node_set_ip (self, node, ip);
   if (node->n_inputs == 0 && !kaa_in_progress_is_done (ip))
     stress_fail (self, "a combinator of no inputs is pending (DESIGN §2)");
-  check_repeated (self, node);
+  if (kind != NODE_SCOPE)
+    check_repeated (self, node);
   return node;
 }
 
@@ -605,7 +632,7 @@ awaited_alone (Node *node,
       children[n++] = node->inputs[i];
   for (guint i = 0; i < n;)
     if (kaa_in_progress_is_done (children[i]->ip) ||
-        kaa_in_progress_get_awaiters (children[i]->ip) != 1)
+        (node->kind != NODE_SCOPE && kaa_in_progress_get_awaiters (children[i]->ip) != 1))
       children[i] = children[--n];
     else
       i++;
@@ -647,7 +674,7 @@ stress_predict_cascade (Node      *node,
       children[n++] = node->inputs[i];
   for (guint i = 0; i < n; i++)
     if (!kaa_in_progress_is_done (children[i]->ip) &&
-        kaa_in_progress_get_awaiters (children[i]->ip) == 1 &&
+        (node->kind == NODE_SCOPE || kaa_in_progress_get_awaiters (children[i]->ip) == 1) &&
         !g_ptr_array_find (beneath, children[i], NULL))
       {
         g_ptr_array_add (beneath, children[i]);
@@ -684,6 +711,22 @@ check_cancelled_now (KaaStress *self,
     stress_fail (self, "a cancel returned before the cleanups of coroutine %u ran", node->id);
 }
 
+/* A scope cancels its members also where others await them (issue 18
+ * §4); a paused awaiter among those keeps the pause it put on the member
+ * until it resumes, as it would on anything it awaits. */
+static gboolean
+paused_by_another (Node *child)
+{
+  for (guint i = 0; child->parents != NULL && i < child->parents->len; i++)
+    {
+      Node *parent = child->parents->pdata[i];
+
+      if (parent->kind != NODE_SCOPE && kaa_in_progress_is_paused (parent->ip))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static void
 op_cancel (KaaStress *self,
            Node      *node)
@@ -707,7 +750,8 @@ op_cancel (KaaStress *self,
       Node *child = beneath->pdata[i];
 
       check_cancelled_now (self, child, node);
-      if (child->paused == 0 && kaa_in_progress_is_paused (child->ip))
+      if (child->paused == 0 && kaa_in_progress_is_paused (child->ip) &&
+          !paused_by_another (child))
         stress_fail (self, "cancelling %u left %u beneath it paused", node->id, child->id);
     }
 }

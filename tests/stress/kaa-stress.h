@@ -49,10 +49,11 @@ typedef enum
    * and policy coroutines (a SYNCHRONIZED queue across contexts). */
   KAA_STRESS_DEATH_PAUSED    = 1 << 4,
   KAA_STRESS_DEATH_POLICIES  = 1 << 5,
-  KAA_STRESS_LIMITS          = 1 << 6,  /* acquires of a KaaSemaphore (#18) */
+  KAA_STRESS_SCOPES          = 1 << 6,  /* task scopes over existing work (#18) */
+  KAA_STRESS_LIMITS          = 1 << 7,  /* acquires of a KaaSemaphore (#18) */
 } KaaStressFeatures;
 
-#define KAA_STRESS_FEATURES_ALL 0x7f
+#define KAA_STRESS_FEATURES_ALL 0xff
 /* What the library of this tree does. */
 #define KAA_STRESS_FEATURES_DEFAULT KAA_STRESS_FEATURES_ALL
 
@@ -78,13 +79,14 @@ typedef struct
   guint64 repeated_inputs;
   guint64 deaths;
   guint64 foreign_spawns;
+  guint64 scopes;
   guint64 acquires;
 } KaaStressStats;
 
 typedef struct _KaaStress KaaStress;
 
 /* KAA_STRESS_FEATURES: a comma-separated list of ancestor, repeated,
- * death, foreign, death-paused, death-policies, or all or none; unset,
+ * death, foreign, death-paused, death-policies, scopes, or all or none; unset,
  * KAA_STRESS_FEATURES_DEFAULT. */
 guint      kaa_stress_features_from_env (void);
 
