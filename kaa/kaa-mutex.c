@@ -119,7 +119,7 @@ kaa_mutex_try_lock (KaaMutex *self)
 {
   g_return_val_if_fail (self != NULL, FALSE);
 
-  return kaa_semaphore_try_acquire_for (MUTEX_SEMAPHORE (self), kaa_semaphore_current_owner ());
+  return kaa_semaphore_take (MUTEX_SEMAPHORE (self), kaa_semaphore_current_owner ());
 }
 
 /**

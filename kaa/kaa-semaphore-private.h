@@ -18,15 +18,24 @@ struct _KaaSemaphore
   guint          permits;       /* immutable */
   gboolean       is_mutex;      /* immutable: records and checks owners */
 
+  /* Atomic: the permits available, and STATE_LINE while anyone stands
+   * in line. Without STATE_LINE, a take or a release is one
+   * compare-and-swap, no lock; with it, only the lock's holder changes
+   * the count, so that a newcomer never overtakes the line. */
+  gint           state;
+  gconstpointer  owner;         /* atomic: a mutex's holder, set by the taker */
+
   /* Lock order: this lock is a leaf; nothing else is taken under it. */
   GMutex         lock;
   GCond          cond;          /* blocked threads wait on it */
   char          *name;          /* under lock */
-  guint          available;     /* under lock */
   GQueue         waiters;       /* under lock: KaaSemaphoreWaiter.link, oldest first */
   gboolean       handing_out;   /* under lock: a thread is in hand_out */
-  gconstpointer  owner;         /* under lock: a mutex's holder */
 };
+
+#define KAA_SEMAPHORE_LINE          (1 << 30)
+#define KAA_SEMAPHORE_MAX_PERMITS   (KAA_SEMAPHORE_LINE - 1)
+#define KAA_SEMAPHORE_COUNT(state)  ((guint) ((state) & KAA_SEMAPHORE_MAX_PERMITS))
 
 typedef struct
 {
@@ -40,12 +49,18 @@ typedef struct
   gboolean       granted;       /* under lock: a blocked thread's */
 } KaaSemaphoreWaiter;
 
-/* Under the lock: takes a permit for @owner if one is free and nobody
- * waits; the line's reference of a waiter taken out of line, for the
- * caller to drop once unlocked. */
-gboolean       kaa_semaphore_take_unlocked     (KaaSemaphore  *self,
+/* Any thread, lock-free: takes a permit for @owner if one is free and
+ * nobody waits. Under the lock: the same, or else puts @waiter in line
+ * (with the line's reference to its InProgress); FALSE if it queued.
+ * The line's reference of a waiter taken out of line is the caller's,
+ * to drop once unlocked. */
+gboolean       kaa_semaphore_take              (KaaSemaphore  *self,
                                                 gconstpointer  owner);
+gboolean       kaa_semaphore_take_or_queue_unlocked (KaaSemaphore       *self,
+                                                KaaSemaphoreWaiter *waiter);
 KaaInProgress *kaa_semaphore_unqueue_unlocked  (KaaSemaphoreWaiter *waiter);
+/* Called with the lock held; returns with it released. */
+void           kaa_semaphore_hand_out_unlocked (KaaSemaphore  *self);
 
 
 /* An owner is an identity, never dereferenced: the InProgress of the
@@ -54,8 +69,6 @@ KaaInProgress *kaa_semaphore_unqueue_unlocked  (KaaSemaphoreWaiter *waiter);
 KaaSemaphore  *kaa_semaphore_new_internal      (guint          permits,
                                                 gboolean       is_mutex) G_GNUC_WARN_UNUSED_RESULT;
 gconstpointer  kaa_semaphore_current_owner     (void);
-gboolean       kaa_semaphore_try_acquire_for   (KaaSemaphore  *self,
-                                                gconstpointer  owner);
 KaaInProgress *kaa_semaphore_acquire_for       (KaaSemaphore  *self,
                                                 gconstpointer  owner,
                                                 const char    *name) G_GNUC_WARN_UNUSED_RESULT;

@@ -37,10 +37,18 @@ static gboolean
 semaphore_block_unlocked (KaaSemaphore *self,
                           GCancellable *cancellable)
 {
-  KaaSemaphoreWaiter waiter = { .semaphore = self, .queued = TRUE };
+  KaaSemaphoreWaiter waiter = { .semaphore = self };
 
   waiter.link.data = &waiter;
-  g_queue_push_tail_link (&self->waiters, &waiter.link);
+  if (kaa_semaphore_take_or_queue_unlocked (self, &waiter))
+    return TRUE;
+  if (KAA_SEMAPHORE_COUNT (g_atomic_int_get (&self->state)) > 0)
+    {
+      /* A permit behind paused waiters: ours, unless someone else's
+       * hand-out is under way, which then serves us. */
+      kaa_semaphore_hand_out_unlocked (self);
+      g_mutex_lock (&self->lock);
+    }
   while (!waiter.granted && !g_cancellable_is_cancelled (cancellable))
     g_cond_wait (&self->cond, &self->lock);
   kaa_semaphore_unqueue_unlocked (&waiter);
@@ -64,13 +72,13 @@ kaa_semaphore_wait_for (KaaSemaphore  *self,
                    _("A coroutine cannot block its thread waiting for a permit"));
       return FALSE;
     }
-  if (kaa_semaphore_try_acquire_for (self, NULL))
+  if (kaa_semaphore_take (self, NULL))
     return TRUE;
 
   if (cancellable != NULL)
     id = g_cancellable_connect (cancellable, G_CALLBACK (wait_cancelled), self, NULL);
   g_mutex_lock (&self->lock);
-  granted = kaa_semaphore_take_unlocked (self, NULL) || semaphore_block_unlocked (self, cancellable);
+  granted = semaphore_block_unlocked (self, cancellable);
   g_mutex_unlock (&self->lock);
   /* Outside the lock: a running callback, which takes it, is waited for. */
   g_cancellable_disconnect (cancellable, id);

@@ -90,7 +90,7 @@ kaa_semaphore_new_internal (guint    permits,
   kaa_ref_count_init (&self->ref_count);
   self->permits = permits;
   self->is_mutex = is_mutex;
-  self->available = permits;
+  self->state = (gint) permits;
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
   g_queue_init (&self->waiters);
@@ -99,7 +99,8 @@ kaa_semaphore_new_internal (guint    permits,
 
 /**
  * kaa_semaphore_new:
- * @permits: how many holders may hold a permit at once, at least 1
+ * @permits: how many holders may hold a permit at once, at least 1 and
+ *   below 2^30
  *
  * Creates a semaphore with @permits permits, all available.
  *
@@ -110,6 +111,7 @@ KaaSemaphore *
 kaa_semaphore_new (guint permits)
 {
   g_return_val_if_fail (permits > 0, NULL);
+  g_return_val_if_fail (permits <= KAA_SEMAPHORE_MAX_PERMITS, NULL);
 
   return kaa_semaphore_new_internal (permits, FALSE);
 }
@@ -206,14 +208,9 @@ kaa_semaphore_get_permits (KaaSemaphore *self)
 guint
 kaa_semaphore_get_available (KaaSemaphore *self)
 {
-  guint available;
-
   g_return_val_if_fail (self != NULL, 0);
 
-  g_mutex_lock (&self->lock);
-  available = self->available;
-  g_mutex_unlock (&self->lock);
-  return available;
+  return KAA_SEMAPHORE_COUNT (g_atomic_int_get (&self->state));
 }
 
 /**
@@ -247,17 +244,65 @@ kaa_semaphore_is_held (KaaSemaphore *self)
 
 /* ------------------------------------------------------------ the line */
 
-/* Takes a permit for @owner if one is free and nobody waits: a newcomer
- * never overtakes the line (FIFO), even a line of paused waiters. */
-gboolean
-kaa_semaphore_take_unlocked (KaaSemaphore  *self,
-                         gconstpointer  owner)
+/* Only a mutex has an owner: a semaphore's paths skip the store, whose
+ * full barrier would double the cost of an uncontended take. */
+static inline void
+semaphore_set_owner (KaaSemaphore  *self,
+                     gconstpointer  owner)
 {
-  if (self->available == 0 || !g_queue_is_empty (&self->waiters))
-    return FALSE;
-  self->available--;
-  self->owner = owner;
+  if (self->is_mutex)
+    g_atomic_pointer_set (&self->owner, owner);
+}
+
+/* A newcomer never overtakes the line (FIFO), even a line of paused
+ * waiters. The compare-and-swap is a full barrier: what the previous
+ * holder did before its release happens before what the taker does. */
+gboolean
+kaa_semaphore_take (KaaSemaphore  *self,
+                    gconstpointer  owner)
+{
+  gint state = g_atomic_int_get (&self->state);
+
+  do
+    {
+      if ((state & KAA_SEMAPHORE_LINE) || KAA_SEMAPHORE_COUNT (state) == 0)
+        return FALSE;
+    }
+  while (!g_atomic_int_compare_and_exchange_full (&self->state, state, state - 1, &state));
+  semaphore_set_owner (self, owner);
   return TRUE;
+}
+
+/* Setting STATE_LINE in the swap that found no permit free (or the line
+ * already there) keeps a lock-free release from slipping a permit past
+ * the new waiter. A permit free behind a line of paused waiters is for
+ * the newcomer: the caller hands out when this returns FALSE with a
+ * count above zero. */
+gboolean
+kaa_semaphore_take_or_queue_unlocked (KaaSemaphore       *self,
+                                      KaaSemaphoreWaiter *waiter)
+{
+  gint state = g_atomic_int_get (&self->state);
+
+  for (;;)
+    {
+      if (!(state & KAA_SEMAPHORE_LINE) && KAA_SEMAPHORE_COUNT (state) > 0)
+        {
+          if (g_atomic_int_compare_and_exchange_full (&self->state, state, state - 1, &state))
+            {
+              semaphore_set_owner (self, waiter->owner);
+              return TRUE;
+            }
+        }
+      else if (g_atomic_int_compare_and_exchange_full (&self->state, state,
+                                                       state | KAA_SEMAPHORE_LINE, &state))
+        break;
+    }
+  waiter->queued = TRUE;
+  if (waiter->in_progress != NULL)
+    kaa_in_progress_ref (waiter->in_progress);   /* the line's */
+  g_queue_push_tail_link (&self->waiters, &waiter->link);
+  return FALSE;
 }
 
 /* Returns the line's reference, for the caller to drop once unlocked:
@@ -270,6 +315,9 @@ kaa_semaphore_unqueue_unlocked (KaaSemaphoreWaiter *waiter)
     return NULL;
   g_queue_unlink (&waiter->semaphore->waiters, &waiter->link);
   waiter->queued = FALSE;
+  /* The last one out lets the lock-free paths at the count again. */
+  if (g_queue_is_empty (&waiter->semaphore->waiters))
+    g_atomic_int_and (&waiter->semaphore->state, ~KAA_SEMAPHORE_LINE);
   return waiter->in_progress;
 }
 
@@ -282,15 +330,16 @@ semaphore_pop_unlocked (KaaSemaphore *self)
 {
   GList *l = self->waiters.head;
 
-  while (self->available > 0 && l != NULL)
+  /* With STATE_LINE set, nobody but us changes the count. */
+  while (l != NULL && KAA_SEMAPHORE_COUNT (g_atomic_int_get (&self->state)) > 0)
     {
       KaaSemaphoreWaiter *waiter = l->data;
 
       l = l->next;
       if (waiter->paused)
         continue;
-      self->available--;
-      self->owner = waiter->owner;
+      g_atomic_int_add (&self->state, -1);
+      semaphore_set_owner (self, waiter->owner);
       if (waiter->in_progress != NULL)
         return kaa_semaphore_unqueue_unlocked (waiter);
       kaa_semaphore_unqueue_unlocked (waiter);
@@ -320,8 +369,8 @@ semaphore_serve (KaaInProgress *in_progress)
 /* Called with the lock held; returns with it released. The settle runs
  * unlocked: it runs the waiter's callbacks when this is its owner
  * thread, and they may release or acquire again. */
-static void
-semaphore_hand_out_unlocked (KaaSemaphore *self)
+void
+kaa_semaphore_hand_out_unlocked (KaaSemaphore *self)
 {
   KaaInProgress *in_progress;
 
@@ -341,9 +390,10 @@ semaphore_hand_out_unlocked (KaaSemaphore *self)
       g_mutex_lock (&self->lock);
       if (!granted)
         {
-          /* Not served: the permit is back, for the next one. */
-          self->available++;
-          self->owner = NULL;
+          /* Not served: the permit is back, for the next one (or for a
+           * lock-free taker, if the line emptied meanwhile). */
+          semaphore_set_owner (self, NULL);
+          g_atomic_int_add (&self->state, 1);
         }
     }
   self->handing_out = FALSE;
@@ -356,7 +406,7 @@ hand_out_later (gpointer data)
   KaaSemaphore *self = data;
 
   g_mutex_lock (&self->lock);
-  semaphore_hand_out_unlocked (self);
+  kaa_semaphore_hand_out_unlocked (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -405,7 +455,7 @@ waiter_resume (KaaInProgress *in_progress,
 
   g_mutex_lock (&self->lock);
   waiter->paused = FALSE;
-  free_permit = waiter->queued && self->available > 0;
+  free_permit = waiter->queued && KAA_SEMAPHORE_COUNT (g_atomic_int_get (&self->state)) > 0;
   g_mutex_unlock (&self->lock);
   if (free_permit)
     {
@@ -453,18 +503,6 @@ kaa_semaphore_current_owner (void)
   return co != NULL ? (gconstpointer) kaa_coroutine_get_in_progress (co) : NULL;
 }
 
-gboolean
-kaa_semaphore_try_acquire_for (KaaSemaphore  *self,
-                               gconstpointer  owner)
-{
-  gboolean taken;
-
-  g_mutex_lock (&self->lock);
-  taken = kaa_semaphore_take_unlocked (self, owner);
-  g_mutex_unlock (&self->lock);
-  return taken;
-}
-
 static KaaInProgress *
 acquired_new (const char *name)
 {
@@ -482,8 +520,9 @@ kaa_semaphore_acquire_for (KaaSemaphore  *self,
 {
   KaaInProgress *in_progress;
   KaaSemaphoreWaiter *waiter;
+  gboolean taken;
 
-  if (kaa_semaphore_try_acquire_for (self, owner))
+  if (kaa_semaphore_take (self, owner))
     return acquired_new (name);
 
   waiter = g_new0 (KaaSemaphoreWaiter, 1);
@@ -496,16 +535,13 @@ kaa_semaphore_acquire_for (KaaSemaphore  *self,
 
   g_mutex_lock (&self->lock);
   /* A permit may have come back while the waiter was being made. */
-  if (kaa_semaphore_take_unlocked (self, owner))
-    {
-      g_mutex_unlock (&self->lock);
-      kaa_in_progress_finish_boolean (in_progress, TRUE);
-      return in_progress;
-    }
-  waiter->queued = TRUE;
-  kaa_in_progress_ref (in_progress);   /* the line's */
-  g_queue_push_tail_link (&self->waiters, &waiter->link);
-  g_mutex_unlock (&self->lock);
+  taken = kaa_semaphore_take_or_queue_unlocked (self, waiter);
+  if (!taken && KAA_SEMAPHORE_COUNT (g_atomic_int_get (&self->state)) > 0)
+    kaa_semaphore_hand_out_unlocked (self);   /* a permit behind paused waiters */
+  else
+    g_mutex_unlock (&self->lock);
+  if (taken)
+    kaa_in_progress_finish_boolean (in_progress, TRUE);
   return in_progress;
 }
 
@@ -525,7 +561,7 @@ kaa_semaphore_try_acquire (KaaSemaphore *self)
 {
   g_return_val_if_fail (self != NULL, FALSE);
 
-  return kaa_semaphore_try_acquire_for (self, NULL);
+  return kaa_semaphore_take (self, NULL);
 }
 
 /**
@@ -567,36 +603,73 @@ kaa_semaphore_acquire (KaaSemaphore *self)
 
 /* --------------------------------------------------------------- release */
 
-/* A release is refused with a critical when nobody holds a permit, or,
- * for a mutex, when the caller is not its holder: never a count past
- * the permits, which would let more holders in than allowed. */
-void
-kaa_semaphore_release_for (KaaSemaphore  *self,
-                           gconstpointer  owner,
-                           const char    *function)
+static void
+release_refused (KaaSemaphore *self,
+                 gboolean      not_held,
+                 const char   *function)
 {
-  g_autofree char *what = NULL;
-  gboolean not_held, not_owner;
+  g_autofree char *what = semaphore_describe (self);
 
-  g_mutex_lock (&self->lock);
-  not_held = self->available == self->permits;
-  not_owner = !not_held && self->is_mutex && self->owner != owner;
-  if (!not_held && !not_owner)
-    {
-      self->available++;
-      self->owner = NULL;
-      semaphore_hand_out_unlocked (self);
-      return;
-    }
-  g_mutex_unlock (&self->lock);
-
-  what = semaphore_describe (self);
   if (not_held)
     g_critical ("%s: %s was released more often than it was acquired; "
                 "the release is ignored", function, what);
   else
     g_critical ("%s: %s is held by another coroutine (or by code outside coroutines) "
                 "than the caller; it stays locked", function, what);
+}
+
+/* With a line, the lock's holder adds the permit and hands it out. */
+static void
+release_to_line (KaaSemaphore *self,
+                 const char   *function)
+{
+  g_mutex_lock (&self->lock);
+  if (KAA_SEMAPHORE_COUNT (g_atomic_int_get (&self->state)) == self->permits)
+    {
+      g_mutex_unlock (&self->lock);
+      release_refused (self, TRUE, function);
+      return;
+    }
+  semaphore_set_owner (self, NULL);
+  g_atomic_int_add (&self->state, 1);
+  kaa_semaphore_hand_out_unlocked (self);
+}
+
+/* A release is refused with a critical when nobody holds a permit, or,
+ * for a mutex, when the caller is not its holder: never a count past
+ * the permits, which would let more holders in than allowed. Without a
+ * line it is one compare-and-swap. A holder's owner does not change
+ * while it holds, so it is checked once. */
+void
+kaa_semaphore_release_for (KaaSemaphore  *self,
+                           gconstpointer  owner,
+                           const char    *function)
+{
+  gint state = g_atomic_int_get (&self->state);
+
+  if (self->is_mutex && KAA_SEMAPHORE_COUNT (state) < self->permits &&
+      g_atomic_pointer_get (&self->owner) != owner)
+    {
+      release_refused (self, FALSE, function);
+      return;
+    }
+  for (;;)
+    {
+      if (KAA_SEMAPHORE_COUNT (state) == self->permits)
+        {
+          release_refused (self, TRUE, function);
+          return;
+        }
+      if (state & KAA_SEMAPHORE_LINE)
+        {
+          release_to_line (self, function);
+          return;
+        }
+      /* Cleared before the permit is free: the next taker sets its own. */
+      semaphore_set_owner (self, NULL);
+      if (g_atomic_int_compare_and_exchange_full (&self->state, state, state + 1, &state))
+        return;
+    }
 }
 
 /**

@@ -53,6 +53,13 @@ blocking_worker (gpointer data)
 
   for (gint i = 0; i < s->rounds; i++)
     {
+      /* The lock-free path, against the line of the others. */
+      if (kaa_semaphore_try_acquire (s->sem))
+        {
+          enter (s);
+          leave (s);
+          kaa_semaphore_release (s->sem);
+        }
       g_assert_true (kaa_semaphore_acquire_wait (s->sem, NULL, NULL));
       enter (s);
       g_thread_yield ();
@@ -176,6 +183,36 @@ test_job_cancel (Fixture       *f,
   kaa_test_pool_still_works (pool);
 }
 
+static gpointer
+acquire_wait_thread (gpointer data)
+{
+  return GINT_TO_POINTER (kaa_semaphore_acquire_wait (data, NULL, NULL));
+}
+
+static void
+test_blocked_behind_paused (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(KaaSemaphore) sem = kaa_semaphore_new (1);
+  g_autoptr(KaaInProgress) paused = NULL;
+  GThread *thread;
+
+  g_test_summary ("DESIGN §9: a thread that comes to a line of paused waiters with "
+                  "a permit free takes it at once, without a release");
+  g_test_bug (ISSUE);
+
+  g_assert_true (kaa_semaphore_try_acquire (sem));
+  paused = kaa_semaphore_acquire (sem);
+  kaa_in_progress_pause (paused);
+  kaa_semaphore_release (sem);
+  thread = g_thread_new ("kaa-sem-paused", acquire_wait_thread, sem);
+  g_assert_true (GPOINTER_TO_INT (g_thread_join (thread)));
+  g_assert_cmpuint (kaa_semaphore_get_available (sem), ==, 0);
+  kaa_in_progress_cancel (paused);
+  kaa_semaphore_release (sem);
+  g_assert_cmpuint (kaa_semaphore_get_available (sem), ==, 1);
+}
+
 /* --------------------------------------------- release against cancel */
 
 typedef struct
@@ -253,6 +290,7 @@ main (int    argc,
   KAA_TEST_ADD ("blocking-threads", test_blocking_threads);
   KAA_TEST_ADD ("jobs-and-coroutines", test_jobs_and_coroutines);
   KAA_TEST_ADD ("job-cancel", test_job_cancel);
+  KAA_TEST_ADD ("blocked-behind-paused", test_blocked_behind_paused);
   KAA_TEST_ADD ("release-races-cancel", test_release_races_cancel);
   return g_test_run ();
 }

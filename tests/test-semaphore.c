@@ -220,6 +220,37 @@ test_resume_takes_free_permit (Fixture       *f,
   kaa_semaphore_release (sem);
 }
 
+static void
+test_free_permit_behind_paused (Fixture       *f,
+                                gconstpointer  data)
+{
+  g_autoptr(KaaSemaphore) sem = kaa_semaphore_new (1);
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(KaaInProgress) a = NULL, b = NULL;
+
+  g_test_summary ("DESIGN §9: a permit left free behind a line of paused waiters "
+                  "goes to the next waiter that comes, at once; try_acquire still "
+                  "does not overtake the line");
+  g_test_bug (ISSUE);
+
+  g_assert_true (kaa_semaphore_try_acquire (sem));
+  a = acquire_logged (sem, log, 'a');
+  kaa_in_progress_pause (a);
+  kaa_semaphore_release (sem);
+  g_assert_cmpuint (kaa_semaphore_get_available (sem), ==, 1);
+  g_assert_false (kaa_semaphore_try_acquire (sem));
+  b = kaa_semaphore_acquire (sem);
+  g_assert_cmpint (kaa_in_progress_get_state (b), ==, KAA_STATE_FINISHED);
+  g_assert_cmpuint (kaa_semaphore_get_available (sem), ==, 0);
+  kaa_in_progress_resume (a);
+  kaa_semaphore_release (sem);
+  g_assert_cmpstr (log->str, ==, "a");
+  kaa_semaphore_release (sem);
+  g_assert_cmpuint (kaa_semaphore_get_available (sem), ==, 1);
+  g_assert_true (kaa_semaphore_try_acquire (sem));
+  kaa_semaphore_release (sem);
+}
+
 /* ---------------------------------------------------- coroutines, guards */
 
 typedef struct
@@ -784,6 +815,7 @@ main (int    argc,
   KAA_TEST_ADD ("unobserved-waiter", test_unobserved_waiter);
   KAA_TEST_ADD ("cancel-waiter", test_cancel_waiter);
   KAA_TEST_ADD ("pause-skips", test_pause_skips);
+  KAA_TEST_ADD ("free-permit-behind-paused", test_free_permit_behind_paused);
   KAA_TEST_ADD ("resume-takes-free-permit", test_resume_takes_free_permit);
   KAA_TEST_ADD ("cancelled-holder-releases", test_cancelled_holder_releases);
   KAA_TEST_ADD ("cancelled-waiter-coroutine", test_cancelled_waiter_coroutine);
