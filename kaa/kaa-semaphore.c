@@ -4,11 +4,14 @@
  *
  * DESIGN §9. A semaphore is shared by code on several contexts and
  * threads at once: a coroutine on the main loop, another on a worker's
- * context, a thread-pool job blocking for a permit. Its count and its
- * line of waiters are therefore guarded by one GMutex of its own. That
- * is the exception STYLE §6 allows for a synchronisation object: the
- * lock is held for a few list operations, never across a settle, a
- * callback or an unref, which may all re-enter the semaphore.
+ * context, a thread-pool job blocking for a permit. While nobody waits,
+ * taking and releasing a permit is one compare-and-swap on a state word
+ * (the count, and a bit saying that a line exists). The line itself is
+ * guarded by a GMutex of the semaphore's own, and while it exists only
+ * the lock's holder changes the count. That is the exception STYLE §6
+ * allows for a synchronisation object: the lock is held for a few list
+ * operations, never across a settle, a callback or an unref, which may
+ * all re-enter the semaphore.
  *
  * A waiter is either an InProgress of the user-producer kind
  * (kaa_in_progress_new_full()), whose hooks take it out of line when it
