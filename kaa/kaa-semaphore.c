@@ -579,8 +579,8 @@ kaa_semaphore_try_acquire (KaaSemaphore *self)
  *
  * Cancelling the InProgress takes it out of line: a cancelled waiter
  * never holds a permit. Pausing it keeps its place in line but skips it
- * while paused: the permits go to those behind it, and it is served
- * again, from its old place, once resumed. An InProgress that finished
+ * while paused: the permits go to those behind it (or to the next one
+ * who comes), and it is served again, from its old place, once resumed. An InProgress that finished
  * before a cancel or a pause reached it holds its permit: the state of
  * the InProgress always says whether the caller holds one. When its
  * context dies (DESIGN §3) it settles cancelled, holding nothing.
