@@ -552,6 +552,34 @@ test_death_serves_nobody (Fixture       *f,
   kaa_in_progress_unref (holder);
 }
 
+static void
+test_scope_deadline (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(KaaSemaphore) sem = kaa_semaphore_new (2);
+  g_autoptr(KaaScope) scope = kaa_scope_new (KAA_SCOPE_FAIL_FAST);
+  g_autoptr(KaaInProgress) joined = NULL;
+  Holder h = { sem };
+
+  g_test_summary ("Issue #18 §3, §4: a scope's deadline reaches coroutines holding and "
+                  "waiting for permits; the holders give theirs back, the waiters "
+                  "leave the line, and the scope leaves nothing behind");
+  g_test_bug (ISSUE);
+
+  /* Two holders sleep for a minute; two more wait behind them. */
+  for (guint i = 0; i < 4; i++)
+    kaa_scope_spawn (scope, holder_body, &h, NULL);
+  g_assert_cmpint (h.holding, ==, 2);
+  g_assert_cmpuint (kaa_semaphore_get_n_waiting (sem), ==, 2);
+  kaa_scope_set_timeout (scope, 20);
+  joined = kaa_scope_join (scope);
+  kaa_test_pump_until_done (f->context, joined);
+  g_assert_error (kaa_in_progress_get_error (joined), G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_assert_cmpint (h.cleaned, ==, 4);
+  g_assert_cmpuint (kaa_semaphore_get_n_waiting (sem), ==, 0);
+  g_assert_cmpuint (kaa_semaphore_get_available (sem), ==, 2);
+}
+
 /* -------------------------------------------------------------- mutex */
 
 typedef struct
@@ -825,6 +853,7 @@ main (int    argc,
   KAA_TEST_ADD ("blocking-in-coroutine", test_blocking_in_coroutine);
   KAA_TEST_ADD ("context-death", test_context_death);
   KAA_TEST_ADD ("death-serves-nobody", test_death_serves_nobody);
+  KAA_TEST_ADD ("scope-deadline", test_scope_deadline);
   KAA_TEST_ADD ("mutex-across-awaits", test_mutex_across_awaits);
   KAA_TEST_ADD ("mutex-misuse", test_mutex_misuse);
   KAA_TEST_ADD ("downloads", test_downloads);
