@@ -41,6 +41,8 @@
 #include "kaa-semaphore-private.h"
 
 
+static char *semaphore_describe (KaaSemaphore *self);
+
 /**
  * kaa_semaphore_ref:
  * @self: a [struct@Kaa.Semaphore]
@@ -64,18 +66,31 @@ kaa_semaphore_ref (KaaSemaphore *self)
  * @self: (transfer full): a [struct@Kaa.Semaphore]
  *
  * Drops a reference. Every waiter holds one, so a semaphore with
- * waiters lives until they are served or give up. Any thread.
+ * waiters lives until they are served or give up. Any thread. Freeing
+ * a semaphore while permits are held means that someone lost one (a
+ * permit guard holds a reference): that is reported with a warning
+ * naming it.
  *
  * Since: 0.2
  */
 void
 kaa_semaphore_unref (KaaSemaphore *self)
 {
+  guint available;
+
   g_return_if_fail (self != NULL);
 
   if (!kaa_ref_count_dec (&self->ref_count))
     return;
   g_assert (g_queue_is_empty (&self->waiters));
+  available = KAA_SEMAPHORE_COUNT (g_atomic_int_get (&self->state));
+  if (available != self->permits)
+    {
+      g_autofree char *what = semaphore_describe (self);
+
+      g_warning ("%s freed with %u of its %u permits still held: a release was lost",
+                 what, self->permits - available, self->permits);
+    }
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
   g_free (self->name);

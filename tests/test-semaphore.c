@@ -393,6 +393,30 @@ test_over_release (Fixture       *f,
 }
 
 static void
+test_lost_release (Fixture       *f,
+                   gconstpointer  data)
+{
+  KaaSemaphore *sem = kaa_semaphore_new (2);
+  KaaMutex *mutex = kaa_mutex_new ();
+
+  g_test_summary ("DESIGN §9: a semaphore or mutex freed while a permit is held "
+                  "lost a release: a warning names it");
+  g_test_bug (ISSUE);
+
+  kaa_semaphore_set_name (sem, "leaky");
+  g_assert_true (kaa_semaphore_try_acquire (sem));
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_WARNING,
+                         "*KaaSemaphore 'leaky'*1 of its 2 permits still held*");
+  kaa_semaphore_unref (sem);
+  g_test_assert_expected_messages ();
+
+  g_assert_true (kaa_mutex_try_lock (mutex));
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_WARNING, "*KaaMutex*1 of its 1 permits*");
+  kaa_mutex_unref (mutex);
+  g_test_assert_expected_messages ();
+}
+
+static void
 test_bad_arguments (Fixture       *f,
                     gconstpointer  data)
 {
@@ -849,6 +873,7 @@ main (int    argc,
   KAA_TEST_ADD ("cancelled-waiter-coroutine", test_cancelled_waiter_coroutine);
   KAA_TEST_ADD ("paused-waiter-coroutine", test_paused_waiter_coroutine);
   KAA_TEST_ADD ("over-release", test_over_release);
+  KAA_TEST_ADD ("lost-release", test_lost_release);
   KAA_TEST_ADD ("bad-arguments", test_bad_arguments);
   KAA_TEST_ADD ("blocking-in-coroutine", test_blocking_in_coroutine);
   KAA_TEST_ADD ("context-death", test_context_death);
