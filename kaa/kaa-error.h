@@ -26,6 +26,11 @@ G_BEGIN_DECLS
  *   coroutine, which must await instead (Since: 0.2)
  * @KAA_ERROR_WRONG_RESULT_TYPE: a typed await, such as kaa_await_string(),
  *   met a result of another type (Since: 0.2)
+ * @KAA_ERROR_CLOSED: a [struct@Kaa.Channel] (or a stream) was closed: a
+ *   send after the close, or a receive once its last item was taken
+ *   (Since: 0.2)
+ * @KAA_ERROR_OVERFLOW: a stream whose overflow policy is
+ *   %KAA_OVERFLOW_FAIL received more than its bound (Since: 0.2)
  *
  * Errors in the `KAA_ERROR` domain. Cancellation and timeouts use
  * `G_IO_ERROR_CANCELLED` and `G_IO_ERROR_TIMED_OUT` instead, so that
@@ -40,6 +45,8 @@ typedef enum
   KAA_ERROR_NOT_IN_COROUTINE,
   KAA_ERROR_IN_COROUTINE,
   KAA_ERROR_WRONG_RESULT_TYPE,
+  KAA_ERROR_CLOSED,
+  KAA_ERROR_OVERFLOW,
 } KaaError;
 
 KAA_AVAILABLE_IN_ALL

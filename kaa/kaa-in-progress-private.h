@@ -118,6 +118,26 @@ gboolean       kaa_in_progress_try_finish_boolean    (KaaInProgress *self,
 gboolean       kaa_in_progress_try_fail              (KaaInProgress *self,
                                                       GError        *error);
 
+/* Any thread: claims @self for a settle to come, or returns FALSE,
+ * quietly, when a cancel or a settle got there first. Once it is claimed,
+ * nothing else settles or cancels @self: the caller must settle it soon
+ * with one of the *_claimed functions below, which take their argument,
+ * outside any lock of its own (the callbacks may run inside). For a
+ * producer that chooses under its lock whom it settles (kaa-channel.c). */
+gboolean       kaa_in_progress_try_claim             (KaaInProgress *self);
+void           kaa_in_progress_finish_claimed_pointer (KaaInProgress *self,
+                                                       gpointer       result,
+                                                       GDestroyNotify destroy);
+void           kaa_in_progress_finish_claimed_boolean (KaaInProgress *self,
+                                                       gboolean       result);
+void           kaa_in_progress_finish_claimed_value  (KaaInProgress *self,
+                                                      GValue        *value);
+/* Owner thread, @self finished with a pointer that nobody else reads:
+ * moves the pointer out of it (its destroy notify is the caller's now). */
+gpointer       kaa_in_progress_steal_pointer         (KaaInProgress *self);
+void           kaa_in_progress_fail_claimed          (KaaInProgress *self,
+                                                      GError        *error);
+
 /* Any thread: a new id for a callback of any kind (progress callbacks
  * too), unique in the process. */
 gulong         kaa_in_progress_callback_id_new       (void);

@@ -273,6 +273,77 @@ kaa_in_progress_try_settle_like (KaaInProgress *self,
 }
 
 
+/* A claim made apart from its settle, for a producer that must decide
+ * under its own lock whom it settles (a channel handing an item to one
+ * waiting receiver) but must not run callbacks under it. Between the two,
+ * a cancel finds @self claimed and does nothing, as it would after the
+ * settle. */
+gboolean
+kaa_in_progress_try_claim (KaaInProgress *self)
+{
+  return kaa_in_progress_claim (self, G_STRFUNC, TRUE);
+}
+
+void
+kaa_in_progress_finish_claimed_pointer (KaaInProgress *self,
+                                        gpointer       result,
+                                        GDestroyNotify destroy)
+{
+  g_assert (g_atomic_int_get (&self->state) == STATE_SETTLING);
+
+  self->kind = RESULT_POINTER;
+  self->result.v_pointer = result;
+  self->result_destroy = destroy;
+  kaa_in_progress_complete (self, KAA_STATE_FINISHED);
+}
+
+void
+kaa_in_progress_finish_claimed_boolean (KaaInProgress *self,
+                                        gboolean       result)
+{
+  g_assert (g_atomic_int_get (&self->state) == STATE_SETTLING);
+
+  self->kind = RESULT_BOOLEAN;
+  self->result.v_boolean = result;
+  kaa_in_progress_complete (self, KAA_STATE_FINISHED);
+}
+
+void
+kaa_in_progress_finish_claimed_value (KaaInProgress *self,
+                                      GValue        *value)
+{
+  g_assert (g_atomic_int_get (&self->state) == STATE_SETTLING);
+
+  self->kind = RESULT_VALUE;
+  self->result.v_pointer = value;
+  self->result_destroy = value_free;
+  kaa_in_progress_complete (self, KAA_STATE_FINISHED);
+}
+
+void
+kaa_in_progress_fail_claimed (KaaInProgress *self,
+                              GError        *error)
+{
+  g_assert (g_atomic_int_get (&self->state) == STATE_SETTLING);
+
+  self->error = error;
+  kaa_in_progress_complete (self, g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+                                ? KAA_STATE_CANCELLED : KAA_STATE_FAILED);
+}
+
+/* For the one consumer of a finished @self whose pointer result it is
+ * handed (kaa_channel_await_next()): the result and its destroy notify
+ * move out, and @self keeps NULL with no destroy. */
+gpointer
+kaa_in_progress_steal_pointer (KaaInProgress *self)
+{
+  g_assert (g_atomic_int_get (&self->state) == KAA_STATE_FINISHED);
+  g_assert (self->kind == RESULT_POINTER);
+
+  self->result_destroy = NULL;
+  return g_steal_pointer (&self->result.v_pointer);
+}
+
 static void
 result_not_done (KaaInProgress *self,
                  const char    *function)

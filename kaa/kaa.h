@@ -15,8 +15,10 @@
 # include "kaa-combinators.h"
 # include "kaa-coroutine.h"
 # include "kaa-thread-pool.h"
+# include "kaa-channel.h"
 # include "kaa-scope.h"
 # include "kaa-gio.h"
+# include "kaa-gio-stream.h"
 # include "kaa-semaphore.h"
 # include "kaa-mutex.h"
 #undef KAA_INSIDE

@@ -369,6 +369,29 @@ class Coiterate(unittest.TestCase):
         self.assertEqual(len(steps), ran)
 
 
+class Channels(unittest.TestCase):
+    def test_channel_of_values(self):
+        channel = Kaa.Channel.new_for_values(1)
+        received = channel.receive_value()
+        self.assertFalse(received.is_done())
+        sent = channel.send_value("ball")
+        run_until(received)
+        self.assertEqual(received.get_value(), "ball")
+        self.assertTrue(sent.get_boolean())
+
+    def test_channel_close_and_cancel(self):
+        channel = Kaa.Channel.new_for_values(4)
+        waiting = channel.receive_value()
+        waiting.cancel()            # takes no item
+        channel.send_value(7)
+        channel.close()
+        self.assertEqual(channel.get_length(), 1)
+        first = channel.receive_value()
+        run_until(first)
+        self.assertEqual(first.get_value(), 7)
+        end = channel.receive_value()
+        run_until(end)
+        assert_error(self, end, Kaa.error_quark(), Kaa.Error.CLOSED)
 class Limits(unittest.TestCase):
     # Issue #18 section 3: what bindings can call of KaaSemaphore and
     # KaaMutex (the await forms and their guards are C only), and the

@@ -36,6 +36,7 @@ LAYERS = [
     ("kaa-coroutine*", 4, "coroutine"),
     ("kaa-thread-pool*", 4, "thread-pool"),
     ("kaa-combinators*", 5, "combinators"),
+    ("kaa-channel*", 5, "channel"),
     ("kaa-semaphore*", 5, "limits"),
     ("kaa-mutex*", 5, "limits"),
     ("kaa-scope*", 5, "scope"),

@@ -470,6 +470,7 @@ kaa_stress_features_from_env (void)
     { "death-paused", KAA_STRESS_DEATH_PAUSED },
     { "death-policies", KAA_STRESS_DEATH_POLICIES },
     { "scopes", KAA_STRESS_SCOPES },
+    { "channel", KAA_STRESS_CHANNEL },
     { "limits", KAA_STRESS_LIMITS },
   };
   const char *env = g_getenv ("KAA_STRESS_FEATURES");

@@ -286,4 +286,8 @@ void       stress_check_await         (KaaStress      *self,
                                        gboolean        ok,
                                        const GError   *error);
 
+/* kaa-stress-channel.c */
+void       stress_channel_episode     (KaaStress      *self,
+                                       KaaStressBytes *bytes);
+
 G_END_DECLS

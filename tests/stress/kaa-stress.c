@@ -579,6 +579,7 @@ typedef enum
   OP_SETTLE,
   OP_DEATH,
   OP_SPAWN_FOREIGN,
+  OP_CHANNEL,
   OP_LIMIT,
 } Op;
 
@@ -611,7 +612,10 @@ op_from_byte (KaaStress *self,
     return OP_DEATH;
   if (op == OP_PUMP && byte >> 6 == 3 && (self->config.features & KAA_STRESS_FOREIGN_SPAWN))
     return OP_SPAWN_FOREIGN;
-  if (op == OP_PUMP && byte >> 6 == 1 && (self->config.features & KAA_STRESS_LIMITS))
+  if (op == OP_PUMP && byte >> 6 == 1 && (self->config.features & KAA_STRESS_CHANNEL))
+    return OP_CHANNEL;
+  /* Issue #18 §3: half of the pumps that are left, by the lowest bit. */
+  if (op == OP_PUMP && byte >> 6 == 0 && (byte & 1) && (self->config.features & KAA_STRESS_LIMITS))
     return OP_LIMIT;
   return op;
 }
@@ -1067,6 +1071,9 @@ op_run (KaaStress      *self,
         stress_settle (self);
       else
         op_spawn_foreign (self, bytes);
+      break;
+    case OP_CHANNEL:
+      stress_channel_episode (self, bytes);
       break;
     case OP_NEW:
     case OP_SPAWN:

@@ -68,12 +68,13 @@ test_random_operations (void)
                   G_GUINT64_FORMAT " cancels, %" G_GUINT64_FORMAT " pauses, %"
                   G_GUINT64_FORMAT " remote events; %" G_GUINT64_FORMAT " ancestor cancels, %"
                   G_GUINT64_FORMAT " repeated inputs, %" G_GUINT64_FORMAT " context deaths, %"
-                  G_GUINT64_FORMAT " spawns from jobs, %" G_GUINT64_FORMAT " scopes (features 0x%x)",
+                  G_GUINT64_FORMAT " spawns from jobs, %" G_GUINT64_FORMAT " scopes, %"
+                  G_GUINT64_FORMAT " channel episodes (features 0x%x)",
                   stats->ops, seed, g_timer_elapsed (timer, NULL), stats->episodes,
                   stats->nodes, stats->coroutine_bodies, stats->thread_jobs, stats->cancels,
                   stats->pauses, stats->remote_events, stats->ancestor_cancels,
                   stats->repeated_inputs, stats->deaths, stats->foreign_spawns, stats->scopes,
-                  config.features);
+                  stats->channel_episodes, config.features);
   g_test_message ("%" G_GUINT64_FORMAT " semaphore acquires (issue #18)", stats->acquires);
   g_assert_cmpuint (stats->ops, >, 0);
   kaa_stress_free (stress);
