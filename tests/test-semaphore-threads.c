@@ -134,7 +134,8 @@ test_jobs_and_coroutines (Fixture       *f,
 {
   g_autoptr(KaaSemaphore) sem = kaa_semaphore_new (PERMITS);
   g_autoptr(KaaThreadPool) pool = kaa_test_pool_new (4);
-  g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func ((GDestroyNotify) kaa_in_progress_unref);
+  g_autoptr(GPtrArray) all =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) kaa_in_progress_unref);
   Shared s = { sem };
   GSource *watchdog = kaa_test_watchdog_new (f->context, "jobs and coroutines");
 

@@ -808,7 +808,8 @@ test_downloads (Fixture       *f,
                 gconstpointer  data)
 {
   g_autoptr(KaaSemaphore) sem = kaa_semaphore_new (MAX_IN_FLIGHT);
-  g_autoptr(GPtrArray) alive = g_ptr_array_new_with_free_func ((GDestroyNotify) kaa_in_progress_unref);
+  g_autoptr(GPtrArray) alive =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) kaa_in_progress_unref);
   g_autoptr(GPtrArray) paused = g_ptr_array_new ();
   Downloads d = { sem };
   GSource *watchdog = kaa_test_watchdog_new (f->context, "the downloads");
