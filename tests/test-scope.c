@@ -677,6 +677,57 @@ test_other_context (Fixture       *f,
   kaa_in_progress_unref (r.ip);
 }
 
+/* Each level runs a scope of one member, the next level, and awaits it. */
+typedef struct
+{
+  guint  depth;
+  gint  *cleaned;
+} Level;
+
+static void
+level_body (KaaCoroutine *co,
+            gpointer      data)
+{
+  Level *level = data;
+  g_auto(KaaTestFinally) cleanup = { level->cleaned };
+  g_autoptr(KaaScope) scope = NULL;
+  Level *next;
+
+  if (level->depth == 0)
+    {
+      kaa_await (kaa_sleep (60000), NULL);
+      return;
+    }
+  scope = kaa_scope_new (KAA_SCOPE_FAIL_FAST);
+  next = g_memdup2 (level, sizeof *level);
+  next->depth--;
+  kaa_scope_spawn (scope, level_body, next, g_free);
+  kaa_await (kaa_scope_join (scope), NULL);
+}
+
+static void
+test_deep (Fixture       *f,
+           gconstpointer  data)
+{
+  guint depth = g_test_thorough () ? 100000 : 10000;
+  gint cleaned = 0;
+  Level top = { depth, &cleaned };
+  g_autoptr(KaaScope) scope = kaa_scope_new (KAA_SCOPE_FAIL_FAST);
+  g_autoptr(KaaInProgress) ip = NULL;
+
+  g_test_summary ("Issue 18 §4, DESIGN §6: pause, resume and cancel go flat through "
+                  "scopes nested thousands deep, and every level's cleanups run");
+  kaa_scope_spawn (scope, level_body, g_memdup2 (&top, sizeof top), g_free);
+  ip = kaa_scope_join (scope);
+  kaa_test_drain (f->context);
+  kaa_scope_pause (scope);
+  kaa_scope_resume (scope);
+  kaa_test_drain (f->context);
+  kaa_scope_cancel (scope);
+  g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (cleaned, ==, (gint) depth + 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -704,6 +755,7 @@ main (int   argc,
   KAA_TEST_ADD ("threads", test_threads);
   KAA_TEST_ADD ("nested-deadline", test_nested_deadline);
   KAA_TEST_ADD ("other-context", test_other_context);
+  KAA_TEST_ADD ("deep", test_deep);
 
   return g_test_run ();
 }
