@@ -372,9 +372,9 @@ kaa_in_progress_disconnect (KaaInProgress *self,
 /* KAA_DEBUG=slow-slice=MS: the loop of kaa_in_progress_deliver_now(),
  * naming a callback that holds the main loop too long, with the
  * InProgress it was connected to. */
-void
-kaa_in_progress_deliver_timed (KaaInProgress *self,
-                               DeliverFrame  *frame)
+static G_NO_INLINE void
+deliver_timed (KaaInProgress *self,
+               DeliverFrame  *frame)
 {
   CallbackNode *node;
 
@@ -392,4 +392,32 @@ kaa_in_progress_deliver_timed (KaaInProgress *self,
                                (gpointer) callback, NULL, 0, us);
       kaa_in_progress_callback_done (self, node);
     }
+}
+
+/* Owner thread: calls every callback connected so far, oldest first. The
+ * caller holds a reference, since a callback may drop the last other one. */
+void
+kaa_in_progress_deliver_now (KaaInProgress *self)
+{
+  CallbackNode *node;
+  DeliverFrame frame = { .outer = self->frames };
+
+  if (!kaa_in_progress_take_callbacks (self, &frame.remaining))
+    return;
+  if (g_atomic_pointer_get (&self->progress) != NULL)
+    kaa_progress_flush (self->progress);
+
+  /* A callback sees the outcome, failure included. */
+  if (g_atomic_int_get (&self->state) == KAA_STATE_FAILED)
+    g_atomic_int_or (&self->flags, FLAG_ERROR_SEEN);
+  self->frames = &frame;
+  if (G_UNLIKELY (kaa_debug_slow_slice_us != 0))
+    deliver_timed (self, &frame);
+  else
+    while ((node = kaa_in_progress_next_callback (self, &frame.remaining)) != NULL)
+      {
+        node->callback (self, node->user_data);
+        kaa_in_progress_callback_done (self, node);
+      }
+  self->frames = frame.outer;
 }

@@ -208,10 +208,6 @@ void          kaa_in_progress_callback_done  (KaaInProgress *self,
                                               CallbackNode  *node);
 void          kaa_in_progress_queue_delivery (KaaInProgress *self,
                                               gboolean       is_owner);
-/* KAA_DEBUG=slow-slice=MS: kaa_in_progress_deliver_now()'s loop, timing
- * each callback (kaa-in-progress-callbacks.c). */
-void          kaa_in_progress_deliver_timed  (KaaInProgress *self,
-                                              DeliverFrame  *frame);
 
 /* A use of @self after its last unref, caught where the count is read
  * anyway or one load costs nothing next to the call. */

@@ -28,7 +28,6 @@
 #include "config.h"
 
 #include "kaa-alloc-private.h"
-#include "kaa-debug-private.h"
 #include "kaa-live-private.h"
 
 #include "kaa-i18n-private.h"
@@ -517,34 +516,6 @@ kaa_in_progress_queue_delivery (KaaInProgress *self,
                                 gboolean       is_owner)
 {
   in_progress_queue (self, is_owner);
-}
-
-/* Owner thread: calls every callback connected so far, oldest first. The
- * caller holds a reference, since a callback may drop the last other one. */
-void
-kaa_in_progress_deliver_now (KaaInProgress *self)
-{
-  CallbackNode *node;
-  DeliverFrame frame = { .outer = self->frames };
-
-  if (!kaa_in_progress_take_callbacks (self, &frame.remaining))
-    return;
-  if (g_atomic_pointer_get (&self->progress) != NULL)
-    kaa_progress_flush (self->progress);
-
-  /* A callback sees the outcome, failure included. */
-  if (g_atomic_int_get (&self->state) == KAA_STATE_FAILED)
-    g_atomic_int_or (&self->flags, FLAG_ERROR_SEEN);
-  self->frames = &frame;
-  if (G_UNLIKELY (kaa_debug_slow_slice_us != 0))
-    kaa_in_progress_deliver_timed (self, &frame);
-  else
-    while ((node = kaa_in_progress_next_callback (self, &frame.remaining)) != NULL)
-      {
-        node->callback (self, node->user_data);
-        kaa_in_progress_callback_done (self, node);
-      }
-  self->frames = frame.outer;
 }
 
 /* Publishes the final state (the result must already be in place) and
