@@ -30,6 +30,9 @@ gint kaa_trace_on;
 #if HAVE_SYSPROF
 static SysprofCaptureWriter *writer;        /* under writer_lock; NULL: the collector */
 static GMutex                writer_lock;
+static gint32                writer_pid;    /* getpid() is a system call */
+/* Written out when full: a few large writes, not one per few marks. */
+#define WRITER_BUFFER_SIZE (4 * 1024 * 1024)
 #endif
 
 gint64
@@ -50,11 +53,12 @@ kaa_trace_mark (gint64      begin,
 {
 #if HAVE_SYSPROF
   gint64 duration = kaa_trace_now () - begin;
-  g_autofree char *message = NULL;
+  /* On the stack: a mark may be one per slice. Longer messages are cut. */
+  char message[256];
   va_list args;
 
   va_start (args, format);
-  message = g_strdup_vprintf (format, args);
+  g_vsnprintf (message, sizeof message, format, args);
   va_end (args);
   if (writer == NULL)
     {
@@ -63,7 +67,7 @@ kaa_trace_mark (gint64      begin,
     }
   g_mutex_lock (&writer_lock);
   if (writer != NULL)
-    sysprof_capture_writer_add_mark (writer, begin, -1, getpid (), duration, "libkaa", name, message);
+    sysprof_capture_writer_add_mark (writer, begin, -1, writer_pid, duration, "libkaa", name, message);
   g_mutex_unlock (&writer_lock);
 #endif
 }
@@ -91,7 +95,8 @@ trace_init (void)
     kaa_trace_on = sysprof_collector_is_active ();
   else if (g_getenv ("SYSPROF_TRACE_FD") != NULL)
     {
-      writer = sysprof_capture_writer_new_from_env (0);
+      writer = sysprof_capture_writer_new_from_env (WRITER_BUFFER_SIZE);
+      writer_pid = getpid ();
       if (writer != NULL)
         atexit (trace_exit);
       kaa_trace_on = writer != NULL;
