@@ -278,31 +278,34 @@ kaa_thread_job_new (KaaThreadPool *pool,
   return job;
 }
 
-/* Issue 19: how long the job waited in its pool, then how long it ran. */
-static G_NO_INLINE gpointer
-job_run_traced (KaaThreadJob *job,
-                GError      **error)
+/* Issue 19: how long the job waited in its pool, then how long it ran,
+ * marked on the owner thread, which alone may read its name (a job is
+ * often named after it was submitted). */
+static G_NO_INLINE void
+job_trace (KaaThreadJob *job)
 {
   const char *name = kaa_in_progress_get_name (job->in_progress);
   const char *pool = kaa_thread_pool_get_name (job->pool);
-  gint64 begin = kaa_trace_now ();
-  gpointer result;
 
   if (name == NULL)
     name = "(unnamed)";
-  if (job->trace_queued != 0)
-    kaa_trace_mark (job->trace_queued, "job queued", "%s in pool %s", name, pool);
-  result = job->func (job, job->user_data, error);
-  kaa_trace_mark (begin, "job run", "%s in pool %s", name, pool);
-  return result;
+  kaa_trace_mark_range (job->trace_queued, job->trace_started, "job queued",
+                        "%s in pool %s", name, pool);
+  kaa_trace_mark_range (job->trace_started, job->trace_ended, "job run",
+                        "%s in pool %s", name, pool);
 }
 
 void
 kaa_thread_job_execute (KaaThreadJob *job)
 {
   GError *error = NULL;
-  gpointer result = kaa_trace_is_on () ? job_run_traced (job, &error)
-                                       : job->func (job, job->user_data, &error);
+  gpointer result;
+
+  if (G_UNLIKELY (job->trace_queued != 0))
+    job->trace_started = kaa_trace_now ();
+  result = job->func (job, job->user_data, &error);
+  if (G_UNLIKELY (job->trace_queued != 0))
+    job->trace_ended = kaa_trace_now ();
 
   if (error != NULL)
     {
@@ -337,6 +340,8 @@ job_complete (KaaRunnable *runnable,
   KaaThreadJob *job = G_STRUCT_MEMBER_P (runnable, -G_STRUCT_OFFSET (KaaThreadJob, complete));
   KaaInProgress *in_progress = job->in_progress;
 
+  if (G_UNLIKELY (job->trace_ended != 0) && !discard)
+    job_trace (job);
   if (job->error != NULL)
     kaa_in_progress_try_fail (in_progress, g_steal_pointer (&job->error));
   else

@@ -65,7 +65,12 @@ struct _KaaThreadJob
   GError            *error;
   KaaRunnable        complete;
   KaaMortal          mortal;        /* owner thread: tracked if submitted there */
-  gint64             trace_queued;  /* Sysprof clock (ns) at submit, or 0 */
+  /* Sysprof clock (ns), 0 without a capture: at submit (owner), then
+   * when the worker began and ended it (worker; read on the owner after
+   * the inbox handed the job over). */
+  gint64             trace_queued;
+  gint64             trace_started;
+  gint64             trace_ended;
 };
 
 /* kaa-thread-pool-queue.c: the queued jobs of one priority, oldest

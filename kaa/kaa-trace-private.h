@@ -26,5 +26,12 @@ void   kaa_trace_mark (gint64      begin,
                        const char *name,
                        const char *format,
                        ...) G_GNUC_PRINTF (3, 4);
+/* A mark from @begin until @end, both taken earlier (on another thread,
+ * for a thread job). */
+void   kaa_trace_mark_range (gint64      begin,
+                             gint64      end,
+                             const char *name,
+                             const char *format,
+                             ...) G_GNUC_PRINTF (4, 5);
 
 G_END_DECLS

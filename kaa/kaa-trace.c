@@ -45,31 +45,63 @@ kaa_trace_now (void)
 #endif
 }
 
+static void
+trace_mark_valist (gint64      begin,
+                   gint64      end,
+                   const char *name,
+                   const char *format,
+                   va_list     args) G_GNUC_PRINTF (4, 0);
+
+static void
+trace_mark_valist (gint64      begin,
+                   gint64      end,
+                   const char *name,
+                   const char *format,
+                   va_list     args)
+{
+#if HAVE_SYSPROF
+  /* On the stack: a mark may be one per slice. Longer messages are cut. */
+  char message[256];
+
+  g_vsnprintf (message, sizeof message, format, args);
+  if (writer == NULL)
+    {
+      sysprof_collector_mark (begin, end - begin, "libkaa", name, message);
+      return;
+    }
+  g_mutex_lock (&writer_lock);
+  if (writer != NULL)
+    sysprof_capture_writer_add_mark (writer, begin, -1, writer_pid, end - begin, "libkaa", name, message);
+  g_mutex_unlock (&writer_lock);
+#endif
+}
+
 void
 kaa_trace_mark (gint64      begin,
                 const char *name,
                 const char *format,
                 ...)
 {
-#if HAVE_SYSPROF
-  gint64 duration = kaa_trace_now () - begin;
-  /* On the stack: a mark may be one per slice. Longer messages are cut. */
-  char message[256];
+  gint64 end = kaa_trace_now ();
   va_list args;
 
   va_start (args, format);
-  g_vsnprintf (message, sizeof message, format, args);
+  trace_mark_valist (begin, end, name, format, args);
   va_end (args);
-  if (writer == NULL)
-    {
-      sysprof_collector_mark (begin, duration, "libkaa", name, message);
-      return;
-    }
-  g_mutex_lock (&writer_lock);
-  if (writer != NULL)
-    sysprof_capture_writer_add_mark (writer, begin, -1, writer_pid, duration, "libkaa", name, message);
-  g_mutex_unlock (&writer_lock);
-#endif
+}
+
+void
+kaa_trace_mark_range (gint64      begin,
+                      gint64      end,
+                      const char *name,
+                      const char *format,
+                      ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  trace_mark_valist (begin, end, name, format, args);
+  va_end (args);
 }
 
 #if HAVE_SYSPROF
