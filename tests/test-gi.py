@@ -454,6 +454,15 @@ class Limits(unittest.TestCase):
         assert_error(self, both, Gio.io_error_quark(), Gio.IOErrorEnum.NOT_FOUND)
         self.assertEqual(slow.get_state(), Kaa.State.CANCELLED)
 
+    def test_dump(self):
+        # Issue 19: the dump, from a binding: the text and the variant
+        # describe the same InProgresses.
+        text = Kaa.dump_to_string()
+        self.assertTrue(text.startswith("libkaa dump: "))
+        dump = Kaa.dump_to_variant()
+        self.assertEqual(dump.get_type_string(), "aa{sv}")
+        self.assertEqual(len(dump.unpack()), int(text.split()[2]))
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
