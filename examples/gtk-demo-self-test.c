@@ -18,6 +18,12 @@
  *                          the hash GChecksum computes over the whole
  *                          file; the window drew meanwhile, and is saved
  *                          to --screenshot
+ *   start, close window    both cancelled at once, nothing left in the
+ *                          window's scope, and the actions reach nothing
+ *
+ * The demo carries out an action in a coroutine that loops over a stream
+ * of its activations, so an activation takes effect a turn of the main
+ * loop later: the script waits for it to be carried out.
  */
 #include <string.h>
 
@@ -61,15 +67,31 @@ expect_state (DemoJob    *job,
   return expect (strcmp (shown, state) == 0, "the %s shows %s (%s)", job->name, state, shown);
 }
 
+/* Suspends the self-test until the demo has carried out @before + 1
+ * actions; FALSE if it does not within WATCHDOG_MS. */
+static gboolean
+await_handled (Demo  *demo,
+               guint  before)
+{
+  gint64 deadline = g_get_monotonic_time () + WATCHDOG_MS * G_GINT64_CONSTANT (1000);
+
+  while (demo->handled == before)
+    if (!kaa_yield () || g_get_monotonic_time () > deadline)
+      return expect (FALSE, "the demo carried out the action within %d s", WATCHDOG_MS / 1000);
+  return TRUE;
+}
+
 static gboolean
 activate (Demo       *demo,
           const char *action)
 {
+  guint before = demo->handled;
+
   if (!expect (g_action_group_get_action_enabled (G_ACTION_GROUP (demo->app), action),
                "app.%s is enabled", action))
     return FALSE;
   g_action_group_activate_action (G_ACTION_GROUP (demo->app), action, NULL);
-  return TRUE;
+  return await_handled (demo, before);
 }
 
 /* Suspends the self-test until @instance emits @detailed_signal. */
@@ -278,6 +300,39 @@ step_finish (Demo *demo)
   return await_paint (demo) && save_screenshot (GTK_WIDGET (demo->window), demo->screenshot);
 }
 
+/* Closing the window mid-work leaves nothing running: its scope cancels
+ * the jobs and the loops over the actions' streams as it goes. */
+static gboolean
+step_close (Demo *demo)
+{
+  KaaScope *scope = demo->scope;
+  KaaInProgress *hash;
+  gboolean ok;
+  guint handled;
+
+  if (!activate (demo, "start") || !await_advance (&demo->compute, 0) ||
+      !await_advance (&demo->hash, 0))
+    return FALSE;
+  /* The application would quit with its last window. */
+  g_application_hold (G_APPLICATION (demo->app));
+  gtk_window_destroy (demo->window);
+  ok = expect (kaa_in_progress_get_state (demo->compute.in_progress) == KAA_STATE_CANCELLED &&
+               kaa_in_progress_get_state (demo->hash.in_progress) == KAA_STATE_CANCELLED,
+               "closing the window cancelled both jobs at once");
+  ok &= expect (kaa_scope_get_n_pending (scope) == 0,
+                "nothing is left running in the window's scope (%u)",
+                kaa_scope_get_n_pending (scope));
+  handled = demo->handled;
+  hash = demo->hash.in_progress;
+  g_action_group_activate_action (G_ACTION_GROUP (demo->app), "start", NULL);
+  for (guint i = 0; i < 10; i++)
+    kaa_yield ();
+  ok &= expect (demo->handled == handled && demo->hash.in_progress == hash,
+                "an action activated after the close reaches nothing");
+  g_application_release (G_APPLICATION (demo->app));
+  return ok;
+}
+
 static void
 self_test (KaaCoroutine *co,
            gpointer      user_data)
@@ -289,7 +344,8 @@ self_test (KaaCoroutine *co,
                                     step_resume (demo) &&
                                     step_pause_again (demo) &&
                                     step_cancel (demo) &&
-                                    step_finish (demo));
+                                    step_finish (demo) &&
+                                    step_close (demo));
 }
 
 static void

@@ -16,9 +16,16 @@
  * The buttons are bound to the application's actions app.start,
  * app.pause, app.resume and app.cancel, so that a running demo can be
  * driven from outside as well, e.g.
- * `gapplication action org.libkaa.GtkDemo pause`. The window stays
- * responsive throughout: the coroutine's slices run below GTK's drawing
- * priority, and the hash blocks a worker thread, never the main loop.
+ * `gapplication action org.libkaa.GtkDemo pause`. No callback handles
+ * them: for each action a coroutine loops over a stream of its
+ * "activate" emissions, none of which is lost between two turns. The
+ * window stays responsive throughout: the coroutine's slices run below
+ * GTK's drawing priority, and the hash blocks a worker thread, never
+ * the main loop.
+ *
+ * Everything the window starts (the two jobs, the four loops) runs in a
+ * task scope bound to the window: closing it mid-work cancels all of it,
+ * and nothing keeps running.
  *
  * The jobs themselves are in gtk-demo-work.c. --self-test drives the
  * actions and checks what happens (gtk-demo-self-test.c); the test suite
@@ -170,24 +177,20 @@ job_begin (DemoJob              *job,
 /* ---------------------------------------------------------- the actions */
 
 static void
-on_start (GSimpleAction *action,
-          GVariant      *parameter,
-          gpointer       user_data)
+demo_start (Demo *demo)
 {
-  Demo *demo = user_data;
-
   job_begin (&demo->hash, demo_hash_file (demo->path, demo->rate), on_hash_done, demo);
   job_begin (&demo->compute, demo_count_primes (), on_compute_done, demo);
+  /* The window's work: its close cancels them. */
+  kaa_scope_add (demo->scope, kaa_in_progress_ref (demo->hash.in_progress));
+  kaa_scope_add (demo->scope, kaa_in_progress_ref (demo->compute.in_progress));
   demo_update (demo);
 }
 
 /* Pause is counted, so each job is paused once and resumed once. */
 static void
-on_pause (GSimpleAction *action,
-          GVariant      *parameter,
-          gpointer       user_data)
+demo_pause (Demo *demo)
 {
-  Demo *demo = user_data;
   DemoJob *jobs[] = { &demo->compute, &demo->hash };
 
   for (guint i = 0; i < G_N_ELEMENTS (jobs); i++)
@@ -197,11 +200,8 @@ on_pause (GSimpleAction *action,
 }
 
 static void
-on_resume (GSimpleAction *action,
-           GVariant      *parameter,
-           gpointer       user_data)
+demo_resume (Demo *demo)
 {
-  Demo *demo = user_data;
   DemoJob *jobs[] = { &demo->compute, &demo->hash };
 
   for (guint i = 0; i < G_N_ELEMENTS (jobs); i++)
@@ -212,17 +212,60 @@ on_resume (GSimpleAction *action,
 
 /* Cancel wins over pause: a paused job is cancelled as it is. */
 static void
-on_cancel (GSimpleAction *action,
-           GVariant      *parameter,
-           gpointer       user_data)
+demo_cancel (Demo *demo)
 {
-  Demo *demo = user_data;
   DemoJob *jobs[] = { &demo->compute, &demo->hash };
 
   for (guint i = 0; i < G_N_ELEMENTS (jobs); i++)
     if (job_is_running (jobs[i]))
       kaa_in_progress_cancel (jobs[i]->in_progress);
   demo_update (demo);
+}
+
+/* ------------------------------------------- the actions, as streams */
+
+typedef struct
+{
+  Demo       *demo;
+  const char *name;
+  void      (*carry_out) (Demo *demo);
+} DemoFollow;
+
+/* Loops over the activations of one action. The stream queues every
+ * emission, so none is lost while the loop is busy; the window's scope
+ * ends the loop, and dropping the stream disconnects it. */
+static void
+follow_action (KaaCoroutine *self,
+               gpointer      user_data)
+{
+  DemoFollow *follow = user_data;
+  GAction *action = g_action_map_lookup_action (G_ACTION_MAP (follow->demo->app), follow->name);
+  g_autoptr(KaaChannel) activations = kaa_channel_new_for_signal (action, "activate", 16,
+                                                                  KAA_OVERFLOW_DROP_OLDEST);
+  gpointer emission;
+
+  while (kaa_channel_await_next (activations, &emission, NULL))
+    {
+      g_array_unref (emission);
+      follow->carry_out (follow->demo);
+      follow->demo->handled++;
+    }
+}
+
+/* Starts the window's loops, one per action, in its scope. */
+static void
+follow_actions (Demo *demo)
+{
+  const DemoFollow follows[] = {
+    { demo, "start", demo_start },
+    { demo, "pause", demo_pause },
+    { demo, "resume", demo_resume },
+    { demo, "cancel", demo_cancel },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (follows); i++)
+    kaa_scope_spawn (demo->scope, follow_action, g_memdup2 (&follows[i], sizeof follows[i]),
+                     g_free);
 }
 
 /* ----------------------------------------------------------- the window */
@@ -270,7 +313,8 @@ button_box_new (void)
   return box;
 }
 
-/* The jobs may outlive the window: their callbacks then find no widgets. */
+/* By now the window's scope has cancelled what the window started; the
+ * callbacks that follow find no widgets. */
 static void
 on_window_destroy (GtkWidget *window,
                    gpointer   user_data)
@@ -301,6 +345,9 @@ demo_window_new (Demo *demo)
   gtk_grid_attach (GTK_GRID (grid), button_box_new (), 0, 4, 2, 1);
   gtk_window_set_child (GTK_WINDOW (window), grid);
   g_signal_connect (window, "destroy", G_CALLBACK (on_window_destroy), demo);
+  demo->scope = kaa_scope_new (KAA_SCOPE_COLLECT_ALL);
+  kaa_scope_bind (demo->scope, window);
+  follow_actions (demo);
   return GTK_WINDOW (window);
 }
 
@@ -344,7 +391,8 @@ on_shutdown (GApplication *app,
 {
   Demo *demo = user_data;
 
-  on_cancel (NULL, NULL, demo);
+  demo_cancel (demo);
+  g_clear_pointer (&demo->scope, kaa_scope_unref);
   g_clear_pointer (&demo->compute.in_progress, kaa_in_progress_unref);
   g_clear_pointer (&demo->hash.in_progress, kaa_in_progress_unref);
   if (demo->own_file)
@@ -383,10 +431,10 @@ main (int   argc,
     .hash.name = "hash",
   };
   const GActionEntry actions[] = {
-    { .name = "start", .activate = on_start },
-    { .name = "pause", .activate = on_pause },
-    { .name = "resume", .activate = on_resume },
-    { .name = "cancel", .activate = on_cancel },
+    { .name = "start" },
+    { .name = "pause" },
+    { .name = "resume" },
+    { .name = "cancel" },
   };
   const GOptionEntry options[] = {
     { "file", 0, 0, G_OPTION_ARG_FILENAME, &demo.path,

@@ -29,6 +29,8 @@ typedef struct
   int             rate;         /* MiB/s the hash reads at; 0: no limit */
   DemoJob         compute;
   DemoJob         hash;
+  KaaScope       *scope;        /* the window's: its dispose cancels it */
+  guint           handled;      /* actions carried out, for the self-test */
 
   gboolean        self_test;
   char           *screenshot;   /* where the self-test saves the window */
