@@ -119,7 +119,7 @@ kaa_thread_pool_release_name (KaaThreadPool *pool)
  *
  * Finds the pool registered under @name, creating it with the default
  * size on first use. Any thread. A pool it creates keeps its name for the
- * life of the process; one that [func@Kaa.ThreadPool.new] made holds it
+ * life of the process; one that [ctor@Kaa.ThreadPool.new] made holds it
  * only while in use.
  *
  * Returns: (transfer none): the pool; it lives as long as the process

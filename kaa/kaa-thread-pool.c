@@ -537,7 +537,7 @@ kaa_thread_pool_ref (KaaThreadPool *self)
  *
  * Drops a reference. The registry keeps one for the life of the
  * process. When the last other one goes (jobs hold one each), a pool
- * made by [func@Kaa.ThreadPool.new] gives its name back: see there.
+ * made by [ctor@Kaa.ThreadPool.new] gives its name back: see there.
  *
  * Since: 0.1
  */
