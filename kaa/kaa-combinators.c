@@ -162,6 +162,7 @@ struct _Group
   KaaInProgress  *self;       /* owned */
   KaaDeathWatch  *death;      /* owned: the context's death cancels it */
   Mode            mode;
+  KaaCombineFlags flags;
   gint            remaining;  /* atomic: inputs not settled yet */
   guint           n_members;
   Member          members[];
@@ -178,13 +179,25 @@ group_unref (Group *group)
   g_free (group);
 }
 
-/* The race is decided: the other inputs go on alone. A loser owned by
- * another thread keeps its callback, which then finds nothing to do. */
+/* The race is decided: the other inputs go on alone, or are cancelled
+ * when asked, by the cascade's rule (cancel only as their last awaiter).
+ * A loser owned by another thread keeps its callback, which then finds
+ * nothing to do. A loser's cancel may run its callbacks, and settle
+ * other groups, right here: this group is done and holds a reference. */
 static void
 group_drop_losers (Group *group)
 {
+  gboolean cancel = (group->flags & KAA_COMBINE_CANCEL_OTHERS) != 0;
+
+  kaa_ref_count_inc (&group->ref_count);
   for (guint i = 0; i < group->n_members; i++)
-    kaa_await_link_detach (&group->members[i].link);
+    {
+      if (cancel)
+        kaa_await_link_detach_cancelling (&group->members[i].link);
+      else
+        kaa_await_link_detach (&group->members[i].link);
+    }
+  group_unref (group);
 }
 
 static void
@@ -280,15 +293,20 @@ group_resume (KaaProducer   *producer,
 
 /* Settled, on whichever thread settled it: the group awaits nothing any
  * more. An input it paused (the group settled through another input
- * meanwhile) goes on, when this is its owner thread. */
+ * meanwhile) goes on, when this is its owner thread. With
+ * CANCEL_OTHERS, the inputs still pending are cancelled here, right
+ * after the outcome was published: not before, since until the group is
+ * settled a loser's cancel, carried out on another thread, could still
+ * win the race. A coroutine awaiting the group resumes later in the
+ * dispatch, so it finds the losers unwound. After a cancel of the group
+ * its links were cancelled already, and this finds nothing to do. */
 static void
 group_release (KaaProducer *producer)
 {
   Group *group = (Group *) producer;
 
   kaa_death_watch_release (g_steal_pointer (&group->death));
-  for (guint i = 0; i < group->n_members; i++)
-    kaa_await_link_detach (&group->members[i].link);
+  group_drop_losers (group);
   group_unref (group);
 }
 
@@ -343,6 +361,7 @@ static KaaInProgress *
 group_new (KaaInProgress **inputs,
            guint           n_inputs,
            Mode            mode,
+           KaaCombineFlags flags,
            const char     *name)
 {
   KaaInProgress *self = kaa_in_progress_new ();
@@ -361,6 +380,7 @@ group_new (KaaInProgress **inputs,
   kaa_ref_count_init (&group->ref_count);
   group->self = kaa_in_progress_ref (self);
   group->mode = mode;
+  group->flags = flags;
   group->remaining = n_inputs;
   group->n_members = n_inputs;
   for (guint i = 0; i < n_inputs; i++)
@@ -433,7 +453,7 @@ kaa_any (KaaInProgress **inputs,
 {
   kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs));
 
-  return group_new (inputs, n_inputs, MODE_ANY, "kaa_any");
+  return group_new (inputs, n_inputs, MODE_ANY, KAA_COMBINE_NONE, "kaa_any");
 }
 
 /**
@@ -456,7 +476,7 @@ kaa_any_success (KaaInProgress **inputs,
 {
   kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs));
 
-  return group_new (inputs, n_inputs, MODE_ANY_SUCCESS, "kaa_any_success");
+  return group_new (inputs, n_inputs, MODE_ANY_SUCCESS, KAA_COMBINE_NONE, "kaa_any_success");
 }
 
 /**
@@ -485,7 +505,7 @@ kaa_all (KaaInProgress **inputs,
 {
   kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs));
 
-  return group_new (inputs, n_inputs, MODE_ALL, "kaa_all");
+  return group_new (inputs, n_inputs, MODE_ALL, KAA_COMBINE_NONE, "kaa_all");
 }
 
 /**
@@ -510,5 +530,85 @@ kaa_all_success (KaaInProgress **inputs,
 {
   kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs));
 
-  return group_new (inputs, n_inputs, MODE_ALL_SUCCESS, "kaa_all_success");
+  return group_new (inputs, n_inputs, MODE_ALL_SUCCESS, KAA_COMBINE_NONE, "kaa_all_success");
+}
+
+/**
+ * kaa_any_with_flags:
+ * @inputs: (array length=n_inputs) (transfer full): the InProgresses to
+ *   race; each element is handed over, the array itself stays the caller's
+ * @n_inputs: the number of @inputs
+ * @flags: %KAA_COMBINE_CANCEL_OTHERS to cancel the losers
+ *
+ * Like [func@Kaa.any] (which also says what happens to @inputs), with
+ * options. With %KAA_COMBINE_CANCEL_OTHERS, the inputs still pending when
+ * the first one settles are cancelled, each by the rule of the cascade
+ * (DESIGN §6): an input that something else also awaits (a coroutine, a
+ * combinator) is only detached from and keeps running for the others.
+ * Their cancellation is never reported as unhandled.
+ *
+ * Returns: (transfer full): a new InProgress
+ * Since: 0.2
+ */
+KaaInProgress *
+kaa_any_with_flags (KaaInProgress **inputs,
+                    guint           n_inputs,
+                    KaaCombineFlags flags)
+{
+  kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs));
+
+  return group_new (inputs, n_inputs, MODE_ANY, flags, "kaa_any");
+}
+
+/**
+ * kaa_any_success_with_flags:
+ * @inputs: (array length=n_inputs) (transfer full): the InProgresses to
+ *   race; each element is handed over, the array itself stays the caller's
+ * @n_inputs: the number of @inputs
+ * @flags: %KAA_COMBINE_CANCEL_OTHERS to cancel the losers
+ *
+ * Like [func@Kaa.any_success], with the options of
+ * [func@Kaa.any_with_flags]: with %KAA_COMBINE_CANCEL_OTHERS, the first
+ * input to finish successfully has the others cancelled (failures before
+ * it cancel nothing).
+ *
+ * Returns: (transfer full): a new InProgress
+ * Since: 0.2
+ */
+KaaInProgress *
+kaa_any_success_with_flags (KaaInProgress **inputs,
+                            guint           n_inputs,
+                            KaaCombineFlags flags)
+{
+  kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs));
+
+  return group_new (inputs, n_inputs, MODE_ANY_SUCCESS, flags, "kaa_any_success");
+}
+
+/**
+ * kaa_all_success_with_flags:
+ * @inputs: (array length=n_inputs) (transfer full): the InProgresses to
+ *   wait for; each element is handed over, the array itself stays the
+ *   caller's
+ * @n_inputs: the number of @inputs
+ * @flags: %KAA_COMBINE_CANCEL_OTHERS to cancel the rest on a failure
+ *
+ * Like [func@Kaa.all_success] (which also says what happens to @inputs),
+ * with options. With %KAA_COMBINE_CANCEL_OTHERS, the first failure (or
+ * cancel) of an input cancels the inputs still pending, each by the rule
+ * of the cascade (DESIGN §6): one that something else also awaits is only
+ * detached from. The result fails with a copy of the first error, as
+ * without the flag.
+ *
+ * Returns: (transfer full): a new InProgress
+ * Since: 0.2
+ */
+KaaInProgress *
+kaa_all_success_with_flags (KaaInProgress **inputs,
+                            guint           n_inputs,
+                            KaaCombineFlags flags)
+{
+  kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs));
+
+  return group_new (inputs, n_inputs, MODE_ALL_SUCCESS, flags, "kaa_all_success");
 }

@@ -42,6 +42,9 @@ void kaa_await_link_resume  (KaaAwaitLink          *link);
 void kaa_await_link_cancel  (KaaAwaitLink          *link);
 /* Any thread; only the first call after a start does anything. */
 void kaa_await_link_detach  (KaaAwaitLink          *link);
+/* Any thread: like _detach(), but cancels @awaited when the link was
+ * its last awaiter (a combinator that cancels its losers). */
+void kaa_await_link_detach_cancelling (KaaAwaitLink    *link);
 /* @awaited was handed to someone who gives up on it at once, never
  * linked: cancelled unless someone else awaits it. */
 void kaa_await_link_abandon (KaaInProgress         *awaited);

@@ -161,6 +161,27 @@ kaa_await_link_detach (KaaAwaitLink *link)
   kaa_await_link_resume (link);
 }
 
+/* Any thread, as _detach(): the cancel itself may be issued from
+ * anywhere, and only the disconnect and the undoing of the link's own
+ * pause wait for the owner thread (or a dead context). The callback is
+ * disconnected before the cancel, so the holder does not hear of it. */
+void
+kaa_await_link_detach_cancelling (KaaAwaitLink *link)
+{
+  gboolean owner;
+
+  if (link->awaited == NULL)
+    return;
+  owner = link_owns_awaited (link);
+  if (owner)
+    link_disconnect (link);
+  if (link_uncount (link) == 0)
+    kaa_in_progress_cancel (link->awaited);
+  kaa_in_progress_mark_error_seen (link->awaited);
+  if (owner || kaa_scheduler_is_dead (link->awaited->scheduler))
+    kaa_await_link_resume (link);
+}
+
 void
 kaa_await_link_abandon (KaaInProgress *awaited)
 {

@@ -94,6 +94,11 @@ void           kaa_in_progress_mark_error_seen       (KaaInProgress *self);
  * holding a pointer that owns no reference: it must know by other means
  * that the memory is still there (KaaWeakLink, below). */
 KaaInProgress *kaa_in_progress_try_ref               (KaaInProgress *self) G_GNUC_WARN_UNUSED_RESULT;
+/* Any thread, for a holder of a reference to a pending @self: whether
+ * that reference is the only one and no callback is connected, so that
+ * nobody but the holder could ever learn how @self settles. Nobody can
+ * take a new reference meanwhile but through a weak link. */
+gboolean       kaa_in_progress_is_unobserved         (KaaInProgress *self);
 /* Any thread: FALSE once @self was claimed by a settle or a cancel, even
  * one from another thread that the owner has not carried out yet. */
 gboolean       kaa_in_progress_is_pending            (KaaInProgress *self);
@@ -108,6 +113,8 @@ gboolean       kaa_in_progress_try_settle_like       (KaaInProgress *self,
                                                       KaaInProgress *source);
 gboolean       kaa_in_progress_try_finish_int64      (KaaInProgress *self,
                                                       gint64         result);
+gboolean       kaa_in_progress_try_finish_boolean    (KaaInProgress *self,
+                                                      gboolean       result);
 gboolean       kaa_in_progress_try_fail              (KaaInProgress *self,
                                                       GError        *error);
 

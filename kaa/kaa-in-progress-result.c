@@ -238,6 +238,18 @@ kaa_in_progress_try_finish_int64 (KaaInProgress *self,
 }
 
 gboolean
+kaa_in_progress_try_finish_boolean (KaaInProgress *self,
+                                    gboolean       result)
+{
+  if (!kaa_in_progress_claim (self, G_STRFUNC, TRUE))
+    return FALSE;
+  self->kind = RESULT_BOOLEAN;
+  self->result.v_boolean = !!result;
+  kaa_in_progress_complete (self, KAA_STATE_FINISHED);
+  return TRUE;
+}
+
+gboolean
 kaa_in_progress_try_fail (KaaInProgress *self,
                           GError        *error)
 {

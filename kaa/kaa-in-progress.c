@@ -426,6 +426,15 @@ kaa_in_progress_is_pending (KaaInProgress *self)
   return g_atomic_int_get (&self->state) == KAA_STATE_PENDING;
 }
 
+gboolean
+kaa_in_progress_is_unobserved (KaaInProgress *self)
+{
+  /* Acquire: a reference dropped on another thread after connecting a
+   * callback is seen with its callback. */
+  return __atomic_load_n (&self->ref_count, __ATOMIC_ACQUIRE) == 1 &&
+         !kaa_in_progress_has_callbacks (self);
+}
+
 KaaInProgress *
 kaa_in_progress_try_ref (KaaInProgress *self)
 {

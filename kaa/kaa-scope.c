@@ -24,7 +24,7 @@
 #include "kaa-coroutine-private.h"
 #include "kaa-i18n-private.h"
 #include "kaa-refcount-private.h"
-#include "kaa-scope.h"
+#include "kaa-scope-private.h"
 
 typedef struct
 {
@@ -35,38 +35,10 @@ typedef struct
   gboolean       paused;   /* scope's owner thread: the scope paused it */
 } Member;
 
-struct _KaaScope
-{
-  KaaProducer    producer;
-  KaaAdopter     adopter;
-  KaaRefCount    ref_count;   /* internal: the users as one, the producer
-                               * slot, each member's callback, the
-                               * deadline timer, the binding */
-  gint           user_refs;   /* atomic */
-  KaaInProgress *self;        /* owned */
-  KaaScheduler  *scheduler;   /* the owner's; self's */
-  KaaDeathWatch *death;       /* owned by the producer slot */
-  KaaScopeFlags  flags;
-  KaaTimer       timer;       /* the deadline, owner thread */
-  guint          timeout;     /* ms, for the error message */
-  KaaRunnable    unbind;      /* the release, handed to the owner */
-
-  GMutex         lock;
-  GQueue         members;     /* unsettled Members */
-  GPtrArray     *errors;      /* the members' failures, in order */
-  guint          n_members;   /* ever added */
-  GObject       *bound;       /* weakly: cancel on its dispose */
-  gboolean       joined;      /* no more members from outside */
-  gboolean       closing;     /* cancelled, failed fast or expired */
-  gboolean       expired;
-  gboolean       settled;     /* its outcome is decided */
-  gboolean       paused;      /* owner thread writes; add reads */
-};
-
 G_DEFINE_BOXED_TYPE (KaaScope, kaa_scope, kaa_scope_ref, kaa_scope_unref)
 
-static void
-scope_unref_internal (KaaScope *scope)
+void
+kaa_scope_unref_internal (KaaScope *scope)
 {
   if (!kaa_ref_count_dec (&scope->ref_count))
     return;
@@ -78,8 +50,8 @@ scope_unref_internal (KaaScope *scope)
   g_free (scope);
 }
 
-static KaaScope *
-scope_ref_internal (KaaScope *scope)
+KaaScope *
+kaa_scope_ref_internal (KaaScope *scope)
 {
   kaa_ref_count_inc (&scope->ref_count);
   return scope;
@@ -119,8 +91,8 @@ scope_settle (KaaScope *scope)
     kaa_in_progress_try_finish_int64 (scope->self, scope->n_members);
 }
 
-static void
-scope_settle_if_done (KaaScope *scope)
+void
+kaa_scope_settle_if_done (KaaScope *scope)
 {
   gboolean settle;
 
@@ -148,9 +120,9 @@ scope_cancel_members (KaaScope *scope)
 
 /* Closes the scope for a reason that ends its members: a cancel, a
  * failure under FAIL_FAST or the deadline. FALSE if it was closing. */
-static gboolean
-scope_close (KaaScope *scope,
-             gboolean  expired)
+gboolean
+kaa_scope_close (KaaScope *scope,
+                 gboolean  expired)
 {
   gboolean first;
 
@@ -203,11 +175,11 @@ member_settled (KaaInProgress *member,
       kaa_in_progress_resume (member);
     }
   if (fail_fast)
-    scope_close (scope, FALSE);
+    kaa_scope_close (scope, FALSE);
   if (settle)
     scope_settle (scope);
   else if (fail_fast)
-    scope_settle_if_done (scope);
+    kaa_scope_settle_if_done (scope);
 }
 
 static void
@@ -216,7 +188,7 @@ member_free (gpointer data)
   Member *m = data;
 
   kaa_in_progress_unref (m->member);
-  scope_unref_internal (m->scope);
+  kaa_scope_unref_internal (m->scope);
   g_free (m);
 }
 
@@ -239,7 +211,7 @@ scope_add_member (KaaScope      *scope,
   Member *m = g_new0 (Member, 1);
   gboolean too_late, finished_scope, paused, closing;
 
-  m->scope = scope_ref_internal (scope);
+  m->scope = kaa_scope_ref_internal (scope);
   m->member = member;
   m->adopted = adopted;
   m->node.data = m;
@@ -288,77 +260,13 @@ scope_adopt (KaaAdopter    *adopter,
 static void
 scope_adopter_ref (KaaAdopter *adopter)
 {
-  scope_ref_internal (G_STRUCT_MEMBER_P (adopter, -G_STRUCT_OFFSET (KaaScope, adopter)));
+  kaa_scope_ref_internal (G_STRUCT_MEMBER_P (adopter, -G_STRUCT_OFFSET (KaaScope, adopter)));
 }
 
 static void
 scope_adopter_unref (KaaAdopter *adopter)
 {
-  scope_unref_internal (G_STRUCT_MEMBER_P (adopter, -G_STRUCT_OFFSET (KaaScope, adopter)));
-}
-
-/* ------------------------------------------------- deadline and binding */
-
-static void
-scope_timer_fire (KaaTimer *timer,
-                  gboolean  discard)
-{
-  KaaScope *scope = G_STRUCT_MEMBER_P (timer, -G_STRUCT_OFFSET (KaaScope, timer));
-
-  if (!discard && kaa_in_progress_is_pending (scope->self))
-    {
-      if (scope_close (scope, TRUE))
-        scope_settle_if_done (scope);
-    }
-  scope_unref_internal (scope);   /* the timer's */
-}
-
-/* Weak notify: runs when the object is disposed. */
-static void
-scope_object_disposed (gpointer  data,
-                       GObject  *where_the_object_was)
-{
-  KaaScope *scope = data;
-  gboolean ours;
-
-  g_mutex_lock (&scope->lock);
-  ours = scope->bound == where_the_object_was;
-  if (ours)
-    scope->bound = NULL;
-  g_mutex_unlock (&scope->lock);
-  if (ours)
-    {
-      kaa_in_progress_cancel (scope->self);
-      scope_unref_internal (scope);   /* the binding's */
-    }
-}
-
-static void
-scope_unbind (KaaScope *scope)
-{
-  GObject *object;
-
-  g_mutex_lock (&scope->lock);
-  object = g_steal_pointer (&scope->bound);
-  g_mutex_unlock (&scope->lock);
-  if (object == NULL)
-    return;
-  g_object_weak_unref (object, scope_object_disposed, scope);
-  scope_unref_internal (scope);   /* the binding's */
-}
-
-/* Owner thread (or the sweep of its dead context): what the release
- * could not do on the thread that settled the scope. */
-static void
-scope_unbind_run (KaaRunnable *runnable,
-                  gboolean     discard)
-{
-  KaaScope *scope = G_STRUCT_MEMBER_P (runnable, -G_STRUCT_OFFSET (KaaScope, unbind));
-
-  scope_unbind (scope);
-  if (!discard && kaa_scheduler_remove_timer (scope->scheduler, &scope->timer))
-    scope_unref_internal (scope);   /* the timer's */
-  scope_unref_internal (scope);   /* the runnable's */
+  kaa_scope_unref_internal (G_STRUCT_MEMBER_P (adopter, -G_STRUCT_OFFSET (KaaScope, adopter)));
 }
 
 /* ------------------------------------------------------------ producer */
@@ -369,7 +277,7 @@ static void
 scope_cancel (KaaProducer   *producer,
               KaaInProgress *self)
 {
-  scope_close ((KaaScope *) producer, FALSE);
+  kaa_scope_close ((KaaScope *) producer, FALSE);
 }
 
 static void
@@ -428,16 +336,16 @@ scope_release (KaaProducer *producer)
   kaa_death_watch_release (g_steal_pointer (&scope->death));
   if (kaa_scheduler_is_owner (scope->scheduler))
     {
-      scope_unbind (scope);
+      kaa_scope_unbind (scope);
       if (kaa_scheduler_remove_timer (scope->scheduler, &scope->timer))
-        scope_unref_internal (scope);   /* the timer's */
+        kaa_scope_unref_internal (scope);   /* the timer's */
     }
   else
     {
-      scope->unbind.run = scope_unbind_run;
-      kaa_scheduler_push_remote (scope->scheduler, &scope_ref_internal (scope)->unbind);
+      scope->unbind.run = kaa_scope_unbind_run;
+      kaa_scheduler_push_remote (scope->scheduler, &kaa_scope_ref_internal (scope)->unbind);
     }
-  scope_unref_internal (scope);   /* the producer slot's */
+  kaa_scope_unref_internal (scope);   /* the producer slot's */
 }
 
 static const KaaProducerOps scope_ops = {
@@ -504,7 +412,7 @@ kaa_scope_new (KaaScopeFlags flags)
   scope->adopter.ref = scope_adopter_ref;
   scope->adopter.unref = scope_adopter_unref;
   scope->flags = flags;
-  scope->timer.fire = scope_timer_fire;
+  scope->timer.fire = kaa_scope_timer_fire;
   g_mutex_init (&scope->lock);
   scope->self = kaa_in_progress_new ();
   kaa_in_progress_set_static_name (scope->self, "kaa_scope");
@@ -558,8 +466,8 @@ kaa_scope_unref (KaaScope *self)
   g_mutex_unlock (&self->lock);
   if (!joined)
     kaa_in_progress_cancel (self->self);
-  scope_settle_if_done (self);
-  scope_unref_internal (self);
+  kaa_scope_settle_if_done (self);
+  kaa_scope_unref_internal (self);
 }
 
 /**
@@ -676,74 +584,8 @@ kaa_scope_join (KaaScope *self)
   g_mutex_lock (&self->lock);
   self->joined = TRUE;
   g_mutex_unlock (&self->lock);
-  scope_settle_if_done (self);
+  kaa_scope_settle_if_done (self);
   return kaa_in_progress_ref (self->self);
-}
-
-/**
- * kaa_scope_set_timeout:
- * @self: a [struct@Kaa.Scope]
- * @msec: milliseconds from now
- *
- * Gives @self a deadline, replacing any earlier one: when it passes, the
- * scope is cancelled, so every await inside it (in every member, at any
- * depth) returns `G_IO_ERROR_CANCELLED` at once, and the scope fails with
- * `G_IO_ERROR_TIMED_OUT` once they have unwound. No [func@Kaa.timeout]
- * around each call is needed. Time spent paused does not count. Owner
- * thread only.
- *
- * Since: 0.2
- */
-void
-kaa_scope_set_timeout (KaaScope *self,
-                       guint     msec)
-{
-  g_return_if_fail (self != NULL);
-  g_return_if_fail (kaa_scheduler_is_owner (self->scheduler));
-
-  if (!kaa_in_progress_is_pending (self->self))
-    return;
-  if (!kaa_scheduler_remove_timer (self->scheduler, &self->timer))
-    scope_ref_internal (self);   /* the timer's */
-  self->timeout = msec;
-  kaa_scheduler_add_timer (self->scheduler, &self->timer,
-                           kaa_scheduler_get_time (self->scheduler) + (gint64) msec * 1000);
-  if (kaa_in_progress_is_paused (self->self))
-    kaa_scheduler_freeze_timer (self->scheduler, &self->timer);
-}
-
-/**
- * kaa_scope_bind:
- * @self: a [struct@Kaa.Scope]
- * @object: (type GObject.Object): the object whose dispose cancels @self,
- *   such as the window or widget the work is for
- *
- * Cancels @self when @object is disposed: closing a window stops what
- * was started for it. @self does not keep @object alive. A scope binds
- * one object; @object must be disposed on the scope's owner thread, as
- * GTK widgets are.
- *
- * Since: 0.2
- */
-void
-kaa_scope_bind (KaaScope *self,
-                gpointer  object)
-{
-  g_return_if_fail (self != NULL);
-  g_return_if_fail (G_IS_OBJECT (object));
-
-  g_mutex_lock (&self->lock);
-  if (self->bound != NULL || self->settled)
-    {
-      g_mutex_unlock (&self->lock);
-      g_critical ("kaa_scope_bind: scope %p is %s", self,
-                  self->settled ? "done" : "already bound to an object");
-      return;
-    }
-  self->bound = object;
-  scope_ref_internal (self);   /* the binding's */
-  g_mutex_unlock (&self->lock);
-  g_object_weak_ref (object, scope_object_disposed, self);
 }
 
 /**

@@ -19,4 +19,6 @@
 # include "kaa-scope.h"
 # include "kaa-gio.h"
 # include "kaa-gio-stream.h"
+# include "kaa-semaphore.h"
+# include "kaa-mutex.h"
 #undef KAA_INSIDE

@@ -392,6 +392,67 @@ class Channels(unittest.TestCase):
         end = channel.receive_value()
         run_until(end)
         assert_error(self, end, Kaa.error_quark(), Kaa.Error.CLOSED)
+class Limits(unittest.TestCase):
+    # Issue #18 section 3: what bindings can call of KaaSemaphore and
+    # KaaMutex (the await forms and their guards are C only), and the
+    # combinators' KaaCombineFlags.
+    def test_semaphore(self):
+        sem = Kaa.Semaphore.new(2)
+        sem.set_name("downloads")
+        self.assertEqual(sem.dup_name(), "downloads")
+        first, second, third = sem.acquire(), sem.acquire(), sem.acquire()
+        self.assertTrue(first.get_boolean())
+        self.assertTrue(second.get_boolean())
+        self.assertFalse(third.is_done())
+        self.assertEqual((sem.get_available(), sem.get_n_waiting()), (0, 1))
+        self.assertFalse(sem.try_acquire())
+        sem.release()
+        run_until(third)
+        self.assertTrue(third.get_boolean())
+        sem.release()
+        sem.release()
+        self.assertEqual(sem.get_available(), sem.get_permits())
+
+    def test_cancelled_waiter_holds_nothing(self):
+        sem = Kaa.Semaphore.new(1)
+        self.assertTrue(sem.acquire_wait(None))
+        waiter = sem.acquire()
+        waiter.cancel()
+        self.assertEqual(waiter.get_state(), Kaa.State.CANCELLED)
+        cancelled = Gio.Cancellable()
+        cancelled.cancel()
+        with self.assertRaises(GLib.Error) as raised:
+            sem.acquire_wait(cancelled)
+        self.assertTrue(raised.exception.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED))
+        sem.release()
+        self.assertEqual(sem.get_available(), 1)
+
+    def test_mutex(self):
+        mutex = Kaa.Mutex.new()
+        locked = mutex.lock()
+        self.assertTrue(locked.get_boolean())
+        self.assertTrue(mutex.is_locked())
+        self.assertFalse(mutex.try_lock())
+        mutex.unlock()
+        self.assertFalse(mutex.is_locked())
+        self.assertTrue(mutex.try_lock())
+        mutex.unlock()
+
+    def test_any_cancels_losers(self):
+        slow = Kaa.sleep(DEADLINE_MS)
+        first = Kaa.any_with_flags([slow, Kaa.sleep(10)], Kaa.CombineFlags.CANCEL_OTHERS)
+        run_until(first)
+        self.assertEqual(first.get_int64(), 1)
+        self.assertEqual(slow.get_state(), Kaa.State.CANCELLED)
+
+    def test_all_success_cancels_rest(self):
+        slow = Kaa.sleep(DEADLINE_MS)
+        failing = Kaa.InProgress.new()
+        both = Kaa.all_success_with_flags([slow, failing], Kaa.CombineFlags.CANCEL_OTHERS)
+        failing.fail_literal(Gio.io_error_quark(), Gio.IOErrorEnum.NOT_FOUND, "gone")
+        run_until(both)
+        assert_error(self, both, Gio.io_error_quark(), Gio.IOErrorEnum.NOT_FOUND)
+        self.assertEqual(slow.get_state(), Kaa.State.CANCELLED)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,15 @@ sleeper_body (KaaCoroutine *co,
                                           s->msec));
 }
 
+static void
+spawn_sleepers (KaaScope *scope,
+                Sleeper  *sleepers,
+                guint     n)
+{
+  for (guint i = 0; i < n; i++)
+    kaa_scope_spawn (scope, sleeper_body, &sleepers[i], NULL);
+}
+
 static KaaInProgress *
 join_and_pump (Fixture  *f,
                KaaScope *scope)
@@ -68,8 +77,7 @@ test_finish (Fixture       *f,
 
   g_test_summary ("Issue 18 §4: a scope settles only when all its members have, "
                   "with their number");
-  for (guint i = 0; i < G_N_ELEMENTS (s); i++)
-    kaa_scope_spawn (scope, sleeper_body, &s[i], NULL);
+  spawn_sleepers (scope, s, G_N_ELEMENTS (s));
   g_assert_cmpuint (kaa_scope_get_n_pending (scope), ==, 3);
   ip = join_and_pump (f, scope);
   g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_FINISHED);
@@ -103,8 +111,7 @@ test_fail_fast (Fixture       *f,
 
   g_test_summary ("Issue 18 §4: the first failure cancels the other members, and the scope "
                   "fails with it once they have unwound");
-  for (guint i = 0; i < G_N_ELEMENTS (s); i++)
-    kaa_scope_spawn (scope, sleeper_body, &s[i], NULL);
+  spawn_sleepers (scope, s, G_N_ELEMENTS (s));
   ip = join_and_pump (f, scope);
   g_assert_false (kaa_in_progress_propagate (ip, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
@@ -128,8 +135,7 @@ test_collect_all (Fixture       *f,
 
   g_test_summary ("Issue 18 §4: with COLLECT_ALL every member runs to its end, and every "
                   "failure is kept, in order");
-  for (guint i = 0; i < G_N_ELEMENTS (s); i++)
-    kaa_scope_spawn (scope, sleeper_body, &s[i], NULL);
+  spawn_sleepers (scope, s, G_N_ELEMENTS (s));
   ip = join_and_pump (f, scope);
   g_assert_false (kaa_in_progress_propagate (ip, &error));
   g_assert_cmpstr (error->message, ==, "sleeper 5 failed");
@@ -151,8 +157,7 @@ test_cancel (Fixture       *f,
 
   g_test_summary ("Issue 18 §4: cancelling a scope cancels every member first, also one "
                   "that someone else awaits too");
-  for (guint i = 0; i < G_N_ELEMENTS (s); i++)
-    kaa_scope_spawn (scope, sleeper_body, &s[i], NULL);
+  spawn_sleepers (scope, s, G_N_ELEMENTS (s));
   job = kaa_sleep (60000);
   kaa_scope_add (scope, kaa_in_progress_ref (job));
   ip = kaa_scope_join (scope);
@@ -282,8 +287,7 @@ test_deadline (Fixture       *f,
 
   g_test_summary ("Issue 18 §4: a scope's deadline cuts every await inside it, with no "
                   "kaa_timeout() around each, and the scope fails TIMED_OUT");
-  for (guint i = 0; i < G_N_ELEMENTS (s); i++)
-    kaa_scope_spawn (scope, sleeper_body, &s[i], NULL);
+  spawn_sleepers (scope, s, G_N_ELEMENTS (s));
   kaa_scope_set_timeout (scope, 30);
   ip = join_and_pump (f, scope);
   g_assert_false (kaa_in_progress_propagate (ip, &error));
@@ -673,6 +677,57 @@ test_other_context (Fixture       *f,
   kaa_in_progress_unref (r.ip);
 }
 
+/* Each level runs a scope of one member, the next level, and awaits it. */
+typedef struct
+{
+  guint  depth;
+  gint  *cleaned;
+} Level;
+
+static void
+level_body (KaaCoroutine *co,
+            gpointer      data)
+{
+  Level *level = data;
+  g_auto(KaaTestFinally) cleanup = { level->cleaned };
+  g_autoptr(KaaScope) scope = NULL;
+  Level *next;
+
+  if (level->depth == 0)
+    {
+      kaa_await (kaa_sleep (60000), NULL);
+      return;
+    }
+  scope = kaa_scope_new (KAA_SCOPE_FAIL_FAST);
+  next = g_memdup2 (level, sizeof *level);
+  next->depth--;
+  kaa_scope_spawn (scope, level_body, next, g_free);
+  kaa_await (kaa_scope_join (scope), NULL);
+}
+
+static void
+test_deep (Fixture       *f,
+           gconstpointer  data)
+{
+  guint depth = g_test_thorough () ? 100000 : 10000;
+  gint cleaned = 0;
+  Level top = { depth, &cleaned };
+  g_autoptr(KaaScope) scope = kaa_scope_new (KAA_SCOPE_FAIL_FAST);
+  g_autoptr(KaaInProgress) ip = NULL;
+
+  g_test_summary ("Issue 18 §4, DESIGN §6: pause, resume and cancel go flat through "
+                  "scopes nested thousands deep, and every level's cleanups run");
+  kaa_scope_spawn (scope, level_body, g_memdup2 (&top, sizeof top), g_free);
+  ip = kaa_scope_join (scope);
+  kaa_test_drain (f->context);
+  kaa_scope_pause (scope);
+  kaa_scope_resume (scope);
+  kaa_test_drain (f->context);
+  kaa_scope_cancel (scope);
+  g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (cleaned, ==, (gint) depth + 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -700,6 +755,7 @@ main (int   argc,
   KAA_TEST_ADD ("threads", test_threads);
   KAA_TEST_ADD ("nested-deadline", test_nested_deadline);
   KAA_TEST_ADD ("other-context", test_other_context);
+  KAA_TEST_ADD ("deep", test_deep);
 
   return g_test_run ();
 }

@@ -37,6 +37,8 @@ LAYERS = [
     ("kaa-thread-pool*", 4, "thread-pool"),
     ("kaa-combinators*", 5, "combinators"),
     ("kaa-channel*", 5, "channel"),
+    ("kaa-semaphore*", 5, "limits"),
+    ("kaa-mutex*", 5, "limits"),
     ("kaa-scope*", 5, "scope"),
     ("kaa-gio*", 6, "gio"),
     # The umbrella header sits above everything and may include anything.

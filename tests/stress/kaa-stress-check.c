@@ -226,6 +226,9 @@ check_node (KaaStress *self,
     case NODE_THREAD:
       check_outcome (node, state, g_atomic_int_get (&node->job->outcome), node->job->value, 3);
       break;
+    case NODE_ACQUIRE:
+      stress_limits_check_node (node);
+      break;
     case NODE_COROUTINE:
       if (script == NULL)
         check_outcome (node, state, OUTCOME_NONE, 0, 0);
@@ -281,6 +284,7 @@ episode_quiet (KaaStress *self,
 static void
 settle_step (KaaStress *self)
 {
+  stress_limits_release_all (self);
   for (guint i = 0; i < self->nodes->len; i++)
     {
       Node *node = self->nodes->pdata[i];
@@ -448,6 +452,7 @@ stress_settle (KaaStress *self)
     }
   check_callbacks (self);
   check_ancestor_order (self);
+  stress_limits_check_settled (self);
   episode_release (self);
   self->episode_ops = 0;
   self->stats.episodes++;
@@ -466,6 +471,7 @@ kaa_stress_features_from_env (void)
     { "death-policies", KAA_STRESS_DEATH_POLICIES },
     { "scopes", KAA_STRESS_SCOPES },
     { "channel", KAA_STRESS_CHANNEL },
+    { "limits", KAA_STRESS_LIMITS },
   };
   const char *env = g_getenv ("KAA_STRESS_FEATURES");
 
@@ -497,6 +503,7 @@ kaa_stress_new (const KaaStressConfig *config)
   self->foreign = g_ptr_array_new ();
   self->foreign_records = g_ptr_array_new_with_free_func (g_free);
   self->ancestor_cancels = g_array_new (FALSE, FALSE, sizeof (AncestorCancel));
+  stress_limits_init (self);
   self->by_ip = g_hash_table_new (NULL, NULL);
   for (guint i = 0; i < KAA_LIVE_N_KINDS; i++)
     self->live[i] = kaa_live_get (i);
@@ -517,6 +524,7 @@ kaa_stress_free (KaaStress *self)
   g_ptr_array_unref (self->foreign_records);
   g_array_unref (self->ancestor_cancels);
   g_hash_table_unref (self->by_ip);
+  stress_limits_free (self);
   g_main_context_unref (self->context);
   g_free (self);
 }

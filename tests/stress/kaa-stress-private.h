@@ -28,6 +28,7 @@ typedef enum
   NODE_TIMEOUT,
   NODE_SHIELD,
   NODE_SCOPE,        /* a KaaScope over existing work, joined (issue 18) */
+  NODE_ACQUIRE,      /* kaa_semaphore_acquire() (kaa-stress-limits.c) */
 } NodeKind;
 
 typedef enum
@@ -139,6 +140,9 @@ struct _Node
   gint           watched;    /* the model's own callback ran */
 
   Job           *job;
+
+  /* NODE_ACQUIRE */
+  gboolean       served;     /* the model saw it finish with the permit */
 };
 
 /* A descendant's cancel of an ancestor whose cascade reaches it: the
@@ -204,6 +208,9 @@ struct _KaaStress
   gboolean        settling;
   guint64         episode_ops;
 
+  KaaSemaphore   *limit;            /* kaa-stress-limits.c */
+  GPtrArray      *held;             /* Node*: served acquires, oldest first */
+
   /* The last operations, printed with a failure. */
   char            trace[TRACE_LINES][TRACE_WIDTH];
   guint           trace_next;
@@ -234,6 +241,23 @@ void       stress_fail                (KaaStress      *self,
                                        ...);
 
 void       stress_register_foreign    (KaaStress      *self);
+
+Node      *stress_node_alloc          (KaaStress      *self,
+                                       NodeKind        kind,
+                                       guint           depth);
+void       stress_node_set_ip         (KaaStress      *self,
+                                       Node           *node,
+                                       KaaInProgress  *ip);
+
+/* kaa-stress-limits.c */
+void       stress_limits_init         (KaaStress      *self);
+void       stress_limits_free         (KaaStress      *self);
+void       stress_limits_op           (KaaStress      *self,
+                                       KaaStressBytes *bytes,
+                                       gboolean        room);
+void       stress_limits_release_all  (KaaStress      *self);
+void       stress_limits_check_node   (Node           *node);
+void       stress_limits_check_settled (KaaStress     *self);
 
 /* kaa-stress-check.c */
 void       stress_settle              (KaaStress      *self);

@@ -162,7 +162,8 @@ node_alloc (KaaStress *self,
   node->kind = kind;
   node->depth = depth;
   node->world = self->world;
-  node->leafy = kind == NODE_PLAIN || kind == NODE_SLEEP || kind == NODE_THREAD;
+  node->leafy = kind == NODE_PLAIN || kind == NODE_SLEEP || kind == NODE_THREAD ||
+                kind == NODE_ACQUIRE;
   g_ptr_array_add (self->nodes, node);
   self->stats.nodes++;
   return node;
@@ -183,6 +184,23 @@ node_set_ip (KaaStress     *self,
   node->ip = ip;
   g_hash_table_insert (self->by_ip, ip, node);
   kaa_in_progress_connect (ip, node_watch, node, NULL);
+}
+
+/* For the operations kept in files of their own (kaa-stress-limits.c). */
+Node *
+stress_node_alloc (KaaStress *self,
+                   NodeKind   kind,
+                   guint      depth)
+{
+  return node_alloc (self, kind, depth);
+}
+
+void
+stress_node_set_ip (KaaStress     *self,
+                    Node          *node,
+                    KaaInProgress *ip)
+{
+  node_set_ip (self, node, ip);
 }
 
 void
@@ -562,6 +580,7 @@ typedef enum
   OP_DEATH,
   OP_SPAWN_FOREIGN,
   OP_CHANNEL,
+  OP_LIMIT,
 } Op;
 
 /* Weights out of 64. The kinds of issue #17 take a quarter of the pumps
@@ -595,6 +614,9 @@ op_from_byte (KaaStress *self,
     return OP_SPAWN_FOREIGN;
   if (op == OP_PUMP && byte >> 6 == 1 && (self->config.features & KAA_STRESS_CHANNEL))
     return OP_CHANNEL;
+  /* Issue #18 §3: half of the pumps that are left, by the lowest bit. */
+  if (op == OP_PUMP && byte >> 6 == 0 && (byte & 1) && (self->config.features & KAA_STRESS_LIMITS))
+    return OP_LIMIT;
   return op;
 }
 
@@ -1040,6 +1062,9 @@ op_run (KaaStress      *self,
         stress_settle (self);
       else
         op_death (self, bytes);
+      break;
+    case OP_LIMIT:
+      stress_limits_op (self, bytes, stress_has_room (self));
       break;
     case OP_SPAWN_FOREIGN:
       if (!stress_has_room (self))

@@ -51,9 +51,10 @@ typedef enum
   KAA_STRESS_DEATH_POLICIES  = 1 << 5,
   KAA_STRESS_SCOPES          = 1 << 6,  /* task scopes over existing work (#18) */
   KAA_STRESS_CHANNEL         = 1 << 7,  /* a channel episode (#18) */
+  KAA_STRESS_LIMITS          = 1 << 8,  /* acquires of a KaaSemaphore (#18) */
 } KaaStressFeatures;
 
-#define KAA_STRESS_FEATURES_ALL 0xff
+#define KAA_STRESS_FEATURES_ALL 0x1ff
 /* What the library of this tree does. */
 #define KAA_STRESS_FEATURES_DEFAULT KAA_STRESS_FEATURES_ALL
 
@@ -81,12 +82,14 @@ typedef struct
   guint64 foreign_spawns;
   guint64 scopes;
   guint64 channel_episodes;
+  guint64 acquires;
 } KaaStressStats;
 
 typedef struct _KaaStress KaaStress;
 
 /* KAA_STRESS_FEATURES: a comma-separated list of ancestor, repeated,
- * death, foreign, death-paused, death-policies, scopes, channel, or all or none; unset,
+ * death, foreign, death-paused, death-policies, scopes, channel, limits, or all or
+ * none; unset,
  * KAA_STRESS_FEATURES_DEFAULT. */
 guint      kaa_stress_features_from_env (void);
 

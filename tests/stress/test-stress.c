@@ -75,6 +75,7 @@ test_random_operations (void)
                   stats->pauses, stats->remote_events, stats->ancestor_cancels,
                   stats->repeated_inputs, stats->deaths, stats->foreign_spawns, stats->scopes,
                   stats->channel_episodes, config.features);
+  g_test_message ("%" G_GUINT64_FORMAT " semaphore acquires (issue #18)", stats->acquires);
   g_assert_cmpuint (stats->ops, >, 0);
   kaa_stress_free (stress);
 }
