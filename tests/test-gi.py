@@ -279,6 +279,37 @@ class Threads(unittest.TestCase):
         run_until(ip)
         assert_error(self, ip, Kaa.Error.quark(), Kaa.Error.INVALID_ARGUMENT)
 
+    def test_thread_job_python_exception(self):
+        # Not a GLib.Error: the overrides (bindings/python) turn it into
+        # one, where PyGObject alone would finish the job with None.
+        def job(job):
+            raise ValueError("no such hash")
+
+        ip = Kaa.thread_run(job)
+        run_until(ip)
+        assert_error(self, ip, Gio.io_error_quark(), Gio.IOErrorEnum.FAILED)
+        with self.assertRaises(GLib.Error) as raised:
+            ip.propagate()
+        self.assertIn("ValueError: no such hash", raised.exception.message)
+
+        pool = Kaa.ThreadPool.new("gi-exceptions", 1)
+        ip = pool.run(0, lambda job, what: 1 / 0, "data")
+        run_until(ip)
+        with self.assertRaises(GLib.Error) as raised:
+            ip.propagate()
+        self.assertIn("ZeroDivisionError", raised.exception.message)
+        pool.shutdown()
+
+    def test_main_thread_call_python_exception(self):
+        def on_main(call):
+            raise KeyError("gone")
+
+        call = Kaa.main_thread_run(on_main)
+        run_until(call)
+        with self.assertRaises(GLib.Error) as raised:
+            call.propagate()
+        self.assertIn("KeyError", raised.exception.message)
+
     def test_main_thread_call(self):
         main = threading.get_ident()
 
