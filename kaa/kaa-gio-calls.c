@@ -95,9 +95,8 @@ file_loaded (GObject      *source,
  *
  * g_file_load_contents_async() as an InProgress.
  *
- * Language bindings cannot read the pointer result; they call
- * g_file_load_contents_async() themselves and settle an InProgress from
- * its callback.
+ * Language bindings read the #GBytes with
+ * [method@Kaa.InProgress.get_value].
  *
  * Returns: (transfer full): an InProgress finishing with the contents as
  *   a #GBytes pointer result
@@ -227,9 +226,8 @@ bytes_read (GObject      *source,
  * g_input_stream_read_bytes_async() as an InProgress. A cancel during
  * the read leaves the stream free for the next one.
  *
- * Language bindings cannot read the pointer result; they call
- * g_input_stream_read_bytes_async() themselves and settle an InProgress
- * from its callback.
+ * Language bindings read the #GBytes with
+ * [method@Kaa.InProgress.get_value].
  *
  * Returns: (transfer full): an InProgress finishing with a #GBytes
  *   pointer result, empty at the end of the stream
@@ -378,7 +376,16 @@ subprocess_communicated (GObject      *source,
   char *out = NULL;
 
   g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &out, NULL, &error);
-  settle (data, error, out, g_free);
+  if (error != NULL)
+    {
+      settle (data, error, NULL, NULL);
+      return;
+    }
+  /* A string result, which get_pointer() reads as before and a binding
+   * reads with get_string() or get_value(). */
+  kaa_in_progress_finish_string (data, out);
+  g_free (out);
+  kaa_in_progress_unref (data);
 }
 
 /**
@@ -390,7 +397,7 @@ subprocess_communicated (GObject      *source,
  * g_subprocess_communicate_utf8_async() as an InProgress.
  *
  * Returns: (transfer full): an InProgress finishing with its standard
- *   output as a string pointer result
+ *   output as a string result (read with get_string() or get_pointer())
  * Since: 0.1
  */
 KaaInProgress *
@@ -435,7 +442,8 @@ dbus_returned (GObject      *source,
  * g_dbus_connection_call() as an InProgress.
  *
  * Returns: (transfer full): an InProgress finishing with the reply
- *   #GVariant tuple as a pointer result
+ *   #GVariant tuple as a pointer result, which language bindings read
+ *   with [method@Kaa.InProgress.get_value]
  * Since: 0.1
  */
 KaaInProgress *

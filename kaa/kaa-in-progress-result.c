@@ -736,6 +736,35 @@ kaa_in_progress_dup_object (KaaInProgress *self)
   return object != NULL ? g_object_ref (object) : NULL;
 }
 
+/* A pointer result whose destroy notify frees a boxed type is of that
+ * type: the wrappers' GBytes, GVariant and strv results (issue #22), and
+ * any a producer stores the same way, reach a binding as a boxed GValue
+ * instead of a bare gpointer. */
+static void
+pointer_to_value (KaaInProgress *holder,
+                  GValue        *value)
+{
+  GDestroyNotify destroy = holder->result_destroy;
+  GType type = G_TYPE_POINTER;
+
+  if (holder->result.v_pointer == NULL)
+    type = G_TYPE_POINTER;
+  else if (destroy == (GDestroyNotify) g_bytes_unref)
+    type = G_TYPE_BYTES;
+  else if (destroy == (GDestroyNotify) g_variant_unref)
+    type = G_TYPE_VARIANT;
+  else if (destroy == (GDestroyNotify) g_strfreev)
+    type = G_TYPE_STRV;
+
+  g_value_init (value, type);
+  if (type == G_TYPE_POINTER)
+    g_value_set_pointer (value, holder->result.v_pointer);
+  else if (type == G_TYPE_VARIANT)   /* a fundamental type, not a boxed one */
+    g_value_set_variant (value, holder->result.v_pointer);
+  else
+    g_value_set_boxed (value, holder->result.v_pointer);
+}
+
 /**
  * kaa_in_progress_get_value:
  * @self: a done [struct@Kaa.InProgress]
@@ -743,8 +772,12 @@ kaa_in_progress_dup_object (KaaInProgress *self)
  *
  * Copies any kind of result into @value: a value stored with
  * finish_value keeps its type, the other kinds become the matching
- * fundamental type (a plain pointer becomes `G_TYPE_POINTER`). If @self
- * failed or was cancelled, @value holds a %NULL pointer.
+ * fundamental type. A pointer stored with the destroy notify of a boxed
+ * type — g_bytes_unref(), g_variant_unref(), g_strfreev() — becomes that
+ * type (`G_TYPE_BYTES`, `G_TYPE_VARIANT`, `G_TYPE_STRV`): so the results
+ * of the GIO wrappers reach a binding; another pointer becomes
+ * `G_TYPE_POINTER`. If @self failed or was cancelled, @value holds a
+ * %NULL pointer.
  *
  * On a failed or cancelled @self every getter returns its empty value
  * (%FALSE, 0, 0.0, %NULL, a %NULL pointer #GValue) without a critical;
@@ -787,7 +820,7 @@ kaa_in_progress_get_value (KaaInProgress *self,
       g_value_copy (holder->result.v_pointer, value);
       break;
     case RESULT_POINTER:
-      g_value_set_pointer (g_value_init (value, G_TYPE_POINTER), holder->result.v_pointer);
+      pointer_to_value (holder, value);
       break;
     case RESULT_NONE:
     case RESULT_FORWARD:

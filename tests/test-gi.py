@@ -254,6 +254,36 @@ class Progress(unittest.TestCase):
         ip.finish_int64(10)
 
 
+class WrapperResults(unittest.TestCase):
+    # Issue #22: the GIO wrappers' results read through get_value() as
+    # boxed GValues, not as a bare gpointer.
+    def test_load_contents_is_bytes(self):
+        path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"kaa-gi-{os.getpid()}")
+        with open(path, "wb") as f:
+            f.write(b"hello kaa")
+        try:
+            ip = Kaa.file_load_contents(Gio.File.new_for_path(path))
+            run_until(ip)
+            ip.propagate()
+            value = ip.get_value()
+            self.assertIsInstance(value, GLib.Bytes)
+            self.assertEqual(value.get_data(), b"hello kaa")
+
+            stream = Gio.MemoryInputStream.new_from_data(b"abcdef")
+            ip = Kaa.input_stream_read_bytes(stream, 4)
+            run_until(ip)
+            self.assertEqual(ip.get_value().get_data(), b"abcd")
+        finally:
+            os.unlink(path)
+
+    def test_communicate_is_string(self):
+        proc = Gio.Subprocess.new(["echo", "from echo"], Gio.SubprocessFlags.STDOUT_PIPE)
+        ip = Kaa.subprocess_communicate_utf8(proc, None)
+        run_until(ip)
+        self.assertEqual(ip.get_string(), "from echo\n")
+        self.assertEqual(ip.get_value(), "from echo\n")
+
+
 class Threads(unittest.TestCase):
     def test_thread_job(self):
         main = threading.get_ident()
