@@ -510,3 +510,123 @@ kaa_resolver_lookup_by_name (GResolver  *resolver,
                                    name_resolved, kaa_in_progress_ref (self));
   return self;
 }
+
+/* ----------------------------------------------- more files, and the bus */
+
+/* Settles @data with the object a _finish() returned, or its error. */
+static void
+settle_object (KaaInProgress *self,
+               GError        *error,
+               gpointer       object)
+{
+  if (error != NULL)
+    kaa_in_progress_fail (self, error);
+  else
+    kaa_in_progress_finish_object (self, object);
+  g_clear_object (&object);
+  kaa_in_progress_unref (self);
+}
+
+static void
+file_opened (GObject      *source,
+             GAsyncResult *result,
+             gpointer      data)
+{
+  GError *error = NULL;
+  GFileInputStream *stream = g_file_read_finish (G_FILE (source), result, &error);
+
+  settle_object (data, error, stream);
+}
+
+/**
+ * kaa_file_read:
+ * @file: the file to open
+ *
+ * g_file_read_async() as an InProgress, at the default I/O priority.
+ *
+ * Returns: (transfer full): an InProgress finishing with the
+ *   #GFileInputStream (an object result)
+ * Since: 0.2
+ */
+KaaInProgress *
+kaa_file_read (GFile *file)
+{
+  KaaInProgress *self;
+
+  kaa_return_failed_if_fail (G_IS_FILE (file));
+
+  self = call_new ("kaa_file_read");
+  g_file_read_async (file, G_PRIORITY_DEFAULT, call_cancellable (self), file_opened,
+                     kaa_in_progress_ref (self));
+  return self;
+}
+
+static void
+file_queried (GObject      *source,
+              GAsyncResult *result,
+              gpointer      data)
+{
+  GError *error = NULL;
+  GFileInfo *info = g_file_query_info_finish (G_FILE (source), result, &error);
+
+  settle_object (data, error, info);
+}
+
+/**
+ * kaa_file_query_info:
+ * @file: the file to ask about
+ * @attributes: the attributes to fetch, as for g_file_query_info()
+ * @flags: as for g_file_query_info()
+ *
+ * g_file_query_info_async() as an InProgress, at the default I/O
+ * priority.
+ *
+ * Returns: (transfer full): an InProgress finishing with the #GFileInfo
+ *   (an object result)
+ * Since: 0.2
+ */
+KaaInProgress *
+kaa_file_query_info (GFile               *file,
+                     const char          *attributes,
+                     GFileQueryInfoFlags  flags)
+{
+  KaaInProgress *self;
+
+  kaa_return_failed_if_fail (G_IS_FILE (file));
+  kaa_return_failed_if_fail (attributes != NULL);
+
+  self = call_new ("kaa_file_query_info");
+  g_file_query_info_async (file, attributes, flags, G_PRIORITY_DEFAULT,
+                           call_cancellable (self), file_queried, kaa_in_progress_ref (self));
+  return self;
+}
+
+static void
+bus_got (GObject      *source,
+         GAsyncResult *result,
+         gpointer      data)
+{
+  GError *error = NULL;
+  GDBusConnection *connection = g_bus_get_finish (result, &error);
+
+  settle_object (data, error, connection);
+}
+
+/**
+ * kaa_bus_get:
+ * @bus_type: which bus
+ *
+ * g_bus_get() as an InProgress: the shared connection to @bus_type.
+ *
+ * Returns: (transfer full): an InProgress finishing with the
+ *   #GDBusConnection (an object result)
+ * Since: 0.2
+ */
+KaaInProgress *
+kaa_bus_get (GBusType bus_type)
+{
+  KaaInProgress *self = call_new ("kaa_bus_get");
+
+  g_bus_get (bus_type, call_cancellable (self), bus_got, kaa_in_progress_ref (self));
+  return self;
+}

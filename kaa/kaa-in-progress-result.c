@@ -447,6 +447,32 @@ kaa_in_progress_check_result_type (KaaInProgress *self,
   return FALSE;
 }
 
+/* For kaa_await_bytes(): a new reference to the GBytes result of @self
+ * (a pointer freed with g_bytes_unref(), or a G_TYPE_BYTES value), %NULL
+ * for an empty one; another result is the programming error of the
+ * typed awaits. */
+GBytes *
+kaa_in_progress_dup_bytes (KaaInProgress *self,
+                           const char    *function,
+                           GError       **error)
+{
+  KaaInProgress *holder = result_holder (self, function);
+
+  if (holder == NULL || holder->kind == RESULT_NONE)
+    return NULL;
+  if (holder->kind == RESULT_POINTER && (holder->result.v_pointer == NULL ||
+                                         holder->result_destroy == (GDestroyNotify) g_bytes_unref))
+    return holder->result.v_pointer != NULL ? g_bytes_ref (holder->result.v_pointer) : NULL;
+  if (holder->kind == RESULT_VALUE && G_VALUE_HOLDS (holder->result.v_pointer, G_TYPE_BYTES))
+    return g_value_dup_boxed (holder->result.v_pointer);
+  g_critical ("%s: InProgress %s (%p) finished with a result of type %s, not GBytes",
+              function, in_progress_name (holder), holder, result_kind_name (holder->kind));
+  g_set_error (error, KAA_ERROR, KAA_ERROR_WRONG_RESULT_TYPE,
+               _("InProgress %s finished with a result of type %s, not %s"),
+               in_progress_name (holder), result_kind_name (holder->kind), "GBytes");
+  return NULL;
+}
+
 /**
  * kaa_in_progress_propagate:
  * @self: a done [struct@Kaa.InProgress]

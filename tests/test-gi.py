@@ -276,6 +276,21 @@ class WrapperResults(unittest.TestCase):
         finally:
             os.unlink(path)
 
+    def test_file_read_and_query_info(self):
+        path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"kaa-gi-info-{os.getpid()}")
+        with open(path, "wb") as f:
+            f.write(b"12345")
+        try:
+            gfile = Gio.File.new_for_path(path)
+            ip = Kaa.file_query_info(gfile, "standard::size", Gio.FileQueryInfoFlags.NONE)
+            run_until(ip)
+            self.assertEqual(ip.get_object().get_size(), 5)
+            ip = Kaa.file_read(gfile)
+            run_until(ip)
+            self.assertEqual(ip.get_object().read_bytes(5, None).get_data(), b"12345")
+        finally:
+            os.unlink(path)
+
     def test_communicate_is_string(self):
         proc = Gio.Subprocess.new(["echo", "from echo"], Gio.SubprocessFlags.STDOUT_PIPE)
         ip = Kaa.subprocess_communicate_utf8(proc, None)
