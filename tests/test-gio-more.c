@@ -1,5 +1,5 @@
-/* test-gio-more.c: kaa_file_read(), kaa_file_query_info(), kaa_bus_get()
- * and kaa_await_bytes() (issue #22)
+/* test-gio-more.c: kaa_file_read(), kaa_file_query_info(), kaa_bus_get(),
+ * kaa_await_bytes() and kaa_channel_new_for_children() (issue #22)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -109,6 +109,107 @@ test_await_bytes (void)
   g_file_delete (file, NULL, NULL);
 }
 
+/* ------------------------------------------------------------ children */
+
+typedef struct
+{
+  GFile     *directory;
+  GPtrArray *names;      /* what the loop received */
+  GError    *error;      /* how it ended */
+  guint      stop_after; /* close the stream after that many, 0 for never */
+} Listing;
+
+static void
+list_children (KaaCoroutine *self,
+               gpointer      user_data)
+{
+  Listing *listing = user_data;
+  g_autoptr(KaaChannel) children =
+    kaa_channel_new_for_children (listing->directory, G_FILE_ATTRIBUTE_STANDARD_NAME,
+                                  G_FILE_QUERY_INFO_NONE, 2);
+  gpointer item;
+
+  while (kaa_channel_await_next (children, &item, &listing->error))
+    {
+      g_ptr_array_add (listing->names, g_strdup (g_file_info_get_name (item)));
+      g_object_unref (item);
+      if (listing->names->len == listing->stop_after)
+        kaa_channel_close (children);
+    }
+  kaa_coroutine_return_boolean (self, TRUE);
+}
+
+static void
+run_listing (Listing *listing)
+{
+  KaaInProgress *ip = kaa_coroutine_spawn (list_children, listing, NULL);
+
+  g_assert_true (kaa_in_progress_wait (ip, NULL));
+  kaa_in_progress_unref (ip);
+}
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(char **) a, *(char **) b);
+}
+
+static void
+test_children_stream (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_dir_make_tmp ("kaa-children-XXXXXX", &error);
+  g_autoptr(GFile) missing = g_file_new_for_path ("/nonexistent/kaa-dir");
+  Listing listing = { 0 };
+
+  g_assert_no_error (error);
+  for (int i = 0; i < 5; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s/child-%d", path, i);
+
+      g_assert_true (g_file_set_contents (name, "x", 1, NULL));
+    }
+
+  /* All five, though the channel holds two at a time, then the end. */
+  listing.directory = g_file_new_for_path (path);
+  listing.names = g_ptr_array_new_with_free_func (g_free);
+  run_listing (&listing);
+  g_assert_no_error (listing.error);
+  g_assert_cmpuint (listing.names->len, ==, 5);
+  g_ptr_array_sort (listing.names, compare_names);
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *expected = g_strdup_printf ("child-%u", i);
+
+      g_assert_cmpstr (listing.names->pdata[i], ==, expected);
+    }
+
+  /* Closed after two: the listing stops, nothing leaks. */
+  g_ptr_array_set_size (listing.names, 0);
+  listing.stop_after = 2;
+  run_listing (&listing);
+  g_assert_cmpuint (listing.names->len, ==, 2);
+  g_clear_error (&listing.error);
+  for (int i = 0; i < 5; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s/child-%d", path, i);
+
+      g_unlink (name);
+    }
+  g_rmdir (path);
+  g_object_unref (listing.directory);
+
+  /* Not there: the loop ends with the error. */
+  listing.directory = missing;
+  listing.stop_after = 0;
+  g_ptr_array_set_size (listing.names, 0);
+  run_listing (&listing);
+  g_assert_error (listing.error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_clear_error (&listing.error);
+  g_ptr_array_unref (listing.names);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -118,5 +219,6 @@ main (int    argc,
   g_test_add_func ("/kaa/gio-more/file-read-and-query", test_file_read_and_query);
   g_test_add_func ("/kaa/gio-more/bus-get", test_bus_get_fails_without_a_bus);
   g_test_add_func ("/kaa/gio-more/await-bytes", test_await_bytes);
+  g_test_add_func ("/kaa/gio-more/children-stream", test_children_stream);
   return g_test_run ();
 }
