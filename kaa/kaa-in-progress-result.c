@@ -13,6 +13,8 @@
 #include "kaa-error.h"
 #include "kaa-in-progress-impl-private.h"
 
+#include <gio/gio.h>
+
 #define SETTLE_SCALAR(self, field, kind_, value)                 \
   G_STMT_START {                                                  \
     if (kaa_in_progress_claim ((self), G_STRFUNC, FALSE))             \
@@ -781,6 +783,16 @@ pointer_to_value (KaaInProgress *holder,
     type = G_TYPE_VARIANT;
   else if (destroy == (GDestroyNotify) g_strfreev)
     type = G_TYPE_STRV;
+  else if (destroy == (GDestroyNotify) g_resolver_free_addresses)
+    {
+      /* A GList has no GType: the addresses go into a list model. */
+      GListStore *store = g_list_store_new (G_TYPE_INET_ADDRESS);
+
+      for (GList *l = holder->result.v_pointer; l != NULL; l = l->next)
+        g_list_store_append (store, l->data);
+      g_value_take_object (g_value_init (value, G_TYPE_LIST_STORE), store);
+      return;
+    }
 
   g_value_init (value, type);
   if (type == G_TYPE_POINTER)
@@ -800,9 +812,11 @@ pointer_to_value (KaaInProgress *holder,
  * finish_value keeps its type, the other kinds become the matching
  * fundamental type. A pointer stored with the destroy notify of a boxed
  * type — g_bytes_unref(), g_variant_unref(), g_strfreev() — becomes that
- * type (`G_TYPE_BYTES`, `G_TYPE_VARIANT`, `G_TYPE_STRV`): so the results
- * of the GIO wrappers reach a binding; another pointer becomes
- * `G_TYPE_POINTER`. If @self failed or was cancelled, @value holds a
+ * type (`G_TYPE_BYTES`, `G_TYPE_VARIANT`, `G_TYPE_STRV`), and the #GList
+ * of [func@Kaa.resolver_lookup_by_name] (freed with
+ * g_resolver_free_addresses()) a new #GListStore of its #GInetAddresses:
+ * so the results of the GIO wrappers reach a binding; another pointer
+ * becomes `G_TYPE_POINTER`. If @self failed or was cancelled, @value holds a
  * %NULL pointer.
  *
  * On a failed or cancelled @self every getter returns its empty value

@@ -291,6 +291,16 @@ class WrapperResults(unittest.TestCase):
         finally:
             os.unlink(path)
 
+    def test_resolver_is_list_of_addresses(self):
+        ip = Kaa.resolver_lookup_by_name(None, "localhost")
+        run_until(ip)
+        ip.propagate()
+        addresses = ip.get_value()
+        self.assertIsInstance(addresses, Gio.ListStore)
+        self.assertGreater(addresses.get_n_items(), 0)
+        self.assertTrue(all(isinstance(a, Gio.InetAddress) for a in addresses))
+        self.assertTrue(any(a.get_is_loopback() for a in addresses))
+
     def test_communicate_is_string(self):
         proc = Gio.Subprocess.new(["echo", "from echo"], Gio.SubprocessFlags.STDOUT_PIPE)
         ip = Kaa.subprocess_communicate_utf8(proc, None)

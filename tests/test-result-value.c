@@ -49,11 +49,35 @@ test_boxed_results (void)
   check_value (NULL, (GDestroyNotify) g_bytes_unref, G_TYPE_POINTER);
 }
 
+/* The resolver's GList of addresses has no GType: a list model of them. */
+static void
+test_address_list (void)
+{
+  KaaInProgress *ip = kaa_in_progress_new ();
+  GList *addresses = NULL;
+  GValue value = G_VALUE_INIT;
+  GListModel *model;
+  g_autoptr(GInetAddress) first = NULL;
+
+  addresses = g_list_append (addresses, g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4));
+  addresses = g_list_append (addresses, g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV6));
+  kaa_in_progress_finish_pointer (ip, addresses, (GDestroyNotify) g_resolver_free_addresses);
+  kaa_in_progress_get_value (ip, &value);
+  g_assert_true (G_VALUE_HOLDS (&value, G_TYPE_LIST_STORE));
+  model = g_value_get_object (&value);
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, 2);
+  first = g_list_model_get_item (model, 0);
+  g_assert_true (first == addresses->data);
+  g_value_unset (&value);
+  kaa_in_progress_unref (ip);
+}
+
 int
 main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/kaa/result-value/boxed", test_boxed_results);
+  g_test_add_func ("/kaa/result-value/address-list", test_address_list);
   return g_test_run ();
 }
