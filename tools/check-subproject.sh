@@ -98,9 +98,16 @@ fi
 meson compile -C _build > "$root/compile.log" 2>&1 || { cat "$root/compile.log"; exit 1; }
 meson test -C _build --no-rebuild --print-errorlogs parent
 # Static: the program carries libkaa itself and does not load it.
-if ldd _build/parent | grep -q libkaa; then
+# Captured first: "ldd | grep -q" dies of SIGPIPE under pipefail when
+# grep exits at its match while ldd still writes.
+linked=$(ldd _build/parent)
+symbols=$(nm _build/parent)
+if grep -q libkaa <<< "$linked"; then
   echo "FAIL: the static parent loads a shared libkaa"
   exit 1
 fi
-nm _build/parent | grep -q ' T kaa_in_progress_new$'
+if ! grep -q ' T kaa_in_progress_new$' <<< "$symbols"; then
+  echo "FAIL: libkaa is not linked into the static parent"
+  exit 1
+fi
 echo "ok: libkaa as a static subproject: no test, no executable, the parent's config.h"
