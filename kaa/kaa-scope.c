@@ -436,6 +436,8 @@ kaa_scope_new (KaaScopeFlags flags)
  * kaa_scope_ref:
  * @self: a [struct@Kaa.Scope]
  *
+ * Takes a reference. Any thread.
+ *
  * Returns: (transfer full): @self
  * Since: 0.2
  */
@@ -650,6 +652,8 @@ kaa_scope_resume (KaaScope *self)
 /**
  * kaa_scope_get_n_pending:
  * @self: a [struct@Kaa.Scope]
+ *
+ * Tells how many members of @self are still pending.
  *
  * Returns: how many members have not settled yet
  * Since: 0.2
