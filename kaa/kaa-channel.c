@@ -206,6 +206,8 @@ kaa_channel_release (KaaChannel *self)
  * kaa_channel_get_capacity:
  * @self: a [struct@Kaa.Channel]
  *
+ * Tells how many items @self holds at most. Any thread.
+ *
  * Returns: the capacity @self was made with
  * Since: 0.2
  */
@@ -243,6 +245,8 @@ kaa_channel_get_length (KaaChannel *self)
 /**
  * kaa_channel_is_closed:
  * @self: a [struct@Kaa.Channel]
+ *
+ * Tells whether @self was closed. Any thread.
  *
  * Returns: whether [method@Kaa.Channel.close] was called
  * Since: 0.2

@@ -298,6 +298,41 @@ kaa_await_string (KaaInProgress *in_progress,
 }
 
 /**
+ * kaa_await_bytes: (skip)
+ * @in_progress: (transfer full): what to wait for
+ * @error: return location for its error
+ *
+ * [func@Kaa.await], returning a new reference to a #GBytes result, such
+ * as that of [func@Kaa.file_load_contents] or
+ * [func@Kaa.input_stream_read_bytes], so that
+ * `bytes = kaa_await_bytes (kaa_file_load_contents (file), &error);`
+ * leaks nothing.
+ *
+ * A result that is not a #GBytes (a pointer freed with g_bytes_unref(),
+ * or a `G_TYPE_BYTES` value) is a programming error: a critical, and
+ * `KAA_ERROR_WRONG_RESULT_TYPE`.
+ *
+ * C only, as [func@Kaa.await] is.
+ *
+ * Returns: (transfer full) (nullable): the result, or %NULL with @error
+ *   set
+ * Since: 0.2
+ */
+GBytes *
+kaa_await_bytes (KaaInProgress *in_progress,
+                 GError       **error)
+{
+  KaaInProgress *done = await_owned (in_progress, G_STRFUNC, error);
+  GBytes *bytes;
+
+  if (done == NULL)
+    return NULL;
+  bytes = kaa_in_progress_dup_bytes (done, G_STRFUNC, error);
+  kaa_in_progress_unref (done);
+  return bytes;
+}
+
+/**
  * kaa_await_object: (skip)
  * @in_progress: (transfer full): what to wait for
  * @error: return location for its error

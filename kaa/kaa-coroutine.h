@@ -174,6 +174,9 @@ KAA_AVAILABLE_IN_ALL
 char          *kaa_await_string                (KaaInProgress    *in_progress,
                                                 GError          **error) G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
+GBytes        *kaa_await_bytes                 (KaaInProgress    *in_progress,
+                                                GError          **error) G_GNUC_WARN_UNUSED_RESULT;
+KAA_AVAILABLE_IN_ALL
 gpointer       kaa_await_object                (KaaInProgress    *in_progress,
                                                 GError          **error) G_GNUC_WARN_UNUSED_RESULT;
 

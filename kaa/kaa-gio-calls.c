@@ -95,9 +95,8 @@ file_loaded (GObject      *source,
  *
  * g_file_load_contents_async() as an InProgress.
  *
- * Language bindings cannot read the pointer result; they call
- * g_file_load_contents_async() themselves and settle an InProgress from
- * its callback.
+ * Language bindings read the #GBytes with
+ * [method@Kaa.InProgress.get_value].
  *
  * Returns: (transfer full): an InProgress finishing with the contents as
  *   a #GBytes pointer result
@@ -227,9 +226,8 @@ bytes_read (GObject      *source,
  * g_input_stream_read_bytes_async() as an InProgress. A cancel during
  * the read leaves the stream free for the next one.
  *
- * Language bindings cannot read the pointer result; they call
- * g_input_stream_read_bytes_async() themselves and settle an InProgress
- * from its callback.
+ * Language bindings read the #GBytes with
+ * [method@Kaa.InProgress.get_value].
  *
  * Returns: (transfer full): an InProgress finishing with a #GBytes
  *   pointer result, empty at the end of the stream
@@ -378,7 +376,16 @@ subprocess_communicated (GObject      *source,
   char *out = NULL;
 
   g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &out, NULL, &error);
-  settle (data, error, out, g_free);
+  if (error != NULL)
+    {
+      settle (data, error, NULL, NULL);
+      return;
+    }
+  /* A string result, which get_pointer() reads as before and a binding
+   * reads with get_string() or get_value(). */
+  kaa_in_progress_finish_string (data, out);
+  g_free (out);
+  kaa_in_progress_unref (data);
 }
 
 /**
@@ -390,7 +397,7 @@ subprocess_communicated (GObject      *source,
  * g_subprocess_communicate_utf8_async() as an InProgress.
  *
  * Returns: (transfer full): an InProgress finishing with its standard
- *   output as a string pointer result
+ *   output as a string result (read with get_string() or get_pointer())
  * Since: 0.1
  */
 KaaInProgress *
@@ -435,7 +442,8 @@ dbus_returned (GObject      *source,
  * g_dbus_connection_call() as an InProgress.
  *
  * Returns: (transfer full): an InProgress finishing with the reply
- *   #GVariant tuple as a pointer result
+ *   #GVariant tuple as a pointer result, which language bindings read
+ *   with [method@Kaa.InProgress.get_value]
  * Since: 0.1
  */
 KaaInProgress *
@@ -500,5 +508,125 @@ kaa_resolver_lookup_by_name (GResolver  *resolver,
   self = call_new ("kaa_resolver_lookup_by_name");
   g_resolver_lookup_by_name_async (resolver, hostname, call_cancellable (self),
                                    name_resolved, kaa_in_progress_ref (self));
+  return self;
+}
+
+/* ----------------------------------------------- more files, and the bus */
+
+/* Settles @data with the object a _finish() returned, or its error. */
+static void
+settle_object (KaaInProgress *self,
+               GError        *error,
+               gpointer       object)
+{
+  if (error != NULL)
+    kaa_in_progress_fail (self, error);
+  else
+    kaa_in_progress_finish_object (self, object);
+  g_clear_object (&object);
+  kaa_in_progress_unref (self);
+}
+
+static void
+file_opened (GObject      *source,
+             GAsyncResult *result,
+             gpointer      data)
+{
+  GError *error = NULL;
+  GFileInputStream *stream = g_file_read_finish (G_FILE (source), result, &error);
+
+  settle_object (data, error, stream);
+}
+
+/**
+ * kaa_file_read:
+ * @file: the file to open
+ *
+ * g_file_read_async() as an InProgress, at the default I/O priority.
+ *
+ * Returns: (transfer full): an InProgress finishing with the
+ *   #GFileInputStream (an object result)
+ * Since: 0.2
+ */
+KaaInProgress *
+kaa_file_read (GFile *file)
+{
+  KaaInProgress *self;
+
+  kaa_return_failed_if_fail (G_IS_FILE (file));
+
+  self = call_new ("kaa_file_read");
+  g_file_read_async (file, G_PRIORITY_DEFAULT, call_cancellable (self), file_opened,
+                     kaa_in_progress_ref (self));
+  return self;
+}
+
+static void
+file_queried (GObject      *source,
+              GAsyncResult *result,
+              gpointer      data)
+{
+  GError *error = NULL;
+  GFileInfo *info = g_file_query_info_finish (G_FILE (source), result, &error);
+
+  settle_object (data, error, info);
+}
+
+/**
+ * kaa_file_query_info:
+ * @file: the file to ask about
+ * @attributes: the attributes to fetch, as for g_file_query_info()
+ * @flags: as for g_file_query_info()
+ *
+ * g_file_query_info_async() as an InProgress, at the default I/O
+ * priority.
+ *
+ * Returns: (transfer full): an InProgress finishing with the #GFileInfo
+ *   (an object result)
+ * Since: 0.2
+ */
+KaaInProgress *
+kaa_file_query_info (GFile               *file,
+                     const char          *attributes,
+                     GFileQueryInfoFlags  flags)
+{
+  KaaInProgress *self;
+
+  kaa_return_failed_if_fail (G_IS_FILE (file));
+  kaa_return_failed_if_fail (attributes != NULL);
+
+  self = call_new ("kaa_file_query_info");
+  g_file_query_info_async (file, attributes, flags, G_PRIORITY_DEFAULT,
+                           call_cancellable (self), file_queried, kaa_in_progress_ref (self));
+  return self;
+}
+
+static void
+bus_got (GObject      *source,
+         GAsyncResult *result,
+         gpointer      data)
+{
+  GError *error = NULL;
+  GDBusConnection *connection = g_bus_get_finish (result, &error);
+
+  settle_object (data, error, connection);
+}
+
+/**
+ * kaa_bus_get:
+ * @bus_type: which bus
+ *
+ * g_bus_get() as an InProgress: the shared connection to @bus_type.
+ *
+ * Returns: (transfer full): an InProgress finishing with the
+ *   #GDBusConnection (an object result)
+ * Since: 0.2
+ */
+KaaInProgress *
+kaa_bus_get (GBusType bus_type)
+{
+  KaaInProgress *self = call_new ("kaa_bus_get");
+
+  g_bus_get (bus_type, call_cancellable (self), bus_got, kaa_in_progress_ref (self));
   return self;
 }

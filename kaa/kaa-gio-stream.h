@@ -27,6 +27,11 @@ KAA_AVAILABLE_IN_ALL
 KaaChannel *kaa_channel_new_for_lines       (GInputStream *stream,
                                              guint         capacity) G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
+KaaChannel *kaa_channel_new_for_children (GFile               *directory,
+                                          const char          *attributes,
+                                          GFileQueryInfoFlags  flags,
+                                          guint                capacity) G_GNUC_WARN_UNUSED_RESULT;
+KAA_AVAILABLE_IN_ALL
 KaaChannel *kaa_channel_new_for_fd          (int           fd,
                                              GIOCondition  condition) G_GNUC_WARN_UNUSED_RESULT;
 

@@ -71,6 +71,14 @@ KaaInProgress *kaa_dbus_connection_call        (GDBusConnection *connection,
 KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_resolver_lookup_by_name     (GResolver      *resolver,
                                                 const char     *hostname) G_GNUC_WARN_UNUSED_RESULT;
+KAA_AVAILABLE_IN_ALL
+KaaInProgress *kaa_file_read                   (GFile          *file) G_GNUC_WARN_UNUSED_RESULT;
+KAA_AVAILABLE_IN_ALL
+KaaInProgress *kaa_file_query_info             (GFile          *file,
+                                                const char     *attributes,
+                                                GFileQueryInfoFlags flags) G_GNUC_WARN_UNUSED_RESULT;
+KAA_AVAILABLE_IN_ALL
+KaaInProgress *kaa_bus_get                     (GBusType        bus_type) G_GNUC_WARN_UNUSED_RESULT;
 
 /* kaa-gio.c */
 KAA_AVAILABLE_IN_ALL

@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include "kaa-in-progress-impl-private.h"
+#include "kaa-progress-private.h"
 
 /* Counts one pause; the producer hears of the first one only while @self
  * is not done. A settle on another thread may land just after the state
@@ -32,6 +33,7 @@ in_progress_pause (KaaInProgress *self)
       self->hook_paused)
     return;
   self->hook_paused = TRUE;
+  kaa_progress_set_paused (self, TRUE);
   /* Hooks run on the owner thread only; a producer whose InProgress may
    * settle on another thread settles it through the owner instead (as
    * the thread pool does), so the producer cannot be released under us.
@@ -161,6 +163,7 @@ kaa_in_progress_resume (KaaInProgress *self)
   if (left > 0 || counts_only || !self->hook_paused || !kaa_in_progress_is_pending (self))
     return;
   self->hook_paused = FALSE;
+  kaa_progress_set_paused (self, FALSE);
   kaa_in_progress_call_hook (self, TRUE);
 }
 

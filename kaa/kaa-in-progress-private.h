@@ -184,6 +184,9 @@ void           kaa_in_progress_finish_claimed_value  (KaaInProgress *self,
 /* Owner thread, @self finished with a pointer that nobody else reads:
  * moves the pointer out of it (its destroy notify is the caller's now). */
 gpointer       kaa_in_progress_steal_pointer         (KaaInProgress *self);
+GBytes        *kaa_in_progress_dup_bytes             (KaaInProgress *self,
+                                                      const char    *function,
+                                                      GError       **error);
 void           kaa_in_progress_fail_claimed          (KaaInProgress *self,
                                                       GError        *error);
 

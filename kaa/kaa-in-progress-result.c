@@ -13,6 +13,8 @@
 #include "kaa-error.h"
 #include "kaa-in-progress-impl-private.h"
 
+#include <gio/gio.h>
+
 #define SETTLE_SCALAR(self, field, kind_, value)                 \
   G_STMT_START {                                                  \
     if (kaa_in_progress_claim ((self), G_STRFUNC, FALSE))             \
@@ -447,6 +449,32 @@ kaa_in_progress_check_result_type (KaaInProgress *self,
   return FALSE;
 }
 
+/* For kaa_await_bytes(): a new reference to the GBytes result of @self
+ * (a pointer freed with g_bytes_unref(), or a G_TYPE_BYTES value), %NULL
+ * for an empty one; another result is the programming error of the
+ * typed awaits. */
+GBytes *
+kaa_in_progress_dup_bytes (KaaInProgress *self,
+                           const char    *function,
+                           GError       **error)
+{
+  KaaInProgress *holder = result_holder (self, function);
+
+  if (holder == NULL || holder->kind == RESULT_NONE)
+    return NULL;
+  if (holder->kind == RESULT_POINTER && (holder->result.v_pointer == NULL ||
+                                         holder->result_destroy == (GDestroyNotify) g_bytes_unref))
+    return holder->result.v_pointer != NULL ? g_bytes_ref (holder->result.v_pointer) : NULL;
+  if (holder->kind == RESULT_VALUE && G_VALUE_HOLDS (holder->result.v_pointer, G_TYPE_BYTES))
+    return g_value_dup_boxed (holder->result.v_pointer);
+  g_critical ("%s: InProgress %s (%p) finished with a result of type %s, not GBytes",
+              function, in_progress_name (holder), holder, result_kind_name (holder->kind));
+  g_set_error (error, KAA_ERROR, KAA_ERROR_WRONG_RESULT_TYPE,
+               _("InProgress %s finished with a result of type %s, not %s"),
+               in_progress_name (holder), result_kind_name (holder->kind), "GBytes");
+  return NULL;
+}
+
 /**
  * kaa_in_progress_propagate:
  * @self: a done [struct@Kaa.InProgress]
@@ -736,6 +764,45 @@ kaa_in_progress_dup_object (KaaInProgress *self)
   return object != NULL ? g_object_ref (object) : NULL;
 }
 
+/* A pointer result whose destroy notify frees a boxed type is of that
+ * type: the wrappers' GBytes, GVariant and strv results (issue #22), and
+ * any a producer stores the same way, reach a binding as a boxed GValue
+ * instead of a bare gpointer. */
+static void
+pointer_to_value (KaaInProgress *holder,
+                  GValue        *value)
+{
+  GDestroyNotify destroy = holder->result_destroy;
+  GType type = G_TYPE_POINTER;
+
+  if (holder->result.v_pointer == NULL)
+    type = G_TYPE_POINTER;
+  else if (destroy == (GDestroyNotify) g_bytes_unref)
+    type = G_TYPE_BYTES;
+  else if (destroy == (GDestroyNotify) g_variant_unref)
+    type = G_TYPE_VARIANT;
+  else if (destroy == (GDestroyNotify) g_strfreev)
+    type = G_TYPE_STRV;
+  else if (destroy == (GDestroyNotify) g_resolver_free_addresses)
+    {
+      /* A GList has no GType: the addresses go into a list model. */
+      GListStore *store = g_list_store_new (G_TYPE_INET_ADDRESS);
+
+      for (GList *l = holder->result.v_pointer; l != NULL; l = l->next)
+        g_list_store_append (store, l->data);
+      g_value_take_object (g_value_init (value, G_TYPE_LIST_STORE), store);
+      return;
+    }
+
+  g_value_init (value, type);
+  if (type == G_TYPE_POINTER)
+    g_value_set_pointer (value, holder->result.v_pointer);
+  else if (type == G_TYPE_VARIANT)   /* a fundamental type, not a boxed one */
+    g_value_set_variant (value, holder->result.v_pointer);
+  else
+    g_value_set_boxed (value, holder->result.v_pointer);
+}
+
 /**
  * kaa_in_progress_get_value:
  * @self: a done [struct@Kaa.InProgress]
@@ -743,8 +810,14 @@ kaa_in_progress_dup_object (KaaInProgress *self)
  *
  * Copies any kind of result into @value: a value stored with
  * finish_value keeps its type, the other kinds become the matching
- * fundamental type (a plain pointer becomes `G_TYPE_POINTER`). If @self
- * failed or was cancelled, @value holds a %NULL pointer.
+ * fundamental type. A pointer stored with the destroy notify of a boxed
+ * type — g_bytes_unref(), g_variant_unref(), g_strfreev() — becomes that
+ * type (`G_TYPE_BYTES`, `G_TYPE_VARIANT`, `G_TYPE_STRV`), and the #GList
+ * of [func@Kaa.resolver_lookup_by_name] (freed with
+ * g_resolver_free_addresses()) a new #GListStore of its #GInetAddresses:
+ * so the results of the GIO wrappers reach a binding; another pointer
+ * becomes `G_TYPE_POINTER`. If @self failed or was cancelled, @value holds a
+ * %NULL pointer.
  *
  * On a failed or cancelled @self every getter returns its empty value
  * (%FALSE, 0, 0.0, %NULL, a %NULL pointer #GValue) without a critical;
@@ -787,7 +860,7 @@ kaa_in_progress_get_value (KaaInProgress *self,
       g_value_copy (holder->result.v_pointer, value);
       break;
     case RESULT_POINTER:
-      g_value_set_pointer (g_value_init (value, G_TYPE_POINTER), holder->result.v_pointer);
+      pointer_to_value (holder, value);
       break;
     case RESULT_NONE:
     case RESULT_FORWARD:

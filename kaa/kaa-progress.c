@@ -57,6 +57,10 @@ struct _KaaProgress
   gint64         rate_position;
   gint64         rate_time;
   gdouble        rate;
+  /* Time paused since rate_time, which the rate leaves out (issue #22);
+   * paused_since is when the pause began, 0 while running. */
+  gint64         paused_usec;
+  gint64         paused_since;
   ProgressNode  *callbacks;   /* oldest first */
   KaaRunnable    runnable;
   KaaTimer       timer;
@@ -145,12 +149,52 @@ kaa_progress_free (KaaProgress *progress)
   g_free (progress);
 }
 
+/* The time paused since the last rate update, a pause still going on
+ * counted up to @now; the count starts again from @now. */
+static gint64
+progress_take_paused (KaaProgress *progress,
+                      gint64       now)
+{
+  gint64 paused = progress->paused_usec;
+
+  if (progress->paused_since != 0)
+    {
+      paused += now - progress->paused_since;
+      progress->paused_since = now;
+    }
+  progress->paused_usec = 0;
+  return paused;
+}
+
+/* Owner thread: the producer of @self heard its first pause (@paused) or
+ * its last resume. A rate is of the time spent working, so paused time
+ * is left out of it and of the ETA. */
+void
+kaa_progress_set_paused (KaaInProgress *self,
+                         gboolean       paused)
+{
+  KaaProgress *progress = g_atomic_pointer_get (kaa_in_progress_get_progress_slot (self));
+  gint64 now;
+
+  if (progress == NULL || (progress->paused_since != 0) == paused)
+    return;
+  now = g_get_monotonic_time ();
+  if (paused)
+    progress->paused_since = now;
+  else
+    {
+      progress->paused_usec += now - progress->paused_since;
+      progress->paused_since = 0;
+    }
+}
+
 static void
 progress_update_rate (KaaProgress *progress,
                       gint64       now)
 {
   gint64 position, total;
-  gdouble dt = (now - progress->rate_time) / (gdouble) G_USEC_PER_SEC;
+  gint64 paused = progress_take_paused (progress, now);
+  gdouble dt = (now - progress->rate_time - paused) / (gdouble) G_USEC_PER_SEC;
   gdouble instant, alpha;
 
   progress_read (progress, &position, &total);
@@ -353,7 +397,9 @@ kaa_in_progress_get_fraction (KaaInProgress *self)
  * @self: a [struct@Kaa.InProgress]
  *
  * The speed of progress, smoothed over the last seconds, as of the last
- * progress notification. Owner thread.
+ * progress notification. Time spent paused (from the pause that reached
+ * the producer to the resume that let it go on) does not count: the rate
+ * is of the time @self was running. Owner thread.
  *
  * Returns: units of position per second; 0 until it can be told
  * Since: 0.1
@@ -373,8 +419,9 @@ kaa_in_progress_get_rate (KaaInProgress *self)
  * kaa_in_progress_get_eta:
  * @self: a [struct@Kaa.InProgress]
  *
- * The estimated time left, from the rate and the remaining amount. Owner
- * thread.
+ * The estimated time left, from the rate and the remaining amount: time
+ * running, since the rate leaves paused time out (a pause adds its own
+ * length to it). Owner thread.
  *
  * Returns: seconds left, or -1 when it cannot be told (no total, no rate)
  * Since: 0.1

@@ -238,6 +238,16 @@ scope_add_member (KaaScope      *scope,
       member_free (m);
       return;
     }
+  /* Done already (a coroutine that ran to its end before it was handed
+   * over): counted out here and now, not on the next dispatch, where a
+   * late connect would be delivered. */
+  if (kaa_in_progress_is_done (member) &&
+      kaa_scheduler_is_owner (kaa_in_progress_get_scheduler (member)))
+    {
+      member_settled (member, m);
+      member_free (m);
+      return;
+    }
   if (paused)
     member_pause (m);
   kaa_in_progress_connect (member, member_settled, m, member_free);
@@ -443,6 +453,8 @@ kaa_scope_new (KaaScopeFlags flags)
 /**
  * kaa_scope_ref:
  * @self: a [struct@Kaa.Scope]
+ *
+ * Takes a reference. Any thread.
  *
  * Returns: (transfer full): @self
  * Since: 0.2
@@ -658,6 +670,8 @@ kaa_scope_resume (KaaScope *self)
 /**
  * kaa_scope_get_n_pending:
  * @self: a [struct@Kaa.Scope]
+ *
+ * Tells how many members of @self are still pending.
  *
  * Returns: how many members have not settled yet
  * Since: 0.2

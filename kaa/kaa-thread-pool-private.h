@@ -122,6 +122,10 @@ void          kaa_job_list_remove           (KaaThreadJob **head,
 /* A new pool, not registered (kaa-thread-pool-registry.c registers it). */
 KaaThreadPool *kaa_thread_pool_create       (const char    *name,
                                              guint          max_threads) G_GNUC_WARN_UNUSED_RESULT;
+/* Called by kaa_thread_pool_unref() when @pool is down to one reference:
+ * a pool from kaa_thread_pool_new() then gives its name back, since that
+ * one is the registry's (kaa-thread-pool-registry.c). */
+void          kaa_thread_pool_release_name  (KaaThreadPool *pool);
 /* Stops @pool: see kaa_thread_pool_shutdown(); @at_exit touches no
  * InProgress, and the workers are waited for until @deadline (monotonic
  * microseconds, -1 for no limit). */

@@ -535,17 +535,24 @@ kaa_thread_pool_ref (KaaThreadPool *self)
  * kaa_thread_pool_unref:
  * @self: (transfer full): a [struct@Kaa.ThreadPool]
  *
- * Drops a reference. The registry keeps one for the life of the process.
+ * Drops a reference. The registry keeps one for the life of the
+ * process. When the last other one goes (jobs hold one each), a pool
+ * made by [ctor@Kaa.ThreadPool.new] gives its name back: see there.
  *
  * Since: 0.1
  */
 void
 kaa_thread_pool_unref (KaaThreadPool *self)
 {
+  gint before;
+
   g_return_if_fail (self != NULL);
 
-  if (kaa_ref_count_dec (&self->ref_count))
+  before = kaa_ref_count_dec_checked (&self->ref_count);
+  if (before == 1)
     pool_free (self);
+  else if (before == 2)
+    kaa_thread_pool_release_name (self);
 }
 
 /**

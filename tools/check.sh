@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite six ways and prints one summary line:
 #
-#   1. _build       the normal build, -Dwerror=true, then every benchmark
+#   1. _build       the normal build, -Dwerror=true, with the API reference
+#                   (-Ddocs=enabled: its link check), then every benchmark
 #                   briefly (bash tools/bench.sh --quick), counted as one
 #                   test that only a crash or a non-zero exit fails
 #   2. _build-asan  ASan + UBSan (LeakSanitizer on), -Dwerror=true
@@ -39,7 +40,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 srcdir=$(pwd)
 
 normal_dir=_build
-normal_opts=(-Dwerror=true)
+normal_opts=(-Dwerror=true -Ddocs=enabled)
 ucontext_dir=_build-ucontext
 ucontext_opts=(-Dfiber_backend=ucontext -Dwerror=true)
 asan_dir=_build-asan

@@ -17,14 +17,19 @@ set -euo pipefail
 # (vapigen) and the Vala test, python3-gi runs tests/test-gi.py.
 # libgtk-4-dev builds the GTK demo (examples/gtk-demo.c), whose test runs
 # it under xvfb-run, which needs xauth.
+# abigail-tools (abidw, abidiff) compares the ABI with its baseline
+# (tools/check-abi.sh); gi-docgen builds the API reference, whose links
+# tools/check-doc-links.py checks.
 # clang and its runtime package, which holds libFuzzer and clang's
 # sanitizers, build the fuzz target (issue #7).
 # libsysprof-4-dev holds sysprof-capture-4, for the Sysprof marks (issue
 # 19; meson option sysprof, auto).
 packages=(
+  abigail-tools
   build-essential
   clang
   gettext
+  gi-docgen
   gnuplot-nox
   gobject-introspection
   libgirepository1.0-dev
