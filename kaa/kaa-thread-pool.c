@@ -4,7 +4,9 @@
  *
  * KaaThreadPool: a priority queue of jobs and the workers that run them.
  * Workers start lazily, one per job that finds no idle worker, up to the
- * pool's size, and retire after an idle timeout.
+ * pool's size, and retire after an idle timeout; their loop is in
+ * kaa-thread-pool-worker.c, the pool's state in
+ * kaa-thread-pool-worker-private.h.
  *
  * Threads: the pool's state lives under its one lock: the queued jobs
  * (kaa-thread-pool-queue.c), the list of jobs parked by a pause before
@@ -32,72 +34,15 @@
 #include "kaa-alloc-private.h"
 #include "kaa-i18n-private.h"
 #include "kaa-error.h"
-#include "kaa-thread-pool-private.h"
+#include "kaa-thread-pool-worker-private.h"
 
 /* Long enough that a bursty application keeps its threads, short enough
  * that an idle one gives them back. */
 #define DEFAULT_IDLE_TIMEOUT_MSEC 10000
-/* How long a worker that ran out of jobs stays awake for the next one:
- * about two round trips of a job through the main loop. */
-#define SPIN_USEC 50
 /* How long the owner context polls for completions after a submission
  * instead of sleeping (kaa_scheduler_expect_remote()): a trivial job's
  * round trip, with margin. */
 #define OWNER_POLL_USEC 50
-
-typedef struct _Worker Worker;
-struct _Worker
-{
-  KaaThreadPool *pool;
-  GThread       *thread;
-  GCond          cond;
-  gint           woken;      /* atomic; written under the pool's lock */
-  gboolean       sleeping;   /* under the pool's lock: in g_cond_wait */
-  gboolean       slept;      /* worker thread: its last idle spell slept */
-  Worker        *next_idle;  /* under the pool's lock */
-  Worker        *next_retired;
-  KaaScheduler  *held;       /* worker thread: see kaa_thread_job_deliver() */
-  gboolean       blocked;    /* worker thread: counted in the pool's n_blocked */
-};
-
-/* The worker running on this thread, if any. */
-static KAA_THREAD_LOCAL Worker *current_worker;
-
-struct _KaaThreadPool
-{
-  /* Read by every submission; seldom written. */
-  char          *name;
-  char          *thread_name;
-  guint          max_threads;
-  guint          n_threads;          /* atomic reads; written under the lock */
-  Worker        *retired;            /* the same; exited, not joined yet */
-  gint           idle_timeout_msec;  /* atomic */
-  gint           shut_down;          /* atomic; written under the lock */
-  KAA_CACHE_LINE_PAD (pad_read_mostly);
-
-  /* Taken and dropped by each job, mostly on its owner thread. */
-  KaaRefCount    ref_count;
-  KAA_CACHE_LINE_PAD (pad_ref_count);
-
-  /* Atomic: submitted jobs not queued yet, newest first, linked through
-   * `next`. Pushed by any thread, emptied under the lock. */
-  KaaThreadJob  *incoming;
-  /* Atomic, written under the lock: idle workers before and after they
-   * went to sleep; the first kind still reads `incoming`. */
-  gint           n_spinning;
-  gint           n_sleeping;
-  KAA_CACHE_LINE_PAD (pad_incoming);
-
-  GMutex         lock;
-  /* Under the lock. */
-  KaaJobQueue    queue;
-  KaaThreadJob  *parked;
-  KaaThreadJob  *running;
-  Worker        *idle;               /* most recently idle first */
-  guint          n_blocked;          /* workers waiting for this pool's jobs */
-  GCond          checks;             /* paused kaa_thread_job_check() calls */
-  GCond          exited;             /* a worker left: for shutdown */
-};
 
 /**
  * KaaThreadPool:
@@ -112,8 +57,8 @@ G_DEFINE_BOXED_TYPE (KaaThreadPool, kaa_thread_pool,
 
 /* Under the lock: moves the incoming jobs into the queue, oldest first,
  * so that their order of submission is their FIFO order. */
-static void
-pool_take_incoming_unlocked (KaaThreadPool *pool)
+void
+kaa_thread_pool_take_incoming_unlocked (KaaThreadPool *pool)
 {
   KaaThreadJob *newest = g_atomic_pointer_exchange (&pool->incoming, NULL);
   KaaThreadJob *oldest = NULL;
@@ -142,7 +87,7 @@ void
 kaa_thread_pool_lock (KaaThreadPool *pool)
 {
   g_mutex_lock (&pool->lock);
-  pool_take_incoming_unlocked (pool);
+  kaa_thread_pool_take_incoming_unlocked (pool);
 }
 
 void
@@ -194,86 +139,7 @@ kaa_thread_pool_wait_paused (KaaThreadPool *pool,
   g_mutex_unlock (&pool->lock);
 }
 
-gboolean
-kaa_thread_pool_block (KaaThreadPool *pool,
-                       KaaThreadJob  *job,
-                       GError       **error)
-{
-  Worker *worker = current_worker;
-  gboolean deadlock = FALSE;
 
-  /* Waits from elsewhere, or for another pool's jobs, leave this pool's
-   * threads free to run @job; a finished job needs no thread. */
-  if (worker == NULL || worker->pool != pool)
-    return TRUE;
-  g_mutex_lock (&pool->lock);
-  if (job->state != JOB_DONE)
-    {
-      /* Every other worker waits for one of our jobs too: whichever
-       * job they wait for, none of them will run it. */
-      deadlock = pool->n_blocked + 1 >= pool->max_threads;
-      if (!deadlock)
-        {
-          pool->n_blocked++;
-          worker->blocked = TRUE;
-        }
-    }
-  g_mutex_unlock (&pool->lock);
-  if (deadlock)
-    g_set_error (error, KAA_ERROR, KAA_ERROR_WAIT_NESTING,
-                 _("A job of thread pool %s waits for another of its jobs while all %u "
-                   "threads of the pool wait: the wait would never end"),
-                 pool->name, pool->max_threads);
-  return !deadlock;
-}
-
-void
-kaa_thread_pool_unblock (void)
-{
-  Worker *worker = current_worker;
-
-  if (worker == NULL || !worker->blocked)
-    return;
-  g_mutex_lock (&worker->pool->lock);
-  worker->pool->n_blocked--;
-  g_mutex_unlock (&worker->pool->lock);
-  worker->blocked = FALSE;
-}
-
-static gpointer worker_main (gpointer data);
-
-/* Under the lock: hands queued work to an idle worker, or starts one. */
-static gboolean
-pool_wake_unlocked (KaaThreadPool *pool,
-                    GError       **error)
-{
-  Worker *worker = pool->idle;
-
-  if (worker != NULL)
-    {
-      pool->idle = worker->next_idle;
-      g_atomic_int_set (&worker->woken, TRUE);
-      /* A worker still spinning sees the flag: no futex wake needed. */
-      if (worker->sleeping)
-        g_cond_signal (&worker->cond);
-      return TRUE;
-    }
-  if (pool->n_threads >= pool->max_threads)
-    return TRUE;
-
-  worker = g_new0 (Worker, 1);
-  worker->pool = pool;
-  g_cond_init (&worker->cond);
-  worker->thread = g_thread_try_new (pool->thread_name, worker_main, worker, error);
-  if (worker->thread == NULL)
-    {
-      g_cond_clear (&worker->cond);
-      g_free (worker);
-      return pool->n_threads > 0;
-    }
-  g_atomic_int_set (&pool->n_threads, pool->n_threads + 1);
-  return TRUE;
-}
 
 void
 kaa_thread_pool_requeue_unlocked (KaaThreadPool *pool,
@@ -283,200 +149,11 @@ kaa_thread_pool_requeue_unlocked (KaaThreadPool *pool,
 
   kaa_job_list_remove (&pool->parked, job);
   kaa_job_queue_insert (&pool->queue, job);
-  if (!pool_wake_unlocked (pool, &error))
+  if (!kaa_thread_pool_wake_unlocked (pool, &error))
     g_warning (_("Thread pool %s: cannot start a thread for a resumed job: %s"),
                pool->name, error->message);
 }
 
-/* Under the lock: the first queued job whose InProgress is still pending.
- * One cancelled from another thread, whose cancel the owner has not
- * carried out yet, is dropped here: it must never run. */
-static KaaThreadJob *
-pool_pop_unlocked (KaaThreadPool *pool)
-{
-  pool_take_incoming_unlocked (pool);
-  while (!kaa_job_queue_is_empty (&pool->queue))
-    {
-      KaaThreadJob *job = kaa_job_queue_peek (&pool->queue);
-
-      kaa_job_queue_remove (&pool->queue, job);
-      if (kaa_in_progress_is_pending (job->in_progress))
-        {
-          job->state = JOB_RUNNING;
-          kaa_job_list_add (&pool->running, job);
-          /* Jobs that came in without waking anyone: pass one on to an
-           * idle worker, or a new one, as their submitter would have. */
-          if (!kaa_job_queue_is_empty (&pool->queue))
-            pool_wake_unlocked (pool, NULL);
-          return job;
-        }
-      job->state = JOB_DONE;
-      /* The queue's reference. Dropped without the lock, as anything that
-       * might reach an InProgress must be. */
-      g_mutex_unlock (&pool->lock);
-      kaa_thread_job_unref (job);
-      g_mutex_lock (&pool->lock);
-    }
-  return NULL;
-}
-
-static void
-idle_remove_unlocked (Worker *worker)
-{
-  for (Worker **link = &worker->pool->idle; *link != NULL; link = &(*link)->next_idle)
-    if (*link == worker)
-      {
-        *link = worker->next_idle;
-        return;
-      }
-}
-
-static gboolean
-pool_has_incoming (KaaThreadPool *pool)
-{
-  return g_atomic_pointer_get (&pool->incoming) != NULL;
-}
-
-/* Under the lock: TRUE when there is work nobody handed to @worker, which
- * is then no longer idle. */
-static gboolean
-worker_finds_work_unlocked (Worker *worker)
-{
-  if (!pool_has_incoming (worker->pool) && kaa_job_queue_is_empty (&worker->pool->queue))
-    return FALSE;
-  idle_remove_unlocked (worker);
-  return TRUE;
-}
-
-/* Under the lock: sleeps until handed work; FALSE once idle too long. */
-static gboolean
-worker_idle_unlocked (Worker *worker)
-{
-  KaaThreadPool *pool = worker->pool;
-  gint64 deadline = g_get_monotonic_time () +
-                    (gint64) g_atomic_int_get (&pool->idle_timeout_msec) * 1000;
-
-  g_atomic_int_set (&worker->woken, FALSE);
-  worker->slept = FALSE;
-  worker->next_idle = pool->idle;
-  pool->idle = worker;
-  g_atomic_int_inc (&pool->n_spinning);
-
-  /* Spin a little before sleeping: an application that waits for one job
-   * and then submits the next (the latency benchmark, a hashing loop) finds
-   * its worker awake, which saves a futex wake-up and a context switch on
-   * every job. Yielding keeps the spin from starving the thread that is
-   * about to submit, on a machine with few cores. */
-  g_mutex_unlock (&pool->lock);
-  for (gint64 spin_end = g_get_monotonic_time () + SPIN_USEC;
-       !g_atomic_int_get (&worker->woken) && !pool_has_incoming (pool) &&
-       g_get_monotonic_time () < spin_end;)
-    g_thread_yield ();
-  g_mutex_lock (&pool->lock);
-  g_atomic_int_add (&pool->n_spinning, -1);
-  if (g_atomic_int_get (&worker->woken) || worker_finds_work_unlocked (worker))
-    return TRUE;
-
-  /* Counted as asleep before `incoming` is read again: a submitter pushes
-   * before it reads the count, and all of these are sequentially
-   * consistent, so either it sees us asleep and takes the lock to wake us,
-   * or we see its job. */
-  worker->sleeping = TRUE;
-  worker->slept = TRUE;
-  g_atomic_int_inc (&pool->n_sleeping);
-  while (!g_atomic_int_get (&worker->woken) && !pool_has_incoming (pool))
-    if (!g_cond_wait_until (&worker->cond, &pool->lock, deadline))
-      break;
-  g_atomic_int_add (&pool->n_sleeping, -1);
-  worker->sleeping = FALSE;
-  if (g_atomic_int_get (&worker->woken) || worker_finds_work_unlocked (worker))
-    return TRUE;
-
-  /* Timed out: nobody picked us, so we are still on the idle stack. */
-  idle_remove_unlocked (worker);
-  return FALSE;
-}
-
-static gpointer
-worker_main (gpointer data)
-{
-  Worker *worker = data;
-  KaaThreadPool *pool = worker->pool;
-  KaaThreadJob *job = NULL;
-
-  current_worker = worker;
-  /* One critical section per job: the one that retires a job also takes
-   * the next. */
-  g_mutex_lock (&pool->lock);
-  for (;;)
-    {
-      KaaThreadJob *done = job;
-
-      if (done != NULL)
-        {
-          kaa_job_list_remove (&pool->running, done);
-          done->state = JOB_DONE;
-        }
-      job = g_atomic_int_get (&pool->shut_down) ? NULL : pool_pop_unlocked (pool);
-      if (done != NULL)
-        {
-          g_mutex_unlock (&pool->lock);
-          /* The worker is free again before the owner sees the result. */
-          kaa_thread_job_deliver (done, &worker->held);
-          if (job == NULL)
-            {
-              /* Out of work: no reference kept while idle. */
-              g_clear_pointer (&worker->held, kaa_scheduler_unref);
-              g_mutex_lock (&pool->lock);
-              continue;
-            }
-        }
-      else if (job == NULL)
-        {
-          if (g_atomic_int_get (&pool->shut_down) || !worker_idle_unlocked (worker))
-            break;
-          if (worker->slept)
-            {
-              /* After a quiet spell: job memory unused through a whole
-               * decay period goes back to malloc. */
-              g_mutex_unlock (&pool->lock);
-              kaa_thread_job_cache_decay (FALSE);
-              g_mutex_lock (&pool->lock);
-            }
-          continue;
-        }
-      else
-        g_mutex_unlock (&pool->lock);
-
-      kaa_thread_job_execute (job);
-      g_mutex_lock (&pool->lock);
-    }
-  g_assert (worker->held == NULL);
-  g_atomic_int_set (&pool->n_threads, pool->n_threads - 1);
-  worker->next_retired = pool->retired;
-  g_atomic_pointer_set (&pool->retired, worker);
-  g_cond_broadcast (&pool->exited);
-  g_mutex_unlock (&pool->lock);
-  /* Idle for the whole idle timeout (or shut down): the burst that job
-   * memory was kept for is over. */
-  kaa_thread_job_cache_decay (TRUE);
-  return NULL;
-}
-
-/* Joins workers that have left; without the lock. */
-static void
-join_retired (Worker *worker)
-{
-  while (worker != NULL)
-    {
-      Worker *next = worker->next_retired;
-
-      g_thread_join (worker->thread);
-      g_cond_clear (&worker->cond);
-      g_free (worker);
-      worker = next;
-    }
-}
 
 KaaThreadPool *
 kaa_thread_pool_create (const char *name,
@@ -503,7 +180,7 @@ pool_free (KaaThreadPool *pool)
 {
   g_assert (pool->n_threads == 0);
 
-  join_retired (pool->retired);
+  kaa_thread_pool_join_retired (pool->retired);
   kaa_job_queue_clear (&pool->queue);
   g_cond_clear (&pool->checks);
   g_cond_clear (&pool->exited);
@@ -725,7 +402,7 @@ pool_submit_locked (KaaThreadPool *pool,
                        _("Thread pool %s is shut down"), pool->name);
         }
     }
-  else if (!pool_wake_unlocked (pool, &thread_error))
+  else if (!kaa_thread_pool_wake_unlocked (pool, &thread_error))
     {
       /* No worker at all, so nobody took it. */
       g_assert (job->state == JOB_QUEUED);
@@ -739,7 +416,7 @@ pool_submit_locked (KaaThreadPool *pool,
   retired = g_atomic_pointer_exchange (&pool->retired, NULL);
   kaa_thread_pool_unlock (pool);
 
-  join_retired (retired);
+  kaa_thread_pool_join_retired (retired);
   return ok;
 }
 
@@ -834,19 +511,14 @@ kaa_thread_pool_stop (KaaThreadPool *pool,
    * sees it and fails its own job (pool_submit_locked()). */
   g_mutex_lock (&pool->lock);
   g_atomic_int_set (&pool->shut_down, TRUE);
-  pool_take_incoming_unlocked (pool);
+  kaa_thread_pool_take_incoming_unlocked (pool);
   /* At exit no InProgress is touched: no callback should run then, so
    * queued jobs just stay where they are, never to run. */
   if (!at_exit)
     queued = pool_steal_queued_unlocked (pool);
   for (KaaThreadJob *job = pool->running; job != NULL; job = job->next)
     g_ptr_array_add (running, kaa_thread_job_ref (job));
-  for (Worker *worker = pool->idle; worker != NULL; worker = worker->next_idle)
-    {
-      g_atomic_int_set (&worker->woken, TRUE);
-      g_cond_signal (&worker->cond);
-    }
-  pool->idle = NULL;
+  kaa_thread_pool_wake_idle_unlocked (pool);
   g_cond_broadcast (&pool->checks);
   g_mutex_unlock (&pool->lock);
 
@@ -868,7 +540,7 @@ kaa_thread_pool_stop (KaaThreadPool *pool,
       break;
   retired = g_atomic_pointer_exchange (&pool->retired, NULL);
   g_mutex_unlock (&pool->lock);
-  join_retired (retired);
+  kaa_thread_pool_join_retired (retired);
 }
 
 /**
@@ -892,7 +564,7 @@ kaa_thread_pool_shutdown (KaaThreadPool *self)
 {
   g_return_if_fail (self != NULL);
 
-  if (current_worker != NULL && current_worker->pool == self)
+  if (kaa_thread_pool_is_own_thread (self))
     {
       g_critical ("%s: called from a job of thread pool %s, which would wait for its own "
                   "thread forever; shut the pool down from outside its jobs",
