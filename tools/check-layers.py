@@ -38,6 +38,7 @@ LAYERS = [
     ("kaa-dump*", 3, "in-progress"),
     ("kaa-coroutine*", 4, "coroutine"),
     ("kaa-thread-pool*", 4, "thread-pool"),
+    ("kaa-main-thread*", 4, "thread-pool"),
     ("kaa-combinators*", 5, "combinators"),
     ("kaa-channel*", 5, "channel"),
     ("kaa-semaphore*", 5, "limits"),
