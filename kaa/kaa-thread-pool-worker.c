@@ -249,6 +249,44 @@ worker_idle_unlocked (Worker *worker)
   return FALSE;
 }
 
+/* Under the lock, with no job to run: waits to be handed one. FALSE when
+ * the worker is to leave: the pool shut down, or it idled too long. */
+static gboolean
+worker_rest_unlocked (Worker *worker)
+{
+  KaaThreadPool *pool = worker->pool;
+
+  if (g_atomic_int_get (&pool->shut_down) || !worker_idle_unlocked (worker))
+    return FALSE;
+  if (worker->slept)
+    {
+      /* After a quiet spell: job memory unused through a whole
+       * decay period goes back to malloc. */
+      g_mutex_unlock (&pool->lock);
+      kaa_thread_job_cache_decay (FALSE);
+      g_mutex_lock (&pool->lock);
+    }
+  return TRUE;
+}
+
+/* Under the lock, which it drops: the worker leaves, to be joined by the
+ * next one who takes the lock from outside. */
+static void
+worker_retire (Worker *worker)
+{
+  KaaThreadPool *pool = worker->pool;
+
+  g_assert (worker->held == NULL);
+  g_atomic_int_set (&pool->n_threads, pool->n_threads - 1);
+  worker->next_retired = pool->retired;
+  g_atomic_pointer_set (&pool->retired, worker);
+  g_cond_broadcast (&pool->exited);
+  g_mutex_unlock (&pool->lock);
+  /* Idle for the whole idle timeout (or shut down): the burst that job
+   * memory was kept for is over. */
+  kaa_thread_job_cache_decay (TRUE);
+}
+
 static gpointer
 worker_main (gpointer data)
 {
@@ -285,16 +323,8 @@ worker_main (gpointer data)
         }
       else if (job == NULL)
         {
-          if (g_atomic_int_get (&pool->shut_down) || !worker_idle_unlocked (worker))
+          if (!worker_rest_unlocked (worker))
             break;
-          if (worker->slept)
-            {
-              /* After a quiet spell: job memory unused through a whole
-               * decay period goes back to malloc. */
-              g_mutex_unlock (&pool->lock);
-              kaa_thread_job_cache_decay (FALSE);
-              g_mutex_lock (&pool->lock);
-            }
           continue;
         }
       else
@@ -303,15 +333,7 @@ worker_main (gpointer data)
       kaa_thread_job_execute (job);
       g_mutex_lock (&pool->lock);
     }
-  g_assert (worker->held == NULL);
-  g_atomic_int_set (&pool->n_threads, pool->n_threads - 1);
-  worker->next_retired = pool->retired;
-  g_atomic_pointer_set (&pool->retired, worker);
-  g_cond_broadcast (&pool->exited);
-  g_mutex_unlock (&pool->lock);
-  /* Idle for the whole idle timeout (or shut down): the burst that job
-   * memory was kept for is over. */
-  kaa_thread_job_cache_decay (TRUE);
+  worker_retire (worker);
   return NULL;
 }
 
