@@ -83,11 +83,14 @@ kaa_channel_push (KaaChannel *self,
       g_assert (pushed);
     }
   else if (overflow == KAA_OVERFLOW_FAIL)
-    kaa_channel_close_unlocked (self, g_error_new (KAA_ERROR, KAA_ERROR_OVERFLOW,
-                                                   kaa_ngettext ("More than %u item arrived before it was received",
-                                                                 "More than %u items arrived before they were received",
-                                                                 self->capacity),
-                                                   self->capacity),
+    kaa_channel_close_unlocked (self,
+                                g_error_new (KAA_ERROR, KAA_ERROR_OVERFLOW,
+                                             kaa_ngettext ("More than %u item arrived "
+                                                           "before it was received",
+                                                           "More than %u items arrived "
+                                                           "before they were received",
+                                                           self->capacity),
+                                             self->capacity),
                                 &done, &notify);
   g_mutex_unlock (&self->lock);
   kaa_channel_complete (self, &done);

@@ -56,7 +56,8 @@ KAA_AVAILABLE_IN_ALL
 KaaChannel    *kaa_channel_new               (guint           capacity) G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
 KaaChannel    *kaa_channel_new_full          (guint           capacity,
-                                              GDestroyNotify  item_destroy) G_GNUC_WARN_UNUSED_RESULT;
+                                              GDestroyNotify  item_destroy)
+                                              G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
 KaaChannel    *kaa_channel_new_for_values    (guint           capacity) G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL

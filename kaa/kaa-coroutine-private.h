@@ -94,7 +94,8 @@ KaaInProgress *kaa_coroutine_spawn_adopted (const KaaCoroutineDef *def,
                                             gpointer               instance,
                                             KaaAdopter            *adopter,
                                             gpointer               user_data,
-                                            GDestroyNotify         destroy) G_GNUC_WARN_UNUSED_RESULT;
+                                            GDestroyNotify         destroy)
+                                            G_GNUC_WARN_UNUSED_RESULT;
 /* kaa-coroutine-spawn.c, for kaa_coroutine_start(): the adopter (not
  * referenced: the start takes its own)
  * and the spawn site of the call being spawned on this thread, if any. */

@@ -215,7 +215,8 @@ coroutine_switch_timed (KaaCoroutine *self)
     kaa_trace_mark (begin, "coroutine slice", "%s, spawned at %s:%d", name,
                     self->site_file != NULL ? self->site_file : "?", self->site_line);
   if (slow && (us = kaa_debug_span_end (&span)) > kaa_debug_slow_slice_us)
-    kaa_debug_report_slow ("coroutine", name, (gpointer) func, self->site_file, self->site_line, us);
+    kaa_debug_report_slow ("coroutine", name, (gpointer) func,
+                           self->site_file, self->site_line, us);
 }
 
 /* Owner thread: runs the coroutine until it suspends or ends. The caller
@@ -256,7 +257,9 @@ coroutine_kill (KaaCoroutine *self)
 static gpointer
 coroutine_subject (KaaMortal *mortal)
 {
-  return ((KaaCoroutine *) G_STRUCT_MEMBER_P (mortal, -G_STRUCT_OFFSET (KaaCoroutine, mortal)))->in_progress;
+  KaaCoroutine *self = G_STRUCT_MEMBER_P (mortal, -G_STRUCT_OFFSET (KaaCoroutine, mortal));
+
+  return self->in_progress;
 }
 
 static void

@@ -134,11 +134,13 @@ KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_coroutine_spawn_def         (const KaaCoroutineDef *def,
                                                 gpointer          instance,
                                                 gpointer          user_data,
-                                                GDestroyNotify    destroy) G_GNUC_WARN_UNUSED_RESULT;
+                                                GDestroyNotify    destroy)
+                                                G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_coroutine_spawn             (KaaCoroutineFunc  func,
                                                 gpointer          user_data,
-                                                GDestroyNotify    destroy) G_GNUC_WARN_UNUSED_RESULT;
+                                                GDestroyNotify    destroy)
+                                                G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
 void           kaa_coroutine_set_spawn_site    (const char       *file,
                                                 int               line);
@@ -224,7 +226,8 @@ typedef gboolean (*KaaStepFunc) (KaaInProgress *self,
 KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_coiterate                   (KaaStepFunc       step,
                                                 gpointer          user_data,
-                                                GDestroyNotify    destroy) G_GNUC_WARN_UNUSED_RESULT;
+                                                GDestroyNotify    destroy)
+                                                G_GNUC_WARN_UNUSED_RESULT;
 
 /* Issue 19: the spawn site (file:line) of each coroutine, for
  * kaa_dump() and the KAA_DEBUG switches. The functions are defined as

@@ -331,9 +331,10 @@ signal_wait_invalidated (gpointer  data,
 
   if (self != NULL)
     {
-      kaa_in_progress_fail (self, g_error_new (KAA_ERROR, KAA_ERROR_FAILED,
-                                               _("The object was finalized before it emitted “%s”"),
-                                               wait->signal));
+      kaa_in_progress_fail (self,
+                            g_error_new (KAA_ERROR, KAA_ERROR_FAILED,
+                                         _("The object was finalized before it emitted “%s”"),
+                                         wait->signal));
       kaa_in_progress_unref (self);
     }
   signal_wait_unref (wait, NULL);

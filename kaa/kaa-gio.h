@@ -44,7 +44,8 @@ KaaInProgress *kaa_file_replace_contents       (GFile          *file,
 KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_socket_client_connect_to_host (GSocketClient *client,
                                                 const char     *host_and_port,
-                                                guint16         default_port) G_GNUC_WARN_UNUSED_RESULT;
+                                                guint16         default_port)
+                                                G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_input_stream_read_bytes     (GInputStream   *stream,
                                                 gsize           count) G_GNUC_WARN_UNUSED_RESULT;
@@ -54,10 +55,12 @@ KaaInProgress *kaa_output_stream_write_all     (GOutputStream  *stream,
 KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_io_stream_close             (GIOStream      *stream) G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
-KaaInProgress *kaa_subprocess_wait_check       (GSubprocess    *subprocess) G_GNUC_WARN_UNUSED_RESULT;
+KaaInProgress *kaa_subprocess_wait_check       (GSubprocess    *subprocess)
+                                                G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_subprocess_communicate_utf8 (GSubprocess    *subprocess,
-                                                const char     *stdin_buf) G_GNUC_WARN_UNUSED_RESULT;
+                                                const char     *stdin_buf)
+                                                G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_dbus_connection_call        (GDBusConnection *connection,
                                                 const char     *bus_name,
@@ -67,7 +70,8 @@ KaaInProgress *kaa_dbus_connection_call        (GDBusConnection *connection,
                                                 GVariant       *parameters,
                                                 const GVariantType *reply_type,
                                                 GDBusCallFlags  flags,
-                                                int             timeout_msec) G_GNUC_WARN_UNUSED_RESULT;
+                                                int             timeout_msec)
+                                                G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_resolver_lookup_by_name     (GResolver      *resolver,
                                                 const char     *hostname) G_GNUC_WARN_UNUSED_RESULT;
@@ -76,22 +80,26 @@ KaaInProgress *kaa_file_read                   (GFile          *file) G_GNUC_WAR
 KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_file_query_info             (GFile          *file,
                                                 const char     *attributes,
-                                                GFileQueryInfoFlags flags) G_GNUC_WARN_UNUSED_RESULT;
+                                                GFileQueryInfoFlags flags)
+                                                G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_bus_get                     (GBusType        bus_type) G_GNUC_WARN_UNUSED_RESULT;
 
 /* kaa-gio.c */
 KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_in_progress_new_for_signal  (gpointer        instance,
-                                                const char     *detailed_signal) G_GNUC_WARN_UNUSED_RESULT;
+                                                const char     *detailed_signal)
+                                                G_GNUC_WARN_UNUSED_RESULT;
 
 /* kaa-gio-source.c */
 KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_io_wait                     (int             fd,
-                                                GIOCondition    condition) G_GNUC_WARN_UNUSED_RESULT;
+                                                GIOCondition    condition)
+                                                G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_socket_wait                 (GSocket        *socket,
-                                                GIOCondition    condition) G_GNUC_WARN_UNUSED_RESULT;
+                                                GIOCondition    condition)
+                                                G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_child_wait                  (GPid            pid) G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL

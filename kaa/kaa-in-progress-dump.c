@@ -18,10 +18,12 @@
  * layer-3 state (pending, paused, cancelled) and the thread it is on.
  *
  * The text form, one line per InProgress, is meant for people and for
- * scripts alike; tests/test-dump.c parses it:
+ * scripts alike; tests/test-dump.c parses it (a trailing backslash here
+ * only continues the line):
  *
  *     libkaa dump: N InProgress
- *     #1 coroutine name="outer" state="awaiting" age=0.012s awaiters=0 body=outer site=app.c:42 awaits=#2
+ *     #1 coroutine name="outer" state="awaiting" age=0.012s awaiters=0 \
+ *        body=outer site=app.c:42 awaits=#2
  *       #2 sleep name="kaa_sleep" state="sleeping until +0.988s" age=? awaiters=1
  *
  * Two spaces of indentation per level; then `#ID KIND` and `key=value`
@@ -431,10 +433,12 @@ node_to_variant (Graph       *graph,
   g_variant_dict_insert (&dict, "state", "s", node->state);
   g_variant_dict_insert (&dict, "age", "d", node->born != 0
                          ? (graph->now - node->born) / (double) G_USEC_PER_SEC : -1.0);
-  g_variant_dict_insert (&dict, "awaiters", "u", (guint) g_atomic_int_get (&node->self->n_awaiters));
+  g_variant_dict_insert (&dict, "awaiters", "u",
+                         (guint) g_atomic_int_get (&node->self->n_awaiters));
   g_variant_dict_insert (&dict, "depth", "u", node->depth);
   if (kaa_in_progress_is_paused (node->self))
-    g_variant_dict_insert (&dict, "paused-by", "u", node->paused_by != NULL ? node->paused_by->id : 0);
+    g_variant_dict_insert (&dict, "paused-by", "u",
+                           node->paused_by != NULL ? node->paused_by->id : 0);
   if (node->elsewhere)
     g_variant_dict_insert (&dict, "other-thread", "b", TRUE);
   if (node->body != NULL)
@@ -474,7 +478,8 @@ kaa_dump_to_variant (void)
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("aa{sv}"));
   for (guint i = 0; i < graph.order->len; i += 2)
     if (g_ptr_array_index (graph.order, i + 1) == NULL)
-      g_variant_builder_add_value (&builder, node_to_variant (&graph, g_ptr_array_index (graph.order, i)));
+      g_variant_builder_add_value (&builder,
+                                   node_to_variant (&graph, g_ptr_array_index (graph.order, i)));
   graph_clear (&graph);
   return g_variant_ref_sink (g_variant_builder_end (&builder));
 }

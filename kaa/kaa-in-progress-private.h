@@ -119,7 +119,8 @@ void kaa_in_progress_set_origin (KaaInProgress *self,
 
 /* A pending InProgress owned by @scheduler's context instead of the
  * calling thread's (a main-thread call made from a worker). */
-KaaInProgress *kaa_in_progress_new_for_scheduler     (KaaScheduler  *scheduler) G_GNUC_WARN_UNUSED_RESULT;
+KaaInProgress *kaa_in_progress_new_for_scheduler     (KaaScheduler  *scheduler)
+                                                      G_GNUC_WARN_UNUSED_RESULT;
 /* A pending InProgress of the calling thread's context with
  * @producer_size zeroed bytes after it, in the same allocation, for its
  * producer: one malloc per operation instead of two. The memory goes with
@@ -129,7 +130,8 @@ KaaInProgress *kaa_in_progress_new_for_scheduler     (KaaScheduler  *scheduler) 
  * one size: only one kind of producer may ask for it (thread jobs). */
 KaaInProgress *kaa_in_progress_new_with_producer     (gsize          producer_size,
                                                       gboolean       cached,
-                                                      gpointer      *producer) G_GNUC_WARN_UNUSED_RESULT;
+                                                      gpointer      *producer)
+                                                      G_GNUC_WARN_UNUSED_RESULT;
 KaaBlockCache *kaa_in_progress_get_block_cache       (void);
 void           kaa_in_progress_set_producer          (KaaInProgress *self,
                                                       KaaProducer   *producer);
@@ -142,7 +144,8 @@ void           kaa_in_progress_mark_error_seen       (KaaInProgress *self);
  * reached zero and it is being finalized on some thread. For a producer
  * holding a pointer that owns no reference: it must know by other means
  * that the memory is still there (KaaWeakLink, below). */
-KaaInProgress *kaa_in_progress_try_ref               (KaaInProgress *self) G_GNUC_WARN_UNUSED_RESULT;
+KaaInProgress *kaa_in_progress_try_ref               (KaaInProgress *self)
+                                                      G_GNUC_WARN_UNUSED_RESULT;
 /* Any thread, for a holder of a reference to a pending @self: whether
  * that reference is the only one and no callback is connected, so that
  * nobody but the holder could ever learn how @self settles. Nobody can
@@ -207,7 +210,8 @@ gboolean       kaa_in_progress_check_result_type     (KaaInProgress *self,
                                                       GError       **error);
 
 KaaInProgress *kaa_in_progress_new_invalid_argument  (const char    *function,
-                                                      const char    *expression) G_GNUC_WARN_UNUSED_RESULT;
+                                                      const char    *expression)
+                                                      G_GNUC_WARN_UNUSED_RESULT;
 
 /* For functions returning a KaaInProgress: a failed precondition logs the
  * usual critical and returns an InProgress that already failed with

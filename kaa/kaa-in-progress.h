@@ -102,11 +102,13 @@ GType           kaa_in_progress_get_type          (void) G_GNUC_CONST;
 KAA_AVAILABLE_IN_ALL
 KaaInProgress  *kaa_in_progress_new               (void) G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
-KaaInProgress  *kaa_in_progress_new_for_error     (const GError         *error) G_GNUC_WARN_UNUSED_RESULT;
+KaaInProgress  *kaa_in_progress_new_for_error     (const GError         *error)
+                                                   G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
 KaaInProgress  *kaa_in_progress_new_full          (const KaaProducerFuncs *funcs,
                                                    gpointer              user_data,
-                                                   GDestroyNotify        destroy) G_GNUC_WARN_UNUSED_RESULT;
+                                                   GDestroyNotify        destroy)
+                                                   G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
 KaaInProgress  *kaa_in_progress_ref               (KaaInProgress        *self);
 KAA_AVAILABLE_IN_ALL
@@ -162,7 +164,8 @@ KAA_AVAILABLE_IN_ALL
 void            kaa_in_progress_finish_from       (KaaInProgress        *self,
                                                    KaaInProgress        *source);
 KAA_AVAILABLE_IN_ALL
-KaaInProgress  *kaa_in_progress_shield            (KaaInProgress        *self) G_GNUC_WARN_UNUSED_RESULT;
+KaaInProgress  *kaa_in_progress_shield            (KaaInProgress        *self)
+                                                   G_GNUC_WARN_UNUSED_RESULT;
 
 /* The consumer's side. */
 KAA_AVAILABLE_IN_ALL
@@ -204,11 +207,13 @@ gdouble         kaa_in_progress_get_double        (KaaInProgress        *self);
 KAA_AVAILABLE_IN_ALL
 const char     *kaa_in_progress_get_string        (KaaInProgress        *self);
 KAA_AVAILABLE_IN_ALL
-char           *kaa_in_progress_dup_string        (KaaInProgress        *self) G_GNUC_WARN_UNUSED_RESULT;
+char           *kaa_in_progress_dup_string        (KaaInProgress        *self)
+                                                   G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
 gpointer        kaa_in_progress_get_object        (KaaInProgress        *self);
 KAA_AVAILABLE_IN_ALL
-gpointer        kaa_in_progress_dup_object        (KaaInProgress        *self) G_GNUC_WARN_UNUSED_RESULT;
+gpointer        kaa_in_progress_dup_object        (KaaInProgress        *self)
+                                                   G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
 void            kaa_in_progress_get_value         (KaaInProgress        *self,
                                                    GValue               *value);

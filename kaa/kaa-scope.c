@@ -108,7 +108,8 @@ kaa_scope_settle_if_done (KaaScope *scope)
 static void
 scope_cancel_members (KaaScope *scope)
 {
-  g_autoptr(GPtrArray) members = g_ptr_array_new_with_free_func ((GDestroyNotify) kaa_in_progress_unref);
+  g_autoptr(GPtrArray) members =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) kaa_in_progress_unref);
 
   g_mutex_lock (&scope->lock);
   for (GList *l = scope->members.head; l != NULL; l = l->next)
@@ -294,7 +295,8 @@ static void
 scope_pause_members (KaaScope *scope,
                      gboolean  pause)
 {
-  g_autoptr(GPtrArray) members = g_ptr_array_new_with_free_func ((GDestroyNotify) kaa_in_progress_unref);
+  g_autoptr(GPtrArray) members =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) kaa_in_progress_unref);
 
   g_mutex_lock (&scope->lock);
   scope->paused = pause;

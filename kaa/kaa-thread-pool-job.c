@@ -177,7 +177,9 @@ job_die (KaaMortal *mortal)
 static gpointer
 job_subject (KaaMortal *mortal)
 {
-  return ((KaaThreadJob *) G_STRUCT_MEMBER_P (mortal, -G_STRUCT_OFFSET (KaaThreadJob, mortal)))->in_progress;
+  KaaThreadJob *job = G_STRUCT_MEMBER_P (mortal, -G_STRUCT_OFFSET (KaaThreadJob, mortal));
+
+  return job->in_progress;
 }
 
 /* Owner thread, before the job is queued. */
@@ -259,7 +261,8 @@ kaa_thread_job_new (KaaThreadPool *pool,
                     GDestroyNotify destroy)
 {
   KaaThreadJob *job;
-  KaaInProgress *in_progress = kaa_in_progress_new_with_producer (sizeof *job, TRUE, (gpointer *) &job);
+  KaaInProgress *in_progress =
+    kaa_in_progress_new_with_producer (sizeof *job, TRUE, (gpointer *) &job);
 
   kaa_live_add (KAA_LIVE_THREAD_JOB, 1);
   job->producer.ops = &job_ops;

@@ -503,7 +503,8 @@ kaa_thread_pool_stop (KaaThreadPool *pool,
                       gboolean       at_exit,
                       gint64         deadline)
 {
-  g_autoptr(GPtrArray) running = g_ptr_array_new_with_free_func ((GDestroyNotify) kaa_thread_job_unref);
+  g_autoptr(GPtrArray) running =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) kaa_thread_job_unref);
   KaaThreadJob *queued = NULL;
   Worker *retired;
 

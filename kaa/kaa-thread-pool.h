@@ -75,19 +75,23 @@ GType          kaa_thread_pool_get_type          (void) G_GNUC_CONST;
 KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_thread_run                    (KaaThreadFunc       func,
                                                   gpointer            user_data,
-                                                  GDestroyNotify      destroy) G_GNUC_WARN_UNUSED_RESULT;
+                                                  GDestroyNotify      destroy)
+                                                  G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_thread_run_def                (const KaaThreadDef *def,
                                                   gpointer            user_data,
-                                                  GDestroyNotify      destroy) G_GNUC_WARN_UNUSED_RESULT;
+                                                  GDestroyNotify      destroy)
+                                                  G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_main_thread_run               (KaaMainThreadFunc   func,
                                                   gpointer            user_data,
-                                                  GDestroyNotify      destroy) G_GNUC_WARN_UNUSED_RESULT;
+                                                  GDestroyNotify      destroy)
+                                                  G_GNUC_WARN_UNUSED_RESULT;
 
 KAA_AVAILABLE_IN_ALL
 KaaThreadPool *kaa_thread_pool_new               (const char         *name,
-                                                  guint               max_threads) G_GNUC_WARN_UNUSED_RESULT;
+                                                  guint               max_threads)
+                                                  G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
 KaaThreadPool *kaa_thread_pool_get               (const char         *name);
 KAA_AVAILABLE_IN_ALL
@@ -110,7 +114,8 @@ KaaInProgress *kaa_thread_pool_run               (KaaThreadPool      *self,
                                                   gint                priority,
                                                   KaaThreadFunc       func,
                                                   gpointer            user_data,
-                                                  GDestroyNotify      destroy) G_GNUC_WARN_UNUSED_RESULT;
+                                                  GDestroyNotify      destroy)
+                                                  G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
 void           kaa_thread_pool_shutdown          (KaaThreadPool      *self);
 

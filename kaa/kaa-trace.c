@@ -8,8 +8,8 @@
  * ring buffer, which sysprof_collector_*() use. The first is written
  * through one SysprofCaptureWriter under a lock (marks come from worker
  * threads too) and flushed at exit; the second through the collector,
- * which keeps a buffer per thread (preferred when both are set). Which one, if any, is decided once,
- * when the library is loaded, so that a hot path pays one load of
+ * which keeps a buffer per thread (preferred when both are set). Which
+ * one, if any, is decided once, when the library is loaded, so that a hot path pays one load of
  * kaa_trace_on while no capture is active.
  */
 #include "config.h"
@@ -71,7 +71,8 @@ trace_mark_valist (gint64      begin,
     }
   g_mutex_lock (&writer_lock);
   if (writer != NULL)
-    sysprof_capture_writer_add_mark (writer, begin, -1, writer_pid, end - begin, "libkaa", name, message);
+    sysprof_capture_writer_add_mark (writer, begin, -1, writer_pid, end - begin,
+                                     "libkaa", name, message);
   g_mutex_unlock (&writer_lock);
 #endif
 }
