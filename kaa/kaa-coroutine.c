@@ -222,7 +222,7 @@ coroutine_switch_timed (KaaCoroutine *self)
 /* Owner thread: runs the coroutine until it suspends or ends. The caller
  * must not touch @self afterwards unless it holds a reference. */
 static void
-coroutine_resume (KaaCoroutine *self)
+coroutine_enter (KaaCoroutine *self)
 {
   /* One load on the hottest path while nothing is switched on. */
   if (G_UNLIKELY (kaa_debug_timed))
@@ -248,7 +248,7 @@ coroutine_kill (KaaCoroutine *self)
     {
       self->cancelled = TRUE;
       if (!self->running)
-        coroutine_resume (self);
+        coroutine_enter (self);
     }
   coroutine_unref (self);
 }
@@ -290,7 +290,7 @@ coroutine_wake (KaaCoroutine *self,
   /* A coroutine on the call stack notices at its next suspension. */
   if (self->running)
     return;
-  coroutine_resume (self);
+  coroutine_enter (self);
 }
 
 static void
@@ -427,8 +427,8 @@ coroutine_pause (KaaProducer   *producer,
 /* A wake-up held while paused runs from the scheduler, never inside the
  * call to resume. */
 static void
-coroutine_unpause (KaaProducer   *producer,
-                   KaaInProgress *in_progress)
+coroutine_resume_from_pause (KaaProducer   *producer,
+                             KaaInProgress *in_progress)
 {
   KaaCoroutine *self = (KaaCoroutine *) producer;
 
@@ -484,7 +484,7 @@ coroutine_unwind (KaaProducer   *producer,
       return FALSE;
     }
   self->unwind_pending = FALSE;
-  coroutine_resume (self);
+  coroutine_enter (self);
   return TRUE;
 }
 
@@ -525,7 +525,7 @@ coroutine_describe (KaaProducer   *producer,
 static const KaaProducerOps coroutine_ops = {
   .cancel = coroutine_cancel,
   .pause = coroutine_pause,
-  .resume = coroutine_unpause,
+  .resume = coroutine_resume_from_pause,
   .release = coroutine_release,
   .unwind = coroutine_unwind,
   .describe = coroutine_describe,
@@ -584,7 +584,7 @@ coroutine_begin (KaaCoroutine *self)
       self->wake_held = TRUE;
       return;
     }
-  coroutine_resume (self);
+  coroutine_enter (self);
 }
 
 /* The start, handed to the owner thread. Cancelled meanwhile, the body

@@ -374,14 +374,15 @@ pool_submit_needs_lock (KaaThreadPool *pool)
          (guint) g_atomic_int_get (&pool->n_threads) < pool->max_threads;
 }
 
-/* Queues what came in, wakes or starts a worker for it and joins the ones
- * that left. FALSE with @error when @job cannot run: the pool was shut
+/* The slow way in, for the submitter that must take the lock itself (it
+ * is not held on entry): queues what came in, wakes or starts a worker for
+ * it and joins the ones that left. FALSE with @error when @job cannot run: the pool was shut
  * down, or has no thread and cannot start one; @job is then out of the
  * pool. */
 static gboolean
-pool_submit_locked (KaaThreadPool *pool,
-                    KaaThreadJob  *job,
-                    GError       **error)
+pool_submit_taking_lock (KaaThreadPool *pool,
+                         KaaThreadJob  *job,
+                         GError       **error)
 {
   g_autoptr(GError) thread_error = NULL;
   Worker *retired;
@@ -485,7 +486,7 @@ kaa_thread_pool_run (KaaThreadPool *self,
     }
 
   pool_push_incoming (self, job);
-  if (pool_submit_needs_lock (self) && !pool_submit_locked (self, job, &error))
+  if (pool_submit_needs_lock (self) && !pool_submit_taking_lock (self, job, &error))
     {
       kaa_in_progress_unref (in_progress);
       return pool_fail_job (job, error);
@@ -509,7 +510,7 @@ kaa_thread_pool_stop (KaaThreadPool *pool,
   Worker *retired;
 
   /* Set before the incoming jobs are taken: a submitter that pushes later
-   * sees it and fails its own job (pool_submit_locked()). */
+   * sees it and fails its own job (pool_submit_taking_lock()). */
   g_mutex_lock (&pool->lock);
   g_atomic_int_set (&pool->shut_down, TRUE);
   kaa_thread_pool_take_incoming_unlocked (pool);
