@@ -66,7 +66,7 @@ gboolean    kaa_fiber_is_finished   (KaaFiber     *fiber);
 G_GNUC_INTERNAL
 const char *kaa_fiber_get_name      (KaaFiber     *fiber);
 G_GNUC_INTERNAL
-gsize       kaa_fiber_get_stack_size (KaaFiber    *fiber);
+gsize       kaa_fiber_get_stack_size_for_testing (KaaFiber *fiber);
 G_GNUC_INTERNAL
 void        kaa_fiber_name_after    (KaaFiber     *fiber,
                                      KaaFiberCode  func);
@@ -105,7 +105,7 @@ typedef struct
 G_GNUC_INTERNAL
 void        kaa_stack_pool_get_stats_for_testing (KaaStackPoolStats *stats);
 G_GNUC_INTERNAL
-void        kaa_stack_pool_trim     (void);
+void        kaa_stack_pool_trim_for_testing (void);
 G_GNUC_INTERNAL
 void        kaa_stack_pool_set_map_limit_for_testing (guint limit,
                                                       guint reserve);

@@ -714,7 +714,7 @@ kaa_stack_free (KaaStack *stack)
 /* Gives the pages of pooled stacks beyond POOL_MAX_WARM back to the
  * kernel now (the ones deepest in the free lists: the longest unused). */
 void
-kaa_stack_pool_trim (void)
+kaa_stack_pool_trim_for_testing (void)
 {
   pthread_mutex_lock (&pool_lock);
   stack_pool_trim_unlocked ();

@@ -459,7 +459,7 @@ kaa_fiber_get_name (KaaFiber *fiber)
 }
 
 gsize
-kaa_fiber_get_stack_size (KaaFiber *fiber)
+kaa_fiber_get_stack_size_for_testing (KaaFiber *fiber)
 {
   g_return_val_if_fail (fiber != NULL, 0);
 

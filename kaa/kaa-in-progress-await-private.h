@@ -50,6 +50,6 @@ void kaa_await_link_detach_cancelling (KaaAwaitLink    *link);
 void kaa_await_link_abandon (KaaInProgress         *awaited);
 
 /* For the stress test's model only. */
-guint kaa_in_progress_get_awaiters (KaaInProgress *self);
+guint kaa_in_progress_get_awaiters_for_testing (KaaInProgress *self);
 
 G_END_DECLS

@@ -40,7 +40,7 @@
 #include "kaa-in-progress-impl-private.h"
 
 guint
-kaa_in_progress_get_awaiters (KaaInProgress *self)
+kaa_in_progress_get_awaiters_for_testing (KaaInProgress *self)
 {
   return (guint) g_atomic_int_get (&self->n_awaiters);
 }

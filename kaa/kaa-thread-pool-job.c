@@ -43,7 +43,7 @@ kaa_thread_job_cache_decay (gboolean all)
 }
 
 guint
-kaa_thread_job_cache_get_n_cached (void)
+kaa_thread_job_cache_get_n_cached_for_testing (void)
 {
   return kaa_block_cache_get_n_cached (kaa_in_progress_get_block_cache ());
 }

@@ -170,7 +170,7 @@ KaaThreadJob *kaa_thread_job_new            (KaaThreadPool *pool,
  * kaa-block-cache-private.h), or all of it; any thread. */
 void          kaa_thread_job_cache_decay    (gboolean       all);
 /* For tests: how many job blocks are kept. */
-guint         kaa_thread_job_cache_get_n_cached (void);
+guint         kaa_thread_job_cache_get_n_cached_for_testing (void);
 KaaThreadJob *kaa_thread_job_ref            (KaaThreadJob  *job);
 void          kaa_thread_job_unref          (KaaThreadJob  *job);
 /* Worker thread: runs the function and keeps its outcome. */

@@ -150,19 +150,19 @@ test_pool_gives_back (Fixture       *f,
                   "worker of the pool retires after its idle timeout");
   /* The default idle timeout (10 s) keeps the workers for now. */
   run_burst (f, pool, 50);
-  if (kaa_thread_job_cache_get_n_cached () < 50)
+  if (kaa_thread_job_cache_get_n_cached_for_testing () < 50)
     {
       kaa_thread_pool_shutdown (pool);
       g_test_skip ("the cache is bypassed under ASan and Valgrind");
       return;
     }
   run_burst (f, pool, 50);
-  g_assert_cmpuint (kaa_thread_job_cache_get_n_cached (), ==, 50);
+  g_assert_cmpuint (kaa_thread_job_cache_get_n_cached_for_testing (), ==, 50);
 
   /* Applies from a worker's next idle spell: the one after this job. */
   kaa_thread_pool_set_idle_timeout (pool, 200);
   run_burst (f, pool, 1);
-  while (kaa_thread_job_cache_get_n_cached () > 0)
+  while (kaa_thread_job_cache_get_n_cached_for_testing () > 0)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_usleep (1000);

@@ -320,13 +320,13 @@ test_fiber_pool_reuse (void)
   g_assert_cmpuint (after.n_pooled, ==, before.n_pooled - 1);
   g_assert_cmpuint (after.n_live, ==, before.n_live + 1);
   g_assert_cmpuint (after.n_chunks, ==, before.n_chunks);
-  g_assert_cmpuint (kaa_fiber_get_stack_size (fiber), ==, KAA_FIBER_DEFAULT_STACK_SIZE);
+  g_assert_cmpuint (kaa_fiber_get_stack_size_for_testing (fiber), ==, KAA_FIBER_DEFAULT_STACK_SIZE);
   kaa_fiber_free (fiber);
 
   fiber = kaa_fiber_new (noop_body, NULL, 10000, "odd-size", &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (kaa_fiber_get_stack_size (fiber) % 4096, ==, 0);
-  g_assert_cmpuint (kaa_fiber_get_stack_size (fiber), >=, 10000);
+  g_assert_cmpuint (kaa_fiber_get_stack_size_for_testing (fiber) % 4096, ==, 0);
+  g_assert_cmpuint (kaa_fiber_get_stack_size_for_testing (fiber), >=, 10000);
   kaa_fiber_resume (fiber);
   kaa_fiber_free (fiber);
 }
@@ -429,7 +429,7 @@ test_fiber_many (void)
       kaa_fiber_free (fibers[i]);
     }
   g_assert_cmpuint (done, ==, N_MANY);
-  kaa_stack_pool_trim ();
+  kaa_stack_pool_trim_for_testing ();
   kaa_stack_pool_get_stats_for_testing (&stats);
   g_assert_cmpuint (stats.n_live, ==, 0);
   g_assert_cmpuint (stats.n_trimmed, >, 0);

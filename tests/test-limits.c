@@ -237,7 +237,7 @@ trim_subprocess (void)
   guint result = 0, zeroed = 0;
   KaaFiber *deep;
 
-  kaa_stack_pool_trim ();
+  kaa_stack_pool_trim_for_testing ();
   kaa_stack_pool_get_stats_for_testing (&before);
   for (guint i = 0; i < N_TRIM; i++)
     {
@@ -251,7 +251,7 @@ trim_subprocess (void)
       kaa_fiber_resume (fibers[i]);
       kaa_fiber_free (fibers[i]);
     }
-  kaa_stack_pool_trim ();
+  kaa_stack_pool_trim_for_testing ();
   kaa_stack_pool_get_stats_for_testing (&after);
   g_assert_cmpuint (after.n_trimmed, >=, before.n_trimmed + N_TRIM - 256);
   for (guint i = 0; i < N_TRIM; i++)

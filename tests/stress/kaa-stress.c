@@ -112,7 +112,7 @@ trace_dump (KaaStress *self)
       if (node->ip != NULL && (node->paused > 0 || node->ip->n_paused > 0))
         g_fprintf (stderr, "  paused: %u kind %d state %d, ours %d, all %d, awaiters %u\n",
                    node->id, node->kind, kaa_in_progress_get_state (node->ip), node->paused,
-                   node->ip->n_paused, kaa_in_progress_get_awaiters (node->ip));
+                   node->ip->n_paused, kaa_in_progress_get_awaiters_for_testing (node->ip));
     }
 }
 
@@ -439,9 +439,9 @@ check_repeated (KaaStress *self,
           input->parents->len != 1 || kaa_in_progress_is_done (node->ip) ||
           kaa_in_progress_is_done (input->ip))
         continue;
-      if (kaa_in_progress_get_awaiters (input->ip) != 1)
+      if (kaa_in_progress_get_awaiters_for_testing (input->ip) != 1)
         stress_fail (self, "group %u, given %u twice, counts as %u awaiters of it",
-                     node->id, input->id, kaa_in_progress_get_awaiters (input->ip));
+                     node->id, input->id, kaa_in_progress_get_awaiters_for_testing (input->ip));
     }
 }
 
@@ -636,7 +636,7 @@ awaited_alone (Node *node,
       children[n++] = node->inputs[i];
   for (guint i = 0; i < n;)
     if (kaa_in_progress_is_done (children[i]->ip) ||
-        (node->kind != NODE_SCOPE && kaa_in_progress_get_awaiters (children[i]->ip) != 1))
+        (node->kind != NODE_SCOPE && kaa_in_progress_get_awaiters_for_testing (children[i]->ip) != 1))
       children[i] = children[--n];
     else
       i++;
@@ -678,7 +678,7 @@ stress_predict_cascade (Node      *node,
       children[n++] = node->inputs[i];
   for (guint i = 0; i < n; i++)
     if (!kaa_in_progress_is_done (children[i]->ip) &&
-        (node->kind == NODE_SCOPE || kaa_in_progress_get_awaiters (children[i]->ip) == 1) &&
+        (node->kind == NODE_SCOPE || kaa_in_progress_get_awaiters_for_testing (children[i]->ip) == 1) &&
         !g_ptr_array_find (beneath, children[i], NULL))
       {
         g_ptr_array_add (beneath, children[i]);
