@@ -39,6 +39,10 @@ typedef struct
 #define KAA_TEST_ADD(path, func) \
   g_test_add ("/kaa/" KAA_TEST_AREA "/" path, KaaTestFixture, NULL, \
               kaa_test_fixture_setup, func, kaa_test_fixture_teardown)
+/* The same, handing @data to @func. */
+#define KAA_TEST_ADD_DATA(path, func, data) \
+  g_test_add ("/kaa/" KAA_TEST_AREA "/" path, KaaTestFixture, data, \
+              kaa_test_fixture_setup, func, kaa_test_fixture_teardown)
 #define KAA_TEST_ADD_QUIET(path, func) \
   g_test_add ("/kaa/" KAA_TEST_AREA "/" path, KaaTestFixture, NULL, \
               kaa_test_fixture_setup, func, kaa_test_fixture_teardown_quiet)

@@ -9,6 +9,8 @@
 
 typedef KaaTestFixture Fixture;
 
+#define KAA_TEST_AREA "await-link"
+
 static void
 test_finish_from_cancels_as_last_awaiter (Fixture       *f,
                                           gconstpointer  data)
@@ -59,12 +61,8 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) \
-  g_test_add ("/kaa/await-link/" path, Fixture, NULL, kaa_test_fixture_setup, \
-              func, kaa_test_fixture_teardown)
-  ADD ("finish-from-cancels-as-last-awaiter", test_finish_from_cancels_as_last_awaiter);
-  ADD ("shield-is-an-awaiter", test_shield_is_an_awaiter);
-#undef ADD
+  KAA_TEST_ADD ("finish-from-cancels-as-last-awaiter", test_finish_from_cancels_as_last_awaiter);
+  KAA_TEST_ADD ("shield-is-an-awaiter", test_shield_is_an_awaiter);
 
   return g_test_run ();
 }

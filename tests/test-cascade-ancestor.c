@@ -9,6 +9,8 @@
 
 typedef KaaTestFixture Fixture;
 
+#define KAA_TEST_AREA "cascade-ancestor"
+
 /* A chain of three named levels: "a" awaits "b", "b" awaits "c", "c"
  * awaits a sleep; the level `canceller` names, once resumed, cancels the
  * ancestor `target` names, from its body or from its cleanup. Each
@@ -145,13 +147,12 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, data) \
-  g_test_add ("/kaa/cascade-ancestor/" path, Fixture, data, kaa_test_fixture_setup, \
-              test_descendant_cancels_ancestor, kaa_test_fixture_teardown)
-  ADD ("child-cancels-parent", child_cancels_parent);
-  ADD ("grandchild-cancels-grandparent", grandchild_cancels_grandparent);
-  ADD ("cleanup-cancels-ancestor", cleanup_cancels_ancestor);
-#undef ADD
+  KAA_TEST_ADD_DATA ("child-cancels-parent", test_descendant_cancels_ancestor,
+                     child_cancels_parent);
+  KAA_TEST_ADD_DATA ("grandchild-cancels-grandparent", test_descendant_cancels_ancestor,
+                     grandchild_cancels_grandparent);
+  KAA_TEST_ADD_DATA ("cleanup-cancels-ancestor", test_descendant_cancels_ancestor,
+                     cleanup_cancels_ancestor);
 
   return g_test_run ();
 }

@@ -14,6 +14,8 @@
 
 typedef KaaTestFixture Fixture;
 
+#define KAA_TEST_AREA "cascade-deep"
+
 /* Follower chains are cheap to build. Each coroutine maps a stack of its
  * own and touches its pages: a million of them take the better part of a
  * minute and 5 GiB here, so each million-deep chain serves as many cases as
@@ -294,18 +296,16 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func, data) \
-  g_test_add ("/kaa/cascade-deep/" path, Fixture, data, kaa_test_fixture_setup, func, \
-              kaa_test_fixture_teardown)
-  ADD ("coroutines/in-coroutine", test_deep_in_coroutine, NULL);
-  ADD ("coroutines/small-stack", test_deep_small_stack, NULL);
-  ADD ("follow/finish-from/settle", test_follow_settle, GINT_TO_POINTER (FOLLOW_FINISH_FROM));
-  ADD ("follow/finish-from/cancel", test_follow_cancel, GINT_TO_POINTER (FOLLOW_FINISH_FROM));
-  ADD ("follow/shield/settle", test_follow_settle, GINT_TO_POINTER (FOLLOW_SHIELD));
-  ADD ("follow/shield/cancel", test_follow_cancel, GINT_TO_POINTER (FOLLOW_SHIELD));
-  ADD ("follow/timeout/settle", test_follow_settle, GINT_TO_POINTER (FOLLOW_TIMEOUT));
-  ADD ("follow/timeout/cancel", test_follow_cancel, GINT_TO_POINTER (FOLLOW_TIMEOUT));
-#undef ADD
+  KAA_TEST_ADD_DATA ("coroutines/in-coroutine", test_deep_in_coroutine, NULL);
+  KAA_TEST_ADD_DATA ("coroutines/small-stack", test_deep_small_stack, NULL);
+  KAA_TEST_ADD_DATA ("follow/finish-from/settle", test_follow_settle,
+                     GINT_TO_POINTER (FOLLOW_FINISH_FROM));
+  KAA_TEST_ADD_DATA ("follow/finish-from/cancel", test_follow_cancel,
+                     GINT_TO_POINTER (FOLLOW_FINISH_FROM));
+  KAA_TEST_ADD_DATA ("follow/shield/settle", test_follow_settle, GINT_TO_POINTER (FOLLOW_SHIELD));
+  KAA_TEST_ADD_DATA ("follow/shield/cancel", test_follow_cancel, GINT_TO_POINTER (FOLLOW_SHIELD));
+  KAA_TEST_ADD_DATA ("follow/timeout/settle", test_follow_settle, GINT_TO_POINTER (FOLLOW_TIMEOUT));
+  KAA_TEST_ADD_DATA ("follow/timeout/cancel", test_follow_cancel, GINT_TO_POINTER (FOLLOW_TIMEOUT));
 
   return g_test_run ();
 }

@@ -22,6 +22,8 @@
 
 typedef KaaTestFixture Fixture;
 
+#define KAA_TEST_AREA "death-hooks"
+
 /* ------------------------------------------------- a user's producer */
 
 #define MAX_HOOKS 16
@@ -524,16 +526,14 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func, data) \
-  g_test_add ("/kaa/death-hooks/" path, Fixture, data, kaa_test_fixture_setup, func, \
-              kaa_test_fixture_teardown)
-  ADD ("producer/same-context", test_producer_same_context, GINT_TO_POINTER (FALSE));
-  ADD ("producer/same-context-paused", test_producer_same_context, GINT_TO_POINTER (TRUE));
-  ADD ("producer/awaiter-dies", test_producer_awaiter_dies, GINT_TO_POINTER (FALSE));
-  ADD ("producer/awaiter-dies-paused", test_producer_awaiter_dies, GINT_TO_POINTER (TRUE));
-  ADD ("producer/producer-dies", test_producer_dies, GINT_TO_POINTER (FALSE));
-  ADD ("producer/producer-dies-paused", test_producer_dies, GINT_TO_POINTER (TRUE));
-#undef ADD
+  KAA_TEST_ADD_DATA ("producer/same-context", test_producer_same_context, GINT_TO_POINTER (FALSE));
+  KAA_TEST_ADD_DATA ("producer/same-context-paused", test_producer_same_context,
+                     GINT_TO_POINTER (TRUE));
+  KAA_TEST_ADD_DATA ("producer/awaiter-dies", test_producer_awaiter_dies, GINT_TO_POINTER (FALSE));
+  KAA_TEST_ADD_DATA ("producer/awaiter-dies-paused", test_producer_awaiter_dies,
+                     GINT_TO_POINTER (TRUE));
+  KAA_TEST_ADD_DATA ("producer/producer-dies", test_producer_dies, GINT_TO_POINTER (FALSE));
+  KAA_TEST_ADD_DATA ("producer/producer-dies-paused", test_producer_dies, GINT_TO_POINTER (TRUE));
 
   for (guint i = 0; i < N_LINKS; i++)
     {

@@ -16,6 +16,8 @@
 
 typedef KaaTestFixture Fixture;
 
+#define KAA_TEST_AREA "ownership"
+
 #define ROUNDS 20
 
 /* Losers of a race and timers still armed go on their own for a few
@@ -331,20 +333,15 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(name, func) \
-  g_test_add ("/kaa/ownership/" name, Fixture, NULL, kaa_test_fixture_setup, func, \
-              kaa_test_fixture_teardown)
+  KAA_TEST_ADD ("await-fresh", test_await_fresh);
+  KAA_TEST_ADD ("await-borrowed", test_await_borrowed);
+  KAA_TEST_ADD ("timeout", test_timeout);
+  KAA_TEST_ADD ("groups", test_groups);
+  KAA_TEST_ADD ("keep-own-reference", test_keep_own_reference);
+  KAA_TEST_ADD ("cancel-group", test_cancel_group);
+  KAA_TEST_ADD ("shield-and-finish-from", test_shield_and_finish_from);
+  KAA_TEST_ADD ("rejected-calls-release", test_rejected_calls_release);
 
-  ADD ("await-fresh", test_await_fresh);
-  ADD ("await-borrowed", test_await_borrowed);
-  ADD ("timeout", test_timeout);
-  ADD ("groups", test_groups);
-  ADD ("keep-own-reference", test_keep_own_reference);
-  ADD ("cancel-group", test_cancel_group);
-  ADD ("shield-and-finish-from", test_shield_and_finish_from);
-  ADD ("rejected-calls-release", test_rejected_calls_release);
-
-#undef ADD
 
   return g_test_run ();
 }
