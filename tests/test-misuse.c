@@ -2,12 +2,13 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Waits nested beyond the limit, callbacks that finish, cancel or pause
- * the InProgress they are called for, and cleanups that cancel: each
- * settles every InProgress exactly once and runs every cleanup once;
+ * Callbacks that finish, cancel or pause the InProgress they are called
+ * for, and cleanups that cancel: each settles every InProgress exactly
+ * once and runs every cleanup once;
  * kaa_test_still_works() then checks that an ordinary coroutine still
  * settles, and the fixture that nothing leaked. The argument checks of
- * every public function are in test-bad-input.c.
+ * every public function are in test-bad-input.c; waits nested beyond the
+ * limit, in test-threads.c (wait-nesting).
  */
 #include "config.h"
 
@@ -20,78 +21,6 @@
 typedef KaaTestFixture Fixture;
 
 #define KAA_TEST_AREA "misuse"
-
-/* ------------------------------------------------------ wait nesting */
-
-#define N_NESTED 40
-
-typedef struct
-{
-  KaaInProgress *ips[N_NESTED];
-  guint          level;
-  gint           failed_at;
-} Nesting;
-
-static gboolean wait_nested (gpointer data);
-
-static void
-add_nested (Nesting *n)
-{
-  GSource *source = g_idle_source_new ();
-
-  g_source_set_callback (source, wait_nested, n, NULL);
-  g_source_attach (source, g_main_context_get_thread_default ());
-  g_source_unref (source);
-}
-
-/* Each level waits inside the wait of the level before, from a source the
- * outer wait dispatches; the first wait refused ends the recursion. */
-static gboolean
-wait_nested (gpointer data)
-{
-  Nesting *n = data;
-  g_autoptr(GError) error = NULL;
-  guint level = ++n->level;
-
-  if (n->failed_at >= 0 || level >= N_NESTED)
-    return G_SOURCE_REMOVE;
-  add_nested (n);
-  if (!kaa_in_progress_wait (n->ips[level], &error))
-    {
-      g_assert_error (error, KAA_ERROR, KAA_ERROR_WAIT_NESTING);
-      n->failed_at = (gint) level;
-      for (guint i = 0; i < level; i++)
-        kaa_in_progress_finish_int64 (n->ips[i], i);
-    }
-  return G_SOURCE_REMOVE;
-}
-
-static void
-test_wait_nesting (Fixture       *f,
-                   gconstpointer  data)
-{
-  g_autoptr(GError) error = NULL;
-  Nesting n = { .failed_at = -1 };
-
-  g_test_summary ("DESIGN §2: waits nest up to a limit; the one beyond fails with "
-                  "KAA_ERROR_WAIT_NESTING and the waits around it still finish");
-
-  for (guint i = 0; i < N_NESTED; i++)
-    n.ips[i] = kaa_in_progress_new ();
-  add_nested (&n);
-  g_assert_true (kaa_in_progress_wait (n.ips[0], &error));
-  g_assert_no_error (error);
-  /* The test's own wait is the first of the 32 allowed. */
-  g_assert_cmpint (n.failed_at, ==, 32);
-  g_assert_cmpint (kaa_in_progress_get_int64 (n.ips[0]), ==, 0);
-  kaa_test_still_works ();
-  for (guint i = 0; i < N_NESTED; i++)
-    {
-      if (!kaa_in_progress_is_done (n.ips[i]))
-        kaa_in_progress_cancel (n.ips[i]);
-      kaa_in_progress_unref (n.ips[i]);
-    }
-}
 
 /* --------------------------------- callbacks acting on their InProgress */
 
@@ -647,7 +576,6 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
 
-  KAA_TEST_ADD ("wait-nesting", test_wait_nesting);
   KAA_TEST_ADD ("callback-acts-on-self", test_callback_acts_on_self);
   KAA_TEST_ADD ("callback-cancels-awaiter", test_callback_cancels_awaiter);
   KAA_TEST_ADD ("cleanup-cancels", test_cleanup_cancels);
