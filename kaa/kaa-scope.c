@@ -284,11 +284,18 @@ scope_adopter_unref (KaaAdopter *adopter)
 
 /* Owner thread, before the scope settles CANCELLED: its members go
  * first, so their cleanups have run when its awaiter hears of it. */
+static void scope_pause_members (KaaScope *scope,
+                                 gboolean  pause);
+
 static void
 scope_cancel (KaaProducer   *producer,
               KaaInProgress *self)
 {
   kaa_scope_close ((KaaScope *) producer, FALSE);
+  /* Cancel wins over pause (DESIGN §6): what the scope paused is let go
+   * now, also a member that another thread settled and whose delivery,
+   * which would resume it, has not run yet. */
+  scope_pause_members ((KaaScope *) producer, FALSE);
 }
 
 static void

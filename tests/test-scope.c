@@ -274,6 +274,37 @@ test_settles_paused (Fixture       *f,
   g_assert_false (kaa_in_progress_is_paused (ip));
 }
 
+static gpointer
+finish_elsewhere (gpointer data)
+{
+  kaa_in_progress_finish_pointer (data, NULL, NULL);
+  return NULL;
+}
+
+static void
+test_cancel_unpauses (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(KaaScope) scope = kaa_scope_new (KAA_SCOPE_FAIL_FAST);
+  g_autoptr(KaaInProgress) plain = kaa_in_progress_new ();
+  g_autoptr(KaaInProgress) ip = NULL;
+
+  g_test_summary ("Issue 18 §4, DESIGN §6: cancelling a paused scope leaves none of its "
+                  "members paused, also one another thread finished whose delivery has "
+                  "not run yet");
+  kaa_scope_add (scope, kaa_in_progress_ref (plain));
+  ip = kaa_scope_join (scope);
+  kaa_scope_pause (scope);
+  g_assert_true (kaa_in_progress_is_paused (plain));
+  g_thread_join (g_thread_new ("finisher", finish_elsewhere, plain));
+  kaa_scope_cancel (scope);
+  g_assert_false (kaa_in_progress_is_paused (plain));
+  kaa_test_drain (f->context);
+  g_assert_false (kaa_in_progress_is_paused (plain));
+  g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
+  kaa_scope_resume (scope);
+}
+
 static void
 test_deadline (Fixture       *f,
                gconstpointer  data)
@@ -744,6 +775,7 @@ main (int   argc,
   KAA_TEST_ADD ("unref-after-join", test_unref_after_join);
   KAA_TEST_ADD ("pause", test_pause);
   KAA_TEST_ADD ("settles-paused", test_settles_paused);
+  KAA_TEST_ADD ("cancel-unpauses", test_cancel_unpauses);
   KAA_TEST_ADD ("deadline", test_deadline);
   KAA_TEST_ADD ("deadline-paused", test_deadline_paused);
   KAA_TEST_ADD ("bind", test_bind);
