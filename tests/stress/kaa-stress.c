@@ -717,7 +717,10 @@ check_cancelled_now (KaaStress *self,
 
 /* A scope cancels its members also where others await them (issue 18
  * §4); a paused awaiter among those keeps the pause it put on the member
- * until it resumes, as it would on anything it awaits. */
+ * until it resumes, as it would on anything it awaits, and so does one a
+ * worker is cancelling: a claimed cancel lets no resume down, and the
+ * awaiter takes its pause back when it detaches, once the cancel is
+ * carried out. */
 static gboolean
 paused_by_another (Node *child)
 {
@@ -725,7 +728,8 @@ paused_by_another (Node *child)
     {
       Node *parent = child->parents->pdata[i];
 
-      if (parent->kind != NODE_SCOPE && kaa_in_progress_is_paused (parent->ip))
+      if (parent->kind != NODE_SCOPE &&
+          (kaa_in_progress_is_paused (parent->ip) || parent->remote))
         return TRUE;
     }
   return FALSE;
