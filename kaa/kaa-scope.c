@@ -121,6 +121,9 @@ scope_cancel_members (KaaScope *scope)
 
 /* Closes the scope for a reason that ends its members: a cancel, a
  * failure under FAIL_FAST or the deadline. FALSE if it was closing. */
+static void scope_pause_members (KaaScope *scope,
+                                 gboolean  pause);
+
 gboolean
 kaa_scope_close (KaaScope *scope,
                  gboolean  expired)
@@ -135,6 +138,12 @@ kaa_scope_close (KaaScope *scope,
   g_mutex_unlock (&scope->lock);
   if (first)
     scope_cancel_members (scope);
+  /* Cancel wins over pause (DESIGN §6): what the scope paused is let go
+   * now, also a member that another thread settled and whose delivery,
+   * which would resume it, has not run yet. Only the owner pauses and
+   * resumes; elsewhere each member's delivery takes its pause back. */
+  if (kaa_scheduler_is_owner (scope->scheduler))
+    scope_pause_members (scope, FALSE);
   return first;
 }
 
@@ -284,18 +293,11 @@ scope_adopter_unref (KaaAdopter *adopter)
 
 /* Owner thread, before the scope settles CANCELLED: its members go
  * first, so their cleanups have run when its awaiter hears of it. */
-static void scope_pause_members (KaaScope *scope,
-                                 gboolean  pause);
-
 static void
 scope_cancel (KaaProducer   *producer,
               KaaInProgress *self)
 {
   kaa_scope_close ((KaaScope *) producer, FALSE);
-  /* Cancel wins over pause (DESIGN §6): what the scope paused is let go
-   * now, also a member that another thread settled and whose delivery,
-   * which would resume it, has not run yet. */
-  scope_pause_members ((KaaScope *) producer, FALSE);
 }
 
 static void
