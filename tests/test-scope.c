@@ -520,6 +520,28 @@ test_add_after_finish (Fixture       *f,
 }
 
 static void
+test_add_to_null (Fixture       *f,
+                  gconstpointer  data)
+{
+  KaaInProgress *member = kaa_in_progress_new ();
+  g_autoptr(KaaInProgress) watched = kaa_in_progress_ref (member);
+  g_autoptr(KaaScope) scope = kaa_scope_new (KAA_SCOPE_FAIL_FAST);
+
+  g_test_summary ("DESIGN §2: kaa_scope_add() takes the member's reference even when "
+                  "it refuses a NULL scope: the critical names it, the reference is "
+                  "released (the fixture counts live InProgresses), the work goes on");
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, "*kaa_scope_add*self != NULL*");
+  kaa_scope_add (NULL, member);
+  g_test_assert_expected_messages ();
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, "*kaa_scope_add*member != NULL*");
+  kaa_scope_add (scope, NULL);
+  g_test_assert_expected_messages ();
+  /* Released, not cancelled: it still settles for whoever else holds it. */
+  g_assert_cmpint (kaa_in_progress_get_state (watched), ==, KAA_STATE_PENDING);
+  kaa_in_progress_finish_boolean (watched, TRUE);
+}
+
+static void
 test_add_while_closing (Fixture       *f,
                         gconstpointer  data)
 {
@@ -784,6 +806,7 @@ main (int   argc,
   KAA_TEST_ADD ("awaited-child-fails", test_awaited_child_fails);
   KAA_TEST_ADD ("add-after-finish", test_add_after_finish);
   KAA_TEST_ADD ("add-while-closing", test_add_while_closing);
+  KAA_TEST_ADD ("add-to-null", test_add_to_null);
   KAA_TEST_ADD ("context-death", test_context_death);
   KAA_TEST_ADD ("threads", test_threads);
   KAA_TEST_ADD ("nested-deadline", test_nested_deadline);
