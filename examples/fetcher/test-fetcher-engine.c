@@ -102,17 +102,30 @@ env_teardown (Env *env)
   g_free (env->dir);
 }
 
-/* Iterates the test's context until @done says so; the watchdog ends a
- * test that would wait forever. */
+static gboolean
+tick (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* Iterates the test's context until @done says so, looking again at
+ * least every 10 ms (what it looks at may change on another thread, a
+ * job's log, without waking the context); the watchdog ends a test that
+ * would wait forever. */
 static void
 pump_until (KaaTestFixture *f,
             gboolean      (*done) (gpointer data),
             gpointer        data)
 {
   GSource *watchdog = kaa_test_watchdog_new (f->context, G_STRLOC);
+  GSource *ticker = g_timeout_source_new (10);
 
+  g_source_set_callback (ticker, tick, NULL, NULL);
+  g_source_attach (ticker, f->context);
   while (!done (data))
     g_main_context_iteration (f->context, TRUE);
+  g_source_destroy (ticker);
+  g_source_unref (ticker);
   kaa_test_watchdog_free (watchdog);
 }
 
