@@ -40,6 +40,7 @@ fetcher_engine_dispose (GObject *object)
   if (self->scope != NULL)
     kaa_scope_cancel (self->scope);
   g_clear_pointer (&self->scope, kaa_scope_unref);
+  g_clear_weak_pointer (&self->owner);
   g_clear_pointer (&self->history, fetcher_history_free);
   g_clear_object (&self->session);
   G_OBJECT_CLASS (fetcher_engine_parent_class)->dispose (object);
@@ -78,10 +79,14 @@ fetcher_engine_init (FetcherEngine *self)
 }
 
 static KaaScope *
-new_scope (void)
+new_scope (FetcherEngine *self)
 {
   /* One failed download must not cancel the others. */
-  return kaa_scope_new (KAA_SCOPE_COLLECT_ALL);
+  KaaScope *scope = kaa_scope_new (KAA_SCOPE_COLLECT_ALL);
+
+  if (self->owner != NULL)
+    kaa_scope_bind (scope, self->owner);
+  return scope;
 }
 
 FetcherEngine *
@@ -114,7 +119,7 @@ fetcher_engine_new (const char           *directory,
                                                  NULL);
   self->limit = kaa_semaphore_new (config->max_parallel);
   kaa_semaphore_set_name (self->limit, "fetcher downloads");
-  self->scope = new_scope ();
+  self->scope = new_scope (self);
   return g_steal_pointer (&self);
 }
 
@@ -208,7 +213,7 @@ fetcher_engine_cancel_all (FetcherEngine *self)
 
   if (old == NULL)
     return;
-  self->scope = new_scope ();
+  self->scope = new_scope (self);
   self->paused_all = FALSE;
   kaa_scope_cancel (old);
 }
@@ -250,7 +255,18 @@ fetcher_engine_close (FetcherEngine *self)
   return fetcher_history_close (self->history);
 }
 
-/* The scope of the downloads and searches: the window binds it to itself. */
+/* Makes the downloads and searches end when @owner (a window) is
+ * disposed: the scope of today, and those Cancel all makes next. */
+void
+fetcher_engine_bind (FetcherEngine *self,
+                     gpointer       owner)
+{
+  g_return_if_fail (self->scope != NULL && self->owner == NULL);
+  g_set_weak_pointer (&self->owner, owner);
+  kaa_scope_bind (self->scope, owner);
+}
+
+/* The scope of the downloads and searches now. */
 KaaScope *
 fetcher_engine_get_scope (FetcherEngine *self)
 {

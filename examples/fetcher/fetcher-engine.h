@@ -100,6 +100,8 @@ KaaInProgress   *fetcher_engine_seed_history (FetcherEngine       *self,
                                               guint                n_rows);
 KaaInProgress   *fetcher_engine_close        (FetcherEngine       *self);
 KaaScope        *fetcher_engine_get_scope    (FetcherEngine       *self);
+void             fetcher_engine_bind         (FetcherEngine       *self,
+                                              gpointer             owner);
 void             fetcher_engine_get_stats    (FetcherEngine       *self,
                                               FetcherStats        *stats);
 GArray          *fetcher_engine_dup_job_log  (FetcherEngine       *self);

@@ -36,6 +36,7 @@ struct _FetcherEngine
   SoupSession    *session;
   KaaSemaphore   *limit;
   KaaScope       *scope;      /* downloads and searches; Cancel all replaces it */
+  GObject        *owner;      /* weak: each scope ends with it (a window) */
   gboolean        paused_all;
   GPtrArray      *downloads;  /* FetcherDownload, in the order they were added */
   guint           next_id;
