@@ -868,7 +868,12 @@ test_downloads (Fixture       *f,
       reap (alive);
     }
   kaa_test_watchdog_free (watchdog);
-  g_assert_cmpuint (paused->len, ==, 0);
+  /* A download cancelled while paused ended without a resume. */
+  for (guint i = 0; i < paused->len; i++)
+    {
+      g_assert_true (kaa_in_progress_is_done (g_ptr_array_index (paused, i)));
+      kaa_in_progress_unref (g_ptr_array_index (paused, i));
+    }
   g_test_message ("%u completed, %u refused, the rest cancelled holding; at most %d in flight",
                   d.completed, d.refused, d.max_in_flight);
   g_assert_cmpint (d.in_flight, ==, 0);
