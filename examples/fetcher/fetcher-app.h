@@ -43,6 +43,9 @@ struct _FetcherApp
   KaaInProgress  *search;     /* the newest search */
   char           *search_text; /* what the newest search looks for */
   gulong          changed_id;
+  guint           dbus_id;     /* org.libkaa.Fetcher, while the window is there */
+  gboolean        test_server; /* --test-server: serve test-fetcher-server.h's paths */
+  gpointer        server;
   char           *directory;
   char           *screenshot;
   gboolean        self_test;

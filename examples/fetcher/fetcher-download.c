@@ -338,7 +338,9 @@ fetcher_download_get_state (FetcherDownload *self)
 gboolean
 fetcher_download_is_paused (FetcherDownload *self)
 {
-  return self->paused || (self->engine->paused_all && self->state < FETCHER_STATE_DONE);
+  /* An ended download is no longer paused, though its pause still counts
+   * until resumed (a pause of a settled InProgress needs its resume). */
+  return self->state < FETCHER_STATE_DONE && (self->paused || self->engine->paused_all);
 }
 
 guint

@@ -2,8 +2,9 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- *   kaa-fetcher [--dir DIR] [URL…]
+ *   kaa-fetcher [--dir DIR]
  *   kaa-fetcher --self-test [--screenshot PNG]
+ *   kaa-fetcher --test-server [--dir DIR]   (prints the test server's address)
  *
  * The window only follows the engine: a row per download, updated from
  * the engine's "changed" signal and from the download's InProgress
@@ -15,6 +16,8 @@
 #include <glib-unix.h>
 
 #include "fetcher-app.h"
+#include "fetcher-dbus.h"
+#include "test-fetcher-server.h"
 
 #define APP_ID "org.libkaa.Fetcher"
 
@@ -281,6 +284,10 @@ on_window_destroy (GtkWidget *window,
   FetcherApp *app = data;
 
   g_clear_signal_handler (&app->changed_id, app->engine);
+  if (app->dbus_id != 0)
+    g_dbus_connection_unregister_object (g_application_get_dbus_connection (
+                                           G_APPLICATION (app->gtk_app)), app->dbus_id);
+  app->dbus_id = 0;
   g_hash_table_remove_all (app->rows);
   g_clear_pointer (&app->search, kaa_in_progress_unref);
   g_clear_object (&app->engine);
@@ -395,6 +402,36 @@ engine_new (FetcherApp  *app,
   return app->engine != NULL;
 }
 
+/* The window's engine on the session bus, when there is one, beside
+ * GApplication's own interfaces. */
+static void
+export (FetcherApp *app)
+{
+  GApplication *gtk_app = G_APPLICATION (app->gtk_app);
+  GDBusConnection *connection = g_application_get_dbus_connection (gtk_app);
+  g_autoptr(GError) error = NULL;
+
+  if (connection == NULL)
+    return;
+  app->dbus_id = fetcher_dbus_export (app->engine, connection,
+                                      g_application_get_dbus_object_path (gtk_app), &error);
+  if (app->dbus_id == 0)
+    g_printerr ("kaa-fetcher: not on D-Bus: %s\n", error->message);
+}
+
+/* --test-server: the test's HTTP server, whose address goes to stdout,
+ * for the D-Bus test and for trying the window by hand. */
+static void
+start_test_server (FetcherApp *app)
+{
+  g_autofree char *base = NULL;
+
+  app->server = test_server_start ();
+  base = test_server_url (app->server, "%s", "");
+  g_print ("%s\n", base);
+  fflush (stdout);
+}
+
 static void
 on_activate (GApplication *gtk_app,
              gpointer      data)
@@ -413,10 +450,26 @@ on_activate (GApplication *gtk_app,
       app->status = 1;
       return;
     }
+  if (app->test_server && app->server == NULL)
+    start_test_server (app);
   app->window = window_new (app);
+  export (app);
   gtk_window_present (app->window);
   if (app->self_test)
     fetcher_app_self_test_start (app);
+}
+
+/* Quit (SIGTERM, Ctrl-C) ends the window as closing it does: its scope
+ * cancels what it started, and the engine goes. */
+static void
+on_shutdown (GApplication *gtk_app,
+             gpointer      data)
+{
+  FetcherApp *app = data;
+
+  if (app->window != NULL)
+    gtk_window_destroy (app->window);
+  g_clear_pointer (&app->search, kaa_in_progress_unref);
 }
 
 /* A self-test must not hand itself over to a fetcher already running. */
@@ -452,6 +505,8 @@ main (int   argc,
       "Download from a server of its own and check what happens", NULL },
     { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &app.screenshot,
       "With --self-test: save the window to this PNG file", "PNG" },
+    { "test-server", 0, 0, G_OPTION_ARG_NONE, &app.test_server,
+      "Start the tests' HTTP server and print its address", NULL },
     { NULL },
   };
   int status;
@@ -462,10 +517,12 @@ main (int   argc,
   g_signal_connect (app.gtk_app, "handle-local-options",
                     G_CALLBACK (on_handle_local_options), &app);
   g_signal_connect (app.gtk_app, "activate", G_CALLBACK (on_activate), &app);
+  g_signal_connect (app.gtk_app, "shutdown", G_CALLBACK (on_shutdown), &app);
   g_unix_signal_add (SIGINT, on_quit_signal, app.gtk_app);
   g_unix_signal_add (SIGTERM, on_quit_signal, app.gtk_app);
   status = g_application_run (G_APPLICATION (app.gtk_app), argc, argv);
   g_clear_object (&app.engine);
+  g_clear_pointer (&app.server, test_server_stop);
   g_object_unref (app.gtk_app);
   g_hash_table_unref (app.rows);
   g_free (app.directory);

@@ -219,6 +219,8 @@ pause_resume_cancel (KaaTestFixture *f,
       received[i] = fetcher_download_get_received (slow[i].d);
     }
   pump_until (f, has_received, slow[2].d);
+  /* Cancel wins over pause: the download ends, and is not paused any more. */
+  fetcher_download_pause (slow[2].d);
   fetcher_download_cancel (slow[2].d);
   slow[2].state = FETCHER_STATE_CANCELLED;
   /* The cancel returned with the download unwound: its file is gone. */
@@ -242,6 +244,7 @@ check_download (Expect *e)
   const char *path = fetcher_download_get_path (d);
 
   g_assert_cmpint (fetcher_download_get_state (d), ==, e->state);
+  g_assert_false (fetcher_download_is_paused (d));
   if (e->attempts != 0)
     g_assert_cmpuint (fetcher_download_get_attempts (d), ==, e->attempts);
   else
