@@ -2,20 +2,23 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- *   bench-fetcher [N [MIB [IN_FLIGHT]]]     default: 200 downloads of 1 MiB, 16 at once
+ *   bench-fetcher [--twin] [N [MIB [IN_FLIGHT]]]   default: 200 downloads of 1 MiB, 16 at once
  *
  * Against the tests' server (test-fetcher-server.h) on 127.0.0.1, in
  * this process on a thread of its own, so the CPU time counts both
  * ends. Prints the wall and CPU time of N downloads of MIB MiB with at
  * most IN_FLIGHT at once (each file checked against its SHA-256), then
  * the time Cancel all takes to end N slow downloads (the call returns
- * with every one unwound) and until the loop is quiet again.
+ * with every one unwound) and until the loop is quiet again. With
+ * --twin, the same with the GTask twin (twin-engine.c), whose Cancel all
+ * returns at once and whose downloads settle from their callbacks later.
  */
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <glib/gstdio.h>
 
 #include "fetcher-engine.h"
+#include "twin-engine.h"
 #include "test-fetcher-server.h"
 
 static double
@@ -154,21 +157,105 @@ run_cancel_all (TestServer *server,
            "quiet after %.1f ms\n", n, in_flight, (returned - start) / 1e3, (quiet - start) / 1e3);
 }
 
+static TwinEngine *
+twin_new (const char *dir,
+          guint       in_flight)
+{
+  const FetcherConfig config = {
+    .max_parallel = in_flight,
+    .deadline_msec = 600000,
+    .stall_msec = 60000,
+    .backoff_msec = 100,
+  };
+  g_autofree char *db = g_build_filename (dir, "history.db", NULL);
+
+  return twin_engine_new (dir, db, &config, NULL);
+}
+
+static gboolean
+twin_downloads (TestServer *server,
+                const char *dir,
+                guint       n,
+                guint       mib,
+                guint       in_flight)
+{
+  TwinEngine *twin = twin_new (dir, in_flight);
+  g_autoptr(GPtrArray) downloads = g_ptr_array_new ();
+  gint64 start = g_get_monotonic_time ();
+  double cpu = cpu_seconds ();
+  gboolean ok = TRUE;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *url = test_server_url (server, "/file/%u/%u", mib << 20, i);
+
+      g_ptr_array_add (downloads, twin_engine_add (twin, url));
+    }
+  while (!twin_engine_is_quiet (twin))
+    g_main_context_iteration (NULL, TRUE);
+  g_print ("twin: %u downloads of %u MiB, %u at once: wall %.2f s, CPU %.2f s\n", n, mib,
+           in_flight, (g_get_monotonic_time () - start) / 1e6, cpu_seconds () - cpu);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *want = test_server_sha256 ((gsize) mib << 20, i);
+
+      ok &= g_strcmp0 (twin_download_get_sha256 (downloads->pdata[i]), want) == 0;
+    }
+  twin_engine_free (twin);
+  return ok;
+}
+
+static void
+twin_cancel_all (TestServer *server,
+                 const char *dir,
+                 guint       n,
+                 guint       in_flight)
+{
+  TwinEngine *twin = twin_new (dir, in_flight);
+  gint64 wait_until = g_get_monotonic_time () + G_USEC_PER_SEC;
+  gint64 start, returned;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *url = test_server_url (server, "/slow/%u/%u", 64u << 20, i);
+
+      (void) twin_engine_add (twin, url);
+    }
+  while (g_get_monotonic_time () < wait_until)
+    g_main_context_iteration (NULL, FALSE);
+  start = g_get_monotonic_time ();
+  twin_engine_cancel_all (twin);
+  returned = g_get_monotonic_time ();
+  while (!twin_engine_is_quiet (twin) || g_main_context_pending (NULL))
+    g_main_context_iteration (NULL, TRUE);
+  g_print ("twin: Cancel all of %u downloads (%u running): returned after %.1f ms, "
+           "quiet after %.1f ms\n", n, in_flight, (returned - start) / 1e3,
+           (g_get_monotonic_time () - start) / 1e3);
+  twin_engine_free (twin);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
-  guint n = argc > 1 ? (guint) atoi (argv[1]) : 200;
-  guint mib = argc > 2 ? (guint) atoi (argv[2]) : 1;
-  guint in_flight = argc > 3 ? (guint) atoi (argv[3]) : 16;
+  gboolean twin = argc > 1 && g_strcmp0 (argv[1], "--twin") == 0;
+  char **args = twin ? argv + 1 : argv;
+  int n_args = twin ? argc - 1 : argc;
+  guint n = n_args > 1 ? (guint) atoi (args[1]) : 200;
+  guint mib = n_args > 2 ? (guint) atoi (args[2]) : 1;
+  guint in_flight = n_args > 3 ? (guint) atoi (args[3]) : 16;
   g_autofree char *dir = g_dir_make_tmp ("kaa-fetcher-bench-XXXXXX", NULL);
   TestServer *server = test_server_start ();
   gboolean ok;
 
-  ok = run_downloads (server, dir, n, mib, in_flight);
+  ok = twin ? twin_downloads (server, dir, n, mib, in_flight)
+            : run_downloads (server, dir, n, mib, in_flight);
   remove_tree (dir);
   g_mkdir (dir, 0700);
-  run_cancel_all (server, dir, n, in_flight);
+  if (twin)
+    twin_cancel_all (server, dir, n, in_flight);
+  else
+    run_cancel_all (server, dir, n, in_flight);
   remove_tree (dir);
   test_server_stop (server);
   if (!ok)
