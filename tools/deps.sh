@@ -26,16 +26,19 @@ set -euo pipefail
 # 19; meson option sysprof, auto).
 # libsoup-3.0-dev and libsqlite3-dev, with GTK 4, build the download
 # manager example (examples/fetcher/, issue 23; meson option fetcher,
-# auto).
+# auto); its D-Bus test runs under dbus-run-session (dbus-daemon) and
+# calls it with gdbus (libglib2.0-bin).
 packages=(
   abigail-tools
   build-essential
   clang
+  dbus-daemon
   gettext
   gi-docgen
   gnuplot-nox
   gobject-introspection
   libgirepository1.0-dev
+  libglib2.0-bin
   libclang-rt-14-dev
   libglib2.0-dev
   libgtk-4-dev
