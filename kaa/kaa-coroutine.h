@@ -171,6 +171,9 @@ KAA_AVAILABLE_IN_ALL
 GBytes        *kaa_await_bytes                 (KaaInProgress    *in_progress,
                                                 GError          **error) G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
+gpointer       kaa_await_pointer               (KaaInProgress    *in_progress,
+                                                GError          **error) G_GNUC_WARN_UNUSED_RESULT;
+KAA_AVAILABLE_IN_ALL
 gpointer       kaa_await_object                (KaaInProgress    *in_progress,
                                                 GError          **error) G_GNUC_WARN_UNUSED_RESULT;
 

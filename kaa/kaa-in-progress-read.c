@@ -144,6 +144,33 @@ kaa_in_progress_dup_bytes (KaaInProgress *self,
   return NULL;
 }
 
+/* For kaa_await_pointer(): moves the pointer result of @self (or of what
+ * it follows after finish_from) out to the caller, who frees it now; the
+ * holder keeps %NULL and no destroy notify, as with g_task_propagate_pointer().
+ * %NULL for an empty result; another result is the programming error of
+ * the typed awaits. */
+gpointer
+kaa_in_progress_take_pointer (KaaInProgress *self,
+                              const char    *function,
+                              GError       **error)
+{
+  KaaInProgress *holder = result_holder (self, function);
+
+  if (holder == NULL || holder->kind == RESULT_NONE)
+    return NULL;
+  if (holder->kind == RESULT_POINTER)
+    {
+      holder->result_destroy = NULL;
+      return g_steal_pointer (&holder->result.v_pointer);
+    }
+  g_critical ("%s: InProgress %s (%p) finished with a result of type %s, not a pointer",
+              function, in_progress_name (holder), holder, result_kind_name (holder->kind));
+  g_set_error (error, KAA_ERROR, KAA_ERROR_WRONG_RESULT_TYPE,
+               _("InProgress %s finished with a result of type %s, not %s"),
+               in_progress_name (holder), result_kind_name (holder->kind), "pointer");
+  return NULL;
+}
+
 /**
  * kaa_in_progress_propagate:
  * @self: a done [struct@Kaa.InProgress]
