@@ -12,6 +12,7 @@
 #include "kaa-i18n-private.h"
 #include "kaa-error.h"
 #include "kaa-in-progress-impl-private.h"
+#include "kaa-signal-args.h"
 
 #include <gio/gio.h>
 
@@ -479,6 +480,8 @@ pointer_to_value (KaaInProgress *holder,
     type = G_TYPE_VARIANT;
   else if (destroy == (GDestroyNotify) g_strfreev)
     type = G_TYPE_STRV;
+  else if (destroy == (GDestroyNotify) kaa_signal_args_unref)
+    type = KAA_TYPE_SIGNAL_ARGS;
   else if (destroy == (GDestroyNotify) g_resolver_free_addresses)
     {
       /* A GList has no GType: the addresses go into a list model. */
@@ -510,7 +513,9 @@ pointer_to_value (KaaInProgress *holder,
  * type — g_bytes_unref(), g_variant_unref(), g_strfreev() — becomes that
  * type (`G_TYPE_BYTES`, `G_TYPE_VARIANT`, `G_TYPE_STRV`), and the #GList
  * of [func@Kaa.resolver_lookup_by_name] (freed with
- * g_resolver_free_addresses()) a new #GListStore of its #GInetAddresses:
+ * g_resolver_free_addresses()) a new #GListStore of its #GInetAddresses,
+ * and the arguments of a signal emission (freed with
+ * kaa_signal_args_unref()) a [struct@Kaa.SignalArgs]:
  * so the results of the GIO wrappers reach a binding; another pointer
  * becomes `G_TYPE_POINTER`. If @self failed or was cancelled, @value holds a
  * %NULL pointer.
