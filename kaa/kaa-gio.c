@@ -9,7 +9,7 @@
  * Its callbacks reach the InProgress through a KaaWeakLink
  * (kaa-in-progress-private.h), which is what makes that safe when the last
  * reference goes on another thread. The waits on GSources (fds, sockets,
- * children, Unix signals) are in kaa-gio-source.c.
+ * children, Unix signals) are in kaa-gio-fd.c.
  */
 #include "config.h"
 
