@@ -24,6 +24,9 @@ set -euo pipefail
 # sanitizers, build the fuzz target (issue #7).
 # libsysprof-4-dev holds sysprof-capture-4, for the Sysprof marks (issue
 # 19; meson option sysprof, auto).
+# libsoup-3.0-dev and libsqlite3-dev, with GTK 4, build the download
+# manager example (examples/fetcher/, issue 23; meson option fetcher,
+# auto).
 packages=(
   abigail-tools
   build-essential
@@ -36,6 +39,8 @@ packages=(
   libclang-rt-14-dev
   libglib2.0-dev
   libgtk-4-dev
+  libsoup-3.0-dev
+  libsqlite3-dev
   libsysprof-4-dev
   meson
   ninja-build

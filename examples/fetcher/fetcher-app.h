@@ -1,0 +1,59 @@
+/* fetcher-app.h: the download manager's window, shared with its self-test
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "fetcher-engine.h"
+
+G_BEGIN_DECLS
+
+typedef struct _FetcherApp FetcherApp;
+
+/* One row of the list: a download with its bar, figures and buttons. */
+typedef struct
+{
+  FetcherApp      *app;
+  FetcherDownload *download;
+  GtkWidget       *row;
+  GtkWidget       *bar;
+  GtkWidget       *status;
+  GtkWidget       *pause;
+  GtkWidget       *resume;
+  GtkWidget       *cancel;
+  gulong           progress_id;
+} FetcherRow;
+
+struct _FetcherApp
+{
+  GtkApplication *gtk_app;
+  GtkWindow      *window;
+  FetcherEngine  *engine;     /* the window's: it goes with it */
+  GHashTable     *rows;       /* download id → FetcherRow */
+  GtkWidget      *list;
+  GtkWidget      *url_entry;
+  GtkWidget      *add_button;
+  GtkWidget      *pause_all;
+  GtkWidget      *resume_all;
+  GtkWidget      *cancel_all;
+  GtkWidget      *search_entry;
+  GtkWidget      *search_status;
+  KaaInProgress  *search;     /* the newest search */
+  char           *search_text; /* what the newest search looks for */
+  gulong          changed_id;
+  guint           dbus_id;     /* org.libkaa.Fetcher, while the window is there */
+  gboolean        test_server; /* --test-server: serve test-fetcher-server.h's paths */
+  gpointer        server;
+  char           *directory;
+  char           *screenshot;
+  gboolean        self_test;
+  int             status;
+};
+
+FetcherRow *fetcher_app_find_row        (FetcherApp *app,
+                                         guint       id);
+void        fetcher_app_self_test_start (FetcherApp *app);
+
+G_END_DECLS

@@ -1,0 +1,16 @@
+/* fetcher-dbus.h: the engine on D-Bus, as org.libkaa.Fetcher
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "fetcher-engine.h"
+
+G_BEGIN_DECLS
+
+guint fetcher_dbus_export (FetcherEngine    *engine,
+                           GDBusConnection  *connection,
+                           const char       *object_path,
+                           GError          **error);
+
+G_END_DECLS

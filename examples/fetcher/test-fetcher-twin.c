@@ -1,0 +1,237 @@
+/* test-fetcher-twin.c: the GTask twin of the engine, against the same server
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The twin (twin-engine.c) must behave as the engine does for what it
+ * has: files byte for byte, retries, deadlines, the stall timer, 4xx,
+ * Cancel all, and a search that cancels the one before it. Without
+ * this the figures of docs/fetcher.md would compare unlike things.
+ */
+#include <sqlite3.h>
+#include <glib/gstdio.h>
+
+#include "twin-engine.h"
+#include "test-fetcher-server.h"
+
+#define KIB 1024u
+
+typedef struct
+{
+  TwinDownload *d;
+  gsize         size;
+  guint         seed;
+  FetcherState  state;
+  gint          code;      /* FETCHER_ERROR code when FAILED; -1 for G_IO_ERROR_CANCELLED */
+  guint         attempts;  /* 0: at least two */
+} Expect;
+
+static void
+iterate_until (gboolean (*done) (gpointer data),
+               gpointer   data)
+{
+  gint64 deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+
+  while (!done (data))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, TRUE);
+    }
+}
+
+static gboolean
+first_settled (gpointer data)
+{
+  Expect *expect = data;
+
+  for (guint i = 0; expect[i].d != NULL; i++)
+    if (expect[i].state != FETCHER_STATE_CANCELLED &&
+        twin_download_get_state (expect[i].d) < FETCHER_STATE_DONE)
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+quiet (gpointer engine)
+{
+  return twin_engine_is_quiet (engine);
+}
+
+static void
+add (TwinEngine   *twin,
+     TestServer   *server,
+     Expect       *e,
+     FetcherState  state,
+     gint          code,
+     guint         attempts,
+     const char   *kind,
+     gsize         size,
+     guint         seed)
+{
+  g_autofree char *url = test_server_url (server, "/%s/%zu/%u", kind, size, seed);
+
+  *e = (Expect) { twin_engine_add (twin, url), size, seed, state, code, attempts };
+}
+
+static void
+check (Expect *e)
+{
+  g_assert_cmpint (twin_download_get_state (e->d), ==, e->state);
+  if (e->state == FETCHER_STATE_CANCELLED)
+    ;                            /* cancelled in line or under way */
+  else if (e->attempts != 0)
+    g_assert_cmpuint (twin_download_get_attempts (e->d), ==, e->attempts);
+  else
+    g_assert_cmpuint (twin_download_get_attempts (e->d), >=, 2);
+  if (e->state == FETCHER_STATE_DONE)
+    {
+      g_autofree char *want = test_server_sha256 (e->size, e->seed);
+
+      g_assert_cmpstr (twin_download_get_sha256 (e->d), ==, want);
+    }
+  else if (e->code >= 0)
+    g_assert_error ((GError *) twin_download_get_error (e->d), FETCHER_ERROR, e->code);
+  else
+    g_assert_error ((GError *) twin_download_get_error (e->d), G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      g_assert_cmpint (g_unlink (child), ==, 0);
+    }
+  g_assert_cmpint (g_rmdir (path), ==, 0);
+}
+
+static const FetcherConfig config = {
+  .max_parallel = 4,
+  .deadline_msec = 3000,
+  .stall_msec = 400,
+  .backoff_msec = 50,
+};
+
+static void
+test_twin_downloads (void)
+{
+  TestServer *server = test_server_start ();
+  g_autofree char *dir = g_dir_make_tmp ("kaa-twin-XXXXXX", NULL);
+  g_autofree char *db = g_build_filename (dir, "history.db", NULL);
+  TwinEngine *twin = twin_engine_new (dir, db, &config, NULL);
+  Expect e[20] = { { 0 } };
+  guint n = 0;
+
+  for (guint i = 0; i < 6; i++, n++)
+    add (twin, server, &e[n], FETCHER_STATE_DONE, 0, 1, "file", 256 * KIB, n);
+  for (guint i = 0; i < 2; i++, n++)
+    add (twin, server, &e[n], FETCHER_STATE_DONE, 0, 3, "fail/2", 128 * KIB, n);
+  for (guint i = 0; i < 2; i++, n++)
+    add (twin, server, &e[n], FETCHER_STATE_DONE, 0, 2, "truncated", 128 * KIB, n);
+  add (twin, server, &e[n++], FETCHER_STATE_FAILED, FETCHER_ERROR_HTTP, 1, "missing", 0, 0);
+  add (twin, server, &e[n++], FETCHER_STATE_FAILED, FETCHER_ERROR_GAVE_UP, 0, "fail/1000",
+       64 * KIB, 0);
+  add (twin, server, &e[n++], FETCHER_STATE_FAILED, FETCHER_ERROR_GAVE_UP, 0, "stall",
+       256 * KIB, 0);
+  iterate_until (first_settled, e);
+  /* 64 MiB at 800 KiB/s, 6 of them with 4 slots: some under way, some
+   * in line at Cancel all, well before their deadline. */
+  for (guint i = 0; i < 6; i++, n++)
+    add (twin, server, &e[n], FETCHER_STATE_CANCELLED, -1, 0, "slow", 64 * 1024 * KIB, n);
+  while (twin_download_get_attempts (e[n - 6].d) == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_usleep (100 * 1000);
+  g_main_context_iteration (NULL, FALSE);
+  twin_engine_cancel_all (twin);
+  iterate_until (quiet, twin);
+  for (guint i = 0; i < n; i++)
+    check (&e[i]);
+  twin_engine_free (twin);
+  remove_tree (dir);
+  test_server_stop (server);
+}
+
+typedef struct
+{
+  GPtrArray *rows;
+  GError    *error;
+  gboolean   done;
+} Result;
+
+static void
+on_search (GObject      *source,
+           GAsyncResult *result,
+           gpointer      data)
+{
+  Result *r = data;
+
+  r->rows = twin_engine_search_finish (NULL, result, &r->error);
+  r->done = TRUE;
+}
+
+static gboolean
+result_done (gpointer data)
+{
+  return ((Result *) data)->done;
+}
+
+/* The same table and rows as the engine's seed. */
+static void
+make_history (const char *path)
+{
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db,
+    "CREATE TABLE downloads (id INTEGER PRIMARY KEY, url TEXT NOT NULL, state TEXT NOT NULL,"
+    " bytes INTEGER NOT NULL, sha256 TEXT);"
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000)"
+    " INSERT INTO downloads (url, state, bytes, sha256)"
+    " SELECT 'https://mirror.example/pub/' || i || '/archive-' || (i * 7919 % 10007)"
+    " || '.tar.xz', 'done', i * 1024, NULL FROM n", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+}
+
+static void
+test_twin_search (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("kaa-twin-XXXXXX", NULL);
+  g_autofree char *db = g_build_filename (dir, "history.db", NULL);
+  TwinEngine *twin = twin_engine_new (dir, db, &config, NULL);
+  Result first = { 0 }, second = { 0 };
+  guint want = 0;
+
+  make_history (db);
+  for (guint i = 1; i <= 50000; i++)
+    {
+      g_autofree char *number = g_strdup_printf ("%u", i * 7919 % 10007);
+
+      want += g_str_has_prefix (number, "12");
+    }
+  twin_engine_search (twin, "archive-1", on_search, &first);
+  twin_engine_search (twin, "archive-12", on_search, &second);
+  iterate_until (result_done, &first);
+  iterate_until (result_done, &second);
+  g_assert_error (first.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (first.rows);
+  g_assert_no_error (second.error);
+  g_assert_cmpuint (second.rows->len, ==, want);
+  g_clear_error (&first.error);
+  g_ptr_array_unref (second.rows);
+  twin_engine_free (twin);
+  remove_tree (dir);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/fetcher/twin/downloads", test_twin_downloads);
+  g_test_add_func ("/fetcher/twin/search", test_twin_search);
+  return g_test_run ();
+}
