@@ -14,6 +14,7 @@
 #include "kaa-coroutine.h"
 #include "kaa-error.h"
 #include "kaa-i18n-private.h"
+#include "kaa-signal-args.h"
 
 /**
  * kaa_channel_try_send: (skip)
@@ -544,11 +545,13 @@ kaa_channel_send_value (KaaChannel   *self,
 
 /**
  * kaa_channel_receive_value:
- * @self: a [struct@Kaa.Channel] made with [ctor@Kaa.Channel.new_for_values]
+ * @self: a [struct@Kaa.Channel] made with [ctor@Kaa.Channel.new_for_values],
+ *   or a signal stream ([ctor@Kaa.Channel.new_for_signal])
  *
  * Receives the next item as [method@Kaa.Channel.receive] does; the
  * InProgress finishes with it as a GValue result, read with
- * [method@Kaa.InProgress.get_value].
+ * [method@Kaa.InProgress.get_value]: a signal stream's item reads as a
+ * [struct@Kaa.SignalArgs].
  *
  * Returns: (transfer full): the receive
  * Since: 0.2
@@ -557,6 +560,10 @@ KaaInProgress *
 kaa_channel_receive_value (KaaChannel *self)
 {
   kaa_return_failed_if_fail (self != NULL);
+  /* A signal stream's items are no GValues, but a receive finished with
+   * one reads as a KaaSignalArgs GValue, which is what a binding needs. */
+  if (self->item_destroy == (GDestroyNotify) kaa_signal_args_unref)
+    return kaa_channel_receive_as (self, FALSE);
   if (!channel_check_values (self, G_STRFUNC))
     return kaa_in_progress_new_invalid_argument (G_STRFUNC, "self->for_values");
 

@@ -333,6 +333,46 @@ kaa_await_bytes (KaaInProgress *in_progress,
 }
 
 /**
+ * kaa_await_pointer: (skip)
+ * @in_progress: (transfer full): what to wait for
+ * @error: return location for its error
+ *
+ * [func@Kaa.await], returning a pointer result with its ownership, as
+ * g_task_propagate_pointer() does: the result moves out of @in_progress
+ * (or out of the InProgress it follows, see
+ * [method@Kaa.InProgress.finish_from]), which keeps %NULL and no longer
+ * frees it, so that
+ * `reply = kaa_await_pointer (kaa_dbus_connection_call (...), &error);`
+ * leaks nothing. Free it as the function that made @in_progress says
+ * (g_variant_unref() there). To share a result with other readers,
+ * await with [func@Kaa.await_borrowed] and read it with
+ * [method@Kaa.InProgress.get_pointer] instead.
+ *
+ * A result that is not a pointer (a string, an object, a number or a
+ * #GValue) is a programming error: a critical, and
+ * `KAA_ERROR_WRONG_RESULT_TYPE` naming the type it was.
+ *
+ * C only, as [func@Kaa.await] is.
+ *
+ * Returns: (transfer full) (nullable): the result, or %NULL with @error
+ *   set (or without, when @in_progress finished with %NULL)
+ * Since: 0.2
+ */
+gpointer
+kaa_await_pointer (KaaInProgress *in_progress,
+                   GError       **error)
+{
+  KaaInProgress *done = await_owned (in_progress, G_STRFUNC, error);
+  gpointer result;
+
+  if (done == NULL)
+    return NULL;
+  result = kaa_in_progress_take_pointer (done, G_STRFUNC, error);
+  kaa_in_progress_unref (done);
+  return result;
+}
+
+/**
  * kaa_await_object: (skip)
  * @in_progress: (transfer full): what to wait for
  * @error: return location for its error

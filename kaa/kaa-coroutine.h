@@ -75,17 +75,9 @@ typedef struct
  * `kaa_coroutine_return_*()` set, or %NULL.
  *
  * Language bindings cannot provide a body, so spawning, awaiting and
- * yielding are C only. A body suspends in the middle of its call tree,
- * on a stack of its own; an interpreter such as CPython keeps a frame
- * stack of its own per thread, which it expects to grow and shrink in
- * step with the C stack. With interpreter frames suspended on coroutine
- * stacks, two bodies that finish in another order than they started
- * corrupt it: the first pops the frame stack below the other's live
- * frames, and the next calls overwrite them (CPython 3.11 crashes). A
- * small default stack would also be too small for an interpreter. Bindings time-slice work with
- * [func@Kaa.coiterate], which runs each step to completion on the main
- * loop's own stack, and chain InProgresses with callbacks; Vala, which
- * compiles to C, gets the C-only calls through its VAPI.
+ * yielding are C only; they time-slice work with [func@Kaa.coiterate]
+ * instead. The guide's [Language bindings](guide.html#6-language-bindings)
+ * section says why an interpreter cannot suspend on a coroutine's stack.
  */
 typedef void (*KaaCoroutineFunc) (KaaCoroutine *self,
                                   gpointer      user_data);
@@ -177,6 +169,9 @@ char          *kaa_await_string                (KaaInProgress    *in_progress,
                                                 GError          **error) G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
 GBytes        *kaa_await_bytes                 (KaaInProgress    *in_progress,
+                                                GError          **error) G_GNUC_WARN_UNUSED_RESULT;
+KAA_AVAILABLE_IN_ALL
+gpointer       kaa_await_pointer               (KaaInProgress    *in_progress,
                                                 GError          **error) G_GNUC_WARN_UNUSED_RESULT;
 KAA_AVAILABLE_IN_ALL
 gpointer       kaa_await_object                (KaaInProgress    *in_progress,

@@ -28,6 +28,7 @@
 #include "kaa-gio-stream.h"
 #include "kaa-i18n-private.h"
 #include "kaa-refcount-private.h"
+#include "kaa-signal-args-private.h"
 
 /* ------------------------------------------------------ signal streams */
 
@@ -63,18 +64,10 @@ signal_stream_marshal (GClosure     *closure,
                        gpointer      marshal_data)
 {
   SignalStream *stream = closure->data;
-  GArray *args = g_array_sized_new (FALSE, TRUE, sizeof (GValue), n_param_values - 1);
 
-  g_array_set_clear_func (args, (GDestroyNotify) g_value_unset);
-  for (guint i = 1; i < n_param_values; i++)
-    {
-      GValue copy = G_VALUE_INIT;
-
-      g_value_init (&copy, G_VALUE_TYPE (&param_values[i]));
-      g_value_copy (&param_values[i], &copy);
-      g_array_append_val (args, copy);
-    }
-  kaa_channel_push (stream->channel, args, stream->overflow);
+  kaa_channel_push (stream->channel,
+                    kaa_signal_args_new_for_emission (n_param_values, param_values),
+                    stream->overflow);
 }
 
 /* The handler went: the instance was disposed, or the close below
@@ -112,7 +105,7 @@ signal_stream_stop (gpointer data)
 }
 
 /**
- * kaa_channel_new_for_signal: (skip)
+ * kaa_channel_new_for_signal:
  * @instance: (type GObject): the object to listen to
  * @detailed_signal: a signal of @instance, as for g_signal_connect()
  * @bound: how many emissions wait for the consumer at most
@@ -120,10 +113,12 @@ signal_stream_stop (gpointer data)
  *
  * A stream of the emissions of @detailed_signal on @instance: every
  * emission after this call is queued, with its arguments (after the
- * instance) as a #GArray of #GValue, until it is received; none is lost
- * between two awaits. Beyond @bound, @overflow decides. Loop over it with
- * [method@Kaa.Channel.await_next], and free each item with
- * g_array_unref().
+ * instance) as a [struct@Kaa.SignalArgs] (a #GArray of #GValue in C),
+ * until it is received; none is lost between two awaits. Beyond @bound,
+ * @overflow decides. Loop over it with [method@Kaa.Channel.await_next],
+ * and free each item with g_array_unref(). Bindings receive with
+ * [method@Kaa.Channel.receive_value], whose InProgress reads the item
+ * with [method@Kaa.InProgress.get_value].
  *
  * The stream ends when @instance is disposed: the emissions already
  * queued are received, then the loop ends, without an error (unless the
@@ -147,7 +142,7 @@ kaa_channel_new_for_signal (gpointer     instance,
                             guint        bound,
                             KaaOverflow  overflow)
 {
-  KaaChannel *self = kaa_channel_new_full (bound, (GDestroyNotify) g_array_unref);
+  KaaChannel *self = kaa_channel_new_full (bound, (GDestroyNotify) kaa_signal_args_unref);
   SignalStream *stream;
   GClosure *closure;
   guint signal_id;

@@ -9,7 +9,7 @@
  * Its callbacks reach the InProgress through a KaaWeakLink
  * (kaa-in-progress-private.h), which is what makes that safe when the last
  * reference goes on another thread. The waits on GSources (fds, sockets,
- * children, Unix signals) are in kaa-gio-source.c.
+ * children, Unix signals) are in kaa-gio-fd.c.
  */
 #include "config.h"
 
@@ -19,6 +19,7 @@
 #include "kaa-in-progress-private.h"
 #include "kaa-in-progress-private.h"
 #include "kaa-refcount-private.h"
+#include "kaa-signal-args-private.h"
 
 /* ------------------------------------------------------------ async calls */
 
@@ -271,24 +272,6 @@ signal_wait_claim (SignalWait *wait)
   return g_atomic_int_compare_and_exchange (&wait->detached, FALSE, TRUE);
 }
 
-static GArray *
-copy_args (guint         n_param_values,
-           const GValue *param_values)
-{
-  GArray *args = g_array_sized_new (FALSE, TRUE, sizeof (GValue), n_param_values - 1);
-
-  g_array_set_clear_func (args, (GDestroyNotify) g_value_unset);
-  for (guint i = 1; i < n_param_values; i++)
-    {
-      GValue copy = G_VALUE_INIT;
-
-      g_value_init (&copy, G_VALUE_TYPE (&param_values[i]));
-      g_value_copy (&param_values[i], &copy);
-      g_array_append_val (args, copy);
-    }
-  return args;
-}
-
 /* On the emitting thread, which holds the instance alive. The closure is
  * matched rather than the handler id, which another thread may not have
  * stored yet when the first emission comes. */
@@ -312,8 +295,10 @@ signal_marshal (GClosure     *closure,
     }
   if (self != NULL)
     {
-      kaa_in_progress_finish_pointer (self, copy_args (n_param_values, param_values),
-                                      (GDestroyNotify) g_array_unref);
+      kaa_in_progress_finish_pointer (self,
+                                      kaa_signal_args_new_for_emission (n_param_values,
+                                                                        param_values),
+                                      (GDestroyNotify) kaa_signal_args_unref);
       kaa_in_progress_unref (self);
     }
   signal_wait_unref (wait, NULL);
@@ -414,10 +399,10 @@ no_such_signal (gpointer    instance,
  *
  * An InProgress that finishes at the next emission of @detailed_signal
  * on @instance, with the emission's arguments (after the instance) as a
- * #GArray of #GValue. One-shot: the handler is disconnected at that
- * emission, on cancel, and when the InProgress goes away. If @instance
- * is disposed first, the InProgress fails. Paused, it lets emissions go
- * by.
+ * [struct@Kaa.SignalArgs], which is a #GArray of #GValue in C.
+ * One-shot: the handler is disconnected at that emission, on cancel, and
+ * when the InProgress goes away. If @instance is disposed first, the
+ * InProgress fails. Paused, it lets emissions go by.
  *
  * The signal may be emitted on any thread, as GObject allows: the wait
  * is finished there, and its callbacks run on its owner context as for
@@ -428,8 +413,8 @@ no_such_signal (gpointer    instance,
  * An unknown @detailed_signal is a programming error: it logs a critical
  * and returns an InProgress failed with %KAA_ERROR_INVALID_ARGUMENT.
  *
- * Language bindings cannot read the pointer result; they see that the
- * signal was emitted, and connect to it themselves for its arguments.
+ * Language bindings read the arguments with
+ * [method@Kaa.InProgress.get_value], as a [struct@Kaa.SignalArgs].
  *
  * Returns: (transfer full): a new InProgress
  * Since: 0.1

@@ -91,7 +91,7 @@ KaaInProgress *kaa_in_progress_new_for_signal  (gpointer        instance,
                                                 const char     *detailed_signal)
                                                 G_GNUC_WARN_UNUSED_RESULT;
 
-/* kaa-gio-source.c */
+/* kaa-gio-fd.c */
 KAA_AVAILABLE_IN_ALL
 KaaInProgress *kaa_io_wait                     (int             fd,
                                                 GIOCondition    condition)

@@ -190,6 +190,9 @@ gpointer       kaa_in_progress_steal_pointer         (KaaInProgress *self);
 GBytes        *kaa_in_progress_dup_bytes             (KaaInProgress *self,
                                                       const char    *function,
                                                       GError       **error);
+gpointer       kaa_in_progress_take_pointer          (KaaInProgress *self,
+                                                      const char    *function,
+                                                      GError       **error);
 void           kaa_in_progress_fail_claimed          (KaaInProgress *self,
                                                       GError        *error);
 

@@ -12,6 +12,7 @@
 #include "kaa-i18n-private.h"
 #include "kaa-error.h"
 #include "kaa-in-progress-impl-private.h"
+#include "kaa-signal-args.h"
 
 #include <gio/gio.h>
 
@@ -141,6 +142,33 @@ kaa_in_progress_dup_bytes (KaaInProgress *self,
   g_set_error (error, KAA_ERROR, KAA_ERROR_WRONG_RESULT_TYPE,
                _("InProgress %s finished with a result of type %s, not %s"),
                in_progress_name (holder), result_kind_name (holder->kind), "GBytes");
+  return NULL;
+}
+
+/* For kaa_await_pointer(): moves the pointer result of @self (or of what
+ * it follows after finish_from) out to the caller, who frees it now; the
+ * holder keeps %NULL and no destroy notify, as with g_task_propagate_pointer().
+ * %NULL for an empty result; another result is the programming error of
+ * the typed awaits. */
+gpointer
+kaa_in_progress_take_pointer (KaaInProgress *self,
+                              const char    *function,
+                              GError       **error)
+{
+  KaaInProgress *holder = result_holder (self, function);
+
+  if (holder == NULL || holder->kind == RESULT_NONE)
+    return NULL;
+  if (holder->kind == RESULT_POINTER)
+    {
+      holder->result_destroy = NULL;
+      return g_steal_pointer (&holder->result.v_pointer);
+    }
+  g_critical ("%s: InProgress %s (%p) finished with a result of type %s, not a pointer",
+              function, in_progress_name (holder), holder, result_kind_name (holder->kind));
+  g_set_error (error, KAA_ERROR, KAA_ERROR_WRONG_RESULT_TYPE,
+               _("InProgress %s finished with a result of type %s, not %s"),
+               in_progress_name (holder), result_kind_name (holder->kind), "pointer");
   return NULL;
 }
 
@@ -452,6 +480,8 @@ pointer_to_value (KaaInProgress *holder,
     type = G_TYPE_VARIANT;
   else if (destroy == (GDestroyNotify) g_strfreev)
     type = G_TYPE_STRV;
+  else if (destroy == (GDestroyNotify) kaa_signal_args_unref)
+    type = KAA_TYPE_SIGNAL_ARGS;
   else if (destroy == (GDestroyNotify) g_resolver_free_addresses)
     {
       /* A GList has no GType: the addresses go into a list model. */
@@ -483,7 +513,9 @@ pointer_to_value (KaaInProgress *holder,
  * type — g_bytes_unref(), g_variant_unref(), g_strfreev() — becomes that
  * type (`G_TYPE_BYTES`, `G_TYPE_VARIANT`, `G_TYPE_STRV`), and the #GList
  * of [func@Kaa.resolver_lookup_by_name] (freed with
- * g_resolver_free_addresses()) a new #GListStore of its #GInetAddresses:
+ * g_resolver_free_addresses()) a new #GListStore of its #GInetAddresses,
+ * and the arguments of a signal emission (freed with
+ * kaa_signal_args_unref()) a [struct@Kaa.SignalArgs]:
  * so the results of the GIO wrappers reach a binding; another pointer
  * becomes `G_TYPE_POINTER`. If @self failed or was cancelled, @value holds a
  * %NULL pointer.

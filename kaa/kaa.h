@@ -9,6 +9,7 @@
 # include "kaa-version.h"
 # include "kaa-error.h"
 # include "kaa-enum-types.h"
+# include "kaa-signal-args.h"
 # include "kaa-scheduler.h"
 # include "kaa-in-progress.h"
 # include "kaa-progress.h"

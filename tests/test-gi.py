@@ -309,6 +309,48 @@ class WrapperResults(unittest.TestCase):
         self.assertEqual(ip.get_value(), "from echo\n")
 
 
+class SignalArguments(unittest.TestCase):
+    # Issue #22: a signal's arguments read through get_value() as a
+    # Kaa.SignalArgs, which the overrides make a sequence of the
+    # converted values, for a one-shot wait and a stream's items alike.
+    def test_signal_wait(self):
+        action = Gio.SimpleAction.new("go", GLib.VariantType.new("i"))
+        ip = Kaa.InProgress.new_for_signal(action, "activate")
+        action.activate(GLib.Variant.new_int32(7))
+        run_until(ip)
+        args = ip.get_value()
+        self.assertIsInstance(args, Kaa.SignalArgs)
+        self.assertEqual(len(args), 1)
+        (parameter,) = args
+        self.assertEqual(parameter.unpack(), 7)
+        self.assertEqual(args[-1].unpack(), 7)
+        with self.assertRaises(IndexError):
+            args[1]
+
+    def test_signal_wait_object_argument(self):
+        action = Gio.SimpleAction.new("go", None)
+        ip = Kaa.InProgress.new_for_signal(action, "notify::enabled")
+        action.set_enabled(False)
+        run_until(ip)
+        (pspec,) = ip.get_value()
+        self.assertEqual(pspec.name, "enabled")
+
+    def test_signal_stream(self):
+        action = Gio.SimpleAction.new("go", GLib.VariantType.new("i"))
+        stream = Kaa.Channel.new_for_signal(action, "activate", 16, Kaa.Overflow.FAIL)
+        for i in range(3):
+            action.activate(GLib.Variant.new_int32(i))
+        seen = []
+        for _ in range(3):
+            ip = stream.receive_value()
+            run_until(ip)
+            args = ip.get_value()
+            self.assertIsInstance(args, Kaa.SignalArgs)
+            seen.append(args[0].unpack())
+        self.assertEqual(seen, [0, 1, 2])
+        stream.close()
+
+
 class Threads(unittest.TestCase):
     def test_thread_job(self):
         main = threading.get_ident()

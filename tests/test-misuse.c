@@ -8,7 +8,7 @@
  * kaa_test_still_works() then checks that an ordinary coroutine still
  * settles, and the fixture that nothing leaked. The argument checks of
  * every public function are in test-bad-input.c; waits nested beyond the
- * limit, in test-threads.c (wait-nesting).
+ * limit, in test-in-progress-threads.c (wait-nesting).
  */
 #include "config.h"
 

@@ -7,7 +7,9 @@
 # and, with a #fragment, an id of that page. The guide and the reference
 # must link both ways: the index links to guide.html, and guide.html
 # links to reference pages (tools/docs-guide.py makes those links).
-# Links to other sites are not followed: the build has no network.
+# Links to other sites are not followed: the build has no network. The
+# index's Website and Source rows must be filled in with a real address
+# (not a placeholder such as example.org), the one meson.build names.
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
@@ -17,11 +19,28 @@ from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlparse
 
 
+# Domains reserved for examples (RFC 2606): a row pointing there is a
+# placeholder, not the project's address.
+PLACEHOLDERS = ("example.org", "example.com", "example.net", "localhost")
+
+
 class Page(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.ids = set()
         self.links = []
+        self.rows = {}          # the first cell's text -> the links of the row
+        self._row = None
+
+    def handle_endtag(self, tag):
+        if tag == "tr" and self._row is not None:
+            label, links = self._row
+            self.rows[label.strip()] = links
+            self._row = None
+
+    def handle_data(self, data):
+        if self._row is not None and not self._row[1]:
+            self._row[0] += data
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -31,6 +50,10 @@ class Page(HTMLParser):
             self.ids.add(attrs["name"])
         if tag == "a" and attrs.get("href"):
             self.links.append(attrs["href"])
+            if self._row is not None:
+                self._row[1].append(attrs["href"])
+        if tag == "tr":
+            self._row = ["", []]
 
 
 def parse(path):
@@ -48,6 +71,15 @@ def main():
 
     broken = []
     checked = 0
+    for label in ("Website", "Source"):
+        urls = pages["index.html"].rows.get(label, [])
+        if not urls:
+            broken.append(f"index.html has no {label} row with a link")
+        for url in urls:
+            host = urlparse(url).hostname or ""
+            if urlparse(url).scheme != "https" or any(
+                    host == p or host.endswith("." + p) for p in PLACEHOLDERS):
+                broken.append(f"index.html: the {label} row is a placeholder: {url}")
     for name, page in pages.items():
         for href in page.links:
             if urlparse(href).scheme or href.startswith("//"):

@@ -31,6 +31,7 @@ LAYERS = [
     ("kaa-trace*", 0, "base"),
     ("kaa-alloc*", 0, "base"),
     ("kaa-block-cache*", 0, "base"),
+    ("kaa-signal-args*", 0, "base"),
     ("kaa-fiber*", 1, "fiber"),
     ("kaa-scheduler*", 2, "scheduler"),
     ("kaa-in-progress*", 3, "in-progress"),

@@ -7,7 +7,10 @@
 #     `meson test`, and that libkaa builds no executable there;
 #   - that the parent's own config.h wins over libkaa's, and that no
 #     private libkaa header is reachable through kaa_dep;
-#   - that the static build links and runs.
+#   - that the static build links and runs;
+#   - that the examples, asked for (-Dlibkaa:examples=enabled), are
+#     built but register no test either, and that libkaa built on its
+#     own with -Dtests=disabled registers none, examples and docs on.
 #
 #   check-subproject.sh SOURCE_DIR SANITIZE
 #
@@ -110,4 +113,25 @@ if ! grep -q ' T kaa_in_progress_new$' <<< "$symbols"; then
   echo "FAIL: libkaa is not linked into the static parent"
   exit 1
 fi
-echo "ok: libkaa as a static subproject: no test, no executable, the parent's config.h"
+
+# Tests come only with -Dtests: not with the examples that some of them
+# run, nor with the docs that others check.
+meson setup _build-examples -Dlibkaa:examples=enabled > "$root/setup-examples.log" 2>&1 \
+  || { cat "$root/setup-examples.log"; exit 1; }
+tests=$(meson test -C _build-examples --no-rebuild --list 2>/dev/null)
+if [[ $tests != parent ]]; then
+  echo "FAIL: -Dlibkaa:examples=enabled registers libkaa tests in the parent:"
+  echo "$tests"
+  exit 1
+fi
+meson setup "$root/alone" subprojects/libkaa -Dtests=disabled -Dexamples=enabled -Ddocs=auto \
+  -Dgtk_demo=disabled > "$root/setup-alone.log" 2>&1 || { cat "$root/setup-alone.log"; exit 1; }
+# Meson says so, and exits with 1, when there is nothing to list.
+tests=$(meson test -C "$root/alone" --no-rebuild --list 2>&1 || true)
+if [[ $tests != "No tests defined." ]]; then
+  echo "FAIL: libkaa with -Dtests=disabled registers tests:"
+  echo "$tests"
+  exit 1
+fi
+echo "ok: libkaa as a static subproject: no test, no executable, the parent's config.h;"
+echo "ok: no test with -Dtests=disabled, also with the examples and the docs on"

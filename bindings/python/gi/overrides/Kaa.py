@@ -10,6 +10,10 @@
 # job's InProgress instead, with a G_IO_ERROR_FAILED GError carrying the
 # exception's type and message. A GLib.Error passes through unchanged.
 #
+# Kaa.SignalArgs, the arguments of a signal emission that get_value()
+# gives for kaa_in_progress_new_for_signal() and a signal stream's items,
+# is a read-only Python sequence here: len(), [i] and unpacking.
+#
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
 import functools
@@ -68,4 +72,27 @@ class ThreadPool(Kaa.ThreadPool):
 
 
 ThreadPool = override(ThreadPool)
-__all__ += ['thread_run', 'main_thread_run', 'ThreadPool']
+
+
+class SignalArgs(Kaa.SignalArgs):
+    def __len__(self):
+        return self.get_length()
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("signal argument index out of range")
+        return self.get(index)
+
+    def __iter__(self):
+        return (self.get(i) for i in range(len(self)))
+
+    def __repr__(self):
+        return f"Kaa.SignalArgs{tuple(self)!r}"
+
+
+SignalArgs = override(SignalArgs)
+__all__ += ['thread_run', 'main_thread_run', 'ThreadPool', 'SignalArgs']

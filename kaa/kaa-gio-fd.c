@@ -1,4 +1,4 @@
-/* kaa-gio-source.c: awaiting file descriptors, sockets, children and Unix
+/* kaa-gio-fd.c: awaiting file descriptors, sockets, children and Unix
  * signals through a GSource (DESIGN §7)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later

@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+# The bookkeeping of tools/stress-record.sh (issue #7), which runs the
+# stress test's long mode or the fuzzer and hands their logs here:
+#
+#   stress-record.py log RECORD KIND BUILD FILE[@SECONDS]...
+#       appends one row to RECORD (tests/stress/record.tsv) for the logs
+#       of a run of KIND (stress or fuzz) built as BUILD; @SECONDS when a
+#       log does not tell how long it ran. Exits 1 when the run failed.
+#   stress-record.py readme RECORD README
+#       redraws README's section between the stress-record markers from
+#       RECORD.
+#
+# SPDX-License-Identifier: LGPL-2.1-or-later
+
+import re
+import sys
+import time
+from pathlib import Path
+
+
+def record_logs(record, kind, build, logs):
+    """Appends the row of one run; returns 1 if it failed, else 0."""
+    count = seconds = 0
+    seeds, failures, notes = [], [], []
+    for log in logs:
+        # FILE@SECONDS: a run whose log does not say how long it took (a
+        # fuzzer stopped by a crash) with the time measured outside it.
+        log, _, given = log.partition("@")
+        text = Path(log).read_text(errors="replace")
+        if kind == "stress":
+            seed = re.search(r"^# seed (\d+)", text, re.M)
+            seeds.append(seed.group(1) if seed else "?")
+            end = re.search(r"^# (\d+) operations, seed \d+, ([\d.]+) s", text, re.M)
+            progress = re.findall(r"^# progress: (\d+) operations, (\d+) s", text, re.M)
+            if end:
+                n, s = int(end.group(1)), float(end.group(2))
+            elif progress:
+                n, s = int(progress[-1][0]), float(progress[-1][1])
+            else:
+                # Failed before its first progress line: the failure or the
+                # trace it printed says how far it got.
+                at = (re.findall(r"\(operation (\d+), episode", text) or
+                      re.findall(r"^\s+\[(\d+)\] ", text, re.M))
+                n, s = (int(at[-1]) if at else 0), 0.0
+            bail = re.search(r"^Bail out! (?:.*?stress: )?(.*)$", text, re.M)
+            if bail:
+                failures.append(bail.group(1))
+            elif not end:
+                notes.append(f"stopped at {n:,} operations by its time limit, no failure")
+        else:
+            done = re.search(r"^Done (\d+) runs in (\d+) second", text, re.M)
+            n = int(done.group(1)) if done else 0
+            s = float(done.group(2)) if done else 0.0
+            fork = re.findall(r"^#(\d+): cov: .* time: (\d+)s", text, re.M)
+            if not done and fork:
+                n, s = int(fork[-1][0]), float(fork[-1][1])
+                crashes = re.findall(r"oom/timeout/crash: (\d+)/(\d+)/(\d+)", text)
+                if crashes and int(crashes[-1][2]) > 0:
+                    failures.append(f"{crashes[-1][2]} crash(es) in fork mode, input not kept")
+            elif not done:
+                last = re.findall(r"^#(\d+)\s.*?exec/s: \d+", text, re.M)
+                n = int(last[-1]) if last else 0
+            # The message itself, not the trace it prints first.
+            why = re.search(r"ERROR \*\*: [\d:.]+: (stress: .*)()", text) or \
+                re.search(r"(stress: .*|Kaa-CRITICAL \*\*: [\d:.]+: (.*)|"
+                          r"ERROR: \w+Sanitizer: [\w-]+)", text)
+            crash = re.search(r"Test unit written to (\S+)", text)
+            if crash or (not done and not fork and why):
+                what = (why.group(2) or why.group(1)) if why else "deadly signal"
+                failures.append(what + (f" (input {Path(crash.group(1)).name})" if crash else
+                                        " (input not kept)"))
+            elif not done and not fork:
+                notes.append("stopped before its end, no failure")
+        if given:
+            s = float(given)
+        count += n
+        seconds += s
+    result = "; ".join(failures or notes) or "clean"
+    # The run ended when its last log was last written.
+    ended = max(Path(log.partition("@")[0]).stat().st_mtime for log in logs)
+    row = [time.strftime("%Y-%m-%d %H:%M", time.gmtime(ended)), kind, build,
+           ",".join(seeds) if seeds else "-", str(count), f"{seconds:.0f}", result]
+    path = Path(record)
+    if not path.exists():
+        path.write_text("# date (UTC)\tkind\tbuild\tseed\toperations or runs\tseconds\tresult\n")
+    with path.open("a") as f:
+        f.write("\t".join(row) + "\n")
+    print("recorded:", " | ".join(row))
+    return 1 if failures else 0
+
+
+def redraw_readme(record, readme):
+    """Rewrites the README's generated section from the record."""
+    text = record.read_text() if record.exists() else ""
+    rows = [l.split("\t") for l in text.splitlines() if l and not l.startswith("#")]
+    stress_ops = sum(int(r[4]) for r in rows if r[1] == "stress")
+    fuzz_s = sum(float(r[5]) for r in rows if r[1] == "fuzz")
+    found = [r for r in rows if r[6] != "clean" and "no failure" not in r[6]]
+    lines = [
+        "<!-- stress-record: generated by bash tools/stress-record.sh"
+        " from tests/stress/record.tsv -->",
+        "",
+        f"In all: {stress_ops:,} random operations of the stress test and "
+        f"{fuzz_s / 3600:.1f} h of fuzzing; {len(found)} run(s) found something.",
+        "",
+        "| date (UTC) | kind | build | seed | operations / runs | seconds | result |",
+        "|---|---|---|---|---:|---:|---|",
+    ]
+    # 0: a run that failed before it could say how far or how long it ran.
+    lines += [f"| {' | '.join(r[:4])} | {f'{int(r[4]):,}' if r[4] != '0' else '?'} | "
+              f"{r[5] if r[5] != '0' else '?'} | {r[6]} |" for r in rows]
+    begin, end = "<!-- stress-record:begin -->", "<!-- stress-record:end -->"
+    text = readme.read_text()
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    readme.write_text(head + begin + "\n" + "\n".join(lines) + "\n" + end + tail)
+
+
+def main(argv):
+    if len(argv) >= 5 and argv[0] == "log":
+        return record_logs(argv[1], argv[2], argv[3], argv[4:])
+    if len(argv) == 3 and argv[0] == "readme":
+        redraw_readme(Path(argv[1]), Path(argv[2]))
+        return 0
+    usage = Path(__file__).read_text().split("#\n# SPDX")[0].splitlines()[1:]
+    print("\n".join(line[2:] for line in usage), file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
