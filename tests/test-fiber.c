@@ -356,6 +356,35 @@ test_fiber_stack_error (void)
   g_clear_error (&error);
 }
 
+/* ------------------------------------------------------ many in sequence */
+
+#define N_SEQUENCE (RUNNING_ON_VALGRIND ? 2000u : 100000u)
+
+static void
+count_body (gpointer data)
+{
+  (*(guint *) data)++;
+}
+
+static void
+test_fiber_many_in_sequence (void)
+{
+  guint ran = 0;
+
+  g_test_summary ("100 000 fibers made, run to their end and freed one after the "
+                  "other: what one leaves behind for the next (its pooled stack, "
+                  "under TSan its reused fiber context) never adds up");
+
+  for (guint i = 0; i < N_SEQUENCE; i++)
+    {
+      KaaFiber *fiber = fiber_new_checked (count_body, &ran, "sequence");
+
+      kaa_fiber_resume (fiber);
+      kaa_fiber_free (fiber);
+    }
+  g_assert_cmpuint (ran, ==, N_SEQUENCE);
+}
+
 /* ------------------------------------------------------ many suspended */
 
 /* Valgrind and TSan run the same scenario smaller: Valgrind tracks every
@@ -582,6 +611,7 @@ main (int    argc,
   g_test_add_func ("/kaa/fiber/pool-reuse", test_fiber_pool_reuse);
   g_test_add_func ("/kaa/fiber/stack-error", test_fiber_stack_error);
   g_test_add_func ("/kaa/fiber/many-suspended", test_fiber_many);
+  g_test_add_func ("/kaa/fiber/many-in-sequence", test_fiber_many_in_sequence);
   g_test_add_func ("/kaa/fiber/overflow", test_fiber_overflow);
   g_test_add_func ("/kaa/fiber/segv-not-overflow", test_fiber_segv_not_overflow);
   g_test_add_func ("/kaa/fiber/bad-input", test_fiber_bad_input);

@@ -720,25 +720,20 @@ check_cancelled_now (KaaStress *self,
  * until it resumes, as it would on anything it awaits, and so does one a
  * worker is cancelling: a claimed cancel lets no resume down, and the
  * awaiter takes its pause back when it detaches, once the cancel is
- * carried out. */
+ * carried out. An awaiter the same cancel reached detaches at once and
+ * holds nothing (it stays paused itself). No other pause may be left. */
 static gboolean
 paused_by_another (Node *child)
 {
-  gboolean in_scope = FALSE, awaited = FALSE;
-
-  /* Not predicted yet (session 7 left it open): which pauses the other
-   * awaiters still hold on a member a scope cancels while workers race
-   * them; so a scope member that something else awaits is excused. */
   for (guint i = 0; child->parents != NULL && i < child->parents->len; i++)
     {
       Node *parent = child->parents->pdata[i];
 
-      if (parent->kind == NODE_SCOPE)
-        in_scope = TRUE;
-      else
-        awaited = TRUE;
+      if (parent->kind != NODE_SCOPE &&
+          (kaa_in_progress_is_paused (parent->ip) || parent->remote))
+        return TRUE;
     }
-  return in_scope && awaited;
+  return FALSE;
 }
 
 static void
