@@ -456,7 +456,7 @@ kaa_channel_waiter_new_unlocked (KaaChannel        *self,
   KaaChannelWaiter *waiter;
   KaaInProgress *in_progress;
 
-  in_progress = kaa_in_progress_new_with_producer (sizeof *waiter, FALSE, (gpointer *) &waiter);
+  in_progress = kaa_in_progress_new_with_producer (sizeof *waiter, (gpointer *) &waiter);
   waiter->producer.ops = is_sender ? &send_ops : &receive_ops;
   waiter->channel = kaa_channel_hold (self);
   waiter->in_progress = in_progress;

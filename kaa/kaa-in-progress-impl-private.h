@@ -27,7 +27,7 @@ enum
   FLAG_WAITERS        = 1 << 3,  /* someone is in kaa_in_progress_wait() */
   FLAG_FIRST_NODE     = 1 << 4,  /* first_node was handed out */
   FLAG_CANCELLING_NOW = 1 << 5,  /* the owner runs the cancel cascade */
-  FLAG_CACHED_BLOCK   = 1 << 6,  /* immutable: the block goes back to the cache */
+  FLAG_OWN_BLOCK      = 1 << 6,  /* immutable: kaa_in_progress_new_in_block() */
   FLAG_ORPHAN_DELIVERY = 1 << 7, /* a thread delivers after the context died */
   FLAG_TRACKED        = 1 << 8,  /* in the dump's registry (kaa-in-progress-registry.c) */
 };

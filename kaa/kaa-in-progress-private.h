@@ -4,7 +4,6 @@
  */
 #pragma once
 
-#include "kaa-block-cache-private.h"
 
 #include "kaa-in-progress.h"
 #include "kaa-scheduler-private.h"
@@ -125,14 +124,18 @@ KaaInProgress *kaa_in_progress_new_for_scheduler     (KaaScheduler  *scheduler)
  * @producer_size zeroed bytes after it, in the same allocation, for its
  * producer: one malloc per operation instead of two. The memory goes with
  * the InProgress, so the producer holds a reference to it for as long as
- * it uses that memory, and drops it last. With @cached, the block comes
- * from and goes back to kaa_in_progress_get_block_cache(), which serves
- * one size: only one kind of producer may ask for it (thread jobs). */
+ * it uses that memory, and drops it last. */
 KaaInProgress *kaa_in_progress_new_with_producer     (gsize          producer_size,
-                                                      gboolean       cached,
                                                       gpointer      *producer)
                                                       G_GNUC_WARN_UNUSED_RESULT;
-KaaBlockCache *kaa_in_progress_get_block_cache       (void);
+/* The same in a zeroed @block of kaa_in_progress_block_size() bytes from
+ * the producer's own allocator (a thread pool keeps its jobs' blocks in a
+ * cache), which @free_block gets back once the InProgress is freed. */
+gsize          kaa_in_progress_block_size            (gsize          producer_size);
+KaaInProgress *kaa_in_progress_new_in_block          (gpointer       block,
+                                                      GDestroyNotify free_block,
+                                                      gpointer      *producer)
+                                                      G_GNUC_WARN_UNUSED_RESULT;
 void           kaa_in_progress_set_producer          (KaaInProgress *self,
                                                       KaaProducer   *producer);
 KaaProducer   *kaa_in_progress_get_producer          (KaaInProgress *self);

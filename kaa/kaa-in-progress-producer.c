@@ -117,7 +117,7 @@ kaa_in_progress_new_full (const KaaProducerFuncs *funcs,
     }
   kaa_return_failed_if_fail (funcs != NULL);
 
-  self = kaa_in_progress_new_with_producer (sizeof *producer, FALSE, (gpointer *) &producer);
+  self = kaa_in_progress_new_with_producer (sizeof *producer, (gpointer *) &producer);
   producer->producer.ops = &user_producer_ops;
   producer->funcs = funcs;
   producer->user_data = user_data;

@@ -61,7 +61,7 @@ kaa_in_progress_quarantine (KaaInProgress *self)
   const char *name = self->name;
   char *owned_name = self->owned_name;
   const char *producer_kind = self->producer_kind;
-  gint cached = g_atomic_int_get (&self->flags) & FLAG_CACHED_BLOCK;
+  gint cached = g_atomic_int_get (&self->flags) & FLAG_OWN_BLOCK;
   KaaInProgress *evicted;
 
   memset (self, POISON_BYTE, sizeof *self);

@@ -80,27 +80,37 @@ kaa_in_progress_new_for_scheduler (KaaScheduler *scheduler)
  * block. */
 #define PRODUCER_OFFSET KAA_ALLOC_TAIL_OFFSET (sizeof (KaaInProgress))
 
-/* Blocks of InProgresses with a producer behind them, kept across bursts
- * (kaa-block-cache-private.h says why). */
-static KaaBlockCache block_cache = KAA_BLOCK_CACHE_INIT;
-
-KaaBlockCache *
-kaa_in_progress_get_block_cache (void)
+KaaInProgress *
+kaa_in_progress_new_with_producer (gsize     producer_size,
+                                   gpointer *producer)
 {
-  return &block_cache;
+  KaaInProgress *self = kaa_alloc0 (PRODUCER_OFFSET + producer_size);
+
+  *producer = (guint8 *) self + PRODUCER_OFFSET;
+  return in_progress_init (self, kaa_scheduler_get_thread_default ());
+}
+
+/* A block from the producer's own allocator starts with the function that
+ * gives it back, padded so that the InProgress stays 16-byte aligned. */
+#define BLOCK_HEADER KAA_ALLOC_TAIL_OFFSET (sizeof (GDestroyNotify))
+
+gsize
+kaa_in_progress_block_size (gsize producer_size)
+{
+  return BLOCK_HEADER + PRODUCER_OFFSET + producer_size;
 }
 
 KaaInProgress *
-kaa_in_progress_new_with_producer (gsize     producer_size,
-                                   gboolean  cached,
-                                   gpointer *producer)
+kaa_in_progress_new_in_block (gpointer       block,
+                              GDestroyNotify free_block,
+                              gpointer      *producer)
 {
-  gsize size = PRODUCER_OFFSET + producer_size;
-  KaaInProgress *self = cached ? kaa_block_cache_alloc0 (&block_cache, size) : kaa_alloc0 (size);
+  KaaInProgress *self = (KaaInProgress *) ((guint8 *) block + BLOCK_HEADER);
 
+  *(GDestroyNotify *) block = free_block;
   *producer = (guint8 *) self + PRODUCER_OFFSET;
   /* Not shared yet: no atomic needed. */
-  self->flags = cached ? FLAG_CACHED_BLOCK : 0;
+  self->flags = FLAG_OWN_BLOCK;
   return in_progress_init (self, kaa_scheduler_get_thread_default ());
 }
 
@@ -201,8 +211,12 @@ clear_result (KaaInProgress *self)
 static inline void
 in_progress_free_block (KaaInProgress *self)
 {
-  if (g_atomic_int_get (&self->flags) & FLAG_CACHED_BLOCK)
-    kaa_block_cache_free (&block_cache, self);
+  if (g_atomic_int_get (&self->flags) & FLAG_OWN_BLOCK)
+    {
+      gpointer block = (guint8 *) self - BLOCK_HEADER;
+
+      (*(GDestroyNotify *) block) (block);
+    }
   else
     g_free (self);
 }

@@ -1,4 +1,4 @@
-/* kaa-thread-pool-private.h: between the pool and its jobs (layer 4)
+/* kaa-thread-pool-private.h: a pool's jobs, as its files share them (layer 4)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -11,7 +11,7 @@
 G_BEGIN_DECLS
 
 /* Where a job is; under its pool's lock, which never sees JOB_INCOMING
- * (kaa_thread_pool_lock() queues what came in). */
+ * (pool_lock() in kaa-thread-pool.c queues what came in). */
 typedef enum
 {
   JOB_INCOMING,  /* submitted: on the pool's incoming stack */
@@ -119,64 +119,17 @@ void          kaa_job_list_add              (KaaThreadJob **head,
 void          kaa_job_list_remove           (KaaThreadJob **head,
                                              KaaThreadJob  *job);
 
-/* A new pool, not registered (kaa-thread-pool-registry.c registers it). */
-KaaThreadPool *kaa_thread_pool_create       (const char    *name,
-                                             guint          max_threads) G_GNUC_WARN_UNUSED_RESULT;
-/* Called by kaa_thread_pool_unref() when @pool is down to one reference:
- * a pool from kaa_thread_pool_new() then gives its name back, since that
- * one is the registry's (kaa-thread-pool-registry.c). */
-void          kaa_thread_pool_release_name  (KaaThreadPool *pool);
-/* Stops @pool: see kaa_thread_pool_shutdown(); @at_exit touches no
- * InProgress, and the workers are waited for until @deadline (monotonic
- * microseconds, -1 for no limit). */
-void          kaa_thread_pool_stop          (KaaThreadPool *pool,
-                                             gboolean       at_exit,
-                                             gint64         deadline);
-
-/* Lock order: a pool's lock is innermost; nothing that may call into an
- * InProgress (cancel, settle, callbacks) runs while it is held. Taking it
- * queues the jobs submitted since, so their state is one of the others. */
-void          kaa_thread_pool_lock          (KaaThreadPool *pool);
-void          kaa_thread_pool_unlock        (KaaThreadPool *pool);
-/* With the lock held. */
-void          kaa_thread_pool_unqueue_unlocked     (KaaThreadPool *pool,
-                                                    KaaThreadJob  *job);
-void          kaa_thread_pool_park_unlocked        (KaaThreadPool *pool,
-                                                    KaaThreadJob  *job);
-void          kaa_thread_pool_requeue_unlocked     (KaaThreadPool *pool,
-                                                    KaaThreadJob  *job);
-void          kaa_thread_pool_wake_checks_unlocked (KaaThreadPool *pool);
-/* Any thread: TRUE once kaa_thread_pool_shutdown() (or process exit)
- * began; running jobs' checks fail from then on. */
-gboolean      kaa_thread_pool_is_shut_down  (KaaThreadPool *pool);
-/* Blocks in kaa_thread_job_check() while @job is paused. */
-void          kaa_thread_pool_wait_paused   (KaaThreadPool *pool,
-                                             KaaThreadJob  *job);
-/* Any thread, about to block in kaa_in_progress_wait() on @job: FALSE,
- * with @error set, for a worker of @pool whose every other worker is
- * blocked the same way, as then no thread would ever run @job. After a
- * TRUE, kaa_thread_pool_unblock() follows when the wait is over. */
-gboolean      kaa_thread_pool_block         (KaaThreadPool *pool,
-                                             KaaThreadJob  *job,
-                                             GError       **error);
-void          kaa_thread_pool_unblock       (void);
-
-KaaThreadJob *kaa_thread_job_new            (KaaThreadPool *pool,
-                                             gint           priority,
-                                             KaaThreadFunc  func,
-                                             gpointer       user_data,
-                                             GDestroyNotify destroy);
-/* Gives back job memory that stayed unused for a decay period (see
- * kaa-block-cache-private.h), or all of it; any thread. */
+/* kaa-thread-pool.c: gives back job memory that stayed unused for a
+ * decay period (see kaa-thread-pool-block-cache-private.h), or all of
+ * it; any thread. */
 void          kaa_thread_job_cache_decay    (gboolean       all);
 /* For tests: how many job blocks are kept. */
 guint         kaa_thread_job_cache_get_n_cached_for_testing (void);
+/* kaa-thread-pool-job.c. */
 KaaThreadJob *kaa_thread_job_ref            (KaaThreadJob  *job);
 void          kaa_thread_job_unref          (KaaThreadJob  *job);
 /* Worker thread: runs the function and keeps its outcome. */
 void          kaa_thread_job_execute        (KaaThreadJob  *job);
-/* Owner thread: the job is cancelled if its context dies. */
-void          kaa_thread_job_track          (KaaThreadJob  *job);
 /* Worker thread, after the pool let go of @job: hands the outcome, and
  * the caller's reference, to the owner context through its inbox; *@held
  * is the worker's reference on the last scheduler it delivered to. */

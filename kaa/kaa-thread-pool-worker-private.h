@@ -2,8 +2,10 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * kaa-thread-pool.c submits and stops, kaa-thread-pool-worker.c runs the
- * threads; both read the pool's state, which lives here.
+ * kaa-thread-pool.c submits, kaa-thread-pool-worker.c runs the threads,
+ * kaa-thread-pool-registry.c makes and stops a pool; all three read the
+ * pool's state, which lives here. kaa-thread-pool-job.c does not: a job
+ * reaches its pool only through the worker that runs it.
  */
 #pragma once
 
@@ -67,5 +69,13 @@ void     kaa_thread_pool_wake_idle_unlocked     (KaaThreadPool *pool);
 void     kaa_thread_pool_join_retired           (Worker        *worker);
 /* Any thread: TRUE on a worker thread of @pool. */
 gboolean kaa_thread_pool_is_own_thread          (KaaThreadPool *pool);
+/* Any thread, about to block in kaa_in_progress_wait() on @job: FALSE,
+ * with @error set, for a worker of @pool whose every other worker is
+ * blocked the same way, as then no thread would ever run @job. After a
+ * TRUE, kaa_thread_pool_unblock() follows when the wait is over. */
+gboolean kaa_thread_pool_block                  (KaaThreadPool *pool,
+                                                 KaaThreadJob  *job,
+                                                 GError       **error);
+void     kaa_thread_pool_unblock                (void);
 
 G_END_DECLS

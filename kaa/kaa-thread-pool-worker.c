@@ -11,6 +11,11 @@
  * kaa_thread_pool_wake_unlocked(), and a retired one is joined by whoever
  * next takes the lock from outside (kaa_thread_pool_join_retired()).
  *
+ * A running job reaches its pool only from here: kaa_thread_job_check()
+ * waits out a pause, and a kaa_in_progress_wait() on another job of the
+ * same pool is counted (kaa_thread_pool_block()), so that a pool whose
+ * every worker waits that way fails the wait instead of hanging.
+ *
  * Threads: see kaa-thread-pool.c; the lock is never held while anything
  * calls into an InProgress.
  */
@@ -86,6 +91,42 @@ kaa_thread_pool_unblock (void)
   worker->pool->n_blocked--;
   g_mutex_unlock (&worker->pool->lock);
   worker->blocked = FALSE;
+}
+
+/* Worker thread, in kaa_thread_job_check(): blocks while @job is paused,
+ * until it is resumed or cancelled or the pool shuts down (the owner's
+ * hooks broadcast `checks`). */
+static void
+worker_wait_paused (KaaThreadPool *pool,
+                    KaaThreadJob  *job)
+{
+  g_mutex_lock (&pool->lock);
+  while (g_atomic_int_get (&job->paused) && kaa_in_progress_is_pending (job->in_progress) &&
+         !g_atomic_int_get (&pool->shut_down))
+    g_cond_wait (&pool->checks, &pool->lock);
+  g_mutex_unlock (&pool->lock);
+}
+
+/**
+ * kaa_thread_job_check:
+ * @job: the running [struct@Kaa.ThreadJob]
+ *
+ * Call it often from a long job. Blocks while the job's InProgress is
+ * paused. Worker thread of @job only.
+ *
+ * Returns: %TRUE to go on, %FALSE once the job was cancelled (from any
+ *   thread, at once) or its pool is shutting down: return soon
+ * Since: 0.1
+ */
+gboolean
+kaa_thread_job_check (KaaThreadJob *job)
+{
+  g_return_val_if_fail (job != NULL, FALSE);
+
+  if (G_UNLIKELY (g_atomic_int_get (&job->paused)))
+    worker_wait_paused (job->pool, job);
+  return kaa_in_progress_is_pending (job->in_progress) &&
+         !g_atomic_int_get (&job->pool->shut_down);
 }
 
 /* Under the lock. */

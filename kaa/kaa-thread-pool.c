@@ -1,11 +1,15 @@
-/* kaa-thread-pool.c: named pools of worker threads
+/* kaa-thread-pool.c: a job's way into its pool, and back out on a cancel
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * KaaThreadPool: a priority queue of jobs and the workers that run them.
- * Workers start lazily, one per job that finds no idle worker, up to the
- * pool's size, and retire after an idle timeout; their loop is in
- * kaa-thread-pool-worker.c, the pool's state in
+ * This file is the side of the pool that the submitting and owner threads
+ * see: a job is made and queued here (kaa_thread_run() down to
+ * pool_submit_taking_lock()), and its InProgress's hooks (cancel, pause,
+ * resume, on the owner thread) take it out of the queue or put it back.
+ * A worker then runs it (kaa-thread-pool-worker.c) and hands it to its
+ * owner, where it settles (kaa-thread-pool-job.c). A pool's life, from
+ * creation to shutdown, is in kaa-thread-pool-registry.c, and its state in
  * kaa-thread-pool-worker-private.h.
  *
  * Threads: the pool's state lives under its one lock: the queued jobs
@@ -23,37 +27,47 @@
  * submitting thread one compare-and-swap per job, and it never fights the
  * workers for the lock.
  *
- * Completions do not touch the pool: a worker hands its job to the owner
- * context through the scheduler's inbox, which wakes that context once per
- * batch, and the job's InProgress is settled there (kaa-thread-pool-job.c).
+ * References: the InProgress's producer slot holds one on the job until
+ * it settles; the pool holds one while the job is queued or running,
+ * which the completion then takes to the owner. The job holds one on its
+ * InProgress and one on its pool.
  */
 #include "config.h"
-
-#include <string.h>
 
 #include "kaa-alloc-private.h"
 #include "kaa-i18n-private.h"
 #include "kaa-error.h"
+#include "kaa-live-private.h"
+#include "kaa-trace-private.h"
+#include "kaa-thread-pool-block-cache-private.h"
 #include "kaa-thread-pool-worker-private.h"
 
-/* Long enough that a bursty application keeps its threads, short enough
- * that an idle one gives them back. */
-#define DEFAULT_IDLE_TIMEOUT_MSEC 10000
 /* How long the owner context polls for completions after a submission
  * instead of sleeping (kaa_scheduler_expect_remote()): a trivial job's
  * round trip, with margin. */
 #define OWNER_POLL_USEC 50
 
-/**
- * KaaThreadPool:
- *
- * A named pool of worker threads that runs blocking functions as jobs,
- * higher priorities first, each returning a [struct@Kaa.InProgress]. Get
- * one with [func@Kaa.ThreadPool.get] or [ctor@Kaa.ThreadPool.new].
- * Reference-counted; every function is safe from any thread.
- */
-G_DEFINE_BOXED_TYPE (KaaThreadPool, kaa_thread_pool,
-                     kaa_thread_pool_ref, kaa_thread_pool_unref)
+/* A job and its InProgress share one block, kept across bursts
+ * (kaa-thread-pool-block-cache-private.h says why). */
+static KaaBlockCache job_blocks = KAA_BLOCK_CACHE_INIT;
+
+static void
+job_block_free (gpointer block)
+{
+  kaa_block_cache_free (&job_blocks, block);
+}
+
+void
+kaa_thread_job_cache_decay (gboolean all)
+{
+  kaa_block_cache_decay (&job_blocks, g_get_monotonic_time (), all);
+}
+
+guint
+kaa_thread_job_cache_get_n_cached_for_testing (void)
+{
+  return kaa_block_cache_get_n_cached (&job_blocks);
+}
 
 /* Under the lock: moves the incoming jobs into the queue, oldest first,
  * so that their order of submission is their FIFO order. */
@@ -81,30 +95,27 @@ kaa_thread_pool_take_incoming_unlocked (KaaThreadPool *pool)
     }
 }
 
-/* With every submitted job in the queue, so that a job's state says where
- * it is. */
-void
-kaa_thread_pool_lock (KaaThreadPool *pool)
+/* Lock order: a pool's lock is innermost; nothing that may call into an
+ * InProgress (cancel, settle, callbacks) runs while it is held. Taking it
+ * queues the jobs submitted since, so that a job's state says where it
+ * is: never JOB_INCOMING. */
+static void
+pool_lock (KaaThreadPool *pool)
 {
   g_mutex_lock (&pool->lock);
   kaa_thread_pool_take_incoming_unlocked (pool);
 }
 
-void
-kaa_thread_pool_unlock (KaaThreadPool *pool)
+static void
+pool_unlock (KaaThreadPool *pool)
 {
   g_mutex_unlock (&pool->lock);
 }
 
-gboolean
-kaa_thread_pool_is_shut_down (KaaThreadPool *pool)
-{
-  return g_atomic_int_get (&pool->shut_down);
-}
-
-void
-kaa_thread_pool_unqueue_unlocked (KaaThreadPool *pool,
-                                  KaaThreadJob  *job)
+/* Under the lock: a job that has not started leaves the pool. */
+static void
+pool_unqueue_unlocked (KaaThreadPool *pool,
+                       KaaThreadJob  *job)
 {
   if (job->state == JOB_QUEUED)
     kaa_job_queue_remove (&pool->queue, job);
@@ -113,37 +124,18 @@ kaa_thread_pool_unqueue_unlocked (KaaThreadPool *pool,
   job->state = JOB_DONE;
 }
 
-void
-kaa_thread_pool_park_unlocked (KaaThreadPool *pool,
-                               KaaThreadJob  *job)
+static void
+pool_park_unlocked (KaaThreadPool *pool,
+                    KaaThreadJob  *job)
 {
   kaa_job_queue_remove (&pool->queue, job);
   kaa_job_list_add (&pool->parked, job);
   job->state = JOB_PARKED;
 }
 
-void
-kaa_thread_pool_wake_checks_unlocked (KaaThreadPool *pool)
-{
-  g_cond_broadcast (&pool->checks);
-}
-
-void
-kaa_thread_pool_wait_paused (KaaThreadPool *pool,
-                             KaaThreadJob  *job)
-{
-  g_mutex_lock (&pool->lock);
-  while (g_atomic_int_get (&job->paused) && kaa_in_progress_is_pending (job->in_progress) &&
-         !g_atomic_int_get (&pool->shut_down))
-    g_cond_wait (&pool->checks, &pool->lock);
-  g_mutex_unlock (&pool->lock);
-}
-
-
-
-void
-kaa_thread_pool_requeue_unlocked (KaaThreadPool *pool,
-                                  KaaThreadJob  *job)
+static void
+pool_requeue_unlocked (KaaThreadPool *pool,
+                       KaaThreadJob  *job)
 {
   g_autoptr(GError) error = NULL;
 
@@ -154,194 +146,190 @@ kaa_thread_pool_requeue_unlocked (KaaThreadPool *pool,
                pool->name, error->message);
 }
 
-
-KaaThreadPool *
-kaa_thread_pool_create (const char *name,
-                        guint       max_threads)
-{
-  KaaThreadPool *pool = g_new0 (KaaThreadPool, 1);
-
-  kaa_ref_count_init (&pool->ref_count);
-  pool->name = g_strdup (name);
-  pool->thread_name = g_strconcat ("kaa-", name, NULL);
-  /* Linux keeps 15 characters of a thread's name. */
-  if (strlen (pool->thread_name) > 15)
-    pool->thread_name[15] = '\0';
-  pool->max_threads = max_threads != 0 ? max_threads : MAX (2, g_get_num_processors ());
-  pool->idle_timeout_msec = DEFAULT_IDLE_TIMEOUT_MSEC;
-  g_mutex_init (&pool->lock);
-  g_cond_init (&pool->checks);
-  g_cond_init (&pool->exited);
-  return pool;
-}
-
+/* Owner thread, with @in_progress already being cancelled: a job that has
+ * not started leaves the pool now; a running one is woken from a paused
+ * check (its check fails from the moment of the cancel, whatever thread
+ * made it). */
 static void
-pool_free (KaaThreadPool *pool)
+job_cancel (KaaProducer   *producer,
+            KaaInProgress *in_progress)
 {
-  g_assert (pool->n_threads == 0);
+  KaaThreadJob *job = (KaaThreadJob *) producer;
+  gboolean dropped = FALSE;
 
-  kaa_thread_pool_join_retired (pool->retired);
-  kaa_job_queue_clear (&pool->queue);
-  g_cond_clear (&pool->checks);
-  g_cond_clear (&pool->exited);
-  g_mutex_clear (&pool->lock);
-  g_free (pool->thread_name);
-  g_free (pool->name);
-  g_free (pool);
-}
-
-/**
- * kaa_thread_pool_ref:
- * @self: a [struct@Kaa.ThreadPool]
- *
- * Takes a reference. Any thread.
- *
- * Returns: (transfer full): @self
- * Since: 0.1
- */
-KaaThreadPool *
-kaa_thread_pool_ref (KaaThreadPool *self)
-{
-  g_return_val_if_fail (self != NULL, NULL);
-
-  kaa_ref_count_inc (&self->ref_count);
-  return self;
-}
-
-/**
- * kaa_thread_pool_unref:
- * @self: (transfer full): a [struct@Kaa.ThreadPool]
- *
- * Drops a reference. The registry keeps one for the life of the
- * process. When the last other one goes (jobs hold one each), a pool
- * made by [ctor@Kaa.ThreadPool.new] gives its name back: see there.
- *
- * Since: 0.1
- */
-void
-kaa_thread_pool_unref (KaaThreadPool *self)
-{
-  gint before;
-
-  g_return_if_fail (self != NULL);
-
-  before = kaa_ref_count_dec_checked (&self->ref_count);
-  if (before == 1)
-    pool_free (self);
-  else if (before == 2)
-    kaa_thread_pool_release_name (self);
-}
-
-/**
- * kaa_thread_pool_get_name:
- * @self: a [struct@Kaa.ThreadPool]
- *
- * Tells the name the pool is registered under.
- *
- * Returns: the name @self is registered under
- * Since: 0.1
- */
-const char *
-kaa_thread_pool_get_name (KaaThreadPool *self)
-{
-  g_return_val_if_fail (self != NULL, NULL);
-
-  return self->name;
-}
-
-/**
- * kaa_thread_pool_get_max_threads:
- * @self: a [struct@Kaa.ThreadPool]
- *
- * Tells the size of the pool.
- *
- * Returns: how many jobs of @self may run at once
- * Since: 0.1
- */
-guint
-kaa_thread_pool_get_max_threads (KaaThreadPool *self)
-{
-  g_return_val_if_fail (self != NULL, 0);
-
-  return self->max_threads;
-}
-
-/**
- * kaa_thread_pool_get_n_threads:
- * @self: a [struct@Kaa.ThreadPool]
- *
- * Tells how many worker threads the pool has now.
- *
- * Returns: how many worker threads @self has now, busy or idle
- * Since: 0.1
- */
-guint
-kaa_thread_pool_get_n_threads (KaaThreadPool *self)
-{
-  g_return_val_if_fail (self != NULL, 0);
-
-  return (guint) g_atomic_int_get (&self->n_threads);
-}
-
-/**
- * kaa_thread_pool_set_idle_timeout:
- * @self: a [struct@Kaa.ThreadPool]
- * @msec: how long an idle worker waits for a job before it leaves
- *
- * Applies from each worker's next idle spell. The default is 10 s.
- *
- * Since: 0.1
- */
-void
-kaa_thread_pool_set_idle_timeout (KaaThreadPool *self,
-                                  guint          msec)
-{
-  g_return_if_fail (self != NULL);
-  g_return_if_fail (msec <= G_MAXINT);
-
-  g_atomic_int_set (&self->idle_timeout_msec, (gint) msec);
-}
-
-/* Without the lock: cancels what the pool had not started. */
-static void
-pool_cancel_jobs (KaaThreadJob *list)
-{
-  while (list != NULL)
+  pool_lock (job->pool);
+  if (job->state == JOB_QUEUED || job->state == JOB_PARKED)
     {
-      KaaThreadJob *job = list;
+      pool_unqueue_unlocked (job->pool, job);
+      dropped = TRUE;
+    }
+  else if (job->state == JOB_RUNNING)
+    g_cond_broadcast (&job->pool->checks);
+  pool_unlock (job->pool);
 
-      list = job->next;
-      job->next = NULL;
-      kaa_in_progress_cancel (job->in_progress);
-      kaa_thread_job_unref (job);
+  if (dropped)
+    kaa_thread_job_unref (job);
+}
+
+/* Owner thread: a queued job is parked, so that the jobs behind it go
+ * ahead; a running one will wait in its next check. */
+static void
+job_pause (KaaProducer   *producer,
+           KaaInProgress *in_progress)
+{
+  KaaThreadJob *job = (KaaThreadJob *) producer;
+
+  pool_lock (job->pool);
+  g_atomic_int_set (&job->paused, TRUE);
+  if (job->state == JOB_QUEUED)
+    pool_park_unlocked (job->pool, job);
+  pool_unlock (job->pool);
+}
+
+/* Owner thread: a parked job goes back in the queue with its original
+ * sequence number, so it keeps its place among its priority. */
+static void
+job_resume (KaaProducer   *producer,
+            KaaInProgress *in_progress)
+{
+  KaaThreadJob *job = (KaaThreadJob *) producer;
+
+  pool_lock (job->pool);
+  g_atomic_int_set (&job->paused, FALSE);
+  if (job->state == JOB_PARKED)
+    pool_requeue_unlocked (job->pool, job);
+  else if (job->state == JOB_RUNNING)
+    g_cond_broadcast (&job->pool->checks);
+  pool_unlock (job->pool);
+}
+
+/* Settled on the owner thread (or after its context's sweep, when it is
+ * tracked no more): the context's death no longer concerns it. */
+static void
+job_release (KaaProducer *producer)
+{
+  KaaThreadJob *job = (KaaThreadJob *) producer;
+
+  kaa_scheduler_untrack (kaa_in_progress_get_scheduler (job->in_progress), &job->mortal);
+  kaa_thread_job_unref (job);
+}
+
+/* DESIGN §3: the owner context died: the job is cancelled like any other
+ * (not started if queued, its checks fail if running). */
+static void
+job_die (KaaMortal *mortal)
+{
+  KaaThreadJob *job = G_STRUCT_MEMBER_P (mortal, -G_STRUCT_OFFSET (KaaThreadJob, mortal));
+
+  kaa_in_progress_cancel (job->in_progress);
+}
+
+static gpointer
+job_subject (KaaMortal *mortal)
+{
+  KaaThreadJob *job = G_STRUCT_MEMBER_P (mortal, -G_STRUCT_OFFSET (KaaThreadJob, mortal));
+
+  return job->in_progress;
+}
+
+/* Owner thread, before the job is queued. */
+static void
+job_track (KaaThreadJob *job)
+{
+  job->mortal.die = job_die;
+  job->mortal.subject = job_subject;
+  kaa_scheduler_track (kaa_in_progress_get_scheduler (job->in_progress), &job->mortal);
+}
+
+static gboolean
+job_block (KaaProducer    *producer,
+           KaaInProgress  *in_progress,
+           GError        **error)
+{
+  KaaThreadJob *job = (KaaThreadJob *) producer;
+
+  return kaa_thread_pool_block (job->pool, job, error);
+}
+
+static void
+job_unblock (KaaProducer   *producer,
+             KaaInProgress *in_progress)
+{
+  kaa_thread_pool_unblock ();
+}
+
+/* Issue 19, for the live dump: the state is the pool's, under its lock. */
+static void
+job_describe (KaaProducer   *producer,
+              KaaInProgress *in_progress,
+              KaaDumpNode   *node)
+{
+  KaaThreadJob *job = (KaaThreadJob *) producer;
+  const char *pool = kaa_thread_pool_get_name (job->pool);
+  KaaThreadJobState state;
+
+  pool_lock (job->pool);
+  state = job->state;
+  pool_unlock (job->pool);
+  kaa_dump_node_set_kind (node, "job");
+  kaa_dump_node_set_body (node, (gpointer) job->func);
+  switch (state)
+    {
+    case JOB_QUEUED:
+      kaa_dump_node_set_state (node, "queued in pool %s", pool);
+      break;
+    case JOB_PARKED:
+      kaa_dump_node_set_state (node, "parked in pool %s", pool);
+      break;
+    case JOB_RUNNING:
+      kaa_dump_node_set_state (node, "running in pool %s", pool);
+      break;
+    case JOB_DONE:
+    default:
+      kaa_dump_node_set_state (node, "done in pool %s", pool);
+      break;
     }
 }
 
-/* Under the lock: takes every job that has not started out of the pool,
- * linked through `next`, keeping the queue's references. */
+static const KaaProducerOps job_ops = {
+  .cancel = job_cancel,
+  .pause = job_pause,
+  .resume = job_resume,
+  .release = job_release,
+  .block = job_block,
+  .unblock = job_unblock,
+  .describe = job_describe,
+  .kind = "thread job",
+};
+
+/* Returns the pool's reference; the InProgress gets its own. */
 static KaaThreadJob *
-pool_steal_queued_unlocked (KaaThreadPool *pool)
+job_new (KaaThreadPool *pool,
+         gint           priority,
+         KaaThreadFunc  func,
+         gpointer       user_data,
+         GDestroyNotify destroy)
 {
-  KaaThreadJob *list = NULL;
+  gsize size = kaa_in_progress_block_size (sizeof (KaaThreadJob));
+  KaaThreadJob *job;
+  KaaInProgress *in_progress =
+    kaa_in_progress_new_in_block (kaa_block_cache_alloc0 (&job_blocks, size), job_block_free,
+                                  (gpointer *) &job);
 
-  while (pool->parked != NULL)
-    {
-      KaaThreadJob *job = pool->parked;
-
-      kaa_thread_pool_unqueue_unlocked (pool, job);
-      job->next = list;
-      list = job;
-    }
-  while (!kaa_job_queue_is_empty (&pool->queue))
-    {
-      KaaThreadJob *job = kaa_job_queue_peek (&pool->queue);
-
-      kaa_job_queue_remove (&pool->queue, job);
-      job->state = JOB_DONE;
-      job->next = list;
-      list = job;
-    }
-  return list;
+  kaa_live_add (KAA_LIVE_THREAD_JOB, 1);
+  job->producer.ops = &job_ops;
+  kaa_ref_count_init (&job->ref_count);
+  job->pool = kaa_thread_pool_ref (pool);
+  job->in_progress = in_progress;   /* and the memory of the job */
+  job->func = func;
+  job->user_data = user_data;
+  job->destroy = destroy;
+  job->priority = priority;
+  if (kaa_trace_is_on ())
+    job->trace_queued = kaa_trace_now ();
+  kaa_in_progress_set_producer (job->in_progress, &job->producer);
+  kaa_thread_job_ref (job);
+  return job;
 }
 
 static void
@@ -388,7 +376,7 @@ pool_submit_taking_lock (KaaThreadPool *pool,
   Worker *retired;
   gboolean ok = TRUE;
 
-  kaa_thread_pool_lock (pool);
+  pool_lock (pool);
   if (g_atomic_int_get (&pool->shut_down))
     {
       /* Each submitter that pushed after the shutdown took the queue gets
@@ -415,7 +403,7 @@ pool_submit_taking_lock (KaaThreadPool *pool,
                    pool->name, thread_error->message);
     }
   retired = g_atomic_pointer_exchange (&pool->retired, NULL);
-  kaa_thread_pool_unlock (pool);
+  pool_unlock (pool);
 
   kaa_thread_pool_join_retired (retired);
   return ok;
@@ -468,7 +456,7 @@ kaa_thread_pool_run (KaaThreadPool *self,
   kaa_return_failed_if_fail (self != NULL);
   kaa_return_failed_if_fail (func != NULL);
 
-  job = kaa_thread_job_new (self, priority, func, user_data, destroy);
+  job = job_new (self, priority, func, user_data, destroy);
   if (g_atomic_int_get (&self->shut_down))
     return pool_fail_job (job, g_error_new (KAA_ERROR, KAA_ERROR_FAILED,
                                             _("Thread pool %s is shut down"), self->name));
@@ -481,7 +469,7 @@ kaa_thread_pool_run (KaaThreadPool *self,
    * owner's jobs need tracking (issue #17). */
   if (kaa_scheduler_is_owner (scheduler))
     {
-      kaa_thread_job_track (job);
+      job_track (job);
       kaa_scheduler_expect_remote (scheduler, g_get_monotonic_time () + OWNER_POLL_USEC);
     }
 
@@ -496,83 +484,59 @@ kaa_thread_pool_run (KaaThreadPool *self,
   return in_progress;
 }
 
-/* Fires the cancellables of running jobs (whose checks already fail) and,
- * unless @at_exit, cancels their InProgresses too; then waits for the
- * workers, for at most until @deadline (-1 for no limit). */
-void
-kaa_thread_pool_stop (KaaThreadPool *pool,
-                      gboolean       at_exit,
-                      gint64         deadline)
+/**
+ * kaa_thread_run:
+ * @func: (scope notified) (closure user_data) (destroy destroy): the blocking work
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data
+ *
+ * Runs @func on the default pool at priority 0, as
+ * [method@Kaa.ThreadPool.run] does.
+ *
+ * Returns: (transfer full): the job's InProgress
+ * Since: 0.1
+ */
+KaaInProgress *
+kaa_thread_run (KaaThreadFunc  func,
+                gpointer       user_data,
+                GDestroyNotify destroy)
 {
-  g_autoptr(GPtrArray) running =
-    g_ptr_array_new_with_free_func ((GDestroyNotify) kaa_thread_job_unref);
-  KaaThreadJob *queued = NULL;
-  Worker *retired;
+  kaa_return_failed_if_fail (func != NULL);
 
-  /* Set before the incoming jobs are taken: a submitter that pushes later
-   * sees it and fails its own job (pool_submit_taking_lock()). */
-  g_mutex_lock (&pool->lock);
-  g_atomic_int_set (&pool->shut_down, TRUE);
-  kaa_thread_pool_take_incoming_unlocked (pool);
-  /* At exit no InProgress is touched: no callback should run then, so
-   * queued jobs just stay where they are, never to run. */
-  if (!at_exit)
-    queued = pool_steal_queued_unlocked (pool);
-  for (KaaThreadJob *job = pool->running; job != NULL; job = job->next)
-    g_ptr_array_add (running, kaa_thread_job_ref (job));
-  kaa_thread_pool_wake_idle_unlocked (pool);
-  g_cond_broadcast (&pool->checks);
-  g_mutex_unlock (&pool->lock);
-
-  pool_cancel_jobs (queued);
-  for (guint i = 0; i < running->len; i++)
-    {
-      KaaThreadJob *job = running->pdata[i];
-
-      g_cancellable_cancel (kaa_in_progress_get_cancellable (job->in_progress));
-      if (!at_exit)
-        kaa_in_progress_cancel (job->in_progress);
-    }
-
-  g_mutex_lock (&pool->lock);
-  while (pool->n_threads > 0)
-    if (deadline < 0)
-      g_cond_wait (&pool->exited, &pool->lock);
-    else if (!g_cond_wait_until (&pool->exited, &pool->lock, deadline))
-      break;
-  retired = g_atomic_pointer_exchange (&pool->retired, NULL);
-  g_mutex_unlock (&pool->lock);
-  kaa_thread_pool_join_retired (retired);
+  return kaa_thread_pool_run (kaa_thread_pool_get_default (), 0, func, user_data, destroy);
 }
 
 /**
- * kaa_thread_pool_shutdown:
- * @self: a [struct@Kaa.ThreadPool]
+ * kaa_thread_run_def: (skip)
+ * @def: a static [struct@Kaa.ThreadDef]
+ * @user_data: data for the definition's function
+ * @destroy: (nullable): frees @user_data
  *
- * Stops @self: queued jobs are cancelled without running, running jobs
- * are cancelled (their checks fail and their cancellables fire), and
- * this waits until every worker thread has been joined. Jobs submitted
- * afterwards fail. The pool stays registered under its name. Calling it
- * again does nothing more.
+ * Runs the function of @def on its pool, at its priority, with its name
+ * on the InProgress.
  *
- * Calling it from one of @self's own jobs is a programming error, since
- * it would wait for the very thread it runs on: it logs a critical and
- * returns at once, leaving @self running.
+ * C only: a [struct@Kaa.ThreadDef] holds a function pointer that bindings
+ * cannot fill in; they use [method@Kaa.ThreadPool.run] on
+ * [func@Kaa.ThreadPool.get].
  *
+ * Returns: (transfer full): the job's InProgress
  * Since: 0.1
  */
-void
-kaa_thread_pool_shutdown (KaaThreadPool *self)
+KaaInProgress *
+kaa_thread_run_def (const KaaThreadDef *def,
+                    gpointer            user_data,
+                    GDestroyNotify      destroy)
 {
-  g_return_if_fail (self != NULL);
+  KaaThreadPool *pool;
+  KaaInProgress *in_progress;
 
-  if (kaa_thread_pool_is_own_thread (self))
-    {
-      g_critical ("%s: called from a job of thread pool %s, which would wait for its own "
-                  "thread forever; shut the pool down from outside its jobs",
-                  G_STRFUNC, self->name);
-      return;
-    }
+  kaa_return_failed_if_fail (def != NULL);
+  kaa_return_failed_if_fail (def->func != NULL);
 
-  kaa_thread_pool_stop (self, FALSE, -1);
+  pool = def->pool != NULL ? kaa_thread_pool_get (def->pool) : kaa_thread_pool_get_default ();
+  in_progress = kaa_thread_pool_run (pool, def->priority, def->func, user_data, destroy);
+  /* Before a worker could log anything about it. */
+  if (def->name != NULL && kaa_in_progress_get_name (in_progress) == NULL)
+    kaa_in_progress_set_name (in_progress, def->name);
+  return in_progress;
 }

@@ -2,8 +2,8 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The cache is private (kaa/kaa-block-cache-private.h); thread jobs use
- * it. Its decay is driven by the times passed in, so these tests never
+ * The cache is private (kaa/kaa-thread-pool-block-cache-private.h); the
+ * thread pool keeps one for its jobs. Its decay is driven by the times passed in, so these tests never
  * sleep. Under ASan and Valgrind the cache is bypassed by design, and the
  * tests that need it to keep blocks skip themselves there.
  */
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "kaa-test-util.h"
-#include "kaa-block-cache-private.h"
+#include "kaa-thread-pool-block-cache-private.h"
 #include "kaa-thread-pool-private.h"
 
 #define BLOCK_SIZE 200

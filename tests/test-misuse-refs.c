@@ -14,8 +14,9 @@
 #include <string.h>
 
 #include "kaa-test-util.h"
-#include "kaa-block-cache-private.h"
+#include "kaa-thread-pool-block-cache-private.h"
 #include "kaa-in-progress-private.h"
+#include "kaa-thread-pool-private.h"
 #include "kaa-live-private.h"
 
 #if HAVE_VALGRIND
@@ -175,7 +176,7 @@ test_cached_block (Fixture      *f,
                    gconstpointer data)
 {
   g_autoptr(KaaThreadPool) pool = kaa_test_pool_new (1);
-  guint cached_before = kaa_block_cache_get_n_cached (kaa_in_progress_get_block_cache ());
+  guint cached_before = kaa_thread_job_cache_get_n_cached_for_testing ();
   KaaInProgress *ip;
 
   g_test_summary ("The block of a thread job is poisoned in the cache, so that "
@@ -189,7 +190,7 @@ test_cached_block (Fixture      *f,
   if (quarantined ())
     g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL,
                            "*kaa_in_progress_unref: InProgress thread job (*) was already freed*");
-  else if (kaa_block_cache_get_n_cached (kaa_in_progress_get_block_cache ()) > cached_before)
+  else if (kaa_thread_job_cache_get_n_cached_for_testing () > cached_before)
     g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL,
                            "*kaa_in_progress_unref: InProgress * was already freed*"
                            "KAA_DEBUG=refs*");

@@ -1,4 +1,4 @@
-/* kaa-block-cache-private.h: freed blocks kept for reuse (layer 0)
+/* kaa-thread-pool-block-cache-private.h: freed blocks kept for reuse (layer 4)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
@@ -9,11 +9,13 @@
  * page back in, which costs more than the jobs themselves
  * (docs/benchmarks.md). A cache keeps the blocks instead, and gives back
  * the ones that stayed unused through a whole decay period of 10 s, the
- * way jemalloc's dirty-page decay does. Thread-safe.
+ * way jemalloc's dirty-page decay does. Thread-safe. The pool keeps one
+ * for its jobs (kaa-thread-pool.c), whose InProgress gives the block back
+ * (kaa_in_progress_new_in_block()).
  *
  * A cached block is poisoned, so that a use after free reads garbage that
- * stands out. Under ASan or Valgrind the cache is bypassed: a block goes straight back
- * to malloc, so that a use after free is still caught.
+ * stands out. Under ASan or Valgrind the cache is bypassed: a block goes
+ * straight back to malloc, so that a use after free is still caught.
  */
 #pragma once
 

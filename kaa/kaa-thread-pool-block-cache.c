@@ -1,16 +1,16 @@
-/* kaa-block-cache.c: freed blocks kept for reuse
+/* kaa-thread-pool-block-cache.c: freed blocks kept for reuse
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * See kaa-block-cache-private.h for why. One lock per cache: the blocks
- * of a thread job are allocated and freed on its owner thread nearly
+ * See kaa-thread-pool-block-cache-private.h for why. One lock per cache:
+ * the blocks of a thread job are allocated and freed on its owner thread nearly
  * always, so the lock is uncontended and its line stays with that thread.
  */
 #include "config.h"
 
 #include <string.h>
 
-#include "kaa-block-cache-private.h"
+#include "kaa-thread-pool-block-cache-private.h"
 
 #if defined (__SANITIZE_ADDRESS__)
 # define CACHE_BYPASS_ASAN 1
