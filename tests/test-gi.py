@@ -308,6 +308,55 @@ class WrapperResults(unittest.TestCase):
         self.assertEqual(ip.get_string(), "from echo\n")
         self.assertEqual(ip.get_value(), "from echo\n")
 
+    def test_dbus_reply_is_variant(self):
+        # Two ends of a socket pair, no bus: both authenticate
+        # asynchronously while the loop runs.
+        import socket
+        a, b = socket.socketpair()
+        ends = {}
+
+        def made(name):
+            def ready(_source, result):
+                ends[name] = Gio.DBusConnection.new_finish(result)
+            return ready
+
+        server_socket = Gio.Socket.new_from_fd(a.detach())
+        client_socket = Gio.Socket.new_from_fd(b.detach())
+        Gio.DBusConnection.new(
+            server_socket.connection_factory_create_connection(),
+            Gio.dbus_generate_guid(),
+            Gio.DBusConnectionFlags.AUTHENTICATION_SERVER
+            | Gio.DBusConnectionFlags.AUTHENTICATION_ALLOW_ANONYMOUS,
+            None, None, made("server"))
+        Gio.DBusConnection.new(
+            client_socket.connection_factory_create_connection(),
+            None, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT,
+            None, None, made("client"))
+        context = GLib.MainContext.default()
+        deadline = GLib.get_monotonic_time() + 10 * 1000000
+        while len(ends) < 2 and GLib.get_monotonic_time() < deadline:
+            context.iteration(True)
+        self.assertEqual(len(ends), 2)
+
+        node = Gio.DBusNodeInfo.new_for_xml(
+            "<node><interface name='org.libkaa.Echo'><method name='Echo'>"
+            "<arg type='s' direction='in'/><arg type='s' direction='out'/>"
+            "</method></interface></node>")
+
+        def on_call(_conn, _sender, _path, _iface, _method, params, invocation):
+            invocation.return_value(GLib.Variant("(s)", (params.unpack()[0].upper(),)))
+
+        ends["server"].register_object("/echo", node.interfaces[0], on_call)
+        ip = Kaa.dbus_connection_call(ends["client"], None, "/echo", "org.libkaa.Echo",
+                                      "Echo", GLib.Variant("(s)", ("kaa",)), None,
+                                      Gio.DBusCallFlags.NONE, -1)
+        run_until(ip)
+        ip.propagate()
+        reply = ip.get_value()
+        self.assertIsInstance(reply, GLib.Variant)
+        self.assertEqual(reply.unpack(), ("KAA",))
+        ends["client"].close_sync(None)
+
 
 class SignalArguments(unittest.TestCase):
     # Issue #22: a signal's arguments read through get_value() as a
