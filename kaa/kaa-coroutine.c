@@ -364,8 +364,6 @@ coroutine_queue_yield (KaaCoroutine *self)
   kaa_slices_push (self->slices, &self->runnable);
 }
 
-/* Any thread: queues the end of an await, later in this dispatch; off
- * the owner thread it goes through the inbox and holds a reference. */
 /* Owner thread: queues a resumption later in this dispatch, unless the
  * coroutine is done or already queued. */
 static void
@@ -376,6 +374,8 @@ coroutine_queue_local (KaaCoroutine *self)
     kaa_scheduler_push (self->scheduler, &self->runnable);
 }
 
+/* Any thread: queues the end of an await, later in this dispatch; off
+ * the owner thread it goes through the inbox and holds a reference. */
 static void
 coroutine_queue_await (KaaCoroutine *self)
 {
