@@ -105,7 +105,8 @@ kaa_in_progress_new_in_block (gpointer       block,
                               GDestroyNotify free_block,
                               gpointer      *producer)
 {
-  KaaInProgress *self = (KaaInProgress *) ((guint8 *) block + BLOCK_HEADER);
+  /* Through a void pointer: the header keeps the InProgress aligned. */
+  KaaInProgress *self = (gpointer) ((guint8 *) block + BLOCK_HEADER);
 
   *(GDestroyNotify *) block = free_block;
   *producer = (guint8 *) self + PRODUCER_OFFSET;
