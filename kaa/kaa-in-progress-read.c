@@ -71,18 +71,43 @@ result_kind_name (ResultKind kind)
     }
 }
 
+/* A read of the wrong type is a programming error: a critical, and for
+ * the typed awaits also a GError, both naming the two types. */
+static void
+result_refuse (KaaInProgress  *holder,
+               const char     *function,
+               const char     *expected,
+               GError        **error)
+{
+  g_critical ("%s: InProgress %s (%p) finished with a result of type %s, not %s",
+              function, in_progress_name (holder), holder,
+              result_kind_name (holder->kind), expected);
+  g_set_error (error, KAA_ERROR, KAA_ERROR_WRONG_RESULT_TYPE,
+               _("InProgress %s finished with a result of type %s, not %s"),
+               in_progress_name (holder), result_kind_name (holder->kind), expected);
+}
+
+/* The getters' check: @kind, or @also (a NULL string or object). */
+static gboolean
+result_check_kind_full (KaaInProgress  *holder,
+                        const char     *function,
+                        ResultKind      kind,
+                        ResultKind      also,
+                        GError        **error)
+{
+  if (holder->kind == kind || holder->kind == also)
+    return TRUE;
+  result_refuse (holder, function, result_kind_name (kind), error);
+  return FALSE;
+}
+
 static gboolean
 result_check_kind (KaaInProgress *holder,
                    const char    *function,
                    ResultKind     kind,
                    ResultKind     also)
 {
-  if (holder->kind == kind || holder->kind == also)
-    return TRUE;
-  g_critical ("%s: InProgress %s (%p) finished with a result of type %s, not %s",
-              function, in_progress_name (holder), holder,
-              result_kind_name (holder->kind), result_kind_name (kind));
-  return FALSE;
+  return result_check_kind_full (holder, function, kind, also, NULL);
 }
 
 /* For the typed awaits, before they call the getter for @type on @self,
@@ -94,7 +119,7 @@ kaa_in_progress_check_result_type (KaaInProgress *self,
                                    GError       **error)
 {
   KaaInProgress *holder = result_holder (self, function);
-  ResultKind kind;
+  ResultKind kind, also;
 
   if (holder == NULL)
     return TRUE;   /* not finished: the getter gives its empty value */
@@ -109,14 +134,8 @@ kaa_in_progress_check_result_type (KaaInProgress *self,
   else
     kind = RESULT_OBJECT;
   /* A string or an object may be NULL: finished with nothing. */
-  if (result_check_kind (holder, function, kind,
-                         kind == RESULT_STRING || kind == RESULT_OBJECT ? RESULT_NONE : kind))
-    return TRUE;
-  g_set_error (error, KAA_ERROR, KAA_ERROR_WRONG_RESULT_TYPE,
-               _("InProgress %s finished with a result of type %s, not %s"),
-               in_progress_name (holder), result_kind_name (holder->kind),
-               result_kind_name (kind));
-  return FALSE;
+  also = kind == RESULT_STRING || kind == RESULT_OBJECT ? RESULT_NONE : kind;
+  return result_check_kind_full (holder, function, kind, also, error);
 }
 
 /* For kaa_await_bytes(): a new reference to the GBytes result of @self
@@ -137,11 +156,7 @@ kaa_in_progress_dup_bytes (KaaInProgress *self,
     return holder->result.v_pointer != NULL ? g_bytes_ref (holder->result.v_pointer) : NULL;
   if (holder->kind == RESULT_VALUE && G_VALUE_HOLDS (holder->result.v_pointer, G_TYPE_BYTES))
     return g_value_dup_boxed (holder->result.v_pointer);
-  g_critical ("%s: InProgress %s (%p) finished with a result of type %s, not GBytes",
-              function, in_progress_name (holder), holder, result_kind_name (holder->kind));
-  g_set_error (error, KAA_ERROR, KAA_ERROR_WRONG_RESULT_TYPE,
-               _("InProgress %s finished with a result of type %s, not %s"),
-               in_progress_name (holder), result_kind_name (holder->kind), "GBytes");
+  result_refuse (holder, function, "GBytes", error);
   return NULL;
 }
 
@@ -164,11 +179,7 @@ kaa_in_progress_take_pointer (KaaInProgress *self,
       holder->result_destroy = NULL;
       return g_steal_pointer (&holder->result.v_pointer);
     }
-  g_critical ("%s: InProgress %s (%p) finished with a result of type %s, not a pointer",
-              function, in_progress_name (holder), holder, result_kind_name (holder->kind));
-  g_set_error (error, KAA_ERROR, KAA_ERROR_WRONG_RESULT_TYPE,
-               _("InProgress %s finished with a result of type %s, not %s"),
-               in_progress_name (holder), result_kind_name (holder->kind), "pointer");
+  result_refuse (holder, function, "a pointer", error);
   return NULL;
 }
 
