@@ -165,9 +165,20 @@ kaa_test_wait_for_round (gint *done,
 static gboolean
 watchdog_fire (gpointer data)
 {
+  kaa_test_print_dump ();
   g_error ("watchdog: %s did not happen within %d s", (const char *) data,
            KAA_TEST_WATCHDOG_SEC);
   return G_SOURCE_REMOVE;
+}
+
+/* What every coroutine and job is doing, for a test that stopped
+ * moving: its failure says where things stand, not only that it hung. */
+void
+kaa_test_print_dump (void)
+{
+  g_autofree char *dump = kaa_dump_to_string ();
+
+  g_printerr ("%s", dump);
 }
 
 /* Guards a blocking iteration: a missing wake-up fails the test instead

@@ -67,6 +67,7 @@ guint     kaa_test_recurse                (guint           depth);
 void      kaa_test_wait_for_round         (gint           *done,
                                            gint            round);
 
+void      kaa_test_print_dump             (void);
 GSource  *kaa_test_watchdog_new           (GMainContext   *context,
                                            const char     *what);
 void      kaa_test_watchdog_free          (GSource        *source);

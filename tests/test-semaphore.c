@@ -736,9 +736,8 @@ static gboolean
 downloads_stuck (gpointer data)
 {
   Downloads *d = data;
-  g_autofree char *dump = kaa_dump_to_string ();
 
-  g_printerr ("%s", dump);
+  kaa_test_print_dump ();
   g_error ("watchdog: the downloads did not end within %d s: %u started, %u alive, "
            "%u paused by the test, %u completed, %u refused, %d in flight, "
            "%u permits available, %u waiting", KAA_TEST_WATCHDOG_SEC, d->started,
