@@ -14,7 +14,6 @@
  */
 #include <stdlib.h>
 #include <gtk/gtk.h>
-#include <glib/gstdio.h>
 
 #include "fetcher-engine.h"
 #include "twin-engine.h"
@@ -69,21 +68,6 @@ engine_done (FetcherEngine *engine)
     if (fetcher_download_get_state (g_ptr_array_index (downloads, i)) < FETCHER_STATE_DONE)
       return FALSE;
   return TRUE;
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      g_unlink (child);
-    }
-  g_rmdir (path);
 }
 
 /* Downloads N files with the engine or the twin, iterating the default
@@ -160,7 +144,7 @@ main (int   argc,
            percentile (frames.intervals, 0.99));
   gtk_window_destroy (GTK_WINDOW (window));
   test_server_stop (server);
-  remove_tree (dir);
+  test_server_remove_scratch (dir);
   g_array_unref (frames.intervals);
   return 0;
 }

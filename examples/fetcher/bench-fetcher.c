@@ -43,21 +43,6 @@ all_done (FetcherEngine *engine)
   return TRUE;
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
 static FetcherEngine *
 engine_new (const char *dir,
             guint       in_flight)
@@ -250,13 +235,13 @@ main (int   argc,
 
   ok = twin ? twin_downloads (server, dir, n, mib, in_flight)
             : run_downloads (server, dir, n, mib, in_flight);
-  remove_tree (dir);
+  test_server_remove_scratch (dir);
   g_mkdir (dir, 0700);
   if (twin)
     twin_cancel_all (server, dir, n, in_flight);
   else
     run_cancel_all (server, dir, n, in_flight);
-  remove_tree (dir);
+  test_server_remove_scratch (dir);
   test_server_stop (server);
   if (!ok)
     g_printerr ("bench-fetcher: a file did not match its SHA-256\n");

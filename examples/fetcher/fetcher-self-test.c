@@ -21,7 +21,6 @@
  *
  * Waits are polls of the engine's state every 10 ms, under a deadline.
  */
-#include <glib/gstdio.h>
 
 #include "fetcher-app.h"
 #include "test-fetcher-server.h"
@@ -435,21 +434,6 @@ step_close (SelfTest *t)
 }
 
 static void
-remove_directory (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-static void
 self_test (KaaCoroutine *co,
            gpointer      user_data)
 {
@@ -477,7 +461,7 @@ on_self_test_done (KaaInProgress *in_progress,
   if (t->app->window != NULL)
     gtk_window_destroy (t->app->window);
   g_object_unref (t->engine);
-  remove_directory (t->app->directory);
+  test_server_remove_scratch (t->app->directory);
   test_server_stop (t->server);
   for (guint i = 0; i < N_DOWNLOADS; i++)
     g_free (t->urls[i]);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "test-fetcher-server.h"
 
 #define SLOW_STEP   (16 * 1024)
@@ -298,4 +300,22 @@ test_server_url (TestServer *server,
   path = g_strdup_vprintf (format, args);
   va_end (args);
   return g_strdup_printf ("http://127.0.0.1:%u%s", server->port, path);
+}
+
+/* Removes a scratch directory the downloads went into (files only, no
+ * subdirectories); FALSE if anything stayed. */
+gboolean
+test_server_remove_scratch (const char *dir)
+{
+  g_autoptr(GDir) listing = g_dir_open (dir, 0, NULL);
+  gboolean removed = listing != NULL;
+  const char *name;
+
+  while (listing != NULL && (name = g_dir_read_name (listing)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (dir, name, NULL);
+
+      removed &= g_unlink (child) == 0;
+    }
+  return g_rmdir (dir) == 0 && removed;
 }

@@ -33,5 +33,6 @@ char       *test_server_sha256     (gsize        size,
                                     guint        seed);
 guint8      test_server_byte       (guint        seed,
                                     gsize        offset);
+gboolean    test_server_remove_scratch (const char *dir);
 
 G_END_DECLS

@@ -8,7 +8,6 @@
  * this the figures of docs/fetcher.md would compare unlike things.
  */
 #include <sqlite3.h>
-#include <glib/gstdio.h>
 
 #include "twin-engine.h"
 #include "test-fetcher-server.h"
@@ -94,21 +93,6 @@ check (Expect *e)
     g_assert_error ((GError *) twin_download_get_error (e->d), G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      g_assert_cmpint (g_unlink (child), ==, 0);
-    }
-  g_assert_cmpint (g_rmdir (path), ==, 0);
-}
-
 static const FetcherConfig config = {
   .max_parallel = 4,
   .deadline_msec = 3000,
@@ -151,7 +135,7 @@ test_twin_downloads (void)
   for (guint i = 0; i < n; i++)
     check (&e[i]);
   twin_engine_free (twin);
-  remove_tree (dir);
+  g_assert_true (test_server_remove_scratch (dir));
   test_server_stop (server);
 }
 
@@ -223,7 +207,7 @@ test_twin_search (void)
   g_clear_error (&first.error);
   g_ptr_array_unref (second.rows);
   twin_engine_free (twin);
-  remove_tree (dir);
+  g_assert_true (test_server_remove_scratch (dir));
 }
 
 int
