@@ -3,9 +3,8 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The body sets its outcome while it runs; kaa_coroutine_settle() settles
- * the InProgress with it once the body (and every body it became)
- * returned.
+ * The body sets its outcome while it runs; kaa-coroutine.c settles the
+ * InProgress with it once the body (and every body it became) returned.
  * Only the running coroutine may set its own outcome.
  */
 #include "config.h"
@@ -35,49 +34,6 @@ kaa_coroutine_return_clear (KaaCoroutine *self)
     }
   self->kind = RETURN_NONE;
   self->ret_destroy = NULL;
-}
-
-/* After a cancel the InProgress is no longer pending and the finish is
- * dropped quietly. */
-void
-kaa_coroutine_settle (KaaCoroutine *self)
-{
-  KaaInProgress *ip = g_steal_pointer (&self->in_progress);
-  ReturnKind kind = self->kind;
-
-  self->kind = RETURN_NONE;
-  switch (kind)
-    {
-    case RETURN_POINTER:
-      kaa_in_progress_finish_pointer (ip, self->ret.v_pointer, self->ret_destroy);
-      break;
-    case RETURN_BOOLEAN:
-      kaa_in_progress_finish_boolean (ip, self->ret.v_boolean);
-      break;
-    case RETURN_INT64:
-      kaa_in_progress_finish_int64 (ip, self->ret.v_int64);
-      break;
-    case RETURN_DOUBLE:
-      kaa_in_progress_finish_double (ip, self->ret.v_double);
-      break;
-    case RETURN_STRING:
-      kaa_in_progress_finish_string (ip, self->ret.v_pointer);
-      g_free (self->ret.v_pointer);
-      break;
-    case RETURN_OBJECT:
-      kaa_in_progress_finish_object (ip, self->ret.v_pointer);
-      g_clear_object ((GObject **) &self->ret.v_pointer);
-      break;
-    case RETURN_ERROR:
-      kaa_in_progress_fail (ip, self->ret.v_pointer);
-      break;
-    case RETURN_NONE:
-    default:
-      kaa_in_progress_finish_pointer (ip, NULL, NULL);
-      break;
-    }
-  self->ret_destroy = NULL;
-  kaa_in_progress_unref (ip);
 }
 
 static gboolean

@@ -83,6 +83,49 @@ coroutine_unref (KaaCoroutine *self)
   kaa_live_add (KAA_LIVE_COROUTINE, -1);
 }
 
+/* Settles the InProgress with what the body set. After a cancel the
+ * InProgress is no longer pending and the finish is dropped quietly. */
+static void
+coroutine_settle (KaaCoroutine *self)
+{
+  KaaInProgress *ip = g_steal_pointer (&self->in_progress);
+  ReturnKind kind = self->kind;
+
+  self->kind = RETURN_NONE;
+  switch (kind)
+    {
+    case RETURN_POINTER:
+      kaa_in_progress_finish_pointer (ip, self->ret.v_pointer, self->ret_destroy);
+      break;
+    case RETURN_BOOLEAN:
+      kaa_in_progress_finish_boolean (ip, self->ret.v_boolean);
+      break;
+    case RETURN_INT64:
+      kaa_in_progress_finish_int64 (ip, self->ret.v_int64);
+      break;
+    case RETURN_DOUBLE:
+      kaa_in_progress_finish_double (ip, self->ret.v_double);
+      break;
+    case RETURN_STRING:
+      kaa_in_progress_finish_string (ip, self->ret.v_pointer);
+      g_free (self->ret.v_pointer);
+      break;
+    case RETURN_OBJECT:
+      kaa_in_progress_finish_object (ip, self->ret.v_pointer);
+      g_clear_object ((GObject **) &self->ret.v_pointer);
+      break;
+    case RETURN_ERROR:
+      kaa_in_progress_fail (ip, self->ret.v_pointer);
+      break;
+    case RETURN_NONE:
+    default:
+      kaa_in_progress_finish_pointer (ip, NULL, NULL);
+      break;
+    }
+  self->ret_destroy = NULL;
+  kaa_in_progress_unref (ip);
+}
+
 /* The fiber's function: the body, then each body it became, each frame
  * gone before the next starts, so a chain of tail calls runs flat. */
 static void
@@ -124,12 +167,12 @@ coroutine_finished (KaaCoroutine *self)
   KaaInProgress *held = NULL;
 
   /* Cancelled while on the call stack: the cascade waited for this. */
-  if (self->where == WHERE_LEAVING)
+  if (self->unwind_held)
     held = kaa_in_progress_ref (self->in_progress);
-  self->where = WHERE_DONE;
+  self->unwind_held = FALSE;
   kaa_scheduler_untrack (self->scheduler, &self->mortal);
   kaa_fiber_clear (g_steal_pointer (&self->fiber));
-  kaa_coroutine_settle (self);
+  coroutine_settle (self);
   if (held != NULL)
     {
       kaa_in_progress_unwound (held);
@@ -139,25 +182,17 @@ coroutine_finished (KaaCoroutine *self)
     coroutine_unref (self);
 }
 
-/* One slice: the coroutine's fiber runs until it suspends, saying where
- * it went (kaa_yield(), coroutine_suspend_until()), or ends. */
+/* One slice: the coroutine's fiber runs until it suspends or ends. */
 static inline void
 coroutine_switch (KaaCoroutine *self)
 {
   KaaCoroutine *outer = current;
 
   current = self;
-  self->where = WHERE_RUNNING;
+  self->running = TRUE;
   kaa_fiber_resume (self->fiber);
+  self->running = FALSE;
   current = outer;
-}
-
-/* Its fiber is on the call stack, maybe under another coroutine's: it
- * cannot be resumed now. */
-static inline gboolean
-coroutine_on_stack (KaaCoroutine *self)
-{
-  return self->where == WHERE_RUNNING || self->where == WHERE_LEAVING;
 }
 
 /* KAA_DEBUG=slow-slice=MS or a Sysprof capture: the slice is timed,
@@ -212,7 +247,7 @@ coroutine_kill (KaaCoroutine *self)
   if (self->fiber != NULL)
     {
       self->cancelled = TRUE;
-      if (!coroutine_on_stack (self))
+      if (!self->running)
         coroutine_enter (self);
     }
   coroutine_unref (self);
@@ -237,31 +272,25 @@ static void
 coroutine_wake (KaaCoroutine *self,
                 gboolean      discard)
 {
-  if (self->fiber == NULL)
+  /* Cancelled and waiting for what it awaited to unwind first: only the
+   * cascade resumes it. */
+  if (self->fiber == NULL || self->unwind_pending)
     return;
-  switch (self->where)
+  if (discard)
     {
-    case WHERE_UNWINDING:
-      /* Cancelled and waiting for what it awaited to unwind first: only
-       * the cascade resumes it. */
-      break;
-    case WHERE_RUNNING:
-    case WHERE_LEAVING:
-      /* On the call stack: it notices at its next suspension. */
-      if (discard)
-        coroutine_kill (self);
-      break;
-    default:
-      if (discard)
-        coroutine_kill (self);
-      else if (self->paused)
-        /* DESIGN §6: held (and the result it awaited with it) until
-         * resumed. */
-        self->where = WHERE_HELD;
-      else
-        coroutine_enter (self);
-      break;
+      coroutine_kill (self);
+      return;
     }
+  if (self->paused)
+    {
+      /* DESIGN §6: held (and the result it awaited with it) until resumed. */
+      self->wake_held = TRUE;
+      return;
+    }
+  /* A coroutine on the call stack notices at its next suspension. */
+  if (self->running)
+    return;
+  coroutine_enter (self);
 }
 
 static void
@@ -327,22 +356,17 @@ coroutine_run (KaaRunnable *runnable,
       coroutine_unref (self);   /* the finished fiber's, handed on */
       return;
     }
-  switch (self->where)
+  if (self->await_woke && self->interval != 0 && !discard && self->fiber != NULL)
     {
-    case WHERE_AWAITING:
-      /* The end of an await. With an interval, the coroutine resumes one
-       * interval after what it awaited settled; the timer holds a
-       * reference of its own (the inbox's, from another thread). */
-      if (self->interval == 0 || discard)
-        break;
+      /* With an interval, an await resumes one interval after what it
+       * awaited settled; the timer holds a reference of its own. */
+      self->await_woke = FALSE;
       if (queued == QUEUED_LOCAL)
         coroutine_ref (self);
-      self->where = WHERE_SLEEPING;
       coroutine_arm (self, kaa_scheduler_get_time (self->scheduler) + self->interval);
       return;
-    default:
-      break;
     }
+  self->await_woke = FALSE;
   if (queued == QUEUED_REMOTE)
     {
       coroutine_wake (self, discard);
@@ -411,8 +435,11 @@ coroutine_resume_from_pause (KaaProducer   *producer,
   self->paused = FALSE;
   kaa_await_link_resume (&self->await);
   coroutine_thaw_timer (self);
-  if (self->where == WHERE_HELD)
-    coroutine_queue_local (self);
+  if (self->wake_held)
+    {
+      self->wake_held = FALSE;
+      coroutine_queue_local (self);
+    }
 }
 
 /* The cascade's way down (kaa-in-progress-cascade.c): what the coroutine
@@ -425,24 +452,14 @@ coroutine_cancel (KaaProducer   *producer,
   KaaCoroutine *self = (KaaCoroutine *) producer;
 
   self->cancelled = TRUE;
-  if (self->fiber == NULL)
+  /* Cancelled from its own call stack (by itself, or by a coroutine it
+   * started and that is running on top of it): it cannot be resumed now,
+   * and notices at its next suspension. */
+  if (self->running || self->fiber == NULL)
     return;
-  switch (self->where)
-    {
-    case WHERE_RUNNING:
-    case WHERE_LEAVING:
-      /* Cancelled from its own call stack (by itself, or by a coroutine
-       * it started and that is running on top of it): it cannot be
-       * resumed now, and notices at its next suspension. */
-      return;
-    default:
-      /* Suspended: no timer or held wake-up resumes it any more; it
-       * unwinds in coroutine_unwind(), once what it awaits did. */
-      self->where = WHERE_UNWINDING;
-      coroutine_disarm (self);
-      break;
-    }
-  /* What it awaits, or awaited and has not resumed from yet. */
+  self->unwind_pending = TRUE;
+  coroutine_disarm (self);
+
   if (self->await.awaited != NULL)
     {
       kaa_await_link_cancel (&self->await);
@@ -461,11 +478,12 @@ coroutine_unwind (KaaProducer   *producer,
 
   if (self->fiber == NULL)
     return TRUE;
-  if (coroutine_on_stack (self))
+  if (self->running)
     {
-      self->where = WHERE_LEAVING;
+      self->unwind_held = TRUE;
       return FALSE;
     }
+  self->unwind_pending = FALSE;
   coroutine_enter (self);
   return TRUE;
 }
@@ -489,14 +507,14 @@ coroutine_describe (KaaProducer   *producer,
   kaa_dump_node_set_site (node, self->site_file, self->site_line);
   if (self->fiber == NULL)
     kaa_dump_node_set_state (node, "not started");
-  else if (coroutine_on_stack (self))
+  else if (self->running)
     kaa_dump_node_set_state (node, "running");
   else if (self->await.awaited != NULL)
     {
       kaa_dump_node_set_state (node, "awaiting");
       kaa_dump_node_add_awaited (node, self->await.awaited);
     }
-  else if (g_atomic_int_get (&self->queued) != NOT_QUEUED || self->where == WHERE_HELD)
+  else if (g_atomic_int_get (&self->queued) != NOT_QUEUED || self->wake_held)
     kaa_dump_node_set_state (node, "yielded");
   else if (self->interval != 0)
     kaa_dump_node_set_timer_state (node, "sleeping", in_progress, &self->timer);
@@ -563,7 +581,7 @@ coroutine_begin (KaaCoroutine *self)
       /* A queued call (SYNCHRONIZED) paused while it waited: its body
        * starts once resumed, like any wake-up held by a pause (DESIGN §6). */
       self->paused = TRUE;
-      self->where = WHERE_HELD;
+      self->wake_held = TRUE;
       return;
     }
   coroutine_enter (self);
@@ -706,7 +724,6 @@ kaa_yield (void)
   /* The context went away while queueing: nothing would resume us. */
   if (G_UNLIKELY (self->cancelled))
     return FALSE;
-  self->where = self->interval != 0 ? WHERE_SLEEPING : WHERE_YIELDED;
   kaa_fiber_suspend ();
   return !self->cancelled;
 }
@@ -722,11 +739,11 @@ static inline gboolean
 coroutine_suspend_until (KaaCoroutine  *self,
                          KaaInProgress *awaited)
 {
+  self->await_woke = TRUE;
   kaa_await_link_start (&self->await, awaited, await_settled, coroutine_ref (self),
                         (GDestroyNotify) coroutine_unref);
   if (self->paused)
     kaa_await_link_pause (&self->await);
-  self->where = WHERE_AWAITING;
   kaa_fiber_suspend ();
   if (self->await.awaited == NULL)
     return FALSE;
