@@ -20,13 +20,16 @@ enum
 
 static guint signals[N_SIGNALS];
 
-G_DEFINE_FINAL_TYPE (FetcherEngine, fetcher_engine, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE_WITH_CODE (FetcherEngine, fetcher_engine, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (FETCHER_TYPE_BACKEND,
+                                                      fetcher_engine_backend_init))
 
 void
 fetcher_engine_emit_changed (FetcherEngine   *engine,
                              FetcherDownload *download)
 {
   g_signal_emit (engine, signals[SIGNAL_CHANGED], 0, download);
+  fetcher_engine_backend_changed (engine, download);
 }
 
 /* Everything started ends here, on the owner thread, with its cleanups

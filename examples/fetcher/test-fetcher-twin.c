@@ -141,9 +141,10 @@ test_twin_downloads (void)
 
 typedef struct
 {
-  GPtrArray *rows;
-  GError    *error;
-  gboolean   done;
+  GPtrArray      *rows;
+  GError         *error;
+  gboolean        done;
+  FetcherBackend *backend;   /* the twin's callbacks have no source object */
 } Result;
 
 static void
@@ -171,7 +172,7 @@ make_history (const char *path)
 
   g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (db,
-    "CREATE TABLE downloads (id INTEGER PRIMARY KEY, url TEXT NOT NULL, state TEXT NOT NULL,"
+    "CREATE TABLE IF NOT EXISTS downloads (id INTEGER PRIMARY KEY, url TEXT NOT NULL, state TEXT NOT NULL,"
     " bytes INTEGER NOT NULL, sha256 TEXT);"
     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000)"
     " INSERT INTO downloads (url, state, bytes, sha256)"
@@ -210,6 +211,125 @@ test_twin_search (void)
   g_assert_true (test_server_remove_scratch (dir));
 }
 
+typedef struct
+{
+  FetcherBackend *backend;
+  gboolean        rated;     /* a running row had a rate and an ETA */
+  guint           changes;
+} Watch;
+
+static void
+on_row_changed (FetcherBackend *backend,
+                guint           id,
+                gpointer        data)
+{
+  Watch *watch = data;
+  FetcherRowInfo info;
+
+  g_assert_true (fetcher_backend_get_row (backend, id, &info));
+  watch->changes++;
+  if (info.state == FETCHER_STATE_RUNNING && info.rate > 0 && info.eta >= 0)
+    watch->rated = TRUE;
+}
+
+static gboolean
+no_twin_alive (gpointer data)
+{
+  return twin_engine_get_n_alive () == 0;
+}
+
+static gboolean
+backend_quiet (gpointer backend)
+{
+  FetcherBackendStats stats;
+
+  fetcher_backend_get_stats (backend, &stats);
+  return stats.active == 0 && stats.jobs_running == 0 && stats.rows_pending == 0;
+}
+
+static void
+on_backend_search (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      data)
+{
+  Result *r = data;
+
+  r->rows = fetcher_backend_search_finish (r->backend, result, &r->error);
+  r->done = TRUE;
+}
+
+/* The twin behind FetcherBackend: rows with rate and ETA while they run,
+ * a history row each (written by its GTasks), no pause, and nothing
+ * that runs after the close its owner's end makes. */
+static void
+test_twin_backend (void)
+{
+  TestServer *server = test_server_start ();
+  g_autofree char *dir = g_dir_make_tmp ("kaa-twin-XXXXXX", NULL);
+  g_autofree char *db = g_build_filename (dir, "history.db", NULL);
+  FetcherBackend *backend = twin_backend_new (dir, db, &config, NULL);
+  GObject *owner = g_object_new (G_TYPE_OBJECT, NULL);
+  Watch watch = { backend };
+  Result found = { .backend = backend };
+  FetcherBackendStats stats;
+  FetcherRowInfo info;
+  gint64 closed_at;
+
+  g_signal_connect (backend, "row-changed", G_CALLBACK (on_row_changed), &watch);
+  fetcher_backend_bind (backend, owner);
+  g_assert_false (fetcher_backend_can_pause (backend));
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *url = test_server_url (server, "/slow/%u/%u", 640 * KIB, i);
+
+      g_assert_cmpuint (fetcher_backend_add (backend, url), ==, i + 1);
+    }
+  g_assert_false (fetcher_backend_pause (backend, 1));
+  iterate_until (backend_quiet, backend);
+  g_assert_true (watch.rated);
+  for (guint i = 1; i <= 3; i++)
+    {
+      g_autofree char *want = test_server_sha256 (640 * KIB, i - 1);
+
+      g_assert_true (fetcher_backend_get_row (backend, i, &info));
+      g_assert_cmpint (info.state, ==, FETCHER_STATE_DONE);
+      g_assert_cmpstr (info.sha256, ==, want);
+    }
+  fetcher_backend_search_async (backend, "/slow/", on_backend_search, &found);
+  iterate_until (result_done, &found);
+  g_assert_no_error (found.error);
+  g_assert_cmpuint (found.rows->len, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpstr (((FetcherRecord *) found.rows->pdata[i])->state, ==, "done");
+  g_ptr_array_unref (found.rows);
+
+  /* The owner goes mid-work: the twin closes. */
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autofree char *url = test_server_url (server, "/slow/%u/%u", 64 * 1024 * KIB, i);
+
+      fetcher_backend_add (backend, url);
+    }
+  while (!fetcher_backend_get_row (backend, 4, &info) || info.received == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_object_unref (owner);
+  closed_at = g_get_monotonic_time ();
+  g_assert_cmpuint (fetcher_backend_add (backend, "http://127.0.0.1:1/x"), ==, 0);
+  iterate_until (backend_quiet, backend);
+  fetcher_backend_get_stats (backend, &stats);
+  g_assert_cmpint (stats.last_attempt_at, <, closed_at);
+  for (guint i = 4; i <= 9; i++)
+    {
+      g_assert_true (fetcher_backend_get_row (backend, i, &info));
+      g_assert_cmpint (info.state, ==, FETCHER_STATE_CANCELLED);
+      g_assert_false (g_file_test (info.path, G_FILE_TEST_EXISTS));
+    }
+  g_object_unref (backend);
+  iterate_until (no_twin_alive, NULL);     /* freed from an idle */
+  g_assert_true (test_server_remove_scratch (dir));
+  test_server_stop (server);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -217,5 +337,6 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/fetcher/twin/downloads", test_twin_downloads);
   g_test_add_func ("/fetcher/twin/search", test_twin_search);
+  g_test_add_func ("/fetcher/twin/backend", test_twin_backend);
   return g_test_run ();
 }
