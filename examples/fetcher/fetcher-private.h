@@ -38,6 +38,7 @@ struct _FetcherEngine
   KaaSemaphore   *limit;
   KaaScope       *scope;      /* downloads and searches; Cancel all replaces it */
   GObject        *owner;      /* weak: each scope ends with it (a window) */
+  gboolean        bound;      /* to an owner: once it is gone, the engine is closed */
   gboolean        paused_all;
   GPtrArray      *downloads;  /* FetcherDownload, in the order they were added */
   guint           next_id;
