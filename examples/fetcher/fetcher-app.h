@@ -55,6 +55,7 @@ struct _FetcherApp
   int             status;
 };
 
+GtkWindow  *fetcher_app_window_new      (FetcherApp *app);
 FetcherRow *fetcher_app_find_row        (FetcherApp *app,
                                          guint       id);
 void        fetcher_app_self_test_start (FetcherApp *app);
