@@ -450,7 +450,11 @@ writer_body (KaaCoroutine *co,
   FetcherHistory *history = user_data;
   FetcherRecord *record;
 
-  while (kaa_channel_await_next (history->records, (gpointer *) &record, NULL))
+  /* Cancelled (the history is freed): no next record. Asking a closed
+   * channel from a cancelled coroutine would also leave its receive's
+   * "closed" error unseen, which libkaa warns about. */
+  while (!kaa_coroutine_is_cancelled (co) &&
+         kaa_channel_await_next (history->records, (gpointer *) &record, NULL))
     {
       g_autoptr(GError) error = NULL;
       Job *job = job_new (history);
