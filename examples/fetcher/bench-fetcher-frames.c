@@ -65,46 +65,56 @@ percentile (GArray *sorted,
   return g_array_index (sorted, gint64, index) / 1000.0;
 }
 
+/* Downloads the bench's files through the window's backend, the frames
+ * counted meanwhile; prints the figures. */
+static void
+measure (Bench      *bench,
+         FetcherApp *app)
+{
+  GtkWidget *window = GTK_WIDGET (app->window);
+  Frames frames = { g_array_new (FALSE, FALSE, sizeof (gint64)), 0 };
+  gint64 start;
+
+  while (gtk_widget_get_frame_clock (window) == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  gtk_widget_add_tick_callback (window, redraw, NULL, NULL);
+  g_signal_connect (gtk_widget_get_frame_clock (window), "after-paint",
+                    G_CALLBACK (on_after_paint), &frames);
+  start = g_get_monotonic_time ();
+  bench_add (bench, app->backend, "file", BENCH_FILE_SIZE);
+  while (!bench_all_ended (app->backend))
+    g_main_context_iteration (NULL, TRUE);
+  g_signal_handlers_disconnect_by_data (gtk_widget_get_frame_clock (window), &frames);
+  g_array_sort (frames.intervals, compare);
+  if (frames.intervals->len == 0)
+    g_error ("no frame was painted");
+  g_print ("%s: %u × 1 MiB, %u at once, %.2f s: %u frames, interval p50 %.1f ms, p99 %.1f ms\n",
+           fetcher_backend_get_name (app->backend), bench->n, bench->in_flight,
+           (g_get_monotonic_time () - start) / 1e6, frames.intervals->len,
+           percentile (frames.intervals, 0.5), percentile (frames.intervals, 0.99));
+  g_array_unref (frames.intervals);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   Bench bench = { 0 };
   FetcherApp app = { 0 };
-  Frames frames = { g_array_new (FALSE, FALSE, sizeof (gint64)), 0 };
-  const char *name;
-  gint64 start;
 
   gtk_init ();
   bench_init (&bench, argc, argv);
   app.rows = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   app.twin = bench.twin;
   app.backend = bench_backend_new (&bench);
-  name = fetcher_backend_get_name (app.backend);
   app.window = fetcher_app_window_new (&app);
   gtk_window_present (app.window);
-  while (gtk_widget_get_frame_clock (GTK_WIDGET (app.window)) == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  gtk_widget_add_tick_callback (GTK_WIDGET (app.window), redraw, NULL, NULL);
-  g_signal_connect (gtk_widget_get_frame_clock (GTK_WIDGET (app.window)), "after-paint",
-                    G_CALLBACK (on_after_paint), &frames);
-  start = g_get_monotonic_time ();
-  bench_add (&bench, app.backend, "file", BENCH_FILE_SIZE);
-  while (!bench_all_ended (app.backend))
-    g_main_context_iteration (NULL, TRUE);
-  g_array_sort (frames.intervals, compare);
-  if (frames.intervals->len == 0)
-    g_error ("no frame was painted");
-  g_print ("%s: %u × 1 MiB, %u at once, %.2f s: %u frames, interval p50 %.1f ms, p99 %.1f ms\n",
-           name, bench.n, bench.in_flight, (g_get_monotonic_time () - start) / 1e6,
-           frames.intervals->len, percentile (frames.intervals, 0.5),
-           percentile (frames.intervals, 0.99));
+  measure (&bench, &app);
   gtk_window_destroy (app.window);     /* lets go of the backend */
   while (twin_engine_get_n_alive () > 0)
     g_main_context_iteration (NULL, TRUE);
   bench_finish (&bench);
   g_hash_table_unref (app.rows);
   g_free (app.search_text);
-  g_array_unref (frames.intervals);
   return 0;
 }

@@ -153,6 +153,22 @@ on_quit_signal (gpointer gtk_app)
   return G_SOURCE_CONTINUE;
 }
 
+static void
+app_clear (FetcherApp *app)
+{
+  g_clear_object (&app->backend);
+  /* A twin let go of is freed once its last callback came back. */
+  while (twin_engine_get_n_alive () > 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_clear_pointer (&app->server, test_server_stop);
+  g_object_unref (app->gtk_app);
+  g_hash_table_unref (app->rows);
+  g_free (app->directory);
+  g_free (app->screenshot);
+  g_free (app->search_text);
+  g_clear_pointer (&app->search_rows, g_ptr_array_unref);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -183,16 +199,6 @@ main (int   argc,
   g_unix_signal_add (SIGINT, on_quit_signal, app.gtk_app);
   g_unix_signal_add (SIGTERM, on_quit_signal, app.gtk_app);
   status = g_application_run (G_APPLICATION (app.gtk_app), argc, argv);
-  g_clear_object (&app.backend);
-  /* A twin let go of is freed once its last callback came back. */
-  while (twin_engine_get_n_alive () > 0)
-    g_main_context_iteration (NULL, TRUE);
-  g_clear_pointer (&app.server, test_server_stop);
-  g_object_unref (app.gtk_app);
-  g_hash_table_unref (app.rows);
-  g_free (app.directory);
-  g_free (app.screenshot);
-  g_free (app.search_text);
-  g_clear_pointer (&app.search_rows, g_ptr_array_unref);
+  app_clear (&app);
   return status != 0 ? status : app.status;
 }

@@ -258,76 +258,110 @@ on_backend_search (GObject      *source,
   r->done = TRUE;
 }
 
-/* The twin behind FetcherBackend: rows with rate and ETA while they run,
- * a history row each (written by its GTasks), no pause, and nothing
- * that runs after the close its owner's end makes. */
-static void
-test_twin_backend (void)
+typedef struct
 {
-  TestServer *server = test_server_start ();
-  g_autofree char *dir = g_dir_make_tmp ("kaa-twin-XXXXXX", NULL);
-  g_autofree char *db = g_build_filename (dir, "history.db", NULL);
-  FetcherBackend *backend = twin_backend_new (dir, db, &config, NULL);
-  GObject *owner = g_object_new (G_TYPE_OBJECT, NULL);
-  Watch watch = { backend };
-  Result found = { .backend = backend };
-  FetcherBackendStats stats;
-  FetcherRowInfo info;
-  gint64 closed_at;
+  TestServer     *server;
+  char           *dir;
+  FetcherBackend *backend;
+} Fixture;
 
-  g_signal_connect (backend, "row-changed", G_CALLBACK (on_row_changed), &watch);
-  fetcher_backend_bind (backend, owner);
-  g_assert_false (fetcher_backend_can_pause (backend));
-  for (guint i = 0; i < 3; i++)
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *db = NULL;
+
+  f->server = test_server_start ();
+  f->dir = g_dir_make_tmp ("kaa-twin-XXXXXX", NULL);
+  db = g_build_filename (f->dir, "history.db", NULL);
+  f->backend = twin_backend_new (f->dir, db, &config, NULL);
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_object_unref (f->backend);
+  iterate_until (no_twin_alive, NULL);     /* freed from an idle */
+  g_assert_true (test_server_remove_scratch (f->dir));
+  g_free (f->dir);
+  test_server_stop (f->server);
+}
+
+static void
+add_slow (Fixture *f,
+          guint    n,
+          gsize    size)
+{
+  for (guint i = 0; i < n; i++)
     {
-      g_autofree char *url = test_server_url (server, "/slow/%u/%u", 640 * KIB, i);
+      g_autofree char *url = test_server_url (f->server, "/slow/%zu/%u", size, i);
 
-      g_assert_cmpuint (fetcher_backend_add (backend, url), ==, i + 1);
+      g_assert_cmpuint (fetcher_backend_add (f->backend, url), !=, 0);
     }
-  g_assert_false (fetcher_backend_pause (backend, 1));
-  iterate_until (backend_quiet, backend);
+}
+
+/* The twin behind FetcherBackend: rows with a rate and an ETA while they
+ * run, the server's SHA-256, a history row each written by its GTasks,
+ * and no pause. */
+static void
+test_twin_backend (Fixture       *f,
+                   gconstpointer  data)
+{
+  Watch watch = { f->backend };
+  Result found = { .backend = f->backend };
+  FetcherRowInfo info;
+
+  g_signal_connect (f->backend, "row-changed", G_CALLBACK (on_row_changed), &watch);
+  g_assert_false (fetcher_backend_can_pause (f->backend));
+  add_slow (f, 3, 640 * KIB);
+  g_assert_false (fetcher_backend_pause (f->backend, 1));
+  iterate_until (backend_quiet, f->backend);
   g_assert_true (watch.rated);
   for (guint i = 1; i <= 3; i++)
     {
       g_autofree char *want = test_server_sha256 (640 * KIB, i - 1);
 
-      g_assert_true (fetcher_backend_get_row (backend, i, &info));
+      g_assert_true (fetcher_backend_get_row (f->backend, i, &info));
       g_assert_cmpint (info.state, ==, FETCHER_STATE_DONE);
       g_assert_cmpstr (info.sha256, ==, want);
     }
-  fetcher_backend_search_async (backend, "/slow/", on_backend_search, &found);
+  fetcher_backend_search_async (f->backend, "/slow/", on_backend_search, &found);
   iterate_until (result_done, &found);
   g_assert_no_error (found.error);
   g_assert_cmpuint (found.rows->len, ==, 3);
   for (guint i = 0; i < 3; i++)
     g_assert_cmpstr (((FetcherRecord *) found.rows->pdata[i])->state, ==, "done");
   g_ptr_array_unref (found.rows);
+}
 
-  /* The owner goes mid-work: the twin closes. */
-  for (guint i = 0; i < 6; i++)
-    {
-      g_autofree char *url = test_server_url (server, "/slow/%u/%u", 64 * 1024 * KIB, i);
+/* Its owner goes mid-work: the twin closes, takes no more downloads,
+ * starts no attempt, and its live counters go to zero. */
+static void
+test_twin_close (Fixture       *f,
+                 gconstpointer  data)
+{
+  GObject *owner = g_object_new (G_TYPE_OBJECT, NULL);
+  FetcherBackendStats stats;
+  FetcherRowInfo info;
+  gint64 closed_at;
 
-      fetcher_backend_add (backend, url);
-    }
-  while (!fetcher_backend_get_row (backend, 4, &info) || info.received == 0)
+  fetcher_backend_bind (f->backend, owner);
+  add_slow (f, 6, 64 * 1024 * KIB);
+  while (!fetcher_backend_get_row (f->backend, 1, &info) || info.received == 0)
     g_main_context_iteration (NULL, TRUE);
   g_object_unref (owner);
   closed_at = g_get_monotonic_time ();
-  g_assert_cmpuint (fetcher_backend_add (backend, "http://127.0.0.1:1/x"), ==, 0);
-  iterate_until (backend_quiet, backend);
-  fetcher_backend_get_stats (backend, &stats);
+  g_assert_cmpuint (fetcher_backend_add (f->backend, "http://127.0.0.1:1/x"), ==, 0);
+  iterate_until (backend_quiet, f->backend);
+  fetcher_backend_get_stats (f->backend, &stats);
   g_assert_cmpint (stats.last_attempt_at, <, closed_at);
-  for (guint i = 4; i <= 9; i++)
+  for (guint i = 1; i <= 6; i++)
     {
-      g_assert_true (fetcher_backend_get_row (backend, i, &info));
+      g_assert_true (fetcher_backend_get_row (f->backend, i, &info));
       g_assert_cmpint (info.state, ==, FETCHER_STATE_CANCELLED);
       g_assert_false (g_file_test (info.path, G_FILE_TEST_EXISTS));
     }
-  g_object_unref (backend);
-  iterate_until (no_twin_alive, NULL);     /* freed from an idle */
-  g_assert_true (test_server_remove_scratch (dir));
-  test_server_stop (server);
 }
 
 int
@@ -337,6 +371,9 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/fetcher/twin/downloads", test_twin_downloads);
   g_test_add_func ("/fetcher/twin/search", test_twin_search);
-  g_test_add_func ("/fetcher/twin/backend", test_twin_backend);
+  g_test_add ("/fetcher/twin/backend", Fixture, NULL, fixture_set_up, test_twin_backend,
+              fixture_tear_down);
+  g_test_add ("/fetcher/twin/close", Fixture, NULL, fixture_set_up, test_twin_close,
+              fixture_tear_down);
   return g_test_run ();
 }
