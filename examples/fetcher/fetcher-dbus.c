@@ -144,7 +144,7 @@ static void
 handle_wait (Call *call)
 {
   guint id = call_id (call);
-  FetcherRowInfo info;
+  FetcherRowInfo info = { 0 };
 
   if (id == 0)
     return;
