@@ -11,6 +11,7 @@
 
 #define KAA_TEST_AREA "slices"
 #include "kaa-test-util.h"
+#include "kaa-scheduler-private.h"
 
 #define SLICES_NAME "[kaa] time slices"
 
@@ -211,6 +212,57 @@ test_context_dies_busy (KaaTestFixture *f,
     }
 }
 
+typedef struct
+{
+  KaaRunnable  runnable;   /* first */
+  KaaRunnable *seen_next;
+  gboolean     ran;
+} Peeker;
+
+static void
+peeker_run (KaaRunnable *runnable,
+            gboolean     discard)
+{
+  Peeker *p = (Peeker *) runnable;
+  KaaRunnable *next = kaa_runnable_get_queued_next (runnable);
+
+  g_assert_false (discard);
+  /* What comes next has not run yet. */
+  g_assert_true (next == NULL || !((Peeker *) next)->ran);
+  p->seen_next = next;
+  p->ran = TRUE;
+}
+
+static void
+test_queued_next (KaaTestFixture *f,
+                  gconstpointer   data)
+{
+  KaaScheduler *scheduler = kaa_scheduler_get_thread_default ();
+  Peeker ready[4] = { 0 };
+  Peeker slices[4] = { 0 };
+
+  g_test_summary ("Issue #20: a runnable run from a queue sees the one queued after it, "
+                  "which a coroutine warms while it runs; the last sees none");
+
+  for (guint i = 0; i < G_N_ELEMENTS (ready); i++)
+    {
+      ready[i].runnable.run = peeker_run;
+      kaa_scheduler_push (scheduler, &ready[i].runnable);
+      slices[i].runnable.run = peeker_run;
+      kaa_scheduler_push_slice (scheduler, &slices[i].runnable);
+    }
+  kaa_test_drain (f->context);
+  for (guint i = 0; i < G_N_ELEMENTS (ready); i++)
+    {
+      KaaRunnable *ready_next = i + 1 < G_N_ELEMENTS (ready) ? &ready[i + 1].runnable : NULL;
+      KaaRunnable *slice_next = i + 1 < G_N_ELEMENTS (slices) ? &slices[i + 1].runnable : NULL;
+
+      g_assert_true (ready[i].ran && slices[i].ran);
+      g_assert_true (ready[i].seen_next == ready_next);
+      g_assert_true (slices[i].seen_next == slice_next);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -221,6 +273,7 @@ main (int   argc,
   KAA_TEST_ADD ("priority", test_priority);
   KAA_TEST_ADD ("nested-dispatch", test_nested_dispatch);
   KAA_TEST_ADD ("context-dies-busy", test_context_dies_busy);
+  KAA_TEST_ADD ("queued-next", test_queued_next);
 
   return g_test_run ();
 }
