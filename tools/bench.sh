@@ -168,9 +168,13 @@ EOF
 # Runs the selected benchmarks of build $1 into its results file.
 run_benchmarks ()
 {
-  local dir=$1 results=$1/benchmarks/$results_name line name
-  local -a benchmarks names=() cmd
-  mapfile -t benchmarks < <(list_benchmarks "$dir")
+  local dir=$1 results=$1/benchmarks/$results_name line name listed
+  local -a benchmarks=() names=() cmd
+  # Not mapfile < <(...), which would hide an unknown --only name's exit.
+  listed=$(list_benchmarks "$dir")
+  if [[ -n $listed ]]; then
+    mapfile -t benchmarks <<< "$listed"
+  fi
   if [[ ${#benchmarks[@]} -eq 0 ]]; then
     echo "bench: no benchmark() target in $dir" >&2
     exit 1
