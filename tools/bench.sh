@@ -9,7 +9,7 @@
 #                                 left alone (CI's smoke run)
 #
 # It installs what is missing, configures the builds that are not yet,
-# compiles, then runs each program that benchmarks/meson.build registers
+# compiles them (with --only, just the programs to run), then runs each program that benchmarks/meson.build registers
 # with benchmark(), one at a time, with the arguments given there.  Each
 # prints its human table on stdout and appends its JSON Lines to a
 # results file:
@@ -56,7 +56,8 @@ usage: bash tools/bench.sh [--quick] [--only NAME[,NAME...]] [--release | --no-r
   --quick       every case briefly, from _build only, into
                 _build/benchmarks/results-quick.jsonl; docs/ is left alone
   --only LIST   only these benchmarks (names as in benchmarks/meson.build,
-                e.g. loop,coroutine).  The results files keep the other
+                e.g. loop,coroutine), and compile only their programs (and
+                the library they link).  The results files keep the other
                 benchmarks' lines from the previous run, and the page is
                 redrawn from all of them: each keeps its own date and
                 load in the page's machine table
@@ -93,33 +94,15 @@ fi
 
 bash tools/deps.sh
 
-if [[ ! -f $build_dir/meson-private/coredata.dat ]]; then
-  meson setup "$build_dir"
-fi
-meson compile -C "$build_dir"
-if [[ $release -eq 1 ]]; then
-  if [[ ! -f $release_dir/meson-private/coredata.dat ]]; then
-    meson setup "$release_dir" "${release_opts[@]}"
-  fi
-  meson compile -C "$release_dir"
-fi
-
-echo
-uptime
-cpus=$(nproc)
-load=$(cut -d ' ' -f 1 /proc/loadavg)
-if awk -v load="$load" -v cpus="$cpus" 'BEGIN { exit !(load > 0.5 * cpus) }'; then
-  echo "bench: WARNING: 1-minute load $load is above half of the $cpus CPUs;" \
-       "the figures will be noisy, rerun on a quiet machine"
-fi
-
 # Prints one line per benchmark() target of build $1 (selected by
 # --only): its name, then its command with the environment meson gives
 # it (LD_LIBRARY_PATH, ...), shell-quoted, without the --json PATH
-# meson.build passes (run_benchmarks names the file).
+# meson.build passes (run_benchmarks names the file).  With $2 = targets,
+# prints instead each one's program, relative to the build directory,
+# as meson compile takes it.
 list_benchmarks ()
 {
-  meson introspect "$1" --benchmarks | ONLY=$only python3 -c '
+  meson introspect "$1" --benchmarks | ONLY=$only BUILD=$1 WHAT=${2:-} python3 -c '
 import json, os, shlex, sys
 only = [name for name in os.environ["ONLY"].split(",") if name]
 benchmarks = json.load(sys.stdin)
@@ -129,6 +112,9 @@ if unknown:
              ", ".join(b["name"] for b in benchmarks)))
 for b in benchmarks:
     if only and b["name"] not in only:
+        continue
+    if os.environ["WHAT"] == "targets":
+        print(os.path.relpath(b["cmd"][0], os.environ["BUILD"]))
         continue
     env = ["%s=%s" % item for item in sorted(b["env"].items())]
     timeout = str(b["timeout"]) if b.get("timeout") else "0"
@@ -208,6 +194,37 @@ run_benchmarks ()
   echo "bench: ${#benchmarks[@]} benchmark(s) from $dir;" \
        "$(wc -l < "$results") case(s) in $results"
 }
+
+# Configures build $1 if it is not yet, with the options that follow,
+# and compiles it: all of it, or with --only just those programs.
+build ()
+{
+  local dir=$1 listed
+  local -a targets=()
+  shift
+  if [[ ! -f $dir/meson-private/coredata.dat ]]; then
+    meson setup "$dir" "$@"
+  fi
+  if [[ -n $only ]]; then
+    listed=$(list_benchmarks "$dir" targets)
+    mapfile -t targets <<< "$listed"
+  fi
+  meson compile -C "$dir" "${targets[@]}"
+}
+
+build "$build_dir"
+if [[ $release -eq 1 ]]; then
+  build "$release_dir" "${release_opts[@]}"
+fi
+
+echo
+uptime
+cpus=$(nproc)
+load=$(cut -d ' ' -f 1 /proc/loadavg)
+if awk -v load="$load" -v cpus="$cpus" 'BEGIN { exit !(load > 0.5 * cpus) }'; then
+  echo "bench: WARNING: 1-minute load $load is above half of the $cpus CPUs;" \
+       "the figures will be noisy, rerun on a quiet machine"
+fi
 
 run_benchmarks "$build_dir"
 if [[ $release -eq 1 ]]; then
