@@ -11,18 +11,6 @@
 
 G_BEGIN_DECLS
 
-typedef enum
-{
-  RETURN_NONE,
-  RETURN_POINTER,
-  RETURN_BOOLEAN,
-  RETURN_INT64,
-  RETURN_DOUBLE,
-  RETURN_STRING,
-  RETURN_OBJECT,
-  RETURN_ERROR,
-} ReturnKind;
-
 struct _KaaCoroutine
 {
   KaaProducer      producer;
@@ -64,18 +52,8 @@ struct _KaaCoroutine
   gint64           slot;            /* monotonic µs of the current slot */
   KaaTimer         timer;           /* armed for the next slot */
 
-  ReturnKind       kind;
-  union
-  {
-    gpointer       v_pointer;
-    gboolean       v_boolean;
-    gint64         v_int64;
-    gdouble        v_double;
-  } ret;
-  GDestroyNotify   ret_destroy;
+  KaaOutcome       outcome;         /* what the body set: kaa-coroutine-return.c */
 };
-
-void kaa_coroutine_return_clear (KaaCoroutine *self);
 
 /* The running coroutine, or a critical naming @function and NULL. */
 KaaCoroutine  *kaa_coroutine_current_or_warn (const char *function);

@@ -13,29 +13,6 @@
 
 #include "kaa-coroutine-private.h"
 
-void
-kaa_coroutine_return_clear (KaaCoroutine *self)
-{
-  switch (self->kind)
-    {
-    case RETURN_POINTER:
-    case RETURN_STRING:
-    case RETURN_OBJECT:
-    case RETURN_ERROR:
-      if (self->ret_destroy != NULL)
-        self->ret_destroy (self->ret.v_pointer);
-      break;
-    case RETURN_NONE:
-    case RETURN_BOOLEAN:
-    case RETURN_INT64:
-    case RETURN_DOUBLE:
-    default:
-      break;
-    }
-  self->kind = RETURN_NONE;
-  self->ret_destroy = NULL;
-}
-
 static gboolean
 coroutine_check_self (KaaCoroutine *self,
                       const char   *function)
@@ -46,20 +23,30 @@ coroutine_check_self (KaaCoroutine *self,
   return FALSE;
 }
 
+/* Replaces what the body set with @next, which is moved. */
 static void
-return_set (KaaCoroutine  *self,
-            ReturnKind     kind,
-            gpointer       pointer,
-            GDestroyNotify destroy)
+return_set (KaaCoroutine *self,
+            KaaOutcome   *next)
 {
-  /* Handed the very result it holds (a pointer returned twice): keep it,
-   * since freeing the old one would free the new. */
-  if (pointer != NULL && kind == self->kind && pointer == self->ret.v_pointer)
-    self->ret_destroy = NULL;
-  kaa_coroutine_return_clear (self);
-  self->kind = kind;
-  self->ret.v_pointer = pointer;
-  self->ret_destroy = destroy;
+  kaa_outcome_clear (&self->outcome);
+  kaa_outcome_move (&self->outcome, next);
+}
+
+/* For what the body hands over (a pointer, an error). Handed the very
+ * one it holds (a pointer returned twice): keep it, since freeing the old
+ * one would free the new. */
+static void
+return_take (KaaCoroutine   *self,
+             KaaOutcomeKind  kind,
+             gpointer        pointer,
+             GDestroyNotify  destroy)
+{
+  KaaOutcome next = KAA_OUTCOME_INIT;
+
+  if (pointer != NULL && kind == self->outcome.kind && pointer == self->outcome.v.v_pointer)
+    self->outcome.destroy = NULL;
+  kaa_outcome_take_pointer (&next, kind, pointer, destroy);
+  return_set (self, &next);
 }
 
 /**
@@ -87,7 +74,7 @@ kaa_coroutine_return_pointer (KaaCoroutine  *self,
         destroy (result);
       return;
     }
-  return_set (self, RETURN_POINTER, result, destroy);
+  return_take (self, KAA_OUTCOME_POINTER, result, destroy);
 }
 
 /**
@@ -105,8 +92,8 @@ kaa_coroutine_return_boolean (KaaCoroutine *self,
 {
   if (!coroutine_check_self (self, G_STRFUNC))
     return;
-  return_set (self, RETURN_BOOLEAN, NULL, NULL);
-  self->ret.v_boolean = !!result;
+  kaa_outcome_clear (&self->outcome);
+  kaa_outcome_set_boolean (&self->outcome, result);
 }
 
 /**
@@ -124,8 +111,8 @@ kaa_coroutine_return_int64 (KaaCoroutine *self,
 {
   if (!coroutine_check_self (self, G_STRFUNC))
     return;
-  return_set (self, RETURN_INT64, NULL, NULL);
-  self->ret.v_int64 = result;
+  kaa_outcome_clear (&self->outcome);
+  kaa_outcome_set_int64 (&self->outcome, result);
 }
 
 /**
@@ -143,8 +130,8 @@ kaa_coroutine_return_double (KaaCoroutine *self,
 {
   if (!coroutine_check_self (self, G_STRFUNC))
     return;
-  return_set (self, RETURN_DOUBLE, NULL, NULL);
-  self->ret.v_double = result;
+  kaa_outcome_clear (&self->outcome);
+  kaa_outcome_set_double (&self->outcome, result);
 }
 
 /**
@@ -162,7 +149,8 @@ kaa_coroutine_return_string (KaaCoroutine *self,
 {
   if (!coroutine_check_self (self, G_STRFUNC))
     return;
-  return_set (self, RETURN_STRING, g_strdup (result), g_free);
+  kaa_outcome_clear (&self->outcome);
+  kaa_outcome_set_string (&self->outcome, result);
 }
 
 /**
@@ -179,12 +167,16 @@ void
 kaa_coroutine_return_object (KaaCoroutine *self,
                              gpointer      object)
 {
+  KaaOutcome next = KAA_OUTCOME_INIT;
+
   if (!coroutine_check_self (self, G_STRFUNC))
     return;
   g_return_if_fail (object == NULL || G_IS_OBJECT (object));
 
-  return_set (self, RETURN_OBJECT, object != NULL ? g_object_ref (object) : NULL,
-              object != NULL ? g_object_unref : NULL);
+  /* The new reference first: @object may be the one held now, by its
+   * last reference. */
+  kaa_outcome_set_object (&next, object);
+  return_set (self, &next);
 }
 
 /**
@@ -207,7 +199,7 @@ kaa_coroutine_throw (KaaCoroutine *self,
       g_error_free (error);
       return;
     }
-  return_set (self, RETURN_ERROR, error, (GDestroyNotify) g_error_free);
+  return_take (self, KAA_OUTCOME_ERROR, error, (GDestroyNotify) g_error_free);
 }
 
 /**

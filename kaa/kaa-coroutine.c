@@ -69,7 +69,7 @@ coroutine_unref (KaaCoroutine *self)
 
   g_assert (self->fiber == NULL);
   g_assert (self->await.awaited == NULL);
-  kaa_coroutine_return_clear (self);
+  kaa_outcome_clear (&self->outcome);
   if (self->destroy != NULL)
     self->destroy (self->user_data);
   if (self->next_destroy != NULL)
@@ -84,45 +84,13 @@ coroutine_unref (KaaCoroutine *self)
 }
 
 /* Settles the InProgress with what the body set. After a cancel the
- * InProgress is no longer pending and the finish is dropped quietly. */
+ * InProgress is no longer pending and the outcome is dropped quietly. */
 static void
 coroutine_settle (KaaCoroutine *self)
 {
   KaaInProgress *ip = g_steal_pointer (&self->in_progress);
-  ReturnKind kind = self->kind;
 
-  self->kind = RETURN_NONE;
-  switch (kind)
-    {
-    case RETURN_POINTER:
-      kaa_in_progress_finish_pointer (ip, self->ret.v_pointer, self->ret_destroy);
-      break;
-    case RETURN_BOOLEAN:
-      kaa_in_progress_finish_boolean (ip, self->ret.v_boolean);
-      break;
-    case RETURN_INT64:
-      kaa_in_progress_finish_int64 (ip, self->ret.v_int64);
-      break;
-    case RETURN_DOUBLE:
-      kaa_in_progress_finish_double (ip, self->ret.v_double);
-      break;
-    case RETURN_STRING:
-      kaa_in_progress_finish_string (ip, self->ret.v_pointer);
-      g_free (self->ret.v_pointer);
-      break;
-    case RETURN_OBJECT:
-      kaa_in_progress_finish_object (ip, self->ret.v_pointer);
-      g_clear_object ((GObject **) &self->ret.v_pointer);
-      break;
-    case RETURN_ERROR:
-      kaa_in_progress_fail (ip, self->ret.v_pointer);
-      break;
-    case RETURN_NONE:
-    default:
-      kaa_in_progress_finish_pointer (ip, NULL, NULL);
-      break;
-    }
-  self->ret_destroy = NULL;
+  kaa_in_progress_settle_outcome (ip, &self->outcome, G_STRFUNC, FALSE);
   kaa_in_progress_unref (ip);
 }
 

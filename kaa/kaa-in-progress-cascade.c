@@ -93,8 +93,9 @@ cascade_settle (KaaInProgress *self)
   KaaInProgress *parent = g_steal_pointer (&self->cascade_parent);
   GSList *waiters = g_steal_pointer (&self->cascade_waiters);
 
-  self->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                     _("Operation was cancelled"));
+  kaa_outcome_take_error (&self->outcome,
+                          g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                               _("Operation was cancelled")));
   kaa_in_progress_complete (self, KAA_STATE_CANCELLED);
   if (parent != NULL)
     cascade_child_done (parent);

@@ -32,19 +32,6 @@ enum
   FLAG_TRACKED        = 1 << 8,  /* in the dump's registry (kaa-in-progress-registry.c) */
 };
 
-typedef enum
-{
-  RESULT_NONE,
-  RESULT_POINTER,
-  RESULT_BOOLEAN,
-  RESULT_INT64,
-  RESULT_DOUBLE,
-  RESULT_STRING,
-  RESULT_OBJECT,
-  RESULT_VALUE,
-  RESULT_FORWARD,   /* finish_from: the result is the source's */
-} ResultKind;
-
 /* A callback's place in a list. Pushers chain the incoming stack through
  * @next alone; the owner's lists are circular and doubly linked around a
  * sentinel, so that a node leaves them in O(1) without knowing which one
@@ -94,17 +81,9 @@ struct _KaaInProgress
   const char     *name;         /* owned_name, or a static string */
   char           *owned_name;
 
-  /* Written once by the settler, before the final state is published. */
-  ResultKind      kind;
-  union
-  {
-    gpointer      v_pointer;
-    gboolean      v_boolean;
-    gint64        v_int64;
-    gdouble       v_double;
-  } result;
-  GDestroyNotify  result_destroy;
-  GError         *error;
+  /* Written once by the settler, before the final state is published:
+   * the value, or the error of a failed or cancelled InProgress. */
+  KaaOutcome      outcome;
 
   /* Most InProgresses get one callback: its node lives here, not on the
    * heap. Handed out once (FLAG_FIRST_NODE), never freed. */
@@ -233,10 +212,6 @@ gboolean kaa_in_progress_claim         (KaaInProgress *self,
                                         gboolean       quiet);
 void     kaa_in_progress_complete      (KaaInProgress *self,
                                         KaaState       state);
-gboolean kaa_in_progress_settle_error  (KaaInProgress *self,
-                                        const char    *function,
-                                        gboolean       quiet,
-                                        GError        *error);
 /* kaa-in-progress-pause.c, for the await link only (kaa-in-progress-await.c) */
 gboolean kaa_in_progress_pause_for_awaiter (KaaInProgress *self);
 /* kaa-in-progress-cascade.c */
@@ -247,11 +222,5 @@ void     kaa_in_progress_release_producer (KaaInProgress *self);
 void     kaa_in_progress_deliver_now    (KaaInProgress *self);
 void     kaa_in_progress_call_hook      (KaaInProgress *self,
                                          gboolean       resume);
-gboolean kaa_in_progress_settle        (KaaInProgress *self,
-                                        const char    *function,
-                                        gboolean       quiet,
-                                        int            kind,
-                                        gpointer       pointer,
-                                        GDestroyNotify destroy);
 
 G_END_DECLS

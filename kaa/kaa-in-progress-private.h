@@ -6,6 +6,7 @@
 
 
 #include "kaa-in-progress.h"
+#include "kaa-outcome-private.h"
 #include "kaa-scheduler-private.h"
 
 G_BEGIN_DECLS
@@ -162,6 +163,17 @@ gboolean       kaa_in_progress_is_pending            (KaaInProgress *self);
  * @self settles CANCELLED and the cascade above it goes on. Owner thread. */
 void           kaa_in_progress_unwound               (KaaInProgress *self);
 
+/* Any thread: the one settle, which the finish and fail calls, a
+ * coroutine's return and a thread job's all come to. If @self is still
+ * pending, it takes what @outcome holds (an empty outcome finishes with a
+ * NULL pointer, an error fails, or cancels for G_IO_ERROR_CANCELLED) and
+ * calls back as kaa_in_progress_finish_pointer() says; if not, it frees
+ * it and returns FALSE, with a critical naming @function unless @quiet or
+ * a cancel got there first. @outcome is left empty either way. */
+gboolean       kaa_in_progress_settle_outcome        (KaaInProgress *self,
+                                                      KaaOutcome    *outcome,
+                                                      const char    *function,
+                                                      gboolean       quiet);
 /* Settles @self like @source (which must be done) if @self is still
  * pending; returns FALSE, quietly, if it was not. */
 gboolean       kaa_in_progress_try_settle_like       (KaaInProgress *self,
@@ -180,6 +192,8 @@ gboolean       kaa_in_progress_try_fail              (KaaInProgress *self,
  * outside any lock of its own (the callbacks may run inside). For a
  * producer that chooses under its lock whom it settles (kaa-channel.c). */
 gboolean       kaa_in_progress_try_claim             (KaaInProgress *self);
+void           kaa_in_progress_settle_claimed        (KaaInProgress *self,
+                                                      KaaOutcome    *outcome);
 void           kaa_in_progress_finish_claimed_pointer (KaaInProgress *self,
                                                        gpointer       result,
                                                        GDestroyNotify destroy);

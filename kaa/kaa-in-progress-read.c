@@ -12,7 +12,6 @@
 #include "kaa-i18n-private.h"
 #include "kaa-error.h"
 #include "kaa-in-progress-impl-private.h"
-#include "kaa-signal-args.h"
 
 #include <gio/gio.h>
 
@@ -46,29 +45,9 @@ result_holder (KaaInProgress *self,
     }
   if (state != KAA_STATE_FINISHED)
     return NULL;
-  while (self->kind == RESULT_FORWARD)
-    self = self->result.v_pointer;
+  while (self->outcome.kind == KAA_OUTCOME_FORWARD)
+    self = self->outcome.v.v_pointer;
   return self;
-}
-
-/* The name of a result type in messages: the suffix of the finish
- * function that stores it. */
-static const char *
-result_kind_name (ResultKind kind)
-{
-  switch (kind)
-    {
-    case RESULT_POINTER: return "pointer";
-    case RESULT_BOOLEAN: return "boolean";
-    case RESULT_INT64:   return "int64";
-    case RESULT_DOUBLE:  return "double";
-    case RESULT_STRING:  return "string";
-    case RESULT_OBJECT:  return "object";
-    case RESULT_VALUE:   return "value";
-    case RESULT_NONE:
-    case RESULT_FORWARD:
-    default:             return "none";
-    }
 }
 
 /* A read of the wrong type is a programming error: a critical, and for
@@ -81,31 +60,32 @@ result_refuse (KaaInProgress  *holder,
 {
   g_critical ("%s: InProgress %s (%p) finished with a result of type %s, not %s",
               function, in_progress_name (holder), holder,
-              result_kind_name (holder->kind), expected);
+              kaa_outcome_kind_name (holder->outcome.kind), expected);
   g_set_error (error, KAA_ERROR, KAA_ERROR_WRONG_RESULT_TYPE,
                _("InProgress %s finished with a result of type %s, not %s"),
-               in_progress_name (holder), result_kind_name (holder->kind), expected);
+               in_progress_name (holder), kaa_outcome_kind_name (holder->outcome.kind),
+               expected);
 }
 
 /* The getters' check: @kind, or @also (a NULL string or object). */
 static gboolean
 result_check_kind_full (KaaInProgress  *holder,
                         const char     *function,
-                        ResultKind      kind,
-                        ResultKind      also,
+                        KaaOutcomeKind  kind,
+                        KaaOutcomeKind  also,
                         GError        **error)
 {
-  if (holder->kind == kind || holder->kind == also)
+  if (holder->outcome.kind == kind || holder->outcome.kind == also)
     return TRUE;
-  result_refuse (holder, function, result_kind_name (kind), error);
+  result_refuse (holder, function, kaa_outcome_kind_name (kind), error);
   return FALSE;
 }
 
 static gboolean
-result_check_kind (KaaInProgress *holder,
-                   const char    *function,
-                   ResultKind     kind,
-                   ResultKind     also)
+result_check_kind (KaaInProgress  *holder,
+                   const char     *function,
+                   KaaOutcomeKind  kind,
+                   KaaOutcomeKind  also)
 {
   return result_check_kind_full (holder, function, kind, also, NULL);
 }
@@ -119,22 +99,22 @@ kaa_in_progress_check_result_type (KaaInProgress *self,
                                    GError       **error)
 {
   KaaInProgress *holder = result_holder (self, function);
-  ResultKind kind, also;
+  KaaOutcomeKind kind, also;
 
   if (holder == NULL)
     return TRUE;   /* not finished: the getter gives its empty value */
   if (type == G_TYPE_BOOLEAN)
-    kind = RESULT_BOOLEAN;
+    kind = KAA_OUTCOME_BOOLEAN;
   else if (type == G_TYPE_INT64)
-    kind = RESULT_INT64;
+    kind = KAA_OUTCOME_INT64;
   else if (type == G_TYPE_DOUBLE)
-    kind = RESULT_DOUBLE;
+    kind = KAA_OUTCOME_DOUBLE;
   else if (type == G_TYPE_STRING)
-    kind = RESULT_STRING;
+    kind = KAA_OUTCOME_STRING;
   else
-    kind = RESULT_OBJECT;
+    kind = KAA_OUTCOME_OBJECT;
   /* A string or an object may be NULL: finished with nothing. */
-  also = kind == RESULT_STRING || kind == RESULT_OBJECT ? RESULT_NONE : kind;
+  also = kind == KAA_OUTCOME_STRING || kind == KAA_OUTCOME_OBJECT ? KAA_OUTCOME_NONE : kind;
   return result_check_kind_full (holder, function, kind, also, error);
 }
 
@@ -148,14 +128,16 @@ kaa_in_progress_dup_bytes (KaaInProgress *self,
                            GError       **error)
 {
   KaaInProgress *holder = result_holder (self, function);
+  KaaOutcome *result;
 
-  if (holder == NULL || holder->kind == RESULT_NONE)
+  if (holder == NULL || holder->outcome.kind == KAA_OUTCOME_NONE)
     return NULL;
-  if (holder->kind == RESULT_POINTER && (holder->result.v_pointer == NULL ||
-                                         holder->result_destroy == (GDestroyNotify) g_bytes_unref))
-    return holder->result.v_pointer != NULL ? g_bytes_ref (holder->result.v_pointer) : NULL;
-  if (holder->kind == RESULT_VALUE && G_VALUE_HOLDS (holder->result.v_pointer, G_TYPE_BYTES))
-    return g_value_dup_boxed (holder->result.v_pointer);
+  result = &holder->outcome;
+  if (result->kind == KAA_OUTCOME_POINTER &&
+      (result->v.v_pointer == NULL || result->destroy == (GDestroyNotify) g_bytes_unref))
+    return result->v.v_pointer != NULL ? g_bytes_ref (result->v.v_pointer) : NULL;
+  if (result->kind == KAA_OUTCOME_VALUE && G_VALUE_HOLDS (result->v.v_pointer, G_TYPE_BYTES))
+    return g_value_dup_boxed (result->v.v_pointer);
   result_refuse (holder, function, "GBytes", error);
   return NULL;
 }
@@ -172,12 +154,12 @@ kaa_in_progress_take_pointer (KaaInProgress *self,
 {
   KaaInProgress *holder = result_holder (self, function);
 
-  if (holder == NULL || holder->kind == RESULT_NONE)
+  if (holder == NULL || holder->outcome.kind == KAA_OUTCOME_NONE)
     return NULL;
-  if (holder->kind == RESULT_POINTER)
+  if (holder->outcome.kind == KAA_OUTCOME_POINTER)
     {
-      holder->result_destroy = NULL;
-      return g_steal_pointer (&holder->result.v_pointer);
+      holder->outcome.destroy = NULL;
+      return g_steal_pointer (&holder->outcome.v.v_pointer);
     }
   result_refuse (holder, function, "a pointer", error);
   return NULL;
@@ -215,7 +197,7 @@ kaa_in_progress_propagate (KaaInProgress *self,
   if (state == KAA_STATE_FINISHED)
     return TRUE;
   kaa_in_progress_mark_error_seen (self);
-  g_propagate_error (error, g_error_copy (self->error));
+  g_propagate_error (error, g_error_copy (kaa_outcome_get_error (&self->outcome)));
   return FALSE;
 }
 
@@ -241,7 +223,7 @@ kaa_in_progress_get_error (KaaInProgress *self)
     }
 
   kaa_in_progress_mark_error_seen (self);
-  return self->error;
+  return kaa_outcome_get_error (&self->outcome);
 }
 
 /**
@@ -271,12 +253,13 @@ kaa_in_progress_get_pointer (KaaInProgress *self)
   g_return_val_if_fail (self != NULL, NULL);
 
   holder = result_holder (self, G_STRFUNC);
-  if (holder == NULL || holder->kind == RESULT_NONE)
+  if (holder == NULL || holder->outcome.kind == KAA_OUTCOME_NONE)
     return NULL;
-  if (holder->kind != RESULT_STRING && holder->kind != RESULT_OBJECT &&
-      !result_check_kind (holder, G_STRFUNC, RESULT_POINTER, RESULT_POINTER))
+  if (holder->outcome.kind != KAA_OUTCOME_STRING &&
+      holder->outcome.kind != KAA_OUTCOME_OBJECT &&
+      !result_check_kind (holder, G_STRFUNC, KAA_OUTCOME_POINTER, KAA_OUTCOME_POINTER))
     return NULL;
-  return holder->result.v_pointer;
+  return holder->outcome.v.v_pointer;
 }
 
 /**
@@ -302,9 +285,10 @@ kaa_in_progress_get_boolean (KaaInProgress *self)
   g_return_val_if_fail (self != NULL, FALSE);
 
   holder = result_holder (self, G_STRFUNC);
-  if (holder == NULL || !result_check_kind (holder, G_STRFUNC, RESULT_BOOLEAN, RESULT_BOOLEAN))
+  if (holder == NULL ||
+      !result_check_kind (holder, G_STRFUNC, KAA_OUTCOME_BOOLEAN, KAA_OUTCOME_BOOLEAN))
     return FALSE;
-  return holder->result.v_boolean;
+  return holder->outcome.v.v_boolean;
 }
 
 /**
@@ -330,9 +314,10 @@ kaa_in_progress_get_int64 (KaaInProgress *self)
   g_return_val_if_fail (self != NULL, 0);
 
   holder = result_holder (self, G_STRFUNC);
-  if (holder == NULL || !result_check_kind (holder, G_STRFUNC, RESULT_INT64, RESULT_INT64))
+  if (holder == NULL ||
+      !result_check_kind (holder, G_STRFUNC, KAA_OUTCOME_INT64, KAA_OUTCOME_INT64))
     return 0;
-  return holder->result.v_int64;
+  return holder->outcome.v.v_int64;
 }
 
 /**
@@ -358,9 +343,10 @@ kaa_in_progress_get_double (KaaInProgress *self)
   g_return_val_if_fail (self != NULL, 0.0);
 
   holder = result_holder (self, G_STRFUNC);
-  if (holder == NULL || !result_check_kind (holder, G_STRFUNC, RESULT_DOUBLE, RESULT_DOUBLE))
+  if (holder == NULL ||
+      !result_check_kind (holder, G_STRFUNC, KAA_OUTCOME_DOUBLE, KAA_OUTCOME_DOUBLE))
     return 0.0;
-  return holder->result.v_double;
+  return holder->outcome.v.v_double;
 }
 
 /**
@@ -387,9 +373,10 @@ kaa_in_progress_get_string (KaaInProgress *self)
   g_return_val_if_fail (self != NULL, NULL);
 
   holder = result_holder (self, G_STRFUNC);
-  if (holder == NULL || !result_check_kind (holder, G_STRFUNC, RESULT_STRING, RESULT_NONE))
+  if (holder == NULL ||
+      !result_check_kind (holder, G_STRFUNC, KAA_OUTCOME_STRING, KAA_OUTCOME_NONE))
     return NULL;
-  return holder->result.v_pointer;
+  return holder->outcome.v.v_pointer;
 }
 
 /**
@@ -440,9 +427,10 @@ kaa_in_progress_get_object (KaaInProgress *self)
   g_return_val_if_fail (self != NULL, NULL);
 
   holder = result_holder (self, G_STRFUNC);
-  if (holder == NULL || !result_check_kind (holder, G_STRFUNC, RESULT_OBJECT, RESULT_NONE))
+  if (holder == NULL ||
+      !result_check_kind (holder, G_STRFUNC, KAA_OUTCOME_OBJECT, KAA_OUTCOME_NONE))
     return NULL;
-  return holder->result.v_pointer;
+  return holder->outcome.v.v_pointer;
 }
 
 /**
@@ -470,47 +458,6 @@ kaa_in_progress_dup_object (KaaInProgress *self)
 
   object = kaa_in_progress_get_object (self);
   return object != NULL ? g_object_ref (object) : NULL;
-}
-
-/* A pointer result whose destroy notify frees a boxed type is of that
- * type: the wrappers' GBytes, GVariant and strv results (issue #22), and
- * any a producer stores the same way, reach a binding as a boxed GValue
- * instead of a bare gpointer. */
-static void
-pointer_to_value (KaaInProgress *holder,
-                  GValue        *value)
-{
-  GDestroyNotify destroy = holder->result_destroy;
-  GType type = G_TYPE_POINTER;
-
-  if (holder->result.v_pointer == NULL)
-    type = G_TYPE_POINTER;
-  else if (destroy == (GDestroyNotify) g_bytes_unref)
-    type = G_TYPE_BYTES;
-  else if (destroy == (GDestroyNotify) g_variant_unref)
-    type = G_TYPE_VARIANT;
-  else if (destroy == (GDestroyNotify) g_strfreev)
-    type = G_TYPE_STRV;
-  else if (destroy == (GDestroyNotify) kaa_signal_args_unref)
-    type = KAA_TYPE_SIGNAL_ARGS;
-  else if (destroy == (GDestroyNotify) g_resolver_free_addresses)
-    {
-      /* A GList has no GType: the addresses go into a list model. */
-      GListStore *store = g_list_store_new (G_TYPE_INET_ADDRESS);
-
-      for (GList *l = holder->result.v_pointer; l != NULL; l = l->next)
-        g_list_store_append (store, l->data);
-      g_value_take_object (g_value_init (value, G_TYPE_LIST_STORE), store);
-      return;
-    }
-
-  g_value_init (value, type);
-  if (type == G_TYPE_POINTER)
-    g_value_set_pointer (value, holder->result.v_pointer);
-  else if (type == G_TYPE_VARIANT)   /* a fundamental type, not a boxed one */
-    g_value_set_variant (value, holder->result.v_pointer);
-  else
-    g_value_set_boxed (value, holder->result.v_pointer);
 }
 
 /**
@@ -548,36 +495,8 @@ kaa_in_progress_get_value (KaaInProgress *self,
   g_return_if_fail (value != NULL && !G_IS_VALUE (value));
 
   holder = result_holder (self, G_STRFUNC);
-  switch (holder != NULL ? holder->kind : RESULT_NONE)
-    {
-    case RESULT_BOOLEAN:
-      g_value_set_boolean (g_value_init (value, G_TYPE_BOOLEAN), holder->result.v_boolean);
-      break;
-    case RESULT_INT64:
-      g_value_set_int64 (g_value_init (value, G_TYPE_INT64), holder->result.v_int64);
-      break;
-    case RESULT_DOUBLE:
-      g_value_set_double (g_value_init (value, G_TYPE_DOUBLE), holder->result.v_double);
-      break;
-    case RESULT_STRING:
-      g_value_set_string (g_value_init (value, G_TYPE_STRING), holder->result.v_pointer);
-      break;
-    case RESULT_OBJECT:
-      g_value_init (value, holder->result.v_pointer != NULL
-                             ? G_OBJECT_TYPE (holder->result.v_pointer) : G_TYPE_OBJECT);
-      g_value_set_object (value, holder->result.v_pointer);
-      break;
-    case RESULT_VALUE:
-      g_value_init (value, G_VALUE_TYPE ((GValue *) holder->result.v_pointer));
-      g_value_copy (holder->result.v_pointer, value);
-      break;
-    case RESULT_POINTER:
-      pointer_to_value (holder, value);
-      break;
-    case RESULT_NONE:
-    case RESULT_FORWARD:
-    default:
-      g_value_init (value, G_TYPE_POINTER);
-      break;
-    }
+  if (holder != NULL)
+    kaa_outcome_to_value (&holder->outcome, value);
+  else
+    g_value_init (value, G_TYPE_POINTER);
 }

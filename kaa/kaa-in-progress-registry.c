@@ -151,7 +151,8 @@ void
 kaa_in_progress_warn_unhandled (KaaInProgress *self)
 {
   g_warning (_("InProgress %s (%p) failed and nobody handled its error: %s"),
-             in_progress_name (self), self, self->error->message);
+             in_progress_name (self), self,
+             kaa_outcome_get_error (&self->outcome)->message);
 }
 
 /* From finalize, out of line so that it stays as short as it was while

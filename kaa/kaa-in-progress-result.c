@@ -3,9 +3,11 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The producer's finish_* and fail calls; the consumer's getters are in
- * kaa-in-progress-read.c. Every finish claims the InProgress with one CAS
- * before it writes the result (kaa-in-progress.c), so the getters, which
- * require a settled InProgress, read fields that no longer change.
+ * kaa-in-progress-read.c. Each puts its argument in a KaaOutcome
+ * (kaa-outcome-private.h) and hands it to kaa_in_progress_settle_outcome(),
+ * which claims the InProgress with one CAS before it stores the outcome
+ * (kaa-in-progress.c), so the getters, which require a settled
+ * InProgress, read fields that no longer change.
  */
 #include "config.h"
 
@@ -13,16 +15,6 @@
 #include "kaa-in-progress-impl-private.h"
 
 #include <gio/gio.h>
-
-#define SETTLE_SCALAR(self, field, kind_, value)                 \
-  G_STMT_START {                                                  \
-    if (kaa_in_progress_claim ((self), G_STRFUNC, FALSE))             \
-      {                                                           \
-        (self)->kind = (kind_);                                   \
-        (self)->result.field = (value);                           \
-        kaa_in_progress_complete ((self), KAA_STATE_FINISHED);        \
-      }                                                           \
-  } G_STMT_END
 
 /**
  * kaa_in_progress_finish_pointer: (skip)
@@ -47,9 +39,12 @@ kaa_in_progress_finish_pointer (KaaInProgress *self,
                                 gpointer       result,
                                 GDestroyNotify destroy)
 {
+  KaaOutcome outcome = KAA_OUTCOME_INIT;
+
   g_return_if_fail (self != NULL);
 
-  kaa_in_progress_settle (self, G_STRFUNC, FALSE, RESULT_POINTER, result, destroy);
+  kaa_outcome_take_pointer (&outcome, KAA_OUTCOME_POINTER, result, destroy);
+  kaa_in_progress_settle_outcome (self, &outcome, G_STRFUNC, FALSE);
 }
 
 /**
@@ -66,9 +61,12 @@ void
 kaa_in_progress_finish_boolean (KaaInProgress *self,
                                 gboolean       result)
 {
+  KaaOutcome outcome = KAA_OUTCOME_INIT;
+
   g_return_if_fail (self != NULL);
 
-  SETTLE_SCALAR (self, v_boolean, RESULT_BOOLEAN, !!result);
+  kaa_outcome_set_boolean (&outcome, result);
+  kaa_in_progress_settle_outcome (self, &outcome, G_STRFUNC, FALSE);
 }
 
 /**
@@ -85,9 +83,12 @@ void
 kaa_in_progress_finish_int64 (KaaInProgress *self,
                               gint64         result)
 {
+  KaaOutcome outcome = KAA_OUTCOME_INIT;
+
   g_return_if_fail (self != NULL);
 
-  SETTLE_SCALAR (self, v_int64, RESULT_INT64, result);
+  kaa_outcome_set_int64 (&outcome, result);
+  kaa_in_progress_settle_outcome (self, &outcome, G_STRFUNC, FALSE);
 }
 
 /**
@@ -104,9 +105,12 @@ void
 kaa_in_progress_finish_double (KaaInProgress *self,
                                gdouble        result)
 {
+  KaaOutcome outcome = KAA_OUTCOME_INIT;
+
   g_return_if_fail (self != NULL);
 
-  SETTLE_SCALAR (self, v_double, RESULT_DOUBLE, result);
+  kaa_outcome_set_double (&outcome, result);
+  kaa_in_progress_settle_outcome (self, &outcome, G_STRFUNC, FALSE);
 }
 
 /**
@@ -123,9 +127,12 @@ void
 kaa_in_progress_finish_string (KaaInProgress *self,
                                const char    *result)
 {
+  KaaOutcome outcome = KAA_OUTCOME_INIT;
+
   g_return_if_fail (self != NULL);
 
-  kaa_in_progress_settle (self, G_STRFUNC, FALSE, RESULT_STRING, g_strdup (result), g_free);
+  kaa_outcome_set_string (&outcome, result);
+  kaa_in_progress_settle_outcome (self, &outcome, G_STRFUNC, FALSE);
 }
 
 /**
@@ -142,18 +149,13 @@ void
 kaa_in_progress_finish_object (KaaInProgress *self,
                                gpointer       object)
 {
+  KaaOutcome outcome = KAA_OUTCOME_INIT;
+
   g_return_if_fail (self != NULL);
   g_return_if_fail (object == NULL || G_IS_OBJECT (object));
 
-  kaa_in_progress_settle (self, G_STRFUNC, FALSE, RESULT_OBJECT,
-                      object != NULL ? g_object_ref (object) : NULL, g_object_unref);
-}
-
-static void
-value_free (gpointer value)
-{
-  g_value_unset (value);
-  g_free (value);
+  kaa_outcome_set_object (&outcome, object);
+  kaa_in_progress_settle_outcome (self, &outcome, G_STRFUNC, FALSE);
 }
 
 /**
@@ -170,15 +172,13 @@ void
 kaa_in_progress_finish_value (KaaInProgress *self,
                               const GValue  *value)
 {
-  GValue *copy;
+  KaaOutcome outcome = KAA_OUTCOME_INIT;
 
   g_return_if_fail (self != NULL);
   g_return_if_fail (G_IS_VALUE (value));
 
-  copy = g_new0 (GValue, 1);
-  g_value_init (copy, G_VALUE_TYPE (value));
-  g_value_copy (value, copy);
-  kaa_in_progress_settle (self, G_STRFUNC, FALSE, RESULT_VALUE, copy, value_free);
+  kaa_outcome_set_value (&outcome, value);
+  kaa_in_progress_settle_outcome (self, &outcome, G_STRFUNC, FALSE);
 }
 
 /**
@@ -195,10 +195,13 @@ void
 kaa_in_progress_fail (KaaInProgress *self,
                       GError        *error)
 {
+  KaaOutcome outcome = KAA_OUTCOME_INIT;
+
   g_return_if_fail (self != NULL);
   g_return_if_fail (error != NULL);
 
-  kaa_in_progress_settle_error (self, G_STRFUNC, FALSE, error);
+  kaa_outcome_take_error (&outcome, error);
+  kaa_in_progress_settle_outcome (self, &outcome, G_STRFUNC, FALSE);
 }
 
 /**
@@ -218,59 +221,65 @@ kaa_in_progress_fail_literal (KaaInProgress *self,
                               gint           code,
                               const char    *message)
 {
+  KaaOutcome outcome = KAA_OUTCOME_INIT;
+
   g_return_if_fail (self != NULL);
   g_return_if_fail (domain != 0);
   g_return_if_fail (message != NULL);
 
-  kaa_in_progress_settle_error (self, G_STRFUNC, FALSE,
-                            g_error_new_literal (domain, code, message));
+  kaa_outcome_take_error (&outcome, g_error_new_literal (domain, code, message));
+  kaa_in_progress_settle_outcome (self, &outcome, G_STRFUNC, FALSE);
 }
 
 gboolean
 kaa_in_progress_try_finish_int64 (KaaInProgress *self,
                                   gint64         result)
 {
-  if (!kaa_in_progress_claim (self, G_STRFUNC, TRUE))
-    return FALSE;
-  self->kind = RESULT_INT64;
-  self->result.v_int64 = result;
-  kaa_in_progress_complete (self, KAA_STATE_FINISHED);
-  return TRUE;
+  KaaOutcome outcome = KAA_OUTCOME_INIT;
+
+  kaa_outcome_set_int64 (&outcome, result);
+  return kaa_in_progress_settle_outcome (self, &outcome, G_STRFUNC, TRUE);
 }
 
 gboolean
 kaa_in_progress_try_finish_boolean (KaaInProgress *self,
                                     gboolean       result)
 {
-  if (!kaa_in_progress_claim (self, G_STRFUNC, TRUE))
-    return FALSE;
-  self->kind = RESULT_BOOLEAN;
-  self->result.v_boolean = !!result;
-  kaa_in_progress_complete (self, KAA_STATE_FINISHED);
-  return TRUE;
+  KaaOutcome outcome = KAA_OUTCOME_INIT;
+
+  kaa_outcome_set_boolean (&outcome, result);
+  return kaa_in_progress_settle_outcome (self, &outcome, G_STRFUNC, TRUE);
 }
 
 gboolean
 kaa_in_progress_try_fail (KaaInProgress *self,
                           GError        *error)
 {
-  return kaa_in_progress_settle_error (self, G_STRFUNC, TRUE, error);
+  KaaOutcome outcome = KAA_OUTCOME_INIT;
+
+  kaa_outcome_take_error (&outcome, error);
+  return kaa_in_progress_settle_outcome (self, &outcome, G_STRFUNC, TRUE);
 }
 
+/* A finished @source is forwarded to, not copied: @self keeps it alive
+ * and the getters read it (kaa-in-progress-read.c). */
 gboolean
 kaa_in_progress_try_settle_like (KaaInProgress *self,
                                  KaaInProgress *source)
 {
+  KaaOutcome outcome = KAA_OUTCOME_INIT;
+
   g_assert (in_progress_is_final (source));
 
   if (g_atomic_int_get (&source->state) != KAA_STATE_FINISHED)
     {
       kaa_in_progress_mark_error_seen (source);
-      return kaa_in_progress_settle_error (self, G_STRFUNC, TRUE, g_error_copy (source->error));
+      kaa_outcome_take_error (&outcome, g_error_copy (kaa_outcome_get_error (&source->outcome)));
     }
-  return kaa_in_progress_settle (self, G_STRFUNC, TRUE, RESULT_FORWARD,
-                             kaa_in_progress_ref (source),
-                             (GDestroyNotify) kaa_in_progress_unref);
+  else
+    kaa_outcome_take_pointer (&outcome, KAA_OUTCOME_FORWARD, kaa_in_progress_ref (source),
+                              (GDestroyNotify) kaa_in_progress_unref);
+  return kaa_in_progress_settle_outcome (self, &outcome, G_STRFUNC, TRUE);
 }
 
 
@@ -290,46 +299,40 @@ kaa_in_progress_finish_claimed_pointer (KaaInProgress *self,
                                         gpointer       result,
                                         GDestroyNotify destroy)
 {
-  g_assert (g_atomic_int_get (&self->state) == STATE_SETTLING);
+  KaaOutcome outcome = KAA_OUTCOME_INIT;
 
-  self->kind = RESULT_POINTER;
-  self->result.v_pointer = result;
-  self->result_destroy = destroy;
-  kaa_in_progress_complete (self, KAA_STATE_FINISHED);
+  kaa_outcome_take_pointer (&outcome, KAA_OUTCOME_POINTER, result, destroy);
+  kaa_in_progress_settle_claimed (self, &outcome);
 }
 
 void
 kaa_in_progress_finish_claimed_boolean (KaaInProgress *self,
                                         gboolean       result)
 {
-  g_assert (g_atomic_int_get (&self->state) == STATE_SETTLING);
+  KaaOutcome outcome = KAA_OUTCOME_INIT;
 
-  self->kind = RESULT_BOOLEAN;
-  self->result.v_boolean = result;
-  kaa_in_progress_complete (self, KAA_STATE_FINISHED);
+  kaa_outcome_set_boolean (&outcome, result);
+  kaa_in_progress_settle_claimed (self, &outcome);
 }
 
 void
 kaa_in_progress_finish_claimed_value (KaaInProgress *self,
                                       GValue        *value)
 {
-  g_assert (g_atomic_int_get (&self->state) == STATE_SETTLING);
+  KaaOutcome outcome = KAA_OUTCOME_INIT;
 
-  self->kind = RESULT_VALUE;
-  self->result.v_pointer = value;
-  self->result_destroy = value_free;
-  kaa_in_progress_complete (self, KAA_STATE_FINISHED);
+  kaa_outcome_take_value (&outcome, value);
+  kaa_in_progress_settle_claimed (self, &outcome);
 }
 
 void
 kaa_in_progress_fail_claimed (KaaInProgress *self,
                               GError        *error)
 {
-  g_assert (g_atomic_int_get (&self->state) == STATE_SETTLING);
+  KaaOutcome outcome = KAA_OUTCOME_INIT;
 
-  self->error = error;
-  kaa_in_progress_complete (self, g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-                                ? KAA_STATE_CANCELLED : KAA_STATE_FAILED);
+  kaa_outcome_take_error (&outcome, error);
+  kaa_in_progress_settle_claimed (self, &outcome);
 }
 
 /* For the one consumer of a finished @self whose pointer result it is
@@ -339,8 +342,8 @@ gpointer
 kaa_in_progress_steal_pointer (KaaInProgress *self)
 {
   g_assert (g_atomic_int_get (&self->state) == KAA_STATE_FINISHED);
-  g_assert (self->kind == RESULT_POINTER);
+  g_assert (self->outcome.kind == KAA_OUTCOME_POINTER);
 
-  self->result_destroy = NULL;
-  return g_steal_pointer (&self->result.v_pointer);
+  self->outcome.destroy = NULL;
+  return g_steal_pointer (&self->outcome.v.v_pointer);
 }

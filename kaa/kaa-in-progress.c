@@ -180,31 +180,9 @@ kaa_in_progress_ref (KaaInProgress *self)
 static KaaInProgress *
 clear_result (KaaInProgress *self)
 {
-  switch (self->kind)
-    {
-    case RESULT_POINTER:
-      if (self->result_destroy != NULL)
-        self->result_destroy (self->result.v_pointer);
-      break;
-    case RESULT_STRING:
-      g_free (self->result.v_pointer);
-      break;
-    case RESULT_OBJECT:
-      g_clear_object ((GObject **) &self->result.v_pointer);
-      break;
-    case RESULT_VALUE:
-      g_value_unset (self->result.v_pointer);
-      g_free (self->result.v_pointer);
-      break;
-    case RESULT_FORWARD:
-      return self->result.v_pointer;
-    case RESULT_NONE:
-    case RESULT_BOOLEAN:
-    case RESULT_INT64:
-    case RESULT_DOUBLE:
-    default:
-      break;
-    }
+  if (self->outcome.kind == KAA_OUTCOME_FORWARD)
+    return self->outcome.v.v_pointer;
+  kaa_outcome_clear (&self->outcome);
   return NULL;
 }
 
@@ -237,7 +215,6 @@ in_progress_finalize (KaaInProgress *self)
   kaa_in_progress_release_producer (self);
   kaa_in_progress_free_callbacks (self);
   source = clear_result (self);
-  g_clear_error (&self->error);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->progress, kaa_progress_free);
   kaa_scheduler_unref (self->scheduler);
@@ -609,44 +586,49 @@ kaa_in_progress_claim (KaaInProgress *self,
   return claim_lost (self, function, quiet);
 }
 
-gboolean
-kaa_in_progress_settle (KaaInProgress *self,
-                    const char    *function,
-                    gboolean       quiet,
-                        int            kind,
-                    gpointer       pointer,
-                    GDestroyNotify destroy)
+/* The error, if any, says which final state: a cancel is an error too
+ * (G_IO_ERROR_CANCELLED), as GIO has it. */
+static inline void
+settle_claimed (KaaInProgress *self,
+                KaaOutcome    *outcome)
 {
-  if (!kaa_in_progress_claim (self, function, quiet))
+  GError *error = kaa_outcome_get_error (outcome);
+
+  kaa_outcome_move (&self->outcome, outcome);
+  if (error != NULL)
+    kaa_in_progress_complete (self, g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+                                    ? KAA_STATE_CANCELLED : KAA_STATE_FAILED);
+  else
     {
-      if (destroy != NULL)
-        destroy (pointer);
-      return FALSE;
+      if (self->outcome.kind == KAA_OUTCOME_NONE)
+        self->outcome.kind = KAA_OUTCOME_POINTER;
+      kaa_in_progress_complete (self, KAA_STATE_FINISHED);
     }
-  self->kind = kind;
-  self->result.v_pointer = pointer;
-  self->result_destroy = destroy;
-  kaa_in_progress_complete (self, KAA_STATE_FINISHED);
-  return TRUE;
+}
+
+void
+kaa_in_progress_settle_claimed (KaaInProgress *self,
+                                KaaOutcome    *outcome)
+{
+  g_assert (g_atomic_int_get (&self->state) == STATE_SETTLING);
+
+  settle_claimed (self, outcome);
 }
 
 gboolean
-kaa_in_progress_settle_error (KaaInProgress *self,
-                          const char    *function,
-                          gboolean       quiet,
-                          GError        *error)
+kaa_in_progress_settle_outcome (KaaInProgress *self,
+                                KaaOutcome    *outcome,
+                                const char    *function,
+                                gboolean       quiet)
 {
   if (!kaa_in_progress_claim (self, function, quiet))
     {
-      g_error_free (error);
+      kaa_outcome_clear (outcome);
       return FALSE;
     }
-  self->error = error;
-  kaa_in_progress_complete (self, g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-                                ? KAA_STATE_CANCELLED : KAA_STATE_FAILED);
+  settle_claimed (self, outcome);
   return TRUE;
 }
-
 
 /* The owner context is gone and its sweep is over: no thread will ever
  * run callbacks there, so they run here, on the thread that settled or
@@ -684,8 +666,9 @@ in_progress_run (KaaRunnable *runnable,
     {
       if (orphaned)
         {
-          self->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                             _("Operation was cancelled"));
+          kaa_outcome_take_error (&self->outcome,
+                                  g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                                       _("Operation was cancelled")));
           in_progress_publish (self, KAA_STATE_CANCELLED);
           in_progress_deliver_orphaned (self);
           kaa_in_progress_release_producer (self);

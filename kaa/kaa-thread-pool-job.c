@@ -31,32 +31,6 @@
 
 static void job_complete (KaaRunnable *runnable, gboolean discard);
 
-static void
-job_clear_result (KaaThreadJob *job)
-{
-  switch (job->result_kind)
-    {
-    case JOB_RESULT_POINTER:
-      if (job->result_destroy != NULL)
-        job->result_destroy (job->result.v_pointer);
-      break;
-    case JOB_RESULT_STRING:
-      g_free (job->result.v_pointer);
-      break;
-    case JOB_RESULT_OBJECT:
-      g_clear_object ((GObject **) &job->result.v_pointer);
-      break;
-    case JOB_RESULT_RETURNED:
-    case JOB_RESULT_BOOLEAN:
-    case JOB_RESULT_INT64:
-    case JOB_RESULT_DOUBLE:
-    default:
-      break;
-    }
-  job->result_kind = JOB_RESULT_RETURNED;
-  job->result.v_pointer = NULL;
-}
-
 KaaThreadJob *
 kaa_thread_job_ref (KaaThreadJob *job)
 {
@@ -71,8 +45,7 @@ kaa_thread_job_unref (KaaThreadJob *job)
     return;
   if (job->destroy != NULL)
     job->destroy (job->user_data);
-  job_clear_result (job);
-  g_clear_error (&job->error);
+  kaa_outcome_clear (&job->outcome);
   kaa_thread_pool_unref (job->pool);
   kaa_live_add (KAA_LIVE_THREAD_JOB, -1);
   /* Last: the job lives in its InProgress's allocation. */
@@ -108,13 +81,15 @@ kaa_thread_job_execute (KaaThreadJob *job)
   if (G_UNLIKELY (job->trace_queued != 0))
     job->trace_ended = kaa_trace_now ();
 
+  /* An error wins over a result set before it; without either, what
+   * the function returned is the result, with no destroy. */
   if (error != NULL)
     {
-      job_clear_result (job);
-      job->error = error;
+      kaa_outcome_clear (&job->outcome);
+      kaa_outcome_take_error (&job->outcome, error);
     }
-  else if (job->result_kind == JOB_RESULT_RETURNED)
-    job->result.v_pointer = result;
+  else if (job->outcome.kind == KAA_OUTCOME_NONE)
+    kaa_outcome_take_pointer (&job->outcome, KAA_OUTCOME_POINTER, result, NULL);
 
   if (job->destroy != NULL)
     {
@@ -134,7 +109,7 @@ kaa_thread_job_deliver (KaaThreadJob  *job,
 
 /* Owner thread (or the owner context is gone, and this settles where
  * nobody listens any more). A result that arrives after a cancel is
- * dropped by the finish call, through its destroy notify. */
+ * dropped by the settle, through its destroy notify. */
 static void
 job_complete (KaaRunnable *runnable,
               gboolean     discard)
@@ -144,36 +119,12 @@ job_complete (KaaRunnable *runnable,
 
   if (G_UNLIKELY (job->trace_ended != 0) && !discard)
     job_trace (job);
-  if (job->error != NULL)
-    kaa_in_progress_try_fail (in_progress, g_steal_pointer (&job->error));
-  else
-    switch (job->result_kind)
-      {
-      case JOB_RESULT_RETURNED:
-        kaa_in_progress_finish_pointer (in_progress, job->result.v_pointer, NULL);
-        break;
-      case JOB_RESULT_POINTER:
-        kaa_in_progress_finish_pointer (in_progress, job->result.v_pointer, job->result_destroy);
-        job->result_kind = JOB_RESULT_RETURNED;
-        break;
-      case JOB_RESULT_BOOLEAN:
-        kaa_in_progress_finish_boolean (in_progress, job->result.v_boolean);
-        break;
-      case JOB_RESULT_INT64:
-        kaa_in_progress_finish_int64 (in_progress, job->result.v_int64);
-        break;
-      case JOB_RESULT_DOUBLE:
-        kaa_in_progress_finish_double (in_progress, job->result.v_double);
-        break;
-      case JOB_RESULT_STRING:
-        kaa_in_progress_finish_string (in_progress, job->result.v_pointer);
-        break;
-      case JOB_RESULT_OBJECT:
-        kaa_in_progress_finish_object (in_progress, job->result.v_pointer);
-        break;
-      default:
-        g_assert_not_reached ();
-      }
+  /* On an InProgress that something else settled (not a cancel, which is
+   * always quiet), a result is a second finish and earns its critical,
+   * while an error is dropped quietly, as kaa_in_progress_try_fail()
+   * always did here. */
+  kaa_in_progress_settle_outcome (in_progress, &job->outcome, G_STRFUNC,
+                                  job->outcome.kind == KAA_OUTCOME_ERROR);
   kaa_thread_job_unref (job);
 }
 
@@ -226,7 +177,7 @@ static gboolean
 job_may_return (KaaThreadJob *job,
                 const char   *function)
 {
-  if (G_LIKELY (job->result_kind == JOB_RESULT_RETURNED))
+  if (G_LIKELY (job->outcome.kind == KAA_OUTCOME_NONE))
     return TRUE;
   g_critical (_("%s: thread job %s already has a result; the new one is dropped"),
               function, kaa_in_progress_get_name (job->in_progress) != NULL
@@ -261,9 +212,7 @@ kaa_thread_job_return_pointer (KaaThreadJob  *job,
         destroy (result);
       return;
     }
-  job->result_kind = JOB_RESULT_POINTER;
-  job->result.v_pointer = result;
-  job->result_destroy = destroy;
+  kaa_outcome_take_pointer (&job->outcome, KAA_OUTCOME_POINTER, result, destroy);
 }
 
 /**
@@ -283,8 +232,7 @@ kaa_thread_job_return_boolean (KaaThreadJob *job,
 
   if (!job_may_return (job, G_STRFUNC))
     return;
-  job->result_kind = JOB_RESULT_BOOLEAN;
-  job->result.v_boolean = result;
+  kaa_outcome_set_boolean (&job->outcome, result);
 }
 
 /**
@@ -304,8 +252,7 @@ kaa_thread_job_return_int64 (KaaThreadJob *job,
 
   if (!job_may_return (job, G_STRFUNC))
     return;
-  job->result_kind = JOB_RESULT_INT64;
-  job->result.v_int64 = result;
+  kaa_outcome_set_int64 (&job->outcome, result);
 }
 
 /**
@@ -325,8 +272,7 @@ kaa_thread_job_return_double (KaaThreadJob *job,
 
   if (!job_may_return (job, G_STRFUNC))
     return;
-  job->result_kind = JOB_RESULT_DOUBLE;
-  job->result.v_double = result;
+  kaa_outcome_set_double (&job->outcome, result);
 }
 
 /**
@@ -346,8 +292,7 @@ kaa_thread_job_return_string (KaaThreadJob *job,
 
   if (!job_may_return (job, G_STRFUNC))
     return;
-  job->result_kind = JOB_RESULT_STRING;
-  job->result.v_pointer = g_strdup (result);
+  kaa_outcome_set_string (&job->outcome, result);
 }
 
 /**
@@ -369,6 +314,5 @@ kaa_thread_job_return_object (KaaThreadJob *job,
 
   if (!job_may_return (job, G_STRFUNC))
     return;
-  job->result_kind = JOB_RESULT_OBJECT;
-  job->result.v_pointer = object != NULL ? g_object_ref (object) : NULL;
+  kaa_outcome_set_object (&job->outcome, object);
 }

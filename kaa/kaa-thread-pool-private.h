@@ -21,17 +21,6 @@ typedef enum
   JOB_DONE,      /* ran, or will never run */
 } KaaThreadJobState;
 
-typedef enum
-{
-  JOB_RESULT_RETURNED,   /* the function's return value, no destroy */
-  JOB_RESULT_POINTER,
-  JOB_RESULT_BOOLEAN,
-  JOB_RESULT_INT64,
-  JOB_RESULT_DOUBLE,
-  JOB_RESULT_STRING,
-  JOB_RESULT_OBJECT,
-} KaaThreadJobResult;
-
 struct _KaaThreadJob
 {
   KaaProducer        producer;      /* first: the InProgress's hooks */
@@ -53,16 +42,7 @@ struct _KaaThreadJob
 
   /* Written by the worker, read on the owner after the inbox handed the
    * job over (the inbox push is a full barrier). */
-  KaaThreadJobResult result_kind;
-  union
-  {
-    gpointer         v_pointer;
-    gboolean         v_boolean;
-    gint64           v_int64;
-    gdouble          v_double;
-  } result;
-  GDestroyNotify     result_destroy;
-  GError            *error;
+  KaaOutcome         outcome;       /* empty until a return or the end */
   KaaRunnable        complete;
   KaaMortal          mortal;        /* owner thread: tracked if submitted there */
   /* Sysprof clock (ns), 0 without a capture: at submit (owner), then

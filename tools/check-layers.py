@@ -36,6 +36,7 @@ LAYERS = [
     ("kaa-in-progress*", 3, "in-progress"),
     ("kaa-progress*", 3, "in-progress"),
     ("kaa-dump*", 3, "in-progress"),
+    ("kaa-outcome*", 3, "in-progress"),
     ("kaa-coroutine*", 4, "coroutine"),
     ("kaa-thread-pool*", 4, "thread-pool"),
     ("kaa-main-thread*", 4, "thread-pool"),
