@@ -144,6 +144,14 @@ KaaScheduler  *kaa_in_progress_get_scheduler         (KaaInProgress *self);
 /* The producer of @self if it lives in @self's allocation, else NULL. */
 KaaProducer   *kaa_in_progress_get_inline_producer   (KaaInProgress *self);
 void           kaa_in_progress_mark_error_seen       (KaaInProgress *self);
+/* A thread-pool job's thread, around the job (kaa-in-progress-wait.c):
+ * its blocking waits also end once @guard returns FALSE; NULL clears.
+ * Whoever changes what a guard reads then interrupts the waits, which
+ * makes each blocked one look again. */
+typedef gboolean (*KaaWaitGuard) (gpointer data);
+void           kaa_in_progress_set_wait_guard        (KaaWaitGuard   guard,
+                                                      gpointer       data);
+void           kaa_in_progress_interrupt_waits       (void);
 /* Any thread: a new reference to @self, or NULL when its count already
  * reached zero and it is being finalized on some thread. For a producer
  * holding a pointer that owns no reference: it must know by other means

@@ -22,6 +22,32 @@
 static GMutex wait_lock;
 static GCond  wait_cond;
 static KAA_THREAD_LOCAL guint wait_depth;
+/* What else ends this thread's blocking waits: see
+ * kaa_in_progress_set_wait_guard(). */
+static KAA_THREAD_LOCAL KaaWaitGuard wait_guard;
+static KAA_THREAD_LOCAL gpointer     wait_guard_data;
+
+/* The thread of a thread-pool job, around the job: while @guard returns
+ * TRUE, a blocking wait goes on; once it returns FALSE (the job was
+ * cancelled, its pool shuts down) the wait fails. Without it, a job
+ * waiting for something only its owner's loop can settle would hold up
+ * the pool's shutdown on that very owner thread for ever. NULL clears. */
+void
+kaa_in_progress_set_wait_guard (KaaWaitGuard guard,
+                                gpointer     data)
+{
+  wait_guard = guard;
+  wait_guard_data = data;
+}
+
+/* Any thread, after what a wait guard reads changed. */
+void
+kaa_in_progress_interrupt_waits (void)
+{
+  g_mutex_lock (&wait_lock);
+  g_cond_broadcast (&wait_cond);
+  g_mutex_unlock (&wait_lock);
+}
 
 /* Any thread, after @self's final state is published. */
 void
@@ -64,15 +90,22 @@ wait_blocking (KaaInProgress  *self,
   gboolean blocks = producer != NULL && producer->ops->block != NULL;
   void (*unblock) (KaaProducer *, KaaInProgress *) = blocks ? producer->ops->unblock : NULL;
 
+  gboolean done;
+
   if (blocks && !producer->ops->block (producer, self, error))
     return FALSE;
   g_mutex_lock (&wait_lock);
-  while (!in_progress_is_final (self))
+  while (!(done = in_progress_is_final (self)) &&
+         (wait_guard == NULL || wait_guard (wait_guard_data)))
     g_cond_wait (&wait_cond, &wait_lock);
   g_mutex_unlock (&wait_lock);
   if (unblock != NULL)
     unblock (producer, self);
-  return TRUE;
+  if (!done)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                 _("The thread-pool job waiting for InProgress %s was cancelled"),
+                 in_progress_name (self));
+  return done;
 }
 
 /**
@@ -86,7 +119,10 @@ wait_blocking (KaaInProgress  *self,
  * `KAA_ERROR_WAIT_NESTING`); on any other thread it blocks. A thread-pool
  * job that waits for a job of its own pool while every other thread of
  * the pool does the same would block for ever: that wait fails with
- * `KAA_ERROR_WAIT_NESTING` instead, naming the pool.
+ * `KAA_ERROR_WAIT_NESTING` instead, naming the pool. A job's wait also
+ * ends when the job is cancelled or its pool shuts down, failing with
+ * `G_IO_ERROR_CANCELLED`: a shutdown never waits on a job that waits in
+ * turn for the loop of the thread shutting down.
  *
  * Not for coroutines: a coroutine that must wait suspends with
  * [func@Kaa.await] instead. A loop nested on a coroutine's stack would run

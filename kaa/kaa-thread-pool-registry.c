@@ -298,6 +298,8 @@ pool_stop (KaaThreadPool *pool,
   kaa_thread_pool_wake_idle_unlocked (pool);
   g_cond_broadcast (&pool->checks);
   g_mutex_unlock (&pool->lock);
+  /* Running jobs blocked in a wait see the shutdown: their waits end. */
+  kaa_in_progress_interrupt_waits ();
 
   pool_cancel_jobs (queued);
   for (guint i = 0; i < running->len; i++)

@@ -107,6 +107,18 @@ worker_wait_paused (KaaThreadPool *pool,
   g_mutex_unlock (&pool->lock);
 }
 
+/* A running job's blocking waits go on while this holds (see
+ * kaa_in_progress_set_wait_guard()): what its checks ask, but without
+ * holding a paused job, since a wait is no place to pause. */
+static gboolean
+worker_job_wanted (gpointer data)
+{
+  KaaThreadJob *job = data;
+
+  return kaa_in_progress_is_pending (job->in_progress) &&
+         !g_atomic_int_get (&job->pool->shut_down);
+}
+
 /**
  * kaa_thread_job_check:
  * @job: the running [struct@Kaa.ThreadJob]
@@ -371,7 +383,9 @@ worker_main (gpointer data)
       else
         g_mutex_unlock (&pool->lock);
 
+      kaa_in_progress_set_wait_guard (worker_job_wanted, job);
       kaa_thread_job_execute (job);
+      kaa_in_progress_set_wait_guard (NULL, NULL);
       g_mutex_lock (&pool->lock);
     }
   worker_retire (worker);

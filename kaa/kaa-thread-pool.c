@@ -169,6 +169,8 @@ job_cancel (KaaProducer   *producer,
 
   if (dropped)
     kaa_thread_job_unref (job);
+  else
+    kaa_in_progress_interrupt_waits ();   /* a wait of the running job ends */
 }
 
 /* Owner thread: a queued job is parked, so that the jobs behind it go
