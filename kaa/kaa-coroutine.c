@@ -53,7 +53,6 @@ coroutine_ref (KaaCoroutine *self)
   return self;
 }
 
-
 enum
 {
   NOT_QUEUED,
@@ -167,9 +166,9 @@ coroutine_finished (KaaCoroutine *self)
   KaaInProgress *held = NULL;
 
   /* Cancelled while on the call stack: the cascade waited for this. */
-  if (self->unwind_held)
+  if (self->where == WHERE_LEAVING)
     held = kaa_in_progress_ref (self->in_progress);
-  self->unwind_held = FALSE;
+  self->where = WHERE_DONE;
   kaa_scheduler_untrack (self->scheduler, &self->mortal);
   kaa_fiber_clear (g_steal_pointer (&self->fiber));
   coroutine_settle (self);
@@ -182,17 +181,25 @@ coroutine_finished (KaaCoroutine *self)
     coroutine_unref (self);
 }
 
-/* One slice: the coroutine's fiber runs until it suspends or ends. */
+/* One slice: the coroutine's fiber runs until it suspends, saying where
+ * it went (kaa_yield(), coroutine_suspend_until()), or ends. */
 static inline void
 coroutine_switch (KaaCoroutine *self)
 {
   KaaCoroutine *outer = current;
 
   current = self;
-  self->running = TRUE;
+  self->where = WHERE_RUNNING;
   kaa_fiber_resume (self->fiber);
-  self->running = FALSE;
   current = outer;
+}
+
+/* Its fiber is on the call stack, maybe under another coroutine's: it
+ * cannot be resumed now. */
+static inline gboolean
+coroutine_on_stack (KaaCoroutine *self)
+{
+  return self->where == WHERE_RUNNING || self->where == WHERE_LEAVING;
 }
 
 /* KAA_DEBUG=slow-slice=MS or a Sysprof capture: the slice is timed,
@@ -247,7 +254,7 @@ coroutine_kill (KaaCoroutine *self)
   if (self->fiber != NULL)
     {
       self->cancelled = TRUE;
-      if (!self->running)
+      if (!coroutine_on_stack (self))
         coroutine_enter (self);
     }
   coroutine_unref (self);
@@ -272,25 +279,29 @@ static void
 coroutine_wake (KaaCoroutine *self,
                 gboolean      discard)
 {
-  /* Cancelled and waiting for what it awaited to unwind first: only the
-   * cascade resumes it. */
-  if (self->fiber == NULL || self->unwind_pending)
+  if (self->fiber == NULL)
     return;
-  if (discard)
+  switch (self->where)
     {
-      coroutine_kill (self);
+    case WHERE_UNWINDING:
+      /* Cancelled, waiting for what it awaited to unwind first: only the
+       * cascade resumes it. */
+      return;
+    case WHERE_RUNNING:
+    case WHERE_LEAVING:
+      /* On the call stack: it notices at its next suspension. */
+      if (discard)
+        coroutine_kill (self);
+      return;
+    default:
+      if (discard)
+        coroutine_kill (self);
+      else if (self->paused)
+        self->where = WHERE_HELD;   /* DESIGN §6: with what it awaited */
+      else
+        coroutine_enter (self);
       return;
     }
-  if (self->paused)
-    {
-      /* DESIGN §6: held (and the result it awaited with it) until resumed. */
-      self->wake_held = TRUE;
-      return;
-    }
-  /* A coroutine on the call stack notices at its next suspension. */
-  if (self->running)
-    return;
-  coroutine_enter (self);
 }
 
 static void
@@ -316,16 +327,10 @@ coroutine_arm (KaaCoroutine *self,
     kaa_scheduler_freeze_timer (self->scheduler, &self->timer);
 }
 
-/* DESIGN §6: a paused coroutine's timer keeps the time it had left, and
- * the grid of its slots shifts by the time it was paused, so that slices
- * after a resume are one interval apart, like those before (issue #15).
- * The frozen timer keeps its reference. */
-static void
-coroutine_freeze_timer (KaaCoroutine *self)
-{
-  kaa_scheduler_freeze_timer (self->scheduler, &self->timer);
-}
-
+/* DESIGN §6: a paused coroutine's timer keeps the time it had left
+ * (coroutine_pause() freezes it, keeping its reference), and the grid of
+ * its slots shifts by the time it was paused, so that slices after a
+ * resume are one interval apart, like those before (issue #15). */
 static void
 coroutine_thaw_timer (KaaCoroutine *self)
 {
@@ -356,17 +361,22 @@ coroutine_run (KaaRunnable *runnable,
       coroutine_unref (self);   /* the finished fiber's, handed on */
       return;
     }
-  if (self->await_woke && self->interval != 0 && !discard && self->fiber != NULL)
+  switch (self->where)
     {
-      /* With an interval, an await resumes one interval after what it
-       * awaited settled; the timer holds a reference of its own. */
-      self->await_woke = FALSE;
+    case WHERE_AWAITING:
+      /* The end of an await. With an interval, the coroutine resumes one
+       * interval after what it awaited settled; the timer holds a
+       * reference of its own (the inbox's, from another thread). */
+      if (self->interval == 0 || discard)
+        break;
       if (queued == QUEUED_LOCAL)
         coroutine_ref (self);
+      self->where = WHERE_SLEEPING;
       coroutine_arm (self, kaa_scheduler_get_time (self->scheduler) + self->interval);
       return;
+    default:
+      break;
     }
-  self->await_woke = FALSE;
   if (queued == QUEUED_REMOTE)
     {
       coroutine_wake (self, discard);
@@ -419,7 +429,7 @@ coroutine_pause (KaaProducer   *producer,
   KaaCoroutine *self = (KaaCoroutine *) producer;
 
   self->paused = TRUE;
-  coroutine_freeze_timer (self);
+  kaa_scheduler_freeze_timer (self->scheduler, &self->timer);
   /* Down to what it awaits, when it awaits it alone (DESIGN §6). */
   kaa_await_link_pause (&self->await);
 }
@@ -435,11 +445,8 @@ coroutine_resume_from_pause (KaaProducer   *producer,
   self->paused = FALSE;
   kaa_await_link_resume (&self->await);
   coroutine_thaw_timer (self);
-  if (self->wake_held)
-    {
-      self->wake_held = FALSE;
-      coroutine_queue_local (self);
-    }
+  if (self->where == WHERE_HELD)
+    coroutine_queue_local (self);
 }
 
 /* The cascade's way down (kaa-in-progress-cascade.c): what the coroutine
@@ -452,14 +459,24 @@ coroutine_cancel (KaaProducer   *producer,
   KaaCoroutine *self = (KaaCoroutine *) producer;
 
   self->cancelled = TRUE;
-  /* Cancelled from its own call stack (by itself, or by a coroutine it
-   * started and that is running on top of it): it cannot be resumed now,
-   * and notices at its next suspension. */
-  if (self->running || self->fiber == NULL)
+  if (self->fiber == NULL)
     return;
-  self->unwind_pending = TRUE;
-  coroutine_disarm (self);
-
+  switch (self->where)
+    {
+    case WHERE_RUNNING:
+    case WHERE_LEAVING:
+      /* Cancelled from its own call stack (by itself, or by a coroutine
+       * it started and that is running on top of it): it cannot be
+       * resumed now, and notices at its next suspension. */
+      return;
+    default:
+      /* Suspended: no timer or held wake-up resumes it any more; it
+       * unwinds in coroutine_unwind(), once what it awaits did. */
+      self->where = WHERE_UNWINDING;
+      coroutine_disarm (self);
+      break;
+    }
+  /* What it awaits, or awaited and has not resumed from yet. */
   if (self->await.awaited != NULL)
     {
       kaa_await_link_cancel (&self->await);
@@ -478,12 +495,11 @@ coroutine_unwind (KaaProducer   *producer,
 
   if (self->fiber == NULL)
     return TRUE;
-  if (self->running)
+  if (coroutine_on_stack (self))
     {
-      self->unwind_held = TRUE;
+      self->where = WHERE_LEAVING;
       return FALSE;
     }
-  self->unwind_pending = FALSE;
   coroutine_enter (self);
   return TRUE;
 }
@@ -507,14 +523,14 @@ coroutine_describe (KaaProducer   *producer,
   kaa_dump_node_set_site (node, self->site_file, self->site_line);
   if (self->fiber == NULL)
     kaa_dump_node_set_state (node, "not started");
-  else if (self->running)
+  else if (coroutine_on_stack (self))
     kaa_dump_node_set_state (node, "running");
   else if (self->await.awaited != NULL)
     {
       kaa_dump_node_set_state (node, "awaiting");
       kaa_dump_node_add_awaited (node, self->await.awaited);
     }
-  else if (g_atomic_int_get (&self->queued) != NOT_QUEUED || self->wake_held)
+  else if (g_atomic_int_get (&self->queued) != NOT_QUEUED || self->where == WHERE_HELD)
     kaa_dump_node_set_state (node, "yielded");
   else if (self->interval != 0)
     kaa_dump_node_set_timer_state (node, "sleeping", in_progress, &self->timer);
@@ -537,7 +553,6 @@ coroutine_current_adopter (void)
 {
   return current != NULL ? current->adopter : NULL;
 }
-
 
 /* Owner thread: makes the fiber and runs the body until it first
  * suspends, unless a pause holds it back. */
@@ -581,7 +596,7 @@ coroutine_begin (KaaCoroutine *self)
       /* A queued call (SYNCHRONIZED) paused while it waited: its body
        * starts once resumed, like any wake-up held by a pause (DESIGN §6). */
       self->paused = TRUE;
-      self->wake_held = TRUE;
+      self->where = WHERE_HELD;
       return;
     }
   coroutine_enter (self);
@@ -724,6 +739,7 @@ kaa_yield (void)
   /* The context went away while queueing: nothing would resume us. */
   if (G_UNLIKELY (self->cancelled))
     return FALSE;
+  self->where = self->interval != 0 ? WHERE_SLEEPING : WHERE_YIELDED;
   kaa_fiber_suspend ();
   return !self->cancelled;
 }
@@ -739,11 +755,11 @@ static inline gboolean
 coroutine_suspend_until (KaaCoroutine  *self,
                          KaaInProgress *awaited)
 {
-  self->await_woke = TRUE;
   kaa_await_link_start (&self->await, awaited, await_settled, coroutine_ref (self),
                         (GDestroyNotify) coroutine_unref);
   if (self->paused)
     kaa_await_link_pause (&self->await);
+  self->where = WHERE_AWAITING;
   kaa_fiber_suspend ();
   if (self->await.awaited == NULL)
     return FALSE;
