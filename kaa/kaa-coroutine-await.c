@@ -73,9 +73,14 @@ await_internal (KaaInProgress *awaited,
     {
       /* Handed over to a cancelled coroutine, which gives up on it at
        * once: like what it was awaiting at the cancel, it is cancelled
-       * unless someone else awaits it. */
+       * unless someone else awaits it. Had it failed already, its
+       * failure is given up on too, as the waiter's: not unhandled. */
       if (awaited != NULL)
-        kaa_await_link_abandon (awaited);
+        {
+          kaa_await_link_abandon (awaited);
+          if (kaa_in_progress_get_state (awaited) == KAA_STATE_FAILED)
+            kaa_in_progress_mark_error_seen (awaited);
+        }
       set_cancelled (error);
       g_clear_pointer (&awaited, kaa_in_progress_unref);
       return NULL;

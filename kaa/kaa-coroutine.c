@@ -346,6 +346,30 @@ coroutine_disarm (KaaCoroutine *self)
     coroutine_unref (self);   /* the timer's reference */
 }
 
+static void coroutine_run (KaaRunnable *runnable, gboolean discard);
+
+/* Issue #20: while this coroutine runs, the memory of the ones queued
+ * after it is loaded: the next one's stack top (its fiber is two lines
+ * further, loaded one step earlier) and the one after that's struct.
+ * With thousands runnable, each resume would otherwise wait on misses. */
+static inline void
+coroutine_warm_queued (KaaRunnable *runnable)
+{
+  KaaRunnable *next = kaa_runnable_get_queued_next (runnable);
+  const guint8 *after;
+
+  if (next == NULL || next->run != coroutine_run)
+    return;
+  kaa_fiber_warm ((KaaFiber *) ((guint8 *) next - G_STRUCT_OFFSET (KaaCoroutine, runnable) +
+                                FIBER_OFFSET));
+  /* If it is no coroutine, two wasted prefetches. */
+  after = (const guint8 *) kaa_runnable_get_queued_next (next);
+  if (after == NULL)
+    return;
+  __builtin_prefetch (after);
+  __builtin_prefetch (after - G_STRUCT_OFFSET (KaaCoroutine, runnable) + FIBER_OFFSET);
+}
+
 static void
 coroutine_run (KaaRunnable *runnable,
                gboolean     discard)
@@ -353,6 +377,7 @@ coroutine_run (KaaRunnable *runnable,
   KaaCoroutine *self = G_STRUCT_MEMBER_P (runnable, -G_STRUCT_OFFSET (KaaCoroutine, runnable));
   gint queued = g_atomic_int_get (&self->queued);
 
+  coroutine_warm_queued (runnable);
   /* Only another thread's CAS from NOT_QUEUED races with this store, and
    * a release store is all that needs: no locked instruction. */
   __atomic_store_n (&self->queued, NOT_QUEUED, __ATOMIC_RELEASE);

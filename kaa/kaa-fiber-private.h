@@ -64,6 +64,8 @@ KaaFiber   *kaa_fiber_get_current   (void);
 G_GNUC_INTERNAL
 gboolean    kaa_fiber_is_finished   (KaaFiber     *fiber);
 G_GNUC_INTERNAL
+void        kaa_fiber_warm          (KaaFiber     *fiber);
+G_GNUC_INTERNAL
 const char *kaa_fiber_get_name      (KaaFiber     *fiber);
 G_GNUC_INTERNAL
 gsize       kaa_fiber_get_stack_size_for_testing (KaaFiber *fiber);

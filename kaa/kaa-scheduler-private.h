@@ -30,6 +30,16 @@ struct _KaaRunnable
   KaaRunnableFunc run;
 };
 
+/* Inside @runnable's run function, called from a queue: the runnable
+ * that queue runs next, or NULL (always NULL when discarding). It is
+ * still queued, so alive; only to be looked at, to warm its memory while
+ * this one runs (issue #20). */
+static inline KaaRunnable *
+kaa_runnable_get_queued_next (KaaRunnable *runnable)
+{
+  return runnable->next;
+}
+
 /* Work that lives on the scheduler outside its queues (a coroutine
  * suspended in an await): if the context dies while it is tracked, @die
  * runs on the thread that drops the context, which is the owner while it

@@ -2,58 +2,75 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Time slices live in sources of their own, one per GSource priority a
+ * Time slices wait in queues of their own, one per GSource priority a
  * coroutine asked for, made on first use and kept as long as the
  * scheduler: by default G_PRIORITY_DEFAULT_IDLE, below input, timers
- * and GTK's drawing. Owner thread only, like the ready queue.
+ * and GTK's drawing. Each is run by a source attached while it has
+ * something queued. Owner thread only, like the ready queue.
  */
 #include "config.h"
 
 #include "kaa-scheduler-impl-private.h"
 
-/* The time slices of one GSource priority, run by a source of their own. */
+/* The time slices of one GSource priority. The queue lives as long as
+ * the scheduler; its source is attached only while the queue has
+ * something in it (issue #20): an idle main-loop iteration pays GLib's
+ * per-source cost for every attached source, however cheap its prepare,
+ * so a context where nothing yields carries the scheduler's source only.
+ * A queue that stays busy keeps its source, so steady yielding attaches
+ * nothing; one that empties gives it back, as an idle returning
+ * G_SOURCE_REMOVE does. */
 struct _KaaSlices
 {
-  GSource       source;
   KaaScheduler *scheduler;
+  gint          priority;
   KaaRunnable  *head;
   KaaRunnable  *tail;
+  GSource      *source;   /* attached while the queue is not empty, or NULL */
 };
 
-/* Time slices (what runs after a yield) live in a source of their own at
- * G_PRIORITY_DEFAULT_IDLE: below input and timers (G_PRIORITY_DEFAULT)
- * and below GTK's drawing (G_PRIORITY_HIGH_IDLE + 20), so however many
- * coroutines are busy, the loop still draws; completions and timers stay
- * in the scheduler's own source. */
-static gboolean
-slice_source_prepare (GSource *source,
-                      gint    *timeout)
+typedef struct
 {
-  *timeout = -1;
-  return ((KaaSlices *) source)->head != NULL;
-}
+  GSource    source;
+  KaaSlices *slices;
+} SliceSource;
 
-static gboolean
-slice_source_check (GSource *source)
+static void slices_attach (KaaSlices *slices);
+
+/* Puts back, in front, what the budget left over. */
+static void
+slices_requeue (KaaSlices   *slices,
+                KaaRunnable *head,
+                KaaRunnable *tail)
 {
-  return ((KaaSlices *) source)->head != NULL;
+  if (head == NULL)
+    return;
+  tail->next = slices->head;
+  if (slices->head == NULL)
+    slices->tail = tail;
+  slices->head = head;
 }
 
 /* Runs the slices queued when the dispatch began, within the budget;
  * slices queued meanwhile wait for the next iteration, behind what the
- * budget left over. */
+ * budget left over. A dispatch nested in one of them (a slice that
+ * iterates the context) may have given the source back meanwhile or
+ * attached another: only the source the slices hold stays. */
 static gboolean
 slice_source_dispatch (GSource     *source,
                        GSourceFunc  callback,
                        gpointer     user_data)
 {
-  KaaSlices *slices = (KaaSlices *) source;
+  KaaSlices *slices = ((SliceSource *) source)->slices;
   KaaScheduler *self = slices->scheduler;
   KaaRunnable *head = slices->head;
   KaaRunnable *tail = slices->tail;
   gint64 begin = kaa_trace_is_on () ? kaa_trace_now () : 0;
-  gint64 start = g_get_monotonic_time ();
+  /* The time GLib read for this iteration's ready times: sources of
+   * this priority alone dispatch in it, so little has passed since. */
+  gint64 start = g_source_get_time (source);
   gint64 budget = __atomic_load_n (&self->budget, __ATOMIC_RELAXED);
+  gboolean keep;
   guint n;
 
   kaa_scheduler_ref (self);
@@ -61,36 +78,48 @@ slice_source_dispatch (GSource     *source,
   n = kaa_scheduler_run_queue (&head, &tail, start, budget);
   if (G_UNLIKELY (begin != 0))
     kaa_scheduler_trace_dispatch (begin, "slices dispatch", n, start, budget);
-  if (head != NULL)
-    {
-      tail->next = slices->head;
-      if (slices->head == NULL)
-        slices->tail = tail;
-      slices->head = head;
-    }
+  slices_requeue (slices, head, tail);
+  keep = slices->source == source && slices->head != NULL;
+  if (slices->source == source && !keep)
+    slices->source = NULL;
+  else if (slices->source == NULL && slices->head != NULL)
+    slices_attach (slices);
   kaa_scheduler_unref (self);
-  return G_SOURCE_CONTINUE;
+  return keep ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
+/* No prepare or check: the ready time of 0, set once when attached, is
+ * all GLib needs to dispatch it in every iteration. */
 static GSourceFuncs slice_source_funcs = {
-  .prepare = slice_source_prepare,
-  .check = slice_source_check,
   .dispatch = slice_source_dispatch,
 };
+
+/* Owner thread, when the queue gets its first slice. Attaching from the
+ * thread that owns the context wakes nothing: it is not in poll(). */
+static void
+slices_attach (KaaSlices *slices)
+{
+  GSource *source = g_source_new (&slice_source_funcs, sizeof (SliceSource));
+
+  ((SliceSource *) source)->slices = slices;
+  g_source_set_static_name (source, "[kaa] time slices");
+  g_source_set_priority (source, slices->priority);
+  g_source_set_can_recurse (source, TRUE);
+  g_source_set_ready_time (source, 0);
+  g_source_attach (source, slices->scheduler->context);
+  slices->source = source;
+  /* The context holds it from here; destroyed, it is freed. */
+  g_source_unref (source);
+}
 
 static KaaSlices *
 slices_new (KaaScheduler *self,
             gint          priority)
 {
-  KaaSlices *slices = (KaaSlices *) g_source_new (&slice_source_funcs, sizeof (KaaSlices));
+  KaaSlices *slices = g_new0 (KaaSlices, 1);
 
   slices->scheduler = self;
-  g_source_set_static_name (&slices->source, "[kaa] time slices");
-  g_source_set_priority (&slices->source, priority);
-  g_source_set_can_recurse (&slices->source, TRUE);
-  /* A dead scheduler's context is gone; its pushes are discarded anyway. */
-  if (!g_atomic_int_get (&self->dead))
-    g_source_attach (&slices->source, self->context);
+  slices->priority = priority;
   self->slices = g_slist_prepend (self->slices, slices);
   return slices;
 }
@@ -105,7 +134,7 @@ kaa_scheduler_get_slices (KaaScheduler *self,
   if (priority == G_PRIORITY_DEFAULT_IDLE && self->idle_slices != NULL)
     return self->idle_slices;
   for (GSList *l = self->slices; l != NULL; l = l->next)
-    if (g_source_get_priority (l->data) == priority)
+    if (((KaaSlices *) l->data)->priority == priority)
       return l->data;
   if (priority == G_PRIORITY_DEFAULT_IDLE)
     return self->idle_slices = slices_new (self, priority);
@@ -113,15 +142,23 @@ kaa_scheduler_get_slices (KaaScheduler *self,
 }
 
 /* Owner thread: a time slice, run at the priority of @slices in a later
- * main-loop iteration (see slice_source_dispatch). */
+ * main-loop iteration (see slice_source_dispatch). While the context is
+ * being swept the slice is queued, and the sweep discards it; a dead
+ * context gets no source. */
 void
 kaa_slices_push (KaaSlices   *slices,
                  KaaRunnable *runnable)
 {
-  if (G_UNLIKELY (g_atomic_int_get (&slices->scheduler->swept)))
-    runnable->run (runnable, TRUE);
-  else
-    kaa_runnable_queue_append (&slices->head, &slices->tail, runnable);
+  KaaScheduler *self = slices->scheduler;
+
+  if (G_UNLIKELY (g_atomic_int_get (&self->swept)))
+    {
+      runnable->run (runnable, TRUE);
+      return;
+    }
+  kaa_runnable_queue_append (&slices->head, &slices->tail, runnable);
+  if (slices->source == NULL && !g_atomic_int_get (&self->dead))
+    slices_attach (slices);
 }
 
 void
@@ -142,6 +179,9 @@ kaa_scheduler_discard_slices (KaaScheduler *self)
     {
       KaaSlices *slices = l->data;
 
+      /* Its source, if the context has not destroyed it yet, is about
+       * to be: it is never dispatched again. */
+      slices->source = NULL;
       if (slices->head == NULL)
         continue;
       slices->tail = NULL;
@@ -151,14 +191,10 @@ kaa_scheduler_discard_slices (KaaScheduler *self)
   return any;
 }
 
+/* The scheduler is freed: its context, and so every source the slices
+ * had, is gone already. */
 void
 kaa_scheduler_free_slices (KaaScheduler *self)
 {
-  for (GSList *l = self->slices; l != NULL; l = l->next)
-    {
-      g_source_destroy (l->data);
-      g_source_unref (l->data);
-    }
-  g_slist_free (self->slices);
-  self->slices = NULL;
+  g_slist_free_full (g_steal_pointer (&self->slices), g_free);
 }

@@ -99,7 +99,7 @@ queue_pop (KaaRunnable **head,
   *head = runnable->next;
   if (*head == NULL)
     *tail = NULL;
-  runnable->next = NULL;
+  /* runnable->next stays: see kaa_runnable_get_queued_next(). */
   return runnable;
 }
 
@@ -212,8 +212,10 @@ scheduler_source_check (GSource *source)
 {
   KaaScheduler *self = ((SchedulerSource *) source)->scheduler;
 
+  /* The clock only when a timer is armed: an idle iteration reads none. */
   return scheduler_has_work (self) ||
-         kaa_scheduler_next_deadline (self) <= g_source_get_time (source);
+         (self->heap_len > 0 &&
+          kaa_scheduler_next_deadline (self) <= g_source_get_time (source));
 }
 
 /* Runs runnables until the queue is empty or @budget (µs since @start)
@@ -233,7 +235,8 @@ kaa_scheduler_run_queue (KaaRunnable **head,
     {
       runnable->run (runnable, FALSE);
       n++;
-      if (kaa_budget_spent (&spending))
+      /* The last one needs no clock read. */
+      if (*head == NULL || kaa_budget_spent (&spending))
         break;
     }
   return n;

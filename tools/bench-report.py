@@ -1,12 +1,23 @@
 #!/usr/bin/env python3
 # Turns the benchmarks' JSON Lines into the chart and the page:
 #
-#   python3 tools/bench-report.py _build/benchmarks/results.jsonl
+#   python3 tools/bench-report.py _build/benchmarks/results.jsonl \
+#       [--release _build-release/benchmarks/results.jsonl] [--docs DIR]
 #
 # writes docs/benchmarks.svg and docs/benchmarks.png (a horizontal bar
 # chart of the ratios, drawn by gnuplot) and docs/benchmarks.md, filled
 # from the hand-written template docs/benchmarks.md.in.  tools/bench.sh
 # runs it after a full run; run it alone to redraw from existing results.
+#
+# The first file holds the figures of the main build (_build, buildtype
+# debugoptimized): the tables, the goals and the chart are drawn from
+# it.  --release names a second file of the same schema, from the same
+# programs built as a distribution ships them (_build-release, buildtype
+# release); every table then gains a column "ratio (release)", the
+# release ratio of each case, and the goal column says whether the
+# release build meets the goal too.  A case only in the release file is
+# left out, with a warning.  Each file's build type is read from the
+# build directory it lies in (FILE/../..), with `meson introspect`.
 #
 # The JSON Lines schema: one object per line, one line per case.  Every
 # benchmark writes
@@ -29,11 +40,14 @@
 # uses less).  Optional keys this script reads: "peer_min_ns" and
 # "peer_max_ns" (the peer's spread), "min_bytes" and "max_bytes",
 # "peer_min_bytes" and "peer_max_bytes", "goal" (the ratio the project
-# aims for), "what" (a description of the case), "quick" (true for a
+# aims for; 0 for none), "what" (a description of the case), "quick" (true for a
 # --quick smoke run, whose figures mean nothing), "loadavg" (the 1, 5 and
 # 15 minute load averages before the run, a string), "time" (Unix
 # seconds), "n" (operations per run).  Other keys are ignored.  When the
-# same bench and case appear more than once, the last line wins.
+# same bench and case appear more than once in a file, the last line
+# wins.  A file may hold benches of different runs (bash tools/bench.sh
+# --only reruns some and keeps the others' lines): the machine table
+# gives each bench's date and load average, per build.
 #
 # The template: docs/benchmarks.md.in is copied with these lines, each
 # alone on its line, replaced:
@@ -75,7 +89,9 @@ class Case:
         self.case = str(obj["case"])
         self.peer = str(obj["peer"])
         self.what = obj.get("what")
-        self.goal = obj.get("goal")
+        # A goal of 0 (what a row without one writes) is no goal.
+        goal = obj.get("goal")
+        self.goal = goal if isinstance(goal, (int, float)) and goal > 0 else None
         if "kaa_bytes" in obj or "peer_bytes" in obj:
             self.unit, self.suffix = "bytes", "B"
         else:
@@ -91,6 +107,7 @@ class Case:
         self.kaa_max = obj.get(f"max_{self.unit}")
         self.peer_min = obj.get(f"peer_min_{self.unit}")
         self.peer_max = obj.get(f"peer_max_{self.unit}")
+        self.release = None   # the same case from the --release file
 
     @property
     def label(self):
@@ -123,7 +140,43 @@ def command_output(argv):
     return lines[0].strip() if lines else None
 
 
-def machine(cases, build_dir):
+def meson_buildtype(build_dir):
+    options = command_output(["meson", "introspect", str(build_dir), "--buildoptions"])
+    if options:
+        try:
+            for o in json.loads(options):
+                if o["name"] == "buildtype":
+                    return o["value"]
+        except (ValueError, KeyError, TypeError):
+            pass
+    return None
+
+
+def utc(seconds):
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(seconds))
+
+
+def bench_runs(cases, build):
+    """Per bench, a row saying when it ran (its last case) and the load
+    before it: benches of one page may come from different runs."""
+    last = {}
+    for c in cases:
+        stamp = c.obj.get("time")
+        last.setdefault(c.bench, [None, c.obj.get("loadavg")])
+        if isinstance(stamp, (int, float)) and (last[c.bench][0] is None
+                                                or stamp > last[c.bench][0]):
+            last[c.bench][0] = stamp
+    rows = []
+    for bench, (stamp, load) in last.items():
+        text = utc(stamp) if stamp is not None else "date unknown"
+        if load is not None:
+            text += f", load average before it {load} (1, 5, 15 min)"
+        rows.append((f"`{bench}` ({build})", text))
+    return rows
+
+
+def machine(builds):
+    """builds: (cases, build directory, what the build is for) per file."""
     cpu = None
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -140,33 +193,30 @@ def machine(cases, build_dir):
                 break
     except OSError:
         pass
-    buildtype = None
-    options = command_output(["meson", "introspect", str(build_dir), "--buildoptions"])
-    if options:
-        try:
-            for o in json.loads(options):
-                if o["name"] == "buildtype":
-                    buildtype = o["value"]
-        except (ValueError, KeyError, TypeError):
-            pass
-    times = [c.obj["time"] for c in cases if isinstance(c.obj.get("time"), (int, float))]
-    when = time.gmtime(max(times)) if times else time.gmtime()
-    loads = {}
-    for c in cases:
-        if "loadavg" in c.obj:
-            loads.setdefault(c.bench, str(c.obj["loadavg"]))
+    times = [c.obj["time"] for cases, _, _ in builds for c in cases
+             if isinstance(c.obj.get("time"), (int, float))]
+    if not times:
+        when = utc(time.time())
+    elif utc(min(times)) == utc(max(times)):
+        when = utc(max(times))
+    else:
+        when = f"{utc(min(times))} to {utc(max(times))}"
 
     rows = [
-        ("date", time.strftime("%Y-%m-%d %H:%M UTC", when)),
+        ("date", when),
         ("CPU", f"{cpu or 'unknown'}, {command_output(['nproc']) or os.cpu_count()} CPUs"),
         ("memory", memory or "unknown"),
         ("kernel", f"Linux {platform.release()}"),
         ("GLib", command_output(["pkg-config", "--modversion", "glib-2.0"]) or "unknown"),
         ("compiler", command_output(["cc", "--version"]) or "unknown"),
-        ("meson buildtype", buildtype or "unknown"),
     ]
-    for bench, load in loads.items():
-        rows.append((f"load average before {bench} (1, 5, 15 min)", load))
+    types = []
+    for _, build_dir, column in builds:
+        buildtype = meson_buildtype(build_dir) or "unknown"
+        types.append((buildtype, f"{buildtype} (`{build_dir.name}`, {column})"))
+    rows.append(("meson buildtype", "; ".join(text for _, text in types)))
+    for (cases, _, _), (buildtype, _) in zip(builds, types):
+        rows += bench_runs(cases, buildtype)
     lines = ["| | |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in rows]
     return "\n".join(lines)
@@ -191,9 +241,15 @@ def cell(text):
     return str(text).replace("|", "\\|")
 
 
-def table(cases):
+def goal_text(goal, ratio):
+    return "met" if ratio >= goal else "not met"
+
+
+def table(cases, with_release):
     with_goal = any(c.goal is not None for c in cases)
     header = ["case", "libkaa median (min..max)", "peer", "peer median (min..max)", "ratio"]
+    if with_release:
+        header.append("ratio (release)")
     if with_goal:
         header.append("goal")
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -206,12 +262,16 @@ def table(cases):
             spread(c.peer_value, c.peer_min, c.peer_max, c.suffix),
             f"{c.ratio:.2f}",
         ]
+        if with_release:
+            row.append(f"{c.release.ratio:.2f}" if c.release else "–")
         if with_goal:
             if c.goal is None:
                 row.append("")
             else:
-                met = "met" if c.ratio >= c.goal else "not met"
-                row.append(f"≥ {c.goal:g} ({met})")
+                met = goal_text(c.goal, c.ratio)
+                if c.release:
+                    met += f"; release: {goal_text(c.goal, c.release.ratio)}"
+                row.append(f"≥ {c.goal:.3g} ({met})")
         lines.append("| " + " | ".join(cell(x) for x in row) + " |")
     units = sorted({c.unit for c in cases})
     note = []
@@ -224,7 +284,10 @@ def table(cases):
                             for r, n in runs)
     lines.append("")
     lines.append(f"Medians of {runs_text} after a warm-up; " + "; ".join(note)
-                 + ", higher is better.")
+                 + ", higher is better."
+                 + (" The medians are the debugoptimized build's; \"ratio (release)\" is the"
+                    " same case's ratio in the release build, measured in its own run."
+                    if with_release else ""))
     return "\n".join(lines)
 
 
@@ -301,7 +364,7 @@ plot {", ".join(plots)}
             os.unlink(name)
 
 
-def render(template, cases, machine_text, chart_text):
+def render(template, cases, machine_text, chart_text, with_release=False):
     benches = {}
     for c in cases:
         benches.setdefault(c.bench, []).append(c)
@@ -318,33 +381,58 @@ def render(template, cases, machine_text, chart_text):
             bench = m.group(1)
             used.add(bench)
             if bench in benches:
-                out.append(table(benches[bench]))
+                out.append(table(benches[bench], with_release))
             else:
                 out.append(f"*No results for `{bench}` in this run.*")
         else:
             out.append(line)
     for bench, bench_cases in benches.items():
         if bench not in used:
-            out += ["", f"## `{bench}`", "", table(bench_cases)]
+            out += ["", f"## `{bench}`", "", table(bench_cases, with_release)]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
+def quick_benches(cases):
+    return sorted({c.bench for c in cases if c.obj.get("quick")})
+
+
+def pair_release(cases, release_cases):
+    """Hangs each release case on its debugoptimized one."""
+    by_key = {(c.bench, c.case): c for c in cases}
+    for r in release_cases:
+        c = by_key.get((r.bench, r.case))
+        if c is None:
+            print(f"bench-report: WARNING: {r.bench}/{r.case} is only in the release results;"
+                  " left out", file=sys.stderr)
+        else:
+            c.release = r
+
+
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description="Draws docs/benchmarks.md and its chart "
+                                     "from the benchmarks' JSON Lines.")
     parser.add_argument("results", type=Path, help="the JSON Lines (_build/benchmarks/results.jsonl)")
+    parser.add_argument("--release", type=Path, metavar="RESULTS",
+                        help="the same programs' JSON Lines from the release build "
+                        "(_build-release/benchmarks/results.jsonl): a column \"ratio (release)\"")
     parser.add_argument("--docs", type=Path, default=ROOT / "docs",
                         help="where the template is and the page and chart go (default: docs/)")
     args = parser.parse_args()
 
+    release_cases = []
     try:
         cases = read_results(args.results)
+        if args.release:
+            release_cases = read_results(args.release)
     except (OSError, ValueError) as e:
         sys.exit(f"bench-report: {e}")
     if not cases:
         sys.exit(f"bench-report: no results in {args.results}")
-    if any(c.obj.get("quick") for c in cases):
-        print("bench-report: WARNING: these are --quick results; their figures mean nothing",
-              file=sys.stderr)
+    pair_release(cases, release_cases)
+    quick = quick_benches(cases + release_cases)
+    if quick:
+        print(f"bench-report: WARNING: --quick results for {', '.join(quick)};"
+              " their figures mean nothing", file=sys.stderr)
 
     template_path = args.docs / "benchmarks.md.in"
     try:
@@ -358,14 +446,18 @@ def main():
     except (OSError, subprocess.CalledProcessError) as e:
         sys.exit(f"bench-report: gnuplot failed: {e}")
 
-    build_dir = args.results.resolve().parent.parent
+    builds = [(cases, args.results.resolve().parent.parent, "column \"ratio\"")]
+    if args.release:
+        builds.append((release_cases, args.release.resolve().parent.parent,
+                       "column \"ratio (release)\""))
     chart_text = f"![ratios](benchmarks.png)\n\n(also as [SVG](benchmarks.svg))"
-    text = render(template, cases, machine(cases, build_dir), chart_text)
-    if any(c.obj.get("quick") for c in cases):
-        text = text.replace(GENERATED_NOTE, GENERATED_NOTE + "\n\n**These are --quick results: "
-                            "the figures mean nothing.**", 1)
+    text = render(template, cases, machine(builds), chart_text, args.release is not None)
+    if quick:
+        text = text.replace(GENERATED_NOTE, GENERATED_NOTE + "\n\n**These are --quick results for "
+                            f"{', '.join(quick)}: their figures mean nothing.**", 1)
     page.write_text(text, encoding="utf-8")
-    print(f"bench-report: wrote {page}, {png} and {svg} ({len(cases)} cases)")
+    print(f"bench-report: wrote {page}, {png} and {svg} ({len(cases)} cases"
+          + (f", {len(release_cases)} from the release build" if args.release else "") + ")")
 
 
 if __name__ == "__main__":

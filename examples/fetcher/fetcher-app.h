@@ -6,7 +6,7 @@
 
 #include <gtk/gtk.h>
 
-#include "fetcher-engine.h"
+#include "fetcher-backend.h"
 
 G_BEGIN_DECLS
 
@@ -16,21 +16,21 @@ typedef struct _FetcherApp FetcherApp;
 typedef struct
 {
   FetcherApp      *app;
-  FetcherDownload *download;
+  guint            id;
   GtkWidget       *row;
   GtkWidget       *bar;
   GtkWidget       *status;
   GtkWidget       *pause;
   GtkWidget       *resume;
   GtkWidget       *cancel;
-  gulong           progress_id;
 } FetcherRow;
 
 struct _FetcherApp
 {
   GtkApplication *gtk_app;
   GtkWindow      *window;
-  FetcherEngine  *engine;     /* the window's: it goes with it */
+  FetcherBackend *backend;    /* the window's: it goes with it */
+  gboolean        twin;       /* --twin: the GTask twin instead of the libkaa engine */
   GHashTable     *rows;       /* download id → FetcherRow */
   GtkWidget      *list;
   GtkWidget      *url_entry;
@@ -40,8 +40,11 @@ struct _FetcherApp
   GtkWidget      *cancel_all;
   GtkWidget      *search_entry;
   GtkWidget      *search_status;
-  KaaInProgress  *search;     /* the newest search */
+  guint           search_serial; /* the newest search's */
   char           *search_text; /* what the newest search looks for */
+  GPtrArray      *search_rows; /* FetcherRecord: what the newest search found, once done */
+  gboolean        search_done; /* the newest search came back */
+  guint           searches_superseded; /* searches that came back cancelled by a newer one */
   gulong          changed_id;
   guint           dbus_id;     /* org.libkaa.Fetcher, while the window is there */
   gboolean        test_server; /* --test-server: serve test-fetcher-server.h's paths */
@@ -52,6 +55,7 @@ struct _FetcherApp
   int             status;
 };
 
+GtkWindow  *fetcher_app_window_new      (FetcherApp *app);
 FetcherRow *fetcher_app_find_row        (FetcherApp *app,
                                          guint       id);
 void        fetcher_app_self_test_start (FetcherApp *app);

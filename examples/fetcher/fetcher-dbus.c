@@ -1,15 +1,27 @@
-/* fetcher-dbus.c: the engine on D-Bus, as org.libkaa.Fetcher
+/* fetcher-dbus.c: a backend on D-Bus, as org.libkaa.Fetcher
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   Add (s url) → (u id)      starts a download, as the URL entry does
  *   Pause (u id), Resume (u id), Cancel (u id)
+ *                             Pause and Resume fail with NotSupported on
+ *                             the twin
  *   List () → (a(ussxx))      id, url, state, bytes received, total (-1)
+ *   Wait (u id) → (s state)   answers once the download has ended
+ *   History (s text) → (a(ssxs))
+ *                             url, state, bytes, SHA-256 ("" unless done) of
+ *                             the history rows whose URL holds @text
  *
  * Each method call is handled by a coroutine of its own, spawned by the
- * vtable, which owns the invocation and answers it exactly once. The
- * coroutines are not in the engine's scope: a download that Add starts
- * belongs to the engine's scope alone, and does not end with the call.
+ * vtable, which owns the invocation and answers it exactly once. Wait
+ * and History await: Wait the backend's "row-changed" signal until the
+ * download has ended, History the history's search (a SQLite query on
+ * a thread) through the GAsyncResult bridge. History is the window's
+ * type-ahead search: a newer search, typed or called, cancels it, and
+ * the call fails with G_IO_ERROR_CANCELLED's D-Bus error. The coroutines
+ * are not in the backend's scope: a download that Add starts belongs to
+ * the backend, and does not end with the call; a call holds a reference
+ * to the backend until it answered.
  */
 #include <string.h>
 
@@ -28,12 +40,20 @@ static const char introspection_xml[] =
   "    <method name='List'>"
   "      <arg type='a(ussxx)' name='downloads' direction='out'/>"
   "    </method>"
+  "    <method name='Wait'>"
+  "      <arg type='u' name='id' direction='in'/>"
+  "      <arg type='s' name='state' direction='out'/>"
+  "    </method>"
+  "    <method name='History'>"
+  "      <arg type='s' name='text' direction='in'/>"
+  "      <arg type='a(ssxs)' name='rows' direction='out'/>"
+  "    </method>"
   "  </interface>"
   "</node>";
 
 typedef struct
 {
-  FetcherEngine         *engine;
+  FetcherBackend        *backend;
   GDBusMethodInvocation *invocation;   /* answered once, which lets go of it */
 } Call;
 
@@ -42,40 +62,23 @@ call_free (gpointer data)
 {
   Call *call = data;
 
-  g_object_unref (call->engine);
+  g_object_unref (call->backend);
   g_free (call);
 }
 
-static const char *
-state_name (FetcherDownload *d)
-{
-  static const char * const names[] = {
-    [FETCHER_STATE_QUEUED] = "queued",
-    [FETCHER_STATE_RUNNING] = "running",
-    [FETCHER_STATE_RETRYING] = "retrying",
-    [FETCHER_STATE_DONE] = "done",
-    [FETCHER_STATE_FAILED] = "failed",
-    [FETCHER_STATE_CANCELLED] = "cancelled",
-  };
-
-  return fetcher_download_is_paused (d) ? "paused" : names[fetcher_download_get_state (d)];
-}
-
 static GVariant *
-list_downloads (FetcherEngine *engine)
+list_downloads (FetcherBackend *backend)
 {
-  GPtrArray *downloads = fetcher_engine_get_downloads (engine);
+  guint n = fetcher_backend_get_n_rows (backend);
   GVariantBuilder builder;
+  FetcherRowInfo info;
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ussxx)"));
-  for (guint i = 0; i < downloads->len; i++)
-    {
-      FetcherDownload *d = g_ptr_array_index (downloads, i);
-
-      g_variant_builder_add (&builder, "(ussxx)", fetcher_download_get_id (d),
-                             fetcher_download_get_url (d), state_name (d),
-                             fetcher_download_get_received (d), fetcher_download_get_total (d));
-    }
+  for (guint id = 1; id <= n; id++)
+    if (fetcher_backend_get_row (backend, id, &info))
+      g_variant_builder_add (&builder, "(ussxx)", id, info.url,
+                             info.paused ? "paused" : fetcher_state_name (info.state),
+                             info.received, info.total);
   return g_variant_new ("(a(ussxx))", &builder);
 }
 
@@ -83,18 +86,32 @@ static void
 handle_add (Call *call)
 {
   const char *url = NULL;
-  FetcherDownload *d;
+  guint id;
 
   g_variant_get (g_dbus_method_invocation_get_parameters (call->invocation), "(&s)", &url);
   if (!g_str_has_prefix (url, "http://") && !g_str_has_prefix (url, "https://"))
     g_dbus_method_invocation_return_error (call->invocation, G_DBUS_ERROR,
                                            G_DBUS_ERROR_INVALID_ARGS, "Not an http URL: %s", url);
-  else if ((d = fetcher_engine_add (call->engine, url)) == NULL)
+  else if ((id = fetcher_backend_add (call->backend, url)) == 0)
     g_dbus_method_invocation_return_error_literal (call->invocation, G_DBUS_ERROR,
                                                    G_DBUS_ERROR_FAILED, "The fetcher is closing");
   else
-    g_dbus_method_invocation_return_value (call->invocation,
-                                           g_variant_new ("(u)", fetcher_download_get_id (d)));
+    g_dbus_method_invocation_return_value (call->invocation, g_variant_new ("(u)", id));
+}
+
+/* The id of Pause, Resume, Cancel and Wait; 0 after an error reply. */
+static guint
+call_id (Call *call)
+{
+  FetcherRowInfo info;
+  guint id = 0;
+
+  g_variant_get (g_dbus_method_invocation_get_parameters (call->invocation), "(u)", &id);
+  if (fetcher_backend_get_row (call->backend, id, &info))
+    return id;
+  g_dbus_method_invocation_return_error (call->invocation, G_DBUS_ERROR,
+                                         G_DBUS_ERROR_INVALID_ARGS, "No download %u", id);
+  return 0;
 }
 
 /* Pause, Resume and Cancel: one download, named by its id. */
@@ -102,24 +119,85 @@ static void
 handle_control (Call       *call,
                 const char *method)
 {
-  guint id = 0;
-  FetcherDownload *d;
+  guint id = call_id (call);
+  gboolean done;
 
-  g_variant_get (g_dbus_method_invocation_get_parameters (call->invocation), "(u)", &id);
-  d = fetcher_engine_find (call->engine, id);
-  if (d == NULL)
-    {
-      g_dbus_method_invocation_return_error (call->invocation, G_DBUS_ERROR,
-                                             G_DBUS_ERROR_INVALID_ARGS, "No download %u", id);
-      return;
-    }
+  if (id == 0)
+    return;
   if (strcmp (method, "Pause") == 0)
-    fetcher_download_pause (d);
+    done = fetcher_backend_pause (call->backend, id);
   else if (strcmp (method, "Resume") == 0)
-    fetcher_download_resume (d);
+    done = fetcher_backend_resume (call->backend, id);
   else
-    fetcher_download_cancel (d);     /* returns with the download unwound */
-  g_dbus_method_invocation_return_value (call->invocation, NULL);
+    done = fetcher_backend_cancel (call->backend, id);
+  if (done)
+    g_dbus_method_invocation_return_value (call->invocation, NULL);
+  else
+    g_dbus_method_invocation_return_error (call->invocation, G_DBUS_ERROR,
+                                           G_DBUS_ERROR_NOT_SUPPORTED,
+                                           "The %s backend cannot pause",
+                                           fetcher_backend_get_name (call->backend));
+}
+
+/* Awaits the backend's changes until the download has ended. */
+static void
+handle_wait (Call *call)
+{
+  guint id = call_id (call);
+  FetcherRowInfo info = { 0 };
+
+  if (id == 0)
+    return;
+  while (fetcher_backend_get_row (call->backend, id, &info) &&
+         info.state < FETCHER_STATE_DONE)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!kaa_await (kaa_in_progress_new_for_signal (call->backend, "row-changed"), &error))
+        {
+          g_dbus_method_invocation_return_gerror (call->invocation, error);
+          return;
+        }
+    }
+  g_dbus_method_invocation_return_value (call->invocation,
+                                         g_variant_new ("(s)", fetcher_state_name (info.state)));
+}
+
+static GVariant *
+history_rows (GPtrArray *rows)
+{
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ssxs)"));
+  for (guint i = 0; i < rows->len; i++)
+    {
+      FetcherRecord *record = g_ptr_array_index (rows, i);
+
+      g_variant_builder_add (&builder, "(ssxs)", record->url, record->state, record->bytes,
+                             record->sha256 != NULL ? record->sha256 : "");
+    }
+  return g_variant_new ("(a(ssxs))", &builder);
+}
+
+/* Awaits the history's search, a query on a thread, as a GIO call. */
+static void
+handle_history (Call *call)
+{
+  const char *text = NULL;
+  KaaInProgress *search = kaa_in_progress_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_variant_get (g_dbus_method_invocation_get_parameters (call->invocation), "(&s)", &text);
+  fetcher_backend_search_async (call->backend, text, kaa_async_ready, kaa_async_data (search));
+  result = kaa_await_object (search, &error);
+  if (result != NULL)
+    rows = fetcher_backend_search_finish (call->backend, result, &error);
+  if (rows != NULL)
+    g_dbus_method_invocation_return_value (call->invocation, history_rows (rows));
+  else
+    g_dbus_method_invocation_return_gerror (call->invocation, error);
 }
 
 static void
@@ -132,7 +210,11 @@ call_body (KaaCoroutine *co,
   if (strcmp (method, "Add") == 0)
     handle_add (call);
   else if (strcmp (method, "List") == 0)
-    g_dbus_method_invocation_return_value (call->invocation, list_downloads (call->engine));
+    g_dbus_method_invocation_return_value (call->invocation, list_downloads (call->backend));
+  else if (strcmp (method, "Wait") == 0)
+    handle_wait (call);
+  else if (strcmp (method, "History") == 0)
+    handle_history (call);
   else
     handle_control (call, method);
 }
@@ -145,12 +227,12 @@ method_call (GDBusConnection       *connection,
              const char            *method_name,
              GVariant              *parameters,
              GDBusMethodInvocation *invocation,
-             gpointer               engine)
+             gpointer               backend)
 {
   Call *call = g_new0 (Call, 1);
   KaaInProgress *ip;
 
-  call->engine = g_object_ref (engine);
+  call->backend = g_object_ref (backend);
   call->invocation = invocation;
   ip = kaa_coroutine_spawn (call_body, call, call_free);
   kaa_in_progress_set_name (ip, method_name);
@@ -161,10 +243,10 @@ static const GDBusInterfaceVTable vtable = {
   .method_call = method_call,
 };
 
-/* Exports @engine at @object_path; the registration holds a reference to
- * the engine until g_dbus_connection_unregister_object(). */
+/* Exports @backend at @object_path; the registration holds a reference
+ * to it until g_dbus_connection_unregister_object(). */
 guint
-fetcher_dbus_export (FetcherEngine    *engine,
+fetcher_dbus_export (FetcherBackend   *backend,
                      GDBusConnection  *connection,
                      const char       *object_path,
                      GError          **error)
@@ -174,6 +256,6 @@ fetcher_dbus_export (FetcherEngine    *engine,
   if (info == NULL)
     return 0;
   return g_dbus_connection_register_object (connection, object_path, info->interfaces[0],
-                                            &vtable, g_object_ref (engine), g_object_unref,
+                                            &vtable, g_object_ref (backend), g_object_unref,
                                             error);
 }

@@ -180,6 +180,7 @@ attempts_body (KaaCoroutine *co,
       gboolean fatal = FALSE;
 
       d->attempts++;
+      d->engine->last_attempt_at = g_get_monotonic_time ();
       set_state (d, FETCHER_STATE_RUNNING);
       if (attempt (d, &fatal, &error))
         return;
@@ -273,6 +274,8 @@ fetcher_download_start (FetcherDownload *download)
 void
 fetcher_download_free (FetcherDownload *download)
 {
+  if (download->progress_id != 0)
+    kaa_in_progress_disconnect_progress (download->in_progress, download->progress_id);
   g_clear_pointer (&download->in_progress, kaa_in_progress_unref);
   g_clear_error (&download->error);
   g_free (download->url);

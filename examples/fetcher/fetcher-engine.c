@@ -20,13 +20,16 @@ enum
 
 static guint signals[N_SIGNALS];
 
-G_DEFINE_FINAL_TYPE (FetcherEngine, fetcher_engine, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE_WITH_CODE (FetcherEngine, fetcher_engine, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (FETCHER_TYPE_BACKEND,
+                                                      fetcher_engine_backend_init))
 
 void
 fetcher_engine_emit_changed (FetcherEngine   *engine,
                              FetcherDownload *download)
 {
   g_signal_emit (engine, signals[SIGNAL_CHANGED], 0, download);
+  fetcher_engine_backend_changed (engine, download);
 }
 
 /* Everything started ends here, on the owner thread, with its cleanups
@@ -123,7 +126,8 @@ fetcher_engine_new (const char           *directory,
   return g_steal_pointer (&self);
 }
 
-/* Adds a download of @url and starts it; NULL once the engine is closed.
+/* Adds a download of @url and starts it; NULL once the engine is closed
+ * (fetcher_engine_close(), or the owner it was bound to is gone).
  * The download belongs to the engine, which keeps it listed after it
  * ended. */
 FetcherDownload *
@@ -134,7 +138,7 @@ fetcher_engine_add (FetcherEngine *self,
   g_autofree char *name = NULL;
 
   g_return_val_if_fail (FETCHER_IS_ENGINE (self), NULL);
-  if (self->scope == NULL)
+  if (self->scope == NULL || (self->bound && self->owner == NULL))
     return NULL;
   d = g_new0 (FetcherDownload, 1);
   d->engine = self;
@@ -263,6 +267,7 @@ fetcher_engine_bind (FetcherEngine *self,
 {
   g_return_if_fail (self->scope != NULL && self->owner == NULL);
   g_set_weak_pointer (&self->owner, owner);
+  self->bound = TRUE;
   kaa_scope_bind (self->scope, owner);
 }
 

@@ -59,6 +59,7 @@ typedef struct
   gint jobs_running;
   gint interrupted;        /* queries that ended with SQLITE_INTERRUPT */
   gint progress_ticks;     /* calls of the sqlite3_progress_handler */
+  gint rows_pending;       /* records handed to the writer, not written yet */
 } FetcherStats;
 
 /* One history job that got past its first check, for the tests' "no job

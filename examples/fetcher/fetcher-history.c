@@ -450,7 +450,11 @@ writer_body (KaaCoroutine *co,
   FetcherHistory *history = user_data;
   FetcherRecord *record;
 
-  while (kaa_channel_await_next (history->records, (gpointer *) &record, NULL))
+  /* Cancelled (the history is freed): no next record. Asking a closed
+   * channel from a cancelled coroutine would also leave its receive's
+   * "closed" error unseen, which libkaa warns about. */
+  while (!kaa_coroutine_is_cancelled (co) &&
+         kaa_channel_await_next (history->records, (gpointer *) &record, NULL))
     {
       g_autoptr(GError) error = NULL;
       Job *job = job_new (history);
@@ -459,6 +463,7 @@ writer_body (KaaCoroutine *co,
       if (!kaa_await (kaa_thread_pool_run (history->pool, 0, write_job, job, job_free), &error)
           && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         g_warning ("fetcher history %s: %s", history->db->path, error->message);
+      g_atomic_int_dec_and_test (&history->db->stats.rows_pending);
     }
 }
 
@@ -479,7 +484,9 @@ fetcher_history_record (FetcherHistory  *history,
   record->bytes = download->received;
   record->sha256 = g_strdup (download->sha256);
   /* Unbounded: a download's ending never waits for the disk. */
-  kaa_channel_push (history->records, record, KAA_OVERFLOW_FAIL);
+  g_atomic_int_inc (&history->db->stats.rows_pending);
+  if (!kaa_channel_push (history->records, record, KAA_OVERFLOW_FAIL))
+    g_atomic_int_dec_and_test (&history->db->stats.rows_pending);   /* closed */
 }
 
 /* ------------------------------------------------------ open and close */
@@ -565,6 +572,7 @@ fetcher_history_get_stats (FetcherHistory *history,
   stats->jobs_running = g_atomic_int_get (&live->jobs_running);
   stats->interrupted = g_atomic_int_get (&live->interrupted);
   stats->progress_ticks = g_atomic_int_get (&live->progress_ticks);
+  stats->rows_pending = g_atomic_int_get (&live->rows_pending);
 }
 
 /* A copy of the job log, oldest first. */

@@ -6,7 +6,7 @@
 
 #include <libsoup/soup.h>
 
-#include "fetcher-engine.h"
+#include "fetcher-backend.h"
 
 G_BEGIN_DECLS
 
@@ -26,6 +26,7 @@ struct _FetcherDownload
   char          *sha256;
   GError        *error;      /* why it failed, or the last attempt's failure */
   KaaInProgress *in_progress;
+  gulong         progress_id; /* FetcherBackend's "row-changed" on progress */
 };
 
 struct _FetcherEngine
@@ -37,10 +38,12 @@ struct _FetcherEngine
   KaaSemaphore   *limit;
   KaaScope       *scope;      /* downloads and searches; Cancel all replaces it */
   GObject        *owner;      /* weak: each scope ends with it (a window) */
+  gboolean        bound;      /* to an owner: once it is gone, the engine is closed */
   gboolean        paused_all;
   GPtrArray      *downloads;  /* FetcherDownload, in the order they were added */
   guint           next_id;
   FetcherHistory *history;
+  gint64          last_attempt_at; /* monotonic */
 };
 
 /* fetcher-download.c */
@@ -48,6 +51,11 @@ KaaInProgress  *fetcher_download_start      (FetcherDownload *download);
 void            fetcher_download_free       (FetcherDownload *download);
 void            fetcher_engine_emit_changed (FetcherEngine   *engine,
                                              FetcherDownload *download);
+
+/* fetcher-engine-backend.c */
+void            fetcher_engine_backend_init    (FetcherBackendInterface *iface);
+void            fetcher_engine_backend_changed (FetcherEngine           *engine,
+                                                FetcherDownload         *download);
 
 /* fetcher-history.c */
 FetcherHistory *fetcher_history_open        (const char      *path,

@@ -4,22 +4,27 @@
  *
  * With --self-test, this script runs as a coroutine on the window's main
  * loop against a server of its own (test-fetcher-server.c). It clicks
- * the window's buttons and types into its entries as a user would:
+ * the window's buttons and types into its entries as a user would, on
+ * either backend (--twin: the GTask twin), checking what each can do:
  *
  *   add          20 URLs through the URL entry: files, slow ones, failing,
  *                truncated, stalling and missing ones
  *   rows         pause two slow downloads (no byte arrives for a while),
- *                resume them, cancel a third
+ *                resume them (the twin: their buttons are grey), cancel
+ *                a third
  *   settle       each ends as its path says; every file's SHA-256 is the
  *                server's; the window is saved to --screenshot
- *   search       two keystrokes, the first search cancelled by the second;
- *                Cancel all while the second one's query runs: it is
- *                interrupted, and no job started after its cancel
+ *   search       (libkaa) two keystrokes, the first search cancelled by
+ *                the second; Cancel all while the second one's query
+ *                runs: it is interrupted, and no job started after its
+ *                cancel
  *   history      a search finds the 20 downloads' rows, each as it ended
- *   close        the window closes mid-work: its downloads are cancelled
- *                at once and nothing is left in its scope or on the pool
+ *   cancel all   four slow downloads under way end cancelled, no file left
+ *   close        the window closes mid-work: its downloads end cancelled
+ *                (libkaa: at once, nothing left in its scope), no attempt
+ *                starts after the close, and the live counters go to zero
  *
- * Waits are polls of the engine's state every 10 ms, under a deadline.
+ * Waits are polls of the backend's state every 10 ms, under a deadline.
  */
 
 #include "fetcher-app.h"
@@ -33,9 +38,11 @@
 
 typedef struct
 {
-  FetcherApp    *app;
-  FetcherEngine *engine;      /* a reference of its own, to look after the close */
-  TestServer    *server;
+  FetcherApp     *app;
+  FetcherBackend *backend;     /* a reference of its own, to look after the close */
+  FetcherEngine  *engine;      /* the same, when it is the libkaa engine; else NULL */
+  TestServer     *server;
+  guint           probe;       /* the download has_received() looks at */
   char          *urls[N_DOWNLOADS];
   gsize          sizes[N_DOWNLOADS];
   FetcherState   want[N_DOWNLOADS];
@@ -73,17 +80,39 @@ await_true (gboolean  (*done) (gpointer data),
   return TRUE;
 }
 
+/* The download added @i-th (from 0): its id is i + 1. */
+static FetcherRowInfo
+row_info (SelfTest *t,
+          guint     i)
+{
+  FetcherRowInfo info = { 0 };
+
+  if (!fetcher_backend_get_row (t->backend, i + 1, &info))
+    g_error ("self-test: no download %u", i + 1);
+  return info;
+}
+
 static gboolean
 has_received (gpointer data)
 {
-  return fetcher_download_get_received (data) > 0;
+  SelfTest *t = data;
+
+  return row_info (t, t->probe).received > 0;
 }
 
-static FetcherDownload *
-download (SelfTest *t,
+static gboolean
+await_received (SelfTest *t,
+                guint     i)
+{
+  t->probe = i;
+  return await_true (has_received, t, "a download's bytes flow");
+}
+
+static FetcherRow *
+find_row (SelfTest *t,
           guint     i)
 {
-  return g_ptr_array_index (fetcher_engine_get_downloads (t->engine), i);
+  return fetcher_app_find_row (t->app, i + 1);
 }
 
 static void
@@ -138,34 +167,61 @@ step_add (SelfTest *t)
                  g_hash_table_size (t->app->rows));
 }
 
+/* A backend that cannot pause shows grey Pause and Resume buttons. */
+static gboolean
+check_no_pause (SelfTest *t,
+                guint     i)
+{
+  FetcherRow *row = find_row (t, i);
+
+  return expect (!gtk_widget_get_sensitive (row->pause) &&
+                 !gtk_widget_get_sensitive (row->resume) &&
+                 !gtk_widget_get_sensitive (t->app->pause_all) &&
+                 !gtk_widget_get_sensitive (t->app->resume_all),
+                 "the %s backend cannot pause: its buttons are grey",
+                 fetcher_backend_get_name (t->backend));
+}
+
+static gboolean
+is_cancelled (gpointer data)
+{
+  SelfTest *t = data;
+
+  return row_info (t, t->probe).state == FETCHER_STATE_CANCELLED;
+}
+
 static gboolean
 step_rows (SelfTest *t)
 {
-  FetcherDownload *slow[3];
+  guint slow = t->first_slow;
   gint64 received[2];
   gboolean ok = TRUE;
 
   for (guint i = 0; i < 3; i++)
     {
-      slow[i] = download (t, t->first_slow + i);
-      if (!await_true (has_received, slow[i], "a slow download's bytes flow"))
+      if (!await_received (t, slow + i))
         return FALSE;
-      if (i < 2)
+      if (i < 2 && fetcher_backend_can_pause (t->backend))
         {
-          click (fetcher_app_find_row (t->app, fetcher_download_get_id (slow[i]))->pause);
-          received[i] = fetcher_download_get_received (slow[i]);
+          click (find_row (t, slow + i)->pause);
+          received[i] = row_info (t, slow + i).received;
         }
     }
-  click (fetcher_app_find_row (t->app, fetcher_download_get_id (slow[2]))->cancel);
-  t->want[t->first_slow + 2] = FETCHER_STATE_CANCELLED;
-  ok &= expect (fetcher_download_get_state (slow[2]) == FETCHER_STATE_CANCELLED,
-                "Cancel ended a download at once");
+  click (find_row (t, slow + 2)->cancel);
+  t->want[slow + 2] = FETCHER_STATE_CANCELLED;
+  t->probe = slow + 2;
+  if (t->engine != NULL)
+    ok &= expect (is_cancelled (t), "Cancel ended a download at once");
+  else
+    ok &= await_true (is_cancelled, t, "Cancel ended a download");
+  if (!fetcher_backend_can_pause (t->backend))
+    return ok && check_no_pause (t, slow);
   kaa_await (kaa_sleep (QUIET_MS), NULL);
   for (guint i = 0; i < 2; i++)
     {
-      FetcherRow *row = fetcher_app_find_row (t->app, fetcher_download_get_id (slow[i]));
+      FetcherRow *row = find_row (t, slow + i);
 
-      ok &= expect (fetcher_download_get_received (slow[i]) == received[i] &&
+      ok &= expect (row_info (t, slow + i).received == received[i] &&
                     gtk_widget_get_sensitive (row->resume),
                     "a paused download got no byte in %u ms", QUIET_MS);
       click (row->resume);
@@ -179,7 +235,7 @@ all_settled (gpointer data)
   SelfTest *t = data;
 
   for (guint i = 0; i < N_DOWNLOADS; i++)
-    if (fetcher_download_get_state (download (t, i)) < FETCHER_STATE_DONE)
+    if (row_info (t, i).state < FETCHER_STATE_DONE)
       return FALSE;
   return TRUE;
 }
@@ -188,8 +244,8 @@ static gboolean
 check_file (SelfTest *t,
             guint     i)
 {
-  FetcherDownload *d = download (t, i);
-  const char *path = fetcher_download_get_path (d);
+  FetcherRowInfo info = row_info (t, i);
+  const char *path = info.path;
   g_autofree char *contents = NULL;
   g_autofree char *want = NULL;
   g_autofree char *have = NULL;
@@ -201,7 +257,7 @@ check_file (SelfTest *t,
   if (g_file_get_contents (path, &contents, &length, NULL))
     have = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (guchar *) contents, length);
   return expect (g_strcmp0 (have, want) == 0 &&
-                 g_strcmp0 (fetcher_download_get_sha256 (d), want) == 0,
+                 g_strcmp0 (info.sha256, want) == 0,
                  "%s has the server's SHA-256 %.12s…", t->urls[i], want);
 }
 
@@ -245,7 +301,7 @@ step_settle (SelfTest *t)
 
   for (guint i = 0; ok && i < N_DOWNLOADS; i++)
     {
-      FetcherState state = fetcher_download_get_state (download (t, i));
+      FetcherState state = row_info (t, i).state;
 
       ok &= expect (state == t->want[i], "%s ended in state %d (%d)", t->urls[i], state,
                     t->want[i]);
@@ -284,9 +340,9 @@ no_job_running (gpointer data)
   return stats.jobs_running == 0;
 }
 
-/* Types @text into the search box; returns the search it started (the
- * entry may search for "" first, as set_text() deletes, then inserts). */
-static KaaInProgress *
+/* Types @text into the search box (the entry may search for "" first,
+ * as set_text() deletes, then inserts). */
+static gboolean
 type_search (SelfTest   *t,
              const char *text)
 {
@@ -295,8 +351,8 @@ type_search (SelfTest   *t,
   gtk_editable_set_text (GTK_EDITABLE (t->app->search_entry), text);
   while (g_strcmp0 (t->app->search_text, text) != 0)
     if (g_get_monotonic_time () > deadline || !kaa_await (kaa_sleep (10), NULL))
-      return expect (FALSE, "typing \"%s\" started a search", text), NULL;
-  return kaa_in_progress_ref (t->app->search);
+      return expect (FALSE, "typing \"%s\" started a search", text);
+  return TRUE;
 }
 
 /* Both searches started before their cancel, and the second one's query
@@ -325,36 +381,59 @@ check_job_log (SelfTest *t,
   return ok && expect (second_ran, "the second search's job ran");
 }
 
+typedef struct
+{
+  SelfTest *t;
+  guint     superseded;   /* the window's count before the second keystroke */
+} Superseded;
+
+static gboolean
+first_came_back_cancelled (gpointer data)
+{
+  Superseded *before = data;
+
+  return before->t->app->searches_superseded > before->superseded;
+}
+
+static gboolean
+search_shown_cancelled (gpointer data)
+{
+  SelfTest *t = data;
+
+  return t->app->search_done &&
+         g_strcmp0 (gtk_label_get_text (GTK_LABEL (t->app->search_status)),
+                    "search cancelled") == 0;
+}
+
+/* The libkaa engine's: its job log tells when each query ran. */
 static gboolean
 step_search (SelfTest *t)
 {
-  g_autoptr(KaaInProgress) seeded = fetcher_engine_seed_history (t->engine, SEED_ROWS);
-  g_autoptr(KaaInProgress) first = NULL;
-  g_autoptr(KaaInProgress) second = NULL;
+  g_autoptr(KaaInProgress) seeded = NULL;
   Started started = { t, "archive-12" };
+  Superseded before = { t, 0 };
   gint64 first_cancelled, second_cancelled;
-  const char *label;
-  gboolean ok;
 
-  if (!expect (kaa_await_borrowed (seeded, NULL), "%u rows added to the history", SEED_ROWS))
+  if (t->engine == NULL)
+    return TRUE;
+  seeded = fetcher_engine_seed_history (t->engine, SEED_ROWS);
+  if (!expect (kaa_await_borrowed (seeded, NULL), "%u rows added to the history", SEED_ROWS) ||
+      !type_search (t, "archive-1"))
     return FALSE;
-  if ((first = type_search (t, "archive-1")) == NULL ||
-      (second = type_search (t, "archive-12")) == NULL)
+  before.superseded = t->app->searches_superseded;
+  if (!type_search (t, "archive-12"))
     return FALSE;
   first_cancelled = g_get_monotonic_time ();
-  ok = expect (kaa_in_progress_get_state (first) == KAA_STATE_CANCELLED,
-               "the second keystroke cancelled the first search");
-  if (!await_true (search_started, &started, "the second search's query starts"))
+  if (!await_true (first_came_back_cancelled, &before,
+                   "the second keystroke cancelled the first search") ||
+      !await_true (search_started, &started, "the second search's query starts"))
     return FALSE;
   click (t->app->cancel_all);
   second_cancelled = g_get_monotonic_time ();
-  label = gtk_label_get_text (GTK_LABEL (t->app->search_status));
-  ok &= expect (kaa_in_progress_get_state (second) == KAA_STATE_CANCELLED &&
-                g_strcmp0 (label, "search cancelled") == 0,
-                "Cancel all cancelled the running search (\"%s\")", label);
-  if (!await_true (no_job_running, t->engine, "the interrupted query ends"))
+  if (!await_true (search_shown_cancelled, t, "Cancel all cancelled the running search") ||
+      !await_true (no_job_running, t->engine, "the interrupted query ends"))
     return FALSE;
-  return ok && check_job_log (t, first_cancelled, second_cancelled);
+  return check_job_log (t, first_cancelled, second_cancelled);
 }
 
 static const char *
@@ -364,23 +443,35 @@ state_name (FetcherState state)
          : state == FETCHER_STATE_FAILED ? "failed" : "cancelled";
 }
 
+static gboolean
+quiet (gpointer data)
+{
+  FetcherBackendStats stats;
+
+  fetcher_backend_get_stats (data, &stats);
+  return stats.active == 0 && stats.jobs_running == 0 && stats.rows_pending == 0;
+}
+
+static gboolean
+search_done (gpointer data)
+{
+  return ((SelfTest *) data)->app->search_done;
+}
+
 /* The history holds a row per download, with its end and checksum. */
 static gboolean
 step_history (SelfTest *t)
 {
-  g_autoptr(KaaInProgress) search = type_search (t, "127.0.0.1:");
-  g_autoptr(GError) error = NULL;
   GPtrArray *rows;
   gboolean ok = TRUE;
 
-  if (search == NULL)
+  if (!await_true (quiet, t->backend, "every history row is written") ||
+      !type_search (t, "127.0.0.1:") ||
+      !await_true (search_done, t, "the history search ends"))
     return FALSE;
-  kaa_await_borrowed (search, &error);
-  if (!expect (error == NULL, "the history search ends (%s)",
-               error != NULL ? error->message : "found"))
-    return FALSE;
-  rows = kaa_in_progress_get_pointer (search);
-  if (!expect (rows->len == N_DOWNLOADS, "%u rows in the history", rows->len))
+  rows = t->app->search_rows;
+  if (!expect (rows != NULL && rows->len == N_DOWNLOADS, "%u rows in the history",
+               rows != NULL ? rows->len : 0))
     return FALSE;
   for (guint i = 0; i < rows->len; i++)
     {
@@ -390,45 +481,100 @@ step_history (SelfTest *t)
       while (j < N_DOWNLOADS && g_strcmp0 (t->urls[j], record->url) != 0)
         j++;
       ok &= expect (j < N_DOWNLOADS && g_strcmp0 (record->state, state_name (t->want[j])) == 0 &&
-                    g_strcmp0 (record->sha256, fetcher_download_get_sha256 (download (t, j))) == 0,
+                    g_strcmp0 (record->sha256, row_info (t, j).sha256) == 0,
                     "history: %s %s", record->url, record->state);
     }
   return ok;
 }
 
-/* Closing the window mid-work cancels what it started, at once: the
- * scope Cancel all made is bound to the window too. */
-static gboolean
-step_close (SelfTest *t)
+/* Adds four slow downloads through the entry; the index of the first. */
+static guint
+add_slow (SelfTest *t,
+          guint     seed)
 {
-  KaaInProgress *ips[4];
-  g_autoptr(KaaScope) scope = NULL;
-  gboolean ok = TRUE;
+  guint first = fetcher_backend_get_n_rows (t->backend);
 
-  for (guint i = 0; i < G_N_ELEMENTS (ips); i++)
+  for (guint i = 0; i < 4; i++)
     {
-      g_autofree char *url = test_server_url (t->server, "/slow/%u/%u", 640 * KIB, 100 + i);
+      g_autofree char *url = test_server_url (t->server, "/slow/%u/%u", 8192 * KIB, seed + i);
 
       gtk_editable_set_text (GTK_EDITABLE (t->app->url_entry), url);
       click (t->app->add_button);
-      ips[i] = fetcher_download_get_in_progress (download (t, N_DOWNLOADS + i));
-      kaa_in_progress_ref (ips[i]);
     }
-  if (!await_true (has_received, download (t, N_DOWNLOADS), "the new downloads run"))
+  return first;
+}
+
+typedef struct
+{
+  SelfTest *t;
+  guint     first;
+} Four;
+
+static gboolean
+four_cancelled (gpointer data)
+{
+  Four *four = data;
+
+  for (guint i = four->first; i < four->first + 4; i++)
+    if (row_info (four->t, i).state != FETCHER_STATE_CANCELLED)
+      return FALSE;
+  return TRUE;
+}
+
+/* libkaa: at once; the twin: as their callbacks come back. No file left. */
+static gboolean
+check_four_cancelled (SelfTest   *t,
+                      guint       first,
+                      const char *what)
+{
+  Four four = { t, first };
+  gboolean ok = t->engine != NULL ? expect (four_cancelled (&four), "%s at once", what)
+                                  : await_true (four_cancelled, &four, what);
+
+  for (guint i = first; ok && i < first + 4; i++)
+    ok &= expect (!g_file_test (row_info (t, i).path, G_FILE_TEST_EXISTS),
+                  "no file is left of download %u", i + 1);
+  return ok;
+}
+
+static gboolean
+step_cancel_all (SelfTest *t)
+{
+  guint first = add_slow (t, 100);
+
+  if (!await_received (t, first))
     return FALSE;
-  scope = kaa_scope_ref (fetcher_engine_get_scope (t->engine));
+  click (t->app->cancel_all);
+  return check_four_cancelled (t, first, "Cancel all ended four downloads under way");
+}
+
+/* Closing the window mid-work cancels what it started: with libkaa at
+ * once, the scope Cancel all made being bound to the window too; then
+ * nothing runs, and no attempt starts after the close. */
+static gboolean
+step_close (SelfTest *t)
+{
+  guint first = add_slow (t, 200);
+  g_autoptr(KaaScope) scope = NULL;
+  FetcherBackendStats stats;
+  gint64 closed_at;
+  gboolean ok;
+
+  if (!await_received (t, first))
+    return FALSE;
+  if (t->engine != NULL)
+    scope = kaa_scope_ref (fetcher_engine_get_scope (t->engine));
   g_application_hold (G_APPLICATION (t->app->gtk_app));
   gtk_window_destroy (t->app->window);
-  for (guint i = 0; i < G_N_ELEMENTS (ips); i++)
-    {
-      ok &= expect (kaa_in_progress_get_state (ips[i]) == KAA_STATE_CANCELLED &&
-                    !g_file_test (fetcher_download_get_path (download (t, N_DOWNLOADS + i)),
-                                  G_FILE_TEST_EXISTS),
-                    "closing the window cancelled download %u at once", N_DOWNLOADS + i);
-      kaa_in_progress_unref (ips[i]);
-    }
-  ok &= expect (kaa_scope_get_n_pending (scope) == 0, "nothing is left in the window's scope");
-  ok &= await_true (no_job_running, t->engine, "no history job runs after the close");
+  closed_at = g_get_monotonic_time ();
+  ok = check_four_cancelled (t, first, "closing the window cancelled its downloads");
+  if (scope != NULL)
+    ok &= expect (kaa_scope_get_n_pending (scope) == 0, "nothing is left in the window's scope");
+  ok &= await_true (quiet, t->backend, "nothing runs after the close");
+  fetcher_backend_get_stats (t->backend, &stats);
+  ok &= expect (stats.last_attempt_at < closed_at, "no attempt started after the close");
+  ok &= expect (fetcher_backend_add (t->backend, t->urls[0]) == 0,
+                "the closed backend takes no download");
   g_application_release (G_APPLICATION (t->app->gtk_app));
   return ok;
 }
@@ -445,6 +591,7 @@ self_test (KaaCoroutine *co,
                                     step_settle (t) &&
                                     step_search (t) &&
                                     step_history (t) &&
+                                    step_cancel_all (t) &&
                                     step_close (t));
 }
 
@@ -456,11 +603,12 @@ on_self_test_done (KaaInProgress *in_progress,
   gboolean passed = kaa_in_progress_get_state (in_progress) == KAA_STATE_FINISHED &&
                     kaa_in_progress_get_boolean (in_progress);
 
-  g_print ("self-test %s\n", passed ? "passed" : "FAILED");
+  g_print ("self-test (%s) %s\n", fetcher_backend_get_name (t->backend),
+           passed ? "passed" : "FAILED");
   t->app->status = passed ? 0 : 1;
   if (t->app->window != NULL)
     gtk_window_destroy (t->app->window);
-  g_object_unref (t->engine);
+  g_object_unref (t->backend);
   test_server_remove_scratch (t->app->directory);
   test_server_stop (t->server);
   for (guint i = 0; i < N_DOWNLOADS; i++)
@@ -476,7 +624,8 @@ fetcher_app_self_test_start (FetcherApp *app)
   KaaInProgress *test;
 
   t->app = app;
-  t->engine = g_object_ref (app->engine);
+  t->backend = g_object_ref (app->backend);
+  t->engine = FETCHER_IS_ENGINE (app->backend) ? FETCHER_ENGINE (app->backend) : NULL;
   t->server = test_server_start ();
   test = kaa_coroutine_spawn (self_test, t, NULL);
   kaa_in_progress_set_name (test, "self-test");

@@ -141,9 +141,10 @@ test_twin_downloads (void)
 
 typedef struct
 {
-  GPtrArray *rows;
-  GError    *error;
-  gboolean   done;
+  GPtrArray      *rows;
+  GError         *error;
+  gboolean        done;
+  FetcherBackend *backend;   /* the twin's callbacks have no source object */
 } Result;
 
 static void
@@ -171,7 +172,7 @@ make_history (const char *path)
 
   g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (db,
-    "CREATE TABLE downloads (id INTEGER PRIMARY KEY, url TEXT NOT NULL, state TEXT NOT NULL,"
+    "CREATE TABLE IF NOT EXISTS downloads (id INTEGER PRIMARY KEY, url TEXT NOT NULL, state TEXT NOT NULL,"
     " bytes INTEGER NOT NULL, sha256 TEXT);"
     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000)"
     " INSERT INTO downloads (url, state, bytes, sha256)"
@@ -210,6 +211,159 @@ test_twin_search (void)
   g_assert_true (test_server_remove_scratch (dir));
 }
 
+typedef struct
+{
+  FetcherBackend *backend;
+  gboolean        rated;     /* a running row had a rate and an ETA */
+  guint           changes;
+} Watch;
+
+static void
+on_row_changed (FetcherBackend *backend,
+                guint           id,
+                gpointer        data)
+{
+  Watch *watch = data;
+  FetcherRowInfo info;
+
+  g_assert_true (fetcher_backend_get_row (backend, id, &info));
+  watch->changes++;
+  if (info.state == FETCHER_STATE_RUNNING && info.rate > 0 && info.eta >= 0)
+    watch->rated = TRUE;
+}
+
+static gboolean
+no_twin_alive (gpointer data)
+{
+  return twin_engine_get_n_alive () == 0;
+}
+
+static gboolean
+backend_quiet (gpointer backend)
+{
+  FetcherBackendStats stats;
+
+  fetcher_backend_get_stats (backend, &stats);
+  return stats.active == 0 && stats.jobs_running == 0 && stats.rows_pending == 0;
+}
+
+static void
+on_backend_search (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      data)
+{
+  Result *r = data;
+
+  r->rows = fetcher_backend_search_finish (r->backend, result, &r->error);
+  r->done = TRUE;
+}
+
+typedef struct
+{
+  TestServer     *server;
+  char           *dir;
+  FetcherBackend *backend;
+} Fixture;
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *db = NULL;
+
+  f->server = test_server_start ();
+  f->dir = g_dir_make_tmp ("kaa-twin-XXXXXX", NULL);
+  db = g_build_filename (f->dir, "history.db", NULL);
+  f->backend = twin_backend_new (f->dir, db, &config, NULL);
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_object_unref (f->backend);
+  iterate_until (no_twin_alive, NULL);     /* freed from an idle */
+  g_assert_true (test_server_remove_scratch (f->dir));
+  g_free (f->dir);
+  test_server_stop (f->server);
+}
+
+static void
+add_slow (Fixture *f,
+          guint    n,
+          gsize    size)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *url = test_server_url (f->server, "/slow/%zu/%u", size, i);
+
+      g_assert_cmpuint (fetcher_backend_add (f->backend, url), !=, 0);
+    }
+}
+
+/* The twin behind FetcherBackend: rows with a rate and an ETA while they
+ * run, the server's SHA-256, a history row each written by its GTasks,
+ * and no pause. */
+static void
+test_twin_backend (Fixture       *f,
+                   gconstpointer  data)
+{
+  Watch watch = { f->backend };
+  Result found = { .backend = f->backend };
+  FetcherRowInfo info;
+
+  g_signal_connect (f->backend, "row-changed", G_CALLBACK (on_row_changed), &watch);
+  g_assert_false (fetcher_backend_can_pause (f->backend));
+  add_slow (f, 3, 640 * KIB);
+  g_assert_false (fetcher_backend_pause (f->backend, 1));
+  iterate_until (backend_quiet, f->backend);
+  g_assert_true (watch.rated);
+  for (guint i = 1; i <= 3; i++)
+    {
+      g_autofree char *want = test_server_sha256 (640 * KIB, i - 1);
+
+      g_assert_true (fetcher_backend_get_row (f->backend, i, &info));
+      g_assert_cmpint (info.state, ==, FETCHER_STATE_DONE);
+      g_assert_cmpstr (info.sha256, ==, want);
+    }
+  fetcher_backend_search_async (f->backend, "/slow/", on_backend_search, &found);
+  iterate_until (result_done, &found);
+  g_assert_no_error (found.error);
+  g_assert_cmpuint (found.rows->len, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpstr (((FetcherRecord *) found.rows->pdata[i])->state, ==, "done");
+  g_ptr_array_unref (found.rows);
+}
+
+/* Its owner goes mid-work: the twin closes, takes no more downloads,
+ * starts no attempt, and its live counters go to zero. */
+static void
+test_twin_close (Fixture       *f,
+                 gconstpointer  data)
+{
+  GObject *owner = g_object_new (G_TYPE_OBJECT, NULL);
+  FetcherBackendStats stats;
+  FetcherRowInfo info;
+  gint64 closed_at;
+
+  fetcher_backend_bind (f->backend, owner);
+  add_slow (f, 6, 64 * 1024 * KIB);
+  while (!fetcher_backend_get_row (f->backend, 1, &info) || info.received == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_object_unref (owner);
+  closed_at = g_get_monotonic_time ();
+  g_assert_cmpuint (fetcher_backend_add (f->backend, "http://127.0.0.1:1/x"), ==, 0);
+  iterate_until (backend_quiet, f->backend);
+  fetcher_backend_get_stats (f->backend, &stats);
+  g_assert_cmpint (stats.last_attempt_at, <, closed_at);
+  for (guint i = 1; i <= 6; i++)
+    {
+      g_assert_true (fetcher_backend_get_row (f->backend, i, &info));
+      g_assert_cmpint (info.state, ==, FETCHER_STATE_CANCELLED);
+      g_assert_false (g_file_test (info.path, G_FILE_TEST_EXISTS));
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -217,5 +371,9 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/fetcher/twin/downloads", test_twin_downloads);
   g_test_add_func ("/fetcher/twin/search", test_twin_search);
+  g_test_add ("/fetcher/twin/backend", Fixture, NULL, fixture_set_up, test_twin_backend,
+              fixture_tear_down);
+  g_test_add ("/fetcher/twin/close", Fixture, NULL, fixture_set_up, test_twin_close,
+              fixture_tear_down);
   return g_test_run ();
 }

@@ -7,6 +7,8 @@
  * finds its state in TwinDownload; every way out of a step goes through
  * attempt_failed() or settle(), which must undo by hand what libkaa's
  * cascade undoes in the other engine: the timers, the slot, the queue.
+ * The history rows are written one GTask at a time, each queued behind
+ * the one before it (write_next()).
  */
 #include <sqlite3.h>
 #include <glib/gstdio.h>
@@ -17,6 +19,9 @@
 #define CHUNK_SIZE        (64 * 1024)
 #define BACKOFF_MAX_MSEC  2000
 #define PROGRESS_STEPS    1000
+#define SAMPLE_USEC       (100 * G_TIME_SPAN_MILLISECOND)   /* rate samples, row updates */
+
+static guint n_alive;          /* engines not freed yet, twin_engine_get_n_alive() */
 
 struct _TwinEngine
 {
@@ -29,6 +34,16 @@ struct _TwinEngine
   GPtrArray     *downloads;
   guint          next_id;
   GCancellable  *search;     /* the newest search's */
+  guint          searches;   /* search tasks not returned yet */
+  sqlite3       *writer;     /* the history's, used by one write task at a time */
+  GQueue         records;    /* FetcherRecord, to write */
+  gboolean       writing;    /* a write task is out */
+  gboolean       closed;     /* takes no more downloads */
+  gboolean       free_when_quiet;
+  guint          reap_id;
+  gint64         last_attempt_at;
+  TwinNotify     notify;
+  gpointer       notify_data;
 };
 
 struct _TwinDownload
@@ -58,10 +73,22 @@ struct _TwinDownload
   GOutputStream *out;
   GChecksum     *sum;
   GBytes        *chunk;        /* being written */
+  gint64         sample_at;    /* the rate's last sample: when, and the bytes then */
+  gint64         sample_received;
+  double         rate;         /* bytes a second, smoothed */
 };
 
 static void start_attempt (TwinDownload *d);
 static void read_next     (TwinDownload *d);
+static void record        (TwinDownload *d);
+static void check_quiet   (TwinEngine   *engine);
+
+static void
+notify_changed (TwinDownload *d)
+{
+  if (d->engine->notify != NULL)
+    d->engine->notify (d->engine, d->id, d->engine->notify_data);
+}
 
 static void
 attempt_clear (TwinDownload *d)
@@ -136,10 +163,14 @@ settle (TwinDownload *d,
       d->error = error;
       g_unlink (d->path);
     }
-  if (d->in_line)
-    return;
-  d->engine->running--;
-  pump_line (d->engine);
+  record (d);
+  notify_changed (d);
+  if (!d->in_line)
+    {
+      d->engine->running--;
+      pump_line (d->engine);
+    }
+  check_quiet (d->engine);
 }
 
 static gboolean
@@ -184,6 +215,7 @@ attempt_failed (TwinDownload *d,
   g_clear_error (&d->error);
   d->error = error;
   d->state = FETCHER_STATE_RETRYING;
+  notify_changed (d);
   d->backoff_id = g_timeout_add (d->backoff, on_backoff, d);
   d->backoff = MIN (d->backoff * 2, BACKOFF_MAX_MSEC);
 }
@@ -213,6 +245,23 @@ on_closed (GObject      *source,
   settle (d, NULL);
 }
 
+/* The rate is the bytes of the last SAMPLE_USEC or more, smoothed; the
+ * row is told at most that often too. */
+static void
+sample_rate (TwinDownload *d)
+{
+  gint64 now = g_get_monotonic_time ();
+  double rate;
+
+  if (now - d->sample_at < SAMPLE_USEC)
+    return;
+  rate = (d->received - d->sample_received) * (double) G_USEC_PER_SEC / (now - d->sample_at);
+  d->rate = d->rate == 0 ? rate : (d->rate + rate) / 2;
+  d->sample_at = now;
+  d->sample_received = d->received;
+  notify_changed (d);
+}
+
 static void
 on_written (GObject      *source,
             GAsyncResult *result,
@@ -230,6 +279,7 @@ on_written (GObject      *source,
   g_checksum_update (d->sum, g_bytes_get_data (d->chunk, NULL), size);
   g_clear_pointer (&d->chunk, g_bytes_unref);
   d->received += size;
+  sample_rate (d);
   read_next (d);
 }
 
@@ -344,10 +394,15 @@ static void
 start_attempt (TwinDownload *d)
 {
   d->attempts++;
+  d->engine->last_attempt_at = g_get_monotonic_time ();
   d->state = FETCHER_STATE_RUNNING;
   d->received = 0;
   d->total = -1;
   d->stalled = FALSE;
+  d->rate = 0;
+  d->sample_at = d->engine->last_attempt_at;
+  d->sample_received = 0;
+  notify_changed (d);
   d->msg = soup_message_new ("GET", d->url);
   if (d->msg == NULL)
     {
@@ -360,6 +415,120 @@ start_attempt (TwinDownload *d)
                                            d->attempt, NULL);
   soup_session_send_async (d->engine->session, d->msg, G_PRIORITY_DEFAULT, d->attempt,
                            on_sent, d);
+}
+
+/* ------------------------------------------------------------ history */
+
+typedef struct
+{
+  sqlite3       *conn;
+  FetcherRecord *record;
+} WriteData;
+
+static void
+write_data_free (gpointer data)
+{
+  WriteData *write = data;
+
+  fetcher_record_free (write->record);
+  g_free (write);
+}
+
+static void
+write_thread (GTask        *task,
+              gpointer      source,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  WriteData *write = task_data;
+  sqlite3_stmt *stmt = NULL;
+  int rc = sqlite3_prepare_v2 (write->conn, "INSERT INTO downloads (url, state, bytes, sha256)"
+                                            " VALUES (?1, ?2, ?3, ?4)", -1, &stmt, NULL);
+
+  if (rc == SQLITE_OK)
+    {
+      sqlite3_bind_text (stmt, 1, write->record->url, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, write->record->state, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 3, write->record->bytes);
+      sqlite3_bind_text (stmt, 4, write->record->sha256, -1, SQLITE_STATIC);
+      rc = sqlite3_step (stmt);
+    }
+  sqlite3_finalize (stmt);
+  if (rc == SQLITE_DONE)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "SQLite: %s",
+                             sqlite3_errmsg (write->conn));
+}
+
+static void write_next (TwinEngine *self);
+
+static void
+on_row_written (GObject      *source,
+                GAsyncResult *result,
+                gpointer      data)
+{
+  TwinEngine *self = data;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    g_warning ("twin history %s: %s", self->database, error->message);
+  self->writing = FALSE;
+  write_next (self);
+}
+
+/* One write at a time, in the order the downloads ended. */
+static void
+write_next (TwinEngine *self)
+{
+  WriteData *write;
+  GTask *task;
+
+  if (self->writing || g_queue_is_empty (&self->records))
+    {
+      check_quiet (self);
+      return;
+    }
+  write = g_new0 (WriteData, 1);
+  write->conn = self->writer;
+  write->record = g_queue_pop_head (&self->records);
+  self->writing = TRUE;
+  task = g_task_new (NULL, NULL, on_row_written, self);
+  g_task_set_task_data (task, write, write_data_free);
+  g_task_run_in_thread (task, write_thread);
+  g_object_unref (task);
+}
+
+static void
+record (TwinDownload *d)
+{
+  FetcherRecord *row = g_new0 (FetcherRecord, 1);
+
+  row->url = g_strdup (d->url);
+  row->state = g_strdup (fetcher_state_name (d->state));
+  row->bytes = d->received;
+  row->sha256 = d->state == FETCHER_STATE_DONE ? g_strdup (d->sha256) : NULL;
+  g_queue_push_tail (&d->engine->records, row);
+  write_next (d->engine);
+}
+
+/* Synchronously, once, before anything runs. */
+static gboolean
+open_history (TwinEngine  *self,
+              GError     **error)
+{
+  int rc = sqlite3_open (self->database, &self->writer);
+
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec (self->writer,
+                       "PRAGMA journal_mode = WAL;"
+                       "CREATE TABLE IF NOT EXISTS downloads ("
+                       "  id INTEGER PRIMARY KEY, url TEXT NOT NULL, state TEXT NOT NULL,"
+                       "  bytes INTEGER NOT NULL, sha256 TEXT)", NULL, NULL, NULL);
+  if (rc == SQLITE_OK)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "SQLite: %s", sqlite3_errmsg (self->writer));
+  return FALSE;
 }
 
 /* ------------------------------------------------------------- engine */
@@ -381,6 +550,7 @@ twin_engine_new (const char           *directory,
       return NULL;
     }
   self = g_new0 (TwinEngine, 1);
+  n_alive++;
   self->config = *config;
   self->directory = g_strdup (directory);
   self->database = g_strdup (database);
@@ -389,8 +559,14 @@ twin_engine_new (const char           *directory,
                                                  "max-conns-per-host", 2 * config->max_parallel,
                                                  NULL);
   g_queue_init (&self->line);
+  g_queue_init (&self->records);
   self->downloads = g_ptr_array_new_with_free_func (twin_download_free);
   self->next_id = 1;
+  if (!open_history (self, error))
+    {
+      twin_engine_free (self);
+      return NULL;
+    }
   return self;
 }
 
@@ -400,21 +576,76 @@ void
 twin_engine_free (TwinEngine *self)
 {
   g_return_if_fail (twin_engine_is_quiet (self));
+  g_clear_handle_id (&self->reap_id, g_source_remove);
   g_ptr_array_unref (self->downloads);
   g_clear_object (&self->search);
   g_object_unref (self->session);
+  sqlite3_close (self->writer);
   g_free (self->directory);
   g_free (self->database);
   g_free (self);
+  n_alive--;
+}
+
+/* Twins not freed yet: a program waits for those it let go of
+ * (twin_engine_free_when_quiet()) before it returns. */
+guint
+twin_engine_get_n_alive (void)
+{
+  return n_alive;
+}
+
+static gboolean
+reap (gpointer data)
+{
+  TwinEngine *self = data;
+
+  self->reap_id = 0;
+  twin_engine_free (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Called where work ends: an engine let go of goes once quiet, from an
+ * idle, when no callback of its own is on the stack any more. */
+static void
+check_quiet (TwinEngine *self)
+{
+  if (self->free_when_quiet && self->reap_id == 0 && twin_engine_is_quiet (self))
+    self->reap_id = g_idle_add (reap, self);
+}
+
+/* Closes @self and frees it once its downloads have settled and its
+ * rows are written; no call on it after this one. */
+void
+twin_engine_free_when_quiet (TwinEngine *self)
+{
+  twin_engine_close (self);
+  self->notify = NULL;
+  self->free_when_quiet = TRUE;
+  check_quiet (self);
+}
+
+/* Called for every change of a download: added, a new state, or progress
+ * (at most every SAMPLE_USEC). */
+void
+twin_engine_set_notify (TwinEngine *self,
+                        TwinNotify  notify,
+                        gpointer    data)
+{
+  self->notify = notify;
+  self->notify_data = data;
 }
 
 TwinDownload *
 twin_engine_add (TwinEngine *self,
                  const char *url)
 {
-  TwinDownload *d = g_new0 (TwinDownload, 1);
+  TwinDownload *d;
   g_autofree char *name = NULL;
 
+  if (self->closed)
+    return NULL;
+  d = g_new0 (TwinDownload, 1);
   d->engine = self;
   d->id = self->next_id++;
   d->url = g_strdup (url);
@@ -426,8 +657,34 @@ twin_engine_add (TwinEngine *self,
   d->in_line = TRUE;
   g_ptr_array_add (self->downloads, d);
   g_queue_push_tail (&self->line, d);
+  notify_changed (d);
   pump_line (self);
   return d;
+}
+
+/* Ends @d: at once in the line or in a backoff, else when its pending
+ * callback comes back cancelled. */
+static void
+cancel_download (TwinDownload *d)
+{
+  if (d->state >= FETCHER_STATE_DONE)
+    return;
+  if (d->in_line)
+    g_queue_remove (&d->engine->line, d);
+  if (d->in_line || d->backoff_id != 0)
+    settle (d, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled"));
+  else
+    g_cancellable_cancel (d->cancellable);
+}
+
+gboolean
+twin_engine_cancel (TwinEngine *self,
+                    guint       id)
+{
+  if (id == 0 || id > self->downloads->len)
+    return FALSE;
+  cancel_download (g_ptr_array_index (self->downloads, id - 1));
+  return TRUE;
 }
 
 /* The line first, so that no slot freed below starts one of it; a
@@ -436,38 +693,81 @@ void
 twin_engine_cancel_all (TwinEngine *self)
 {
   while (!g_queue_is_empty (&self->line))
-    settle (g_queue_pop_head (&self->line),
-            g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled"));
+    cancel_download (g_queue_peek_head (&self->line));
   for (guint i = 0; i < self->downloads->len; i++)
-    {
-      TwinDownload *d = g_ptr_array_index (self->downloads, i);
-
-      if (d->state >= FETCHER_STATE_DONE)
-        continue;
-      if (d->backoff_id != 0)
-        settle (d, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled"));
-      else
-        g_cancellable_cancel (d->cancellable);
-    }
+    cancel_download (g_ptr_array_index (self->downloads, i));
   if (self->search != NULL)
     g_cancellable_cancel (self->search);
 }
 
+/* Cancel all, and no more downloads. */
+void
+twin_engine_close (TwinEngine *self)
+{
+  self->closed = TRUE;
+  twin_engine_cancel_all (self);
+}
+
+/* Every download settled, every row written, no search out. */
 gboolean
 twin_engine_is_quiet (TwinEngine *self)
 {
   for (guint i = 0; i < self->downloads->len; i++)
     if (((TwinDownload *) g_ptr_array_index (self->downloads, i))->state < FETCHER_STATE_DONE)
       return FALSE;
+  return !self->writing && g_queue_is_empty (&self->records) && self->searches == 0;
+}
+
+guint
+twin_engine_get_n_downloads (TwinEngine *self)
+{
+  return self->downloads->len;
+}
+
+gboolean
+twin_engine_get_row (TwinEngine     *self,
+                     guint           id,
+                     FetcherRowInfo *info)
+{
+  TwinDownload *d;
+  gboolean running;
+
+  if (id == 0 || id > self->downloads->len)
+    return FALSE;
+  d = g_ptr_array_index (self->downloads, id - 1);
+  running = d->state == FETCHER_STATE_RUNNING && d->rate > 0;
+  *info = (FetcherRowInfo) {
+    .id = d->id, .url = d->url, .path = d->path, .state = d->state,
+    .attempts = d->attempts, .received = d->received, .total = d->total,
+    .rate = running ? d->rate : 0,
+    .eta = running && d->total > 0 ? (d->total - d->received) / d->rate : -1,
+    .sha256 = twin_download_get_sha256 (d), .error = d->error,
+  };
   return TRUE;
+}
+
+void
+twin_engine_get_stats (TwinEngine          *self,
+                       FetcherBackendStats *stats)
+{
+  *stats = (FetcherBackendStats) {
+    .jobs_running = self->writing + self->searches,
+    .rows_pending = self->writing + self->records.length,
+    .last_attempt_at = self->last_attempt_at,
+  };
+  for (guint i = 0; i < self->downloads->len; i++)
+    stats->active += ((TwinDownload *) self->downloads->pdata[i])->state < FETCHER_STATE_DONE;
 }
 
 /* ------------------------------------------------------------- search */
 
 typedef struct
 {
-  char *database;
-  char *pattern;
+  TwinEngine          *engine;
+  char                *database;
+  char                *pattern;
+  GAsyncReadyCallback  callback;
+  gpointer             user_data;
 } SearchData;
 
 static void
@@ -550,6 +850,19 @@ search_thread (GTask        *task,
   sqlite3_close (conn);
 }
 
+/* The engine counts its searches out, to be quiet only without one. */
+static void
+on_searched (GObject      *source,
+             GAsyncResult *result,
+             gpointer      data)
+{
+  SearchData *search = g_task_get_task_data (G_TASK (result));
+
+  search->engine->searches--;
+  search->callback (NULL, result, search->user_data);
+  check_quiet (search->engine);
+}
+
 /* Type-ahead: each search cancels the one before it by hand. */
 void
 twin_engine_search (TwinEngine          *self,
@@ -572,9 +885,13 @@ twin_engine_search (TwinEngine          *self,
       g_string_append_c (pattern, *c);
     }
   g_string_append_c (pattern, '%');
+  search->engine = self;
   search->database = g_strdup (self->database);
   search->pattern = g_string_free (pattern, FALSE);
-  task = g_task_new (NULL, self->search, callback, user_data);
+  search->callback = callback;
+  search->user_data = user_data;
+  self->searches++;
+  task = g_task_new (NULL, self->search, on_searched, NULL);
   g_task_set_source_tag (task, twin_engine_search);
   g_task_set_task_data (task, search, search_data_free);
   g_task_run_in_thread (task, search_thread);
@@ -587,6 +904,12 @@ twin_engine_search_finish (TwinEngine    *self,
                            GError       **error)
 {
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+guint
+twin_download_get_id (TwinDownload *self)
+{
+  return self->id;
 }
 
 FetcherState

@@ -1,0 +1,337 @@
+/* bench-loop.c: what libkaa costs the main loop, and its floors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Issue #20's benchmarks. Each row is a ratio to plain GLib measured in
+ * the same run (see kaa-bench.h):
+ *
+ *  idle-iteration  one g_main_context_iteration() with nothing to do, on
+ *                  a context where coroutines have run and yielded (so
+ *                  libkaa's sources are attached); peer: a bare context
+ *  yield-N         one yield and resume with N coroutines runnable; peer:
+ *                  N idle sources returning G_SOURCE_CONTINUE
+ *  spawn-await     spawn an empty coroutine and await it, one after the
+ *                  other, inside a coroutine; peer: a GTask whose
+ *                  callback starts the next
+ *
+ * and the floors the design cannot go below, measured in the same run
+ * (this program links the library's static copy to reach its fibers):
+ *
+ *  floor-yield-100  a bare fiber switch round trip plus one main-loop
+ *                   iteration with one dispatch, shared by 100
+ *  floor-spawn      the allocations of a spawn (its InProgress, its
+ *                   coroutine, a stack from the cache) plus a bare
+ *                   switch round trip
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "kaa-bench.h"
+#include "kaa-coroutine-private.h"
+#include "kaa-fiber-private.h"
+#include "kaa-alloc-private.h"
+#include "kaa-in-progress-impl-private.h"
+
+#define DEFAULT_OPS 200000
+#define QUICK_OPS   20000
+
+enum
+{
+  S_ITER_KAA, S_ITER_BARE,
+  S_YIELD_1, S_IDLE_1,
+  S_YIELD_100, S_IDLE_100,
+  S_YIELD_10000, S_IDLE_10000,
+  S_SPAWN_AWAIT, S_GTASK_CHAIN,
+  S_SWITCH, S_ALLOC,
+  S_FLOOR_YIELD_100, S_FLOOR_SPAWN,
+  N_SAMPLES
+};
+
+static const KaaBenchRow rows[] = {
+  { "idle-iteration", "idle iteration, libkaa's sources attached", S_ITER_KAA,
+    "bare context", S_ITER_BARE, 1 / 1.10, KAA_BENCH_NS },
+  { "loop-yield-1", "yield+resume, 1 runnable", S_YIELD_1,
+    "1 idle returning CONTINUE", S_IDLE_1, 1.0, KAA_BENCH_NS },
+  { "loop-yield-100", "yield+resume, 100 runnable", S_YIELD_100,
+    "100 idles returning CONTINUE", S_IDLE_100, 2.0, KAA_BENCH_NS },
+  { "loop-yield-10000", "yield+resume, 10 000 runnable", S_YIELD_10000,
+    "10 000 idles returning CONTINUE", S_IDLE_10000, 1.0, KAA_BENCH_NS },
+  { "spawn-await", "spawn + await, in sequence, in a coroutine", S_SPAWN_AWAIT,
+    "GTask chain: each callback starts the next", S_GTASK_CHAIN, 0, KAA_BENCH_NS },
+  { "floor-yield-100", "yield+resume, 100 runnable", S_YIELD_100,
+    "floor: switch round trip + iteration / 100", S_FLOOR_YIELD_100, 0.5, KAA_BENCH_NS },
+  { "floor-spawn", "spawn + await, in sequence, in a coroutine", S_SPAWN_AWAIT,
+    "floor: allocations + switch round trip", S_FLOOR_SPAWN, 0.5, KAA_BENCH_NS },
+  { "floor-switch", "bare fiber switch round trip", S_SWITCH,
+    "one idle dispatch (iteration)", S_IDLE_1, 0, KAA_BENCH_NS },
+  { "floor-alloc", "a spawn's allocations", S_ALLOC,
+    "one idle dispatch (iteration)", S_IDLE_1, 0, KAA_BENCH_NS },
+};
+
+typedef struct
+{
+  GMainContext *context;   /* libkaa's: the thread-default one */
+  GMainContext *bare;      /* nothing attached, ever */
+  guint         count;
+  guint         target;
+} Bench;
+
+/* ---------------------------------------------------- idle iteration */
+
+static gdouble
+run_iterations (GMainContext *context,
+                guint         n_ops)
+{
+  gint64 start = kaa_bench_now_ns ();
+
+  for (guint i = 0; i < n_ops; i++)
+    g_main_context_iteration (context, FALSE);
+  return (gdouble) (kaa_bench_now_ns () - start) / n_ops;
+}
+
+/* ------------------------------------------------------------ yield */
+
+static void
+body_yields (KaaCoroutine *co,
+             gpointer      data)
+{
+  Bench *bench = data;
+
+  while (bench->count < bench->target)
+    {
+      bench->count++;
+      kaa_yield ();
+    }
+}
+
+static gdouble
+run_yield (Bench *bench,
+           guint  n_coroutines,
+           guint  n_ops)
+{
+  g_autofree KaaInProgress **ips = g_new (KaaInProgress *, n_coroutines);
+  gint64 start;
+
+  bench->count = 0;
+  bench->target = n_ops;
+  for (guint i = 0; i < n_coroutines; i++)
+    ips[i] = kaa_coroutine_spawn (body_yields, bench, NULL);
+  /* Only the resumptions count, not the spawns and their first slices. */
+  bench->count = 0;
+  start = kaa_bench_now_ns ();
+  for (guint i = 0; i < n_coroutines; i++)
+    {
+      while (!kaa_in_progress_is_done (ips[i]))
+        g_main_context_iteration (bench->context, TRUE);
+      kaa_in_progress_unref (ips[i]);
+    }
+  return (gdouble) (kaa_bench_now_ns () - start) / bench->count;
+}
+
+static gboolean
+idle_continue (gpointer data)
+{
+  Bench *bench = data;
+
+  return ++bench->count < bench->target ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+/* N idles that each stay attached until the count is reached: a task
+ * per idle, one step per dispatch. Each ends at its next dispatch after
+ * the target, as each coroutine above ends at its next resumption. */
+static gdouble
+run_idles (Bench *bench,
+           guint  n_tasks,
+           guint  n_ops)
+{
+  gint64 start;
+
+  bench->count = 0;
+  bench->target = n_ops;
+  for (guint i = 0; i < n_tasks; i++)
+    {
+      GSource *idle = g_idle_source_new ();
+
+      g_source_set_callback (idle, idle_continue, bench, NULL);
+      g_source_attach (idle, bench->context);
+      g_source_unref (idle);
+    }
+  start = kaa_bench_now_ns ();
+  while (g_main_context_iteration (bench->context, FALSE))
+    ;
+  return (gdouble) (kaa_bench_now_ns () - start) / bench->count;
+}
+
+/* ------------------------------------------------------ spawn-await */
+
+static void
+body_empty (KaaCoroutine *co,
+            gpointer      data)
+{
+}
+
+static void
+body_spawn_await (KaaCoroutine *co,
+                  gpointer      data)
+{
+  Bench *bench = data;
+
+  for (bench->count = 0; bench->count < bench->target; bench->count++)
+    kaa_await (kaa_coroutine_spawn (body_empty, NULL, NULL), NULL);
+}
+
+static gdouble
+run_spawn_await (Bench *bench,
+                 guint  n_ops)
+{
+  KaaInProgress *ip;
+  gint64 start = kaa_bench_now_ns ();
+
+  bench->target = n_ops;
+  ip = kaa_coroutine_spawn (body_spawn_await, bench, NULL);
+  while (!kaa_in_progress_is_done (ip))
+    g_main_context_iteration (bench->context, TRUE);
+  kaa_in_progress_unref (ip);
+  return (gdouble) (kaa_bench_now_ns () - start) / n_ops;
+}
+
+static void task_next (GObject *source, GAsyncResult *result, gpointer data);
+
+static void
+task_start (Bench *bench)
+{
+  GTask *task = g_task_new (NULL, NULL, task_next, bench);
+
+  g_task_return_pointer (task, NULL, NULL);
+  g_object_unref (task);
+}
+
+static void
+task_next (GObject      *source,
+           GAsyncResult *result,
+           gpointer      data)
+{
+  Bench *bench = data;
+
+  if (++bench->count < bench->target)
+    task_start (bench);
+}
+
+static gdouble
+run_gtask_chain (Bench *bench,
+                 guint  n_ops)
+{
+  gint64 start = kaa_bench_now_ns ();
+
+  bench->count = 0;
+  bench->target = n_ops;
+  task_start (bench);
+  while (bench->count < bench->target)
+    g_main_context_iteration (bench->context, TRUE);
+  return (gdouble) (kaa_bench_now_ns () - start) / n_ops;
+}
+
+/* ----------------------------------------------------------- floors */
+
+static void
+fiber_bounce (gpointer data)
+{
+  for (;;)
+    kaa_fiber_suspend ();
+}
+
+/* The fiber never finishes; it lives as long as the program. */
+static gdouble
+run_switch (guint n_ops)
+{
+  static KaaFiber *fiber;
+  gint64 start;
+
+  if (fiber == NULL)
+    fiber = kaa_fiber_new (fiber_bounce, NULL, KAA_FIBER_DEFAULT_STACK_SIZE, "floor", NULL);
+  if (fiber == NULL)
+    kaa_bench_die ("cannot make a fiber");
+  start = kaa_bench_now_ns ();
+  for (guint i = 0; i < n_ops; i++)
+    kaa_fiber_resume (fiber);
+  return (gdouble) (kaa_bench_now_ns () - start) / n_ops;
+}
+
+/* What a spawn allocates and frees: its InProgress, its coroutine (which
+ * holds the fiber) and a stack, which the fiber layer's cache gives. */
+static gdouble
+run_alloc (guint n_ops)
+{
+  gsize ip_size = sizeof (KaaInProgress);
+  gsize co_size = KAA_ALLOC_TAIL_OFFSET (sizeof (KaaCoroutine)) + kaa_fiber_struct_size ();
+  gint64 start = kaa_bench_now_ns ();
+
+  for (guint i = 0; i < n_ops; i++)
+    {
+      gpointer ip = g_malloc (ip_size);
+      gpointer co = g_malloc (co_size);
+      KaaStack *stack = kaa_stack_new (KAA_FIBER_DEFAULT_STACK_SIZE, NULL, NULL);
+
+      /* Keeps the compiler from pairing the calls away. */
+      __asm__ volatile ("" : : "r" (ip), "r" (co), "r" (stack) : "memory");
+      kaa_stack_free (stack);
+      g_free (co);
+      g_free (ip);
+    }
+  return (gdouble) (kaa_bench_now_ns () - start) / n_ops;
+}
+
+/* ----------------------------------------------------------- rounds */
+
+static void
+run_round (gpointer  data,
+           guint     n_ops,
+           gdouble  *values)
+{
+  Bench *bench = data;
+
+  values[S_ITER_KAA] = run_iterations (bench->context, n_ops);
+  values[S_ITER_BARE] = run_iterations (bench->bare, n_ops);
+  values[S_YIELD_1] = run_yield (bench, 1, n_ops);
+  values[S_IDLE_1] = run_idles (bench, 1, n_ops);
+  values[S_YIELD_100] = run_yield (bench, 100, n_ops);
+  values[S_IDLE_100] = run_idles (bench, 100, n_ops);
+  values[S_YIELD_10000] = run_yield (bench, 10000, MAX (n_ops, 10000));
+  values[S_IDLE_10000] = run_idles (bench, 10000, MAX (n_ops, 10000));
+  values[S_SPAWN_AWAIT] = run_spawn_await (bench, n_ops);
+  values[S_GTASK_CHAIN] = run_gtask_chain (bench, n_ops);
+  values[S_SWITCH] = run_switch (n_ops);
+  values[S_ALLOC] = run_alloc (n_ops);
+  values[S_FLOOR_YIELD_100] = values[S_SWITCH] + values[S_IDLE_1] / 100;
+  values[S_FLOOR_SPAWN] = values[S_ALLOC] + values[S_SWITCH];
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  KaaBench run = { 0 };
+  KaaBenchStats stats[N_SAMPLES];
+  Bench bench = { 0 };
+
+  kaa_bench_init (&run, "loop", "- what libkaa costs the main loop, and its floors",
+                  DEFAULT_OPS, QUICK_OPS, &argc, &argv);
+  bench.context = g_main_context_new ();
+  bench.bare = g_main_context_new ();
+  g_main_context_push_thread_default (bench.context);
+  /* Attaches what a program that uses coroutines has attached. */
+  run_yield (&bench, 1, 2);
+
+  kaa_bench_measure (&run, N_SAMPLES, run_round, &bench, stats);
+  kaa_bench_report (&run, rows, G_N_ELEMENTS (rows), stats);
+
+  g_main_context_pop_thread_default (bench.context);
+  while (g_main_context_iteration (bench.context, FALSE))
+    ;
+  g_main_context_unref (bench.context);
+  g_main_context_unref (bench.bare);
+  kaa_bench_clear (&run);
+  return EXIT_SUCCESS;
+}
