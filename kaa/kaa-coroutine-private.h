@@ -44,6 +44,14 @@ typedef enum
   WHERE_DONE,       /* its fiber finished */
 } KaaCoroutineWhere;
 
+/* What its runnable's queued says. */
+enum
+{
+  NOT_QUEUED,
+  QUEUED_LOCAL,    /* by the owner thread: no reference of its own */
+  QUEUED_REMOTE,   /* through the inbox: holds a reference */
+};
+
 struct _KaaCoroutine
 {
   KaaProducer      producer;
@@ -93,6 +101,19 @@ struct _KaaCoroutine
 };
 
 void kaa_coroutine_return_clear (KaaCoroutine *self);
+
+/* Its fiber is on the call stack, maybe under another coroutine's: it
+ * cannot be resumed now. */
+static inline gboolean
+kaa_coroutine_on_stack (KaaCoroutine *self)
+{
+  return self->where == WHERE_RUNNING || self->where == WHERE_LEAVING;
+}
+
+/* kaa-coroutine-dump.c: its line in the live dump (issue 19). */
+void kaa_coroutine_describe (KaaProducer   *producer,
+                             KaaInProgress *in_progress,
+                             KaaDumpNode   *node);
 
 /* The running coroutine, or a critical naming @function and NULL. */
 KaaCoroutine  *kaa_coroutine_current_or_warn (const char *function);

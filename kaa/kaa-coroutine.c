@@ -53,13 +53,6 @@ coroutine_ref (KaaCoroutine *self)
   return self;
 }
 
-enum
-{
-  NOT_QUEUED,
-  QUEUED_LOCAL,    /* by the owner thread: no reference of its own */
-  QUEUED_REMOTE,   /* through the inbox: holds a reference */
-};
-
 static void
 coroutine_unref (KaaCoroutine *self)
 {
@@ -194,14 +187,6 @@ coroutine_switch (KaaCoroutine *self)
   current = outer;
 }
 
-/* Its fiber is on the call stack, maybe under another coroutine's: it
- * cannot be resumed now. */
-static inline gboolean
-coroutine_on_stack (KaaCoroutine *self)
-{
-  return self->where == WHERE_RUNNING || self->where == WHERE_LEAVING;
-}
-
 /* KAA_DEBUG=slow-slice=MS or a Sysprof capture: the slice is timed,
  * named in a warning if it took too long, and marked. */
 static G_NO_INLINE void
@@ -254,7 +239,7 @@ coroutine_kill (KaaCoroutine *self)
   if (self->fiber != NULL)
     {
       self->cancelled = TRUE;
-      if (!coroutine_on_stack (self))
+      if (!kaa_coroutine_on_stack (self))
         coroutine_enter (self);
     }
   coroutine_unref (self);
@@ -386,21 +371,16 @@ coroutine_run (KaaRunnable *runnable,
       coroutine_unref (self);   /* the finished fiber's, handed on */
       return;
     }
-  switch (self->where)
+  /* The end of an await: with an interval, the coroutine resumes one
+   * interval after what it awaited settled; the timer holds a reference
+   * of its own (the inbox's, from another thread). */
+  if (self->where == WHERE_AWAITING && self->interval != 0 && !discard)
     {
-    case WHERE_AWAITING:
-      /* The end of an await. With an interval, the coroutine resumes one
-       * interval after what it awaited settled; the timer holds a
-       * reference of its own (the inbox's, from another thread). */
-      if (self->interval == 0 || discard)
-        break;
       if (queued == QUEUED_LOCAL)
         coroutine_ref (self);
       self->where = WHERE_SLEEPING;
       coroutine_arm (self, kaa_scheduler_get_time (self->scheduler) + self->interval);
       return;
-    default:
-      break;
     }
   if (queued == QUEUED_REMOTE)
     {
@@ -484,24 +464,16 @@ coroutine_cancel (KaaProducer   *producer,
   KaaCoroutine *self = (KaaCoroutine *) producer;
 
   self->cancelled = TRUE;
-  if (self->fiber == NULL)
+  /* Cancelled from its own call stack (by itself, or by a coroutine it
+   * started and that is running on top of it): it cannot be resumed now,
+   * and notices at its next suspension. */
+  if (self->fiber == NULL || kaa_coroutine_on_stack (self))
     return;
-  switch (self->where)
-    {
-    case WHERE_RUNNING:
-    case WHERE_LEAVING:
-      /* Cancelled from its own call stack (by itself, or by a coroutine
-       * it started and that is running on top of it): it cannot be
-       * resumed now, and notices at its next suspension. */
-      return;
-    default:
-      /* Suspended: no timer or held wake-up resumes it any more; it
-       * unwinds in coroutine_unwind(), once what it awaits did. */
-      self->where = WHERE_UNWINDING;
-      coroutine_disarm (self);
-      break;
-    }
-  /* What it awaits, or awaited and has not resumed from yet. */
+  /* Suspended: no timer or held wake-up resumes it any more; it unwinds
+   * in coroutine_unwind(), once what it awaits (or awaited and has not
+   * resumed from yet) did. */
+  self->where = WHERE_UNWINDING;
+  coroutine_disarm (self);
   if (self->await.awaited != NULL)
     {
       kaa_await_link_cancel (&self->await);
@@ -520,7 +492,7 @@ coroutine_unwind (KaaProducer   *producer,
 
   if (self->fiber == NULL)
     return TRUE;
-  if (coroutine_on_stack (self))
+  if (kaa_coroutine_on_stack (self))
     {
       self->where = WHERE_LEAVING;
       return FALSE;
@@ -535,41 +507,13 @@ coroutine_release (KaaProducer *producer)
   coroutine_unref ((KaaCoroutine *) producer);
 }
 
-/* Issue 19, for the live dump: owner thread, so none of this moves. */
-static void
-coroutine_describe (KaaProducer   *producer,
-                    KaaInProgress *in_progress,
-                    KaaDumpNode   *node)
-{
-  KaaCoroutine *self = (KaaCoroutine *) producer;
-
-  kaa_dump_node_set_kind (node, "coroutine");
-  kaa_dump_node_set_body (node, (gpointer) self->func);
-  kaa_dump_node_set_site (node, self->site_file, self->site_line);
-  if (self->fiber == NULL)
-    kaa_dump_node_set_state (node, "not started");
-  else if (coroutine_on_stack (self))
-    kaa_dump_node_set_state (node, "running");
-  else if (self->await.awaited != NULL)
-    {
-      kaa_dump_node_set_state (node, "awaiting");
-      kaa_dump_node_add_awaited (node, self->await.awaited);
-    }
-  else if (g_atomic_int_get (&self->queued) != NOT_QUEUED || self->where == WHERE_HELD)
-    kaa_dump_node_set_state (node, "yielded");
-  else if (self->interval != 0)
-    kaa_dump_node_set_timer_state (node, "sleeping", in_progress, &self->timer);
-  else
-    kaa_dump_node_set_state (node, "suspended");
-}
-
 static const KaaProducerOps coroutine_ops = {
   .cancel = coroutine_cancel,
   .pause = coroutine_pause,
   .resume = coroutine_resume_from_pause,
   .release = coroutine_release,
   .unwind = coroutine_unwind,
-  .describe = coroutine_describe,
+  .describe = kaa_coroutine_describe,
   .kind = "coroutine",
 };
 
