@@ -11,6 +11,35 @@
 
 G_BEGIN_DECLS
 
+/* Where a coroutine is (owner thread). A suspension point sets it just
+ * before it suspends; coroutine_switch() sets RUNNING on the way in.
+ * Cancelled and paused are orthogonal to it. No two places hold at once:
+ * a wake-up held by a pause is moot once cancelled (from then on the
+ * coroutine never suspends again), and one that reaches a coroutine on
+ * the call stack is dropped, paused or not: it notices at its next
+ * suspension. */
+typedef enum
+{
+  WHERE_NEW,        /* no fiber yet */
+  WHERE_RUNNING,    /* its fiber is on the call stack */
+  WHERE_LEAVING,    /* the same, cancelled: the cascade waits until the
+                     * fiber finishes (coroutine_unwind()) */
+  WHERE_YIELDED,    /* queued for a later slice by kaa_yield() */
+  WHERE_SLEEPING,   /* its timer is armed: the next slot of its interval */
+  WHERE_AWAITING,   /* suspended in an await, or queued to end one */
+  WHERE_HELD,       /* woken while paused: runs once resumed (DESIGN §6) */
+  WHERE_UNWINDING,  /* cancel walked down; waits for the way up */
+  WHERE_DONE,       /* its fiber finished */
+} KaaCoroutineWhere;
+
+/* What its runnable's queued says. */
+enum
+{
+  NOT_QUEUED,
+  QUEUED_LOCAL,    /* by the owner thread: no reference of its own */
+  QUEUED_REMOTE,   /* through the inbox: holds a reference */
+};
+
 struct _KaaCoroutine
 {
   KaaProducer      producer;
@@ -40,20 +69,29 @@ struct _KaaCoroutine
   gpointer         next_data;
   GDestroyNotify   next_destroy;
   KaaAwaitLink     await;           /* .awaited owned while suspended in an await */
+  KaaCoroutineWhere where;
+  /* Orthogonal to where it is. */
   gboolean         cancelled;
   gboolean         paused;          /* DESIGN §6: its InProgress is paused */
-  gboolean         wake_held;       /* a wake-up came while paused */
-  gboolean         running;         /* its fiber is on the call stack */
-  gboolean         unwind_pending;  /* cancel walked down, not unwound yet */
-  gboolean         unwind_held;     /* cancelled on the call stack: the
-                                     * cascade waits until it is left */
-  gboolean         await_woke;      /* the queued run ends an await */
   gint64           interval;        /* µs; 0: no fixed-rate schedule */
   gint64           slot;            /* monotonic µs of the current slot */
   KaaTimer         timer;           /* armed for the next slot */
 
   KaaOutcome       outcome;         /* what the body set: kaa-coroutine-return.c */
 };
+
+/* Its fiber is on the call stack, maybe under another coroutine's: it
+ * cannot be resumed now. */
+static inline gboolean
+kaa_coroutine_on_stack (KaaCoroutine *self)
+{
+  return self->where == WHERE_RUNNING || self->where == WHERE_LEAVING;
+}
+
+/* kaa-coroutine-dump.c: its line in the live dump (issue 19). */
+void kaa_coroutine_describe (KaaProducer   *producer,
+                             KaaInProgress *in_progress,
+                             KaaDumpNode   *node);
 
 /* The running coroutine, or a critical naming @function and NULL. */
 KaaCoroutine  *kaa_coroutine_current_or_warn (const char *function);

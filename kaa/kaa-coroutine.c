@@ -53,14 +53,6 @@ coroutine_ref (KaaCoroutine *self)
   return self;
 }
 
-
-enum
-{
-  NOT_QUEUED,
-  QUEUED_LOCAL,    /* by the owner thread: no reference of its own */
-  QUEUED_REMOTE,   /* through the inbox: holds a reference */
-};
-
 static void
 coroutine_unref (KaaCoroutine *self)
 {
@@ -135,9 +127,9 @@ coroutine_finished (KaaCoroutine *self)
   KaaInProgress *held = NULL;
 
   /* Cancelled while on the call stack: the cascade waited for this. */
-  if (self->unwind_held)
+  if (self->where == WHERE_LEAVING)
     held = kaa_in_progress_ref (self->in_progress);
-  self->unwind_held = FALSE;
+  self->where = WHERE_DONE;
   kaa_scheduler_untrack (self->scheduler, &self->mortal);
   kaa_fiber_clear (g_steal_pointer (&self->fiber));
   coroutine_settle (self);
@@ -150,16 +142,16 @@ coroutine_finished (KaaCoroutine *self)
     coroutine_unref (self);
 }
 
-/* One slice: the coroutine's fiber runs until it suspends or ends. */
+/* One slice: the coroutine's fiber runs until it suspends, saying where
+ * it went (kaa_yield(), coroutine_suspend_until()), or ends. */
 static inline void
 coroutine_switch (KaaCoroutine *self)
 {
   KaaCoroutine *outer = current;
 
   current = self;
-  self->running = TRUE;
+  self->where = WHERE_RUNNING;
   kaa_fiber_resume (self->fiber);
-  self->running = FALSE;
   current = outer;
 }
 
@@ -215,7 +207,7 @@ coroutine_kill (KaaCoroutine *self)
   if (self->fiber != NULL)
     {
       self->cancelled = TRUE;
-      if (!self->running)
+      if (!kaa_coroutine_on_stack (self))
         coroutine_enter (self);
     }
   coroutine_unref (self);
@@ -240,25 +232,29 @@ static void
 coroutine_wake (KaaCoroutine *self,
                 gboolean      discard)
 {
-  /* Cancelled and waiting for what it awaited to unwind first: only the
-   * cascade resumes it. */
-  if (self->fiber == NULL || self->unwind_pending)
+  if (self->fiber == NULL)
     return;
-  if (discard)
+  switch (self->where)
     {
-      coroutine_kill (self);
+    case WHERE_UNWINDING:
+      /* Cancelled, waiting for what it awaited to unwind first: only the
+       * cascade resumes it. */
+      return;
+    case WHERE_RUNNING:
+    case WHERE_LEAVING:
+      /* On the call stack: it notices at its next suspension. */
+      if (discard)
+        coroutine_kill (self);
+      return;
+    default:
+      if (discard)
+        coroutine_kill (self);
+      else if (self->paused)
+        self->where = WHERE_HELD;   /* DESIGN §6: with what it awaited */
+      else
+        coroutine_enter (self);
       return;
     }
-  if (self->paused)
-    {
-      /* DESIGN §6: held (and the result it awaited with it) until resumed. */
-      self->wake_held = TRUE;
-      return;
-    }
-  /* A coroutine on the call stack notices at its next suspension. */
-  if (self->running)
-    return;
-  coroutine_enter (self);
 }
 
 static void
@@ -284,16 +280,10 @@ coroutine_arm (KaaCoroutine *self,
     kaa_scheduler_freeze_timer (self->scheduler, &self->timer);
 }
 
-/* DESIGN §6: a paused coroutine's timer keeps the time it had left, and
- * the grid of its slots shifts by the time it was paused, so that slices
- * after a resume are one interval apart, like those before (issue #15).
- * The frozen timer keeps its reference. */
-static void
-coroutine_freeze_timer (KaaCoroutine *self)
-{
-  kaa_scheduler_freeze_timer (self->scheduler, &self->timer);
-}
-
+/* DESIGN §6: a paused coroutine's timer keeps the time it had left
+ * (coroutine_pause() freezes it, keeping its reference), and the grid of
+ * its slots shifts by the time it was paused, so that slices after a
+ * resume are one interval apart, like those before (issue #15). */
 static void
 coroutine_thaw_timer (KaaCoroutine *self)
 {
@@ -349,17 +339,17 @@ coroutine_run (KaaRunnable *runnable,
       coroutine_unref (self);   /* the finished fiber's, handed on */
       return;
     }
-  if (self->await_woke && self->interval != 0 && !discard && self->fiber != NULL)
+  /* The end of an await: with an interval, the coroutine resumes one
+   * interval after what it awaited settled; the timer holds a reference
+   * of its own (the inbox's, from another thread). */
+  if (self->where == WHERE_AWAITING && self->interval != 0 && !discard)
     {
-      /* With an interval, an await resumes one interval after what it
-       * awaited settled; the timer holds a reference of its own. */
-      self->await_woke = FALSE;
       if (queued == QUEUED_LOCAL)
         coroutine_ref (self);
+      self->where = WHERE_SLEEPING;
       coroutine_arm (self, kaa_scheduler_get_time (self->scheduler) + self->interval);
       return;
     }
-  self->await_woke = FALSE;
   if (queued == QUEUED_REMOTE)
     {
       coroutine_wake (self, discard);
@@ -412,7 +402,7 @@ coroutine_pause (KaaProducer   *producer,
   KaaCoroutine *self = (KaaCoroutine *) producer;
 
   self->paused = TRUE;
-  coroutine_freeze_timer (self);
+  kaa_scheduler_freeze_timer (self->scheduler, &self->timer);
   /* Down to what it awaits, when it awaits it alone (DESIGN §6). */
   kaa_await_link_pause (&self->await);
 }
@@ -428,11 +418,8 @@ coroutine_resume_from_pause (KaaProducer   *producer,
   self->paused = FALSE;
   kaa_await_link_resume (&self->await);
   coroutine_thaw_timer (self);
-  if (self->wake_held)
-    {
-      self->wake_held = FALSE;
-      coroutine_queue_local (self);
-    }
+  if (self->where == WHERE_HELD)
+    coroutine_queue_local (self);
 }
 
 /* The cascade's way down (kaa-in-progress-cascade.c): what the coroutine
@@ -448,11 +435,13 @@ coroutine_cancel (KaaProducer   *producer,
   /* Cancelled from its own call stack (by itself, or by a coroutine it
    * started and that is running on top of it): it cannot be resumed now,
    * and notices at its next suspension. */
-  if (self->running || self->fiber == NULL)
+  if (self->fiber == NULL || kaa_coroutine_on_stack (self))
     return;
-  self->unwind_pending = TRUE;
+  /* Suspended: no timer or held wake-up resumes it any more; it unwinds
+   * in coroutine_unwind(), once what it awaits (or awaited and has not
+   * resumed from yet) did. */
+  self->where = WHERE_UNWINDING;
   coroutine_disarm (self);
-
   if (self->await.awaited != NULL)
     {
       kaa_await_link_cancel (&self->await);
@@ -471,12 +460,11 @@ coroutine_unwind (KaaProducer   *producer,
 
   if (self->fiber == NULL)
     return TRUE;
-  if (self->running)
+  if (kaa_coroutine_on_stack (self))
     {
-      self->unwind_held = TRUE;
+      self->where = WHERE_LEAVING;
       return FALSE;
     }
-  self->unwind_pending = FALSE;
   coroutine_enter (self);
   return TRUE;
 }
@@ -487,41 +475,13 @@ coroutine_release (KaaProducer *producer)
   coroutine_unref ((KaaCoroutine *) producer);
 }
 
-/* Issue 19, for the live dump: owner thread, so none of this moves. */
-static void
-coroutine_describe (KaaProducer   *producer,
-                    KaaInProgress *in_progress,
-                    KaaDumpNode   *node)
-{
-  KaaCoroutine *self = (KaaCoroutine *) producer;
-
-  kaa_dump_node_set_kind (node, "coroutine");
-  kaa_dump_node_set_body (node, (gpointer) self->func);
-  kaa_dump_node_set_site (node, self->site_file, self->site_line);
-  if (self->fiber == NULL)
-    kaa_dump_node_set_state (node, "not started");
-  else if (self->running)
-    kaa_dump_node_set_state (node, "running");
-  else if (self->await.awaited != NULL)
-    {
-      kaa_dump_node_set_state (node, "awaiting");
-      kaa_dump_node_add_awaited (node, self->await.awaited);
-    }
-  else if (g_atomic_int_get (&self->queued) != NOT_QUEUED || self->wake_held)
-    kaa_dump_node_set_state (node, "yielded");
-  else if (self->interval != 0)
-    kaa_dump_node_set_timer_state (node, "sleeping", in_progress, &self->timer);
-  else
-    kaa_dump_node_set_state (node, "suspended");
-}
-
 static const KaaProducerOps coroutine_ops = {
   .cancel = coroutine_cancel,
   .pause = coroutine_pause,
   .resume = coroutine_resume_from_pause,
   .release = coroutine_release,
   .unwind = coroutine_unwind,
-  .describe = coroutine_describe,
+  .describe = kaa_coroutine_describe,
   .kind = "coroutine",
 };
 
@@ -530,7 +490,6 @@ coroutine_current_adopter (void)
 {
   return current != NULL ? current->adopter : NULL;
 }
-
 
 /* Owner thread: makes the fiber and runs the body until it first
  * suspends, unless a pause holds it back. */
@@ -574,7 +533,7 @@ coroutine_begin (KaaCoroutine *self)
       /* A queued call (SYNCHRONIZED) paused while it waited: its body
        * starts once resumed, like any wake-up held by a pause (DESIGN §6). */
       self->paused = TRUE;
-      self->wake_held = TRUE;
+      self->where = WHERE_HELD;
       return;
     }
   coroutine_enter (self);
@@ -717,6 +676,7 @@ kaa_yield (void)
   /* The context went away while queueing: nothing would resume us. */
   if (G_UNLIKELY (self->cancelled))
     return FALSE;
+  self->where = self->interval != 0 ? WHERE_SLEEPING : WHERE_YIELDED;
   kaa_fiber_suspend ();
   return !self->cancelled;
 }
@@ -732,11 +692,11 @@ static inline gboolean
 coroutine_suspend_until (KaaCoroutine  *self,
                          KaaInProgress *awaited)
 {
-  self->await_woke = TRUE;
   kaa_await_link_start (&self->await, awaited, await_settled, coroutine_ref (self),
                         (GDestroyNotify) coroutine_unref);
   if (self->paused)
     kaa_await_link_pause (&self->await);
+  self->where = WHERE_AWAITING;
   kaa_fiber_suspend ();
   if (self->await.awaited == NULL)
     return FALSE;
