@@ -8,11 +8,12 @@
  * InProgress), so the wait outlives any dispatch of its sources. The
  * sources are attached to, and dispatched on, the owner context, but the
  * last reference to the InProgress may go on any thread, and with it the
- * release hook, which destroys the armed source there (g_source_destroy()
- * is thread-safe). A callback reaches the InProgress through the
- * KaaWeakLink only (kaa-in-progress-private.h says why), and touches the
- * wait's fields only once it holds a reference to the InProgress: until
- * then the release hook may be running on another thread.
+ * release hook, which destroys the armed source there, guarded against
+ * the context dying meanwhile (kaa_scheduler_destroy_source()). A
+ * callback reaches the InProgress through the KaaWeakLink only
+ * (kaa-in-progress-private.h says why), and touches the wait's fields
+ * only once it holds a reference to the InProgress: until then the
+ * release hook may be running on another thread.
  */
 #include "config.h"
 
@@ -32,6 +33,7 @@ struct _SourceWait
   KaaRefCount    ref_count;               /* the producer slot, each armed source */
   KaaWeakLink    link;
   KaaDeathWatch *death;                   /* owned; set before it is shared */
+  KaaScheduler  *scheduler;               /* owned: where the sources are attached */
 
   /* By whoever holds a reference to the InProgress (the owner, mostly),
    * and by the release hook, which comes after all of them. */
@@ -68,6 +70,7 @@ source_wait_unref (gpointer data)
   if (!kaa_ref_count_dec (&wait->ref_count))
     return;
   g_clear_object (&wait->socket);
+  g_clear_pointer (&wait->scheduler, kaa_scheduler_unref);
   g_free (wait);
 }
 
@@ -224,13 +227,14 @@ source_wait_attach (SourceWait    *wait,
   g_source_attach (wait->source, kaa_in_progress_get_context (self));
 }
 
+/* Any thread (the release hook's may be any): see
+ * kaa_scheduler_destroy_source() for why not g_source_destroy(). */
 static void
 source_wait_detach (SourceWait *wait)
 {
   if (wait->source == NULL)
     return;
-  g_source_destroy (wait->source);
-  g_clear_pointer (&wait->source, g_source_unref);
+  kaa_scheduler_destroy_source (wait->scheduler, g_steal_pointer (&wait->source));
 }
 
 static void
@@ -311,6 +315,7 @@ source_wait_start (SourceWait *wait,
   wait->producer.ops = &source_wait_ops;
   kaa_ref_count_init (&wait->ref_count);      /* the producer slot */
   kaa_weak_link_init (&wait->link, self);
+  wait->scheduler = kaa_scheduler_ref (kaa_in_progress_get_scheduler (self));
   kaa_in_progress_set_producer (self, &wait->producer);
   wait->death = kaa_death_watch_new (self);
   source_wait_attach (wait, self);

@@ -210,11 +210,23 @@ unix_stream_delivered (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* What a close stops: the signal's source, on the context it watches. */
+typedef struct
+{
+  GSource      *source;      /* owned */
+  KaaScheduler *scheduler;   /* owned: its context's */
+} UnixStreamWatch;
+
+/* Any thread: the consumer may close, or drop its last reference, on
+ * any thread, while the context dies (kaa_scheduler_destroy_source()). */
 static void
 unix_stream_stop (gpointer data)
 {
-  g_source_destroy (data);
-  g_source_unref (data);
+  UnixStreamWatch *watch = data;
+
+  kaa_scheduler_destroy_source (watch->scheduler, watch->source);
+  kaa_scheduler_unref (watch->scheduler);
+  g_free (watch);
 }
 
 /**
@@ -241,6 +253,7 @@ kaa_channel_new_for_unix_signal (int         signum,
                                  KaaOverflow overflow)
 {
   KaaChannel *self = kaa_channel_new (bound);
+  UnixStreamWatch *watch;
   UnixStream *stream;
   GSource *source;
 
@@ -253,8 +266,11 @@ kaa_channel_new_for_unix_signal (int         signum,
   source = g_unix_signal_source_new (signum);
   g_source_set_static_name (source, "[kaa] unix signal stream");
   g_source_set_callback (source, unix_stream_delivered, stream, unix_stream_free);
-  kaa_channel_set_close_notify (self, unix_stream_stop, source);
-  g_source_attach (source, g_main_context_get_thread_default ());
+  watch = g_new (UnixStreamWatch, 1);
+  watch->source = source;
+  watch->scheduler = kaa_scheduler_ref (kaa_scheduler_get_thread_default ());
+  kaa_channel_set_close_notify (self, unix_stream_stop, watch);
+  g_source_attach (source, kaa_scheduler_get_context (watch->scheduler));
   return self;
 }
 

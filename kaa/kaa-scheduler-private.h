@@ -95,6 +95,10 @@ void          kaa_scheduler_foreach_subject    (KaaScheduler *self,
 gboolean      kaa_scheduler_is_dead            (KaaScheduler *self);
 /* Any thread: makes a blocked iteration of the context look again. */
 void          kaa_scheduler_wakeup             (KaaScheduler *self);
+/* Any thread: g_source_destroy() and g_source_unref() of a source
+ * attached to the context, safe against the context dying meanwhile. */
+void          kaa_scheduler_destroy_source     (KaaScheduler *self,
+                                                GSource      *source);
 
 /* Owner thread: run @runnable later in this dispatch, or in the next one. */
 void          kaa_scheduler_push               (KaaScheduler *self,

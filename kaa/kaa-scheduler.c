@@ -575,6 +575,29 @@ kaa_scheduler_wakeup (KaaScheduler *self)
   g_mutex_unlock (&self->wake_lock);
 }
 
+/* Any thread: destroys @source, attached to this scheduler's context,
+ * and drops the caller's reference. g_source_destroy() from another
+ * thread may race with the context's finalization, which it cannot see:
+ * it would signal the context's wakeup fd as the dying context closes it.
+ * Under wake_lock, a context not yet dead stays whole until this is
+ * done (its finalization marks it dead under the same lock, before it
+ * frees anything); a dead one has destroyed its sources itself. */
+void
+kaa_scheduler_destroy_source (KaaScheduler *self,
+                              GSource      *source)
+{
+  if (kaa_scheduler_is_owner (self))
+    g_source_destroy (source);
+  else
+    {
+      g_mutex_lock (&self->wake_lock);
+      if (!g_atomic_int_get (&self->dead))
+        g_source_destroy (source);
+      g_mutex_unlock (&self->wake_lock);
+    }
+  g_source_unref (source);
+}
+
 /* While the dead context is swept, its thread queues as usual and the
  * sweep discards; after the sweep nothing would, so it is done at once. */
 void
