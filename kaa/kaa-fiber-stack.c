@@ -76,7 +76,6 @@
  * ending, then a thousand starting): past the bound, a free trims at most
  * once per interval, down to the bound. */
 #define TRIM_INTERVAL_USEC G_USEC_PER_SEC
-#define TRIM_CHECK_FREES   64
 /* The overflow report shows at most this much of a coroutine's name. */
 #define NAME_BYTES    64
 /* Cache colouring: every slot gets this much room above its stack, and
@@ -143,8 +142,6 @@ static GHashTable *free_lists;     /* other stack sizes → KaaStack * */
 static GuardMode   guard_mode;
 static guint       n_chunks, n_live, n_pooled, n_trimmed;
 static gint64      last_trim;
-/* Frees past the bound since the clock was last read for a trim. */
-static guint       frees_unchecked;
 /* Atomic head; the handler walks it. */
 static StackChunk *chunks;
 static struct sigaction previous_segv;
@@ -701,14 +698,10 @@ kaa_stack_free (KaaStack *stack)
   n_pooled++;
   stack->released = TRUE;
   stack_push_free_unlocked (stack);
-  /* Past the bound, the clock is read once per TRIM_CHECK_FREES frees,
-   * not on each: for a second after a burst every free is past it, and
-   * the read would cost as much as the rest of the free. */
-  if (n_pooled - n_trimmed > POOL_MAX_WARM && ++frees_unchecked >= TRIM_CHECK_FREES)
+  if (n_pooled - n_trimmed > POOL_MAX_WARM)
     {
       gint64 now = g_get_monotonic_time ();
 
-      frees_unchecked = 0;
       if (now - last_trim >= TRIM_INTERVAL_USEC)
         {
           stack_pool_trim_unlocked ();
