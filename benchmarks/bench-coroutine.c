@@ -79,42 +79,6 @@ drain_until (Bench *bench)
 
 /* ------------------------------------------------------------ yield */
 
-static void
-body_yields (KaaCoroutine *co,
-             gpointer      data)
-{
-  Bench *bench = data;
-
-  while (bench->count < bench->target)
-    {
-      bench->count++;
-      kaa_yield ();
-    }
-}
-
-static gdouble
-run_yield (Bench *bench,
-           guint  n_coroutines,
-           guint  n_ops)
-{
-  g_autofree KaaInProgress **ips = g_new (KaaInProgress *, n_coroutines);
-  gint64 start;
-
-  bench->count = 0;
-  bench->target = n_ops;
-  for (guint i = 0; i < n_coroutines; i++)
-    ips[i] = kaa_coroutine_spawn (body_yields, bench, NULL);
-  /* Only the resumptions count, not the spawns and their first slices. */
-  bench->count = 0;
-  start = kaa_bench_now_ns ();
-  for (guint i = 0; i < n_coroutines; i++)
-    {
-      while (!kaa_in_progress_is_done (ips[i]))
-        g_main_context_iteration (bench->context, TRUE);
-      kaa_in_progress_unref (ips[i]);
-    }
-  return (gdouble) (kaa_bench_now_ns () - start) / bench->count;
-}
 
 static void
 idle_attach (Bench       *bench,
@@ -519,11 +483,11 @@ run_round (gpointer  data,
   Bench *bench = data;
   guint ticks = quick ? 10 : 100;
 
-  values[S_YIELD_1] = run_yield (bench, 1, n_ops);
+  values[S_YIELD_1] = kaa_bench_run_yields (bench->context, 1, n_ops);
   values[S_IDLE_1] = run_idle_steps (bench, 1, n_ops);
-  values[S_YIELD_100] = run_yield (bench, 100, n_ops);
+  values[S_YIELD_100] = kaa_bench_run_yields (bench->context, 100, n_ops);
   values[S_IDLE_100] = run_idle_steps (bench, 100, n_ops);
-  values[S_YIELD_10000] = run_yield (bench, 10000, MAX (n_ops, 10000));
+  values[S_YIELD_10000] = kaa_bench_run_yields (bench->context, 10000, MAX (n_ops, 10000));
   values[S_IDLE_10000] = run_idle_steps (bench, 10000, MAX (n_ops, 10000));
   values[S_SPAWN] = run_spawn (bench, n_ops);
   values[S_GTASK] = run_gtask (bench, n_ops);

@@ -93,43 +93,6 @@ run_iterations (GMainContext *context,
 
 /* ------------------------------------------------------------ yield */
 
-static void
-body_yields (KaaCoroutine *co,
-             gpointer      data)
-{
-  Bench *bench = data;
-
-  while (bench->count < bench->target)
-    {
-      bench->count++;
-      kaa_yield ();
-    }
-}
-
-static gdouble
-run_yield (Bench *bench,
-           guint  n_coroutines,
-           guint  n_ops)
-{
-  g_autofree KaaInProgress **ips = g_new (KaaInProgress *, n_coroutines);
-  gint64 start;
-
-  bench->count = 0;
-  bench->target = n_ops;
-  for (guint i = 0; i < n_coroutines; i++)
-    ips[i] = kaa_coroutine_spawn (body_yields, bench, NULL);
-  /* Only the resumptions count, not the spawns and their first slices. */
-  bench->count = 0;
-  start = kaa_bench_now_ns ();
-  for (guint i = 0; i < n_coroutines; i++)
-    {
-      while (!kaa_in_progress_is_done (ips[i]))
-        g_main_context_iteration (bench->context, TRUE);
-      kaa_in_progress_unref (ips[i]);
-    }
-  return (gdouble) (kaa_bench_now_ns () - start) / bench->count;
-}
-
 static gboolean
 idle_continue (gpointer data)
 {
@@ -294,11 +257,11 @@ run_round (gpointer  data,
 
   values[S_ITER_KAA] = run_iterations (bench->context, n_ops);
   values[S_ITER_BARE] = run_iterations (bench->bare, n_ops);
-  values[S_YIELD_1] = run_yield (bench, 1, n_ops);
+  values[S_YIELD_1] = kaa_bench_run_yields (bench->context, 1, n_ops);
   values[S_IDLE_1] = run_idles (bench, 1, n_ops);
-  values[S_YIELD_100] = run_yield (bench, 100, n_ops);
+  values[S_YIELD_100] = kaa_bench_run_yields (bench->context, 100, n_ops);
   values[S_IDLE_100] = run_idles (bench, 100, n_ops);
-  values[S_YIELD_10000] = run_yield (bench, 10000, MAX (n_ops, 10000));
+  values[S_YIELD_10000] = kaa_bench_run_yields (bench->context, 10000, MAX (n_ops, 10000));
   values[S_IDLE_10000] = run_idles (bench, 10000, MAX (n_ops, 10000));
   values[S_SPAWN_AWAIT] = run_spawn_await (bench, n_ops);
   values[S_GTASK_CHAIN] = run_gtask_chain (bench, n_ops);
@@ -322,7 +285,7 @@ main (int   argc,
   bench.bare = g_main_context_new ();
   g_main_context_push_thread_default (bench.context);
   /* Attaches what a program that uses coroutines has attached. */
-  run_yield (&bench, 1, 2);
+  kaa_bench_run_yields (bench.context, 1, 2);
 
   kaa_bench_measure (&run, N_SAMPLES, run_round, &bench, stats);
   kaa_bench_report (&run, rows, G_N_ELEMENTS (rows), stats);

@@ -218,3 +218,47 @@ kaa_bench_report (KaaBench            *bench,
   if (bench->json_path != NULL)
     append_json (bench, rows, n_rows, stats);
 }
+
+typedef struct
+{
+  guint count;
+  guint target;
+} Yields;
+
+static void
+body_yields (KaaCoroutine *co,
+             gpointer      data)
+{
+  Yields *yields = data;
+
+  while (yields->count < yields->target)
+    {
+      yields->count++;
+      kaa_yield ();
+    }
+}
+
+/* One yield and its resumption, with @n_coroutines runnable on @context,
+ * the thread-default one: nanoseconds per yield, the spawns and their
+ * first slices left out (bench-coroutine's and bench-loop's yield-N). */
+gdouble
+kaa_bench_run_yields (GMainContext *context,
+                      guint         n_coroutines,
+                      guint         n_ops)
+{
+  g_autofree KaaInProgress **ips = g_new (KaaInProgress *, n_coroutines);
+  Yields yields = { 0, n_ops };
+  gint64 start;
+
+  for (guint i = 0; i < n_coroutines; i++)
+    ips[i] = kaa_coroutine_spawn (body_yields, &yields, NULL);
+  yields.count = 0;
+  start = kaa_bench_now_ns ();
+  for (guint i = 0; i < n_coroutines; i++)
+    {
+      while (!kaa_in_progress_is_done (ips[i]))
+        g_main_context_iteration (context, TRUE);
+      kaa_in_progress_unref (ips[i]);
+    }
+  return (gdouble) (kaa_bench_now_ns () - start) / yields.count;
+}

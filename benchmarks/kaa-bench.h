@@ -73,4 +73,8 @@ void    kaa_bench_report  (KaaBench          *bench,
                            guint              n_rows,
                            const KaaBenchStats *stats);
 
+gdouble kaa_bench_run_yields (GMainContext      *context,
+                              guint              n_coroutines,
+                              guint              n_ops);
+
 G_END_DECLS
