@@ -89,7 +89,6 @@ wait_blocking (KaaInProgress  *self,
    * and may no longer be read (a released combinator's is poisoned). */
   gboolean blocks = producer != NULL && producer->ops->block != NULL;
   void (*unblock) (KaaProducer *, KaaInProgress *) = blocks ? producer->ops->unblock : NULL;
-
   gboolean done;
 
   if (blocks && !producer->ops->block (producer, self, error))
