@@ -150,7 +150,8 @@ void           kaa_in_progress_mark_error_seen       (KaaInProgress *self);
  * makes each blocked one look again. */
 typedef gboolean (*KaaWaitGuard) (gpointer data);
 void           kaa_in_progress_set_wait_guard        (KaaWaitGuard   guard,
-                                                      gpointer       data);
+                                                      gpointer       data,
+                                                      KaaInProgress *guarding);
 void           kaa_in_progress_interrupt_waits       (void);
 /* Any thread: a new reference to @self, or NULL when its count already
  * reached zero and it is being finalized on some thread. For a producer

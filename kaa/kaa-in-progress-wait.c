@@ -31,13 +31,19 @@ static KAA_THREAD_LOCAL gpointer     wait_guard_data;
  * TRUE, a blocking wait goes on; once it returns FALSE (the job was
  * cancelled, its pool shuts down) the wait fails. Without it, a job
  * waiting for something only its owner's loop can settle would hold up
- * the pool's shutdown on that very owner thread for ever. NULL clears. */
+ * the pool's shutdown on that very owner thread for ever. @guarding is
+ * the InProgress whose cancel ends the waits: marked so, its cancel
+ * from any thread interrupts them at once (kaa_in_progress_cancel()),
+ * not only once its owner carries the cancel out. NULL clears. */
 void
-kaa_in_progress_set_wait_guard (KaaWaitGuard guard,
-                                gpointer     data)
+kaa_in_progress_set_wait_guard (KaaWaitGuard   guard,
+                                gpointer       data,
+                                KaaInProgress *guarding)
 {
   wait_guard = guard;
   wait_guard_data = data;
+  if (guarding != NULL)
+    g_atomic_int_or (&guarding->flags, FLAG_GUARDS_WAITS);
 }
 
 /* Any thread, after what a wait guard reads changed. */

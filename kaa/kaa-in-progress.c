@@ -733,6 +733,11 @@ kaa_in_progress_cancel (KaaInProgress *self)
     {
       g_atomic_int_or (&self->flags, FLAG_CANCEL_PENDING);
       in_progress_queue (self, FALSE);
+      /* No longer pending from now on: a wait guarded by @self (a job's,
+       * kaa_in_progress_set_wait_guard()) ends now, not once the owner
+       * runs the cascade. */
+      if (g_atomic_int_get (&self->flags) & FLAG_GUARDS_WAITS)
+        kaa_in_progress_interrupt_waits ();
     }
 }
 

@@ -383,9 +383,9 @@ worker_main (gpointer data)
       else
         g_mutex_unlock (&pool->lock);
 
-      kaa_in_progress_set_wait_guard (worker_job_wanted, job);
+      kaa_in_progress_set_wait_guard (worker_job_wanted, job, job->in_progress);
       kaa_thread_job_execute (job);
-      kaa_in_progress_set_wait_guard (NULL, NULL);
+      kaa_in_progress_set_wait_guard (NULL, NULL, NULL);
       g_mutex_lock (&pool->lock);
     }
   worker_retire (worker);

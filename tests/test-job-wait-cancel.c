@@ -135,6 +135,41 @@ test_cancel (KaaTestFixture *f,
   nest_clear (&nest);
 }
 
+static gpointer
+cancel_on_thread (gpointer data)
+{
+  kaa_in_progress_cancel (data);
+  return NULL;
+}
+
+static void
+test_cancel_from_thread (KaaTestFixture *f,
+                         gconstpointer   data)
+{
+  Nest nest;
+  KaaInProgress *outer;
+
+  g_test_summary ("A job blocked in kaa_in_progress_wait() is cancelled from a third "
+                  "thread while the owner thread does not iterate: its wait still ends "
+                  "at once with G_IO_ERROR_CANCELLED");
+
+  nest_init (&nest, 2);
+  outer = kaa_thread_pool_run (nest.pool, 0, outer_job, &nest, NULL);
+  spin_until (&nest.inner_ran);
+  spin_until (&nest.waiting);
+  g_thread_join (g_thread_new ("canceller", cancel_on_thread, outer));
+  /* Not iterating: nothing the owner's loop would deliver helps. */
+  spin_until (&nest.outer_done);
+  g_assert_error (nest.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  nest_open_gate (&nest);
+  kaa_thread_pool_shutdown (nest.pool);
+  drain_both (f);
+  g_assert_true (kaa_in_progress_is_done (outer));
+  kaa_in_progress_unref (outer);
+  nest_clear (&nest);
+}
+
 static void
 test_shutdown (KaaTestFixture *f,
                gconstpointer   data)
@@ -171,6 +206,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   KAA_TEST_ADD ("cancel", test_cancel);
+  KAA_TEST_ADD ("cancel-from-thread", test_cancel_from_thread);
   KAA_TEST_ADD ("shutdown", test_shutdown);
 
   return g_test_run ();
