@@ -43,8 +43,9 @@
 
 static KAA_THREAD_LOCAL KaaCoroutine *current;
 
-/* Where a coroutine's fiber starts in its allocation. */
+/* Where a coroutine's fiber starts in its allocation, and its size. */
 #define FIBER_OFFSET KAA_ALLOC_TAIL_OFFSET (sizeof (KaaCoroutine))
+#define BLOCK_SIZE   (FIBER_OFFSET + kaa_fiber_struct_size ())
 
 static KaaCoroutine *
 coroutine_ref (KaaCoroutine *self)
@@ -71,7 +72,7 @@ coroutine_unref (KaaCoroutine *self)
   if (self->adopter != NULL)
     self->adopter->unref (self->adopter);
   kaa_scheduler_unref (self->scheduler);
-  g_free (self);
+  kaa_coroutine_block_free (self, BLOCK_SIZE);
   kaa_live_add (KAA_LIVE_COROUTINE, -1);
 }
 
@@ -575,7 +576,7 @@ kaa_coroutine_start (const KaaCoroutineDef *def,
   else
     kaa_in_progress_set_static_name (ip, "coroutine");
   /* The fiber lives behind the coroutine, in the same allocation. */
-  self = kaa_alloc0 (FIBER_OFFSET + kaa_fiber_struct_size ());
+  self = kaa_coroutine_block_alloc0 (BLOCK_SIZE);
   kaa_live_add (KAA_LIVE_COROUTINE, 1);
   kaa_ref_count_init (&self->ref_count);          /* the producer slot */
   self->producer.ops = &coroutine_ops;

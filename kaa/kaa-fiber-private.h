@@ -100,6 +100,7 @@ typedef struct
   guint    n_chunks;      /* mappings made so far, never unmapped */
   guint    n_live;        /* stacks handed out */
   guint    n_pooled;      /* released stacks kept for reuse */
+  guint    n_cached;      /* of those, the ones in the threads' caches */
   guint    n_trimmed;     /* pooled stacks whose pages went back to the kernel */
   gboolean guard_madvise; /* guards are MADV_GUARD_INSTALL, not mprotect */
 } KaaStackPoolStats;
@@ -111,6 +112,22 @@ void        kaa_stack_pool_trim_for_testing (void);
 G_GNUC_INTERNAL
 void        kaa_stack_pool_set_map_limit_for_testing (guint limit,
                                                       guint reserve);
+
+/* Each thread's spare stacks of the default size, taken and given back
+ * without the pool's lock (kaa-fiber-stack-cache.c); its list of caches
+ * is under that lock. */
+G_GNUC_INTERNAL
+KaaStack   *kaa_stack_cache_pop            (void);
+G_GNUC_INTERNAL
+gboolean    kaa_stack_cache_push           (KaaStack  *stack);
+G_GNUC_INTERNAL
+guint       kaa_stack_cache_count_unlocked (void);
+G_GNUC_INTERNAL
+void        kaa_stack_pool_lock            (void);
+G_GNUC_INTERNAL
+void        kaa_stack_pool_unlock          (void);
+G_GNUC_INTERNAL
+void        kaa_stack_release_unlocked     (KaaStack  *stack);
 
 /* The VMA budget of mprotect guards (kaa-fiber-stack-maps.c), under the
  * stack pool's lock. */

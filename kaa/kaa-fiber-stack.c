@@ -27,10 +27,11 @@
  * read every untouched page of every stack. Out of bounds, a range is
  * skipped, and a stray access to it is reported.
  *
- * The pool is shared by all threads under pool_lock; allocation is rare next
- * to switches. The SIGSEGV handler reads the chunk list and the slot records
- * without any lock: chunks are published fully built and never freed, and a
- * slot's live flag is atomic.
+ * The pool is shared by all threads under pool_lock; in front of it each
+ * thread keeps a few stacks of the default size it freed, which it takes
+ * back without the lock (kaa-fiber-stack-cache.c). The SIGSEGV handler
+ * reads the chunk list and the slot records without any lock: chunks are
+ * published fully built and never freed, and a slot's live flag is atomic.
  */
 /* dladdr() and Dl_info. */
 #define _GNU_SOURCE
@@ -140,7 +141,8 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static KaaStack   *default_free;
 static GHashTable *free_lists;     /* other stack sizes → KaaStack * */
 static GuardMode   guard_mode;
-static guint       n_chunks, n_live, n_pooled, n_trimmed;
+/* n_taken: out of the free lists, live or in a thread's cache. */
+static guint       n_chunks, n_taken, n_pooled, n_trimmed;
 static gint64      last_trim;
 /* Atomic head; the handler walks it. */
 static StackChunk *chunks;
@@ -536,7 +538,7 @@ stack_take_unlocked (gsize    size,
     }
   stack->guarded = TRUE;
 
-  n_live++;
+  n_taken++;
   if (stack->released)
     n_pooled--;
   if (stack->trimmed)
@@ -553,7 +555,8 @@ stack_take_unlocked (gsize    size,
  * @name: (nullable): reported if the stack overflows
  * @error: return location for a #GError
  *
- * Takes a stack from the pool, mapping a new chunk if none is free.
+ * Takes a stack from the calling thread's cache, else from the pool,
+ * mapping a new chunk if none is free.
  *
  * Returns: (transfer full) (nullable): the stack, or %NULL with @error set
  *   when no memory, mapping or guard could be had
@@ -575,10 +578,15 @@ kaa_stack_new (gsize        size,
       return NULL;
     }
 
-  pthread_mutex_lock (&pool_lock);
-  size = stack_round_to_pages_unlocked (size != 0 ? size : KAA_FIBER_DEFAULT_STACK_SIZE);
-  stack = stack_take_unlocked (size, error);
-  pthread_mutex_unlock (&pool_lock);
+  /* Unrounded: the default size is whole pages of any page size Linux has. */
+  stack = size == 0 || size == KAA_FIBER_DEFAULT_STACK_SIZE ? kaa_stack_cache_pop () : NULL;
+  if (stack == NULL)
+    {
+      pthread_mutex_lock (&pool_lock);
+      size = stack_round_to_pages_unlocked (size != 0 ? size : KAA_FIBER_DEFAULT_STACK_SIZE);
+      stack = stack_take_unlocked (size, error);
+      pthread_mutex_unlock (&pool_lock);
+    }
 
   if (stack != NULL)
     {
@@ -661,14 +669,16 @@ stack_trim_list_unlocked (KaaStack *list,
   trim_run_flush (&run);
 }
 
-/* Keeps the first POOL_MAX_WARM warm stacks of the free lists, which are
- * LIFO, so those are the most recently used, and trims the rest. */
+/* Keeps the first POOL_MAX_WARM warm stacks of the threads' caches and of
+ * the free lists, which are LIFO, so those are the most recently used,
+ * and trims the rest. The caches are their threads' own: they count
+ * first, and are never trimmed. */
 static void
 stack_pool_trim_unlocked (void)
 {
   GHashTableIter iter;
   gpointer list;
-  guint warm = 0;
+  guint warm = kaa_stack_cache_count_unlocked ();
 
   stack_trim_list_unlocked (default_free, &warm);
   if (free_lists == NULL)
@@ -682,9 +692,10 @@ stack_pool_trim_unlocked (void)
  * kaa_stack_free:
  * @stack: (transfer full): a stack from kaa_stack_new()
  *
- * Returns @stack to the pool. Past %POOL_MAX_WARM pooled stacks that still
- * hold their pages, its pages go back to the kernel; the address range
- * stays reserved for the next stack of this size.
+ * Returns @stack to the calling thread's cache if it has the default size
+ * and the cache has room, else to the pool. Past %POOL_MAX_WARM pooled
+ * stacks that still hold their pages, its pages go back to the kernel;
+ * the address range stays reserved for the next stack of this size.
  */
 void
 kaa_stack_free (KaaStack *stack)
@@ -692,12 +703,12 @@ kaa_stack_free (KaaStack *stack)
   g_atomic_int_set (&stack->live, FALSE);
   kaa_live_add (KAA_LIVE_STACK, -1);
   VALGRIND_MAKE_MEM_NOACCESS (kaa_stack_get_base (stack), kaa_stack_get_span (stack));
+  if (stack->chunk->stack_size == KAA_FIBER_DEFAULT_STACK_SIZE && kaa_stack_cache_push (stack))
+    return;
 
   pthread_mutex_lock (&pool_lock);
-  n_live--;
-  n_pooled++;
-  stack->released = TRUE;
-  stack_push_free_unlocked (stack);
+  kaa_stack_release_unlocked (stack);
+  /* The caches are not counted here: a trim keeps them anyway. */
   if (n_pooled - n_trimmed > POOL_MAX_WARM)
     {
       gint64 now = g_get_monotonic_time ();
@@ -708,6 +719,31 @@ kaa_stack_free (KaaStack *stack)
           last_trim = now;
         }
     }
+  pthread_mutex_unlock (&pool_lock);
+}
+
+/* A stack no longer live, or out of a thread's cache, back on its free
+ * list. */
+void
+kaa_stack_release_unlocked (KaaStack *stack)
+{
+  n_taken--;
+  n_pooled++;
+  stack->released = TRUE;
+  stack_push_free_unlocked (stack);
+}
+
+/* For the threads' caches (kaa-fiber-stack-cache.c), which keep their
+ * list under the pool's lock. */
+void
+kaa_stack_pool_lock (void)
+{
+  pthread_mutex_lock (&pool_lock);
+}
+
+void
+kaa_stack_pool_unlock (void)
+{
   pthread_mutex_unlock (&pool_lock);
 }
 
@@ -767,10 +803,14 @@ kaa_stack_get_top (KaaStack *stack)
 void
 kaa_stack_pool_get_stats_for_testing (KaaStackPoolStats *stats)
 {
+  guint cached;
+
   pthread_mutex_lock (&pool_lock);
+  cached = kaa_stack_cache_count_unlocked ();
   stats->n_chunks = n_chunks;
-  stats->n_live = n_live;
-  stats->n_pooled = n_pooled;
+  stats->n_live = n_taken - cached;
+  stats->n_pooled = n_pooled + cached;
+  stats->n_cached = cached;
   stats->n_trimmed = n_trimmed;
   stats->guard_madvise = guard_mode == GUARD_MADVISE;
   pthread_mutex_unlock (&pool_lock);
