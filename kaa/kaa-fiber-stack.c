@@ -144,6 +144,11 @@ static GuardMode   guard_mode;
 /* n_taken: out of the free lists, live or in a thread's cache. */
 static guint       n_chunks, n_taken, n_pooled, n_trimmed;
 static gint64      last_trim;
+/* Atomic, written under pool_lock: past the warm bound, waiting for the
+ * interval to pass. Until a trim, frees skip the threads' caches and
+ * come here, where the clock is read: else a thread that spawns one
+ * coroutine at a time after a burst would keep the burst's pages. */
+static gint        trim_pending;
 /* Atomic head; the handler walks it. */
 static StackChunk *chunks;
 static struct sigaction previous_segv;
@@ -688,6 +693,14 @@ stack_pool_trim_unlocked (void)
     stack_trim_list_unlocked (list, &warm);
 }
 
+/* The caches are not counted: a trim keeps them anyway. Relaxed: a free
+ * that misses the change takes the other path once, harmlessly. */
+static void
+stack_note_trim_unlocked (void)
+{
+  __atomic_store_n (&trim_pending, n_pooled - n_trimmed > POOL_MAX_WARM, __ATOMIC_RELAXED);
+}
+
 /**
  * kaa_stack_free:
  * @stack: (transfer full): a stack from kaa_stack_new()
@@ -703,12 +716,12 @@ kaa_stack_free (KaaStack *stack)
   g_atomic_int_set (&stack->live, FALSE);
   kaa_live_add (KAA_LIVE_STACK, -1);
   VALGRIND_MAKE_MEM_NOACCESS (kaa_stack_get_base (stack), kaa_stack_get_span (stack));
-  if (stack->chunk->stack_size == KAA_FIBER_DEFAULT_STACK_SIZE && kaa_stack_cache_push (stack))
+  if (stack->chunk->stack_size == KAA_FIBER_DEFAULT_STACK_SIZE &&
+      !__atomic_load_n (&trim_pending, __ATOMIC_RELAXED) && kaa_stack_cache_push (stack))
     return;
 
   pthread_mutex_lock (&pool_lock);
   kaa_stack_release_unlocked (stack);
-  /* The caches are not counted here: a trim keeps them anyway. */
   if (n_pooled - n_trimmed > POOL_MAX_WARM)
     {
       gint64 now = g_get_monotonic_time ();
@@ -719,6 +732,7 @@ kaa_stack_free (KaaStack *stack)
           last_trim = now;
         }
     }
+  stack_note_trim_unlocked ();
   pthread_mutex_unlock (&pool_lock);
 }
 
@@ -731,6 +745,7 @@ kaa_stack_release_unlocked (KaaStack *stack)
   n_pooled++;
   stack->released = TRUE;
   stack_push_free_unlocked (stack);
+  stack_note_trim_unlocked ();
 }
 
 /* For the threads' caches (kaa-fiber-stack-cache.c), which keep their
@@ -755,6 +770,7 @@ kaa_stack_pool_trim_for_testing (void)
   pthread_mutex_lock (&pool_lock);
   stack_pool_trim_unlocked ();
   last_trim = g_get_monotonic_time ();
+  stack_note_trim_unlocked ();
   pthread_mutex_unlock (&pool_lock);
 }
 

@@ -186,6 +186,48 @@ test_threads_exit (Fixture       *f,
   g_assert_cmpuint (after.n_pooled - after.n_trimmed, <=, 256);
 }
 
+/* --------------------------------------------------- the timed trim */
+
+#define N_TRIM_BURST 400
+/* The pool's warm bound and trim interval (kaa-fiber-stack.c). */
+#define WARM_BOUND   256
+#define TRIM_USEC    G_USEC_PER_SEC
+
+static void
+test_timed_trim (Fixture       *f,
+                 gconstpointer  data)
+{
+  KaaInProgress *burst[N_TRIM_BURST];
+  KaaStackPoolStats stats;
+
+  g_test_summary ("after a burst of coroutines, a thread that goes on spawning one at "
+                  "a time, its stacks going to and from its cache, still has the "
+                  "burst's pages trimmed once the interval has passed (" ISSUE_REF ")");
+
+  /* The interval starts now: the burst's frees do not trim. */
+  kaa_stack_pool_trim_for_testing ();
+  for (guint i = 0; i < N_TRIM_BURST; i++)
+    burst[i] = kaa_coroutine_spawn (body_yields_once, NULL, NULL);
+  for (guint i = 0; i < N_TRIM_BURST; i++)
+    {
+      while (!kaa_in_progress_is_done (burst[i]))
+        g_main_context_iteration (f->context, TRUE);
+      kaa_in_progress_unref (burst[i]);
+    }
+  kaa_stack_pool_get_stats_for_testing (&stats);
+  if (stats.n_pooled - stats.n_trimmed <= WARM_BOUND)
+    {
+      /* Only if the burst took longer than the interval. */
+      g_test_skip ("the burst took longer than the trim interval");
+      return;
+    }
+  g_usleep (TRIM_USEC + TRIM_USEC / 10);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpint (run_to_end (f, kaa_coroutine_spawn (body_yields_once, NULL, NULL)), ==, 1);
+  kaa_stack_pool_get_stats_for_testing (&stats);
+  g_assert_cmpuint (stats.n_pooled - stats.n_trimmed, <=, WARM_BOUND);
+}
+
 /* ---------------------------------------------------- a dying context */
 
 typedef struct
@@ -353,6 +395,7 @@ main (int    argc,
 
   KAA_TEST_ADD ("reuse-is-fresh", test_reuse_is_fresh);
   KAA_TEST_ADD ("threads-exit", test_threads_exit);
+  KAA_TEST_ADD ("timed-trim", test_timed_trim);
   KAA_TEST_ADD ("dying-context", test_dying_context);
   KAA_TEST_ADD ("overflow-on-cached-stack", test_overflow_on_cached_stack);
   KAA_TEST_ADD ("use-after-finish", test_use_after_finish);
