@@ -72,6 +72,8 @@ coroutine_unref (KaaCoroutine *self)
   if (self->adopter != NULL)
     self->adopter->unref (self->adopter);
   kaa_scheduler_unref (self->scheduler);
+  /* Last: a destroy notify above may spawn, and that spawn must not be
+   * handed this block while it is still read (kaa-coroutine-cache.c). */
   kaa_coroutine_block_free (self, BLOCK_SIZE);
   kaa_live_add (KAA_LIVE_COROUTINE, -1);
 }
