@@ -155,5 +155,8 @@ void        kaa_fiber_context_init  (KaaFiberContext *ctx,
 G_GNUC_INTERNAL
 void        kaa_fiber_switch        (KaaFiberContext *from,
                                      KaaFiberContext *to);
+G_GNUC_INTERNAL
+void        kaa_fiber_switch_peer   (KaaFiberContext *from,
+                                     KaaFiberContext *to);
 
 G_END_DECLS

@@ -558,7 +558,7 @@ kaa_fiber_transfer (KaaFiber *to)
   fiber->running = FALSE;
   current_fiber = to;
   fiber_annotate_transfer (fiber, to);
-  kaa_fiber_switch (&fiber->context, &to->context);
+  kaa_fiber_switch_peer (&fiber->context, &to->context);
   fiber_annotate_arrived (fiber, FALSE);
 }
 #endif
