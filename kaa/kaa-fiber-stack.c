@@ -153,10 +153,14 @@ static GuardMode   guard_mode;
 static guint       n_chunks, n_taken, n_pooled, n_trimmed;
 static gint64      last_trim;
 /* Atomic, written under pool_lock: past the warm bound, waiting for the
- * interval to pass. Until a trim, frees skip the threads' caches and
- * come here, where the clock is read: else a thread that spawns one
+ * interval to pass. Until a trim, some frees skip the threads' caches
+ * and come here, where the clock is read: else a thread that spawns one
  * coroutine at a time after a burst would keep the burst's pages. */
 static gint        trim_pending;
+/* While one is pending, one free in this many per thread comes here;
+ * each would cost a lock and a clock read, for seconds after a burst. */
+#define TRIM_CHECK_FREES 16
+static KAA_THREAD_LOCAL guint frees_while_pending;
 /* Atomic head; the handler walks it. */
 static StackChunk *chunks;
 static struct sigaction previous_segv;
@@ -735,7 +739,9 @@ kaa_stack_free (KaaStack *stack)
   kaa_live_add (KAA_LIVE_STACK, -1);
   VALGRIND_MAKE_MEM_NOACCESS (kaa_stack_get_base (stack), kaa_stack_get_span (stack));
   if (stack->chunk->stack_size == KAA_FIBER_DEFAULT_STACK_SIZE &&
-      !__atomic_load_n (&trim_pending, __ATOMIC_RELAXED) && kaa_stack_cache_push (stack))
+      (G_LIKELY (!__atomic_load_n (&trim_pending, __ATOMIC_RELAXED)) ||
+       ++frees_while_pending % TRIM_CHECK_FREES != 0) &&
+      kaa_stack_cache_push (stack))
     return;
 
   pthread_mutex_lock (&pool_lock);
