@@ -70,6 +70,8 @@ struct _KaaCoroutine
   GDestroyNotify   next_destroy;
   KaaAwaitLink     await;           /* .awaited owned while suspended in an await */
   KaaCoroutineWhere where;
+  KaaBatch        *batch;           /* the queue it was resumed from, if lent:
+                                     * a yield may go on to the next one */
   /* Orthogonal to where it is. */
   gboolean         cancelled;
   gboolean         paused;          /* DESIGN §6: its InProgress is paused */

@@ -9,7 +9,9 @@
  * another context, which comes in through the scheduler's inbox.
  *
  * Life cycle: spawn runs the body at once until it first suspends. A
- * yield queues the coroutine for the next main-loop iteration; an await
+ * yield queues the coroutine for the next main-loop iteration (and in a
+ * dispatch of slices goes straight on to the one queued next: one switch
+ * per yield, coroutine_transfer()); an await
  * connects to what it awaits and queues the coroutine, later in the same
  * dispatch, when that settles. When the body returns (after its
  * g_autoptr cleanups ran) the fiber is finished, its stack goes back to
@@ -143,21 +145,29 @@ coroutine_finished (KaaCoroutine *self)
 }
 
 /* One slice: the coroutine's fiber runs until it suspends, saying where
- * it went (kaa_yield(), coroutine_suspend_until()), or ends. */
-static inline void
-coroutine_switch (KaaCoroutine *self)
+ * it went (kaa_yield(), coroutine_suspend_until()), or ends. With a
+ * @batch lent, its yield may go on to the coroutines queued after it
+ * (coroutine_transfer()): returns the one that came back. */
+static inline KaaCoroutine *
+coroutine_switch (KaaCoroutine *self,
+                  KaaBatch     *batch)
 {
   KaaCoroutine *outer = current;
+  KaaCoroutine *back;
 
   current = self;
   self->where = WHERE_RUNNING;
+  self->batch = batch;
   kaa_fiber_resume (self->fiber);
+  back = current;
   current = outer;
+  return back;
 }
 
 /* KAA_DEBUG=slow-slice=MS or a Sysprof capture: the slice is timed,
- * named in a warning if it took too long, and marked. */
-static G_NO_INLINE void
+ * named in a warning if it took too long, and marked; no transfer blurs
+ * whose slice it was. */
+static G_NO_INLINE KaaCoroutine *
 coroutine_switch_timed (KaaCoroutine *self)
 {
   /* The body that runs now: one that returns clears it. */
@@ -165,32 +175,37 @@ coroutine_switch_timed (KaaCoroutine *self)
   const char *name = self->def_name != NULL ? self->def_name : "coroutine";
   gboolean slow = kaa_debug_slow_slice_us != 0;
   gint64 begin = kaa_trace_is_on () ? kaa_trace_now () : 0;
+  KaaCoroutine *back;
   KaaDebugSpan span;
   gint64 us;
 
   if (slow)
     kaa_debug_span_begin (&span);
-  coroutine_switch (self);
+  back = coroutine_switch (self, NULL);
   if (begin != 0)
     kaa_trace_mark (begin, "coroutine slice", "%s, spawned at %s:%d", name,
                     self->site_file != NULL ? self->site_file : "?", self->site_line);
   if (slow && (us = kaa_debug_span_end (&span)) > kaa_debug_slow_slice_us)
     kaa_debug_report_slow ("coroutine", name, (gpointer) func,
                            self->site_file, self->site_line, us);
+  return back;
 }
 
 /* Owner thread: runs the coroutine until it suspends or ends. The caller
  * must not touch @self afterwards unless it holds a reference. */
 static void
-coroutine_enter (KaaCoroutine *self)
+coroutine_enter (KaaCoroutine *self,
+                 KaaBatch     *batch)
 {
+  KaaCoroutine *back;
+
   /* One load on the hottest path while nothing is switched on. */
   if (G_UNLIKELY (kaa_debug_timed))
-    coroutine_switch_timed (self);
+    back = coroutine_switch_timed (self);
   else
-    coroutine_switch (self);
-  if (kaa_fiber_is_finished (self->fiber))
-    coroutine_finished (self);
+    back = coroutine_switch (self, batch);
+  if (kaa_fiber_is_finished (back->fiber))
+    coroutine_finished (back);
 }
 
 /* DESIGN §3: a context going away takes its coroutines with it, on the
@@ -208,7 +223,7 @@ coroutine_kill (KaaCoroutine *self)
     {
       self->cancelled = TRUE;
       if (!kaa_coroutine_on_stack (self))
-        coroutine_enter (self);
+        coroutine_enter (self, NULL);
     }
   coroutine_unref (self);
 }
@@ -230,7 +245,8 @@ coroutine_die (KaaMortal *mortal)
 
 static void
 coroutine_wake (KaaCoroutine *self,
-                gboolean      discard)
+                gboolean      discard,
+                KaaBatch     *batch)
 {
   if (self->fiber == NULL)
     return;
@@ -252,7 +268,7 @@ coroutine_wake (KaaCoroutine *self,
       else if (self->paused)
         self->where = WHERE_HELD;   /* DESIGN §6: with what it awaited */
       else
-        coroutine_enter (self);
+        coroutine_enter (self, batch);
       return;
     }
 }
@@ -263,7 +279,7 @@ coroutine_timer_fire (KaaTimer *timer,
 {
   KaaCoroutine *self = G_STRUCT_MEMBER_P (timer, -G_STRUCT_OFFSET (KaaCoroutine, timer));
 
-  coroutine_wake (self, discard);
+  coroutine_wake (self, discard, NULL);
   coroutine_unref (self);   /* the timer's reference */
 }
 
@@ -329,6 +345,7 @@ coroutine_run (KaaRunnable *runnable,
 {
   KaaCoroutine *self = G_STRUCT_MEMBER_P (runnable, -G_STRUCT_OFFSET (KaaCoroutine, runnable));
   gint queued = g_atomic_int_get (&self->queued);
+  KaaBatch *batch = kaa_batch_claim (runnable);
 
   coroutine_warm_queued (runnable);
   /* Only another thread's CAS from NOT_QUEUED races with this store, and
@@ -352,11 +369,11 @@ coroutine_run (KaaRunnable *runnable,
     }
   if (queued == QUEUED_REMOTE)
     {
-      coroutine_wake (self, discard);
+      coroutine_wake (self, discard, batch);
       coroutine_unref (self);
     }
   else
-    coroutine_wake (self, discard);
+    coroutine_wake (self, discard, batch);
 }
 
 /* Owner thread: queues the coroutine for the next main-loop iteration.
@@ -370,6 +387,44 @@ coroutine_queue_yield (KaaCoroutine *self)
   __atomic_store_n (&self->queued, QUEUED_LOCAL, __ATOMIC_RELAXED);
   kaa_slices_push (self->slices, &self->runnable);
 }
+
+#if KAA_FIBER_CAN_TRANSFER
+/* Issue #20's symmetric transfer: a coroutine that yielded from a slice
+ * of its queue's loop goes straight on to the coroutine queued next, one
+ * switch instead of two, if that one is a plain yielded coroutine the
+ * loop would resume as it is and the budget has room for it. What the
+ * loop would do for it (coroutine_run(), coroutine_wake()) is done here;
+ * the next suspend of the one it went on to returns to the loop. */
+static gboolean
+coroutine_transfer (KaaCoroutine *self)
+{
+  KaaBatch *batch = g_steal_pointer (&self->batch);
+  KaaRunnable *runnable;
+  KaaCoroutine *next;
+
+  if (batch == NULL || (runnable = kaa_batch_peek_next (batch)) == NULL ||
+      runnable->run != coroutine_run)
+    return FALSE;
+  next = G_STRUCT_MEMBER_P (runnable, -G_STRUCT_OFFSET (KaaCoroutine, runnable));
+  if (next->where != WHERE_YIELDED || next->paused || next->fiber == NULL ||
+      g_atomic_int_get (&next->queued) != QUEUED_LOCAL || G_UNLIKELY (kaa_debug_timed))
+    return FALSE;
+  kaa_batch_take_next (batch);
+  coroutine_warm_queued (runnable);
+  __atomic_store_n (&next->queued, NOT_QUEUED, __ATOMIC_RELEASE);
+  current = next;
+  next->where = WHERE_RUNNING;
+  next->batch = batch;
+  kaa_fiber_transfer (next->fiber);
+  return TRUE;
+}
+#else
+static gboolean
+coroutine_transfer (KaaCoroutine *self)
+{
+  return FALSE;
+}
+#endif
 
 /* Owner thread: queues a resumption later in this dispatch, unless the
  * coroutine is done or already queued. */
@@ -465,7 +520,7 @@ coroutine_unwind (KaaProducer   *producer,
       self->where = WHERE_LEAVING;
       return FALSE;
     }
-  coroutine_enter (self);
+  coroutine_enter (self, NULL);
   return TRUE;
 }
 
@@ -536,7 +591,7 @@ coroutine_begin (KaaCoroutine *self)
       self->where = WHERE_HELD;
       return;
     }
-  coroutine_enter (self);
+  coroutine_enter (self, NULL);
 }
 
 /* The start, handed to the owner thread. Cancelled meanwhile, the body
@@ -677,7 +732,8 @@ kaa_yield (void)
   if (G_UNLIKELY (self->cancelled))
     return FALSE;
   self->where = self->interval != 0 ? WHERE_SLEEPING : WHERE_YIELDED;
-  kaa_fiber_suspend ();
+  if (self->interval != 0 || !coroutine_transfer (self))
+    kaa_fiber_suspend ();
   return !self->cancelled;
 }
 

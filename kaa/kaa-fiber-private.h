@@ -3,9 +3,11 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Asymmetric fibers: kaa_fiber_resume() enters a fiber, kaa_fiber_suspend()
- * returns from it to whoever resumed it. A fiber knows nothing of loops or
- * futures; the coroutine layer builds on it. Each fiber belongs to the thread
- * that resumes it, and the current fiber is per thread.
+ * returns from it to whoever resumed it; kaa_fiber_transfer() hands that
+ * resumer on to another fiber, which returns there in its place. A fiber
+ * knows nothing of loops or futures; the coroutine layer builds on it.
+ * Each fiber belongs to the thread that resumes it, and the current fiber
+ * is per thread.
  */
 #pragma once
 
@@ -59,6 +61,13 @@ G_GNUC_INTERNAL
 void        kaa_fiber_resume        (KaaFiber     *fiber);
 G_GNUC_INTERNAL
 void        kaa_fiber_suspend       (void);
+/* One switch from the calling fiber to another (kaa-fiber.c): all but
+ * the ucontext backend. */
+#define KAA_FIBER_CAN_TRANSFER (!KAA_FIBER_UCONTEXT)
+#if KAA_FIBER_CAN_TRANSFER
+G_GNUC_INTERNAL
+void        kaa_fiber_transfer      (KaaFiber     *to);
+#endif
 G_GNUC_INTERNAL
 KaaFiber   *kaa_fiber_get_current   (void);
 G_GNUC_INTERNAL

@@ -76,6 +76,7 @@ struct _KaaFiber
   guint            started : 1;
   guint            running : 1;
   guint            finished : 1;
+  guint            adopted : 1;      /* took over its resumer by a transfer */
 #if FIBER_ASAN
   void            *fake_stack;        /* ASan frames of the suspended fiber */
   void            *caller_fake_stack; /* ASan frames of the suspended resumer */
@@ -253,12 +254,40 @@ fiber_annotate_arrived (KaaFiber *fiber,
                         gboolean  first)
 {
 #if FIBER_ASAN
-  __sanitizer_finish_switch_fiber (first ? NULL : fiber->fake_stack,
-                                   &fiber->caller_bottom, &fiber->caller_size);
+  /* Come by a transfer, the fiber returns to the resumer it took over,
+   * whose bounds came with it, not to the fiber it came from. */
+  if (fiber->adopted)
+    __sanitizer_finish_switch_fiber (fiber->fake_stack, NULL, NULL);
+  else
+    __sanitizer_finish_switch_fiber (first ? NULL : fiber->fake_stack,
+                                     &fiber->caller_bottom, &fiber->caller_size);
 #endif
-  (void) fiber;
+  fiber->adopted = FALSE;
   (void) first;
 }
+
+#if !KAA_FIBER_UCONTEXT
+/* @to takes over the resumer of @from, which is about to switch to it:
+ * its next suspend returns where @from's would have. */
+static inline void
+fiber_annotate_transfer (KaaFiber *from,
+                         KaaFiber *to)
+{
+#if FIBER_ASAN
+  to->caller_fake_stack = from->caller_fake_stack;
+  to->caller_bottom = from->caller_bottom;
+  to->caller_size = from->caller_size;
+  __sanitizer_start_switch_fiber (&from->fake_stack, kaa_stack_get_base (to->stack),
+                                  kaa_stack_get_span (to->stack));
+#endif
+#if FIBER_TSAN
+  to->tsan_caller = from->tsan_caller;
+  __tsan_switch_to_fiber (to->tsan_fiber, 0);
+#endif
+  (void) from;
+  (void) to;
+}
+#endif
 
 /* ---------------------------------------------------------------- frames */
 
@@ -471,6 +500,9 @@ kaa_fiber_resume (KaaFiber *fiber)
   fiber_current_set (fiber);
   fiber_annotate_enter (fiber);
   kaa_fiber_switch (&fiber->caller_context, &fiber->context);
+  /* Back from @fiber, or from a fiber it transferred to, which may have
+   * freed @fiber meanwhile: only the one that came back is touched. */
+  fiber = fiber_current_get ();
   fiber_annotate_returned (fiber);
   fiber->running = FALSE;
   fiber_current_set (fiber->resumer);
@@ -494,6 +526,41 @@ kaa_fiber_suspend (void)
   kaa_fiber_switch (&fiber->context, &fiber->caller_context);
   fiber_annotate_arrived (fiber, FALSE);
 }
+
+#if !KAA_FIBER_UCONTEXT
+/**
+ * kaa_fiber_transfer:
+ * @to: a started fiber that is neither running nor finished
+ *
+ * Suspends the calling fiber and runs @to in its place, with one switch
+ * instead of a suspend and a resume: @to returns, when it suspends or
+ * ends, from the kaa_fiber_resume() that entered the calling fiber
+ * (issue #20's symmetric transfer). Returns when the calling fiber is
+ * resumed again. Not in the ucontext backend, whose saved contexts
+ * cannot be copied (KAA_FIBER_CAN_TRANSFER).
+ */
+void
+kaa_fiber_transfer (KaaFiber *to)
+{
+  /* Read and written before the switch only: no TLS address is kept
+   * across it, so the accessors' guard is not needed. */
+  KaaFiber *fiber = current_fiber;
+
+  /* The coroutine layer vouches for @to: it is yielded, so started,
+   * suspended and not finished. */
+  g_return_if_fail (fiber != NULL);
+
+  to->resumer = fiber->resumer;
+  to->caller_context = fiber->caller_context;
+  to->running = TRUE;
+  to->adopted = TRUE;
+  fiber->running = FALSE;
+  current_fiber = to;
+  fiber_annotate_transfer (fiber, to);
+  kaa_fiber_switch (&fiber->context, &to->context);
+  fiber_annotate_arrived (fiber, FALSE);
+}
+#endif
 
 /**
  * kaa_fiber_get_current:

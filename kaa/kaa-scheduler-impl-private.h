@@ -75,45 +75,6 @@ kaa_runnable_queue_append (KaaRunnable **head,
   *tail = runnable;
 }
 
-/* DESIGN §3: a dispatch's budget, spent item by item. Reading the clock
- * costs as much as a small item, so it is read only as often as the
- * items seen so far say the budget could run out: after every item when
- * they are slow, every 64 when they are tiny. */
-typedef struct
-{
-  gint64 start;
-  gint64 budget;       /* µs from @start */
-  guint  done;
-  guint  next_check;   /* the item count at which to read the clock */
-} KaaBudget;
-
-static inline void
-kaa_budget_init (KaaBudget *self,
-                 gint64     start,
-                 gint64     budget)
-{
-  self->start = start;
-  self->budget = budget;
-  self->done = 0;
-  self->next_check = 1;
-}
-
-/* After one more item: TRUE once the budget is spent. */
-static inline gboolean
-kaa_budget_spent (KaaBudget *self)
-{
-  gint64 elapsed, per_item;
-
-  if (++self->done < self->next_check)
-    return FALSE;
-  elapsed = g_get_monotonic_time () - self->start;
-  if (elapsed >= self->budget)
-    return TRUE;
-  per_item = elapsed / self->done + 1;
-  self->next_check = self->done + (guint) CLAMP ((self->budget - elapsed) / (2 * per_item), 1, 64);
-  return FALSE;
-}
-
 /* Owner thread: the earliest armed deadline, G_MAXINT64 if none. */
 static inline gint64
 kaa_scheduler_next_deadline (KaaScheduler *self)

@@ -115,6 +115,112 @@ KaaSlices    *kaa_scheduler_get_slices         (KaaScheduler *self,
                                                 gint          priority);
 void          kaa_slices_push                  (KaaSlices    *slices,
                                                 KaaRunnable  *runnable);
+/* DESIGN §3: a dispatch's budget, spent item by item. Reading the clock
+ * costs as much as a small item, so it is read only as often as the
+ * items seen so far say the budget could run out: after every item when
+ * they are slow, every 64 when they are tiny. */
+typedef struct
+{
+  gint64 start;
+  gint64 budget;       /* µs from @start */
+  guint  done;
+  guint  next_check;   /* the item count at which to read the clock */
+} KaaBudget;
+
+static inline void
+kaa_budget_init (KaaBudget *self,
+                 gint64     start,
+                 gint64     budget)
+{
+  self->start = start;
+  self->budget = budget;
+  self->done = 0;
+  self->next_check = 1;
+}
+
+/* After one more item: TRUE once the budget is spent. */
+static inline gboolean
+kaa_budget_spent (KaaBudget *self)
+{
+  gint64 elapsed, per_item;
+
+  if (++self->done < self->next_check)
+    return FALSE;
+  elapsed = g_get_monotonic_time () - self->start;
+  if (elapsed >= self->budget)
+    return TRUE;
+  per_item = elapsed / self->done + 1;
+  self->next_check = self->done + (guint) CLAMP ((self->budget - elapsed) / (2 * per_item), 1, 64);
+  return FALSE;
+}
+
+/* Owner thread, issue #20's symmetric transfer: the queue a dispatch is
+ * running (kaa_scheduler_run_queue()), lent to what it runs so that a
+ * coroutine that yields can go straight on to the next one queued. The
+ * runnables it runs may take their successors off the queue themselves. */
+typedef struct
+{
+  KaaRunnable **head;
+  KaaRunnable **tail;
+  KaaBudget     spending;
+  guint         n;
+  gboolean      counted;   /* the running item is counted in the budget */
+  gboolean      spent;
+} KaaBatch;
+
+/* Set by the loop before each run: a batch is lent only to the runnable
+ * it runs, never to code a dispatch nested in that run runs, nor after
+ * the loop has moved on. */
+extern KAA_THREAD_LOCAL KaaBatch    *kaa_batch_lent;
+extern KAA_THREAD_LOCAL KaaRunnable *kaa_batch_lent_to;
+extern KAA_THREAD_LOCAL guint        kaa_batch_taken;   /* for the tests */
+
+/* From @runnable's run: the batch whose loop is running it just now,
+ * else NULL; once per run. */
+static inline KaaBatch *
+kaa_batch_claim (KaaRunnable *runnable)
+{
+  if (kaa_batch_lent_to != runnable)
+    return NULL;
+  kaa_batch_lent_to = NULL;
+  return kaa_batch_lent;
+}
+
+/* The item that claimed @batch is done: the next one queued if the
+ * budget has room for it, else NULL. */
+static inline KaaRunnable *
+kaa_batch_peek_next (KaaBatch *batch)
+{
+  if (*batch->head == NULL || batch->spent)
+    return NULL;
+  if (!batch->counted)
+    {
+      batch->counted = TRUE;
+      if (kaa_budget_spent (&batch->spending))
+        {
+          batch->spent = TRUE;
+          return NULL;
+        }
+    }
+  return *batch->head;
+}
+
+/* Takes the runnable kaa_batch_peek_next() returned off the queue: the
+ * caller runs it in place of the loop. Its next stays, as the loop's
+ * pop leaves it (kaa_runnable_get_queued_next()). */
+static inline void
+kaa_batch_take_next (KaaBatch *batch)
+{
+  KaaRunnable *runnable = *batch->head;
+
+  *batch->head = runnable->next;
+  if (*batch->head == NULL)
+    *batch->tail = NULL;
+  batch->n++;
+  batch->counted = FALSE;
+  kaa_batch_taken++;
+}
+
 /* Any thread: hand @runnable to the owner context through the inbox. */
 void          kaa_scheduler_push_remote        (KaaScheduler *self,
                                                 KaaRunnable  *runnable);

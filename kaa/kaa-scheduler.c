@@ -239,6 +239,10 @@ scheduler_source_check (GSource *source)
           kaa_scheduler_next_deadline (self) <= g_source_get_time (source));
 }
 
+KAA_THREAD_LOCAL KaaBatch    *kaa_batch_lent;
+KAA_THREAD_LOCAL KaaRunnable *kaa_batch_lent_to;
+KAA_THREAD_LOCAL guint        kaa_batch_taken;
+
 /* Runs runnables until the queue is empty or @budget (µs since @start)
  * is spent; at least one. */
 guint
@@ -247,20 +251,26 @@ kaa_scheduler_run_queue (KaaRunnable **head,
                          gint64        start,
                          gint64        budget)
 {
+  KaaBatch batch = { head, tail };
+  KaaBatch *outer = kaa_batch_lent;
   KaaRunnable *runnable;
-  KaaBudget spending;
-  guint n = 0;
 
-  kaa_budget_init (&spending, start, budget);
+  kaa_budget_init (&batch.spending, start, budget);
   while ((runnable = queue_pop (head, tail)) != NULL)
     {
+      kaa_batch_lent = &batch;
+      kaa_batch_lent_to = runnable;
+      batch.counted = FALSE;
       runnable->run (runnable, FALSE);
-      n++;
+      batch.n++;
       /* The last one needs no clock read. */
-      if (*head == NULL || kaa_budget_spent (&spending))
+      if (*head == NULL || batch.spent ||
+          (!batch.counted && kaa_budget_spent (&batch.spending)))
         break;
     }
-  return n;
+  kaa_batch_lent = outer;
+  kaa_batch_lent_to = NULL;
+  return batch.n;
 }
 
 /* Issue 19: one Sysprof mark per dispatch that did anything. */
