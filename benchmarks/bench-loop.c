@@ -22,11 +22,17 @@
  *  floor-spawn      the allocations of a spawn (its InProgress, its
  *                   coroutine, a stack from the cache) plus a bare
  *                   switch round trip
+ *
+ * KAA_BENCH_LOOP_ONLY=spawn measures only floor-spawn's samples;
+ * KAA_BENCH_LOOP_ONLY=spawn-await only the spawn-await sample (the floor
+ * then reads 0), so that an instruction count of two runs with different
+ * --ops, divided by the difference, is that of one spawn + await.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kaa-bench.h"
 #include "kaa-coroutine-private.h"
@@ -70,8 +76,12 @@ static const KaaBenchRow rows[] = {
     "one idle dispatch (iteration)", S_IDLE_1, 0, KAA_BENCH_NS },
 };
 
+/* The one row KAA_BENCH_LOOP_ONLY reports: floor-spawn. */
+#define SPAWN_ROW 6
+
 typedef struct
 {
+  const char   *only;      /* KAA_BENCH_LOOP_ONLY, or NULL */
   GMainContext *context;   /* libkaa's: the thread-default one */
   GMainContext *bare;      /* nothing attached, ever */
   guint         count;
@@ -255,6 +265,17 @@ run_round (gpointer  data,
 {
   Bench *bench = data;
 
+  if (bench->only != NULL)
+    {
+      gboolean floors = g_strcmp0 (bench->only, "spawn") == 0;
+
+      memset (values, 0, N_SAMPLES * sizeof *values);
+      values[S_SPAWN_AWAIT] = run_spawn_await (bench, n_ops);
+      values[S_SWITCH] = floors ? run_switch (n_ops) : 0;
+      values[S_ALLOC] = floors ? run_alloc (n_ops) : 0;
+      values[S_FLOOR_SPAWN] = values[S_ALLOC] + values[S_SWITCH];
+      return;
+    }
   values[S_ITER_KAA] = run_iterations (bench->context, n_ops);
   values[S_ITER_BARE] = run_iterations (bench->bare, n_ops);
   values[S_YIELD_1] = kaa_bench_run_yields (bench->context, 1, n_ops);
@@ -287,8 +308,15 @@ main (int   argc,
   /* Attaches what a program that uses coroutines has attached. */
   kaa_bench_run_yields (bench.context, 1, 2);
 
+  bench.only = g_getenv ("KAA_BENCH_LOOP_ONLY");
+  if (bench.only != NULL && g_strcmp0 (bench.only, "spawn") != 0 &&
+      g_strcmp0 (bench.only, "spawn-await") != 0)
+    kaa_bench_die ("KAA_BENCH_LOOP_ONLY is spawn or spawn-await, not %s", bench.only);
   kaa_bench_measure (&run, N_SAMPLES, run_round, &bench, stats);
-  kaa_bench_report (&run, rows, G_N_ELEMENTS (rows), stats);
+  if (bench.only != NULL)
+    kaa_bench_report (&run, &rows[SPAWN_ROW], 1, stats);
+  else
+    kaa_bench_report (&run, rows, G_N_ELEMENTS (rows), stats);
 
   g_main_context_pop_thread_default (bench.context);
   while (g_main_context_iteration (bench.context, FALSE))

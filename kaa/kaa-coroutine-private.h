@@ -44,13 +44,9 @@ struct _KaaCoroutine
 {
   KaaProducer      producer;
   KaaRefCount      ref_count;
-  KaaRunnable      runnable;
-  gint             queued;          /* atomic: the runnable is in a queue */
   KaaScheduler    *scheduler;       /* owned */
-  KaaSlices       *slices;          /* where a yield queues it */
   KaaInProgress   *in_progress;     /* owned until the body is done */
   KaaInProgress   *last;            /* owned: PASS_LAST's predecessor */
-  KaaFiber        *fiber;
   KaaMortal        mortal;          /* tracked while the fiber lives */
   KaaAdopter      *adopter;         /* owned: the scope it was started in */
 
@@ -69,17 +65,24 @@ struct _KaaCoroutine
   gpointer         next_data;
   GDestroyNotify   next_destroy;
   KaaAwaitLink     await;           /* .awaited owned while suspended in an await */
+  gint64           slot;            /* monotonic µs of the current slot */
+  KaaTimer         timer;           /* armed for the next slot */
+  KaaOutcome       outcome;         /* what the body set: kaa-coroutine-return.c */
+
+  /* Issue #20: what a yield and a resume touch, last, beside the fiber
+   * that follows in the same allocation, so that with thousands of
+   * coroutines queued each costs two lines, not six. */
+  KaaSlices       *slices;          /* where a yield queues it */
+  gint64           interval;        /* µs; 0: no fixed-rate schedule */
+  KaaRunnable      runnable;
+  gint             queued;          /* atomic: the runnable is in a queue */
   KaaCoroutineWhere where;
-  KaaBatch        *batch;           /* the queue it was resumed from, if lent:
-                                     * a yield may go on to the next one */
   /* Orthogonal to where it is. */
   gboolean         cancelled;
   gboolean         paused;          /* DESIGN §6: its InProgress is paused */
-  gint64           interval;        /* µs; 0: no fixed-rate schedule */
-  gint64           slot;            /* monotonic µs of the current slot */
-  KaaTimer         timer;           /* armed for the next slot */
-
-  KaaOutcome       outcome;         /* what the body set: kaa-coroutine-return.c */
+  KaaBatch        *batch;           /* the queue it was resumed from, if lent:
+                                     * a yield may go on to the next one */
+  KaaFiber        *fiber;
 };
 
 /* Its fiber is on the call stack, maybe under another coroutine's: it
@@ -119,6 +122,11 @@ KaaInProgress *kaa_coroutine_spawn_adopted (const KaaCoroutineDef *def,
  * and the spawn site of the call being spawned on this thread, if any. */
 KaaAdopter    *kaa_coroutine_take_spawn    (const char           **file,
                                             gint                  *line);
+/* kaa-coroutine-cache.c: the memory of a coroutine and its fiber, from
+ * the calling thread's spare blocks when it has one. */
+gpointer       kaa_coroutine_block_alloc0  (gsize                  size) G_GNUC_WARN_UNUSED_RESULT;
+void           kaa_coroutine_block_free    (gpointer               block,
+                                            gsize                  size);
 /* kaa-coroutine-policy.c: a call of a definition with a policy. */
 KaaInProgress *kaa_coroutine_policy_call (const KaaCoroutineDef *def,
                                           gpointer               instance,

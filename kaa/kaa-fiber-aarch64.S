@@ -133,6 +133,12 @@ kaa_fiber_switch:
 	.cfi_endproc
 	.size	kaa_fiber_switch, .-kaa_fiber_switch
 
+	/* kaa_fiber_transfer()'s switch: this one leaves by ret already. */
+	.globl	kaa_fiber_switch_peer
+	.hidden	kaa_fiber_switch_peer
+	.type	kaa_fiber_switch_peer, %function
+	.set	kaa_fiber_switch_peer, kaa_fiber_switch
+
 	.section .note.GNU-stack,"",%progbits
 
 #if KAA_CLAIM_BTI

@@ -109,6 +109,7 @@ typedef struct
   guint    n_chunks;      /* mappings made so far, never unmapped */
   guint    n_live;        /* stacks handed out */
   guint    n_pooled;      /* released stacks kept for reuse */
+  guint    n_cached;      /* of those, the ones in the threads' caches */
   guint    n_trimmed;     /* pooled stacks whose pages went back to the kernel */
   gboolean guard_madvise; /* guards are MADV_GUARD_INSTALL, not mprotect */
 } KaaStackPoolStats;
@@ -120,6 +121,22 @@ void        kaa_stack_pool_trim_for_testing (void);
 G_GNUC_INTERNAL
 void        kaa_stack_pool_set_map_limit_for_testing (guint limit,
                                                       guint reserve);
+
+/* Each thread's spare stacks of the default size, taken and given back
+ * without the pool's lock (kaa-fiber-stack-cache.c); its list of caches
+ * is under that lock. */
+G_GNUC_INTERNAL
+KaaStack   *kaa_stack_cache_pop            (void);
+G_GNUC_INTERNAL
+gboolean    kaa_stack_cache_push           (KaaStack  *stack);
+G_GNUC_INTERNAL
+guint       kaa_stack_cache_count_unlocked (void);
+G_GNUC_INTERNAL
+void        kaa_stack_pool_lock            (void);
+G_GNUC_INTERNAL
+void        kaa_stack_pool_unlock          (void);
+G_GNUC_INTERNAL
+void        kaa_stack_release_unlocked     (KaaStack  *stack);
 
 /* The VMA budget of mprotect guards (kaa-fiber-stack-maps.c), under the
  * stack pool's lock. */
@@ -154,6 +171,9 @@ void        kaa_fiber_context_init  (KaaFiberContext *ctx,
 /* Saves the callee-saved state into @from and continues from @to. */
 G_GNUC_INTERNAL
 void        kaa_fiber_switch        (KaaFiberContext *from,
+                                     KaaFiberContext *to);
+G_GNUC_INTERNAL
+void        kaa_fiber_switch_peer   (KaaFiberContext *from,
                                      KaaFiberContext *to);
 
 G_END_DECLS

@@ -7,8 +7,8 @@
  * guard). A chunk holds stacks of one size and is never unmapped: its slots
  * go back to a per-size free list, and once more than POOL_MAX_WARM released
  * stacks keep their pages, the pages of the longest unused ones are handed
- * back to the kernel (at most once a second, see TRIM_INTERVAL_USEC), so an
- * idle pool costs address space only.
+ * back to the kernel (a second after the last trim, in batches, see
+ * TRIM_INTERVAL_USEC), so an idle pool costs address space only.
  *
  * Guards use MADV_GUARD_INSTALL when the kernel has it (Linux 6.13): it
  * splits no VMA, so live stacks are not capped by vm.max_map_count. Older
@@ -27,10 +27,11 @@
  * read every untouched page of every stack. Out of bounds, a range is
  * skipped, and a stray access to it is reported.
  *
- * The pool is shared by all threads under pool_lock; allocation is rare next
- * to switches. The SIGSEGV handler reads the chunk list and the slot records
- * without any lock: chunks are published fully built and never freed, and a
- * slot's live flag is atomic.
+ * The pool is shared by all threads under pool_lock; in front of it each
+ * thread keeps a few stacks of the default size it freed, which it takes
+ * back without the lock (kaa-fiber-stack-cache.c). The SIGSEGV handler
+ * reads the chunk list and the slot records without any lock: chunks are
+ * published fully built and never freed, and a slot's live flag is atomic.
  */
 /* dladdr() and Dl_info. */
 #define _GNU_SOURCE
@@ -76,6 +77,14 @@
  * ending, then a thousand starting): past the bound, a free trims at most
  * once per interval, down to the bound. */
 #define TRIM_INTERVAL_USEC G_USEC_PER_SEC
+/* One trim returns the pages of at most this many stacks, the longest
+ * unused first, and the next may come this much later: a burst of 10 000
+ * coroutines used to cost the free that trimmed it 60 to 90 ms of
+ * madvise() here, a stall of the main loop at a random moment (issue 20:
+ * benchmark rows after a burst took it for a 20 times slower yield). In
+ * batches it takes a few seconds, a millisecond at a time. */
+#define TRIM_BATCH         128
+#define TRIM_AGAIN_USEC    (25 * 1000)
 /* The overflow report shows at most this much of a coroutine's name. */
 #define NAME_BYTES    64
 /* Cache colouring: every slot gets this much room above its stack, and
@@ -140,8 +149,18 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static KaaStack   *default_free;
 static GHashTable *free_lists;     /* other stack sizes → KaaStack * */
 static GuardMode   guard_mode;
-static guint       n_chunks, n_live, n_pooled, n_trimmed;
+/* n_taken: out of the free lists, live or in a thread's cache. */
+static guint       n_chunks, n_taken, n_pooled, n_trimmed;
 static gint64      last_trim;
+/* Atomic, written under pool_lock: past the warm bound, waiting for the
+ * interval to pass. Until a trim, some frees skip the threads' caches
+ * and come here, where the clock is read: else a thread that spawns one
+ * coroutine at a time after a burst would keep the burst's pages. */
+static gint        trim_pending;
+/* While one is pending, one free in this many per thread comes here;
+ * each would cost a lock and a clock read, for seconds after a burst. */
+#define TRIM_CHECK_FREES 16
+static KAA_THREAD_LOCAL guint frees_while_pending;
 /* Atomic head; the handler walks it. */
 static StackChunk *chunks;
 static struct sigaction previous_segv;
@@ -536,7 +555,7 @@ stack_take_unlocked (gsize    size,
     }
   stack->guarded = TRUE;
 
-  n_live++;
+  n_taken++;
   if (stack->released)
     n_pooled--;
   if (stack->trimmed)
@@ -553,7 +572,8 @@ stack_take_unlocked (gsize    size,
  * @name: (nullable): reported if the stack overflows
  * @error: return location for a #GError
  *
- * Takes a stack from the pool, mapping a new chunk if none is free.
+ * Takes a stack from the calling thread's cache, else from the pool,
+ * mapping a new chunk if none is free.
  *
  * Returns: (transfer full) (nullable): the stack, or %NULL with @error set
  *   when no memory, mapping or guard could be had
@@ -575,10 +595,15 @@ kaa_stack_new (gsize        size,
       return NULL;
     }
 
-  pthread_mutex_lock (&pool_lock);
-  size = stack_round_to_pages_unlocked (size != 0 ? size : KAA_FIBER_DEFAULT_STACK_SIZE);
-  stack = stack_take_unlocked (size, error);
-  pthread_mutex_unlock (&pool_lock);
+  /* Unrounded: the default size is whole pages of any page size Linux has. */
+  stack = size == 0 || size == KAA_FIBER_DEFAULT_STACK_SIZE ? kaa_stack_cache_pop () : NULL;
+  if (stack == NULL)
+    {
+      pthread_mutex_lock (&pool_lock);
+      size = stack_round_to_pages_unlocked (size != 0 ? size : KAA_FIBER_DEFAULT_STACK_SIZE);
+      stack = stack_take_unlocked (size, error);
+      pthread_mutex_unlock (&pool_lock);
+    }
 
   if (stack != NULL)
     {
@@ -646,45 +671,66 @@ trim_run_add (TrimRun  *run,
 }
 
 /* Trims the stacks of @list past the first POOL_MAX_WARM warm ones that
- * the lists seen so far (@warm) left room for. A list is always some
- * untrimmed stacks, then trimmed ones (pushes and pops come at its head,
- * and a trim trims up to the first trimmed one): the walk stops there. */
+ * the lists seen so far (@warm) left room for, at most @budget of them,
+ * the deepest first. A list is always some untrimmed stacks, then trimmed
+ * ones (pushes and pops come at its head, and a trim trims the untrimmed
+ * ones deepest in it): the walks stop there. */
 static void
 stack_trim_list_unlocked (KaaStack *list,
-                          guint    *warm)
+                          guint    *warm,
+                          guint    *budget)
 {
   TrimRun run = { NULL, };
+  guint n_untrimmed = 0, keep, n, i = 0;
+  KaaStack *stack;
 
-  for (KaaStack *stack = list; stack != NULL && !stack->trimmed; stack = stack->next_free)
-    if (++*warm > POOL_MAX_WARM)
+  for (stack = list; stack != NULL && !stack->trimmed; stack = stack->next_free)
+    n_untrimmed++;
+  keep = MIN (n_untrimmed, POOL_MAX_WARM - MIN (*warm, POOL_MAX_WARM));
+  n = MIN (n_untrimmed - keep, *budget);
+  *warm += n_untrimmed;
+  *budget -= n;
+  for (stack = list; i < n_untrimmed; stack = stack->next_free, i++)
+    if (i >= n_untrimmed - n)
       trim_run_add (&run, stack);
   trim_run_flush (&run);
 }
 
-/* Keeps the first POOL_MAX_WARM warm stacks of the free lists, which are
- * LIFO, so those are the most recently used, and trims the rest. */
+/* Keeps the first POOL_MAX_WARM warm stacks of the threads' caches and of
+ * the free lists, which are LIFO, so those are the most recently used,
+ * and trims the rest. The caches are their threads' own: they count
+ * first, and are never trimmed. */
 static void
-stack_pool_trim_unlocked (void)
+stack_pool_trim_unlocked (guint budget)
 {
   GHashTableIter iter;
   gpointer list;
-  guint warm = 0;
+  guint warm = kaa_stack_cache_count_unlocked ();
 
-  stack_trim_list_unlocked (default_free, &warm);
+  stack_trim_list_unlocked (default_free, &warm, &budget);
   if (free_lists == NULL)
     return;
   g_hash_table_iter_init (&iter, free_lists);
   while (g_hash_table_iter_next (&iter, NULL, &list))
-    stack_trim_list_unlocked (list, &warm);
+    stack_trim_list_unlocked (list, &warm, &budget);
+}
+
+/* The caches are not counted: a trim keeps them anyway. Relaxed: a free
+ * that misses the change takes the other path once, harmlessly. */
+static void
+stack_note_trim_unlocked (void)
+{
+  __atomic_store_n (&trim_pending, n_pooled - n_trimmed > POOL_MAX_WARM, __ATOMIC_RELAXED);
 }
 
 /**
  * kaa_stack_free:
  * @stack: (transfer full): a stack from kaa_stack_new()
  *
- * Returns @stack to the pool. Past %POOL_MAX_WARM pooled stacks that still
- * hold their pages, its pages go back to the kernel; the address range
- * stays reserved for the next stack of this size.
+ * Returns @stack to the calling thread's cache if it has the default size
+ * and the cache has room, else to the pool. Past %POOL_MAX_WARM pooled
+ * stacks that still hold their pages, its pages go back to the kernel;
+ * the address range stays reserved for the next stack of this size.
  */
 void
 kaa_stack_free (KaaStack *stack)
@@ -692,22 +738,54 @@ kaa_stack_free (KaaStack *stack)
   g_atomic_int_set (&stack->live, FALSE);
   kaa_live_add (KAA_LIVE_STACK, -1);
   VALGRIND_MAKE_MEM_NOACCESS (kaa_stack_get_base (stack), kaa_stack_get_span (stack));
+  if (stack->chunk->stack_size == KAA_FIBER_DEFAULT_STACK_SIZE &&
+      (G_LIKELY (!__atomic_load_n (&trim_pending, __ATOMIC_RELAXED)) ||
+       ++frees_while_pending % TRIM_CHECK_FREES != 0) &&
+      kaa_stack_cache_push (stack))
+    return;
 
   pthread_mutex_lock (&pool_lock);
-  n_live--;
-  n_pooled++;
-  stack->released = TRUE;
-  stack_push_free_unlocked (stack);
+  kaa_stack_release_unlocked (stack);
   if (n_pooled - n_trimmed > POOL_MAX_WARM)
     {
       gint64 now = g_get_monotonic_time ();
 
       if (now - last_trim >= TRIM_INTERVAL_USEC)
         {
-          stack_pool_trim_unlocked ();
-          last_trim = now;
+          stack_pool_trim_unlocked (TRIM_BATCH);
+          /* Not done: the next batch a little later. */
+          last_trim = n_pooled - n_trimmed > POOL_MAX_WARM
+                      ? now - TRIM_INTERVAL_USEC + TRIM_AGAIN_USEC
+                      : now;
         }
     }
+  stack_note_trim_unlocked ();
+  pthread_mutex_unlock (&pool_lock);
+}
+
+/* A stack no longer live, or out of a thread's cache, back on its free
+ * list. */
+void
+kaa_stack_release_unlocked (KaaStack *stack)
+{
+  n_taken--;
+  n_pooled++;
+  stack->released = TRUE;
+  stack_push_free_unlocked (stack);
+  stack_note_trim_unlocked ();
+}
+
+/* For the threads' caches (kaa-fiber-stack-cache.c), which keep their
+ * list under the pool's lock. */
+void
+kaa_stack_pool_lock (void)
+{
+  pthread_mutex_lock (&pool_lock);
+}
+
+void
+kaa_stack_pool_unlock (void)
+{
   pthread_mutex_unlock (&pool_lock);
 }
 
@@ -717,8 +795,9 @@ void
 kaa_stack_pool_trim_for_testing (void)
 {
   pthread_mutex_lock (&pool_lock);
-  stack_pool_trim_unlocked ();
+  stack_pool_trim_unlocked (G_MAXUINT);
   last_trim = g_get_monotonic_time ();
+  stack_note_trim_unlocked ();
   pthread_mutex_unlock (&pool_lock);
 }
 
@@ -767,10 +846,14 @@ kaa_stack_get_top (KaaStack *stack)
 void
 kaa_stack_pool_get_stats_for_testing (KaaStackPoolStats *stats)
 {
+  guint cached;
+
   pthread_mutex_lock (&pool_lock);
+  cached = kaa_stack_cache_count_unlocked ();
   stats->n_chunks = n_chunks;
-  stats->n_live = n_live;
-  stats->n_pooled = n_pooled;
+  stats->n_live = n_taken - cached;
+  stats->n_pooled = n_pooled + cached;
+  stats->n_cached = cached;
   stats->n_trimmed = n_trimmed;
   stats->guard_madvise = guard_mode == GUARD_MADVISE;
   pthread_mutex_unlock (&pool_lock);

@@ -35,14 +35,11 @@
 # define KAA_CLAIM_IBT 0
 #endif
 
-	.text
-	.globl	kaa_fiber_switch
-	.hidden	kaa_fiber_switch
-	.type	kaa_fiber_switch, @function
-	.p2align 4
-kaa_fiber_switch:
-	.cfi_startproc
-	KAA_ENDBR
+.text
+
+/* Saves the callee-saved state on the old stack, exchanges the stacks
+ * and pops the same state from the new one, up to the return address. */
+.macro KAA_SWITCH_STACKS
 	pushq	%rbp
 	.cfi_adjust_cfa_offset 8
 	.cfi_rel_offset %rbp, 0
@@ -93,6 +90,16 @@ kaa_fiber_switch:
 	popq	%rbp
 	.cfi_adjust_cfa_offset -8
 	.cfi_restore %rbp
+.endm
+
+	.globl	kaa_fiber_switch
+	.hidden	kaa_fiber_switch
+	.type	kaa_fiber_switch, @function
+	.p2align 4
+kaa_fiber_switch:
+	.cfi_startproc
+	KAA_ENDBR
+	KAA_SWITCH_STACKS
 	/* Not ret: the return-stack predictor holds the old stack's caller,
 	 * so a ret here is mispredicted on every switch. An indirect jump is
 	 * predicted from its own history (25 -> 11 ns per round trip, see
@@ -104,6 +111,25 @@ kaa_fiber_switch:
 	KAA_NOTRACK jmp	*%rcx
 	.cfi_endproc
 	.size	kaa_fiber_switch, .-kaa_fiber_switch
+
+
+/* void kaa_fiber_switch_peer (KaaFiberContext *from, KaaFiberContext *to);
+ *
+ * The same for kaa_fiber_transfer(): from one fiber to another that was
+ * suspended by the same code (a yield to a yield), where ret is what the
+ * return-stack predictor expects, and the rets after it too (45 instead
+ * of 61 ns per yield with 100 coroutines runnable, see NEWS). */
+	.globl	kaa_fiber_switch_peer
+	.hidden	kaa_fiber_switch_peer
+	.type	kaa_fiber_switch_peer, @function
+	.p2align 4
+kaa_fiber_switch_peer:
+	.cfi_startproc
+	KAA_ENDBR
+	KAA_SWITCH_STACKS
+	ret
+	.cfi_endproc
+	.size	kaa_fiber_switch_peer, .-kaa_fiber_switch_peer
 
 	.section .note.GNU-stack,"",@progbits
 

@@ -66,17 +66,18 @@
 
 struct _KaaFiber
 {
+  /* What a switch touches first: one line. */
   KaaFiberContext  context;         /* the fiber, while it is suspended */
   KaaFiberContext  caller_context;  /* its resumer, while it runs */
   KaaFiber        *resumer;         /* NULL: the thread's own stack */
-  KaaFiberFunc     func;
-  gpointer         user_data;
-  KaaStack        *stack;
-  const char      *name;            /* borrowed */
   guint            started : 1;
   guint            running : 1;
   guint            finished : 1;
   guint            adopted : 1;      /* took over its resumer by a transfer */
+  KaaFiberFunc     func;
+  gpointer         user_data;
+  KaaStack        *stack;
+  const char      *name;            /* borrowed */
 #if FIBER_ASAN
   void            *fake_stack;        /* ASan frames of the suspended fiber */
   void            *caller_fake_stack; /* ASan frames of the suspended resumer */
@@ -557,7 +558,7 @@ kaa_fiber_transfer (KaaFiber *to)
   fiber->running = FALSE;
   current_fiber = to;
   fiber_annotate_transfer (fiber, to);
-  kaa_fiber_switch (&fiber->context, &to->context);
+  kaa_fiber_switch_peer (&fiber->context, &to->context);
   fiber_annotate_arrived (fiber, FALSE);
 }
 #endif

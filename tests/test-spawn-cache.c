@@ -1,0 +1,426 @@
+/* test-spawn-cache.c: each thread's spare stacks and coroutine blocks
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Issue #20: a thread keeps the last stacks and coroutine blocks it freed
+ * (kaa-fiber-stack-cache.c, kaa-coroutine-cache.c) and a spawn takes them
+ * first. These tests try to break that: reuse must look like a fresh
+ * allocation, stacks must go back to the shared pool when their thread
+ * exits, the pool's counts must stay true, guards must still stop an
+ * overflow on a reused stack, and a spawn from a finishing coroutine's
+ * cleanup must not get the block that is being freed.
+ */
+#include "config.h"
+
+#include "kaa-test-util.h"
+#include "kaa-fiber-private.h"
+#include "kaa-live-private.h"
+
+#define KAA_TEST_AREA "spawn-cache"
+#define ISSUE_REF     "issue #20"
+
+#if defined (__SANITIZE_ADDRESS__)
+# define TEST_ASAN 1
+#elif defined (__has_feature)
+# if __has_feature (address_sanitizer)
+#  define TEST_ASAN 1
+# endif
+#endif
+#ifndef TEST_ASAN
+# define TEST_ASAN 0
+#endif
+
+typedef KaaTestFixture Fixture;
+
+static void
+body_returns_self (KaaCoroutine *co,
+                   gpointer      data)
+{
+  *(gpointer *) data = co;
+  kaa_coroutine_return_int64 (co, 7);
+}
+
+static void
+body_yields_returns_self (KaaCoroutine *co,
+                          gpointer      data)
+{
+  *(gpointer *) data = co;
+  if (kaa_yield ())
+    kaa_coroutine_return_int64 (co, 7);
+}
+
+static void
+body_awaits_forever (KaaCoroutine *co,
+                     gpointer      data)
+{
+  *(gpointer *) data = co;
+  kaa_await (kaa_sleep (60000), NULL);
+}
+
+static gint64
+run_to_end (Fixture       *f,
+            KaaInProgress *ip)
+{
+  gint64 result;
+
+  while (!kaa_in_progress_is_done (ip))
+    g_main_context_iteration (f->context, TRUE);
+  g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_FINISHED);
+  result = kaa_in_progress_get_int64 (ip);
+  kaa_in_progress_unref (ip);
+  return result;
+}
+
+/* ------------------------------------------------------------- reuse */
+
+static void
+test_reuse_is_fresh (Fixture       *f,
+                     gconstpointer  data)
+{
+  gpointer first = NULL, second = NULL;
+  KaaInProgress *ip;
+  KaaStackPoolStats before, after;
+
+  g_test_summary ("the block of a coroutine cancelled while suspended is the next "
+                  "spawn's, zeroed: the new coroutine is not cancelled, runs its body "
+                  "and returns; its stack is the one the first freed, from the "
+                  "thread's cache (" ISSUE_REF ")");
+
+  ip = kaa_coroutine_spawn (body_awaits_forever, &first, NULL);
+  kaa_in_progress_cancel (ip);
+  g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
+  kaa_in_progress_unref (ip);
+  kaa_test_drain (f->context);
+
+  kaa_stack_pool_get_stats_for_testing (&before);
+  g_assert_cmpuint (before.n_cached, >=, 1);
+  ip = kaa_coroutine_spawn (body_yields_returns_self, &second, NULL);
+  kaa_stack_pool_get_stats_for_testing (&after);
+  /* The stack came out of the cache, not the shared lists. */
+  g_assert_cmpuint (after.n_cached, ==, before.n_cached - 1);
+  g_assert_cmpuint (after.n_pooled, ==, before.n_pooled - 1);
+  g_assert_cmpuint (after.n_live, ==, before.n_live + 1);
+  g_assert_cmpint (run_to_end (f, ip), ==, 7);
+  /* The same block: the test did exercise the cache. */
+  g_assert_true (first == second);
+}
+
+/* -------------------------------------------------- threads that exit */
+
+#define N_THREADS  6
+#define N_SEQUENCE 200
+#define N_BURST    40
+
+static void
+body_yields_once (KaaCoroutine *co,
+                  gpointer      data)
+{
+  if (kaa_yield ())
+    kaa_coroutine_return_int64 (co, 1);
+}
+
+/* A thread with its own context: coroutines one after another, then a
+ * burst that overflows the cache, then it exits with a full cache. */
+static gpointer
+thread_spawns (gpointer data)
+{
+  GMainContext *context = g_main_context_new ();
+  KaaInProgress *burst[N_BURST];
+  gint64 sum = 0;
+
+  g_main_context_push_thread_default (context);
+  for (guint i = 0; i < N_SEQUENCE; i++)
+    {
+      KaaInProgress *ip = kaa_coroutine_spawn (body_yields_once, NULL, NULL);
+
+      while (!kaa_in_progress_is_done (ip))
+        g_main_context_iteration (context, TRUE);
+      sum += kaa_in_progress_get_int64 (ip);
+      kaa_in_progress_unref (ip);
+    }
+  for (guint i = 0; i < N_BURST; i++)
+    burst[i] = kaa_coroutine_spawn (body_yields_once, NULL, NULL);
+  for (guint i = 0; i < N_BURST; i++)
+    {
+      while (!kaa_in_progress_is_done (burst[i]))
+        g_main_context_iteration (context, TRUE);
+      sum += kaa_in_progress_get_int64 (burst[i]);
+      kaa_in_progress_unref (burst[i]);
+    }
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+  return GSIZE_TO_POINTER ((gsize) sum);
+}
+
+static void
+test_threads_exit (Fixture       *f,
+                   gconstpointer  data)
+{
+  GThread *threads[N_THREADS];
+  KaaStackPoolStats before, after;
+
+  g_test_summary ("threads that spawn coroutines on their own contexts and exit with "
+                  "full caches give their stacks back to the shared pool: no stack "
+                  "stays counted live or cached, and a trim can return their pages "
+                  "(" ISSUE_REF ")");
+
+  kaa_stack_pool_trim_for_testing ();
+  kaa_stack_pool_get_stats_for_testing (&before);
+  for (guint i = 0; i < N_THREADS; i++)
+    threads[i] = g_thread_new ("spawn-cache", thread_spawns, NULL);
+  for (guint i = 0; i < N_THREADS; i++)
+    g_assert_cmpuint (GPOINTER_TO_SIZE (g_thread_join (threads[i])), ==, N_SEQUENCE + N_BURST);
+
+  kaa_stack_pool_get_stats_for_testing (&after);
+  g_assert_cmpuint (after.n_live, ==, before.n_live);
+  /* Only this thread's cache is left. */
+  g_assert_cmpuint (after.n_cached, ==, before.n_cached);
+  g_assert_cmpuint (after.n_pooled, >=, MAX (before.n_pooled, N_BURST));
+  g_assert_cmpint (kaa_live_get (KAA_LIVE_STACK), ==, f->live[KAA_LIVE_STACK]);
+  g_assert_cmpint (kaa_live_get (KAA_LIVE_COROUTINE), ==, f->live[KAA_LIVE_COROUTINE]);
+
+  /* What the threads gave back is in the shared lists, where a trim
+   * reaches it: at most the warm bound (256) keeps its pages. */
+  kaa_stack_pool_trim_for_testing ();
+  kaa_stack_pool_get_stats_for_testing (&after);
+  g_assert_cmpuint (after.n_pooled - after.n_trimmed, <=, 256);
+}
+
+/* --------------------------------------------------- the timed trim */
+
+#define N_TRIM_BURST 800
+/* The pool's warm bound, trim interval and batch (kaa-fiber-stack.c). */
+#define WARM_BOUND   256
+#define TRIM_USEC    G_USEC_PER_SEC
+#define TRIM_BATCH   128
+/* While a trim is pending, one free in this many reads the clock. */
+#define TRIM_CHECK   16
+
+/* Enough frees, one after the other, for one to check the clock. */
+static void
+spawn_some (Fixture *f)
+{
+  for (guint i = 0; i < TRIM_CHECK; i++)
+    g_assert_cmpint (run_to_end (f, kaa_coroutine_spawn (body_yields_once, NULL, NULL)), ==, 1);
+}
+
+static void
+test_timed_trim (Fixture       *f,
+                 gconstpointer  data)
+{
+  KaaInProgress *burst[N_TRIM_BURST];
+  KaaStackPoolStats stats, before;
+
+  g_test_summary ("after a burst of coroutines, a thread that goes on spawning one at "
+                  "a time, its stacks going to and from its cache, still has the "
+                  "burst's pages trimmed once the interval has passed, a batch per "
+                  "trim, so that no free stalls for all of them (" ISSUE_REF ")");
+
+  /* The interval starts now: the burst's frees do not trim. */
+  kaa_stack_pool_trim_for_testing ();
+  for (guint i = 0; i < N_TRIM_BURST; i++)
+    burst[i] = kaa_coroutine_spawn (body_yields_once, NULL, NULL);
+  for (guint i = 0; i < N_TRIM_BURST; i++)
+    {
+      while (!kaa_in_progress_is_done (burst[i]))
+        g_main_context_iteration (f->context, TRUE);
+      kaa_in_progress_unref (burst[i]);
+    }
+  kaa_stack_pool_get_stats_for_testing (&before);
+  if (before.n_pooled - before.n_trimmed <= WARM_BOUND + TRIM_BATCH)
+    {
+      /* Only if the burst took longer than the interval. */
+      g_test_skip ("the burst took longer than the trim interval");
+      return;
+    }
+  g_usleep (TRIM_USEC + TRIM_USEC / 10);
+  spawn_some (f);
+  kaa_stack_pool_get_stats_for_testing (&stats);
+  g_assert_cmpuint (stats.n_trimmed, >, before.n_trimmed);
+  g_assert_cmpuint (stats.n_trimmed, <=, before.n_trimmed + TRIM_BATCH);
+
+  /* The next batches follow within moments, not a second apart: twelve
+   * sleeps of a twentieth of the interval leave it unreached. */
+  for (guint i = 0; i < 12 && stats.n_pooled - stats.n_trimmed > WARM_BOUND; i++)
+    {
+      g_usleep (TRIM_USEC / 20);
+      spawn_some (f);
+      kaa_stack_pool_get_stats_for_testing (&stats);
+    }
+  g_assert_cmpuint (stats.n_pooled - stats.n_trimmed, <=, WARM_BOUND);
+}
+
+/* ---------------------------------------------------- a dying context */
+
+typedef struct
+{
+  gint spawned;
+  gint destroyed;
+} Chain;
+
+#define CHAIN_LENGTH 4
+
+static void chain_destroy (gpointer data);
+
+static void
+body_never_runs (KaaCoroutine *co,
+                 gpointer      data)
+{
+  g_assert_not_reached ();
+}
+
+/* Runs in coroutine_unref() of a coroutine that never began (its context
+ * was dying), before its block is given back: spawns the next one, which
+ * must get another block. */
+static void
+chain_destroy (gpointer data)
+{
+  Chain *chain = data;
+  KaaInProgress *next;
+
+  chain->destroyed++;
+  if (chain->spawned == CHAIN_LENGTH)
+    return;
+  chain->spawned++;
+  next = kaa_coroutine_spawn (body_never_runs, chain, chain_destroy);
+  g_assert_cmpint (kaa_in_progress_get_state (next), ==, KAA_STATE_CANCELLED);
+  kaa_in_progress_unref (next);
+}
+
+static void
+body_spawns_in_sweep (KaaCoroutine *co,
+                      gpointer      data)
+{
+  Chain *chain = data;
+  KaaInProgress *stray;
+
+  if (kaa_await (kaa_sleep (60000), NULL))
+    return;
+  /* Cancelled by the sweep of the dying context: what it spawns goes
+   * with the context before it begins, and is freed at once. */
+  chain->spawned++;
+  stray = kaa_coroutine_spawn (body_never_runs, chain, chain_destroy);
+  g_assert_cmpint (kaa_in_progress_get_state (stray), ==, KAA_STATE_CANCELLED);
+  kaa_in_progress_unref (stray);
+}
+
+static void
+test_dying_context (Fixture       *f,
+                    gconstpointer  data)
+{
+  Chain chain = { 0, 0 };
+  gpointer cached = NULL;
+  KaaInProgress *ip;
+
+  g_test_summary ("a context dies with finished coroutines' blocks cached and a "
+                  "coroutine suspended; in the sweep it spawns a chain of coroutines, "
+                  "each from the destroy notify of the one before, run while that one "
+                  "is being freed: each is freed exactly once and nothing leaks "
+                  "(" ISSUE_REF ")");
+
+  g_assert_cmpint (run_to_end (f, kaa_coroutine_spawn (body_returns_self, &cached, NULL)), ==, 7);
+  ip = kaa_coroutine_spawn (body_spawns_in_sweep, &chain, NULL);
+  kaa_test_fixture_kill_context (f);
+  g_assert_cmpint (kaa_in_progress_get_state (ip), ==, KAA_STATE_CANCELLED);
+  kaa_in_progress_unref (ip);
+  g_assert_cmpint (chain.spawned, ==, CHAIN_LENGTH);
+  g_assert_cmpint (chain.destroyed, ==, CHAIN_LENGTH);
+  g_assert_cmpint (kaa_live_get (KAA_LIVE_COROUTINE), ==, f->live[KAA_LIVE_COROUTINE]);
+}
+
+/* ------------------------------------------- overflow on a reused stack */
+
+static void
+body_big_frames (KaaCoroutine *co,
+                 gpointer      data)
+{
+  /* One frame of 96 KiB, more than the whole 64 KiB stack, then the
+   * recursion: either way the first store out of bounds is in the guard
+   * (256 KiB below a default stack). */
+  volatile char big[96 * 1024];
+
+  big[0] = 1;
+  big[sizeof big - 1] = 1;
+  kaa_coroutine_return_int64 (co, big[0] + kaa_test_recurse (0));
+}
+
+static const KaaCoroutineDef deep_def = {
+  .name = "deep-on-cached-stack",
+  .func = body_big_frames,
+};
+
+static void
+test_overflow_on_cached_stack (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_test_summary ("a coroutine with a frame bigger than its stack, on a stack reused "
+                  "from the thread's cache, faults in the guard and is reported by "
+                  "name, as on a stack from the pool (" ISSUE_REF ")");
+
+  if (g_test_subprocess ())
+    {
+      gpointer warm = NULL;
+      KaaStackPoolStats before;
+      KaaInProgress *ip;
+
+      g_assert_cmpint (run_to_end (f, kaa_coroutine_spawn (body_returns_self, &warm, NULL)),
+                       ==, 7);
+      kaa_stack_pool_get_stats_for_testing (&before);
+      g_assert_cmpuint (before.n_cached, >=, 1);
+      g_test_message ("%u stacks cached before the deep one", before.n_cached);
+      /* A stack of the default size comes from the cache when it holds
+       * one; the body runs at once, on it. */
+      ip = kaa_coroutine_spawn_def (&deep_def, NULL, NULL, NULL);
+      kaa_in_progress_unref (ip);
+      g_assert_not_reached ();
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*stack overflow in coroutine deep-on-cached-stack "
+                             "(stack size 65536 bytes)*");
+}
+
+/* --------------------------------------------- a use after the finish */
+
+static void
+test_use_after_finish (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_test_summary ("under AddressSanitizer a read of a finished coroutine's cached block "
+                  "is reported, as a read of freed memory would be (" ISSUE_REF ")");
+
+  if (!TEST_ASAN)
+    {
+      g_test_skip ("only AddressSanitizer sees it");
+      return;
+    }
+  if (g_test_subprocess ())
+    {
+      KaaCoroutine *finished = NULL;
+
+      g_assert_cmpint (run_to_end (f, kaa_coroutine_spawn (body_returns_self, &finished,
+                                                           NULL)), ==, 7);
+      /* The block is in this thread's cache now. */
+      g_test_message ("%d", *(volatile gint *) finished);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*AddressSanitizer*");
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  KAA_TEST_ADD ("reuse-is-fresh", test_reuse_is_fresh);
+  KAA_TEST_ADD ("threads-exit", test_threads_exit);
+  KAA_TEST_ADD ("timed-trim", test_timed_trim);
+  KAA_TEST_ADD ("dying-context", test_dying_context);
+  KAA_TEST_ADD ("overflow-on-cached-stack", test_overflow_on_cached_stack);
+  KAA_TEST_ADD ("use-after-finish", test_use_after_finish);
+
+  return g_test_run ();
+}
