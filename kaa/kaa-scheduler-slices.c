@@ -66,14 +66,21 @@ slice_source_dispatch (GSource     *source,
   KaaRunnable *head = slices->head;
   KaaRunnable *tail = slices->tail;
   gint64 begin = kaa_trace_is_on () ? kaa_trace_now () : 0;
-  /* The time GLib read for this iteration's ready times: sources of
-   * this priority alone dispatch in it, so little has passed since. */
-  gint64 start = g_source_get_time (source);
   gint64 budget = __atomic_load_n (&self->budget, __ATOMIC_RELAXED);
+  gint64 start = 0;
   gboolean keep;
   guint n;
 
-  kaa_scheduler_ref (self);
+  /* A lone slice runs whatever the budget (a queue's last runnable reads
+   * no clock), so only more than one needs the start: the time GLib read
+   * for this iteration's ready times, which g_source_get_time() gives
+   * under the context's lock. Sources of this priority alone dispatch
+   * in the iteration, so little has passed since. No reference on the
+   * scheduler is taken: the context outlives the dispatch of its
+   * sources (GLib itself uses it after this returns), and the
+   * scheduler's own source holds the scheduler as long as the context. */
+  if (head != tail || G_UNLIKELY (begin != 0))
+    start = g_source_get_time (source);
   slices->head = slices->tail = NULL;
   n = kaa_scheduler_run_queue (&head, &tail, start, budget);
   if (G_UNLIKELY (begin != 0))
@@ -84,7 +91,6 @@ slice_source_dispatch (GSource     *source,
     slices->source = NULL;
   else if (slices->source == NULL && slices->head != NULL)
     slices_attach (slices);
-  kaa_scheduler_unref (self);
   return keep ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 

@@ -167,26 +167,27 @@ scheduler_poll_for_remote (KaaScheduler *self)
   return scheduler_has_work (self);
 }
 
-static gboolean
-scheduler_source_prepare (GSource *source,
-                          gint    *timeout)
+/* prepare's rarer cases, out of line so that an idle iteration's
+ * prepare saves no registers and calls nothing. */
+static G_GNUC_NO_INLINE gboolean
+scheduler_prepare_slow (KaaScheduler *self,
+                        GSource      *source,
+                        gint         *timeout)
 {
-  KaaScheduler *self = ((SchedulerSource *) source)->scheduler;
   GThread *thread = scheduler_thread_self ();
-  gint64 now, wait_usec;
+  gint64 wait_usec;
 
   /* Every iteration prepares every source, so this sees whichever thread
    * runs the context now, whatever loop it uses. */
   if (G_UNLIKELY (g_atomic_pointer_get (&self->runner) != thread))
     g_atomic_pointer_set (&self->runner, thread);
-
   *timeout = -1;
   if (scheduler_has_work (self))
     {
       *timeout = 0;
       return TRUE;
     }
-  if (G_UNLIKELY (__atomic_load_n (&self->poll_until, __ATOMIC_RELAXED) != 0) &&
+  if (__atomic_load_n (&self->poll_until, __ATOMIC_RELAXED) != 0 &&
       scheduler_poll_for_remote (self))
     {
       *timeout = 0;
@@ -195,8 +196,7 @@ scheduler_source_prepare (GSource *source,
   if (self->heap_len == 0)
     return FALSE;
 
-  now = g_source_get_time (source);
-  wait_usec = kaa_scheduler_next_deadline (self) - now;
+  wait_usec = kaa_scheduler_next_deadline (self) - g_source_get_time (source);
   if (wait_usec <= 0)
     {
       *timeout = 0;
@@ -205,6 +205,27 @@ scheduler_source_prepare (GSource *source,
   /* Round up: waking a little late is harmless, a little early spins. */
   *timeout = (gint) MIN ((wait_usec + 999) / 1000, G_MAXINT);
   return FALSE;
+}
+
+static gboolean
+scheduler_source_prepare (GSource *source,
+                          gint    *timeout)
+{
+  KaaScheduler *self = ((SchedulerSource *) source)->scheduler;
+  /* The TLS copy read here directly: nothing in prepare switches fibers. */
+  GThread *thread = tls_thread;
+
+  /* Nothing queued, polled for or armed, and the same thread as before:
+   * the idle case, a leaf. */
+  if (G_LIKELY (thread != NULL && g_atomic_pointer_get (&self->runner) == thread &&
+                self->ready_head == NULL && self->heap_len == 0 &&
+                __atomic_load_n (&self->poll_until, __ATOMIC_RELAXED) == 0 &&
+                g_atomic_pointer_get (&self->inbox) == NULL))
+    {
+      *timeout = -1;
+      return FALSE;
+    }
+  return scheduler_prepare_slow (self, source, timeout);
 }
 
 static gboolean
@@ -280,7 +301,9 @@ scheduler_source_dispatch (GSource     *source,
   gint64 begin = kaa_trace_is_on () ? kaa_trace_now () : 0;
   guint n;
 
-  kaa_scheduler_ref (self);
+  /* No reference on the scheduler is taken: the context outlives the
+   * dispatch of its sources (GLib itself uses it after this returns),
+   * and this source holds the scheduler as long as the context lives. */
   if (g_atomic_int_get (&self->woken))
     {
       /* Cleared before the inbox is read: a push from now on wakes again.
@@ -299,7 +322,6 @@ scheduler_source_dispatch (GSource     *source,
   n += kaa_scheduler_run_queue (&self->ready_head, &self->ready_tail, start, budget);
   if (G_UNLIKELY (begin != 0))
     kaa_scheduler_trace_dispatch (begin, "dispatch", n, start, budget);
-  kaa_scheduler_unref (self);
 
   return G_SOURCE_CONTINUE;
 }
