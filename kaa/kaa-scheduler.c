@@ -252,10 +252,24 @@ kaa_scheduler_run_queue (KaaRunnable **head,
                          gint64        budget)
 {
   KaaBatch batch = { head, tail };
-  KaaBatch *outer = kaa_batch_lent;
+  KaaBatch *outer;
   KaaRunnable *runnable;
 
+  /* One alone (a lone yielder, one completion): no budget, nothing to
+   * go on to, nothing to lend; unless it queued more. */
+  if (*head != NULL && (*head)->next == NULL)
+    {
+      runnable = queue_pop (head, tail);
+      kaa_batch_lent_to = NULL;
+      runnable->run (runnable, FALSE);
+      if (*head == NULL)
+        return 1;
+      batch.n = 1;
+    }
   kaa_budget_init (&batch.spending, start, budget);
+  if (batch.n == 1 && kaa_budget_spent (&batch.spending))
+    return 1;
+  outer = kaa_batch_lent;
   while ((runnable = queue_pop (head, tail)) != NULL)
     {
       kaa_batch_lent = &batch;
