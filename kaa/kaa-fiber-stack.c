@@ -7,8 +7,8 @@
  * guard). A chunk holds stacks of one size and is never unmapped: its slots
  * go back to a per-size free list, and once more than POOL_MAX_WARM released
  * stacks keep their pages, the pages of the longest unused ones are handed
- * back to the kernel (a second after the last trim, in batches, see
- * TRIM_INTERVAL_USEC), so an idle pool costs address space only.
+ * back to the kernel (at most once a second, see TRIM_INTERVAL_USEC), so
+ * an idle pool costs address space only.
  *
  * Guards use MADV_GUARD_INSTALL when the kernel has it (Linux 6.13): it
  * splits no VMA, so live stacks are not capped by vm.max_map_count. Older
@@ -77,14 +77,6 @@
  * ending, then a thousand starting): past the bound, a free trims at most
  * once per interval, down to the bound. */
 #define TRIM_INTERVAL_USEC G_USEC_PER_SEC
-/* One trim returns the pages of at most this many stacks, the longest
- * unused first, and the next may come this much later: a burst of 10 000
- * coroutines used to cost the free that trimmed it 60 to 90 ms of
- * madvise() here, a stall of the main loop at a random moment (issue 20:
- * benchmark rows after a burst took it for a 20 times slower yield). In
- * batches it takes a few seconds, a millisecond at a time. */
-#define TRIM_BATCH         128
-#define TRIM_AGAIN_USEC    (25 * 1000)
 /* The overflow report shows at most this much of a coroutine's name. */
 #define NAME_BYTES    64
 /* Cache colouring: every slot gets this much room above its stack, and
@@ -671,27 +663,20 @@ trim_run_add (TrimRun  *run,
 }
 
 /* Trims the stacks of @list past the first POOL_MAX_WARM warm ones that
- * the lists seen so far (@warm) left room for, at most @budget of them,
- * the deepest first. A list is always some untrimmed stacks, then trimmed
- * ones (pushes and pops come at its head, and a trim trims the untrimmed
- * ones deepest in it): the walks stop there. */
+ * the lists seen so far (@warm) left room for. A list is always some
+ * untrimmed stacks, then trimmed ones (pushes and pops come at its head,
+ * and a trim trims up to the first trimmed one): the walk stops there.
+ * One trim returns all of them: returning them in batches, the deepest
+ * first, walked the whole list per batch, which after a burst of a
+ * million coroutines stalled every batch for tens of milliseconds. */
 static void
 stack_trim_list_unlocked (KaaStack *list,
-                          guint    *warm,
-                          guint    *budget)
+                          guint    *warm)
 {
   TrimRun run = { NULL, };
-  guint n_untrimmed = 0, keep, n, i = 0;
-  KaaStack *stack;
 
-  for (stack = list; stack != NULL && !stack->trimmed; stack = stack->next_free)
-    n_untrimmed++;
-  keep = MIN (n_untrimmed, POOL_MAX_WARM - MIN (*warm, POOL_MAX_WARM));
-  n = MIN (n_untrimmed - keep, *budget);
-  *warm += n_untrimmed;
-  *budget -= n;
-  for (stack = list; i < n_untrimmed; stack = stack->next_free, i++)
-    if (i >= n_untrimmed - n)
+  for (KaaStack *stack = list; stack != NULL && !stack->trimmed; stack = stack->next_free)
+    if (++*warm > POOL_MAX_WARM)
       trim_run_add (&run, stack);
   trim_run_flush (&run);
 }
@@ -701,18 +686,18 @@ stack_trim_list_unlocked (KaaStack *list,
  * and trims the rest. The caches are their threads' own: they count
  * first, and are never trimmed. */
 static void
-stack_pool_trim_unlocked (guint budget)
+stack_pool_trim_unlocked (void)
 {
   GHashTableIter iter;
   gpointer list;
   guint warm = kaa_stack_cache_count_unlocked ();
 
-  stack_trim_list_unlocked (default_free, &warm, &budget);
+  stack_trim_list_unlocked (default_free, &warm);
   if (free_lists == NULL)
     return;
   g_hash_table_iter_init (&iter, free_lists);
   while (g_hash_table_iter_next (&iter, NULL, &list))
-    stack_trim_list_unlocked (list, &warm, &budget);
+    stack_trim_list_unlocked (list, &warm);
 }
 
 /* The caches are not counted: a trim keeps them anyway. Relaxed: a free
@@ -752,11 +737,8 @@ kaa_stack_free (KaaStack *stack)
 
       if (now - last_trim >= TRIM_INTERVAL_USEC)
         {
-          stack_pool_trim_unlocked (TRIM_BATCH);
-          /* Not done: the next batch a little later. */
-          last_trim = n_pooled - n_trimmed > POOL_MAX_WARM
-                      ? now - TRIM_INTERVAL_USEC + TRIM_AGAIN_USEC
-                      : now;
+          stack_pool_trim_unlocked ();
+          last_trim = now;
         }
     }
   stack_note_trim_unlocked ();
@@ -795,7 +777,7 @@ void
 kaa_stack_pool_trim_for_testing (void)
 {
   pthread_mutex_lock (&pool_lock);
-  stack_pool_trim_unlocked (G_MAXUINT);
+  stack_pool_trim_unlocked ();
   last_trim = g_get_monotonic_time ();
   stack_note_trim_unlocked ();
   pthread_mutex_unlock (&pool_lock);

@@ -189,10 +189,9 @@ test_threads_exit (Fixture       *f,
 /* --------------------------------------------------- the timed trim */
 
 #define N_TRIM_BURST 800
-/* The pool's warm bound, trim interval and batch (kaa-fiber-stack.c). */
+/* The pool's warm bound and trim interval (kaa-fiber-stack.c). */
 #define WARM_BOUND   256
 #define TRIM_USEC    G_USEC_PER_SEC
-#define TRIM_BATCH   128
 /* While a trim is pending, one free in this many reads the clock. */
 #define TRIM_CHECK   16
 
@@ -213,8 +212,7 @@ test_timed_trim (Fixture       *f,
 
   g_test_summary ("after a burst of coroutines, a thread that goes on spawning one at "
                   "a time, its stacks going to and from its cache, still has the "
-                  "burst's pages trimmed once the interval has passed, a batch per "
-                  "trim, so that no free stalls for all of them (" ISSUE_REF ")");
+                  "burst's pages trimmed once the interval has passed (" ISSUE_REF ")");
 
   /* The interval starts now: the burst's frees do not trim. */
   kaa_stack_pool_trim_for_testing ();
@@ -227,7 +225,7 @@ test_timed_trim (Fixture       *f,
       kaa_in_progress_unref (burst[i]);
     }
   kaa_stack_pool_get_stats_for_testing (&before);
-  if (before.n_pooled - before.n_trimmed <= WARM_BOUND + TRIM_BATCH)
+  if (before.n_pooled - before.n_trimmed <= WARM_BOUND)
     {
       /* Only if the burst took longer than the interval. */
       g_test_skip ("the burst took longer than the trim interval");
@@ -237,16 +235,6 @@ test_timed_trim (Fixture       *f,
   spawn_some (f);
   kaa_stack_pool_get_stats_for_testing (&stats);
   g_assert_cmpuint (stats.n_trimmed, >, before.n_trimmed);
-  g_assert_cmpuint (stats.n_trimmed, <=, before.n_trimmed + TRIM_BATCH);
-
-  /* The next batches follow within moments, not a second apart: twelve
-   * sleeps of a twentieth of the interval leave it unreached. */
-  for (guint i = 0; i < 12 && stats.n_pooled - stats.n_trimmed > WARM_BOUND; i++)
-    {
-      g_usleep (TRIM_USEC / 20);
-      spawn_some (f);
-      kaa_stack_pool_get_stats_for_testing (&stats);
-    }
   g_assert_cmpuint (stats.n_pooled - stats.n_trimmed, <=, WARM_BOUND);
 }
 
