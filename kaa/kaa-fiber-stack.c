@@ -7,8 +7,8 @@
  * guard). A chunk holds stacks of one size and is never unmapped: its slots
  * go back to a per-size free list, and once more than POOL_MAX_WARM released
  * stacks keep their pages, the pages of the longest unused ones are handed
- * back to the kernel (at most once a second, see TRIM_INTERVAL_USEC), so
- * an idle pool costs address space only.
+ * back to the kernel (a second after the last trim, in batches, see
+ * TRIM_INTERVAL_USEC), so an idle pool costs address space only.
  *
  * Guards use MADV_GUARD_INSTALL when the kernel has it (Linux 6.13): it
  * splits no VMA, so live stacks are not capped by vm.max_map_count. Older
@@ -77,6 +77,12 @@
  * ending, then a thousand starting): past the bound, a free trims at most
  * once per interval, down to the bound. */
 #define TRIM_INTERVAL_USEC G_USEC_PER_SEC
+/* A trim of the default-size stacks returns the pages of at most this
+ * many, and the next batch may come this much later: the pages a burst of
+ * 10 000 coroutines left took one free 60 to 90 ms of madvise(), a stall
+ * of the main loop at a random moment (issue #20). */
+#define TRIM_BATCH         128
+#define TRIM_AGAIN_USEC    (25 * 1000)
 /* The overflow report shows at most this much of a coroutine's name. */
 #define NAME_BYTES    64
 /* Cache colouring: every slot gets this much room above its stack, and
@@ -144,6 +150,12 @@ static GuardMode   guard_mode;
 /* n_taken: out of the free lists, live or in a thread's cache. */
 static guint       n_chunks, n_taken, n_pooled, n_trimmed;
 static gint64      last_trim;
+/* The default-size list while a batched trim is under way: the last
+ * stack its previous batch trimmed, where the next one goes on (what
+ * follows a stack in the list only changes when the list is popped down
+ * to it, which clears this). NULL: the list is some untrimmed stacks,
+ * then trimmed ones. */
+static KaaStack   *trim_cursor;
 /* Atomic, written under pool_lock: past the warm bound, waiting for the
  * interval to pass. Until a trim, some frees skip the threads' caches
  * and come here, where the clock is read: else a thread that spawns one
@@ -439,6 +451,8 @@ stack_pop_free_unlocked (gsize size)
       stack = default_free;
       if (stack != NULL)
         default_free = stack->next_free;
+      if (stack == trim_cursor)
+        trim_cursor = NULL;
       return stack;
     }
   stack = free_lists != NULL ? g_hash_table_lookup (free_lists, key) : NULL;
@@ -663,41 +677,61 @@ trim_run_add (TrimRun  *run,
 }
 
 /* Trims the stacks of @list past the first POOL_MAX_WARM warm ones that
- * the lists seen so far (@warm) left room for. A list is always some
- * untrimmed stacks, then trimmed ones (pushes and pops come at its head,
- * and a trim trims up to the first trimmed one): the walk stops there.
- * One trim returns all of them: returning them in batches, the deepest
- * first, walked the whole list per batch, which after a burst of a
- * million coroutines stalled every batch for tens of milliseconds. */
-static void
-stack_trim_list_unlocked (KaaStack *list,
-                          guint    *warm)
+ * the lists seen so far (@warm) left room for, at most @budget of them,
+ * from @stack on (the head, or where the previous batch stopped). A list
+ * is some untrimmed stacks, then trimmed ones (pushes and pops come at
+ * its head), but for the default one while a batched trim is under way
+ * (trim_cursor). Returns the last stack trimmed if the budget ran out
+ * with untrimmed ones left, else NULL. */
+static KaaStack *
+stack_trim_list_unlocked (KaaStack *stack,
+                          guint    *warm,
+                          guint    *budget)
 {
   TrimRun run = { NULL, };
+  KaaStack *last = NULL;
 
-  for (KaaStack *stack = list; stack != NULL && !stack->trimmed; stack = stack->next_free)
-    if (++*warm > POOL_MAX_WARM)
+  for (; stack != NULL && !stack->trimmed && *warm < POOL_MAX_WARM; stack = stack->next_free)
+    ++*warm;
+  for (; stack != NULL && !stack->trimmed && *budget > 0; stack = stack->next_free)
+    {
       trim_run_add (&run, stack);
+      last = stack;
+      --*budget;
+    }
   trim_run_flush (&run);
+  return stack != NULL && !stack->trimmed ? last : NULL;
 }
 
 /* Keeps the first POOL_MAX_WARM warm stacks of the threads' caches and of
  * the free lists, which are LIFO, so those are the most recently used,
- * and trims the rest. The caches are their threads' own: they count
- * first, and are never trimmed. */
+ * and trims the rest, at most @budget of them. The caches are their
+ * threads' own: they count first, and are never trimmed. A batch goes on
+ * where the previous one stopped, without walking what that one walked:
+ * walking the whole list per batch cost a million-deep cancel's unwind a
+ * walk of a million cold entries every 25 ms. */
 static void
-stack_pool_trim_unlocked (void)
+stack_pool_trim_unlocked (guint budget)
 {
   GHashTableIter iter;
   gpointer list;
   guint warm = kaa_stack_cache_count_unlocked ();
 
-  stack_trim_list_unlocked (default_free, &warm);
-  if (free_lists == NULL)
+  if (trim_cursor != NULL)
+    {
+      /* The warm ones are before it. */
+      warm = POOL_MAX_WARM;
+      trim_cursor = stack_trim_list_unlocked (trim_cursor->next_free, &warm, &budget);
+      return;
+    }
+  trim_cursor = stack_trim_list_unlocked (default_free, &warm, &budget);
+  if (trim_cursor != NULL || free_lists == NULL)
     return;
+  /* Other sizes are rare: no batches there, the budget is a bound. */
+  budget = G_MAXUINT;
   g_hash_table_iter_init (&iter, free_lists);
   while (g_hash_table_iter_next (&iter, NULL, &list))
-    stack_trim_list_unlocked (list, &warm);
+    stack_trim_list_unlocked (list, &warm, &budget);
 }
 
 /* The caches are not counted: a trim keeps them anyway. Relaxed: a free
@@ -737,8 +771,11 @@ kaa_stack_free (KaaStack *stack)
 
       if (now - last_trim >= TRIM_INTERVAL_USEC)
         {
-          stack_pool_trim_unlocked ();
-          last_trim = now;
+          stack_pool_trim_unlocked (TRIM_BATCH);
+          /* Not done: the next batch a little later. */
+          last_trim = n_pooled - n_trimmed > POOL_MAX_WARM
+                      ? now - TRIM_INTERVAL_USEC + TRIM_AGAIN_USEC
+                      : now;
         }
     }
   stack_note_trim_unlocked ();
@@ -777,7 +814,9 @@ void
 kaa_stack_pool_trim_for_testing (void)
 {
   pthread_mutex_lock (&pool_lock);
-  stack_pool_trim_unlocked ();
+  /* A batched trim under way first, then from the head. */
+  stack_pool_trim_unlocked (G_MAXUINT);
+  stack_pool_trim_unlocked (G_MAXUINT);
   last_trim = g_get_monotonic_time ();
   stack_note_trim_unlocked ();
   pthread_mutex_unlock (&pool_lock);

@@ -189,9 +189,10 @@ test_threads_exit (Fixture       *f,
 /* --------------------------------------------------- the timed trim */
 
 #define N_TRIM_BURST 800
-/* The pool's warm bound and trim interval (kaa-fiber-stack.c). */
+/* The pool's warm bound, trim interval and batch (kaa-fiber-stack.c). */
 #define WARM_BOUND   256
 #define TRIM_USEC    G_USEC_PER_SEC
+#define TRIM_BATCH   128
 /* While a trim is pending, one free in this many reads the clock. */
 #define TRIM_CHECK   16
 
@@ -212,7 +213,8 @@ test_timed_trim (Fixture       *f,
 
   g_test_summary ("after a burst of coroutines, a thread that goes on spawning one at "
                   "a time, its stacks going to and from its cache, still has the "
-                  "burst's pages trimmed once the interval has passed (" ISSUE_REF ")");
+                  "burst's pages trimmed once the interval has passed, a batch per "
+                  "trim, so that no free stalls for all of them (" ISSUE_REF ")");
 
   /* The interval starts now: the burst's frees do not trim. */
   kaa_stack_pool_trim_for_testing ();
@@ -225,7 +227,7 @@ test_timed_trim (Fixture       *f,
       kaa_in_progress_unref (burst[i]);
     }
   kaa_stack_pool_get_stats_for_testing (&before);
-  if (before.n_pooled - before.n_trimmed <= WARM_BOUND)
+  if (before.n_pooled - before.n_trimmed <= WARM_BOUND + TRIM_BATCH)
     {
       /* Only if the burst took longer than the interval. */
       g_test_skip ("the burst took longer than the trim interval");
@@ -235,7 +237,90 @@ test_timed_trim (Fixture       *f,
   spawn_some (f);
   kaa_stack_pool_get_stats_for_testing (&stats);
   g_assert_cmpuint (stats.n_trimmed, >, before.n_trimmed);
+  g_assert_cmpuint (stats.n_trimmed, <=, before.n_trimmed + TRIM_BATCH);
+
+  /* The next batches follow within moments, not a second apart: twelve
+   * sleeps of a twentieth of the interval leave it unreached. */
+  for (guint i = 0; i < 12 && stats.n_pooled - stats.n_trimmed > WARM_BOUND; i++)
+    {
+      g_usleep (TRIM_USEC / 20);
+      spawn_some (f);
+      kaa_stack_pool_get_stats_for_testing (&stats);
+    }
   g_assert_cmpuint (stats.n_pooled - stats.n_trimmed, <=, WARM_BOUND);
+}
+
+/* A burst of @n coroutines alive together, run to their ends after
+ * @pause_usec: their first ends may then start a trim batch while the
+ * others still run on the stacks they took. */
+static void
+run_burst (Fixture *f,
+           guint    n,
+           gulong   pause_usec)
+{
+  g_autofree KaaInProgress **burst = g_new (KaaInProgress *, n);
+
+  for (guint i = 0; i < n; i++)
+    burst[i] = kaa_coroutine_spawn (body_yields_once, NULL, NULL);
+  g_usleep (pause_usec);
+  for (guint i = 0; i < n; i++)
+    {
+      while (!kaa_in_progress_is_done (burst[i]))
+        g_main_context_iteration (f->context, TRUE);
+      kaa_in_progress_unref (burst[i]);
+    }
+}
+
+/* A batched trim goes on where its previous batch stopped. Between two
+ * batches, a burst takes stacks from the free list, down past where the
+ * last batch stopped, and gives them back: the next batches must neither
+ * lose their place in a list that changed nor leave stacks untrimmed,
+ * and the stacks handed out again work (a reused trimmed stack is fresh
+ * pages). */
+static void
+test_trim_interleaved (Fixture       *f,
+                       gconstpointer  data)
+{
+  KaaStackPoolStats stats, before;
+
+  g_test_summary ("a batched trim of the stack pool keeps its place across bursts "
+                  "that take and give back the stacks it was going through, and "
+                  "ends with every stack past the warm bound trimmed (" ISSUE_REF ")");
+
+  kaa_stack_pool_trim_for_testing ();
+  run_burst (f, N_TRIM_BURST, 0);
+  kaa_stack_pool_get_stats_for_testing (&before);
+  if (before.n_pooled - before.n_trimmed <= WARM_BOUND + TRIM_BATCH)
+    {
+      g_test_skip ("the burst took longer than the trim interval");
+      return;
+    }
+  g_usleep (TRIM_USEC + TRIM_USEC / 10);
+  spawn_some (f);
+  kaa_stack_pool_get_stats_for_testing (&stats);
+  g_assert_cmpuint (stats.n_trimmed, >, before.n_trimmed);
+
+  /* Past where the batch stopped, trimmed stacks included, and back; the
+   * next batch comes while the burst still runs on those stacks. */
+  for (guint round = 0; round < 3; round++)
+    {
+      run_burst (f, WARM_BOUND + 2 * TRIM_BATCH + 50 * round, TRIM_USEC / 20);
+      g_usleep (TRIM_USEC / 20);
+      spawn_some (f);
+      kaa_stack_pool_get_stats_for_testing (&stats);
+      g_assert_cmpuint (stats.n_trimmed, <=, stats.n_pooled);
+    }
+  for (guint i = 0; i < 40 && stats.n_pooled - stats.n_trimmed > WARM_BOUND; i++)
+    {
+      g_usleep (TRIM_USEC / 20);
+      spawn_some (f);
+      kaa_stack_pool_get_stats_for_testing (&stats);
+    }
+  g_assert_cmpuint (stats.n_pooled - stats.n_trimmed, <=, WARM_BOUND);
+  kaa_stack_pool_trim_for_testing ();
+  kaa_stack_pool_get_stats_for_testing (&stats);
+  g_assert_cmpuint (stats.n_pooled - stats.n_trimmed, <=, WARM_BOUND);
+  run_burst (f, N_TRIM_BURST, 0);
 }
 
 /* ---------------------------------------------------- a dying context */
@@ -406,6 +491,7 @@ main (int    argc,
   KAA_TEST_ADD ("reuse-is-fresh", test_reuse_is_fresh);
   KAA_TEST_ADD ("threads-exit", test_threads_exit);
   KAA_TEST_ADD ("timed-trim", test_timed_trim);
+  KAA_TEST_ADD ("trim-interleaved", test_trim_interleaved);
   KAA_TEST_ADD ("dying-context", test_dying_context);
   KAA_TEST_ADD ("overflow-on-cached-stack", test_overflow_on_cached_stack);
   KAA_TEST_ADD ("use-after-finish", test_use_after_finish);
