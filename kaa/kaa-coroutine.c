@@ -154,6 +154,16 @@ coroutine_finished (KaaCoroutine *self)
  * it went (kaa_yield(), coroutine_suspend_until()), or ends. With a
  * @batch lent, its yield may go on to the coroutines queued after it
  * (coroutine_transfer()): returns the one that came back. */
+/* On the way into @self's fiber, by a resume or a transfer. */
+static inline void
+coroutine_set_running (KaaCoroutine *self,
+                       KaaBatch     *batch)
+{
+  current = self;
+  self->where = WHERE_RUNNING;
+  self->batch = batch;
+}
+
 static inline KaaCoroutine *
 coroutine_switch (KaaCoroutine *self,
                   KaaBatch     *batch)
@@ -161,9 +171,7 @@ coroutine_switch (KaaCoroutine *self,
   KaaCoroutine *outer = current;
   KaaCoroutine *back;
 
-  current = self;
-  self->where = WHERE_RUNNING;
-  self->batch = batch;
+  coroutine_set_running (self, batch);
   kaa_fiber_resume (self->fiber);
   back = current;
   current = outer;
@@ -423,9 +431,7 @@ coroutine_transfer (KaaCoroutine *self)
   kaa_batch_take_next (batch);
   coroutine_warm_queued (runnable);
   __atomic_store_n (&next->queued, NOT_QUEUED, __ATOMIC_RELEASE);
-  current = next;
-  next->where = WHERE_RUNNING;
-  next->batch = batch;
+  coroutine_set_running (next, batch);
   kaa_fiber_transfer (next->fiber);
   return TRUE;
 }

@@ -118,7 +118,8 @@ kaa_fiber_switch:
  * The same for kaa_fiber_transfer(): from one fiber to another that was
  * suspended by the same code (a yield to a yield), where ret is what the
  * return-stack predictor expects, and the rets after it too (45 instead
- * of 61 ns per yield with 100 coroutines runnable, see NEWS). */
+ * of 61 ns per yield with 100 coroutines runnable, see
+ * docs/benchmarks.md). */
 	.globl	kaa_fiber_switch_peer
 	.hidden	kaa_fiber_switch_peer
 	.type	kaa_fiber_switch_peer, @function
