@@ -204,52 +204,6 @@ spawn_some (Fixture *f)
     g_assert_cmpint (run_to_end (f, kaa_coroutine_spawn (body_yields_once, NULL, NULL)), ==, 1);
 }
 
-static void
-test_timed_trim (Fixture       *f,
-                 gconstpointer  data)
-{
-  KaaInProgress *burst[N_TRIM_BURST];
-  KaaStackPoolStats stats, before;
-
-  g_test_summary ("after a burst of coroutines, a thread that goes on spawning one at "
-                  "a time, its stacks going to and from its cache, still has the "
-                  "burst's pages trimmed once the interval has passed, a batch per "
-                  "trim, so that no free stalls for all of them (" ISSUE_REF ")");
-
-  /* The interval starts now: the burst's frees do not trim. */
-  kaa_stack_pool_trim_for_testing ();
-  for (guint i = 0; i < N_TRIM_BURST; i++)
-    burst[i] = kaa_coroutine_spawn (body_yields_once, NULL, NULL);
-  for (guint i = 0; i < N_TRIM_BURST; i++)
-    {
-      while (!kaa_in_progress_is_done (burst[i]))
-        g_main_context_iteration (f->context, TRUE);
-      kaa_in_progress_unref (burst[i]);
-    }
-  kaa_stack_pool_get_stats_for_testing (&before);
-  if (before.n_pooled - before.n_trimmed <= WARM_BOUND + TRIM_BATCH)
-    {
-      /* Only if the burst took longer than the interval. */
-      g_test_skip ("the burst took longer than the trim interval");
-      return;
-    }
-  g_usleep (TRIM_USEC + TRIM_USEC / 10);
-  spawn_some (f);
-  kaa_stack_pool_get_stats_for_testing (&stats);
-  g_assert_cmpuint (stats.n_trimmed, >, before.n_trimmed);
-  g_assert_cmpuint (stats.n_trimmed, <=, before.n_trimmed + TRIM_BATCH);
-
-  /* The next batches follow within moments, not a second apart: twelve
-   * sleeps of a twentieth of the interval leave it unreached. */
-  for (guint i = 0; i < 12 && stats.n_pooled - stats.n_trimmed > WARM_BOUND; i++)
-    {
-      g_usleep (TRIM_USEC / 20);
-      spawn_some (f);
-      kaa_stack_pool_get_stats_for_testing (&stats);
-    }
-  g_assert_cmpuint (stats.n_pooled - stats.n_trimmed, <=, WARM_BOUND);
-}
-
 /* A burst of @n coroutines alive together, run to their ends after
  * @pause_usec: their first ends may then start a trim batch while the
  * others still run on the stacks they took. */
@@ -271,6 +225,56 @@ run_burst (Fixture *f,
     }
 }
 
+/* The interval starts now, so the burst's frees do not trim; a burst
+ * past the warm bound, the interval, and the first batch, trimmed by a
+ * free that went through the thread's cache. FALSE, the test skipped,
+ * if the burst took longer than the interval. */
+static gboolean
+burst_then_first_batch (Fixture           *f,
+                        KaaStackPoolStats *before,
+                        KaaStackPoolStats *stats)
+{
+  kaa_stack_pool_trim_for_testing ();
+  run_burst (f, N_TRIM_BURST, 0);
+  kaa_stack_pool_get_stats_for_testing (before);
+  if (before->n_pooled - before->n_trimmed <= WARM_BOUND + TRIM_BATCH)
+    {
+      g_test_skip ("the burst took longer than the trim interval");
+      return FALSE;
+    }
+  g_usleep (TRIM_USEC + TRIM_USEC / 10);
+  spawn_some (f);
+  kaa_stack_pool_get_stats_for_testing (stats);
+  g_assert_cmpuint (stats->n_trimmed, >, before->n_trimmed);
+  return TRUE;
+}
+
+static void
+test_timed_trim (Fixture       *f,
+                 gconstpointer  data)
+{
+  KaaStackPoolStats stats, before;
+
+  g_test_summary ("after a burst of coroutines, a thread that goes on spawning one at "
+                  "a time, its stacks going to and from its cache, still has the "
+                  "burst's pages trimmed once the interval has passed, a batch per "
+                  "trim, so that no free stalls for all of them (" ISSUE_REF ")");
+
+  if (!burst_then_first_batch (f, &before, &stats))
+    return;
+  g_assert_cmpuint (stats.n_trimmed, <=, before.n_trimmed + TRIM_BATCH);
+
+  /* The next batches follow within moments, not a second apart: twelve
+   * sleeps of a twentieth of the interval leave it unreached. */
+  for (guint i = 0; i < 12 && stats.n_pooled - stats.n_trimmed > WARM_BOUND; i++)
+    {
+      g_usleep (TRIM_USEC / 20);
+      spawn_some (f);
+      kaa_stack_pool_get_stats_for_testing (&stats);
+    }
+  g_assert_cmpuint (stats.n_pooled - stats.n_trimmed, <=, WARM_BOUND);
+}
+
 /* A batched trim goes on where its previous batch stopped. Between two
  * batches, a burst takes stacks from the free list, down past where the
  * last batch stopped, and gives them back: the next batches must neither
@@ -287,18 +291,8 @@ test_trim_interleaved (Fixture       *f,
                   "that take and give back the stacks it was going through, and "
                   "ends with every stack past the warm bound trimmed (" ISSUE_REF ")");
 
-  kaa_stack_pool_trim_for_testing ();
-  run_burst (f, N_TRIM_BURST, 0);
-  kaa_stack_pool_get_stats_for_testing (&before);
-  if (before.n_pooled - before.n_trimmed <= WARM_BOUND + TRIM_BATCH)
-    {
-      g_test_skip ("the burst took longer than the trim interval");
-      return;
-    }
-  g_usleep (TRIM_USEC + TRIM_USEC / 10);
-  spawn_some (f);
-  kaa_stack_pool_get_stats_for_testing (&stats);
-  g_assert_cmpuint (stats.n_trimmed, >, before.n_trimmed);
+  if (!burst_then_first_batch (f, &before, &stats))
+    return;
 
   /* Past where the batch stopped, trimmed stacks included, and back; the
    * next batch comes while the burst still runs on those stacks. */
