@@ -49,13 +49,8 @@
 #include "kaa-fiber-private.h"
 #include "kaa-i18n-private.h"
 #include "kaa-live-private.h"
+#include "kaa-valgrind-private.h"
 
-#if HAVE_VALGRIND_MEMCHECK
-# include <valgrind/memcheck.h>
-#else
-# define VALGRIND_MAKE_MEM_NOACCESS(addr, size) ((void) (addr), (void) (size))
-# define VALGRIND_MAKE_MEM_UNDEFINED(addr, size) ((void) (addr), (void) (size))
-#endif
 
 /* The advice value is ABI; older headers lack the name. */
 #ifndef MADV_GUARD_INSTALL
@@ -501,7 +496,7 @@ stack_chunk_map (gsize    bytes,
     }
   /* Out of bounds for Memcheck until a stack is handed out; guards for
    * good (see kaa_stack_new()). */
-  VALGRIND_MAKE_MEM_NOACCESS (base, bytes);
+  KAA_VALGRIND_MAKE_MEM_NOACCESS (base, bytes);
   return base;
 }
 
@@ -615,7 +610,7 @@ kaa_stack_new (gsize        size,
     {
       /* Fresh, as malloc() memory is: a read of what the stack's last
        * fiber left is an uninitialised read. */
-      VALGRIND_MAKE_MEM_UNDEFINED (kaa_stack_get_base (stack), kaa_stack_get_span (stack));
+      KAA_VALGRIND_MAKE_MEM_UNDEFINED (kaa_stack_get_base (stack), kaa_stack_get_span (stack));
       stack->name = name != NULL ? name : "(unnamed)";
       stack->body = NULL;
       /* The name is in place before the handler may look at it. */
@@ -756,7 +751,7 @@ kaa_stack_free (KaaStack *stack)
 {
   g_atomic_int_set (&stack->live, FALSE);
   kaa_live_add (KAA_LIVE_STACK, -1);
-  VALGRIND_MAKE_MEM_NOACCESS (kaa_stack_get_base (stack), kaa_stack_get_span (stack));
+  KAA_VALGRIND_MAKE_MEM_NOACCESS (kaa_stack_get_base (stack), kaa_stack_get_span (stack));
   if (stack->chunk->stack_size == KAA_FIBER_DEFAULT_STACK_SIZE &&
       (G_LIKELY (!__atomic_load_n (&trim_pending, __ATOMIC_RELAXED)) ||
        ++frees_while_pending % TRIM_CHECK_FREES != 0) &&

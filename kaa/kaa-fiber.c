@@ -21,6 +21,7 @@
 
 #include "kaa-alloc-private.h"
 #include "kaa-fiber-private.h"
+#include "kaa-valgrind-private.h"
 
 #if defined (__SANITIZE_ADDRESS__)
 # define FIBER_ASAN 1
@@ -59,9 +60,6 @@
 # endif
 #else
 # define FIBER_ENTRY_UNINSTRUMENTED
-#endif
-#if HAVE_VALGRIND
-# include <valgrind/valgrind.h>
 #endif
 
 struct _KaaFiber
@@ -187,7 +185,8 @@ fiber_annotate_create (KaaFiber *fiber)
 #if HAVE_VALGRIND
   /* Without this Valgrind takes each switch for a huge stack adjustment
    * ("client switching stacks?") and loses track of what is stack. */
-  fiber->valgrind_id = VALGRIND_STACK_REGISTER (base, base + size);
+  if (KAA_ON_VALGRIND)
+    fiber->valgrind_id = VALGRIND_STACK_REGISTER (base, base + size);
 #endif
   (void) base;
   (void) size;
@@ -200,7 +199,8 @@ fiber_annotate_destroy (KaaFiber *fiber)
   tsan_fiber_give_back (fiber->tsan_fiber);
 #endif
 #if HAVE_VALGRIND
-  VALGRIND_STACK_DEREGISTER (fiber->valgrind_id);
+  if (KAA_ON_VALGRIND)
+    VALGRIND_STACK_DEREGISTER (fiber->valgrind_id);
 #endif
   (void) fiber;
 }

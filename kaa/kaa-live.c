@@ -14,6 +14,7 @@
 
 #include "kaa-debug-private.h"
 #include "kaa-live-private.h"
+#include "kaa-valgrind-private.h"
 
 KAA_THREAD_LOCAL KaaLiveSlot *kaa_live_slot;
 
@@ -110,6 +111,8 @@ live_exit (void)
     kaa_debug_exit_report ();
 }
 
+gboolean kaa_valgrind_running;
+
 /* The flags are read here, before any object exists, so that they never
  * change while one is alive: a quarantine switched on halfway would miss
  * the objects freed before, a registry the objects made before. */
@@ -125,6 +128,9 @@ live_init (void)
   const char *env = g_getenv ("KAA_DEBUG");
   g_autofree char *rest = NULL;
 
+#if HAVE_VALGRIND
+  kaa_valgrind_running = RUNNING_ON_VALGRIND != 0;
+#endif
   if (env == NULL)
     return;
   rest = live_take_slow_slice (env);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "kaa-thread-pool-block-cache-private.h"
+#include "kaa-valgrind-private.h"
 
 #if defined (__SANITIZE_ADDRESS__)
 # define CACHE_BYPASS_ASAN 1
@@ -23,12 +24,7 @@
 # define CACHE_BYPASS_ASAN 0
 #endif
 
-#if HAVE_VALGRIND
-# include <valgrind/valgrind.h>
-# define CACHE_BYPASS (CACHE_BYPASS_ASAN || RUNNING_ON_VALGRIND)
-#else
-# define CACHE_BYPASS CACHE_BYPASS_ASAN
-#endif
+#define CACHE_BYPASS (CACHE_BYPASS_ASAN || KAA_ON_VALGRIND)
 
 /* A cached block is filled with 0xdb bytes past its link: a late use of
  * it reads garbage that stands out (a pointer no system maps, a negative

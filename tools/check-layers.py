@@ -30,6 +30,7 @@ LAYERS = [
     ("kaa-debug*", 0, "base"),
     ("kaa-trace*", 0, "base"),
     ("kaa-alloc*", 0, "base"),
+    ("kaa-valgrind*", 0, "base"),
     ("kaa-signal-args*", 0, "base"),
     ("kaa-fiber*", 1, "fiber"),
     ("kaa-scheduler*", 2, "scheduler"),
