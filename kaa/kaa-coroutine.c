@@ -35,6 +35,7 @@
  */
 #include "config.h"
 
+#include "kaa-hot-private.h"
 #include "kaa-alloc-private.h"
 #include "kaa-i18n-private.h"
 #include "kaa-debug-private.h"
@@ -213,7 +214,7 @@ coroutine_switch_timed (KaaCoroutine *self)
 
 /* Owner thread: runs the coroutine until it suspends or ends. The caller
  * must not touch @self afterwards unless it holds a reference. */
-static void
+static KAA_HOT void
 coroutine_enter (KaaCoroutine *self,
                  KaaBatch     *batch)
 {
@@ -263,7 +264,7 @@ coroutine_die (KaaMortal *mortal)
   coroutine_kill (G_STRUCT_MEMBER_P (mortal, -G_STRUCT_OFFSET (KaaCoroutine, mortal)));
 }
 
-static void
+static KAA_HOT void
 coroutine_wake (KaaCoroutine *self,
                 gboolean      discard,
                 KaaBatch     *batch)
@@ -364,7 +365,7 @@ coroutine_warm_queued (KaaRunnable *runnable)
   __builtin_prefetch (hot + 95);
 }
 
-static void
+static KAA_HOT void
 coroutine_run (KaaRunnable *runnable,
                gboolean     discard)
 {
@@ -406,7 +407,7 @@ coroutine_run (KaaRunnable *runnable,
  * only comes while it is suspended in that await, and a stale one from a
  * cancelled await only after the cancel, from which on it never suspends
  * again. A plain store will do. */
-static void
+static KAA_HOT void
 coroutine_queue_yield (KaaCoroutine *self)
 {
   __atomic_store_n (&self->queued, QUEUED_LOCAL, __ATOMIC_RELAXED);
@@ -718,7 +719,7 @@ kaa_coroutine_start (const KaaCoroutineDef *def,
  *   calling thread, or %NULL outside any coroutine
  * Since: 0.1
  */
-KaaCoroutine *
+KAA_HOT KaaCoroutine *
 kaa_coroutine_self (void)
 {
   return current;
@@ -760,7 +761,7 @@ coroutine_next_slot (KaaCoroutine *self)
  *   it does not suspend at all); outside a coroutine, a critical and %FALSE
  * Since: 0.1
  */
-gboolean
+KAA_HOT gboolean
 kaa_yield (void)
 {
   KaaCoroutine *self = kaa_coroutine_current_or_warn (G_STRFUNC);

@@ -35,7 +35,8 @@
 # define KAA_CLAIM_IBT 0
 #endif
 
-.text
+/* Beside the C code of a main-loop iteration (kaa-hot-private.h). */
+	.section .text.hot.kaa_fiber_switch,"ax",@progbits
 
 /* Saves the callee-saved state on the old stack, exchanges the stacks
  * and pops the same state from the new one, up to the return address. */

@@ -16,6 +16,7 @@
  */
 #include "config.h"
 
+#include "kaa-hot-private.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,13 +98,13 @@ static KAA_THREAD_LOCAL gboolean  thread_ready;
 /* Never inlined: a suspended fiber may be resumed by another thread, and a
  * compiler that inlined these could reuse the address of the previous
  * thread's __thread variable computed before the switch. */
-static G_GNUC_NO_INLINE KaaFiber *
+static KAA_HOT G_GNUC_NO_INLINE KaaFiber *
 fiber_current_get (void)
 {
   return current_fiber;
 }
 
-static G_GNUC_NO_INLINE void
+static KAA_HOT G_GNUC_NO_INLINE void
 fiber_current_set (KaaFiber *fiber)
 {
   current_fiber = fiber;
@@ -488,7 +489,7 @@ kaa_fiber_clear (KaaFiber *fiber)
  * Runs @fiber on the calling thread until it calls kaa_fiber_suspend() or
  * its function returns. May be called from inside another fiber.
  */
-void
+KAA_HOT void
 kaa_fiber_resume (KaaFiber *fiber)
 {
   g_return_if_fail (fiber != NULL);
@@ -522,7 +523,7 @@ kaa_fiber_resume (KaaFiber *fiber)
  * entered it. Returns when the fiber is resumed again, possibly by another
  * caller or thread.
  */
-void
+KAA_HOT void
 kaa_fiber_suspend (void)
 {
   KaaFiber *fiber = fiber_current_get ();
@@ -546,7 +547,7 @@ kaa_fiber_suspend (void)
  * resumed again. Not in the ucontext backend, whose saved contexts
  * cannot be copied (KAA_FIBER_CAN_TRANSFER).
  */
-void
+KAA_HOT void
 kaa_fiber_transfer (KaaFiber *to)
 {
   /* Read and written before the switch only: no TLS address is kept
@@ -600,7 +601,7 @@ kaa_fiber_warm (KaaFiber *fiber)
 #endif
 }
 
-gboolean
+KAA_HOT gboolean
 kaa_fiber_is_finished (KaaFiber *fiber)
 {
   g_return_val_if_fail (fiber != NULL, FALSE);

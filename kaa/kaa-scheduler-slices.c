@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include "kaa-hot-private.h"
 #include "kaa-scheduler-impl-private.h"
 
 /* The time slices of one GSource priority. The queue lives as long as
@@ -56,7 +57,7 @@ slices_requeue (KaaSlices   *slices,
  * budget left over. A dispatch nested in one of them (a slice that
  * iterates the context) may have given the source back meanwhile or
  * attached another: only the source the slices hold stays. */
-static gboolean
+static KAA_HOT gboolean
 slice_source_dispatch (GSource     *source,
                        GSourceFunc  callback,
                        gpointer     user_data)
@@ -98,7 +99,7 @@ slice_source_dispatch (GSource     *source,
  * with a ready time, some 30 ns on a virtual machine's clock, more than
  * the call (issue #20); with a prepare that returns TRUE it reads none.
  * No check: a source prepare found ready is not checked. */
-static gboolean
+static KAA_HOT gboolean
 slice_source_prepare (GSource *source,
                       gint    *timeout)
 {
@@ -161,7 +162,7 @@ kaa_scheduler_get_slices (KaaScheduler *self,
  * main-loop iteration (see slice_source_dispatch). While the context is
  * being swept the slice is queued, and the sweep discards it; a dead
  * context gets no source. */
-void
+KAA_HOT void
 kaa_slices_push (KaaSlices   *slices,
                  KaaRunnable *runnable)
 {

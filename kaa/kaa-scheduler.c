@@ -28,6 +28,7 @@
  */
 #include "config.h"
 
+#include "kaa-hot-private.h"
 #include "kaa-alloc-private.h"
 #include "kaa-live-private.h"
 #include "kaa-refcount-private.h"
@@ -207,7 +208,7 @@ scheduler_prepare_slow (KaaScheduler *self,
   return FALSE;
 }
 
-static gboolean
+static KAA_HOT gboolean
 scheduler_source_prepare (GSource *source,
                           gint    *timeout)
 {
@@ -228,7 +229,7 @@ scheduler_source_prepare (GSource *source,
   return scheduler_prepare_slow (self, source, timeout);
 }
 
-static gboolean
+static KAA_HOT gboolean
 scheduler_source_check (GSource *source)
 {
   KaaScheduler *self = ((SchedulerSource *) source)->scheduler;
@@ -245,7 +246,7 @@ KAA_THREAD_LOCAL guint        kaa_batch_taken;
 
 /* Runs runnables until the queue is empty or @budget (µs since @start)
  * is spent; at least one. */
-guint
+KAA_HOT guint
 kaa_scheduler_run_queue (KaaRunnable **head,
                          KaaRunnable **tail,
                          gint64        start,
@@ -304,7 +305,7 @@ kaa_scheduler_trace_dispatch (gint64      begin,
  * spent, then the ready queue until it is empty or the budget is spent
  * (at least one runnable, so timers never starve it). What yielded runs
  * from the time-slice source, in a later iteration. */
-static gboolean
+static KAA_HOT gboolean
 scheduler_source_dispatch (GSource     *source,
                            GSourceFunc  callback,
                            gpointer     user_data)

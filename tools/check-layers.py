@@ -31,6 +31,7 @@ LAYERS = [
     ("kaa-trace*", 0, "base"),
     ("kaa-alloc*", 0, "base"),
     ("kaa-valgrind*", 0, "base"),
+    ("kaa-hot*", 0, "base"),
     ("kaa-signal-args*", 0, "base"),
     ("kaa-fiber*", 1, "fiber"),
     ("kaa-scheduler*", 2, "scheduler"),
