@@ -652,12 +652,11 @@ kaa_coroutine_in_progress_new (void)
   return kaa_in_progress_new_in_block (block, coroutine_block_free, &co);
 }
 
-/* Runs a call of @def that settles @ip, from
- * kaa_coroutine_in_progress_new(), until it
- * first suspends; @last (transfer full) is what get_last() returns. On a
- * thread that does not own @ip's context, the start goes to the owner
- * through the inbox (DESIGN §4), so the body, its first slice included,
- * runs only there. */
+/* Runs a call of @def that settles @ip, an InProgress from
+ * kaa_coroutine_in_progress_new(), until it first suspends; @last
+ * (transfer full) is what get_last() returns. On a thread that does not
+ * own @ip's context, the start goes to the owner through the inbox
+ * (DESIGN §4), so the body, its first slice included, runs only there. */
 void
 kaa_coroutine_start (const KaaCoroutineDef *def,
                      KaaInProgress         *ip,
