@@ -114,6 +114,22 @@ typedef struct
   gboolean guard_madvise; /* guards are MADV_GUARD_INSTALL, not mprotect */
 } KaaStackPoolStats;
 
+/* The pool's trims, run by the main loops when idle (layer 2 calls
+ * these; the pool knows nothing of loops). The flag is read inline: every
+ * idle iteration of a loop that runs coroutines looks at it. */
+G_GNUC_INTERNAL extern gint kaa_stack_trim_pending;
+
+static inline gboolean
+kaa_stack_pool_trim_is_pending (void)
+{
+  return __atomic_load_n (&kaa_stack_trim_pending, __ATOMIC_RELAXED);
+}
+
+G_GNUC_INTERNAL
+gint64      kaa_stack_pool_get_next_trim (void);
+G_GNUC_INTERNAL
+void        kaa_stack_pool_trim_idle     (gint64 now);
+
 G_GNUC_INTERNAL
 void        kaa_stack_pool_get_stats_for_testing (KaaStackPoolStats *stats);
 G_GNUC_INTERNAL

@@ -8,7 +8,11 @@
  * go back to a per-size free list, and once more than POOL_MAX_WARM released
  * stacks keep their pages, the pages of the longest unused ones are handed
  * back to the kernel (a second after the last trim, in batches, see
- * TRIM_INTERVAL_USEC), so an idle pool costs address space only.
+ * TRIM_INTERVAL_USEC), so an idle pool costs address space only. The
+ * trims are the main loops' to run, when they have nothing else to do
+ * (kaa_stack_pool_trim_idle()): a free never trims, so their madvise()
+ * and the page faults of the stacks they emptied do not land in whatever
+ * the program does right after a burst of coroutines ended.
  *
  * Guards use MADV_GUARD_INSTALL when the kernel has it (Linux 6.13): it
  * splits no VMA, so live stacks are not capped by vm.max_map_count. Older
@@ -67,15 +71,15 @@
 #define CHUNK_BYTES   ((gsize) 32 * 1024 * 1024)
 #define CHUNK_SLOTS   64
 #define POOL_MAX_WARM 256
-/* Trimming on every free past the bound would cost a system call per
- * free in a burst that is reused a moment later (a thousand coroutines
- * ending, then a thousand starting): past the bound, a free trims at most
- * once per interval, down to the bound. */
+/* Trimming as soon as the pool passes the bound would cost a system call
+ * per stack of a burst that is reused a moment later (a thousand
+ * coroutines ending, then a thousand starting): a trim comes at most once
+ * per interval, down to the bound. */
 #define TRIM_INTERVAL_USEC G_USEC_PER_SEC
 /* A trim of the default-size stacks returns the pages of at most this
  * many, and the next batch may come this much later: the pages a burst of
- * 10 000 coroutines left took one free 60 to 90 ms of madvise(), a stall
- * of the main loop at a random moment (issue #20). */
+ * 10 000 coroutines left took one trim 60 to 90 ms of madvise(), a stall
+ * of the main loop that ran it (issue #20). */
 #define TRIM_BATCH         128
 #define TRIM_AGAIN_USEC    (25 * 1000)
 /* The overflow report shows at most this much of a coroutine's name. */
@@ -144,22 +148,19 @@ static GHashTable *free_lists;     /* other stack sizes → KaaStack * */
 static GuardMode   guard_mode;
 /* n_taken: out of the free lists, live or in a thread's cache. */
 static guint       n_chunks, n_taken, n_pooled, n_trimmed;
-static gint64      last_trim;
+/* Atomic, written under pool_lock: when the next batch may come. The
+ * loops read it without the lock to know how long they may sleep. */
+static gint64      next_trim;
 /* The default-size list while a batched trim is under way: the last
  * stack its previous batch trimmed, where the next one goes on (what
  * follows a stack in the list only changes when the list is popped down
  * to it, which clears this). NULL: the list is some untrimmed stacks,
  * then trimmed ones. */
 static KaaStack   *trim_cursor;
-/* Atomic, written under pool_lock: past the warm bound, waiting for the
- * interval to pass. Until a trim, some frees skip the threads' caches
- * and come here, where the clock is read: else a thread that spawns one
- * coroutine at a time after a burst would keep the burst's pages. */
-static gint        trim_pending;
-/* While one is pending, one free in this many per thread comes here;
- * each would cost a lock and a clock read, for seconds after a burst. */
-#define TRIM_CHECK_FREES 16
-static KAA_THREAD_LOCAL guint frees_while_pending;
+/* Atomic, written under pool_lock: past the warm bound, a trim to come.
+ * Read by every idle iteration of every main loop that runs coroutines
+ * (kaa_stack_pool_trim_is_pending()). */
+gint               kaa_stack_trim_pending;
 /* Atomic head; the handler walks it. */
 static StackChunk *chunks;
 static struct sigaction previous_segv;
@@ -734,7 +735,8 @@ stack_pool_trim_unlocked (guint budget)
 static void
 stack_note_trim_unlocked (void)
 {
-  __atomic_store_n (&trim_pending, n_pooled - n_trimmed > POOL_MAX_WARM, __ATOMIC_RELAXED);
+  __atomic_store_n (&kaa_stack_trim_pending, n_pooled - n_trimmed > POOL_MAX_WARM,
+                    __ATOMIC_RELAXED);
 }
 
 /**
@@ -743,8 +745,9 @@ stack_note_trim_unlocked (void)
  *
  * Returns @stack to the calling thread's cache if it has the default size
  * and the cache has room, else to the pool. Past %POOL_MAX_WARM pooled
- * stacks that still hold their pages, its pages go back to the kernel;
- * the address range stays reserved for the next stack of this size.
+ * stacks that still hold their pages, an idle main loop gives the pages
+ * back to the kernel later (kaa_stack_pool_trim_idle()); the address
+ * range stays reserved for the next stack of this size.
  */
 void
 kaa_stack_free (KaaStack *stack)
@@ -753,27 +756,60 @@ kaa_stack_free (KaaStack *stack)
   kaa_live_add (KAA_LIVE_STACK, -1);
   KAA_VALGRIND_MAKE_MEM_NOACCESS (kaa_stack_get_base (stack), kaa_stack_get_span (stack));
   if (stack->chunk->stack_size == KAA_FIBER_DEFAULT_STACK_SIZE &&
-      (G_LIKELY (!__atomic_load_n (&trim_pending, __ATOMIC_RELAXED)) ||
-       ++frees_while_pending % TRIM_CHECK_FREES != 0) &&
       kaa_stack_cache_push (stack))
     return;
 
   pthread_mutex_lock (&pool_lock);
   kaa_stack_release_unlocked (stack);
-  if (n_pooled - n_trimmed > POOL_MAX_WARM)
-    {
-      gint64 now = g_get_monotonic_time ();
+  pthread_mutex_unlock (&pool_lock);
+}
 
-      if (now - last_trim >= TRIM_INTERVAL_USEC)
-        {
-          stack_pool_trim_unlocked (TRIM_BATCH);
-          /* Not done: the next batch a little later. */
-          last_trim = n_pooled - n_trimmed > POOL_MAX_WARM
-                      ? now - TRIM_INTERVAL_USEC + TRIM_AGAIN_USEC
-                      : now;
-        }
+/**
+ * kaa_stack_pool_get_next_trim:
+ *
+ * Lock-free, for a main loop about to sleep: when the next trim batch may
+ * run. Only meaningful while kaa_stack_pool_trim_is_pending().
+ *
+ * Returns: a time of g_get_monotonic_time()
+ */
+gint64
+kaa_stack_pool_get_next_trim (void)
+{
+  return __atomic_load_n (&next_trim, __ATOMIC_RELAXED);
+}
+
+/**
+ * kaa_stack_pool_trim_idle:
+ * @now: g_get_monotonic_time(), or a main loop's time of the iteration
+ *
+ * The hook of the main loops (layer 2 and up), called when one has just
+ * slept with nothing to do: if a trim is pending and its time has come,
+ * gives back the pages of one batch of pooled stacks, and sets the time
+ * of the next. Any thread, any loop: whichever comes first trims.
+ */
+void
+kaa_stack_pool_trim_idle (gint64 now)
+{
+  guint trimmed;
+
+  if (!kaa_stack_pool_trim_is_pending () || now < kaa_stack_pool_get_next_trim ())
+    return;
+  pthread_mutex_lock (&pool_lock);
+  if (n_pooled - n_trimmed > POOL_MAX_WARM && now >= next_trim)
+    {
+      trimmed = n_trimmed;
+      stack_pool_trim_unlocked (TRIM_BATCH);
+      /* Not done: the next batch a little later. */
+      __atomic_store_n (&next_trim,
+                        now + (n_pooled - n_trimmed > POOL_MAX_WARM
+                               ? TRIM_AGAIN_USEC : TRIM_INTERVAL_USEC),
+                        __ATOMIC_RELAXED);
+      stack_note_trim_unlocked ();
+      /* Nothing left that a batch could trim (a madvise() that fails):
+       * no loop should wake for it again until the next release. */
+      if (n_trimmed == trimmed)
+        __atomic_store_n (&kaa_stack_trim_pending, FALSE, __ATOMIC_RELAXED);
     }
-  stack_note_trim_unlocked ();
   pthread_mutex_unlock (&pool_lock);
 }
 
@@ -812,7 +848,8 @@ kaa_stack_pool_trim_for_testing (void)
   /* A batched trim under way first, then from the head. */
   stack_pool_trim_unlocked (G_MAXUINT);
   stack_pool_trim_unlocked (G_MAXUINT);
-  last_trim = g_get_monotonic_time ();
+  __atomic_store_n (&next_trim, g_get_monotonic_time () + TRIM_INTERVAL_USEC,
+                    __ATOMIC_RELAXED);
   stack_note_trim_unlocked ();
   pthread_mutex_unlock (&pool_lock);
 }

@@ -43,6 +43,7 @@ struct _KaaScheduler
   KaaTimer       **heap;      /* 1-based binary min-heap on deadline */
   guint            heap_len;
   guint            heap_alloc;
+  gint64           idle_since;  /* prepare's time when it may sleep to trim, else 0 */
   KAA_CACHE_LINE_PAD (pad_owner);
 
   /* Atomic, written by other threads. */
@@ -106,5 +107,11 @@ guint    kaa_scheduler_fire_timers    (KaaScheduler *self,
                                        gint64        now,
                                        gint64        budget);
 gboolean kaa_scheduler_discard_timers (KaaScheduler *self);
+
+/* Owner thread, from prepare and check (kaa-scheduler-trim.c). */
+void     kaa_scheduler_prepare_trim   (KaaScheduler *self,
+                                       GSource      *source,
+                                       gint         *timeout);
+void     kaa_scheduler_check_trim     (KaaScheduler *self);
 
 G_END_DECLS

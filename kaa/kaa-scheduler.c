@@ -30,6 +30,7 @@
 
 #include "kaa-hot-private.h"
 #include "kaa-alloc-private.h"
+#include "kaa-fiber-private.h"
 #include "kaa-live-private.h"
 #include "kaa-refcount-private.h"
 #include "kaa-scheduler-impl-private.h"
@@ -183,6 +184,8 @@ scheduler_prepare_slow (KaaScheduler *self,
   if (G_UNLIKELY (g_atomic_pointer_get (&self->runner) != thread))
     g_atomic_pointer_set (&self->runner, thread);
   *timeout = -1;
+  /* Set again below if this iteration may sleep. */
+  self->idle_since = 0;
   if (scheduler_has_work (self))
     {
       *timeout = 0;
@@ -194,17 +197,19 @@ scheduler_prepare_slow (KaaScheduler *self,
       *timeout = 0;
       return scheduler_has_work (self);
     }
-  if (self->heap_len == 0)
-    return FALSE;
-
-  wait_usec = kaa_scheduler_next_deadline (self) - g_source_get_time (source);
-  if (wait_usec <= 0)
+  if (self->heap_len > 0)
     {
-      *timeout = 0;
-      return TRUE;
+      wait_usec = kaa_scheduler_next_deadline (self) - g_source_get_time (source);
+      if (wait_usec <= 0)
+        {
+          *timeout = 0;
+          return TRUE;
+        }
+      /* Round up: waking a little late is harmless, a little early spins. */
+      *timeout = (gint) MIN ((wait_usec + 999) / 1000, G_MAXINT);
     }
-  /* Round up: waking a little late is harmless, a little early spins. */
-  *timeout = (gint) MIN ((wait_usec + 999) / 1000, G_MAXINT);
+  if (kaa_stack_pool_trim_is_pending ())
+    kaa_scheduler_prepare_trim (self, source, timeout);
   return FALSE;
 }
 
@@ -216,12 +221,13 @@ scheduler_source_prepare (GSource *source,
   /* The TLS copy read here directly: nothing in prepare switches fibers. */
   GThread *thread = tls_thread;
 
-  /* Nothing queued, polled for or armed, and the same thread as before:
-   * the idle case, a leaf. */
+  /* Nothing queued, polled for, armed or to trim, and the same thread as
+   * before: the idle case, a leaf. */
   if (G_LIKELY (thread != NULL && g_atomic_pointer_get (&self->runner) == thread &&
                 self->ready_head == NULL && self->heap_len == 0 &&
                 __atomic_load_n (&self->poll_until, __ATOMIC_RELAXED) == 0 &&
-                g_atomic_pointer_get (&self->inbox) == NULL))
+                g_atomic_pointer_get (&self->inbox) == NULL &&
+                !kaa_stack_pool_trim_is_pending ()))
     {
       *timeout = -1;
       return FALSE;
@@ -234,6 +240,8 @@ scheduler_source_check (GSource *source)
 {
   KaaScheduler *self = ((SchedulerSource *) source)->scheduler;
 
+  if (G_UNLIKELY (self->idle_since != 0))
+    kaa_scheduler_check_trim (self);
   /* The clock only when a timer is armed: an idle iteration reads none. */
   return scheduler_has_work (self) ||
          (self->heap_len > 0 &&

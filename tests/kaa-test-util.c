@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "kaa-test-util.h"
+#include "kaa-fiber-private.h"
 #include "kaa-live-private.h"
 
 void
@@ -82,7 +83,11 @@ kaa_test_drain (GMainContext *context)
 }
 
 /* One non-blocking iteration done by hand, returning the poll timeout the
- * context asked for: -1 when nothing (no armed timer) would ever wake it. */
+ * context asked for: -1 when nothing (no armed timer) would ever wake it.
+ * The stack pool's trims are done first: while one is pending an idle
+ * loop wakes for its batches (kaa-fiber-stack.c), whatever the context
+ * holds, and the tests that asked for many stacks before would leave one
+ * pending for those after them. */
 gint
 kaa_test_next_wakeup_msec (GMainContext *context)
 {
@@ -91,6 +96,7 @@ kaa_test_next_wakeup_msec (GMainContext *context)
   gint timeout = -1;
   gint n_fds;
 
+  kaa_stack_pool_trim_for_testing ();
   g_assert_true (g_main_context_acquire (context));
   g_main_context_prepare (context, &max_priority);
   n_fds = g_main_context_query (context, max_priority, &timeout, fds, G_N_ELEMENTS (fds));

@@ -256,37 +256,46 @@ test_threads_exit (Fixture       *f,
   g_assert_cmpuint (after.n_pooled - after.n_trimmed, <=, 256);
 }
 
-/* --------------------------------------------------- the timed trim */
+/* ---------------------------------------------------- the idle trim */
 
 #define N_TRIM_BURST 800
 /* The pool's warm bound, trim interval and batch (kaa-fiber-stack.c). */
 #define WARM_BOUND   256
 #define TRIM_USEC    G_USEC_PER_SEC
 #define TRIM_BATCH   128
-/* While a trim is pending, one free in this many reads the clock. */
-#define TRIM_CHECK   16
+/* The pool's next batch, at most this much later (kaa-fiber-stack.c). */
+#define TRIM_AGAIN_MSEC 25
 
-/* Enough frees, one after the other, for one to check the clock. */
+static void
+body_sleeps (KaaCoroutine *co,
+             gpointer      data)
+{
+  kaa_await (kaa_sleep (GPOINTER_TO_UINT (data)), NULL);
+  kaa_coroutine_return_int64 (co, 1);
+}
+
+/* Frees, one after the other, that once read the clock and trimmed. */
 static void
 spawn_some (Fixture *f)
 {
-  for (guint i = 0; i < TRIM_CHECK; i++)
+  for (guint i = 0; i < 32; i++)
     g_assert_cmpint (run_to_end (f, kaa_coroutine_spawn (body_yields_once, NULL, NULL)), ==, 1);
 }
 
-/* A burst of @n coroutines alive together, run to their ends after
- * @pause_usec: their first ends may then start a trim batch while the
- * others still run on the stacks they took. */
+/* A burst of @n coroutines alive together. With @sleep_msec they all
+ * sleep that long before they end, and their loop, with nothing else to
+ * do meanwhile, may run a trim batch while they hold their stacks. */
 static void
 run_burst (Fixture *f,
            guint    n,
-           gulong   pause_usec)
+           guint    sleep_msec)
 {
   g_autofree KaaInProgress **burst = g_new (KaaInProgress *, n);
 
   for (guint i = 0; i < n; i++)
-    burst[i] = kaa_coroutine_spawn (body_yields_once, NULL, NULL);
-  g_usleep (pause_usec);
+    burst[i] = sleep_msec > 0 ? kaa_coroutine_spawn (body_sleeps, GUINT_TO_POINTER (sleep_msec),
+                                                     NULL)
+                              : kaa_coroutine_spawn (body_yields_once, NULL, NULL);
   for (guint i = 0; i < n; i++)
     {
       while (!kaa_in_progress_is_done (burst[i]))
@@ -295,54 +304,83 @@ run_burst (Fixture *f,
     }
 }
 
-/* The interval starts now, so the burst's frees do not trim; a burst
- * past the warm bound, the interval, and the first batch, trimmed by a
- * free that went through the thread's cache. FALSE, the test skipped,
- * if the burst took longer than the interval. */
+/* Blocking iterations of a context with nothing to do, at most @n: each
+ * sleeps until the pool's next batch, if one is pending. Returns how many
+ * it took for the pool to be down to the warm bound. */
+static guint
+idle_until_trimmed (Fixture           *f,
+                    guint              n,
+                    KaaStackPoolStats *stats)
+{
+  GSource *watchdog = kaa_test_watchdog_new (f->context, "an idle trim");
+  guint i;
+
+  kaa_stack_pool_get_stats_for_testing (stats);
+  for (i = 0; i < n && stats->n_pooled - stats->n_trimmed > WARM_BOUND; i++)
+    {
+      g_main_context_iteration (f->context, TRUE);
+      kaa_stack_pool_get_stats_for_testing (stats);
+    }
+  kaa_test_watchdog_free (watchdog);
+  return i;
+}
+
+/* A burst past the warm bound; the trim interval, during which the
+ * thread frees and drains its context without ever sleeping: no trim,
+ * then a first batch as soon as its loop sleeps. FALSE, the test
+ * skipped, if the burst was too small to tell. */
 static gboolean
 burst_then_first_batch (Fixture           *f,
                         KaaStackPoolStats *before,
                         KaaStackPoolStats *stats)
 {
+  GSource *watchdog;
+
+  /* The interval starts now: the burst is not trimmed while it ends. */
   kaa_stack_pool_trim_for_testing ();
   run_burst (f, N_TRIM_BURST, 0);
   kaa_stack_pool_get_stats_for_testing (before);
   if (before->n_pooled - before->n_trimmed <= WARM_BOUND + TRIM_BATCH)
     {
-      g_test_skip ("the burst took longer than the trim interval");
+      g_test_skip ("the burst left too few stacks in the shared pool");
       return FALSE;
     }
   g_usleep (TRIM_USEC + TRIM_USEC / 10);
   spawn_some (f);
+  kaa_test_drain (f->context);
+  kaa_stack_pool_get_stats_for_testing (stats);
+  g_assert_cmpuint (stats->n_trimmed, ==, before->n_trimmed);
+
+  watchdog = kaa_test_watchdog_new (f->context, "the first trim batch");
+  g_main_context_iteration (f->context, TRUE);
+  kaa_test_watchdog_free (watchdog);
   kaa_stack_pool_get_stats_for_testing (stats);
   g_assert_cmpuint (stats->n_trimmed, >, before->n_trimmed);
   return TRUE;
 }
 
 static void
-test_timed_trim (Fixture       *f,
-                 gconstpointer  data)
+test_idle_trim (Fixture       *f,
+                gconstpointer  data)
 {
   KaaStackPoolStats stats, before;
 
-  g_test_summary ("after a burst of coroutines, a thread that goes on spawning one at "
-                  "a time, its stacks going to and from its cache, still has the "
-                  "burst's pages trimmed once the interval has passed, a batch per "
-                  "trim, so that no free stalls for all of them (" ISSUE_REF ")");
+  g_test_summary ("after a burst of coroutines no free trims the pool, however long "
+                  "after, nor does a loop that never sleeps: the loop trims when it "
+                  "has nothing to do, a batch per wake-up, the next within moments, "
+                  "until the pool is down to its warm bound (" ISSUE_REF ")");
 
   if (!burst_then_first_batch (f, &before, &stats))
     return;
   g_assert_cmpuint (stats.n_trimmed, <=, before.n_trimmed + TRIM_BATCH);
 
-  /* The next batches follow within moments, not a second apart: twelve
-   * sleeps of a twentieth of the interval leave it unreached. */
-  for (guint i = 0; i < 12 && stats.n_pooled - stats.n_trimmed > WARM_BOUND; i++)
-    {
-      g_usleep (TRIM_USEC / 20);
-      spawn_some (f);
-      kaa_stack_pool_get_stats_for_testing (&stats);
-    }
+  /* Each batch its own wake-up, 25 ms apart, not a second: eight of them
+   * cover the burst, twelve wake-ups leave room to spare. */
+  g_assert_cmpuint (idle_until_trimmed (f, 12, &stats), >=,
+                    (before.n_pooled - before.n_trimmed - WARM_BOUND) / TRIM_BATCH - 1);
   g_assert_cmpuint (stats.n_pooled - stats.n_trimmed, <=, WARM_BOUND);
+  /* Done: an idle context asks no wake-up any more. */
+  g_assert_cmpint (kaa_test_next_wakeup_msec (f->context), ==, -1);
 }
 
 /* A batched trim goes on where its previous batch stopped. Between two
@@ -365,21 +403,14 @@ test_trim_interleaved (Fixture       *f,
     return;
 
   /* Past where the batch stopped, trimmed stacks included, and back; the
-   * next batch comes while the burst still runs on those stacks. */
+   * next batches come while the burst sleeps on those stacks. */
   for (guint round = 0; round < 3; round++)
     {
-      run_burst (f, WARM_BOUND + 2 * TRIM_BATCH + 50 * round, TRIM_USEC / 20);
-      g_usleep (TRIM_USEC / 20);
-      spawn_some (f);
+      run_burst (f, WARM_BOUND + 2 * TRIM_BATCH + 50 * round, 2 * TRIM_AGAIN_MSEC);
       kaa_stack_pool_get_stats_for_testing (&stats);
       g_assert_cmpuint (stats.n_trimmed, <=, stats.n_pooled);
     }
-  for (guint i = 0; i < 40 && stats.n_pooled - stats.n_trimmed > WARM_BOUND; i++)
-    {
-      g_usleep (TRIM_USEC / 20);
-      spawn_some (f);
-      kaa_stack_pool_get_stats_for_testing (&stats);
-    }
+  idle_until_trimmed (f, 40, &stats);
   g_assert_cmpuint (stats.n_pooled - stats.n_trimmed, <=, WARM_BOUND);
   kaa_stack_pool_trim_for_testing ();
   kaa_stack_pool_get_stats_for_testing (&stats);
@@ -556,7 +587,7 @@ main (int    argc,
   KAA_TEST_ADD ("block-outlives-coroutine", test_block_outlives_coroutine);
   KAA_TEST_ADD ("block-freed-on-thread", test_block_freed_on_thread);
   KAA_TEST_ADD ("threads-exit", test_threads_exit);
-  KAA_TEST_ADD ("timed-trim", test_timed_trim);
+  KAA_TEST_ADD ("idle-trim", test_idle_trim);
   KAA_TEST_ADD ("trim-interleaved", test_trim_interleaved);
   KAA_TEST_ADD ("dying-context", test_dying_context);
   KAA_TEST_ADD ("overflow-on-cached-stack", test_overflow_on_cached_stack);

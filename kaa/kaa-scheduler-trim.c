@@ -1,0 +1,52 @@
+/* kaa-scheduler-trim.c: the stack pool's trims, run by idle loops
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Past a burst of coroutines, the stack pool gives the pages of its
+ * surplus stacks back to the kernel, a batch of madvise() at a time
+ * (kaa-fiber-stack.c). The batches used to come from the free of a
+ * stack, that is from whatever the program was doing: a timed cancel
+ * right after a long chain unwound paid for them, and for the page faults
+ * of the stacks they emptied (issue #20). They come from here instead,
+ * when a loop that runs coroutines has slept with nothing to do; the pool
+ * knows nothing of loops, and its one flag is all an idle iteration reads
+ * while no trim is pending.
+ */
+#include "config.h"
+
+#include "kaa-fiber-private.h"
+#include "kaa-scheduler-impl-private.h"
+
+/* A loop that slept this long with nothing to do is idle. A non-blocking
+ * iteration (a program draining its context between two steps of its
+ * own) never sleeps that long, so it never pays for a batch. */
+#define TRIM_IDLE_USEC 1000
+
+/* Called when prepare found nothing to do and a trim pending: the loop
+ * sleeps at most until the next batch is due, and at least
+ * TRIM_IDLE_USEC, so that check() can tell it slept. */
+void
+kaa_scheduler_prepare_trim (KaaScheduler *self,
+                            GSource      *source,
+                            gint         *timeout)
+{
+  gint64 now = g_source_get_time (source);
+  gint64 wait_usec = MAX (kaa_stack_pool_get_next_trim () - now, TRIM_IDLE_USEC);
+  gint wait_msec = (gint) MIN ((wait_usec + 999) / 1000, G_MAXINT);
+
+  if (*timeout < 0 || wait_msec < *timeout)
+    *timeout = wait_msec;
+  self->idle_since = now;
+}
+
+/* After the poll: a loop that slept since kaa_scheduler_prepare_trim()
+ * runs the batch, if its time has come. */
+void
+kaa_scheduler_check_trim (KaaScheduler *self)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (now - self->idle_since >= TRIM_IDLE_USEC)
+    kaa_stack_pool_trim_idle (now);
+  self->idle_since = 0;
+}
