@@ -44,6 +44,7 @@ struct _KaaScheduler
   guint            heap_len;
   guint            heap_alloc;
   gint64           idle_since;  /* prepare's time when it may sleep to trim, else 0 */
+  guint            trim_untimed; /* idle iterations left to go untimed (kaa-scheduler-trim.c) */
   KAA_CACHE_LINE_PAD (pad_owner);
 
   /* Atomic, written by other threads. */
@@ -108,7 +109,10 @@ guint    kaa_scheduler_fire_timers    (KaaScheduler *self,
                                        gint64        budget);
 gboolean kaa_scheduler_discard_timers (KaaScheduler *self);
 
-/* Owner thread, from prepare and check (kaa-scheduler-trim.c). */
+/* Owner thread, from prepare and check (kaa-scheduler-trim.c). An idle
+ * iteration left untimed sleeps at most this long while a trim is
+ * pending. */
+#define KAA_SCHEDULER_TRIM_POLL_MSEC 25
 void     kaa_scheduler_prepare_trim   (KaaScheduler *self,
                                        GSource      *source,
                                        gint         *timeout);

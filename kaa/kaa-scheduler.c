@@ -221,18 +221,47 @@ scheduler_source_prepare (GSource *source,
   /* The TLS copy read here directly: nothing in prepare switches fibers. */
   GThread *thread = tls_thread;
 
-  /* Nothing queued, polled for, armed or to trim, and the same thread as
-   * before: the idle case, a leaf. */
+  /* Nothing queued, polled for or armed, and the same thread as before:
+   * the idle case, a leaf unless the stack pool has a trim pending. */
   if (G_LIKELY (thread != NULL && g_atomic_pointer_get (&self->runner) == thread &&
                 self->ready_head == NULL && self->heap_len == 0 &&
                 __atomic_load_n (&self->poll_until, __ATOMIC_RELAXED) == 0 &&
-                g_atomic_pointer_get (&self->inbox) == NULL &&
-                !kaa_stack_pool_trim_is_pending ()))
+                g_atomic_pointer_get (&self->inbox) == NULL))
     {
       *timeout = -1;
+      if (G_UNLIKELY (kaa_stack_pool_trim_is_pending ()))
+        {
+          /* Inline while untimed, as a loop that never sleeps has it. */
+          if (self->trim_untimed > 0)
+            {
+              self->trim_untimed--;
+              *timeout = KAA_SCHEDULER_TRIM_POLL_MSEC;
+            }
+          else
+            kaa_scheduler_prepare_trim (self, source, timeout);
+        }
       return FALSE;
     }
   return scheduler_prepare_slow (self, source, timeout);
+}
+
+static inline gboolean
+scheduler_is_ready (KaaScheduler *self,
+                    GSource      *source)
+{
+  /* The clock only when a timer is armed: an idle iteration reads none. */
+  return scheduler_has_work (self) ||
+         (self->heap_len > 0 &&
+          kaa_scheduler_next_deadline (self) <= g_source_get_time (source));
+}
+
+/* Out of line, so that check stays a leaf in an idle iteration. */
+static G_GNUC_NO_INLINE gboolean
+scheduler_check_after_idle (KaaScheduler *self,
+                            GSource      *source)
+{
+  kaa_scheduler_check_trim (self);
+  return scheduler_is_ready (self, source);
 }
 
 static KAA_HOT gboolean
@@ -240,12 +269,10 @@ scheduler_source_check (GSource *source)
 {
   KaaScheduler *self = ((SchedulerSource *) source)->scheduler;
 
+  /* Set by kaa_scheduler_prepare_trim(): did the loop sleep? */
   if (G_UNLIKELY (self->idle_since != 0))
-    kaa_scheduler_check_trim (self);
-  /* The clock only when a timer is armed: an idle iteration reads none. */
-  return scheduler_has_work (self) ||
-         (self->heap_len > 0 &&
-          kaa_scheduler_next_deadline (self) <= g_source_get_time (source));
+    return scheduler_check_after_idle (self, source);
+  return scheduler_is_ready (self, source);
 }
 
 KAA_THREAD_LOCAL KaaBatch    *kaa_batch_lent;
