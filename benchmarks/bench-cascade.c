@@ -27,9 +27,8 @@
  *                    one GCancellable, then it is cancelled
  *
  * chain-1000000 maps a million coroutine stacks: building one takes the
- * better part of a minute and 5 GiB here, and its cancel seconds more
- * (the pool hands the freed stacks' pages back, a run of neighbours per
- * madvise()), so it is measured apart, in one round without a warm-up, whatever
+ * better part of a minute and 5 GiB here, and its cancel seconds more,
+ * so it is measured apart, in one round without a warm-up, whatever
  * --runs says (its JSON line says "runs": 1). --quick makes every big N
  * small, chain-1000000 included, and runs it as the other rows.
  */
@@ -299,11 +298,12 @@ body_returns (KaaCoroutine *co,
 {
 }
 
-/* The stack pool gives the pages of its surplus stacks back at most once
- * a second, on the free of a stack (kaa-fiber-stack.c): after a big chain,
- * that is a madvise() per run of neighbouring stacks, and it would land
- * inside whichever timed cancel frees the next stack. Paid here, before
- * the rows that free few stacks, so that they time the cascade. */
+/* The stack pool gives the pages of its surplus stacks back when a main
+ * loop has slept with nothing to do (kaa-scheduler-trim.c); this
+ * benchmark's loop never sleeps, so no trim lands in a timed row. When
+ * frees trimmed, a batch of madvise() after a big chain landed inside
+ * whichever timed cancel freed the next stack; the pause and the free
+ * here, kept so that the rows run as they did then, paid for it. */
 static void
 settle_stack_pool (void)
 {
