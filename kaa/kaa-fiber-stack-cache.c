@@ -5,11 +5,11 @@
  * A coroutine that spawns and awaits one coroutine after another frees a
  * stack and takes one back a moment later, on the same thread. Through
  * the shared pool (kaa-fiber-stack.c) that pair costs a lock and an
- * unlock each, and, for a second after a burst of coroutines ended, a
- * clock read on every free: about 300 of the 1 800 instructions of a
- * spawn and await (issue #20). So each thread keeps the last few stacks
- * of the default size it freed and hands them out again first, with no
- * lock and no clock.
+ * unlock each (and, when frees still trimmed the pool, a clock read on
+ * every free for a second after a burst): about 300 of the 1 800
+ * instructions of a spawn and await (issue #20). So each thread keeps
+ * the last few stacks of the default size it freed and hands them out
+ * again first, with no lock.
  *
  * A cached stack is pooled, not live: the pool's statistics count it so,
  * and its warm bound counts the caches first (they hold the most
