@@ -2,23 +2,21 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * A coroutine, its fiber and its InProgress share one allocation of a
- * fixed size (kaa_coroutine_in_progress_new()). A thread that spawns and
- * awaits one coroutine after another frees such a block and allocates
- * one a moment later; the malloc() and free() of that pair cost about
- * 130 instructions of the 1 400 of a spawn and await (issue #20), a list
- * pop and push a tenth of that. So each thread keeps the last few blocks
- * freed on it, and a spawn takes one of those first. The last reference
- * to the InProgress frees the block, on any thread, nearly always the
- * one that made it.
+ * A coroutine and its fiber share one allocation of a fixed size
+ * (kaa_coroutine_start()). A thread that spawns and awaits one coroutine
+ * after another frees such a block and allocates one a moment later; the
+ * malloc() and free() of that pair cost about 130 instructions of the
+ * 1 800 of a spawn and await (issue #20), a list pop and push a tenth of
+ * that. So each thread keeps the last few blocks it freed, and a spawn
+ * takes one of those first. Only the owner thread of a coroutine frees
+ * it, nearly always the thread that made it.
  *
- * A cached block is no coroutine nor InProgress: each counts itself out
- * of the live counts when it ends, and in when its block is handed out
- * again, zeroed as kaa_alloc0() would. Under AddressSanitizer and
- * Memcheck a cached block is out of bounds, so a late use of a freed
- * InProgress is reported until its block is handed out again. The
- * blocks go to free() when their thread exits. Everything here is its
- * thread's own: no lock, no atomic.
+ * A cached block is no coroutine: KAA_LIVE_COROUTINE counts it out when
+ * it is freed, as before, and in when it is handed out again, zeroed as
+ * kaa_alloc0() would. Under AddressSanitizer and Memcheck a cached block
+ * is out of bounds, so a use of a finished coroutine is reported until
+ * its block is handed out again. The blocks go to free() when their
+ * thread exits. Everything here is its thread's own: no lock, no atomic.
  */
 #include "config.h"
 

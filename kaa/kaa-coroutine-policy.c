@@ -338,7 +338,7 @@ kaa_coroutine_policy_call (const KaaCoroutineDef *def,
   gboolean owner;
   Scope *scope;
 
-  ip = kaa_coroutine_in_progress_new ();
+  ip = kaa_in_progress_new ();
   owner = kaa_scheduler_is_owner (kaa_in_progress_get_scheduler (ip));
   g_mutex_lock (&scopes_lock);
   scope = scope_get_unlocked (key, instance);

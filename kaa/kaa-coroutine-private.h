@@ -44,7 +44,7 @@ struct _KaaCoroutine
 {
   KaaProducer      producer;
   KaaRefCount      ref_count;
-  KaaScheduler    *scheduler;       /* its InProgress's */
+  KaaScheduler    *scheduler;       /* owned */
   KaaInProgress   *in_progress;     /* owned until the body is done */
   KaaInProgress   *last;            /* owned: PASS_LAST's predecessor */
   KaaMortal        mortal;          /* tracked while the fiber lives */
@@ -103,7 +103,6 @@ KaaCoroutine  *kaa_coroutine_current_or_warn (const char *function);
 gboolean       kaa_coroutine_suspend_until   (KaaCoroutine  *self,
                                               KaaInProgress *awaited);
 
-KaaInProgress *kaa_coroutine_in_progress_new (void) G_GNUC_WARN_UNUSED_RESULT;
 void           kaa_coroutine_start       (const KaaCoroutineDef *def,
                                           KaaInProgress         *in_progress,
                                           gpointer               user_data,

@@ -154,7 +154,7 @@ kaa_coroutine_spawn_adopted (const KaaCoroutineDef *def,
     ip = kaa_coroutine_policy_call (def, instance, user_data, destroy);
   else
     {
-      ip = kaa_coroutine_in_progress_new ();
+      ip = kaa_in_progress_new ();
       kaa_coroutine_start (def, ip, user_data, destroy, NULL);
     }
   spawn_adopter = NULL;

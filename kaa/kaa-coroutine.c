@@ -46,15 +46,9 @@
 
 static KAA_THREAD_LOCAL KaaCoroutine *current;
 
-/* Where a coroutine's fiber starts in its memory, and its size. */
+/* Where a coroutine's fiber starts in its allocation, and its size. */
 #define FIBER_OFFSET KAA_ALLOC_TAIL_OFFSET (sizeof (KaaCoroutine))
-#define CO_SIZE      (FIBER_OFFSET + kaa_fiber_struct_size ())
-/* Issue #20: a coroutine and its fiber live in the allocation of its
- * InProgress, after it: one block per spawn, from the thread's cache
- * (kaa-coroutine-cache.c). The coroutine holds a reference to its
- * InProgress for as long as it lives and drops it last; its scheduler is
- * the InProgress's, which that reference keeps. */
-#define BLOCK_SIZE   kaa_in_progress_block_size (CO_SIZE)
+#define BLOCK_SIZE   (FIBER_OFFSET + kaa_fiber_struct_size ())
 /* The hot fields and the fiber's first 32 bytes fit the 96 bytes
  * coroutine_warm_queued() loads. */
 G_STATIC_ASSERT (FIBER_OFFSET - G_STRUCT_OFFSET (KaaCoroutine, slices) <= 64);
@@ -83,11 +77,11 @@ coroutine_unref (KaaCoroutine *self)
   g_clear_pointer (&self->last, kaa_in_progress_unref);
   if (self->adopter != NULL)
     self->adopter->unref (self->adopter);
+  kaa_scheduler_unref (self->scheduler);
+  /* Last: a destroy notify above may spawn, and that spawn must not be
+   * handed this block while it is still read (kaa-coroutine-cache.c). */
+  kaa_coroutine_block_free (self, BLOCK_SIZE);
   kaa_live_add (KAA_LIVE_COROUTINE, -1);
-  /* Last: it may free this memory. A destroy notify above may spawn, and
-   * that spawn must not be handed this block while it is still read
-   * (kaa-coroutine-cache.c). */
-  kaa_in_progress_unref (kaa_in_progress_from_producer_memory (self));
 }
 
 /* Settles the InProgress with what the body set. After a cancel the
@@ -635,28 +629,11 @@ coroutine_begin_run (KaaRunnable *runnable,
   coroutine_unref (self);   /* the runnable's */
 }
 
-static void
-coroutine_block_free (gpointer block)
-{
-  kaa_coroutine_block_free (block, BLOCK_SIZE);
-}
-
-/* A pending InProgress with room for its coroutine, for
- * kaa_coroutine_start(). */
-KaaInProgress *
-kaa_coroutine_in_progress_new (void)
-{
-  gpointer block = kaa_coroutine_block_alloc0 (BLOCK_SIZE);
-  gpointer co;
-
-  return kaa_in_progress_new_in_block (block, coroutine_block_free, &co);
-}
-
-/* Runs a call of @def that settles @ip, an InProgress from
- * kaa_coroutine_in_progress_new(), until it first suspends; @last
- * (transfer full) is what get_last() returns. On a thread that does not
- * own @ip's context, the start goes to the owner through the inbox
- * (DESIGN §4), so the body, its first slice included, runs only there. */
+/* Runs a call of @def that settles @ip (which it references) until it
+ * first suspends; @last (transfer full) is what get_last() returns. On a
+ * thread that does not own @ip's context, the start goes to the owner
+ * through the inbox (DESIGN §4), so the body, its first slice included,
+ * runs only there. */
 void
 kaa_coroutine_start (const KaaCoroutineDef *def,
                      KaaInProgress         *ip,
@@ -670,16 +647,14 @@ kaa_coroutine_start (const KaaCoroutineDef *def,
     kaa_in_progress_set_name (ip, def->name);
   else
     kaa_in_progress_set_static_name (ip, "coroutine");
-  /* Zeroed, after the InProgress, the fiber after it. */
-  self = kaa_in_progress_get_producer_memory (ip);
-  g_assert (self->producer.ops == NULL);
+  /* The fiber lives behind the coroutine, in the same allocation. */
+  self = kaa_coroutine_block_alloc0 (BLOCK_SIZE);
   kaa_live_add (KAA_LIVE_COROUTINE, 1);
   kaa_ref_count_init (&self->ref_count);          /* the producer slot */
   self->producer.ops = &coroutine_ops;
   self->runnable.run = coroutine_run;
   self->timer.fire = coroutine_timer_fire;
-  self->scheduler = kaa_in_progress_get_scheduler (ip);
-  kaa_in_progress_ref (ip);                       /* the memory's */
+  self->scheduler = kaa_scheduler_ref (kaa_in_progress_get_scheduler (ip));
   self->in_progress = kaa_in_progress_ref (ip);
   self->func = def->func;
   self->user_data = user_data;

@@ -137,10 +137,6 @@ KaaInProgress *kaa_in_progress_new_in_block          (gpointer       block,
                                                       GDestroyNotify free_block,
                                                       gpointer      *producer)
                                                       G_GNUC_WARN_UNUSED_RESULT;
-/* The producer memory of @self, made by kaa_in_progress_new_in_block()
- * or kaa_in_progress_new_with_producer(), and back. */
-gpointer       kaa_in_progress_get_producer_memory   (KaaInProgress *self);
-KaaInProgress *kaa_in_progress_from_producer_memory  (gpointer       producer);
 void           kaa_in_progress_set_producer          (KaaInProgress *self,
                                                       KaaProducer   *producer);
 KaaProducer   *kaa_in_progress_get_producer          (KaaInProgress *self);

@@ -458,18 +458,6 @@ kaa_in_progress_set_producer (KaaInProgress *self,
   g_atomic_pointer_set (&self->producer, producer);
 }
 
-gpointer
-kaa_in_progress_get_producer_memory (KaaInProgress *self)
-{
-  return (guint8 *) self + PRODUCER_OFFSET;
-}
-
-KaaInProgress *
-kaa_in_progress_from_producer_memory (gpointer producer)
-{
-  return (gpointer) ((guint8 *) producer - PRODUCER_OFFSET);
-}
-
 KaaProducer *
 kaa_in_progress_get_inline_producer (KaaInProgress *self)
 {

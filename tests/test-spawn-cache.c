@@ -8,9 +8,7 @@
  * allocation, stacks must go back to the shared pool when their thread
  * exits, the pool's counts must stay true, guards must still stop an
  * overflow on a reused stack, and a spawn from a finishing coroutine's
- * cleanup must not get the block that is being freed. A coroutine lives
- * in its InProgress's block: the block must outlive both, whichever goes
- * last, on whichever thread.
+ * cleanup must not get the block that is being freed.
  */
 #include "config.h"
 
@@ -105,74 +103,6 @@ test_reuse_is_fresh (Fixture       *f,
   g_assert_cmpint (run_to_end (f, ip), ==, 7);
   /* The same block: the test did exercise the cache. */
   g_assert_true (first == second);
-}
-
-/* ------------------------------------------- the InProgress's block */
-
-static void
-test_block_outlives_coroutine (Fixture       *f,
-                               gconstpointer  data)
-{
-  gpointer first = NULL, second = NULL, third = NULL;
-  KaaInProgress *held, *ip;
-
-  g_test_summary ("a coroutine lives in its InProgress's block: while the InProgress "
-                  "is held after the coroutine finished, no spawn gets that block and "
-                  "the InProgress reads as it settled; once it is dropped, the next "
-                  "spawn does get it (" ISSUE_REF ")");
-
-  held = kaa_coroutine_spawn (body_returns_self, &first, NULL);
-  g_assert_cmpint (kaa_in_progress_get_state (held), ==, KAA_STATE_FINISHED);
-  ip = kaa_coroutine_spawn (body_returns_self, &second, NULL);
-  g_assert_true (second != first);
-  g_assert_cmpint (run_to_end (f, ip), ==, 7);
-  /* The one held still reads as it settled, its producer gone. */
-  g_assert_cmpint (kaa_in_progress_get_int64 (held), ==, 7);
-  g_assert_cmpstr (kaa_in_progress_get_name (held), ==, "coroutine");
-  kaa_in_progress_unref (held);
-  ip = kaa_coroutine_spawn (body_returns_self, &third, NULL);
-  g_assert_true (third == first);
-  g_assert_cmpint (run_to_end (f, ip), ==, 7);
-}
-
-static gpointer
-thread_unrefs (gpointer data)
-{
-  kaa_in_progress_unref (data);
-  return NULL;
-}
-
-static void
-test_block_freed_on_thread (Fixture       *f,
-                            gconstpointer  data)
-{
-  gint64 live = kaa_live_get (KAA_LIVE_IN_PROGRESS);
-
-  g_test_summary ("the last reference to a coroutine's InProgress, dropped on another "
-                  "thread while the coroutine still runs, and again after it finished, "
-                  "frees the block once both are done, on whichever went last; the "
-                  "other thread's cache gives its blocks back when it exits (" ISSUE_REF ")");
-
-  for (guint i = 0; i < 40; i++)
-    {
-      gpointer co = NULL;
-      KaaInProgress *ip = kaa_coroutine_spawn (body_yields_returns_self, &co, NULL);
-      gboolean early = i % 2 == 0;
-      GThread *thread;
-
-      if (!early)
-        {
-          kaa_test_drain (f->context);
-          g_assert_cmpint (kaa_in_progress_get_int64 (ip), ==, 7);
-        }
-      thread = g_thread_new ("unref", thread_unrefs, ip);
-      g_thread_join (thread);
-      /* The early one runs on without anyone holding its InProgress. */
-      kaa_test_drain (f->context);
-      g_assert_true (co != NULL);
-    }
-  kaa_test_drain (f->context);
-  g_assert_cmpint (kaa_live_get (KAA_LIVE_IN_PROGRESS), ==, live);
 }
 
 /* -------------------------------------------------- threads that exit */
@@ -598,8 +528,6 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
   KAA_TEST_ADD ("reuse-is-fresh", test_reuse_is_fresh);
-  KAA_TEST_ADD ("block-outlives-coroutine", test_block_outlives_coroutine);
-  KAA_TEST_ADD ("block-freed-on-thread", test_block_freed_on_thread);
   KAA_TEST_ADD ("threads-exit", test_threads_exit);
   KAA_TEST_ADD ("idle-trim", test_idle_trim);
   KAA_TEST_ADD ("trim-interleaved", test_trim_interleaved);
