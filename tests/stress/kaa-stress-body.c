@@ -16,23 +16,6 @@
 
 #include "kaa-stress-private.h"
 
-/* Not G_DEFINE_QUARK, for the reason kaa_error_quark() gives: jobs fail
- * with this domain on the pool's workers while the main thread reads it,
- * and the macro's cache is a plain static (TSan saw the race). */
-GQuark
-stress_error_quark (void)
-{
-  static GQuark quark;
-  GQuark q = (GQuark) g_atomic_int_get ((gint *) &quark);
-
-  if (G_UNLIKELY (q == 0))
-    {
-      q = g_quark_from_static_string ("kaa-stress-error-quark");
-      g_atomic_int_set ((gint *) &quark, (gint) q);
-    }
-  return q;
-}
-
 #define MAX_BECOME 8
 
 static void stress_body (KaaCoroutine *co,
