@@ -113,6 +113,22 @@ gboolean kaa_scheduler_discard_timers (KaaScheduler *self);
  * iteration left untimed sleeps at most this long while a trim is
  * pending. */
 #define KAA_SCHEDULER_TRIM_POLL_MSEC 25
+
+/* While a trim is pending: TRUE if this idle iteration goes untimed,
+ * @timeout then at most KAA_SCHEDULER_TRIM_POLL_MSEC. Inline, so that an
+ * idle prepare stays a leaf in a loop that never sleeps. */
+static inline gboolean
+kaa_scheduler_trim_untimed (KaaScheduler *self,
+                            gint         *timeout)
+{
+  if (self->trim_untimed == 0)
+    return FALSE;
+  self->trim_untimed--;
+  if (*timeout < 0 || KAA_SCHEDULER_TRIM_POLL_MSEC < *timeout)
+    *timeout = KAA_SCHEDULER_TRIM_POLL_MSEC;
+  return TRUE;
+}
+
 void     kaa_scheduler_prepare_trim   (KaaScheduler *self,
                                        GSource      *source,
                                        gint         *timeout);

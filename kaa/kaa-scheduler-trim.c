@@ -24,31 +24,26 @@
 /* Telling costs two clock reads, and a loop that never sleeps keeps a
  * trim pending for good: timing each of its idle iterations cost them 87
  * instructions more than the 985 of one with none pending. Once an idle
- * iteration did not sleep, this many more go untimed (prepare inlines
- * that case), each sleeping at most KAA_SCHEDULER_TRIM_POLL_MSEC: a loop
+ * iteration did not sleep, this many more go untimed
+ * (kaa_scheduler_trim_untimed(), inline in prepare), each sleeping at
+ * most KAA_SCHEDULER_TRIM_POLL_MSEC: a loop
  * that then goes to sleep trims after at most that many wake-ups (1.6 s). */
 #define TRIM_UNTIMED   63
 
-/* Called when prepare found nothing to do and a trim pending: the loop
- * sleeps at most until the next batch is due, and at least
- * TRIM_IDLE_USEC, so that check() can tell it slept. */
+/* Called when prepare found nothing to do, a trim pending and this
+ * iteration timed (kaa_scheduler_trim_untimed() said no): the loop sleeps
+ * at most until the next batch is due, and at least TRIM_IDLE_USEC, so
+ * that check() can tell it slept. */
 void
 kaa_scheduler_prepare_trim (KaaScheduler *self,
                             GSource      *source,
                             gint         *timeout)
 {
-  gint64 now, wait_usec;
-  gint wait_msec = KAA_SCHEDULER_TRIM_POLL_MSEC;
+  gint64 now = g_source_get_time (source);
+  gint64 wait_usec = MAX (kaa_stack_pool_get_next_trim () - now, TRIM_IDLE_USEC);
+  gint wait_msec = (gint) MIN ((wait_usec + 999) / 1000, G_MAXINT);
 
-  if (self->trim_untimed > 0)
-    self->trim_untimed--;
-  else
-    {
-      now = g_source_get_time (source);
-      wait_usec = MAX (kaa_stack_pool_get_next_trim () - now, TRIM_IDLE_USEC);
-      wait_msec = (gint) MIN ((wait_usec + 999) / 1000, G_MAXINT);
-      self->idle_since = now;
-    }
+  self->idle_since = now;
   if (*timeout < 0 || wait_msec < *timeout)
     *timeout = wait_msec;
 }

@@ -208,7 +208,7 @@ scheduler_prepare_slow (KaaScheduler *self,
       /* Round up: waking a little late is harmless, a little early spins. */
       *timeout = (gint) MIN ((wait_usec + 999) / 1000, G_MAXINT);
     }
-  if (kaa_stack_pool_trim_is_pending ())
+  if (kaa_stack_pool_trim_is_pending () && !kaa_scheduler_trim_untimed (self, timeout))
     kaa_scheduler_prepare_trim (self, source, timeout);
   return FALSE;
 }
@@ -229,17 +229,9 @@ scheduler_source_prepare (GSource *source,
                 g_atomic_pointer_get (&self->inbox) == NULL))
     {
       *timeout = -1;
-      if (G_UNLIKELY (kaa_stack_pool_trim_is_pending ()))
-        {
-          /* Inline while untimed, as a loop that never sleeps has it. */
-          if (self->trim_untimed > 0)
-            {
-              self->trim_untimed--;
-              *timeout = KAA_SCHEDULER_TRIM_POLL_MSEC;
-            }
-          else
-            kaa_scheduler_prepare_trim (self, source, timeout);
-        }
+      if (G_UNLIKELY (kaa_stack_pool_trim_is_pending ()) &&
+          !kaa_scheduler_trim_untimed (self, timeout))
+        kaa_scheduler_prepare_trim (self, source, timeout);
       return FALSE;
     }
   return scheduler_prepare_slow (self, source, timeout);
