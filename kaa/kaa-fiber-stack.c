@@ -55,7 +55,6 @@
 #include "kaa-live-private.h"
 #include "kaa-valgrind-private.h"
 
-
 /* The advice value is ABI; older headers lack the name. */
 #ifndef MADV_GUARD_INSTALL
 # define MADV_GUARD_INSTALL 102

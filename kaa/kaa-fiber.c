@@ -16,12 +16,12 @@
  */
 #include "config.h"
 
-#include "kaa-hot-private.h"
 #include <stdlib.h>
 #include <string.h>
 
 #include "kaa-alloc-private.h"
 #include "kaa-fiber-private.h"
+#include "kaa-hot-private.h"
 #include "kaa-valgrind-private.h"
 
 #if defined (__SANITIZE_ADDRESS__)

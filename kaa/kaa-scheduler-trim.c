@@ -26,8 +26,8 @@
  * instructions more than the 985 of one with none pending. Once an idle
  * iteration did not sleep, this many more go untimed
  * (kaa_scheduler_trim_untimed(), inline in prepare), each sleeping at
- * most KAA_SCHEDULER_TRIM_POLL_MSEC: a loop
- * that then goes to sleep trims after at most that many wake-ups (1.6 s). */
+ * most KAA_SCHEDULER_TRIM_POLL_MSEC: a loop that then goes to sleep
+ * trims after at most that many wake-ups (1.6 s). */
 #define TRIM_UNTIMED   63
 
 /* Called when prepare found nothing to do, a trim pending and this
