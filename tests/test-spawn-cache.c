@@ -362,6 +362,82 @@ test_trim_interleaved (Fixture       *f,
   run_burst (f, N_TRIM_BURST, 0);
 }
 
+/* A thread with its own context, where a burst of coroutines runs and
+ * ends; it exits, and its cache goes back to the shared pool. */
+static gpointer
+thread_bursts (gpointer data)
+{
+  KaaTestFixture f = { 0 };
+
+  f.context = g_main_context_new ();
+  g_main_context_push_thread_default (f.context);
+  run_burst (&f, N_TRIM_BURST, 0);
+  g_main_context_pop_thread_default (f.context);
+  g_main_context_unref (f.context);
+  return NULL;
+}
+
+/* A thread whose loop idles while a trim is pending, at most @data
+ * wake-ups; then its context goes, pending trim or not. */
+static gpointer
+thread_idles (gpointer data)
+{
+  KaaTestFixture f = { 0 };
+  guint wakeups = GPOINTER_TO_UINT (data), i;
+  GSource *watchdog;
+
+  f.context = g_main_context_new ();
+  g_main_context_push_thread_default (f.context);
+  /* Its scheduler's source, which runs the trims, is attached now. */
+  g_assert_cmpint (run_to_end (&f, kaa_coroutine_spawn (body_yields_once, NULL, NULL)), ==, 1);
+  watchdog = kaa_test_watchdog_new (f.context, "an idle trim on a thread");
+  for (i = 0; i < wakeups && kaa_stack_pool_trim_is_pending (); i++)
+    g_main_context_iteration (f.context, TRUE);
+  kaa_test_watchdog_free (watchdog);
+  g_main_context_pop_thread_default (f.context);
+  g_main_context_unref (f.context);
+  return GUINT_TO_POINTER (i);
+}
+
+static void
+test_trim_other_threads (Fixture       *f,
+                         gconstpointer  data)
+{
+  GThread *idlers[3];
+  KaaStackPoolStats before, stats;
+
+  g_test_summary ("stacks a burst freed on a thread that then exited are trimmed by "
+                  "the idle loops of other threads, three at once, one of whose "
+                  "contexts goes away after a few wake-ups while the trim is still "
+                  "under way; the thread that made the burst and this one never "
+                  "iterate meanwhile (" ISSUE_REF ")");
+
+  /* The interval starts now: the burst is not trimmed while it ends. */
+  kaa_stack_pool_trim_for_testing ();
+  g_thread_join (g_thread_new ("burst", thread_bursts, NULL));
+  kaa_stack_pool_get_stats_for_testing (&before);
+  if (lists_untrimmed (&before) <= WARM_BOUND + 2 * TRIM_BATCH)
+    {
+      g_test_skip ("the burst left too few stacks in the shared pool");
+      return;
+    }
+  g_assert_true (kaa_stack_pool_trim_is_pending ());
+
+  idlers[0] = g_thread_new ("idle", thread_idles, GUINT_TO_POINTER (2));
+  idlers[1] = g_thread_new ("idle", thread_idles, GUINT_TO_POINTER (400));
+  idlers[2] = g_thread_new ("idle", thread_idles, GUINT_TO_POINTER (400));
+  for (guint i = 0; i < G_N_ELEMENTS (idlers); i++)
+    g_thread_join (idlers[i]);
+
+  kaa_stack_pool_get_stats_for_testing (&stats);
+  g_assert_false (kaa_stack_pool_trim_is_pending ());
+  g_assert_cmpuint (stats.n_trimmed, >, before.n_trimmed);
+  g_assert_cmpuint (lists_untrimmed (&stats), <=, WARM_BOUND);
+  g_assert_cmpuint (stats.n_live, ==, before.n_live);
+  /* Trimmed stacks are handed out again as fresh pages. */
+  run_burst (f, N_TRIM_BURST, 0);
+}
+
 /* ---------------------------------------------------- a dying context */
 
 typedef struct
@@ -531,6 +607,7 @@ main (int    argc,
   KAA_TEST_ADD ("threads-exit", test_threads_exit);
   KAA_TEST_ADD ("idle-trim", test_idle_trim);
   KAA_TEST_ADD ("trim-interleaved", test_trim_interleaved);
+  KAA_TEST_ADD ("trim-other-threads", test_trim_other_threads);
   KAA_TEST_ADD ("dying-context", test_dying_context);
   KAA_TEST_ADD ("overflow-on-cached-stack", test_overflow_on_cached_stack);
   KAA_TEST_ADD ("use-after-finish", test_use_after_finish);
