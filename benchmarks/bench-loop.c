@@ -26,7 +26,9 @@
  * KAA_BENCH_LOOP_ONLY=spawn measures only floor-spawn's samples;
  * KAA_BENCH_LOOP_ONLY=spawn-await only the spawn-await sample (the floor
  * then reads 0), so that an instruction count of two runs with different
- * --ops, divided by the difference, is that of one spawn + await.
+ * --ops, divided by the difference, is that of one spawn + await;
+ * KAA_BENCH_LOOP_ONLY=yield-1, yield-100 or yield-10000 only that row,
+ * for many quick runs of one case.
  */
 #include "config.h"
 
@@ -76,12 +78,25 @@ static const KaaBenchRow rows[] = {
     "one idle dispatch (iteration)", S_IDLE_1, 0, KAA_BENCH_NS },
 };
 
-/* The one row KAA_BENCH_LOOP_ONLY reports: floor-spawn. */
+/* The row KAA_BENCH_LOOP_ONLY=spawn and spawn-await report: floor-spawn. */
 #define SPAWN_ROW 6
+
+/* The rows KAA_BENCH_LOOP_ONLY=yield-N reports, by the N of each. */
+static const struct
+{
+  const char *only;
+  guint       n_coroutines;
+  guint       row;
+} yield_rows[] = {
+  { "yield-1", 1, 1 },
+  { "yield-100", 100, 2 },
+  { "yield-10000", 10000, 3 },
+};
 
 typedef struct
 {
   const char   *only;      /* KAA_BENCH_LOOP_ONLY, or NULL */
+  gint          yield_row; /* its index in yield_rows, or -1 */
   GMainContext *context;   /* libkaa's: the thread-default one */
   GMainContext *bare;      /* nothing attached, ever */
   guint         count;
@@ -265,6 +280,16 @@ run_round (gpointer  data,
 {
   Bench *bench = data;
 
+  if (bench->yield_row >= 0)
+    {
+      guint n = yield_rows[bench->yield_row].n_coroutines;
+      guint row = yield_rows[bench->yield_row].row;
+
+      memset (values, 0, N_SAMPLES * sizeof *values);
+      values[rows[row].kaa_sample] = kaa_bench_run_yields (bench->context, n, MAX (n_ops, n));
+      values[rows[row].peer_sample] = run_idles (bench, n, MAX (n_ops, n));
+      return;
+    }
   if (bench->only != NULL)
     {
       gboolean floors = g_strcmp0 (bench->only, "spawn") == 0;
@@ -309,11 +334,18 @@ main (int   argc,
   kaa_bench_run_yields (bench.context, 1, 2);
 
   bench.only = g_getenv ("KAA_BENCH_LOOP_ONLY");
-  if (bench.only != NULL && g_strcmp0 (bench.only, "spawn") != 0 &&
+  bench.yield_row = -1;
+  for (guint i = 0; bench.only != NULL && i < G_N_ELEMENTS (yield_rows); i++)
+    if (g_strcmp0 (bench.only, yield_rows[i].only) == 0)
+      bench.yield_row = i;
+  if (bench.only != NULL && bench.yield_row < 0 && g_strcmp0 (bench.only, "spawn") != 0 &&
       g_strcmp0 (bench.only, "spawn-await") != 0)
-    kaa_bench_die ("KAA_BENCH_LOOP_ONLY is spawn or spawn-await, not %s", bench.only);
+    kaa_bench_die ("KAA_BENCH_LOOP_ONLY is spawn, spawn-await, yield-1, yield-100 or "
+                   "yield-10000, not %s", bench.only);
   kaa_bench_measure (&run, N_SAMPLES, run_round, &bench, stats);
-  if (bench.only != NULL)
+  if (bench.yield_row >= 0)
+    kaa_bench_report (&run, &rows[yield_rows[bench.yield_row].row], 1, stats);
+  else if (bench.only != NULL)
     kaa_bench_report (&run, &rows[SPAWN_ROW], 1, stats);
   else
     kaa_bench_report (&run, rows, G_N_ELEMENTS (rows), stats);

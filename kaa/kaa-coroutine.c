@@ -333,10 +333,13 @@ coroutine_disarm (KaaCoroutine *self)
 static void coroutine_run (KaaRunnable *runnable, gboolean discard);
 
 /* Issue #20: while this coroutine runs, the memory of the ones queued
- * after it is loaded: the next one's stack top (its fiber's saved stack
- * pointer was loaded one step earlier) and the one after that's hot
- * fields with its fiber's first line, 96 bytes from its `slices` on.
- * With thousands runnable, each resume would otherwise wait on misses. */
+ * after it is loaded: the stack top of the one after next (its fiber's
+ * saved stack pointer was loaded one step earlier) and the hot fields,
+ * with its fiber's first line, of the one after that, 96 bytes from its
+ * `slices` on. With thousands runnable, each resume would otherwise wait
+ * on misses; two ahead, not one, because one slice (some 35 ns) is less
+ * than a miss that needs a page walk (yield-10000 in
+ * docs/benchmarks.md). */
 static inline void
 coroutine_warm_queued (KaaRunnable *runnable)
 {
@@ -344,12 +347,13 @@ coroutine_warm_queued (KaaRunnable *runnable)
   KaaRunnable *after;
   const guint8 *hot;
 
-  if (next == NULL || next->run != coroutine_run)
+  if (next == NULL || (after = kaa_runnable_get_queued_next (next)) == NULL)
     return;
-  kaa_fiber_warm ((KaaFiber *) ((guint8 *) next - G_STRUCT_OFFSET (KaaCoroutine, runnable) +
-                                FIBER_OFFSET));
+  if (after->run == coroutine_run)
+    kaa_fiber_warm ((KaaFiber *) ((guint8 *) after - G_STRUCT_OFFSET (KaaCoroutine, runnable) +
+                                  FIBER_OFFSET));
   /* If it is no coroutine, three wasted prefetches. */
-  after = kaa_runnable_get_queued_next (next);
+  after = kaa_runnable_get_queued_next (after);
   if (after == NULL)
     return;
   hot = (const guint8 *) after - G_STRUCT_OFFSET (KaaCoroutine, runnable) +
