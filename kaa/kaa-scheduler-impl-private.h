@@ -4,7 +4,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * kaa-scheduler.c holds the GSource, the queues and a context's life and
- * death; kaa-scheduler-timers.c the timer heap; kaa-scheduler-main.c the
+ * death; kaa-scheduler-remote.c the hand-off from other threads;
+ * kaa-scheduler-timers.c the timer heap; kaa-scheduler-main.c the
  * kaa_main_*() loop.
  */
 #pragma once
