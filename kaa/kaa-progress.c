@@ -150,20 +150,26 @@ kaa_progress_free (KaaProgress *progress)
 }
 
 /* The time paused since the last rate update, a pause still going on
- * counted up to @now; the count starts again from @now. */
+ * counted up to @now. */
 static gint64
-progress_take_paused (KaaProgress *progress,
-                      gint64       now)
+progress_get_paused (KaaProgress *progress,
+                     gint64       now)
 {
   gint64 paused = progress->paused_usec;
 
   if (progress->paused_since != 0)
-    {
-      paused += now - progress->paused_since;
-      progress->paused_since = now;
-    }
-  progress->paused_usec = 0;
+    paused += now - progress->paused_since;
   return paused;
+}
+
+/* The rate was updated at @now: the paused time counts from there. */
+static void
+progress_restart_paused (KaaProgress *progress,
+                         gint64       now)
+{
+  progress->paused_usec = 0;
+  if (progress->paused_since != 0)
+    progress->paused_since = now;
 }
 
 /* Owner thread: the producer of @self heard its first pause (@paused) or
@@ -193,8 +199,8 @@ progress_update_rate (KaaProgress *progress,
                       gint64       now)
 {
   gint64 position, total;
-  gint64 paused = progress_take_paused (progress, now);
-  gdouble dt = (now - progress->rate_time - paused) / (gdouble) G_USEC_PER_SEC;
+  gdouble dt = (now - progress->rate_time - progress_get_paused (progress, now)) /
+               (gdouble) G_USEC_PER_SEC;
   gdouble instant, alpha;
 
   progress_read (progress, &position, &total);
@@ -202,8 +208,12 @@ progress_update_rate (KaaProgress *progress,
     {
       progress->rate_time = now;
       progress->rate_position = position;
+      progress_restart_paused (progress, now);
       return;
     }
+  /* No running time since the last update (a second one in the same
+   * pause, or the same microsecond): nothing to rate yet. The interval
+   * and the pauses in it stay whole for the next update. */
   if (dt <= 0)
     return;
   instant = (position - progress->rate_position) / dt;
@@ -211,6 +221,7 @@ progress_update_rate (KaaProgress *progress,
   progress->rate += alpha * (instant - progress->rate);
   progress->rate_time = now;
   progress->rate_position = position;
+  progress_restart_paused (progress, now);
 }
 
 static void

@@ -89,6 +89,42 @@ test_rate_during_pause (void)
   kaa_in_progress_unref (ip);
 }
 
+/* Two updates in one pause, the first the rate's start: the second comes
+ * with no running time since the first, so it cannot rate anything, and
+ * the pause between them must still be left out of the next rate. It was
+ * counted as running: the first rate was 110 over half the pause, 549/s
+ * for a step of 110 made in microseconds. (The same happened, now and
+ * then, to rate-during-pause when its pause began in the microsecond of
+ * its first update: 3 runs in 30 on a fast host.) */
+static void
+test_rate_two_updates_in_pause (void)
+{
+  KaaInProgress *ip = kaa_in_progress_new ();
+  gint64 resumed, end;
+
+  g_test_summary ("Issue 22: a pause's time stays out of the rate when the "
+                  "rate is updated twice during it");
+  kaa_in_progress_set_progress_interval (ip, 0);
+  kaa_in_progress_pause (ip);
+  notify_now (ip, 0);
+  g_usleep (PAUSE_USEC / 2);
+  notify_now (ip, 10);
+  g_usleep (PAUSE_USEC / 2);
+  resumed = g_get_monotonic_time ();
+  kaa_in_progress_resume (ip);
+  notify_now (ip, 110);
+  end = g_get_monotonic_time ();
+
+  /* Everything before the resume was paused: the 110 took at most
+   * end - resumed of running time. */
+  g_test_message ("running at most %" G_GINT64_FORMAT " us, rate %.0f/s",
+                  end - resumed, kaa_in_progress_get_rate (ip));
+  g_assert_cmpfloat (kaa_in_progress_get_rate (ip), >=,
+                     110.0 * G_USEC_PER_SEC / (end - resumed + 1) * 0.999);
+  kaa_in_progress_finish_pointer (ip, NULL, NULL);
+  kaa_in_progress_unref (ip);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -96,5 +132,6 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/kaa/progress/rate-without-pause", test_rate_without_pause);
   g_test_add_func ("/kaa/progress/rate-during-pause", test_rate_during_pause);
+  g_test_add_func ("/kaa/progress/rate-two-updates-in-pause", test_rate_two_updates_in_pause);
   return g_test_run ();
 }
