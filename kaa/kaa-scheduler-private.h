@@ -113,8 +113,42 @@ void          kaa_scheduler_push_slice         (KaaScheduler *self,
  * does, at that priority. */
 KaaSlices    *kaa_scheduler_get_slices         (KaaScheduler *self,
                                                 gint          priority);
-void          kaa_slices_push                  (KaaSlices    *slices,
+void          kaa_slices_push_detached         (KaaSlices    *slices,
                                                 KaaRunnable  *runnable);
+
+/* The time slices of one GSource priority (kaa-scheduler-slices.c). Owner
+ * thread only, like the ready queue. Here so that the push of every
+ * yield is inline. */
+struct _KaaSlices
+{
+  KaaScheduler *scheduler;
+  gint          priority;
+  KaaRunnable  *head;
+  KaaRunnable  *tail;
+  GSource      *source;   /* attached while the queue is not empty, or NULL */
+};
+
+/* Owner thread: a time slice, run at the priority of @slices in a later
+ * main-loop iteration. While the source is attached the context is
+ * neither dead nor swept (both give every source back first), so a
+ * yield with others queued only appends; the rest is
+ * kaa_slices_push_detached()'s. */
+static inline void
+kaa_slices_push (KaaSlices   *slices,
+                 KaaRunnable *runnable)
+{
+  if (G_UNLIKELY (slices->source == NULL))
+    {
+      kaa_slices_push_detached (slices, runnable);
+      return;
+    }
+  runnable->next = NULL;
+  if (slices->tail != NULL)
+    slices->tail->next = runnable;
+  else
+    slices->head = runnable;
+  slices->tail = runnable;
+}
 /* DESIGN §3: a dispatch's budget, spent item by item. Reading the clock
  * costs as much as a small item, so it is read only as often as the
  * items seen so far say the budget could run out: after every item when

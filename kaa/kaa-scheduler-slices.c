@@ -13,23 +13,15 @@
 #include "kaa-hot-private.h"
 #include "kaa-scheduler-impl-private.h"
 
-/* The time slices of one GSource priority. The queue lives as long as
- * the scheduler; its source is attached only while the queue has
- * something in it (issue #20): an idle main-loop iteration pays GLib's
+/* KaaSlices (kaa-scheduler-private.h): the time slices of one GSource
+ * priority. The queue lives as long as the scheduler; its source is
+ * attached only while the queue has something in it (issue #20): an
+ * idle main-loop iteration pays GLib's
  * per-source cost for every attached source, however cheap its prepare,
  * so a context where nothing yields carries the scheduler's source only.
  * A queue that stays busy keeps its source, so steady yielding attaches
  * nothing; one that empties gives it back, as an idle returning
  * G_SOURCE_REMOVE does. */
-struct _KaaSlices
-{
-  KaaScheduler *scheduler;
-  gint          priority;
-  KaaRunnable  *head;
-  KaaRunnable  *tail;
-  GSource      *source;   /* attached while the queue is not empty, or NULL */
-};
-
 typedef struct
 {
   GSource    source;
@@ -158,13 +150,15 @@ kaa_scheduler_get_slices (KaaScheduler *self,
   return slices_new (self, priority);
 }
 
-/* Owner thread: a time slice, run at the priority of @slices in a later
- * main-loop iteration (see slice_source_dispatch). While the context is
- * being swept the slice is queued, and the sweep discards it; a dead
- * context gets no source. */
-KAA_HOT void
-kaa_slices_push (KaaSlices   *slices,
-                 KaaRunnable *runnable)
+/* Owner thread: kaa_slices_push() when the queue has no source: its
+ * first slice, or the context is dead. A slice is run at the priority of
+ * @slices in a later main-loop iteration (see slice_source_dispatch).
+ * While the context is being swept the slice is queued, and the sweep
+ * discards it; after the sweep it is discarded at once; a dead context
+ * gets no source. */
+void
+kaa_slices_push_detached (KaaSlices   *slices,
+                          KaaRunnable *runnable)
 {
   KaaScheduler *self = slices->scheduler;
 
