@@ -58,6 +58,23 @@ test_rate_without_pause (void)
   kaa_in_progress_unref (ip);
 }
 
+/* The rest of a pause begun by the caller: half of PAUSE_USEC, an update
+ * to @position, the other half; then the resume. Returns when it was
+ * resumed. */
+static gint64
+finish_pause_with_update (KaaInProgress *ip,
+                          gint64         position)
+{
+  gint64 resumed;
+
+  g_usleep (PAUSE_USEC / 2);
+  notify_now (ip, position);
+  g_usleep (PAUSE_USEC / 2);
+  resumed = g_get_monotonic_time ();
+  kaa_in_progress_resume (ip);
+  return resumed;
+}
+
 /* A pause still going on when the rate is updated counts up to then, and
  * the rest of it after. */
 static void
@@ -71,11 +88,7 @@ test_rate_during_pause (void)
   notify_now (ip, 0);
   kaa_in_progress_pause (ip);
   paused = g_get_monotonic_time ();
-  g_usleep (PAUSE_USEC / 2);
-  notify_now (ip, 10);
-  g_usleep (PAUSE_USEC / 2);
-  resumed = g_get_monotonic_time ();
-  kaa_in_progress_resume (ip);
+  resumed = finish_pause_with_update (ip, 10);
   notify_now (ip, 110);
   end = g_get_monotonic_time ();
 
@@ -107,11 +120,7 @@ test_rate_two_updates_in_pause (void)
   kaa_in_progress_set_progress_interval (ip, 0);
   kaa_in_progress_pause (ip);
   notify_now (ip, 0);
-  g_usleep (PAUSE_USEC / 2);
-  notify_now (ip, 10);
-  g_usleep (PAUSE_USEC / 2);
-  resumed = g_get_monotonic_time ();
-  kaa_in_progress_resume (ip);
+  resumed = finish_pause_with_update (ip, 10);
   notify_now (ip, 110);
   end = g_get_monotonic_time ();
 
