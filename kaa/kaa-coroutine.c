@@ -337,8 +337,8 @@ static void coroutine_run (KaaRunnable *runnable, gboolean discard);
  * saved stack pointer was loaded one step earlier) and the hot fields,
  * with its fiber's first line, of the one after that, 96 bytes from its
  * `slices` on. With thousands runnable, each resume would otherwise wait
- * on misses; two ahead, not one, because one slice (some 35 ns) is less
- * than a miss that needs a page walk (yield-10000 in
+ * on misses; two ahead, not one, because one slice (20 to 40 ns) is
+ * less than a miss that needs a page walk (yield-10000 in
  * docs/benchmarks.md). */
 static inline void
 coroutine_warm_queued (KaaRunnable *runnable)

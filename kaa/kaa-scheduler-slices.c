@@ -16,12 +16,11 @@
 /* KaaSlices (kaa-scheduler-private.h): the time slices of one GSource
  * priority. The queue lives as long as the scheduler; its source is
  * attached only while the queue has something in it (issue #20): an
- * idle main-loop iteration pays GLib's
- * per-source cost for every attached source, however cheap its prepare,
- * so a context where nothing yields carries the scheduler's source only.
- * A queue that stays busy keeps its source, so steady yielding attaches
- * nothing; one that empties gives it back, as an idle returning
- * G_SOURCE_REMOVE does. */
+ * idle main-loop iteration pays GLib's per-source cost for every
+ * attached source, however cheap its prepare, so a context where
+ * nothing yields carries the scheduler's source only. A queue that stays
+ * busy keeps its source, so steady yielding attaches nothing; one that
+ * empties gives it back, as an idle returning G_SOURCE_REMOVE does. */
 typedef struct
 {
   GSource    source;
