@@ -425,6 +425,82 @@ test_nested_and_spawn (KaaTestFixture *f,
   g_assert_cmpuint (n.spawned_done, ==, 5 * (N / 4));
 }
 
+/* ------------------------------------------------------------- mixed */
+
+/* A stackless task of the ring: it logs in every round. */
+typedef struct
+{
+  GArray *log;
+  guint   id;
+  guint   steps;
+  guint   rounds;
+} Task;
+
+static gboolean
+step_task (KaaInProgress *self,
+           gpointer       data)
+{
+  Task *t = data;
+
+  g_array_append_val (t->log, t->id);
+  if (++t->steps < t->rounds)
+    return TRUE;
+  kaa_in_progress_finish_int64 (self, t->id);
+  return FALSE;
+}
+
+static gboolean
+is_task (guint i)
+{
+  return i % 5 == 1 || i % 5 == 2 || i % 7 == 0;
+}
+
+/* Coroutines and stackless tasks in one queue of time slices, in runs of
+ * one, two and more: a yield goes on only to a coroutine, never past a
+ * task, and the warming of what is queued ahead reads a task only as a
+ * runnable. The order stays round robin across both kinds: a coroutine
+ * logs once when spawned and in every round but the last, which ends
+ * it; a task logs in every round. */
+static void
+test_mixed_queue (KaaTestFixture *f,
+                  gconstpointer   data)
+{
+  enum { N = 35, ROUNDS = 12 };
+  Ring ring = { g_array_new (FALSE, FALSE, sizeof (guint)), ROUNDS, 0 };
+  Member members[N];
+  Task tasks[N];
+  KaaInProgress *ips[N];
+  g_autoptr(GArray) expected = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  g_test_summary ("Issue #20: coroutines and coiterate tasks sharing one queue of time "
+                  "slices run round robin, each its count, the yields going on only "
+                  "from coroutine to coroutine");
+  for (guint i = 0; i < N; i++)
+    {
+      if (is_task (i))
+        {
+          tasks[i] = (Task) { ring.log, i, 0, ROUNDS };
+          ips[i] = kaa_coiterate (step_task, &tasks[i], NULL);
+          continue;
+        }
+      members[i] = (Member) { &ring, i };
+      ips[i] = kaa_coroutine_spawn (body_member, &members[i], NULL);
+      g_array_append_val (expected, i);
+    }
+  for (guint r = 0; r < ROUNDS; r++)
+    for (guint i = 0; i < N; i++)
+      if (is_task (i) || r < ROUNDS - 1)
+        g_array_append_val (expected, i);
+
+  run_all (f->context, ips, N);
+  g_assert_cmpuint (ring.wrong_self, ==, 0);
+  g_assert_cmpuint (ring.log->len, ==, expected->len);
+  for (guint k = 0; k < expected->len; k++)
+    g_assert_cmpuint (g_array_index (ring.log, guint, k), ==,
+                      g_array_index (expected, guint, k));
+  g_array_unref (ring.log);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -438,5 +514,6 @@ main (int   argc,
   KAA_TEST_ADD ("paused-successor", test_paused_successor);
   KAA_TEST_ADD ("budget", test_budget);
   KAA_TEST_ADD ("nested-and-spawn", test_nested_and_spawn);
+  KAA_TEST_ADD ("mixed-queue", test_mixed_queue);
   return g_test_run ();
 }
