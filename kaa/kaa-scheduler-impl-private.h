@@ -65,19 +65,6 @@ struct _KaaScheduler
   GMutex           wake_lock;
 };
 
-static inline void
-kaa_runnable_queue_append (KaaRunnable **head,
-                           KaaRunnable **tail,
-                           KaaRunnable  *runnable)
-{
-  runnable->next = NULL;
-  if (*tail != NULL)
-    (*tail)->next = runnable;
-  else
-    *head = runnable;
-  *tail = runnable;
-}
-
 /* Owner thread: the earliest armed deadline, G_MAXINT64 if none. */
 static inline gint64
 kaa_scheduler_next_deadline (KaaScheduler *self)

@@ -30,6 +30,20 @@ struct _KaaRunnable
   KaaRunnableFunc run;
 };
 
+/* Owner thread: @runnable at the end of the queue @head .. @tail. */
+static inline void
+kaa_runnable_queue_append (KaaRunnable **head,
+                           KaaRunnable **tail,
+                           KaaRunnable  *runnable)
+{
+  runnable->next = NULL;
+  if (*tail != NULL)
+    (*tail)->next = runnable;
+  else
+    *head = runnable;
+  *tail = runnable;
+}
+
 /* Inside @runnable's run function, called from a queue: the runnable
  * that queue runs next, or NULL (always NULL when discarding). It is
  * still queued, so alive; only to be looked at, to warm its memory while
@@ -138,17 +152,11 @@ kaa_slices_push (KaaSlices   *slices,
                  KaaRunnable *runnable)
 {
   if (G_UNLIKELY (slices->source == NULL))
-    {
-      kaa_slices_push_detached (slices, runnable);
-      return;
-    }
-  runnable->next = NULL;
-  if (slices->tail != NULL)
-    slices->tail->next = runnable;
+    kaa_slices_push_detached (slices, runnable);
   else
-    slices->head = runnable;
-  slices->tail = runnable;
+    kaa_runnable_queue_append (&slices->head, &slices->tail, runnable);
 }
+
 /* DESIGN §3: a dispatch's budget, spent item by item. Reading the clock
  * costs as much as a small item, so it is read only as often as the
  * items seen so far say the budget could run out: after every item when

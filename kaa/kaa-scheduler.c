@@ -169,6 +169,19 @@ scheduler_poll_for_remote (KaaScheduler *self)
   return scheduler_has_work (self);
 }
 
+/* prepare, once it found nothing to do: while the stack pool has a trim
+ * pending, this iteration may sleep only as long as the next batch
+ * allows (kaa-scheduler-trim.c). */
+static inline void
+scheduler_prepare_idle (KaaScheduler *self,
+                        GSource      *source,
+                        gint         *timeout)
+{
+  if (G_UNLIKELY (kaa_stack_pool_trim_is_pending ()) &&
+      !kaa_scheduler_trim_untimed (self, timeout))
+    kaa_scheduler_prepare_trim (self, source, timeout);
+}
+
 /* prepare's rarer cases, out of line so that an idle iteration's
  * prepare saves no registers and calls nothing. */
 static G_GNUC_NO_INLINE gboolean
@@ -208,8 +221,7 @@ scheduler_prepare_slow (KaaScheduler *self,
       /* Round up: waking a little late is harmless, a little early spins. */
       *timeout = (gint) MIN ((wait_usec + 999) / 1000, G_MAXINT);
     }
-  if (kaa_stack_pool_trim_is_pending () && !kaa_scheduler_trim_untimed (self, timeout))
-    kaa_scheduler_prepare_trim (self, source, timeout);
+  scheduler_prepare_idle (self, source, timeout);
   return FALSE;
 }
 
@@ -229,9 +241,7 @@ scheduler_source_prepare (GSource *source,
                 g_atomic_pointer_get (&self->inbox) == NULL))
     {
       *timeout = -1;
-      if (G_UNLIKELY (kaa_stack_pool_trim_is_pending ()) &&
-          !kaa_scheduler_trim_untimed (self, timeout))
-        kaa_scheduler_prepare_trim (self, source, timeout);
+      scheduler_prepare_idle (self, source, timeout);
       return FALSE;
     }
   return scheduler_prepare_slow (self, source, timeout);
