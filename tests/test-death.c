@@ -554,6 +554,104 @@ test_nested_death (Fixture       *f,
   kaa_in_progress_unref (ip);
 }
 
+/* ------------------------------------------------------ slices in sweep */
+
+typedef struct
+{
+  GPtrArray     *tasks;      /* the InProgresses of the tasks cleanups started */
+  KaaInProgress *awaited;    /* finished just before the context dies */
+  guint          steps;      /* steps any of those tasks ran: none may */
+  guint          destroyed;  /* their data freed */
+  gint           cleaned;
+} Late;
+
+static gboolean
+late_step (KaaInProgress *self,
+           gpointer       data)
+{
+  ((Late *) data)->steps++;
+  return TRUE;
+}
+
+static void
+late_destroy (gpointer data)
+{
+  ((Late *) data)->destroyed++;
+}
+
+/* Unwinding in the sweep: a cleanup that queues a time slice (starts a
+ * task) and yields once more. */
+static void
+late_unwind (Late *late)
+{
+  g_ptr_array_add (late->tasks, kaa_coiterate (late_step, late, late_destroy));
+  g_assert_false (kaa_yield ());
+}
+
+static void
+late_yielder_body (KaaCoroutine *co,
+                   gpointer      data)
+{
+  Late *late = data;
+  g_auto(KaaTestFinally) cleanup = { &late->cleaned };
+
+  while (kaa_yield ())
+    ;
+  late_unwind (late);
+}
+
+static void
+late_awaiter_body (KaaCoroutine *co,
+                   gpointer      data)
+{
+  Late *late = data;
+  g_auto(KaaTestFinally) cleanup = { &late->cleaned };
+
+  /* Its wake-up is queued when the context dies: the sweep discards it
+   * before the time slices, while their source is still attached. */
+  if (kaa_await_borrowed (late->awaited, NULL))
+    return;
+  late_unwind (late);
+}
+
+static void
+test_slices_in_sweep (Fixture       *f,
+                      gconstpointer  data)
+{
+  enum { N_YIELDERS = 5, N_AWAITERS = 3 };
+  Late late = { g_ptr_array_new_with_free_func ((GDestroyNotify) kaa_in_progress_unref),
+                kaa_in_progress_new () };
+  KaaInProgress *ips[N_YIELDERS + N_AWAITERS];
+
+  g_test_summary ("DESIGN §3: cleanups run by the sweep of a dying context queue time "
+                  "slices, before and after the sweep takes the queued ones, while "
+                  "coroutines yield there: no slice runs, each task settles CANCELLED "
+                  "and frees its data, every coroutine unwinds");
+  for (guint i = 0; i < N_YIELDERS + N_AWAITERS; i++)
+    ips[i] = kaa_coroutine_spawn (i < N_YIELDERS ? late_yielder_body : late_awaiter_body,
+                                  &late, NULL);
+  /* Two rounds of yields: the slices' source is attached and busy. */
+  g_main_context_iteration (f->context, FALSE);
+  g_main_context_iteration (f->context, FALSE);
+  kaa_in_progress_finish_pointer (late.awaited, NULL, NULL);
+
+  kaa_test_fixture_kill_context (f);
+  for (guint i = 0; i < N_YIELDERS + N_AWAITERS; i++)
+    {
+      g_assert_cmpint (kaa_in_progress_get_state (ips[i]), ==, KAA_STATE_CANCELLED);
+      kaa_in_progress_unref (ips[i]);
+    }
+  g_assert_cmpint (late.cleaned, ==, N_YIELDERS + N_AWAITERS);
+  g_assert_cmpuint (late.tasks->len, ==, N_YIELDERS + N_AWAITERS);
+  for (guint i = 0; i < late.tasks->len; i++)
+    g_assert_cmpint (kaa_in_progress_get_state (g_ptr_array_index (late.tasks, i)), ==,
+                     KAA_STATE_CANCELLED);
+  g_assert_cmpuint (late.steps, ==, 0);
+  g_assert_cmpuint (late.destroyed, ==, N_YIELDERS + N_AWAITERS);
+  g_ptr_array_unref (late.tasks);
+  kaa_in_progress_unref (late.awaited);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -562,6 +660,7 @@ main (int    argc,
 
   KAA_TEST_ADD ("paused-timers", test_paused_timers);
   KAA_TEST_ADD ("paused-coiterate", test_paused_coiterate);
+  KAA_TEST_ADD ("slices-in-sweep", test_slices_in_sweep);
   KAA_TEST_ADD ("pause-after-death", test_pause_after_death);
   KAA_TEST_ADD ("link-pause-balances", test_link_pause_balances);
   KAA_TEST_ADD ("groups-die", test_groups_die);
