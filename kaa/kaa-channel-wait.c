@@ -212,7 +212,7 @@ blocked_outcome (KaaChannel       *self,
   if (!done)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                           _("Operation was cancelled"));
+                           kaa_gettext_cancelled ());
       return FALSE;
     }
   if (waiter->outcome == OUTCOME_CLOSED)

@@ -25,7 +25,7 @@ static void
 set_cancelled (GError **error)
 {
   g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                       _("Operation was cancelled"));
+                       kaa_gettext_cancelled ());
 }
 
 /* Awaiting one's own InProgress would never return: a precondition

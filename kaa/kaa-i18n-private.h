@@ -18,6 +18,10 @@ const char *kaa_ngettext (const char *msgid,
                           const char *msgid_plural,
                           gulong      n) G_GNUC_FORMAT (2);
 
+/* _("Operation was cancelled"), the message of every cancel, looked up
+ * once per thread until the locale or the catalogues change. */
+const char *kaa_gettext_cancelled (void);
+
 #undef _
 #define _(s) kaa_gettext (s)
 

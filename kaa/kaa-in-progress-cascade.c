@@ -95,7 +95,7 @@ cascade_settle (KaaInProgress *self)
 
   kaa_outcome_take_error (&self->outcome,
                           g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                               _("Operation was cancelled")));
+                                               kaa_gettext_cancelled ()));
   kaa_in_progress_complete (self, KAA_STATE_CANCELLED);
   if (parent != NULL)
     cascade_child_done (parent);

@@ -668,7 +668,7 @@ in_progress_run (KaaRunnable *runnable,
         {
           kaa_outcome_take_error (&self->outcome,
                                   g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                                       _("Operation was cancelled")));
+                                                       kaa_gettext_cancelled ()));
           in_progress_publish (self, KAA_STATE_CANCELLED);
           in_progress_deliver_orphaned (self);
           kaa_in_progress_release_producer (self);

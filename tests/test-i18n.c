@@ -39,6 +39,32 @@ static const Expected expectations[] = {
 };
 
 static const Expected *expected;
+/* The other language's expectations. */
+static const Expected *other;
+
+/* The message a cancel gives on the calling thread, which owns the
+ * thread-default context. */
+static char *
+cancel_message (void)
+{
+  g_autoptr(KaaInProgress) ip = kaa_in_progress_new ();
+
+  kaa_in_progress_cancel (ip);
+  return g_strdup (kaa_in_progress_get_error (ip)->message);
+}
+
+/* What a program does to switch languages: LANGUAGE, then the locale,
+ * which moves gettext's catalogue serial (a setlocale() to the locale
+ * already set does not, hence the detour through "C"). setenv() races
+ * with getenv() on other threads: the one thread the tests start waits
+ * on its queue meanwhile. */
+static void
+switch_language (const char *language)
+{
+  g_setenv ("LANGUAGE", language, TRUE);
+  g_assert_nonnull (setlocale (LC_ALL, "C"));
+  g_assert_nonnull (setlocale (LC_ALL, "C.UTF-8"));
+}
 
 static void
 test_cancelled (Fixture       *f,
@@ -66,6 +92,102 @@ test_not_in_coroutine (Fixture       *f,
   g_test_assert_expected_messages ();
   g_assert_error (error, KAA_ERROR, KAA_ERROR_NOT_IN_COROUTINE);
   g_assert_cmpstr (error->message, ==, expected->not_in_coroutine);
+}
+
+static void
+assert_cancel_message (const char *want)
+{
+  g_autofree char *message = cancel_message ();
+
+  g_assert_cmpstr (message, ==, want);
+}
+
+static void
+test_cancelled_after_switch (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_test_summary ("Issue #20: the message of a cancel, which each thread looks up "
+                  "once, follows the thread's own switch of the language");
+
+  assert_cancel_message (expected->cancelled);
+  switch_language (other->language);
+  assert_cancel_message (other->cancelled);
+  switch_language (expected->language);
+  assert_cancel_message (expected->cancelled);
+}
+
+/* A thread with a context of its own that cancels on request: its lookups
+ * outlive the main thread's switch of language. */
+typedef struct
+{
+  GAsyncQueue *requests;
+  GAsyncQueue *messages;
+} Canceller;
+
+static gpointer
+canceller_main (gpointer data)
+{
+  Canceller *c = data;
+  GMainContext *context = g_main_context_new ();
+
+  g_main_context_push_thread_default (context);
+  while (g_async_queue_pop (c->requests) != GINT_TO_POINTER (2))
+    g_async_queue_push (c->messages, cancel_message ());
+  kaa_test_drain (context);
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+  return NULL;
+}
+
+static char *
+canceller_message (Canceller *c)
+{
+  g_async_queue_push (c->requests, GINT_TO_POINTER (1));
+  return g_async_queue_pop (c->messages);
+}
+
+static void
+test_cancelled_other_thread (Fixture       *f,
+                             gconstpointer  data)
+{
+  Canceller c = { g_async_queue_new (), g_async_queue_new () };
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  GThread *thread;
+
+  g_test_summary ("Issue #20: a thread that looked up the message of a cancel sees "
+                  "the language another thread switched to");
+
+  thread = g_thread_new ("canceller", canceller_main, &c);
+  before = canceller_message (&c);
+  switch_language (other->language);
+  after = canceller_message (&c);
+  switch_language (expected->language);
+  g_async_queue_push (c.requests, GINT_TO_POINTER (2));
+  g_thread_join (thread);
+  g_async_queue_unref (c.requests);
+  g_async_queue_unref (c.messages);
+  g_assert_cmpstr (before, ==, expected->cancelled);
+  g_assert_cmpstr (after, ==, other->cancelled);
+}
+
+static void
+test_cancelled_thread_locale (Fixture       *f,
+                              gconstpointer  data)
+{
+  locale_t c_locale = newlocale (LC_ALL_MASK, "C", (locale_t) 0);
+
+  g_test_summary ("Issue #20: a thread's own locale (uselocale()) decides the message "
+                  "of a cancel made while it is in use, and only then");
+
+  g_assert_nonnull (c_locale);
+  assert_cancel_message (expected->cancelled);
+  /* The C locale translates nothing, whatever LANGUAGE says. */
+  uselocale (c_locale);
+  assert_cancel_message ("Operation was cancelled");
+  uselocale (LC_GLOBAL_LOCALE);
+  assert_cancel_message (expected->cancelled);
+  freelocale (c_locale);
 }
 
 /* The message of kaa_any_success() over @n inputs that all fail. */
@@ -125,7 +247,10 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   for (guint i = 0; i < G_N_ELEMENTS (expectations); i++)
     if (g_strcmp0 (language, expectations[i].language) == 0)
-      expected = &expectations[i];
+      {
+        expected = &expectations[i];
+        other = &expectations[(i + 1) % G_N_ELEMENTS (expectations)];
+      }
   if (expected == NULL)
     g_error ("run with LANGUAGE=de or LANGUAGE=fr, not %s", language ? language : "(unset)");
   if (setlocale (LC_ALL, "C.UTF-8") == NULL)
@@ -134,6 +259,12 @@ main (int    argc,
 
   g_test_add ("/kaa/i18n/cancelled", Fixture, NULL, kaa_test_fixture_setup, test_cancelled,
               kaa_test_fixture_teardown);
+  g_test_add ("/kaa/i18n/cancelled-after-switch", Fixture, NULL, kaa_test_fixture_setup,
+              test_cancelled_after_switch, kaa_test_fixture_teardown);
+  g_test_add ("/kaa/i18n/cancelled-other-thread", Fixture, NULL, kaa_test_fixture_setup,
+              test_cancelled_other_thread, kaa_test_fixture_teardown);
+  g_test_add ("/kaa/i18n/cancelled-thread-locale", Fixture, NULL, kaa_test_fixture_setup,
+              test_cancelled_thread_locale, kaa_test_fixture_teardown);
   g_test_add ("/kaa/i18n/not-in-coroutine", Fixture, NULL, kaa_test_fixture_setup,
               test_not_in_coroutine, kaa_test_fixture_teardown);
   g_test_add ("/kaa/i18n/plural", Fixture, NULL, kaa_test_fixture_setup, test_plural,
