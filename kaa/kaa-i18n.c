@@ -62,8 +62,8 @@ kaa_ngettext (const char *msgid,
 
 /* Every cancel makes an error with this message: a cascade one per level,
  * a million for a million-deep chain. Each gettext() lookup costs about
- * 500 instructions and takes glibc's locale lock, whose locked
- * instruction waits for every store before it; that was a quarter of the
+ * 1 000 instructions and takes glibc's locale lock, whose locked
+ * instruction waits for every store before it; that was a third of the
  * instructions of a cascade's level (issue #20). So each thread keeps the
  * translation until gettext's serial moves. A thread with a locale of its
  * own (uselocale()) looks it up each time: the serial does not follow
