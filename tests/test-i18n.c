@@ -56,8 +56,8 @@ cancel_message (void)
 /* What a program does to switch languages: LANGUAGE, then the locale,
  * which moves gettext's catalogue serial (a setlocale() to the locale
  * already set does not, hence the detour through "C"). setenv() races
- * with getenv() on other threads: the one thread the tests start waits
- * on its queue meanwhile. */
+ * with getenv() on other threads: the one worker the tests start sits in
+ * poll() meanwhile. */
 static void
 switch_language (const char *language)
 {
@@ -116,57 +116,33 @@ test_cancelled_after_switch (Fixture       *f,
   assert_cancel_message (expected->cancelled);
 }
 
-/* A thread with a context of its own that cancels on request: its lookups
- * outlive the main thread's switch of language. */
-typedef struct
+/* On a worker with a context of its own: its lookups outlive the main
+ * thread's switch of language. */
+static void
+cancel_into (gpointer data)
 {
-  GAsyncQueue *requests;
-  GAsyncQueue *messages;
-} Canceller;
+  char **message = data;
 
-static gpointer
-canceller_main (gpointer data)
-{
-  Canceller *c = data;
-  GMainContext *context = g_main_context_new ();
-
-  g_main_context_push_thread_default (context);
-  while (g_async_queue_pop (c->requests) != GINT_TO_POINTER (2))
-    g_async_queue_push (c->messages, cancel_message ());
-  kaa_test_drain (context);
-  g_main_context_pop_thread_default (context);
-  g_main_context_unref (context);
-  return NULL;
-}
-
-static char *
-canceller_message (Canceller *c)
-{
-  g_async_queue_push (c->requests, GINT_TO_POINTER (1));
-  return g_async_queue_pop (c->messages);
+  *message = cancel_message ();
 }
 
 static void
 test_cancelled_other_thread (Fixture       *f,
                              gconstpointer  data)
 {
-  Canceller c = { g_async_queue_new (), g_async_queue_new () };
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
-  GThread *thread;
+  KaaTestWorker worker;
 
   g_test_summary ("Issue #20: a thread that looked up the message of a cancel sees "
                   "the language another thread switched to");
 
-  thread = g_thread_new ("canceller", canceller_main, &c);
-  before = canceller_message (&c);
+  kaa_test_worker_start (&worker);
+  kaa_test_worker_call (&worker, cancel_into, &before);
   switch_language (other->language);
-  after = canceller_message (&c);
+  kaa_test_worker_call (&worker, cancel_into, &after);
   switch_language (expected->language);
-  g_async_queue_push (c.requests, GINT_TO_POINTER (2));
-  g_thread_join (thread);
-  g_async_queue_unref (c.requests);
-  g_async_queue_unref (c.messages);
+  kaa_test_worker_kill (&worker);
   g_assert_cmpstr (before, ==, expected->cancelled);
   g_assert_cmpstr (after, ==, other->cancelled);
 }
