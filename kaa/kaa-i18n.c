@@ -71,21 +71,22 @@ kaa_ngettext (const char *msgid,
 const char *
 kaa_gettext_cancelled (void)
 {
+  static const char msgid[] = N_("Operation was cancelled");
 #if HAVE_NL_MSG_CAT_CNTR
   Memo *memo = &cancelled_memo;
   /* Read first: a change made during the lookup below then makes the
    * next call look up again. */
   int serial = __atomic_load_n (&_nl_msg_cat_cntr, __ATOMIC_RELAXED);
 
-  if (uselocale ((locale_t) 0) != LC_GLOBAL_LOCALE)
-    return _("Operation was cancelled");
-  if (memo->text == NULL || memo->serial != serial)
+  if (uselocale ((locale_t) 0) == LC_GLOBAL_LOCALE)
     {
-      memo->text = _("Operation was cancelled");
-      memo->serial = serial;
+      if (memo->text == NULL || memo->serial != serial)
+        {
+          memo->text = _(msgid);
+          memo->serial = serial;
+        }
+      return memo->text;
     }
-  return memo->text;
-#else
-  return _("Operation was cancelled");
 #endif
+  return _(msgid);
 }
