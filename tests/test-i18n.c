@@ -53,6 +53,31 @@ cancel_message (void)
   return g_strdup (kaa_in_progress_get_error (ip)->message);
 }
 
+/* A coroutine cancelled in an await: the message of the error the await
+ * returns, which is the await's own, not the InProgress's. */
+static void
+body_await_sleep (KaaCoroutine *co,
+                  gpointer      data)
+{
+  char **message = data;
+  g_autoptr(GError) error = NULL;
+
+  if (!kaa_await (kaa_sleep (60 * 1000), &error))
+    *message = g_strdup (error->message);
+}
+
+static char *
+await_cancel_message (void)
+{
+  char *message = NULL;
+  g_autoptr(KaaInProgress) ip = kaa_coroutine_spawn (body_await_sleep, &message, NULL);
+
+  /* On the owner thread the coroutine has unwound when this returns. */
+  kaa_in_progress_cancel (ip);
+  g_assert_nonnull (message);
+  return message;
+}
+
 /* What a program does to switch languages: LANGUAGE, then the locale,
  * which moves gettext's catalogue serial (a setlocale() to the locale
  * already set does not, hence the detour through "C"). setenv() races
@@ -94,12 +119,15 @@ test_not_in_coroutine (Fixture       *f,
   g_assert_cmpstr (error->message, ==, expected->not_in_coroutine);
 }
 
+/* Both a cancelled InProgress and a cancelled await say @want. */
 static void
 assert_cancel_message (const char *want)
 {
   g_autofree char *message = cancel_message ();
+  g_autofree char *awaited = await_cancel_message ();
 
   g_assert_cmpstr (message, ==, want);
+  g_assert_cmpstr (awaited, ==, want);
 }
 
 static void
