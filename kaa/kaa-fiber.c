@@ -346,6 +346,26 @@ kaa_fiber_context_init (KaaFiberContext *ctx,
 
 /* ---------------------------------------------------------------- fibers */
 
+/* Into a fiber that has not run yet, and out of one that has finished:
+ * by ret (kaa_fiber_switch_peer()), not by the indirect jump of
+ * kaa_fiber_switch(). Neither side has frames of its own to return
+ * through on the other stack there, so the ret's one misprediction
+ * (the return-stack predictor's top is the caller of the switch) leaves
+ * the predictor in step with the resumer's frames, and every return the
+ * resumer makes afterwards is predicted. After the jump, each of them was
+ * mispredicted: a spawn from a coroutine returns through half a dozen
+ * frames to its caller (spawn-await, docs/benchmarks.md). */
+static inline void
+fiber_switch_edge (KaaFiberContext *from,
+                   KaaFiberContext *to)
+{
+#if KAA_FIBER_CAN_TRANSFER
+  kaa_fiber_switch_peer (from, to);
+#else
+  kaa_fiber_switch (from, to);
+#endif
+}
+
 /* The first instruction a fiber runs. It never returns: there is nothing
  * below it on the fiber's stack. */
 static void G_GNUC_NORETURN FIBER_ENTRY_UNINSTRUMENTED
@@ -357,7 +377,7 @@ fiber_entry (void)
   fiber->func (fiber->user_data);
   fiber->finished = TRUE;
   fiber_annotate_leave (fiber, TRUE);
-  kaa_fiber_switch (&fiber->context, &fiber->caller_context);
+  fiber_switch_edge (&fiber->context, &fiber->caller_context);
   /* A finished fiber is never resumed. */
   abort ();
 }
@@ -503,11 +523,16 @@ kaa_fiber_resume (KaaFiber *fiber)
     }
 
   fiber->resumer = fiber_current_get ();
-  fiber->started = TRUE;
   fiber->running = TRUE;
   fiber_current_set (fiber);
   fiber_annotate_enter (fiber);
-  kaa_fiber_switch (&fiber->caller_context, &fiber->context);
+  if (fiber->started)
+    kaa_fiber_switch (&fiber->caller_context, &fiber->context);
+  else
+    {
+      fiber->started = TRUE;
+      fiber_switch_edge (&fiber->caller_context, &fiber->context);
+    }
   /* Back from @fiber, or from a fiber it transferred to, which may have
    * freed @fiber meanwhile: only the one that came back is touched. */
   fiber = fiber_current_get ();
