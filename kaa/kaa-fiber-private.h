@@ -91,13 +91,37 @@ KaaStack   *kaa_stack_new           (gsize         size,
 G_GNUC_INTERNAL
 void        kaa_stack_free          (KaaStack     *stack);
 G_GNUC_INTERNAL
-guint8     *kaa_stack_get_base      (KaaStack     *stack);
-G_GNUC_INTERNAL
 gsize       kaa_stack_get_size      (KaaStack     *stack);
-G_GNUC_INTERNAL
-gsize       kaa_stack_get_span      (KaaStack     *stack);
-G_GNUC_INTERNAL
-guint8     *kaa_stack_get_top       (KaaStack     *stack);
+
+/* Where a stack's memory is, fixed when its chunk is mapped and the
+ * first thing in a KaaStack (kaa-fiber-stack-impl-private.h), so that
+ * starting a fiber reads it instead of making three calls to work it out
+ * (issue #20, spawn-await). */
+typedef struct
+{
+  guint8 *base;   /* the lowest usable byte, just above the guard */
+  guint8 *top;    /* where the frames start (coloured: below base + span) */
+  gsize   span;   /* all of the slot above the guard: the stack and its
+                   * colouring room */
+} KaaStackBounds;
+
+static inline guint8 *
+kaa_stack_get_base (KaaStack *stack)
+{
+  return ((const KaaStackBounds *) stack)->base;
+}
+
+static inline guint8 *
+kaa_stack_get_top (KaaStack *stack)
+{
+  return ((const KaaStackBounds *) stack)->top;
+}
+
+static inline gsize
+kaa_stack_get_span (KaaStack *stack)
+{
+  return ((const KaaStackBounds *) stack)->span;
+}
 G_GNUC_INTERNAL
 void        kaa_stack_name_after    (KaaStack     *stack,
                                      KaaFiberCode  func);

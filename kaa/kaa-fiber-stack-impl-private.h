@@ -17,6 +17,9 @@ typedef struct _StackChunk StackChunk;
 
 struct _KaaStack
 {
+  /* First: kaa_stack_get_base() and the others read it (kaa-fiber-private.h).
+   * Immutable once the chunk is published. */
+  KaaStackBounds bounds;
   StackChunk   *chunk;
   guint         index;
   /* Atomic: set while handed out; the SIGSEGV handler reports only faults

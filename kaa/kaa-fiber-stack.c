@@ -281,9 +281,17 @@ stack_chunk_new_unlocked (gsize    size,
   chunk->n_slots = n_slots;
   for (i = n_slots; i-- > 0;)
     {
-      chunk->slots[i].chunk = chunk;
-      chunk->slots[i].index = i;
-      stack_push_free_unlocked (&chunk->slots[i]);
+      KaaStack *stack = &chunk->slots[i];
+      /* Consecutive slots get different colours (37 is odd, so 64
+       * consecutive slots get all 64). */
+      gsize color = (i * 37u) % (COLOR_BYTES / COLOR_STEP);
+
+      stack->chunk = chunk;
+      stack->index = i;
+      stack->bounds.base = base + i * slot_size + guard_size;
+      stack->bounds.span = size + COLOR_BYTES;
+      stack->bounds.top = stack->bounds.base + stack->bounds.span - color * COLOR_STEP;
+      stack_push_free_unlocked (stack);
     }
 
   n_chunks++;
@@ -607,14 +615,6 @@ kaa_stack_pool_trim_for_testing (void)
   pthread_mutex_unlock (&pool_lock);
 }
 
-guint8 *
-kaa_stack_get_base (KaaStack *stack)
-{
-  StackChunk *chunk = stack->chunk;
-
-  return chunk->base + stack->index * chunk->slot_size + chunk->guard_size;
-}
-
 /* Makes the overflow report of @stack name @func, the body of the code
  * that runs on it, instead of the name it was made with. */
 void
@@ -632,22 +632,6 @@ kaa_stack_get_size (KaaStack *stack)
   return stack->chunk->stack_size;
 }
 
-/* All of the slot above the guard: the stack and its colouring room. */
-gsize
-kaa_stack_get_span (KaaStack *stack)
-{
-  return stack->chunk->stack_size + COLOR_BYTES;
-}
-
-/* Where the frames start: consecutive slots get different colours (37 is
- * odd, so 64 consecutive slots get all 64). */
-guint8 *
-kaa_stack_get_top (KaaStack *stack)
-{
-  gsize color = (stack->index * 37u) % (COLOR_BYTES / COLOR_STEP);
-
-  return kaa_stack_get_base (stack) + kaa_stack_get_span (stack) - color * COLOR_STEP;
-}
 
 void
 kaa_stack_pool_get_stats_for_testing (KaaStackPoolStats *stats)

@@ -371,7 +371,8 @@ fiber_switch_edge (KaaFiberContext *from,
 static void G_GNUC_NORETURN FIBER_ENTRY_UNINSTRUMENTED
 fiber_entry (void)
 {
-  KaaFiber *fiber = fiber_current_get ();
+  /* Read directly: nothing of this frame predates the switch in. */
+  KaaFiber *fiber = current_fiber;
 
   fiber_annotate_arrived (fiber, TRUE);
   fiber->func (fiber->user_data);
@@ -522,9 +523,11 @@ kaa_fiber_resume (KaaFiber *fiber)
       thread_ready = TRUE;
     }
 
-  fiber->resumer = fiber_current_get ();
+  /* Before the switch, the thread's own variable directly (as in
+   * kaa_fiber_transfer()); after it, only through the accessors. */
+  fiber->resumer = current_fiber;
   fiber->running = TRUE;
-  fiber_current_set (fiber);
+  current_fiber = fiber;
   fiber_annotate_enter (fiber);
   if (fiber->started)
     kaa_fiber_switch (&fiber->caller_context, &fiber->context);
