@@ -408,6 +408,12 @@ coroutine_run (KaaRunnable *runnable,
 static KAA_HOT void
 coroutine_queue_yield (KaaCoroutine *self)
 {
+  /* Looked up at the first yield, not at the start: many coroutines
+   * never yield (issue #20, spawn-await). */
+  if (G_UNLIKELY (self->slices == NULL))
+    self->slices = kaa_scheduler_get_slices (self->scheduler, self->priority != 0
+                                                              ? self->priority
+                                                              : G_PRIORITY_DEFAULT_IDLE);
   __atomic_store_n (&self->queued, QUEUED_LOCAL, __ATOMIC_RELAXED);
   kaa_slices_push (self->slices, &self->runnable);
 }
@@ -585,9 +591,6 @@ coroutine_begin (KaaCoroutine *self)
       kaa_in_progress_cancel (self->in_progress);
       return;
     }
-  self->slices = kaa_scheduler_get_slices (self->scheduler, self->priority != 0
-                                                            ? self->priority
-                                                            : G_PRIORITY_DEFAULT_IDLE);
   if (self->interval != 0)
     self->slot = kaa_scheduler_get_time (self->scheduler);
   fiber = (gpointer) ((guint8 *) self + FIBER_OFFSET);   /* aligned: FIBER_OFFSET */
@@ -678,7 +681,10 @@ kaa_coroutine_start (const KaaCoroutineDef *def,
   if (G_UNLIKELY (kaa_debug_get () & KAA_DEBUG_TRACK_ALL))
     kaa_in_progress_set_origin (ip, (gpointer) self->func, self->site_file, self->site_line);
 
-  if (kaa_scheduler_is_owner (self->scheduler))
+  /* Spawned by a coroutine of the same context: that one runs on the
+   * owner thread, which need not be looked up. */
+  if ((current != NULL && current->scheduler == self->scheduler) ||
+      kaa_scheduler_is_owner (self->scheduler))
     {
       coroutine_begin (self);
       return;

@@ -213,7 +213,9 @@ in_progress_finalize (KaaInProgress *self)
     kaa_in_progress_warn_unhandled (self);
 
   kaa_in_progress_release_producer (self);
-  kaa_in_progress_free_callbacks (self);
+  /* Most have none left by now: no call for them. */
+  if (self->callbacks != NULL || self->pending.next != &self->pending || self->index != NULL)
+    kaa_in_progress_free_callbacks (self);
   source = clear_result (self);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->progress, kaa_progress_free);
