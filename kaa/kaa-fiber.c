@@ -354,17 +354,14 @@ kaa_fiber_context_init (KaaFiberContext *ctx,
  * the predictor in step with the resumer's frames, and every return the
  * resumer makes afterwards is predicted. After the jump, each of them was
  * mispredicted: a spawn from a coroutine returns through half a dozen
- * frames to its caller (spawn-await, docs/benchmarks.md). */
-static inline void
-fiber_switch_edge (KaaFiberContext *from,
-                   KaaFiberContext *to)
-{
+ * frames to its caller (spawn-await, docs/benchmarks.md). A macro, not a
+ * function: nothing instrumented may run between a sanitizer's switch
+ * annotation and the switch itself (a call would, in a -O0 build). */
 #if KAA_FIBER_CAN_TRANSFER
-  kaa_fiber_switch_peer (from, to);
+# define fiber_switch_edge kaa_fiber_switch_peer
 #else
-  kaa_fiber_switch (from, to);
+# define fiber_switch_edge kaa_fiber_switch
 #endif
-}
 
 /* The first instruction a fiber runs. It never returns: there is nothing
  * below it on the fiber's stack. */
@@ -513,6 +510,8 @@ kaa_fiber_clear (KaaFiber *fiber)
 KAA_HOT void
 kaa_fiber_resume (KaaFiber *fiber)
 {
+  gboolean fresh;
+
   g_return_if_fail (fiber != NULL);
   g_return_if_fail (!fiber->running);
   g_return_if_fail (!fiber->finished);
@@ -525,17 +524,17 @@ kaa_fiber_resume (KaaFiber *fiber)
 
   /* Before the switch, the thread's own variable directly (as in
    * kaa_fiber_transfer()); after it, only through the accessors. */
+  fresh = !fiber->started;
   fiber->resumer = current_fiber;
+  fiber->started = TRUE;
   fiber->running = TRUE;
   current_fiber = fiber;
+  /* Nothing instrumented between the annotation and the switch. */
   fiber_annotate_enter (fiber);
-  if (fiber->started)
-    kaa_fiber_switch (&fiber->caller_context, &fiber->context);
+  if (fresh)
+    fiber_switch_edge (&fiber->caller_context, &fiber->context);
   else
-    {
-      fiber->started = TRUE;
-      fiber_switch_edge (&fiber->caller_context, &fiber->context);
-    }
+    kaa_fiber_switch (&fiber->caller_context, &fiber->context);
   /* Back from @fiber, or from a fiber it transferred to, which may have
    * freed @fiber meanwhile: only the one that came back is touched. */
   fiber = fiber_current_get ();
