@@ -15,6 +15,8 @@
 
 #include <glib.h>
 
+#include "kaa-valgrind-private.h"
+
 G_BEGIN_DECLS
 
 #define kaa_new0(type) ((type *) kaa_alloc0 (sizeof (type)))
@@ -35,6 +37,82 @@ static inline gpointer
 kaa_alloc0 (gsize size)
 {
   return memset (g_malloc (size), 0, size);
+}
+
+/* kaa-alloc-spare.c: each thread keeps a few freed blocks of each kind
+ * made per operation, and hands them out again first. A block of a kind
+ * goes back with kaa_spare_free() of that kind, on any thread. The common
+ * cases are inline, so that the zeroing has a size known at compile time;
+ * under AddressSanitizer or Valgrind every call takes the annotated path
+ * of kaa-alloc-spare.c. */
+typedef enum
+{
+  KAA_SPARE_IN_PROGRESS,
+  KAA_SPARE_COROUTINE,     /* a coroutine and its fiber */
+  KAA_N_SPARE_KINDS,
+} KaaSpareKind;
+
+#define KAA_SPARE_BLOCKS 16
+
+typedef struct
+{
+  guint    len;
+  gsize    block_size;   /* fixed by the first block: they are all alike */
+  gpointer blocks[KAA_SPARE_BLOCKS];
+} KaaSpares;
+
+/* The calling thread's, KAA_N_SPARE_KINDS of them, or NULL before its
+ * first free and after its exit. */
+G_GNUC_INTERNAL extern KAA_THREAD_LOCAL KaaSpares *kaa_thread_spares;
+
+#if defined (__SANITIZE_ADDRESS__)
+# define KAA_SPARE_ASAN 1
+#elif defined (__has_feature)
+# if __has_feature (address_sanitizer)
+#  define KAA_SPARE_ASAN 1
+# endif
+#endif
+#ifndef KAA_SPARE_ASAN
+# define KAA_SPARE_ASAN 0
+#endif
+#define kaa_spare_annotated (KAA_SPARE_ASAN || kaa_valgrind_running)
+
+G_GNUC_INTERNAL
+gpointer kaa_spare_alloc0_slow (KaaSpareKind kind,
+                                gsize        size) G_GNUC_WARN_UNUSED_RESULT;
+G_GNUC_INTERNAL
+void     kaa_spare_free_slow   (KaaSpareKind kind,
+                                gpointer     block,
+                                gsize        size);
+
+/* @size zeroed bytes for @kind, the same size on every call. */
+static inline gpointer
+kaa_spare_alloc0 (KaaSpareKind kind,
+                  gsize        size)
+{
+  KaaSpares *spares = kaa_thread_spares;
+
+  if (G_UNLIKELY (spares == NULL || spares[kind].len == 0 || kaa_spare_annotated))
+    return kaa_spare_alloc0_slow (kind, size);
+  return memset (spares[kind].blocks[--spares[kind].len], 0, size);
+}
+
+/* Keeps @block, from kaa_spare_alloc0() for @kind, for the calling
+ * thread's next allocation of @kind, or frees it. */
+static inline void
+kaa_spare_free (KaaSpareKind kind,
+                gpointer     block,
+                gsize        size)
+{
+  KaaSpares *spares = kaa_thread_spares;
+
+  if (G_UNLIKELY (spares == NULL || spares[kind].len == KAA_SPARE_BLOCKS ||
+                  spares[kind].block_size != size || kaa_spare_annotated))
+    {
+      kaa_spare_free_slow (kind, block, size);
+      return;
+    }
+  spares[kind].blocks[spares[kind].len++] = block;
 }
 
 G_END_DECLS

@@ -122,11 +122,6 @@ KaaInProgress *kaa_coroutine_spawn_adopted (const KaaCoroutineDef *def,
  * and the spawn site of the call being spawned on this thread, if any. */
 KaaAdopter    *kaa_coroutine_take_spawn    (const char           **file,
                                             gint                  *line);
-/* kaa-coroutine-cache.c: the memory of a coroutine and its fiber, from
- * the calling thread's spare blocks when it has one. */
-gpointer       kaa_coroutine_block_alloc0  (gsize                  size) G_GNUC_WARN_UNUSED_RESULT;
-void           kaa_coroutine_block_free    (gpointer               block,
-                                            gsize                  size);
 /* kaa-coroutine-policy.c: a call of a definition with a policy. */
 KaaInProgress *kaa_coroutine_policy_call (const KaaCoroutineDef *def,
                                           gpointer               instance,

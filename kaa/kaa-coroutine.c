@@ -79,8 +79,8 @@ coroutine_unref (KaaCoroutine *self)
     self->adopter->unref (self->adopter);
   kaa_scheduler_unref (self->scheduler);
   /* Last: a destroy notify above may spawn, and that spawn must not be
-   * handed this block while it is still read (kaa-coroutine-cache.c). */
-  kaa_coroutine_block_free (self, BLOCK_SIZE);
+   * handed this block while it is still read (kaa-alloc-spare.c). */
+  kaa_spare_free (KAA_SPARE_COROUTINE, self, BLOCK_SIZE);
   kaa_live_add (KAA_LIVE_COROUTINE, -1);
 }
 
@@ -655,7 +655,7 @@ kaa_coroutine_start (const KaaCoroutineDef *def,
   else
     kaa_in_progress_set_static_name (ip, "coroutine");
   /* The fiber lives behind the coroutine, in the same allocation. */
-  self = kaa_coroutine_block_alloc0 (BLOCK_SIZE);
+  self = kaa_spare_alloc0 (KAA_SPARE_COROUTINE, BLOCK_SIZE);
   kaa_live_add (KAA_LIVE_COROUTINE, 1);
   kaa_ref_count_init (&self->ref_count);          /* the producer slot */
   self->producer.ops = &coroutine_ops;

@@ -31,6 +31,7 @@ enum
   FLAG_ORPHAN_DELIVERY = 1 << 7, /* a thread delivers after the context died */
   FLAG_TRACKED        = 1 << 8,  /* in the dump's registry (kaa-in-progress-registry.c) */
   FLAG_GUARDS_WAITS   = 1 << 9,  /* its cancel ends a job's waits (kaa-in-progress-wait.c) */
+  FLAG_SPARE_BLOCK    = 1 << 10, /* immutable: from kaa_spare_alloc0() */
 };
 
 /* A callback's place in a list. Pushers chain the incoming stack through

@@ -73,7 +73,13 @@ in_progress_init (KaaInProgress *self,
 KaaInProgress *
 kaa_in_progress_new_for_scheduler (KaaScheduler *scheduler)
 {
-  return in_progress_init (kaa_new0 (KaaInProgress), scheduler);
+  /* From the thread's spare blocks (issue #20): a spawn and await makes
+   * and frees one a moment apart. */
+  KaaInProgress *self = kaa_spare_alloc0 (KAA_SPARE_IN_PROGRESS, sizeof (KaaInProgress));
+
+  /* Not shared yet: no atomic needed. */
+  self->flags = FLAG_SPARE_BLOCK;
+  return in_progress_init (self, scheduler);
 }
 
 /* The producer's part follows the InProgress; finalize frees the whole
@@ -190,7 +196,11 @@ clear_result (KaaInProgress *self)
 static inline void
 in_progress_free_block (KaaInProgress *self)
 {
-  if (g_atomic_int_get (&self->flags) & FLAG_OWN_BLOCK)
+  gint flags = g_atomic_int_get (&self->flags);
+
+  if (flags & FLAG_SPARE_BLOCK)
+    kaa_spare_free (KAA_SPARE_IN_PROGRESS, self, sizeof (KaaInProgress));
+  else if (flags & FLAG_OWN_BLOCK)
     {
       gpointer block = (guint8 *) self - BLOCK_HEADER;
 

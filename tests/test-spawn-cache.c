@@ -1,9 +1,9 @@
-/* test-spawn-cache.c: each thread's spare stacks and coroutine blocks
+/* test-spawn-cache.c: each thread's spare stacks, coroutine and InProgress blocks
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Issue #20: a thread keeps the last stacks and coroutine blocks it freed
- * (kaa-fiber-stack-cache.c, kaa-coroutine-cache.c) and a spawn takes them
+ * (kaa-fiber-stack-cache.c, kaa-alloc-spare.c) and a spawn takes them
  * first. These tests try to break that: reuse must look like a fresh
  * allocation, stacks must go back to the shared pool when their thread
  * exits, the pool's counts must stay true, guards must still stop an
@@ -568,6 +568,114 @@ test_overflow_on_cached_stack (Fixture       *f,
                              "(stack size 65536 bytes)*");
 }
 
+/* ------------------------------------------------ InProgress blocks */
+
+static void
+count_call (KaaInProgress *ip,
+            gpointer       data)
+{
+  (*(guint *) data)++;
+}
+
+static void
+test_in_progress_reuse_is_fresh (Fixture       *f,
+                                 gconstpointer  data)
+{
+  KaaInProgress *first, *second;
+  guint calls = 0;
+
+  g_test_summary ("the block of an InProgress that was named, cancelled with a "
+                  "cancellable, connected to and had its error seen is the next "
+                  "InProgress's, and that one starts blank: pending, unnamed, without "
+                  "the first one's callback, and its failure unseen, so that it warns "
+                  "(" ISSUE_REF ")");
+
+  first = kaa_in_progress_new ();
+  kaa_in_progress_set_name (first, "spare-first");
+  g_assert_nonnull (kaa_in_progress_get_cancellable (first));
+  kaa_in_progress_connect (first, count_call, &calls, NULL);
+  kaa_in_progress_cancel (first);
+  g_assert_false (kaa_in_progress_get_error (first) == NULL);
+  g_assert_cmpuint (calls, ==, 1);
+  kaa_in_progress_unref (first);
+
+  second = kaa_in_progress_new ();
+  /* The same block: the test did exercise the spares. */
+  g_assert_true (second == first);
+  g_assert_cmpint (kaa_in_progress_get_state (second), ==, KAA_STATE_PENDING);
+  g_assert_null (kaa_in_progress_get_name (second));
+  kaa_in_progress_fail (second, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "spare"));
+  /* The first one's callback is not this one's. */
+  kaa_test_drain (f->context);
+  g_assert_cmpuint (calls, ==, 1);
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_WARNING, "*failed and nobody handled its error*");
+  kaa_in_progress_unref (second);
+  g_test_assert_expected_messages ();
+}
+
+#define N_HANDED 64
+
+/* On the worker: drops the last reference of each. */
+static void
+unref_all (gpointer data)
+{
+  KaaInProgress **ips = data;
+
+  for (guint i = 0; i < N_HANDED; i++)
+    kaa_in_progress_unref (ips[i]);
+}
+
+/* On the worker: makes each, finished. */
+static void
+make_all (gpointer data)
+{
+  KaaInProgress **ips = data;
+
+  for (guint i = 0; i < N_HANDED; i++)
+    {
+      ips[i] = kaa_in_progress_new ();
+      kaa_in_progress_finish_int64 (ips[i], i);
+    }
+}
+
+static void
+test_in_progress_freed_elsewhere (Fixture       *f,
+                                  gconstpointer  data)
+{
+  KaaInProgress *ips[N_HANDED];
+  KaaTestWorker worker = { 0 };
+  KaaInProgress *ip;
+
+  g_test_summary ("InProgresses made on one thread and freed on another are kept by "
+                  "the thread that frees them, which may exit with them: none is "
+                  "counted live afterwards, nothing leaks, and both sides go on making "
+                  "new ones (" ISSUE_REF ")");
+
+  kaa_test_worker_start (&worker);
+  for (guint i = 0; i < N_HANDED; i++)
+    {
+      ips[i] = kaa_in_progress_new ();
+      kaa_in_progress_finish_int64 (ips[i], i);
+    }
+  kaa_test_worker_call (&worker, unref_all, ips);
+  kaa_test_worker_call (&worker, make_all, ips);
+  for (guint i = 0; i < N_HANDED; i++)
+    {
+      g_assert_cmpint (kaa_in_progress_get_int64 (ips[i]), ==, i);
+      kaa_in_progress_unref (ips[i]);
+    }
+  kaa_test_worker_call (&worker, make_all, ips);
+  kaa_test_worker_call (&worker, unref_all, ips);
+  /* It exits holding spare blocks of both threads' making. */
+  kaa_test_worker_kill (&worker);
+  g_assert_cmpint (kaa_live_get (KAA_LIVE_IN_PROGRESS), ==, f->live[KAA_LIVE_IN_PROGRESS]);
+
+  ip = kaa_in_progress_new ();
+  kaa_in_progress_finish_int64 (ip, 5);
+  g_assert_cmpint (kaa_in_progress_get_int64 (ip), ==, 5);
+  kaa_in_progress_unref (ip);
+}
+
 /* --------------------------------------------- a use after the finish */
 
 static void
@@ -611,6 +719,8 @@ main (int    argc,
   KAA_TEST_ADD ("dying-context", test_dying_context);
   KAA_TEST_ADD ("overflow-on-cached-stack", test_overflow_on_cached_stack);
   KAA_TEST_ADD ("use-after-finish", test_use_after_finish);
+  KAA_TEST_ADD ("in-progress-reuse-is-fresh", test_in_progress_reuse_is_fresh);
+  KAA_TEST_ADD ("in-progress-freed-elsewhere", test_in_progress_freed_elsewhere);
 
   return g_test_run ();
 }
