@@ -632,7 +632,6 @@ kaa_stack_get_size (KaaStack *stack)
   return stack->chunk->stack_size;
 }
 
-
 void
 kaa_stack_pool_get_stats_for_testing (KaaStackPoolStats *stats)
 {

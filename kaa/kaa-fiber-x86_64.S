@@ -15,9 +15,9 @@
  *   sp+40 rbx               sp+8  r15
  *   sp+32 r12               sp+0  MXCSR (4 bytes), x87 control word (2)
  *
- * kaa_fiber_context_init() (kaa-fiber.c) writes that frame by hand for a
- * fiber that has not run yet. The sanitizer and Valgrind annotations live
- * in kaa-fiber.c, around the call.
+ * A fiber that has not run yet is entered by kaa_fiber_start() (below)
+ * instead. The sanitizer and Valgrind annotations live in kaa-fiber.c,
+ * around the call.
  *
  * CET: the entry carries endbr64 when the compiler targets IBT (-fcf-
  * protection), and only then is IBT claimed in the property note. Shadow
@@ -134,6 +134,88 @@ kaa_fiber_switch_peer:
 	ret
 	.cfi_endproc
 	.size	kaa_fiber_switch_peer, .-kaa_fiber_switch_peer
+
+
+/* void kaa_fiber_start (KaaFiberContext *from, guint8 *top);
+ *
+ * Starts a fiber that has not run: saves the resumer's state on its own
+ * stack as kaa_fiber_switch() does (so that the fiber's first suspend
+ * switches back to it like any other) and calls kaa_fiber_run() on the
+ * fiber's stack, which ends at @top (16-aligned), with the control words
+ * as they are. Returning from it, the
+ * fiber is finished: this goes back to whoever resumed it last (rbx, which
+ * kaa_fiber_run() preserves, still holds @from, the fiber's caller
+ * context, which each resume and transfer update) and returns there.
+ * The call of kaa_fiber_run() and its return, and this function's return
+ * into the resumer that called it, pair up for the return-stack
+ * predictor: no ret here lands where the predictor does not expect it.
+ * On the fiber's stack the return address is undefined for unwinders:
+ * a backtrace ends there. */
+	.globl	kaa_fiber_start
+	.hidden	kaa_fiber_start
+	.type	kaa_fiber_start, @function
+	.p2align 4
+kaa_fiber_start:
+	.cfi_startproc
+	KAA_ENDBR
+	pushq	%rbp
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %rbp, 0
+	pushq	%rbx
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %rbx, 0
+	pushq	%r12
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %r12, 0
+	pushq	%r13
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %r13, 0
+	pushq	%r14
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %r14, 0
+	pushq	%r15
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %r15, 0
+	subq	$8, %rsp
+	.cfi_adjust_cfa_offset 8
+	stmxcsr	(%rsp)
+	fnstcw	4(%rsp)
+	movq	%rsp, (%rdi)
+	movq	%rdi, %rbx
+	.cfi_remember_state
+	movq	%rsi, %rsp
+	.cfi_def_cfa %rsp, 0
+	.cfi_undefined %rip
+	xorl	%ebp, %ebp
+	call	kaa_fiber_run
+	/* Finished: back on the stack of whoever resumed it last. */
+	movq	(%rbx), %rsp
+	.cfi_restore_state
+	ldmxcsr	(%rsp)
+	fldcw	4(%rsp)
+	addq	$8, %rsp
+	.cfi_adjust_cfa_offset -8
+	popq	%r15
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %r15
+	popq	%r14
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %r14
+	popq	%r13
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %r13
+	popq	%r12
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %r12
+	popq	%rbx
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %rbx
+	popq	%rbp
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %rbp
+	ret
+	.cfi_endproc
+	.size	kaa_fiber_start, .-kaa_fiber_start
 
 	.section .note.GNU-stack,"",@progbits
 

@@ -52,8 +52,10 @@
 #endif
 #if FIBER_TSAN
 # include <sanitizer/tsan_interface.h>
-/* fiber_entry() never returns: an instrumented one would leave its frame
- * on TSan's shadow stack of the context, one more at every reuse. */
+/* fiber_entry() never returns, and kaa_fiber_run() returns in its
+ * resumer's context, not the fiber's: instrumented, either would leave
+ * its frame on TSan's shadow stack of the fiber's context, one more at
+ * every reuse. */
 # if defined (__clang__)
 #  define FIBER_ENTRY_UNINSTRUMENTED __attribute__ ((disable_sanitizer_instrumentation))
 # else
@@ -299,7 +301,15 @@ fiber_annotate_transfer (KaaFiber *from,
 
 /* ---------------------------------------------------------------- frames */
 
-#if !KAA_FIBER_UCONTEXT
+/* x86-64 starts a fiber with kaa_fiber_start(); aarch64 writes a frame
+ * that the first switch "returns" from into fiber_entry(). */
+#if defined (__x86_64__) && !KAA_FIBER_UCONTEXT
+# define KAA_FIBER_CAN_START 1
+#else
+# define KAA_FIBER_CAN_START 0
+#endif
+
+#if !KAA_FIBER_UCONTEXT && !KAA_FIBER_CAN_START
 /* Writes the frame kaa_fiber_switch() pops (see the layout in the .S
  * file), so that the first switch to the fiber "returns" into @entry with
  * the stack aligned as the ABI wants at a function's first instruction. */
@@ -312,22 +322,7 @@ kaa_fiber_context_init (KaaFiberContext *ctx,
   guintptr top = ((guintptr) (stack_base + stack_size)) & ~(guintptr) 15;
   guint64 *frame;
 
-#if defined (__x86_64__)
-  /* Nine slots: control words, six registers, the return address, and a
-   * null word on top ending backtraces; after ret, rsp = top - 8, which
-   * is 8 mod 16 like after a call. */
-  guint32 mxcsr;
-  guint16 x87_cw;
-
-  frame = (guint64 *) (top - 9 * 8);
-  memset (frame, 0, 9 * 8);
-  /* The fiber starts with its creator's floating-point control state, as
-   * a new thread does (a -ffast-math program keeps flush-to-zero). */
-  __asm__ ("stmxcsr %0" : "=m" (mxcsr));
-  __asm__ ("fnstcw %0" : "=m" (x87_cw));
-  frame[0] = mxcsr | ((guint64) x87_cw << 32);
-  frame[7] = (guintptr) entry;
-#elif defined (__aarch64__)
+#if defined (__aarch64__)
   guint64 fpcr;
 
   /* 176 bytes; x29 = 0 ends frame chains, x30 (sp+88) is where ret goes,
@@ -363,22 +358,57 @@ kaa_fiber_context_init (KaaFiberContext *ctx,
 # define fiber_switch_edge kaa_fiber_switch
 #endif
 
-/* The first instruction a fiber runs. It never returns: there is nothing
- * below it on the fiber's stack. */
-static void G_GNUC_NORETURN FIBER_ENTRY_UNINSTRUMENTED
-fiber_entry (void)
+/* A fiber's whole life on its own stack: its function, then the end,
+ * annotated. Returns the fiber, now finished, with the sanitizers told
+ * that its stack is left for good: nothing instrumented may run before
+ * the switch out (which is why TSan does not instrument this). Read
+ * directly: nothing of this frame predates the switch in. */
+G_GNUC_INTERNAL KaaFiber *kaa_fiber_run (void);
+
+/* used: kaa_fiber_start() calls it from assembly, which link-time
+ * optimisation does not see. */
+__attribute__ ((used)) KaaFiber * FIBER_ENTRY_UNINSTRUMENTED
+kaa_fiber_run (void)
 {
-  /* Read directly: nothing of this frame predates the switch in. */
   KaaFiber *fiber = current_fiber;
 
   fiber_annotate_arrived (fiber, TRUE);
   fiber->func (fiber->user_data);
   fiber->finished = TRUE;
   fiber_annotate_leave (fiber, TRUE);
+  return fiber;
+}
+
+#if KAA_FIBER_CAN_START
+/* kaa-fiber-x86_64.S: saves the resumer as kaa_fiber_switch() does, calls
+ * kaa_fiber_run() on the stack that ends at @top, and when it returns
+ * goes back to whoever resumed the fiber last. The fiber starts with the
+ * floating-point control state of the thread that starts it, as a new
+ * thread does its creator's (a -ffast-math program keeps flush-to-zero):
+ * a coroutine's fiber is made and started by the same call. The call
+ * and the return pair up for the return-stack predictor, and so does the
+ * return into the resumer: a spawn from a coroutine makes no
+ * misprediction on the way in and out (issue #20, spawn-await,
+ * docs/benchmarks.md). */
+G_GNUC_INTERNAL
+void kaa_fiber_start (KaaFiberContext *from,
+                      guint8          *top);
+#endif
+
+#if !KAA_FIBER_CAN_START
+/* The first instruction a fiber runs, where it is not started by
+ * kaa_fiber_start(). It never returns: there is nothing below it on the
+ * fiber's stack. */
+static void G_GNUC_NORETURN FIBER_ENTRY_UNINSTRUMENTED
+fiber_entry (void)
+{
+  KaaFiber *fiber = kaa_fiber_run ();
+
   fiber_switch_edge (&fiber->context, &fiber->caller_context);
   /* A finished fiber is never resumed. */
   abort ();
 }
+#endif
 
 /**
  * kaa_fiber_new:
@@ -457,9 +487,14 @@ kaa_fiber_init (KaaFiber      *fiber,
   fiber->stack = stack;
   fiber->name = name;
   fiber_annotate_create (fiber);
+#if KAA_FIBER_CAN_START
+  /* kaa_fiber_start() needs nothing else: no frame to write. */
+  fiber->context.sp = (gpointer) (((guintptr) kaa_stack_get_top (stack)) & ~(guintptr) 15);
+#else
   kaa_fiber_context_init (&fiber->context, kaa_stack_get_base (stack),
                           kaa_stack_get_top (stack) - kaa_stack_get_base (stack),
                           fiber_entry);
+#endif
   return TRUE;
 }
 
@@ -531,10 +566,17 @@ kaa_fiber_resume (KaaFiber *fiber)
   current_fiber = fiber;
   /* Nothing instrumented between the annotation and the switch. */
   fiber_annotate_enter (fiber);
-  if (fresh)
-    fiber_switch_edge (&fiber->caller_context, &fiber->context);
-  else
+  if (!fresh)
     kaa_fiber_switch (&fiber->caller_context, &fiber->context);
+  else
+    {
+#if KAA_FIBER_CAN_START
+      /* Until it first runs, its context holds where its stack ends. */
+      kaa_fiber_start (&fiber->caller_context, fiber->context.sp);
+#else
+      fiber_switch_edge (&fiber->caller_context, &fiber->context);
+#endif
+    }
   /* Back from @fiber, or from a fiber it transferred to, which may have
    * freed @fiber meanwhile: only the one that came back is touched. */
   fiber = fiber_current_get ();

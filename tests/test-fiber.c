@@ -231,6 +231,33 @@ test_fiber_fp_control (void)
   kaa_fiber_free (fiber);
 }
 
+static void
+fp_start_body (gpointer data)
+{
+  *(int *) data = current_rounding ();
+  g_assert_cmpint (fesetround (FE_TOWARDZERO), ==, 0);
+}
+
+static void
+test_fiber_fp_start (void)
+{
+  int seen = -1;
+  KaaFiber *fiber;
+
+  g_test_summary ("a fiber starts with the rounding mode of the thread that starts "
+                  "it, as a new thread does its creator's, and what it sets stays its "
+                  "own (" DESIGN_REF ")");
+
+  g_assert_cmpint (fesetround (FE_UPWARD), ==, 0);
+  fiber = fiber_new_checked (fp_start_body, &seen, "fp-start");
+  kaa_fiber_resume (fiber);
+  g_assert_cmpint (seen, ==, FE_UPWARD);
+  g_assert_cmpint (current_rounding (), ==, FE_UPWARD);
+  fesetround (FE_TONEAREST);
+  g_assert_true (kaa_fiber_is_finished (fiber));
+  kaa_fiber_free (fiber);
+}
+
 /* ---------------------------------------------------- callee-saved regs */
 
 #define REG_ROUNDS 200
@@ -607,6 +634,7 @@ main (int    argc,
   g_test_add_func ("/kaa/fiber/finish", test_fiber_finish);
   g_test_add_func ("/kaa/fiber/nested", test_fiber_nested);
   g_test_add_func ("/kaa/fiber/fp-control", test_fiber_fp_control);
+  g_test_add_func ("/kaa/fiber/fp-start", test_fiber_fp_start);
   g_test_add_func ("/kaa/fiber/callee-saved", test_fiber_callee_saved);
   g_test_add_func ("/kaa/fiber/pool-reuse", test_fiber_pool_reuse);
   g_test_add_func ("/kaa/fiber/stack-error", test_fiber_stack_error);
