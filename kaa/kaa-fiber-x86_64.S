@@ -38,9 +38,8 @@
 /* Beside the C code of a main-loop iteration (kaa-hot-private.h). */
 	.section .text.hot.kaa_fiber_switch,"ax",@progbits
 
-/* Saves the callee-saved state on the old stack, exchanges the stacks
- * and pops the same state from the new one, up to the return address. */
-.macro KAA_SWITCH_STACKS
+/* Pushes the callee-saved state (and the control words) onto the stack. */
+.macro KAA_SAVE_STATE
 	pushq	%rbp
 	.cfi_adjust_cfa_offset 8
 	.cfi_rel_offset %rbp, 0
@@ -63,12 +62,10 @@
 	.cfi_adjust_cfa_offset 8
 	stmxcsr	(%rsp)
 	fnstcw	4(%rsp)
+.endm
 
-	/* The frame on the new stack has the same layout, so the CFI above
-	 * stays true across the exchange of rsp. */
-	movq	%rsp, (%rdi)
-	movq	(%rsi), %rsp
-
+/* Pops what KAA_SAVE_STATE pushed, up to the return address. */
+.macro KAA_RESTORE_STATE
 	ldmxcsr	(%rsp)
 	fldcw	4(%rsp)
 	addq	$8, %rsp
@@ -91,6 +88,17 @@
 	popq	%rbp
 	.cfi_adjust_cfa_offset -8
 	.cfi_restore %rbp
+.endm
+
+/* Saves the callee-saved state on the old stack, exchanges the stacks
+ * and pops the same state from the new one, up to the return address. */
+.macro KAA_SWITCH_STACKS
+	KAA_SAVE_STATE
+	/* The frame on the new stack has the same layout, so the CFI above
+	 * stays true across the exchange of rsp. */
+	movq	%rsp, (%rdi)
+	movq	(%rsi), %rsp
+	KAA_RESTORE_STATE
 .endm
 
 	.globl	kaa_fiber_switch
@@ -158,28 +166,7 @@ kaa_fiber_switch_peer:
 kaa_fiber_start:
 	.cfi_startproc
 	KAA_ENDBR
-	pushq	%rbp
-	.cfi_adjust_cfa_offset 8
-	.cfi_rel_offset %rbp, 0
-	pushq	%rbx
-	.cfi_adjust_cfa_offset 8
-	.cfi_rel_offset %rbx, 0
-	pushq	%r12
-	.cfi_adjust_cfa_offset 8
-	.cfi_rel_offset %r12, 0
-	pushq	%r13
-	.cfi_adjust_cfa_offset 8
-	.cfi_rel_offset %r13, 0
-	pushq	%r14
-	.cfi_adjust_cfa_offset 8
-	.cfi_rel_offset %r14, 0
-	pushq	%r15
-	.cfi_adjust_cfa_offset 8
-	.cfi_rel_offset %r15, 0
-	subq	$8, %rsp
-	.cfi_adjust_cfa_offset 8
-	stmxcsr	(%rsp)
-	fnstcw	4(%rsp)
+	KAA_SAVE_STATE
 	movq	%rsp, (%rdi)
 	movq	%rdi, %rbx
 	.cfi_remember_state
@@ -191,28 +178,7 @@ kaa_fiber_start:
 	/* Finished: back on the stack of whoever resumed it last. */
 	movq	(%rbx), %rsp
 	.cfi_restore_state
-	ldmxcsr	(%rsp)
-	fldcw	4(%rsp)
-	addq	$8, %rsp
-	.cfi_adjust_cfa_offset -8
-	popq	%r15
-	.cfi_adjust_cfa_offset -8
-	.cfi_restore %r15
-	popq	%r14
-	.cfi_adjust_cfa_offset -8
-	.cfi_restore %r14
-	popq	%r13
-	.cfi_adjust_cfa_offset -8
-	.cfi_restore %r13
-	popq	%r12
-	.cfi_adjust_cfa_offset -8
-	.cfi_restore %r12
-	popq	%rbx
-	.cfi_adjust_cfa_offset -8
-	.cfi_restore %rbx
-	popq	%rbp
-	.cfi_adjust_cfa_offset -8
-	.cfi_restore %rbp
+	KAA_RESTORE_STATE
 	ret
 	.cfi_endproc
 	.size	kaa_fiber_start, .-kaa_fiber_start
