@@ -64,6 +64,14 @@ void        kaa_fiber_suspend       (void);
 /* One switch from the calling fiber to another (kaa-fiber.c): all but
  * the ucontext backend. */
 #define KAA_FIBER_CAN_TRANSFER (!KAA_FIBER_UCONTEXT)
+/* A fiber that has not run is started by a call on its stack and ends by
+ * the return (kaa_fiber_start() in kaa-fiber.c): x86-64. Elsewhere the
+ * first switch "returns" into a frame kaa_fiber_context_init() wrote. */
+#if defined (__x86_64__) && !KAA_FIBER_UCONTEXT
+# define KAA_FIBER_CAN_START 1
+#else
+# define KAA_FIBER_CAN_START 0
+#endif
 #if KAA_FIBER_CAN_TRANSFER
 G_GNUC_INTERNAL
 void        kaa_fiber_transfer      (KaaFiber     *to);
@@ -203,11 +211,13 @@ typedef struct
 
 typedef void (*KaaFiberEntry) (void);
 
+#if !KAA_FIBER_CAN_START
 G_GNUC_INTERNAL
 void        kaa_fiber_context_init  (KaaFiberContext *ctx,
                                      guint8          *stack_base,
                                      gsize            stack_size,
                                      KaaFiberEntry    entry);
+#endif
 /* Saves the callee-saved state into @from and continues from @to. */
 G_GNUC_INTERNAL
 void        kaa_fiber_switch        (KaaFiberContext *from,

@@ -124,13 +124,11 @@ kaa_fiber_switch:
 
 /* void kaa_fiber_switch_peer (KaaFiberContext *from, KaaFiberContext *to);
  *
- * The same, leaving by ret, where that keeps the return-stack predictor
- * in step: kaa_fiber_transfer(), from one fiber to another that was
- * suspended by the same code (a yield to a yield: 45 instead of 61 ns
- * per yield with 100 coroutines runnable), and the way into a fiber that
- * has not run and out of one that has finished (fiber_switch_edge() in
- * kaa-fiber.c), after which the resumer's own returns are predicted
- * again (see docs/benchmarks.md). */
+ * The same for kaa_fiber_transfer(): from one fiber to another that was
+ * suspended by the same code (a yield to a yield), where ret is what the
+ * return-stack predictor expects, and the rets after it too (45 instead
+ * of 61 ns per yield with 100 coroutines runnable, see
+ * docs/benchmarks.md). */
 	.globl	kaa_fiber_switch_peer
 	.hidden	kaa_fiber_switch_peer
 	.type	kaa_fiber_switch_peer, @function

@@ -301,14 +301,6 @@ fiber_annotate_transfer (KaaFiber *from,
 
 /* ---------------------------------------------------------------- frames */
 
-/* x86-64 starts a fiber with kaa_fiber_start(); aarch64 writes a frame
- * that the first switch "returns" from into fiber_entry(). */
-#if defined (__x86_64__) && !KAA_FIBER_UCONTEXT
-# define KAA_FIBER_CAN_START 1
-#else
-# define KAA_FIBER_CAN_START 0
-#endif
-
 #if !KAA_FIBER_UCONTEXT && !KAA_FIBER_CAN_START
 /* Writes the frame kaa_fiber_switch() pops (see the layout in the .S
  * file), so that the first switch to the fiber "returns" into @entry with
@@ -340,23 +332,6 @@ kaa_fiber_context_init (KaaFiberContext *ctx,
 #endif
 
 /* ---------------------------------------------------------------- fibers */
-
-/* Into a fiber that has not run yet, and out of one that has finished:
- * by ret (kaa_fiber_switch_peer()), not by the indirect jump of
- * kaa_fiber_switch(). Neither side has frames of its own to return
- * through on the other stack there, so the ret's one misprediction
- * (the return-stack predictor's top is the caller of the switch) leaves
- * the predictor in step with the resumer's frames, and every return the
- * resumer makes afterwards is predicted. After the jump, each of them was
- * mispredicted: a spawn from a coroutine returns through half a dozen
- * frames to its caller (spawn-await, docs/benchmarks.md). A macro, not a
- * function: nothing instrumented may run between a sanitizer's switch
- * annotation and the switch itself (a call would, in a -O0 build). */
-#if KAA_FIBER_CAN_TRANSFER
-# define fiber_switch_edge kaa_fiber_switch_peer
-#else
-# define fiber_switch_edge kaa_fiber_switch
-#endif
 
 /* A fiber's whole life on its own stack: its function, then the end,
  * annotated. Returns the fiber, now finished, with the sanitizers told
@@ -404,7 +379,7 @@ fiber_entry (void)
 {
   KaaFiber *fiber = kaa_fiber_run ();
 
-  fiber_switch_edge (&fiber->context, &fiber->caller_context);
+  kaa_fiber_switch (&fiber->context, &fiber->caller_context);
   /* A finished fiber is never resumed. */
   abort ();
 }
@@ -545,7 +520,9 @@ kaa_fiber_clear (KaaFiber *fiber)
 KAA_HOT void
 kaa_fiber_resume (KaaFiber *fiber)
 {
+#if KAA_FIBER_CAN_START
   gboolean fresh;
+#endif
 
   g_return_if_fail (fiber != NULL);
   g_return_if_fail (!fiber->running);
@@ -559,24 +536,22 @@ kaa_fiber_resume (KaaFiber *fiber)
 
   /* Before the switch, the thread's own variable directly (as in
    * kaa_fiber_transfer()); after it, only through the accessors. */
+#if KAA_FIBER_CAN_START
   fresh = !fiber->started;
+#endif
   fiber->resumer = current_fiber;
   fiber->started = TRUE;
   fiber->running = TRUE;
   current_fiber = fiber;
   /* Nothing instrumented between the annotation and the switch. */
   fiber_annotate_enter (fiber);
-  if (!fresh)
-    kaa_fiber_switch (&fiber->caller_context, &fiber->context);
-  else
-    {
 #if KAA_FIBER_CAN_START
-      /* Until it first runs, its context holds where its stack ends. */
-      kaa_fiber_start (&fiber->caller_context, fiber->context.sp);
-#else
-      fiber_switch_edge (&fiber->caller_context, &fiber->context);
+  /* Until it first runs, its context holds where its stack ends. */
+  if (fresh)
+    kaa_fiber_start (&fiber->caller_context, fiber->context.sp);
+  else
 #endif
-    }
+    kaa_fiber_switch (&fiber->caller_context, &fiber->context);
   /* Back from @fiber, or from a fiber it transferred to, which may have
    * freed @fiber meanwhile: only the one that came back is touched. */
   fiber = fiber_current_get ();
