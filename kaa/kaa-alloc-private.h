@@ -19,6 +19,20 @@
 
 G_BEGIN_DECLS
 
+/* Built with AddressSanitizer (GCC's flag or Clang's feature): what the
+ * library allocates and reuses itself is then annotated, or left to
+ * malloc(). */
+#if defined (__SANITIZE_ADDRESS__)
+# define KAA_ASAN 1
+#elif defined (__has_feature)
+# if __has_feature (address_sanitizer)
+#  define KAA_ASAN 1
+# endif
+#endif
+#ifndef KAA_ASAN
+# define KAA_ASAN 0
+#endif
+
 #define kaa_new0(type) ((type *) kaa_alloc0 (sizeof (type)))
 
 /* Where a second struct starts when it shares the allocation of one of
@@ -52,6 +66,8 @@ typedef enum
   KAA_N_SPARE_KINDS,
 } KaaSpareKind;
 
+/* As many as a thread's stack cache holds stacks (kaa-fiber-stack-cache.c):
+ * a spawn right after a finish reuses all three. */
 #define KAA_SPARE_BLOCKS 16
 
 typedef struct
@@ -65,17 +81,7 @@ typedef struct
  * first free and after its exit. */
 G_GNUC_INTERNAL extern KAA_THREAD_LOCAL KaaSpares *kaa_thread_spares;
 
-#if defined (__SANITIZE_ADDRESS__)
-# define KAA_SPARE_ASAN 1
-#elif defined (__has_feature)
-# if __has_feature (address_sanitizer)
-#  define KAA_SPARE_ASAN 1
-# endif
-#endif
-#ifndef KAA_SPARE_ASAN
-# define KAA_SPARE_ASAN 0
-#endif
-#define kaa_spare_annotated (KAA_SPARE_ASAN || kaa_valgrind_running)
+#define kaa_spare_annotated (KAA_ASAN || kaa_valgrind_running)
 
 G_GNUC_INTERNAL
 gpointer kaa_spare_alloc0_slow (KaaSpareKind kind,

@@ -28,16 +28,12 @@
 #include "kaa-alloc-private.h"
 #include "kaa-valgrind-private.h"
 
-#if KAA_SPARE_ASAN
+#if KAA_ASAN
 # include <sanitizer/asan_interface.h>
 #else
 # define ASAN_POISON_MEMORY_REGION(addr, size) ((void) (addr), (void) (size))
 # define ASAN_UNPOISON_MEMORY_REGION(addr, size) ((void) (addr), (void) (size))
 #endif
-
-/* As many as a thread's stack cache holds stacks (kaa-fiber-stack-cache.c):
- * a spawn right after a finish reuses all three. */
-G_STATIC_ASSERT (KAA_SPARE_BLOCKS == 16);
 
 KAA_THREAD_LOCAL KaaSpares *kaa_thread_spares;
 /* Set once the spares are gone at thread exit: a block freed later (by

@@ -24,16 +24,7 @@
 #include "kaa-hot-private.h"
 #include "kaa-valgrind-private.h"
 
-#if defined (__SANITIZE_ADDRESS__)
-# define FIBER_ASAN 1
-#elif defined (__has_feature)
-# if __has_feature (address_sanitizer)
-#  define FIBER_ASAN 1
-# endif
-#endif
-#ifndef FIBER_ASAN
-# define FIBER_ASAN 0
-#endif
+#define FIBER_ASAN KAA_ASAN
 
 #if defined (__SANITIZE_THREAD__)
 # define FIBER_TSAN 1

@@ -10,21 +10,11 @@
 
 #include <string.h>
 
+#include "kaa-alloc-private.h"
 #include "kaa-thread-pool-block-cache-private.h"
 #include "kaa-valgrind-private.h"
 
-#if defined (__SANITIZE_ADDRESS__)
-# define CACHE_BYPASS_ASAN 1
-#elif defined (__has_feature)
-# if __has_feature (address_sanitizer)
-#  define CACHE_BYPASS_ASAN 1
-# endif
-#endif
-#ifndef CACHE_BYPASS_ASAN
-# define CACHE_BYPASS_ASAN 0
-#endif
-
-#define CACHE_BYPASS (CACHE_BYPASS_ASAN || KAA_ON_VALGRIND)
+#define CACHE_BYPASS (KAA_ASAN || KAA_ON_VALGRIND)
 
 /* A cached block is filled with 0xdb bytes past its link: a late use of
  * it reads garbage that stands out (a pointer no system maps, a negative
