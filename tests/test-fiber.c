@@ -591,6 +591,85 @@ test_fiber_bad_input (void)
   kaa_fiber_free (fiber);
 }
 
+/* ------------------------------------------- the end, somewhere else */
+
+typedef struct
+{
+  KaaFiber *inner;
+  GString  *log;
+} Elsewhere;
+
+static void
+elsewhere_inner (gpointer data)
+{
+  Elsewhere *e = data;
+
+  g_string_append (e->log, "i1 ");
+  kaa_fiber_suspend ();
+  g_string_append (e->log, "i2 ");
+}
+
+/* Resumes the inner fiber, which was started by main, and so becomes
+ * the one it returns to when it ends. */
+static void
+elsewhere_outer (gpointer data)
+{
+  Elsewhere *e = data;
+  KaaFiber *self = kaa_fiber_get_current ();
+
+  g_string_append (e->log, "o1 ");
+  kaa_fiber_resume (e->inner);
+  g_assert_true (kaa_fiber_is_finished (e->inner));
+  g_assert_true (kaa_fiber_get_current () == self);
+  g_string_append (e->log, "o2 ");
+}
+
+static gpointer
+elsewhere_thread (gpointer data)
+{
+  KaaFiber *fiber = data;
+
+  g_assert_null (kaa_fiber_get_current ());
+  kaa_fiber_resume (fiber);
+  g_assert_true (kaa_fiber_is_finished (fiber));
+  g_assert_null (kaa_fiber_get_current ());
+  return GINT_TO_POINTER (1);
+}
+
+static void
+test_fiber_end_elsewhere (void)
+{
+  Elsewhere e = { NULL, g_string_new (NULL) };
+  KaaFiber *outer;
+
+  g_test_summary ("a fiber that ends goes back to whoever resumed it last, not to "
+                  "whoever started it: another fiber, another thread (issue #20, "
+                  "kaa_fiber_start)");
+
+  /* Started by main, ended under another fiber. */
+  e.inner = fiber_new_checked (elsewhere_inner, &e, "inner");
+  kaa_fiber_resume (e.inner);
+  outer = fiber_new_checked (elsewhere_outer, &e, "outer");
+  kaa_fiber_resume (outer);
+  g_assert_true (kaa_fiber_is_finished (outer));
+  g_assert_null (kaa_fiber_get_current ());
+  g_assert_cmpstr (e.log->str, ==, "i1 o1 i2 o2 ");
+  kaa_fiber_free (outer);
+  kaa_fiber_free (e.inner);
+
+  /* Started by main, ended on another thread. */
+  g_string_truncate (e.log, 0);
+  e.inner = fiber_new_checked (elsewhere_inner, &e, "inner-thread");
+  kaa_fiber_resume (e.inner);
+  g_assert_cmpint (GPOINTER_TO_INT (g_thread_join (g_thread_new ("kaa-test-fiber",
+                                                                 elsewhere_thread,
+                                                                 e.inner))), ==, 1);
+  g_assert_cmpstr (e.log->str, ==, "i1 i2 ");
+  g_assert_null (kaa_fiber_get_current ());
+  kaa_fiber_free (e.inner);
+  g_string_free (e.log, TRUE);
+}
+
 /* --------------------------------------------------------------- thread */
 
 static gpointer
@@ -644,6 +723,7 @@ main (int    argc,
   g_test_add_func ("/kaa/fiber/segv-not-overflow", test_fiber_segv_not_overflow);
   g_test_add_func ("/kaa/fiber/bad-input", test_fiber_bad_input);
   g_test_add_func ("/kaa/fiber/threads", test_fiber_threads);
+  g_test_add_func ("/kaa/fiber/end-elsewhere", test_fiber_end_elsewhere);
 
   return g_test_run ();
 }
