@@ -15,9 +15,13 @@
  *   sp+40 rbx               sp+8  r15
  *   sp+32 r12               sp+0  MXCSR (4 bytes), x87 control word (2)
  *
- * A fiber that has not run yet is entered by kaa_fiber_start() (below)
- * instead. The sanitizer and Valgrind annotations live in kaa-fiber.c,
- * around the call.
+ * kaa_fiber_resume() and kaa_fiber_suspend() enter it by a jump, with the
+ * address to come back to pushed where a call would have put it
+ * (fiber_switch_inline() in kaa-fiber.c), so that the return-stack
+ * predictor gets no entry the switch never returns to. A fiber that has
+ * not run yet is entered by kaa_fiber_start() (below) instead. The
+ * sanitizer and Valgrind annotations live in kaa-fiber.c, around the
+ * switch.
  *
  * CET: the entry carries endbr64 when the compiler targets IBT (-fcf-
  * protection), and only then is IBT claimed in the property note. Shadow

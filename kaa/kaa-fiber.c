@@ -501,6 +501,59 @@ kaa_fiber_clear (KaaFiber *fiber)
   fiber->stack = NULL;
 }
 
+#if defined (__x86_64__) && !KAA_FIBER_UCONTEXT
+/* The caller-saved registers of the System V ABI: the code on the other
+ * side of a switch may change any of them. */
+# if defined (__AVX512F__)
+#  define FIBER_CLOBBERS_AVX512 , \
+  "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", \
+  "xmm24", "xmm25", "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31", \
+  "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7"
+# else
+#  define FIBER_CLOBBERS_AVX512
+# endif
+# define FIBER_CLOBBERS \
+  "rax", "rcx", "rdx", "r8", "r9", "r10", "r11", "memory", "cc", \
+  "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", \
+  "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", \
+  "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", "st(7)", \
+  "mm0", "mm1", "mm2", "mm3", "mm4", "mm5", "mm6", "mm7" FIBER_CLOBBERS_AVX512
+
+/* kaa_fiber_switch() without the call (issue #20, loop-yield-1): the
+ * address to come back to, a label right here, is pushed where a call
+ * would push its return address, and the switch is entered by a jump.
+ * A call would push that address onto the return-stack predictor too,
+ * and the switch never returns to it: the side switched to would then
+ * pop the wrong entry for each return it makes on its way out, a
+ * resumer coming back through the scheduler and GLib's dispatch a
+ * misprediction per frame. Without it each side pops one entry of the
+ * other (a yield's return into the body, the resumer's first return)
+ * and the rest pair up. The frame is the one kaa_fiber_switch() pushes,
+ * so either kind of switch resumes what the other saved. The callee-
+ * saved registers come back from that frame; the asm clobbers the rest.
+ * It steps over the red zone first: the compiler may keep data below
+ * the stack pointer in a function whose only call is this asm. */
+static inline __attribute__ ((always_inline)) void
+fiber_switch_inline (KaaFiberContext *from,
+                     KaaFiberContext *to)
+{
+  register KaaFiberContext *rdi __asm__ ("rdi") = from;
+  register KaaFiberContext *rsi __asm__ ("rsi") = to;
+
+  __asm__ volatile ("leaq -128(%%rsp), %%rsp\n\t"
+                    "leaq 1f(%%rip), %%rax\n\t"
+                    "pushq %%rax\n\t"
+                    "jmp kaa_fiber_switch\n"
+                    "1:\n\t"
+                    "leaq 128(%%rsp), %%rsp"
+                    : "+r" (rdi), "+r" (rsi)
+                    :
+                    : FIBER_CLOBBERS);
+}
+#else
+# define fiber_switch_inline kaa_fiber_switch
+#endif
+
 /**
  * kaa_fiber_resume:
  * @fiber: a fiber that is neither running nor finished
@@ -542,7 +595,7 @@ kaa_fiber_resume (KaaFiber *fiber)
     kaa_fiber_start (&fiber->caller_context, fiber->context.sp);
   else
 #endif
-    kaa_fiber_switch (&fiber->caller_context, &fiber->context);
+    fiber_switch_inline (&fiber->caller_context, &fiber->context);
   /* Back from @fiber, or from a fiber it transferred to, which may have
    * freed @fiber meanwhile: only the one that came back is touched. */
   fiber = fiber_current_get ();
@@ -566,7 +619,7 @@ kaa_fiber_suspend (void)
   g_return_if_fail (fiber != NULL);
 
   fiber_annotate_leave (fiber, FALSE);
-  kaa_fiber_switch (&fiber->context, &fiber->caller_context);
+  fiber_switch_inline (&fiber->context, &fiber->caller_context);
   fiber_annotate_arrived (fiber, FALSE);
 }
 
