@@ -129,8 +129,9 @@ coroutine_main (gpointer data)
 
 /* The body is done: the stack goes back to the pool, the InProgress
  * settles, and the fiber's reference goes, unless a runnable queued on
- * the owner thread rides on it; that one drops it when it runs. */
-static void
+ * the owner thread rides on it; that one drops it when it runs. Out of
+ * line: coroutine_enter() saves no registers for it on a yield. */
+static G_NO_INLINE void
 coroutine_finished (KaaCoroutine *self)
 {
   KaaInProgress *held = NULL;
@@ -731,6 +732,20 @@ coroutine_next_slot (KaaCoroutine *self)
   return next;
 }
 
+/* kaa_yield() of a coroutine with an interval: sleeps until its next
+ * slot. Out of line, so that a plain yield saves no registers for it. */
+static G_NO_INLINE gboolean
+coroutine_sleep_slot (KaaCoroutine *self)
+{
+  coroutine_arm (coroutine_ref (self), coroutine_next_slot (self));
+  /* The context went away while arming: nothing would resume us. */
+  if (G_UNLIKELY (self->cancelled))
+    return FALSE;
+  self->where = WHERE_SLEEPING;
+  kaa_fiber_suspend ();
+  return !self->cancelled;
+}
+
 /**
  * kaa_yield: (skip)
  *
@@ -753,14 +768,13 @@ kaa_yield (void)
   if (self == NULL || self->cancelled)
     return FALSE;
   if (self->interval != 0)
-    coroutine_arm (coroutine_ref (self), coroutine_next_slot (self));
-  else
-    coroutine_queue_yield (self);
+    return coroutine_sleep_slot (self);
+  coroutine_queue_yield (self);
   /* The context went away while queueing: nothing would resume us. */
   if (G_UNLIKELY (self->cancelled))
     return FALSE;
-  self->where = self->interval != 0 ? WHERE_SLEEPING : WHERE_YIELDED;
-  if (self->interval != 0 || !coroutine_transfer (self))
+  self->where = WHERE_YIELDED;
+  if (!coroutine_transfer (self))
     kaa_fiber_suspend ();
   return !self->cancelled;
 }

@@ -554,6 +554,15 @@ fiber_switch_inline (KaaFiberContext *from,
 # define fiber_switch_inline kaa_fiber_switch
 #endif
 
+/* The first resume on a thread. Out of line: the resume of every other
+ * saves no registers for it. */
+static G_NO_INLINE void
+fiber_thread_init (void)
+{
+  kaa_stack_thread_init ();
+  thread_ready = TRUE;
+}
+
 /**
  * kaa_fiber_resume:
  * @fiber: a fiber that is neither running nor finished
@@ -573,10 +582,7 @@ kaa_fiber_resume (KaaFiber *fiber)
   g_return_if_fail (!fiber->finished);
 
   if (G_UNLIKELY (!thread_ready))
-    {
-      kaa_stack_thread_init ();
-      thread_ready = TRUE;
-    }
+    fiber_thread_init ();
 
   /* Before the switch, the thread's own variable directly (as in
    * kaa_fiber_transfer()); after it, only through the accessors. */
@@ -614,7 +620,9 @@ kaa_fiber_resume (KaaFiber *fiber)
 KAA_HOT void
 kaa_fiber_suspend (void)
 {
-  KaaFiber *fiber = fiber_current_get ();
+  /* Read before the switch only, as in kaa_fiber_transfer(): after it,
+   * only @fiber itself is touched, whichever thread resumed it. */
+  KaaFiber *fiber = current_fiber;
 
   g_return_if_fail (fiber != NULL);
 

@@ -43,6 +43,28 @@ slices_requeue (KaaSlices   *slices,
   slices->head = head;
 }
 
+/* The slices taken from the queue, more than one, or traced: within
+ * the budget, from the iteration's time, which g_source_get_time() gives
+ * under the context's lock, read once per iteration by whichever source
+ * asks first. */
+static void
+slices_run (KaaSlices   *slices,
+            GSource     *source,
+            KaaRunnable *head,
+            KaaRunnable *tail)
+{
+  KaaScheduler *self = slices->scheduler;
+  gint64 begin = kaa_trace_is_on () ? kaa_trace_now () : 0;
+  gint64 budget = __atomic_load_n (&self->budget, __ATOMIC_RELAXED);
+  gint64 start = g_source_get_time (source);
+  guint n;
+
+  n = kaa_scheduler_run_queue (&head, &tail, start, budget);
+  if (G_UNLIKELY (begin != 0))
+    kaa_scheduler_trace_dispatch (begin, "slices dispatch", n, start, budget);
+  slices_requeue (slices, head, tail);
+}
+
 /* Runs the slices queued when the dispatch began, within the budget;
  * slices queued meanwhile wait for the next iteration, behind what the
  * budget left over. A dispatch nested in one of them (a slice that
@@ -54,29 +76,25 @@ slice_source_dispatch (GSource     *source,
                        gpointer     user_data)
 {
   KaaSlices *slices = ((SliceSource *) source)->slices;
-  KaaScheduler *self = slices->scheduler;
   KaaRunnable *head = slices->head;
   KaaRunnable *tail = slices->tail;
-  gint64 begin = kaa_trace_is_on () ? kaa_trace_now () : 0;
-  gint64 budget = __atomic_load_n (&self->budget, __ATOMIC_RELAXED);
-  gint64 start = 0;
   gboolean keep;
-  guint n;
 
-  /* A lone slice runs whatever the budget (a queue's last runnable reads
-   * no clock), so only more than one needs the start: the iteration's
-   * time, which g_source_get_time() gives under the context's lock, read
-   * once per iteration by whichever source asks first. No reference on the
-   * scheduler is taken: the context outlives the dispatch of its
-   * sources (GLib itself uses it after this returns), and the
-   * scheduler's own source holds the scheduler as long as the context. */
-  if (head != tail || G_UNLIKELY (begin != 0))
-    start = g_source_get_time (source);
+  /* No reference on the scheduler is taken: the context outlives the
+   * dispatch of its sources (GLib itself uses it after this returns),
+   * and the scheduler's own source holds the scheduler as long as the
+   * context. */
   slices->head = slices->tail = NULL;
-  n = kaa_scheduler_run_queue (&head, &tail, start, budget);
-  if (G_UNLIKELY (begin != 0))
-    kaa_scheduler_trace_dispatch (begin, "slices dispatch", n, start, budget);
-  slices_requeue (slices, head, tail);
+  if (head != NULL && head == tail && !kaa_trace_is_on ())
+    {
+      /* A lone slice (one coroutine yielding alone, issue #20's yield-1)
+       * runs whatever the budget, reads no clock and is lent nothing, as
+       * in kaa_scheduler_run_queue(), which is not even called. */
+      kaa_batch_lent_to = NULL;
+      head->run (head, FALSE);
+    }
+  else
+    slices_run (slices, source, head, tail);
   keep = slices->source == source && slices->head != NULL;
   if (slices->source == source && !keep)
     slices->source = NULL;

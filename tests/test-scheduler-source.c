@@ -542,6 +542,53 @@ test_nested_in_slice (KaaTestFixture *f,
   g_assert_false (g_main_context_iteration (f->context, FALSE));
 }
 
+/* A lone slice that iterates the context (nested) with nothing else
+ * queued: the slices' source, still attached, is dispatched inside its
+ * own dispatch with an empty queue, and gives itself back. */
+typedef struct
+{
+  KaaRunnable   runnable;   /* first */
+  GMainContext *context;
+  guint         runs;
+  gboolean      nested_dispatched;
+} LoneNester;
+
+static void
+lone_nester_run (KaaRunnable *runnable,
+                 gboolean     discard)
+{
+  LoneNester *nester = (LoneNester *) runnable;
+
+  g_assert_false (discard);
+  nester->runs++;
+  nester->nested_dispatched = g_main_context_iteration (nester->context, FALSE);
+  /* Given back: nothing is left to dispatch. */
+  g_assert_false (g_main_context_iteration (nester->context, FALSE));
+}
+
+static void
+test_nested_in_lone_slice (KaaTestFixture *f,
+                           gconstpointer   data)
+{
+  LoneNester nester = { { NULL, lone_nester_run }, f->context };
+  KaaScheduler *scheduler = kaa_scheduler_get_thread_default ();
+
+  g_test_summary ("Issue #20: a lone slice that iterates the context, with nothing else "
+                  "queued, gets its slices' source dispatched with an empty queue, which "
+                  "runs nothing and gives the source back; a slice queued later still runs");
+
+  kaa_scheduler_push_slice (scheduler, &nester.runnable);
+  g_assert_true (g_main_context_iteration (f->context, FALSE));
+  g_assert_cmpuint (nester.runs, ==, 1);
+  g_assert_true (nester.nested_dispatched);
+  g_assert_false (g_main_context_iteration (f->context, FALSE));
+
+  kaa_scheduler_push_slice (scheduler, &nester.runnable);
+  g_assert_true (g_main_context_iteration (f->context, FALSE));
+  g_assert_cmpuint (nester.runs, ==, 2);
+  g_assert_false (g_main_context_iteration (f->context, FALSE));
+}
+
 /* --------------------------------------------------- wait on owner */
 
 static gpointer
@@ -656,6 +703,7 @@ main (int   argc,
   KAA_TEST_ADD ("poll-for-remote", test_poll_for_remote);
   KAA_TEST_ADD ("slices-one-dispatch", test_slices_one_dispatch);
   KAA_TEST_ADD ("nested-in-slice", test_nested_in_slice);
+  KAA_TEST_ADD ("nested-in-lone-slice", test_nested_in_lone_slice);
   KAA_TEST_ADD ("wait-on-owner", test_wait_on_owner);
   KAA_TEST_ADD ("context-dies-queued", test_context_dies_queued);
 

@@ -187,7 +187,8 @@ test_marks (void)
   int fd;
 
   g_test_summary ("Issue 19: with a Sysprof capture, libkaa marks coroutine slices, awaits, "
-                  "thread jobs (queued, run), cancel and pause cascades and dispatches");
+                  "thread jobs (queued, run), cancel and pause cascades and dispatches, a lone "
+                  "yielder's slices dispatch among them");
   fd = g_file_open_tmp ("kaa-sysprof-XXXXXX.syscap", &path, &error);
   g_assert_no_error (error);
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
@@ -215,6 +216,8 @@ test_marks (void)
   assert_duration (find_mark (marks, "pause", "victim: "), 0);
   assert_duration (find_mark (marks, "resume", "victim: "), 0);
   assert_duration (find_mark (marks, "dispatch", ""), 0);
+  /* The slice a lone yield queued, run in a dispatch of its own. */
+  assert_duration (find_mark (marks, "slices dispatch", "1 items, "), 18 * MS);
   g_assert_true (strstr (find_mark (marks, "dispatch", "")->message, " us of budget") != NULL);
 
   g_unlink (path);
