@@ -620,9 +620,7 @@ kaa_fiber_resume (KaaFiber *fiber)
 KAA_HOT void
 kaa_fiber_suspend (void)
 {
-  /* Read before the switch only, as in kaa_fiber_transfer(): after it,
-   * only @fiber itself is touched, whichever thread resumed it. */
-  KaaFiber *fiber = current_fiber;
+  KaaFiber *fiber = fiber_current_get ();
 
   g_return_if_fail (fiber != NULL);
 
