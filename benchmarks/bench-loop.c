@@ -22,13 +22,16 @@
  *  floor-spawn      the allocations of a spawn (its InProgress, its
  *                   coroutine, a stack from the cache) plus a bare
  *                   switch round trip
+ *  floor-yield-1    one main-loop iteration whose one dispatch resumes a
+ *                   bare fiber that suspends at once: what yield-1 costs
+ *                   with no coroutine bookkeeping at all
  *
  * KAA_BENCH_LOOP_ONLY=spawn measures only floor-spawn's samples;
  * KAA_BENCH_LOOP_ONLY=spawn-await only the spawn-await sample (the floor
  * then reads 0), so that an instruction count of two runs with different
  * --ops, divided by the difference, is that of one spawn + await;
- * KAA_BENCH_LOOP_ONLY=yield-1, yield-100 or yield-10000 only that row,
- * for many quick runs of one case.
+ * KAA_BENCH_LOOP_ONLY=yield-1, yield-100, yield-10000 or floor-yield-1
+ * only that row, for many quick runs of one case.
  */
 #include "config.h"
 
@@ -54,6 +57,7 @@ enum
   S_SPAWN_AWAIT, S_GTASK_CHAIN,
   S_SWITCH, S_ALLOC,
   S_FLOOR_YIELD_100, S_FLOOR_SPAWN,
+  S_FLOOR_YIELD_1,
   N_SAMPLES
 };
 
@@ -72,6 +76,8 @@ static const KaaBenchRow rows[] = {
     "floor: switch round trip + iteration / 100", S_FLOOR_YIELD_100, 0.5, KAA_BENCH_NS },
   { "floor-spawn", "spawn + await, in sequence, in a coroutine", S_SPAWN_AWAIT,
     "floor: allocations + switch round trip", S_FLOOR_SPAWN, 0.5, KAA_BENCH_NS },
+  { "floor-yield-1", "yield+resume, 1 runnable", S_YIELD_1,
+    "floor: a source resuming a bare fiber", S_FLOOR_YIELD_1, 0, KAA_BENCH_NS },
   { "floor-switch", "bare fiber switch round trip", S_SWITCH,
     "one idle dispatch (iteration)", S_IDLE_1, 0, KAA_BENCH_NS },
   { "floor-alloc", "a spawn's allocations", S_ALLOC,
@@ -81,16 +87,19 @@ static const KaaBenchRow rows[] = {
 /* The row KAA_BENCH_LOOP_ONLY=spawn and spawn-await report: floor-spawn. */
 #define SPAWN_ROW 6
 
-/* The rows KAA_BENCH_LOOP_ONLY=yield-N reports, by the N of each. */
+/* The rows KAA_BENCH_LOOP_ONLY=yield-N (and floor-yield-1) reports, by
+ * the N of each; against idles, or against the fiber source. */
 static const struct
 {
   const char *only;
   guint       n_coroutines;
   guint       row;
+  gboolean    floor;
 } yield_rows[] = {
-  { "yield-1", 1, 1 },
-  { "yield-100", 100, 2 },
-  { "yield-10000", 10000, 3 },
+  { "yield-1", 1, 1, FALSE },
+  { "yield-100", 100, 2, FALSE },
+  { "yield-10000", 10000, 3, FALSE },
+  { "floor-yield-1", 1, 7, TRUE },
 };
 
 typedef struct
@@ -230,21 +239,82 @@ fiber_bounce (gpointer data)
     kaa_fiber_suspend ();
 }
 
-/* The fiber never finishes; it lives as long as the program. */
-static gdouble
-run_switch (guint n_ops)
+/* The floors' fiber never finishes; it lives as long as the program. */
+static KaaFiber *
+floor_fiber (void)
 {
   static KaaFiber *fiber;
-  gint64 start;
 
   if (fiber == NULL)
     fiber = kaa_fiber_new (fiber_bounce, NULL, KAA_FIBER_DEFAULT_STACK_SIZE, "floor", NULL);
   if (fiber == NULL)
     kaa_bench_die ("cannot make a fiber");
-  start = kaa_bench_now_ns ();
+  return fiber;
+}
+
+static gdouble
+run_switch (guint n_ops)
+{
+  KaaFiber *fiber = floor_fiber ();
+  gint64 start = kaa_bench_now_ns ();
+
   for (guint i = 0; i < n_ops; i++)
     kaa_fiber_resume (fiber);
   return (gdouble) (kaa_bench_now_ns () - start) / n_ops;
+}
+
+/* floor-yield-1's source: attached as the time slices' is (the idle
+ * priority, recursion allowed, ready from its prepare, no callback), it
+ * resumes the floors' fiber in each dispatch. */
+typedef struct
+{
+  GSource  source;
+  Bench   *bench;
+} FiberSource;
+
+static gboolean
+fiber_source_prepare (GSource *source,
+                      gint    *timeout)
+{
+  *timeout = 0;
+  return TRUE;
+}
+
+static gboolean
+fiber_source_dispatch (GSource     *source,
+                       GSourceFunc  callback,
+                       gpointer     user_data)
+{
+  Bench *bench = ((FiberSource *) source)->bench;
+
+  kaa_fiber_resume (floor_fiber ());
+  return ++bench->count < bench->target ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+static GSourceFuncs fiber_source_funcs = {
+  .prepare = fiber_source_prepare,
+  .dispatch = fiber_source_dispatch,
+};
+
+static gdouble
+run_fiber_source (Bench *bench,
+                  guint  n_ops)
+{
+  GSource *source = g_source_new (&fiber_source_funcs, sizeof (FiberSource));
+  gint64 start;
+
+  ((FiberSource *) source)->bench = bench;
+  bench->count = 0;
+  bench->target = n_ops;
+  floor_fiber ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT_IDLE);
+  g_source_set_can_recurse (source, TRUE);
+  g_source_attach (source, bench->context);
+  g_source_unref (source);
+  start = kaa_bench_now_ns ();
+  while (g_main_context_iteration (bench->context, FALSE))
+    ;
+  return (gdouble) (kaa_bench_now_ns () - start) / bench->count;
 }
 
 /* What a spawn allocates and frees: its InProgress, its coroutine (which
@@ -287,7 +357,9 @@ run_round (gpointer  data,
 
       memset (values, 0, N_SAMPLES * sizeof *values);
       values[rows[row].kaa_sample] = kaa_bench_run_yields (bench->context, n, MAX (n_ops, n));
-      values[rows[row].peer_sample] = run_idles (bench, n, MAX (n_ops, n));
+      values[rows[row].peer_sample] = yield_rows[bench->yield_row].floor
+                                      ? run_fiber_source (bench, n_ops)
+                                      : run_idles (bench, n, MAX (n_ops, n));
       return;
     }
   if (bench->only != NULL)
@@ -315,6 +387,7 @@ run_round (gpointer  data,
   values[S_ALLOC] = run_alloc (n_ops);
   values[S_FLOOR_YIELD_100] = values[S_SWITCH] + values[S_IDLE_1] / 100;
   values[S_FLOOR_SPAWN] = values[S_ALLOC] + values[S_SWITCH];
+  values[S_FLOOR_YIELD_1] = run_fiber_source (bench, n_ops);
 }
 
 int
@@ -340,8 +413,8 @@ main (int   argc,
       bench.yield_row = i;
   if (bench.only != NULL && bench.yield_row < 0 && g_strcmp0 (bench.only, "spawn") != 0 &&
       g_strcmp0 (bench.only, "spawn-await") != 0)
-    kaa_bench_die ("KAA_BENCH_LOOP_ONLY is spawn, spawn-await, yield-1, yield-100 or "
-                   "yield-10000, not %s", bench.only);
+    kaa_bench_die ("KAA_BENCH_LOOP_ONLY is spawn, spawn-await, yield-1, yield-100, "
+                   "yield-10000 or floor-yield-1, not %s", bench.only);
   kaa_bench_measure (&run, N_SAMPLES, run_round, &bench, stats);
   if (bench.yield_row >= 0)
     kaa_bench_report (&run, &rows[yield_rows[bench.yield_row].row], 1, stats);
