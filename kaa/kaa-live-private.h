@@ -29,7 +29,10 @@ typedef struct
   gint64 count[KAA_LIVE_N_KINDS];
 } KaaLiveSlot;
 
-/* The calling thread's slot; only this thread writes it, others read. */
+/* The calling thread's slot; only this thread writes it, others read.
+ * Release stores, acquire loads: a reader that sees one count change
+ * sees every change the thread made before it (a job counted gone has
+ * dropped its InProgress, kaa-thread-pool-job.c). Plain moves on x86. */
 extern KAA_THREAD_LOCAL KaaLiveSlot *kaa_live_slot;
 
 KaaLiveSlot *kaa_live_slot_new (void);
@@ -44,7 +47,7 @@ kaa_live_add (KaaLiveKind kind,
     slot = kaa_live_slot_new ();
   __atomic_store_n (&slot->count[kind],
                     __atomic_load_n (&slot->count[kind], __ATOMIC_RELAXED) + delta,
-                    __ATOMIC_RELAXED);
+                    __ATOMIC_RELEASE);
 }
 
 /* The number alive now, summed over every thread, past and present. */

@@ -60,7 +60,7 @@ kaa_live_get (KaaLiveKind kind)
   g_mutex_lock (&live_lock);
   sum = retired.count[kind];
   for (GSList *l = live_slots; l != NULL; l = l->next)
-    sum += __atomic_load_n (&((KaaLiveSlot *) l->data)->count[kind], __ATOMIC_RELAXED);
+    sum += __atomic_load_n (&((KaaLiveSlot *) l->data)->count[kind], __ATOMIC_ACQUIRE);
   g_mutex_unlock (&live_lock);
   return sum;
 }

@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include "kaa-test-util.h"
+#include "kaa-live-private.h"
 
 typedef KaaTestFixture Fixture;
 
@@ -338,6 +339,77 @@ test_cancel_queued (Fixture       *f,
   kaa_thread_pool_shutdown (pool);
   g_assert_cmpint (g_atomic_int_get (&destroyed), ==, 4);
   recorder_clear (&recorder);
+}
+
+/* A job whose context died while it ran: the worker delivers its end
+ * to a swept scheduler, which discards it on the worker, and so drops
+ * the last references there. Data on the InProgress's cancellable,
+ * destroyed in the InProgress's finalize, holds the worker there. */
+typedef struct
+{
+  GThread *owner;
+  GThread *thread;    /* where the finalize ran */
+  gint     started;   /* atomic: the job runs */
+  gint     gate;      /* atomic: the job may return */
+  gint     entered;   /* atomic */
+  gint     go;        /* atomic */
+} Holder;
+
+static void
+holder_destroy (gpointer data)
+{
+  Holder *holder = data;
+
+  holder->thread = g_thread_self ();
+  g_atomic_int_set (&holder->entered, 1);
+  /* Only a worker waits: on the owner thread nothing would release it. */
+  while (holder->thread != holder->owner && !g_atomic_int_get (&holder->go))
+    g_usleep (200);
+}
+
+/* Deaf to the cancel, so that it returns only once its context is gone. */
+static gpointer
+gate_func (KaaThreadJob *job,
+           gpointer      user_data,
+           GError      **error)
+{
+  Holder *holder = user_data;
+
+  g_atomic_int_set (&holder->started, 1);
+  while (!g_atomic_int_get (&holder->gate))
+    g_usleep (200);
+  return NULL;
+}
+
+static void
+test_job_counted_after_in_progress (Fixture       *f,
+                                    gconstpointer  data)
+{
+  g_autoptr(KaaThreadPool) pool = kaa_test_pool_new (1);
+  Holder holder = { g_thread_self () };
+  KaaInProgress *ip;
+
+  g_test_summary ("Issue #7's leak accounting: a job is counted gone only once its "
+                  "InProgress reference is, also when its worker drops the last one, so "
+                  "that a job count back where it was means the job's InProgress is "
+                  "released too");
+  ip = kaa_thread_pool_run (pool, 0, gate_func, &holder, NULL);
+  g_object_set_data_full (G_OBJECT (kaa_in_progress_get_cancellable (ip)), "holder",
+                          &holder, holder_destroy);
+  kaa_in_progress_unref (ip);
+  /* Running, not queued: a queued job's context takes it along. */
+  kaa_test_spin_until (&holder.started, 1);
+  kaa_test_drain (f->context);
+  kaa_test_fixture_kill_context (f);
+  g_assert_cmpint (g_atomic_int_get (&holder.entered), ==, 0);
+
+  g_atomic_int_set (&holder.gate, 1);
+  kaa_test_spin_until (&holder.entered, 1);
+  g_assert_true (holder.thread != holder.owner);
+  /* The worker is inside the InProgress's finalize: the job still counts. */
+  g_assert_cmpint (kaa_live_get (KAA_LIVE_THREAD_JOB), >, f->live[KAA_LIVE_THREAD_JOB]);
+  g_atomic_int_set (&holder.go, 1);
+  kaa_thread_pool_shutdown (pool);
 }
 
 typedef struct
@@ -958,6 +1030,7 @@ main (int    argc,
   KAA_TEST_ADD ("priority-order", test_priority_order);
   KAA_TEST_ADD ("priority-many", test_priority_many);
   KAA_TEST_ADD ("cancel-queued", test_cancel_queued);
+  KAA_TEST_ADD ("job-counted-after-in-progress", test_job_counted_after_in_progress);
   KAA_TEST_ADD ("cancel-running", test_cancel_running);
   KAA_TEST_ADD ("cancel-running-from-thread", test_cancel_running_from_thread);
   KAA_TEST_ADD ("pause-queued", test_pause_queued);
