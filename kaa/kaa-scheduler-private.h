@@ -217,6 +217,16 @@ extern KAA_THREAD_LOCAL KaaBatch    *kaa_batch_lent;
 extern KAA_THREAD_LOCAL KaaRunnable *kaa_batch_lent_to;
 extern KAA_THREAD_LOCAL guint        kaa_batch_taken;   /* for the tests */
 
+/* Runs @runnable with no batch lent, so that it goes on to nothing
+ * queued after it: a lone runnable (kaa_scheduler_run_queue(), the
+ * slices' dispatch of a lone yield). */
+static inline void
+kaa_runnable_run_alone (KaaRunnable *runnable)
+{
+  kaa_batch_lent_to = NULL;
+  runnable->run (runnable, FALSE);
+}
+
 /* From @runnable's run: the batch whose loop is running it just now,
  * else NULL; once per run. */
 static inline KaaBatch *

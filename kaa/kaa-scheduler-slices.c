@@ -43,7 +43,8 @@ slices_requeue (KaaSlices   *slices,
   slices->head = head;
 }
 
-/* The slices taken from the queue, more than one, or traced: within
+/* The slices taken from the queue, when they are none (a dispatch nested
+ * in a slice emptied it), more than one, or traced: within
  * the budget, from the iteration's time, which g_source_get_time() gives
  * under the context's lock, read once per iteration by whichever source
  * asks first. */
@@ -85,14 +86,11 @@ slice_source_dispatch (GSource     *source,
    * and the scheduler's own source holds the scheduler as long as the
    * context. */
   slices->head = slices->tail = NULL;
+  /* A lone slice (one coroutine yielding alone, issue #20's yield-1)
+   * runs whatever the budget and reads no clock, as in
+   * kaa_scheduler_run_queue(), which is not even called. */
   if (head != NULL && head == tail && !kaa_trace_is_on ())
-    {
-      /* A lone slice (one coroutine yielding alone, issue #20's yield-1)
-       * runs whatever the budget, reads no clock and is lent nothing, as
-       * in kaa_scheduler_run_queue(), which is not even called. */
-      kaa_batch_lent_to = NULL;
-      head->run (head, FALSE);
-    }
+    kaa_runnable_run_alone (head);
   else
     slices_run (slices, source, head, tail);
   keep = slices->source == source && slices->head != NULL;

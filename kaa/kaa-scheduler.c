@@ -297,9 +297,7 @@ kaa_scheduler_run_queue (KaaRunnable **head,
    * go on to, nothing to lend; unless it queued more. */
   if (*head != NULL && (*head)->next == NULL)
     {
-      runnable = queue_pop (head, tail);
-      kaa_batch_lent_to = NULL;
-      runnable->run (runnable, FALSE);
+      kaa_runnable_run_alone (queue_pop (head, tail));
       if (*head == NULL)
         return 1;
       batch.n = 1;

@@ -49,12 +49,10 @@ kaa_thread_job_unref (KaaThreadJob *job)
   kaa_thread_pool_unref (job->pool);
   /* The job lives in its InProgress's allocation: that reference goes
    * last, and the job is counted gone only after it, so that a job count
-   * back where it was means the job's InProgress reference is gone too.
-   * The last unref may run on the worker while the owner thread checks
+   * back where it was means the job's InProgress reference is gone too,
+   * also when the last unref runs on a worker while another thread reads
    * the counts (the tests' leak accounting waits for the jobs, then
-   * checks the InProgresses): counted first, the job left a window in
-   * which its InProgress still counted (fetcher-engine, drop-mid-work,
-   * failed once in CI under load). */
+   * checks the InProgresses). */
   kaa_in_progress_unref (job->in_progress);
   kaa_live_add (KAA_LIVE_THREAD_JOB, -1);
 }

@@ -20,12 +20,13 @@ typedef KaaTestFixture Fixture;
 /* ------------------------------------------------------------ blockers */
 
 /* A job that says it started, then holds its worker until the gate opens
- * (or it is cancelled). */
+ * (or it is cancelled, unless it is deaf). */
 typedef struct
 {
-  gint started;   /* atomic */
-  gint gate;      /* atomic */
-  gint finished;  /* atomic */
+  gint     started;   /* atomic */
+  gint     gate;      /* atomic */
+  gint     finished;  /* atomic */
+  gboolean deaf;      /* holds on after a cancel too */
 } Blocker;
 
 static gpointer
@@ -36,7 +37,7 @@ blocker_func (KaaThreadJob *job,
   Blocker *blocker = user_data;
 
   g_atomic_int_set (&blocker->started, 1);
-  while (!g_atomic_int_get (&blocker->gate) && kaa_thread_job_check (job))
+  while (!g_atomic_int_get (&blocker->gate) && (blocker->deaf || kaa_thread_job_check (job)))
     g_usleep (200);
   g_atomic_int_set (&blocker->finished, 1);
   return NULL;
@@ -349,8 +350,6 @@ typedef struct
 {
   GThread *owner;
   GThread *thread;    /* where the finalize ran */
-  gint     started;   /* atomic: the job runs */
-  gint     gate;      /* atomic: the job may return */
   gint     entered;   /* atomic */
   gint     go;        /* atomic */
 } Holder;
@@ -367,25 +366,13 @@ holder_destroy (gpointer data)
     g_usleep (200);
 }
 
-/* Deaf to the cancel, so that it returns only once its context is gone. */
-static gpointer
-gate_func (KaaThreadJob *job,
-           gpointer      user_data,
-           GError      **error)
-{
-  Holder *holder = user_data;
-
-  g_atomic_int_set (&holder->started, 1);
-  while (!g_atomic_int_get (&holder->gate))
-    g_usleep (200);
-  return NULL;
-}
-
 static void
 test_job_counted_after_in_progress (Fixture       *f,
                                     gconstpointer  data)
 {
   g_autoptr(KaaThreadPool) pool = kaa_test_pool_new (1);
+  /* Deaf to the cancel, so that it returns only once its context is gone. */
+  Blocker blocker = { .deaf = TRUE };
   Holder holder = { g_thread_self () };
   KaaInProgress *ip;
 
@@ -393,17 +380,17 @@ test_job_counted_after_in_progress (Fixture       *f,
                   "InProgress reference is, also when its worker drops the last one, so "
                   "that a job count back where it was means the job's InProgress is "
                   "released too");
-  ip = kaa_thread_pool_run (pool, 0, gate_func, &holder, NULL);
+  ip = kaa_thread_pool_run (pool, 0, blocker_func, &blocker, NULL);
   g_object_set_data_full (G_OBJECT (kaa_in_progress_get_cancellable (ip)), "holder",
                           &holder, holder_destroy);
   kaa_in_progress_unref (ip);
   /* Running, not queued: a queued job's context takes it along. */
-  kaa_test_spin_until (&holder.started, 1);
+  kaa_test_spin_until (&blocker.started, 1);
   kaa_test_drain (f->context);
   kaa_test_fixture_kill_context (f);
   g_assert_cmpint (g_atomic_int_get (&holder.entered), ==, 0);
 
-  g_atomic_int_set (&holder.gate, 1);
+  g_atomic_int_set (&blocker.gate, 1);
   kaa_test_spin_until (&holder.entered, 1);
   g_assert_true (holder.thread != holder.owner);
   /* The worker is inside the InProgress's finalize: the job still counts. */
