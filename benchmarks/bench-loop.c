@@ -25,13 +25,20 @@
  *  floor-yield-1    one main-loop iteration whose one dispatch resumes a
  *                   bare fiber that suspends at once: what yield-1 costs
  *                   with no coroutine bookkeeping at all
+ *  floor-yield-10000  the same with 10 000 bare fibers, each on a stack of
+ *                   the pool, resumed in turn by one dispatch with the
+ *                   look-ahead the time slices use: what yield-10000 costs
+ *                   with no bookkeeping
+ *
+ * and, to tell whether a goal is below its floor, the floors themselves
+ * against the idles (bare-fibers-1, bare-fibers-10000).
  *
  * KAA_BENCH_LOOP_ONLY=spawn measures only floor-spawn's samples;
  * KAA_BENCH_LOOP_ONLY=spawn-await only the spawn-await sample (the floor
  * then reads 0), so that an instruction count of two runs with different
  * --ops, divided by the difference, is that of one spawn + await;
- * KAA_BENCH_LOOP_ONLY=yield-1, yield-100, yield-10000 or floor-yield-1
- * only that row, for many quick runs of one case.
+ * KAA_BENCH_LOOP_ONLY=yield-1, yield-100, yield-10000, floor-yield-1 or
+ * floor-yield-10000 only that row, for many quick runs of one case.
  */
 #include "config.h"
 
@@ -57,7 +64,7 @@ enum
   S_SPAWN_AWAIT, S_GTASK_CHAIN,
   S_SWITCH, S_ALLOC,
   S_FLOOR_YIELD_100, S_FLOOR_SPAWN,
-  S_FLOOR_YIELD_1,
+  S_FLOOR_YIELD_1, S_FLOOR_YIELD_10000,
   N_SAMPLES
 };
 
@@ -78,6 +85,12 @@ static const KaaBenchRow rows[] = {
     "floor: allocations + switch round trip", S_FLOOR_SPAWN, 0.5, KAA_BENCH_NS },
   { "floor-yield-1", "yield+resume, 1 runnable", S_YIELD_1,
     "floor: a source resuming a bare fiber", S_FLOOR_YIELD_1, 0, KAA_BENCH_NS },
+  { "floor-yield-10000", "yield+resume, 10 000 runnable", S_YIELD_10000,
+    "floor: a source resuming 10 000 bare fibers", S_FLOOR_YIELD_10000, 0, KAA_BENCH_NS },
+  { "bare-fibers-1", "a source resuming a bare fiber", S_FLOOR_YIELD_1,
+    "1 idle returning CONTINUE", S_IDLE_1, 0, KAA_BENCH_NS },
+  { "bare-fibers-10000", "a source resuming 10 000 bare fibers", S_FLOOR_YIELD_10000,
+    "10 000 idles returning CONTINUE", S_IDLE_10000, 0, KAA_BENCH_NS },
   { "floor-switch", "bare fiber switch round trip", S_SWITCH,
     "one idle dispatch (iteration)", S_IDLE_1, 0, KAA_BENCH_NS },
   { "floor-alloc", "a spawn's allocations", S_ALLOC,
@@ -87,7 +100,7 @@ static const KaaBenchRow rows[] = {
 /* The row KAA_BENCH_LOOP_ONLY=spawn and spawn-await report: floor-spawn. */
 #define SPAWN_ROW 6
 
-/* The rows KAA_BENCH_LOOP_ONLY=yield-N (and floor-yield-1) reports, by
+/* The rows KAA_BENCH_LOOP_ONLY=yield-N (and floor-yield-N) reports, by
  * the N of each; against idles, or against the fiber source. */
 static const struct
 {
@@ -100,6 +113,7 @@ static const struct
   { "yield-100", 100, 2, FALSE },
   { "yield-10000", 10000, 3, FALSE },
   { "floor-yield-1", 1, 7, TRUE },
+  { "floor-yield-10000", 10000, 8, TRUE },
 };
 
 typedef struct
@@ -239,7 +253,19 @@ fiber_bounce (gpointer data)
     kaa_fiber_suspend ();
 }
 
-/* The floors' fiber never finishes; it lives as long as the program. */
+/* floor-yield-N's fibers: made for each measurement, as a coroutine's
+ * would be, so that their stacks come from where the coroutines' came
+ * from; they end when @stop is set and they are resumed. */
+static void
+fiber_bounce_until (gpointer data)
+{
+  const gboolean *stop = data;
+
+  while (!*stop)
+    kaa_fiber_suspend ();
+}
+
+/* floor-switch's fiber never finishes; it lives as long as the program. */
 static KaaFiber *
 floor_fiber (void)
 {
@@ -263,13 +289,17 @@ run_switch (guint n_ops)
   return (gdouble) (kaa_bench_now_ns () - start) / n_ops;
 }
 
-/* floor-yield-1's source: attached as the time slices' is (the idle
+/* floor-yield-N's source: attached as the time slices' is (the idle
  * priority, recursion allowed, ready from its prepare, no callback), it
- * resumes the floors' fiber in each dispatch. */
+ * resumes each of its N fibers in each dispatch, warming
+ * the stack of the one two ahead as the slices do (coroutine_warm_queued()
+ * in kaa-coroutine.c). */
 typedef struct
 {
-  GSource  source;
-  Bench   *bench;
+  GSource    source;
+  Bench     *bench;
+  KaaFiber **fibers;
+  guint      n_fibers;
 } FiberSource;
 
 static gboolean
@@ -285,10 +315,17 @@ fiber_source_dispatch (GSource     *source,
                        GSourceFunc  callback,
                        gpointer     user_data)
 {
-  Bench *bench = ((FiberSource *) source)->bench;
+  FiberSource *self = (FiberSource *) source;
+  Bench *bench = self->bench;
 
-  kaa_fiber_resume (floor_fiber ());
-  return ++bench->count < bench->target ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+  for (guint i = 0; i < self->n_fibers; i++)
+    {
+      if (i + 2 < self->n_fibers)
+        kaa_fiber_warm (self->fibers[i + 2]);
+      kaa_fiber_resume (self->fibers[i]);
+    }
+  bench->count += self->n_fibers;
+  return bench->count < bench->target ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 static GSourceFuncs fiber_source_funcs = {
@@ -298,15 +335,25 @@ static GSourceFuncs fiber_source_funcs = {
 
 static gdouble
 run_fiber_source (Bench *bench,
+                  guint  n_fibers,
                   guint  n_ops)
 {
   GSource *source = g_source_new (&fiber_source_funcs, sizeof (FiberSource));
+  FiberSource *self = (FiberSource *) source;
+  g_autofree KaaFiber **fibers = g_new (KaaFiber *, n_fibers);
+  gboolean stop = FALSE;
   gint64 start;
+  gdouble ns;
 
-  ((FiberSource *) source)->bench = bench;
+  for (guint i = 0; i < n_fibers; i++)
+    if ((fibers[i] = kaa_fiber_new (fiber_bounce_until, &stop, KAA_FIBER_DEFAULT_STACK_SIZE,
+                                    "floor", NULL)) == NULL)
+      kaa_bench_die ("cannot make fiber %u of %u", i, n_fibers);
+  self->bench = bench;
+  self->fibers = fibers;
+  self->n_fibers = n_fibers;
   bench->count = 0;
   bench->target = n_ops;
-  floor_fiber ();
   g_source_set_priority (source, G_PRIORITY_DEFAULT_IDLE);
   g_source_set_can_recurse (source, TRUE);
   g_source_attach (source, bench->context);
@@ -314,7 +361,14 @@ run_fiber_source (Bench *bench,
   start = kaa_bench_now_ns ();
   while (g_main_context_iteration (bench->context, FALSE))
     ;
-  return (gdouble) (kaa_bench_now_ns () - start) / bench->count;
+  ns = (gdouble) (kaa_bench_now_ns () - start) / bench->count;
+  stop = TRUE;
+  for (guint i = 0; i < n_fibers; i++)
+    {
+      kaa_fiber_resume (fibers[i]);
+      kaa_fiber_free (fibers[i]);
+    }
+  return ns;
 }
 
 /* What a spawn allocates and frees: its InProgress, its coroutine (which
@@ -358,7 +412,7 @@ run_round (gpointer  data,
       memset (values, 0, N_SAMPLES * sizeof *values);
       values[rows[row].kaa_sample] = kaa_bench_run_yields (bench->context, n, MAX (n_ops, n));
       values[rows[row].peer_sample] = yield_rows[bench->yield_row].floor
-                                      ? run_fiber_source (bench, n_ops)
+                                      ? run_fiber_source (bench, n, MAX (n_ops, n))
                                       : run_idles (bench, n, MAX (n_ops, n));
       return;
     }
@@ -387,7 +441,8 @@ run_round (gpointer  data,
   values[S_ALLOC] = run_alloc (n_ops);
   values[S_FLOOR_YIELD_100] = values[S_SWITCH] + values[S_IDLE_1] / 100;
   values[S_FLOOR_SPAWN] = values[S_ALLOC] + values[S_SWITCH];
-  values[S_FLOOR_YIELD_1] = run_fiber_source (bench, n_ops);
+  values[S_FLOOR_YIELD_1] = run_fiber_source (bench, 1, n_ops);
+  values[S_FLOOR_YIELD_10000] = run_fiber_source (bench, 10000, MAX (n_ops, 10000));
 }
 
 int
@@ -414,7 +469,7 @@ main (int   argc,
   if (bench.only != NULL && bench.yield_row < 0 && g_strcmp0 (bench.only, "spawn") != 0 &&
       g_strcmp0 (bench.only, "spawn-await") != 0)
     kaa_bench_die ("KAA_BENCH_LOOP_ONLY is spawn, spawn-await, yield-1, yield-100, "
-                   "yield-10000 or floor-yield-1, not %s", bench.only);
+                   "yield-10000, floor-yield-1 or floor-yield-10000, not %s", bench.only);
   kaa_bench_measure (&run, N_SAMPLES, run_round, &bench, stats);
   if (bench.yield_row >= 0)
     kaa_bench_report (&run, &rows[yield_rows[bench.yield_row].row], 1, stats);
