@@ -70,11 +70,19 @@ typedef enum
  * a spawn right after a finish reuses all three. */
 #define KAA_SPARE_BLOCKS 16
 
+/* A thread whose main loop trims (kaa_spare_keep_surplus()) keeps, past
+ * those, at most this many more of each kind a burst freed, until its
+ * loop has nothing to do (kaa_spare_trim_idle()). */
+#define KAA_SPARE_SURPLUS_MAX 16384
+
 typedef struct
 {
-  guint    len;
-  gsize    block_size;   /* fixed by the first block: they are all alike */
-  gpointer blocks[KAA_SPARE_BLOCKS];
+  guint     len;
+  gsize     block_size;   /* fixed by the first block: they are all alike */
+  gpointer  blocks[KAA_SPARE_BLOCKS];
+  guint     n_surplus;
+  guint     surplus_size; /* the length of @surplus, allocated */
+  gpointer *surplus;
 } KaaSpares;
 
 /* The calling thread's, KAA_N_SPARE_KINDS of them, or NULL before its
@@ -82,6 +90,24 @@ typedef struct
 G_GNUC_INTERNAL extern KAA_THREAD_LOCAL KaaSpares *kaa_thread_spares;
 
 #define kaa_spare_annotated (KAA_ASAN || kaa_valgrind_running)
+
+/* TRUE while the calling thread keeps a surplus, which its main loop
+ * gives back to malloc() once it has nothing to do (layer 2 reads it in
+ * an idle iteration, like the stack pool's flag). */
+G_GNUC_INTERNAL extern KAA_THREAD_LOCAL gboolean kaa_spare_surplus_kept;
+
+static inline gboolean
+kaa_spare_trim_is_pending (void)
+{
+  return kaa_spare_surplus_kept;
+}
+
+G_GNUC_INTERNAL
+void     kaa_spare_keep_surplus (void);
+G_GNUC_INTERNAL
+void     kaa_spare_trim_idle    (void);
+G_GNUC_INTERNAL
+guint    kaa_spare_get_surplus_for_testing (KaaSpareKind kind);
 
 G_GNUC_INTERNAL
 gpointer kaa_spare_alloc0_slow (KaaSpareKind kind,

@@ -20,6 +20,17 @@
  * out of bounds, so such a use is reported there. The blocks go to
  * free() when their thread exits. Everything here is its thread's own:
  * no lock, no atomic.
+ *
+ * A burst (thousands of coroutines ending in one iteration) frees far
+ * more than a few: each free() past them cost a tenth of a yield-10000
+ * row's time, in glibc's coalescing of the neighbouring chunks (issue
+ * #20). A thread whose main loop runs libkaa's scheduler, and so trims
+ * when it has nothing to do, keeps those too, up to
+ * KAA_SPARE_SURPLUS_MAX of each kind: the next burst of spawns takes
+ * them back, and an idle loop hands them to free() a batch at a time
+ * (kaa_spare_trim_idle(), from kaa-scheduler-trim.c), as it trims the
+ * stack pool. Other threads, thread-pool workers among them, keep only
+ * the few: nothing would ever trim theirs.
  */
 #include "config.h"
 
@@ -35,10 +46,40 @@
 # define ASAN_UNPOISON_MEMORY_REGION(addr, size) ((void) (addr), (void) (size))
 #endif
 
+/* An idle trim gives this many of each kind back, about 0.3 ms of
+ * free(); the rest waits for the loop's next idle wake-up. */
+#define SURPLUS_TRIM_BATCH 4096
+
 KAA_THREAD_LOCAL KaaSpares *kaa_thread_spares;
+KAA_THREAD_LOCAL gboolean   kaa_spare_surplus_kept;
 /* Set once the spares are gone at thread exit: a block freed later (by
  * another exit handler) goes straight to free(). */
 static KAA_THREAD_LOCAL gboolean thread_spares_closed;
+/* Set by kaa_spare_keep_surplus(): this thread's main loop trims. */
+static KAA_THREAD_LOCAL gboolean thread_keeps_surplus;
+
+static void
+spare_block_free (gpointer block,
+                  gsize    size)
+{
+  ASAN_UNPOISON_MEMORY_REGION (block, size);
+  g_free (block);
+}
+
+/* Gives at most @max of the surplus of @spares back to malloc(), the
+ * last kept first; the list goes with the last of them. */
+static void
+spares_trim_surplus (KaaSpares *spares,
+                     guint      max)
+{
+  for (guint i = 0; i < max && spares->n_surplus > 0; i++)
+    spare_block_free (spares->surplus[--spares->n_surplus], spares->block_size);
+  if (spares->n_surplus == 0)
+    {
+      g_clear_pointer (&spares->surplus, g_free);
+      spares->surplus_size = 0;
+    }
+}
 
 static void
 spares_free (gpointer data)
@@ -46,14 +87,13 @@ spares_free (gpointer data)
   KaaSpares *spares = data;
 
   for (guint kind = 0; kind < KAA_N_SPARE_KINDS; kind++)
-    while (spares[kind].len > 0)
-      {
-        gpointer block = spares[kind].blocks[--spares[kind].len];
-
-        ASAN_UNPOISON_MEMORY_REGION (block, spares[kind].block_size);
-        g_free (block);
-      }
+    {
+      while (spares[kind].len > 0)
+        spare_block_free (spares[kind].blocks[--spares[kind].len], spares[kind].block_size);
+      spares_trim_surplus (&spares[kind], G_MAXUINT);
+    }
   kaa_thread_spares = NULL;
+  kaa_spare_surplus_kept = FALSE;
   thread_spares_closed = TRUE;
   g_free (spares);
 }
@@ -68,13 +108,34 @@ kaa_spare_alloc0_slow (KaaSpareKind kind,
   KaaSpares *spares = kaa_thread_spares;
   gpointer block;
 
-  if (spares == NULL || spares[kind].len == 0)
+  if (spares == NULL || (spares[kind].len == 0 && spares[kind].n_surplus == 0))
     return kaa_alloc0 (size);
   g_assert (spares[kind].block_size == size);
-  block = spares[kind].blocks[--spares[kind].len];
+  if (spares[kind].len > 0)
+    block = spares[kind].blocks[--spares[kind].len];
+  else
+    block = spares[kind].surplus[--spares[kind].n_surplus];
   ASAN_UNPOISON_MEMORY_REGION (block, size);
   KAA_VALGRIND_MAKE_MEM_UNDEFINED (block, size);
   return memset (block, 0, size);
+}
+
+/* Keeps @block past the few of @spares, if this thread's loop trims and
+ * the surplus has room. */
+static gboolean
+spares_keep_surplus (KaaSpares *spares,
+                     gpointer   block)
+{
+  if (!thread_keeps_surplus || spares->n_surplus == KAA_SPARE_SURPLUS_MAX)
+    return FALSE;
+  if (spares->n_surplus == spares->surplus_size)
+    {
+      spares->surplus_size = MAX (64, 2 * spares->surplus_size);
+      spares->surplus = g_renew (gpointer, spares->surplus, spares->surplus_size);
+    }
+  spares->surplus[spares->n_surplus++] = block;
+  kaa_spare_surplus_kept = TRUE;
+  return TRUE;
 }
 
 /* kaa_spare_free()'s other cases: the thread's first free, a full kind, a
@@ -92,7 +153,7 @@ kaa_spare_free_slow (KaaSpareKind kind,
       g_private_set (&spares_key, spares);
       kaa_thread_spares = spares;
     }
-  if (spares == NULL || spares[kind].len == KAA_SPARE_BLOCKS)
+  if (spares == NULL)
     {
       g_free (block);
       return;
@@ -100,7 +161,55 @@ kaa_spare_free_slow (KaaSpareKind kind,
   if (spares[kind].block_size == 0)
     spares[kind].block_size = size;
   g_assert (spares[kind].block_size == size);
-  spares[kind].blocks[spares[kind].len++] = block;
+  if (spares[kind].len < KAA_SPARE_BLOCKS)
+    spares[kind].blocks[spares[kind].len++] = block;
+  else if (!spares_keep_surplus (&spares[kind], block))
+    {
+      g_free (block);
+      return;
+    }
   ASAN_POISON_MEMORY_REGION (block, size);
   KAA_VALGRIND_MAKE_MEM_NOACCESS (block, size);
+}
+
+/**
+ * kaa_spare_keep_surplus:
+ *
+ * Says the calling thread runs a main loop that trims when idle (layer 2,
+ * the first time a thread runs a scheduler's context): from now on it
+ * keeps what a burst frees past the few, until kaa_spare_trim_idle().
+ */
+void
+kaa_spare_keep_surplus (void)
+{
+  thread_keeps_surplus = TRUE;
+}
+
+/**
+ * kaa_spare_trim_idle:
+ *
+ * The calling thread's main loop has had nothing to do: one batch of its
+ * surplus goes back to malloc(). The flag stays set while some is left.
+ */
+void
+kaa_spare_trim_idle (void)
+{
+  KaaSpares *spares = kaa_thread_spares;
+  gboolean kept = FALSE;
+
+  if (spares == NULL)
+    return;
+  for (guint kind = 0; kind < KAA_N_SPARE_KINDS; kind++)
+    {
+      spares_trim_surplus (&spares[kind], SURPLUS_TRIM_BATCH);
+      kept |= spares[kind].n_surplus > 0;
+    }
+  kaa_spare_surplus_kept = kept;
+}
+
+/* The blocks of @kind the calling thread keeps past the few. */
+guint
+kaa_spare_get_surplus_for_testing (KaaSpareKind kind)
+{
+  return kaa_thread_spares != NULL ? kaa_thread_spares[kind].n_surplus : 0;
 }

@@ -11,6 +11,7 @@
 #pragma once
 
 #include "kaa-alloc-private.h"
+#include "kaa-fiber-private.h"
 #include "kaa-refcount-private.h"
 #include "kaa-trace-private.h"
 #include "kaa-scheduler-private.h"
@@ -103,8 +104,9 @@ gboolean kaa_scheduler_discard_timers (KaaScheduler *self);
 #define KAA_SCHEDULER_TRIM_POLL_MSEC 25
 
 /* While a trim is pending: TRUE if this idle iteration goes untimed,
- * @timeout then at most KAA_SCHEDULER_TRIM_POLL_MSEC. Inline, so that an
- * idle prepare stays a leaf in a loop that never sleeps. */
+ * @timeout then at most KAA_SCHEDULER_TRIM_POLL_MSEC if the stack pool's
+ * is (kaa-scheduler-trim.c). Inline, so that an idle prepare stays a leaf
+ * in a loop that never sleeps. */
 static inline gboolean
 kaa_scheduler_trim_untimed (KaaScheduler *self,
                             gint         *timeout)
@@ -112,7 +114,8 @@ kaa_scheduler_trim_untimed (KaaScheduler *self,
   if (self->trim_untimed == 0)
     return FALSE;
   self->trim_untimed--;
-  if (*timeout < 0 || KAA_SCHEDULER_TRIM_POLL_MSEC < *timeout)
+  if (kaa_stack_pool_trim_is_pending () &&
+      (*timeout < 0 || KAA_SCHEDULER_TRIM_POLL_MSEC < *timeout))
     *timeout = KAA_SCHEDULER_TRIM_POLL_MSEC;
   return TRUE;
 }

@@ -169,15 +169,15 @@ scheduler_poll_for_remote (KaaScheduler *self)
   return scheduler_has_work (self);
 }
 
-/* prepare, once it found nothing to do: while the stack pool has a trim
- * pending, this iteration may sleep only as long as the next batch
- * allows (kaa-scheduler-trim.c). */
+/* prepare, once it found nothing to do: while the stack pool or this
+ * thread's spare blocks have a trim pending, this iteration may sleep
+ * only as long as the next batch allows (kaa-scheduler-trim.c). */
 static inline void
 scheduler_prepare_idle (KaaScheduler *self,
                         GSource      *source,
                         gint         *timeout)
 {
-  if (G_UNLIKELY (kaa_stack_pool_trim_is_pending ()) &&
+  if (G_UNLIKELY (kaa_stack_pool_trim_is_pending () || kaa_spare_trim_is_pending ()) &&
       !kaa_scheduler_trim_untimed (self, timeout))
     kaa_scheduler_prepare_trim (self, source, timeout);
 }
@@ -195,7 +195,12 @@ scheduler_prepare_slow (KaaScheduler *self,
   /* Every iteration prepares every source, so this sees whichever thread
    * runs the context now, whatever loop it uses. */
   if (G_UNLIKELY (g_atomic_pointer_get (&self->runner) != thread))
-    g_atomic_pointer_set (&self->runner, thread);
+    {
+      g_atomic_pointer_set (&self->runner, thread);
+      /* This thread's loop trims from now on: it may keep a burst's
+       * blocks for the next (kaa-alloc-spare.c). */
+      kaa_spare_keep_surplus ();
+    }
   *timeout = -1;
   /* Set again below if this iteration may sleep. */
   self->idle_since = 0;

@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include "kaa-test-util.h"
+#include "kaa-alloc-private.h"
 #include "kaa-fiber-private.h"
 #include "kaa-live-private.h"
 
@@ -676,6 +677,157 @@ test_in_progress_freed_elsewhere (Fixture       *f,
   kaa_in_progress_unref (ip);
 }
 
+/* ----------------------------------------------------------- surplus */
+
+#define N_SURPLUS_BURST 300
+/* The few each thread keeps of each kind, and what its loop gives back
+ * per idle wake-up past them (kaa-alloc-private.h, kaa-alloc-spare.c). */
+#define SPARE_BLOCKS       16
+#define SURPLUS_TRIM_BATCH 4096
+
+static gboolean
+tick (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* Blocking iterations of a context with nothing to do but a tick every
+ * 2 ms, at most @n, while the spares have a trim pending: they wake no
+ * loop themselves. Returns how many it took. */
+static guint
+idle_until_spares_trimmed (Fixture *f,
+                           guint    n)
+{
+  GSource *watchdog = kaa_test_watchdog_new (f->context, "an idle trim of the spares");
+  GSource *ticker = g_timeout_source_new (2);
+  guint i;
+
+  g_source_set_callback (ticker, tick, NULL, NULL);
+  g_source_attach (ticker, f->context);
+  for (i = 0; i < n && kaa_spare_trim_is_pending (); i++)
+    g_main_context_iteration (f->context, TRUE);
+  g_source_destroy (ticker);
+  g_source_unref (ticker);
+  kaa_test_watchdog_free (watchdog);
+  return i;
+}
+
+static void
+spawn_burst (KaaInProgress **burst,
+             guint           n)
+{
+  for (guint i = 0; i < n; i++)
+    burst[i] = kaa_coroutine_spawn (body_yields_once, NULL, NULL);
+}
+
+static void
+finish_burst (Fixture        *f,
+              KaaInProgress **burst,
+              guint           n)
+{
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpint (run_to_end (f, burst[i]), ==, 1);
+}
+
+static void
+test_surplus_kept_then_trimmed (Fixture       *f,
+                                gconstpointer  data)
+{
+  KaaInProgress *burst[N_SURPLUS_BURST];
+  guint kept;
+
+  g_test_summary ("the blocks of a burst of coroutines that end together on a thread "
+                  "whose loop runs them are kept past the few, the next burst takes "
+                  "them back as fresh blocks, and the loop, which they never wake, "
+                  "gives them all to malloc() once it has slept with nothing to do "
+                  "(" ISSUE_REF ")");
+
+  /* This thread's loop has run the scheduler: it keeps a surplus. */
+  g_assert_cmpint (run_to_end (f, kaa_coroutine_spawn (body_yields_once, NULL, NULL)), ==, 1);
+  idle_until_spares_trimmed (f, TRIM_UNTIMED + 2);
+  g_assert_false (kaa_spare_trim_is_pending ());
+  g_assert_cmpuint (kaa_spare_get_surplus_for_testing (KAA_SPARE_COROUTINE), ==, 0);
+
+  spawn_burst (burst, N_SURPLUS_BURST);
+  finish_burst (f, burst, N_SURPLUS_BURST);
+  kept = kaa_spare_get_surplus_for_testing (KAA_SPARE_COROUTINE);
+  g_assert_cmpuint (kept, >=, N_SURPLUS_BURST - SPARE_BLOCKS);
+  g_assert_cmpuint (kaa_spare_get_surplus_for_testing (KAA_SPARE_IN_PROGRESS), >=,
+                    N_SURPLUS_BURST - SPARE_BLOCKS);
+  g_assert_true (kaa_spare_trim_is_pending ());
+
+  /* Taken back, the few first: each runs as a fresh coroutine would. */
+  spawn_burst (burst, N_SURPLUS_BURST / 2);
+  g_assert_cmpuint (kaa_spare_get_surplus_for_testing (KAA_SPARE_COROUTINE), <=,
+                    kept - (N_SURPLUS_BURST / 2 - SPARE_BLOCKS));
+  finish_burst (f, burst, N_SURPLUS_BURST / 2);
+
+  /* Nothing else to do: the surplus wakes the loop for nothing. */
+  g_assert_cmpint (kaa_test_next_wakeup_msec (f->context), ==, -1);
+  g_assert_cmpuint (idle_until_spares_trimmed (f, TRIM_UNTIMED + 2), >=, 1);
+  g_assert_false (kaa_spare_trim_is_pending ());
+  g_assert_cmpuint (kaa_spare_get_surplus_for_testing (KAA_SPARE_COROUTINE), ==, 0);
+  g_assert_cmpuint (kaa_spare_get_surplus_for_testing (KAA_SPARE_IN_PROGRESS), ==, 0);
+  g_assert_cmpint (kaa_live_get (KAA_LIVE_COROUTINE), ==, f->live[KAA_LIVE_COROUTINE]);
+}
+
+static void
+test_surplus_bounded (Fixture       *f,
+                      gconstpointer  data)
+{
+  guint n = KAA_SPARE_SURPLUS_MAX + SPARE_BLOCKS + 100;
+  g_autofree KaaInProgress **ips = g_new (KaaInProgress *, n);
+  guint trims;
+
+  g_test_summary ("a loop thread keeps at most KAA_SPARE_SURPLUS_MAX blocks of a kind "
+                  "past the few, however large the burst, and gives them back to "
+                  "malloc() a batch per idle wake-up (" ISSUE_REF ")");
+
+  g_assert_cmpint (run_to_end (f, kaa_coroutine_spawn (body_yields_once, NULL, NULL)), ==, 1);
+  idle_until_spares_trimmed (f, TRIM_UNTIMED + 2);
+  for (guint i = 0; i < n; i++)
+    ips[i] = kaa_in_progress_new ();
+  for (guint i = 0; i < n; i++)
+    kaa_in_progress_unref (ips[i]);
+  g_assert_cmpuint (kaa_spare_get_surplus_for_testing (KAA_SPARE_IN_PROGRESS), ==,
+                    KAA_SPARE_SURPLUS_MAX);
+  trims = idle_until_spares_trimmed (f, TRIM_UNTIMED + KAA_SPARE_SURPLUS_MAX / SURPLUS_TRIM_BATCH + 1);
+  g_assert_cmpuint (trims, >=, KAA_SPARE_SURPLUS_MAX / SURPLUS_TRIM_BATCH);
+  g_assert_false (kaa_spare_trim_is_pending ());
+  g_assert_cmpuint (kaa_spare_get_surplus_for_testing (KAA_SPARE_IN_PROGRESS), ==, 0);
+}
+
+#define N_WORKER_FREES 200
+
+/* On the worker: makes and drops InProgresses, then says what it kept. */
+static void
+make_and_drop (gpointer data)
+{
+  KaaInProgress *ips[N_WORKER_FREES];
+
+  for (guint i = 0; i < N_WORKER_FREES; i++)
+    ips[i] = kaa_in_progress_new ();
+  for (guint i = 0; i < N_WORKER_FREES; i++)
+    kaa_in_progress_unref (ips[i]);
+  *(guint *) data = kaa_spare_get_surplus_for_testing (KAA_SPARE_IN_PROGRESS);
+}
+
+static void
+test_surplus_not_on_workers (Fixture       *f,
+                             gconstpointer  data)
+{
+  KaaTestWorker worker = { 0 };
+  guint kept = G_MAXUINT;
+
+  g_test_summary ("a thread that runs no loop, which would never trim, keeps only the "
+                  "few blocks it freed, not the surplus of a burst (" ISSUE_REF ")");
+
+  kaa_test_worker_start (&worker);
+  kaa_test_worker_call (&worker, make_and_drop, &kept);
+  kaa_test_worker_kill (&worker);
+  g_assert_cmpuint (kept, ==, 0);
+}
+
 /* --------------------------------------------- a use after the finish */
 
 static void
@@ -721,6 +873,9 @@ main (int    argc,
   KAA_TEST_ADD ("use-after-finish", test_use_after_finish);
   KAA_TEST_ADD ("in-progress-reuse-is-fresh", test_in_progress_reuse_is_fresh);
   KAA_TEST_ADD ("in-progress-freed-elsewhere", test_in_progress_freed_elsewhere);
+  KAA_TEST_ADD ("surplus-kept-then-trimmed", test_surplus_kept_then_trimmed);
+  KAA_TEST_ADD ("surplus-bounded", test_surplus_bounded);
+  KAA_TEST_ADD ("surplus-not-on-workers", test_surplus_not_on_workers);
 
   return g_test_run ();
 }
