@@ -780,17 +780,33 @@ test_surplus_bounded (Fixture       *f,
   guint trims;
 
   g_test_summary ("a loop thread keeps at most KAA_SPARE_SURPLUS_MAX blocks of a kind "
-                  "past the few, however large the burst, and gives them back to "
-                  "malloc() a batch per idle wake-up (" ISSUE_REF ")");
+                  "past the few, however large the burst, hands them out blank, and "
+                  "gives them back to malloc() a batch per idle wake-up (" ISSUE_REF ")");
 
   g_assert_cmpint (run_to_end (f, kaa_coroutine_spawn (body_yields_once, NULL, NULL)), ==, 1);
   idle_until_spares_trimmed (f, TRIM_UNTIMED + 2);
   for (guint i = 0; i < n; i++)
-    ips[i] = kaa_in_progress_new ();
+    {
+      ips[i] = kaa_in_progress_new ();
+      kaa_in_progress_set_name (ips[i], "surplus");
+      kaa_in_progress_finish_int64 (ips[i], i);
+    }
   for (guint i = 0; i < n; i++)
     kaa_in_progress_unref (ips[i]);
   g_assert_cmpuint (kaa_spare_get_surplus_for_testing (KAA_SPARE_IN_PROGRESS), ==,
                     KAA_SPARE_SURPLUS_MAX);
+
+  /* Past the few, from the surplus: blank, as a new block. */
+  for (guint i = 0; i < 2 * SPARE_BLOCKS; i++)
+    ips[i] = kaa_in_progress_new ();
+  g_assert_cmpuint (kaa_spare_get_surplus_for_testing (KAA_SPARE_IN_PROGRESS), ==,
+                    KAA_SPARE_SURPLUS_MAX - SPARE_BLOCKS);
+  for (guint i = 0; i < 2 * SPARE_BLOCKS; i++)
+    {
+      g_assert_cmpint (kaa_in_progress_get_state (ips[i]), ==, KAA_STATE_PENDING);
+      g_assert_null (kaa_in_progress_get_name (ips[i]));
+      kaa_in_progress_unref (ips[i]);
+    }
   trims = idle_until_spares_trimmed (f, TRIM_UNTIMED + KAA_SPARE_SURPLUS_MAX / SURPLUS_TRIM_BATCH + 1);
   g_assert_cmpuint (trims, >=, KAA_SPARE_SURPLUS_MAX / SURPLUS_TRIM_BATCH);
   g_assert_false (kaa_spare_trim_is_pending ());
