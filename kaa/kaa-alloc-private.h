@@ -91,9 +91,11 @@ G_GNUC_INTERNAL extern KAA_THREAD_LOCAL KaaSpares *kaa_thread_spares;
 
 #define kaa_spare_annotated (KAA_ASAN || kaa_valgrind_running)
 
-/* TRUE while the calling thread keeps a surplus, which its main loop
- * gives back to malloc() once it has nothing to do (layer 2 reads it in
- * an idle iteration, like the stack pool's flag). */
+/* Set when the calling thread puts a block in its surplus, cleared by
+ * the idle trim that finds it empty (spawns may have taken it all back
+ * meanwhile): while set, its main loop times its idle iterations to give
+ * the surplus back to malloc() (layer 2 reads it in an idle iteration,
+ * like the stack pool's flag). */
 G_GNUC_INTERNAL extern KAA_THREAD_LOCAL gboolean kaa_spare_surplus_kept;
 
 static inline gboolean

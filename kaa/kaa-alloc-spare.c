@@ -22,10 +22,11 @@
  * no lock, no atomic.
  *
  * A burst (thousands of coroutines ending in one iteration) frees far
- * more than a few: each free() past them cost a tenth of a yield-10000
- * row's time, in glibc's coalescing of the neighbouring chunks (issue
- * #20). A thread whose main loop runs libkaa's scheduler, and so trims
- * when it has nothing to do, keeps those too, up to
+ * more than a few: each free() past them cost some 165 instructions of
+ * glibc's coalescing with the neighbouring chunks, a fifth of a
+ * coroutine's end among 10 000 (issue #20). A thread whose main loop
+ * runs libkaa's scheduler, and so trims when it has nothing to do, keeps
+ * those too, up to
  * KAA_SPARE_SURPLUS_MAX of each kind: the next burst of spawns takes
  * them back, and an idle loop hands them to free() a batch at a time
  * (kaa_spare_trim_idle(), from kaa-scheduler-trim.c), as it trims the

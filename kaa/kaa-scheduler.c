@@ -170,8 +170,9 @@ scheduler_poll_for_remote (KaaScheduler *self)
 }
 
 /* prepare, once it found nothing to do: while the stack pool or this
- * thread's spare blocks have a trim pending, this iteration may sleep
- * only as long as the next batch allows (kaa-scheduler-trim.c). */
+ * thread's spare blocks have a trim pending, this iteration is timed, so
+ * that check can tell it slept, and for the pool it sleeps only as long
+ * as the next batch allows (kaa-scheduler-trim.c). */
 static inline void
 scheduler_prepare_idle (KaaScheduler *self,
                         GSource      *source,
