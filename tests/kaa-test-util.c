@@ -8,27 +8,10 @@
 #include "kaa-fiber-private.h"
 #include "kaa-live-private.h"
 
-/* Under ThreadSanitizer: GObject publishes a class to the threads that
- * did not make it with an atomic inside libgobject, which TSan does not
- * see (kaa-tsan-glib.c cannot interpose a call libgobject makes to
- * itself). Thread-pool jobs make GCancellables, so the first two jobs
- * of a program seemed to race on the class the first of them made (a
- * 2 % failure of semaphore-threads under load). Made here, before any
- * thread the test starts, the class is ordered before them all. */
-static void
-tsan_make_classes (void)
-{
-  static gpointer cancellable_class;
-
-  if (KAA_TEST_TSAN && cancellable_class == NULL)
-    cancellable_class = g_type_class_ref (G_TYPE_CANCELLABLE);
-}
-
 void
 kaa_test_fixture_setup (KaaTestFixture *f,
                         gconstpointer   data)
 {
-  tsan_make_classes ();
   f->context = g_main_context_new ();
   g_main_context_push_thread_default (f->context);
   for (guint i = 0; i < KAA_LIVE_N_KINDS; i++)
