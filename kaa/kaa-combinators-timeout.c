@@ -244,6 +244,7 @@ kaa_timeout (KaaInProgress *input,
   Timeout *timeout;
 
   kaa_return_failed_if_fail (input != NULL);
+  kaa_return_failed_if_freed (input);
 
   self = kaa_in_progress_new ();
   kaa_in_progress_set_static_name (self, "kaa_timeout");

@@ -439,20 +439,22 @@ group_new (KaaInProgress **inputs,
 }
 
 /* Consuming functions release what they were given also when they
- * reject it (DESIGN §2): the elements that are there go. */
+ * reject it (DESIGN §2): the elements that are there, and alive, go. */
 static gboolean
 inputs_are_valid (KaaInProgress **inputs,
-                  guint           n_inputs)
+                  guint           n_inputs,
+                  const char     *function)
 {
   gboolean valid = TRUE;
 
   if (n_inputs > 0 && inputs == NULL)
     return FALSE;
   for (guint i = 0; i < n_inputs; i++)
-    if (inputs[i] == NULL)
+    if (inputs[i] == NULL || !kaa_in_progress_check_alive (inputs[i], function))
       valid = FALSE;
+  /* A freed one has no reference left to release. */
   for (guint i = 0; !valid && i < n_inputs; i++)
-    if (inputs[i] != NULL)
+    if (inputs[i] != NULL && kaa_in_progress_check_alive (inputs[i], NULL))
       kaa_in_progress_unref (inputs[i]);
   return valid;
 }
@@ -481,7 +483,7 @@ KaaInProgress *
 kaa_any (KaaInProgress **inputs,
          guint           n_inputs)
 {
-  kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs));
+  kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs, G_STRFUNC));
 
   return group_new (inputs, n_inputs, MODE_ANY, KAA_COMBINE_NONE, "kaa_any");
 }
@@ -504,7 +506,7 @@ KaaInProgress *
 kaa_any_success (KaaInProgress **inputs,
                  guint           n_inputs)
 {
-  kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs));
+  kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs, G_STRFUNC));
 
   return group_new (inputs, n_inputs, MODE_ANY_SUCCESS, KAA_COMBINE_NONE, "kaa_any_success");
 }
@@ -533,7 +535,7 @@ KaaInProgress *
 kaa_all (KaaInProgress **inputs,
          guint           n_inputs)
 {
-  kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs));
+  kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs, G_STRFUNC));
 
   return group_new (inputs, n_inputs, MODE_ALL, KAA_COMBINE_NONE, "kaa_all");
 }
@@ -558,7 +560,7 @@ KaaInProgress *
 kaa_all_success (KaaInProgress **inputs,
                  guint           n_inputs)
 {
-  kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs));
+  kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs, G_STRFUNC));
 
   return group_new (inputs, n_inputs, MODE_ALL_SUCCESS, KAA_COMBINE_NONE, "kaa_all_success");
 }
@@ -585,7 +587,7 @@ kaa_any_with_flags (KaaInProgress **inputs,
                     guint           n_inputs,
                     KaaCombineFlags flags)
 {
-  kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs));
+  kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs, G_STRFUNC));
 
   return group_new (inputs, n_inputs, MODE_ANY, flags, "kaa_any");
 }
@@ -610,7 +612,7 @@ kaa_any_success_with_flags (KaaInProgress **inputs,
                             guint           n_inputs,
                             KaaCombineFlags flags)
 {
-  kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs));
+  kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs, G_STRFUNC));
 
   return group_new (inputs, n_inputs, MODE_ANY_SUCCESS, flags, "kaa_any_success");
 }
@@ -638,7 +640,7 @@ kaa_all_success_with_flags (KaaInProgress **inputs,
                             guint           n_inputs,
                             KaaCombineFlags flags)
 {
-  kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs));
+  kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs, G_STRFUNC));
 
   return group_new (inputs, n_inputs, MODE_ALL_SUCCESS, flags, "kaa_all_success");
 }

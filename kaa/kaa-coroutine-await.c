@@ -21,6 +21,16 @@ set_not_in_coroutine (GError **error)
                        _("Awaiting is only possible inside a coroutine"));
 }
 
+/* DESIGN §2: an InProgress awaited after its last unref (an await
+ * took the reference already, say), named by the critical before. */
+static void
+set_freed (GError    **error,
+           const char *function)
+{
+  g_set_error (error, KAA_ERROR, KAA_ERROR_INVALID_ARGUMENT,
+               _("%s was given an InProgress that was already freed"), function);
+}
+
 static void
 set_cancelled (GError **error)
 {
@@ -103,6 +113,11 @@ await_owned (KaaInProgress *in_progress,
       g_return_if_fail_warning (G_LOG_DOMAIN, function, "in_progress != NULL");
       return NULL;
     }
+  if (G_UNLIKELY (!kaa_in_progress_check_alive (in_progress, function)))
+    {
+      set_freed (error, function);
+      return NULL;
+    }
   if (G_UNLIKELY (error != NULL && *error != NULL))
     {
       g_return_if_fail_warning (G_LOG_DOMAIN, function, "error == NULL || *error == NULL");
@@ -132,7 +147,8 @@ await_owned (KaaInProgress *in_progress,
  * is cancelled unless someone else awaits it. Outside a coroutine it is a critical and fails
  * with `KAA_ERROR_NOT_IN_COROUTINE`; awaiting the calling coroutine's own
  * InProgress, which could never finish, is a critical and fails with
- * `KAA_ERROR_INVALID_ARGUMENT`.
+ * `KAA_ERROR_INVALID_ARGUMENT`; so is awaiting one that was already
+ * freed (an earlier await took the reference, say).
  *
  * C only, as [func@Kaa.yield] is: language bindings connect a callback
  * with [method@Kaa.InProgress.connect] instead.
@@ -187,6 +203,11 @@ kaa_await_borrowed (KaaInProgress *in_progress,
   KaaInProgress *done;
 
   g_return_val_if_fail (in_progress != NULL, FALSE);
+  if (!kaa_in_progress_check_alive (in_progress, G_STRFUNC))
+    {
+      set_freed (error, G_STRFUNC);
+      return FALSE;
+    }
   done = await_owned (kaa_in_progress_ref (in_progress), G_STRFUNC, error);
   if (done == NULL)
     return FALSE;

@@ -176,6 +176,13 @@ kaa_in_progress_finish_from (KaaInProgress *self,
   kaa_return_releasing_if_fail (self != NULL, source);
   kaa_return_releasing_if_fail (source != NULL, source);
   kaa_return_releasing_if_fail (self != source, source);
+  if (!kaa_in_progress_check_alive (source, G_STRFUNC))
+    return;
+  if (!kaa_in_progress_check_alive (self, G_STRFUNC))
+    {
+      kaa_in_progress_unref (source);
+      return;
+    }
 
   if (!finish_from_accepts (self, G_STRFUNC))
     {
@@ -208,6 +215,7 @@ kaa_in_progress_shield (KaaInProgress *self)
   KaaInProgress *shield;
 
   kaa_return_failed_if_fail (self != NULL);
+  kaa_return_failed_if_freed (self);
 
   shield = kaa_in_progress_new ();
   follow (shield, self, &shield_ops);

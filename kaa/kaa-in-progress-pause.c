@@ -180,6 +180,7 @@ gboolean
 kaa_in_progress_is_paused (KaaInProgress *self)
 {
   g_return_val_if_fail (self != NULL, FALSE);
+  in_progress_return_val_if_freed (self, FALSE);
 
   return g_atomic_int_get (&self->n_paused) > 0;
 }

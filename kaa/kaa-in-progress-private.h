@@ -238,6 +238,15 @@ gboolean       kaa_in_progress_check_result_type     (KaaInProgress *self,
                                                       const char    *function,
                                                       GError       **error);
 
+/* DESIGN §2, for what is handed an InProgress to wait on (the awaits,
+ * the combinators, finish_from, shield, a scope): FALSE, after a critical
+ * naming it, if @self was already freed, so that nothing counts on it,
+ * releases it again or waits for it for ever; with @function NULL, no
+ * critical. Best effort, as for the other uses after the last unref:
+ * always caught with KAA_DEBUG=refs. */
+gboolean       kaa_in_progress_check_alive           (KaaInProgress *self,
+                                                      const char    *function);
+
 KaaInProgress *kaa_in_progress_new_invalid_argument  (const char    *function,
                                                       const char    *expression)
                                                       G_GNUC_WARN_UNUSED_RESULT;
@@ -252,6 +261,15 @@ KaaInProgress *kaa_in_progress_new_invalid_argument  (const char    *function,
         g_return_if_fail_warning (G_LOG_DOMAIN, G_STRFUNC, #expr);               \
         return kaa_in_progress_new_invalid_argument (G_STRFUNC, #expr);          \
       }                                                                          \
+  } G_STMT_END
+
+/* The same for an InProgress handed over after its last unref
+ * (kaa_in_progress_check_alive()): there is nothing to release. */
+#define kaa_return_failed_if_freed(given)                                        \
+  G_STMT_START {                                                                 \
+    if (!kaa_in_progress_check_alive ((given), G_STRFUNC))                       \
+      return kaa_in_progress_new_invalid_argument (G_STRFUNC,                    \
+                                                   #given " was not freed");     \
   } G_STMT_END
 
 /* For functions that take ownership of an InProgress (DESIGN §2): a failed

@@ -53,6 +53,17 @@ kaa_in_progress_report_freed (KaaInProgress *self,
                 function, self);
 }
 
+gboolean
+kaa_in_progress_check_alive (KaaInProgress *self,
+                             const char    *function)
+{
+  if (!in_progress_is_freed (self))
+    return TRUE;
+  if (function != NULL)
+    kaa_in_progress_report_freed (self, function);
+  return FALSE;
+}
+
 /* Keeps @self allocated, poisoned, with its tombstone and name; frees
  * the oldest one kept, if the FIFO is full. */
 void

@@ -255,6 +255,25 @@ kaa_in_progress_free_block (KaaInProgress *self)
   in_progress_free_block (self);
 }
 
+/* DESIGN §2: whatever awaits @self holds a reference to it, so a last
+ * unref while it is awaited was one too many. Named, and the awaiters
+ * get their references back: the work goes on, and they release it as
+ * they would have. */
+static G_NO_INLINE gboolean
+in_progress_unref_awaited (KaaInProgress *self)
+{
+  gint awaiters = g_atomic_int_get (&self->n_awaiters);
+
+  if (awaiters <= 0)
+    return FALSE;
+  __atomic_store_n (&self->ref_count, awaiters, __ATOMIC_RELAXED);
+  g_critical ("kaa_in_progress_unref: InProgress %s (%p) lost its last reference while "
+              "something still awaits it: this is an unref too many (whatever waits on an "
+              "InProgress takes the reference it is given)",
+              in_progress_name (self), self);
+  return TRUE;
+}
+
 /**
  * kaa_in_progress_unref:
  * @self: (transfer full): a [struct@Kaa.InProgress]
@@ -268,7 +287,9 @@ kaa_in_progress_free_block (KaaInProgress *self)
  * memory was not handed out again meanwhile. With `KAA_DEBUG=refs` in
  * the environment, freed InProgresses are kept (poisoned, in a bounded
  * FIFO of the last few thousand) so that such a late use is always caught
- * and named.
+ * and named. A last unref while something still awaits @self (which holds
+ * the reference it was given) is one too many as well: it is named, and
+ * the awaiters keep their references, so their work goes on.
  *
  * Since: 0.1
  */
@@ -292,6 +313,9 @@ kaa_in_progress_unref (KaaInProgress *self)
           kaa_in_progress_report_freed (self, G_STRFUNC);
           return;
         }
+      if (G_UNLIKELY (g_atomic_int_get (&self->n_awaiters) > 0) &&
+          in_progress_unref_awaited (self))
+        return;
       self = in_progress_finalize (self);
     }
 }
@@ -339,6 +363,7 @@ kaa_in_progress_set_static_name (KaaInProgress *self,
                                  const char    *name)
 {
   g_return_if_fail (self != NULL);
+  in_progress_return_if_freed (self);
 
   g_clear_pointer (&self->owned_name, g_free);
   self->name = name;
@@ -357,6 +382,7 @@ const char *
 kaa_in_progress_get_name (KaaInProgress *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
+  in_progress_return_val_if_freed (self, NULL);
 
   return self->name;
 }
@@ -374,6 +400,7 @@ GMainContext *
 kaa_in_progress_get_context (KaaInProgress *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
+  in_progress_return_val_if_freed (self, NULL);
 
   return kaa_scheduler_get_context (self->scheduler);
 }
@@ -413,6 +440,8 @@ gboolean
 kaa_in_progress_is_done (KaaInProgress *self)
 {
   g_return_val_if_fail (self != NULL, FALSE);
+  /* Freed, it will never change again: a loop waiting for it ends. */
+  in_progress_return_val_if_freed (self, TRUE);
 
   return in_progress_is_final (self);
 }
@@ -772,6 +801,7 @@ kaa_in_progress_get_cancellable (KaaInProgress *self)
   gint state;
 
   g_return_val_if_fail (self != NULL, NULL);
+  in_progress_return_val_if_freed (self, NULL);
 
   cancellable = g_atomic_pointer_get (&self->cancellable);
   if (cancellable != NULL)

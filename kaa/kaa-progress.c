@@ -335,6 +335,8 @@ kaa_in_progress_set_progress (KaaInProgress *self,
   g_return_if_fail (self != NULL);
   g_return_if_fail (position >= 0);
   g_return_if_fail (total >= 0);
+  if (!kaa_in_progress_check_alive (self, G_STRFUNC))
+    return;
 
   progress = progress_get (self);
   progress_write (progress, position, total);
@@ -372,7 +374,9 @@ kaa_in_progress_get_progress (KaaInProgress *self,
 
   g_return_val_if_fail (self != NULL, FALSE);
 
-  progress = g_atomic_pointer_get (kaa_in_progress_get_progress_slot (self));
+  progress = kaa_in_progress_check_alive (self, G_STRFUNC)
+             ? g_atomic_pointer_get (kaa_in_progress_get_progress_slot (self))
+             : NULL;
   if (progress != NULL)
     set = progress_read (progress, &p, &t);
   if (position != NULL)
@@ -397,6 +401,8 @@ kaa_in_progress_get_fraction (KaaInProgress *self)
   gint64 position, total;
 
   g_return_val_if_fail (self != NULL, 0.0);
+  if (!kaa_in_progress_check_alive (self, G_STRFUNC))
+    return 0.0;
 
   if (!kaa_in_progress_get_progress (self, &position, &total) || total == 0)
     return 0.0;
@@ -421,6 +427,8 @@ kaa_in_progress_get_rate (KaaInProgress *self)
   KaaProgress *progress;
 
   g_return_val_if_fail (self != NULL, 0.0);
+  if (!kaa_in_progress_check_alive (self, G_STRFUNC))
+    return 0.0;
 
   progress = g_atomic_pointer_get (kaa_in_progress_get_progress_slot (self));
   return progress != NULL ? MAX (progress->rate, 0.0) : 0.0;
@@ -444,6 +452,8 @@ kaa_in_progress_get_eta (KaaInProgress *self)
   gdouble rate;
 
   g_return_val_if_fail (self != NULL, -1.0);
+  if (!kaa_in_progress_check_alive (self, G_STRFUNC))
+    return -1.0;
 
   rate = kaa_in_progress_get_rate (self);
   if (!kaa_in_progress_get_progress (self, &position, &total) || total == 0 || rate <= 0)
@@ -475,6 +485,8 @@ kaa_in_progress_connect_progress (KaaInProgress        *self,
 
   g_return_val_if_fail (self != NULL, 0);
   g_return_val_if_fail (callback != NULL, 0);
+  if (!kaa_in_progress_check_alive (self, G_STRFUNC))
+    return 0;
   g_return_val_if_fail (kaa_scheduler_is_owner (kaa_in_progress_get_scheduler (self)), 0);
 
   progress = progress_get (self);
@@ -506,6 +518,8 @@ kaa_in_progress_disconnect_progress (KaaInProgress *self,
 
   g_return_if_fail (self != NULL);
   g_return_if_fail (id != 0);
+  if (!kaa_in_progress_check_alive (self, G_STRFUNC))
+    return;
 
   progress = g_atomic_pointer_get (kaa_in_progress_get_progress_slot (self));
   g_return_if_fail (progress != NULL);
@@ -540,6 +554,8 @@ kaa_in_progress_set_progress_interval (KaaInProgress *self,
 {
   g_return_if_fail (self != NULL);
   g_return_if_fail (msec <= G_MAXUINT / 1000);
+  if (!kaa_in_progress_check_alive (self, G_STRFUNC))
+    return;
 
   progress_get (self)->interval_usec = msec * 1000;
 }

@@ -532,6 +532,8 @@ kaa_scope_add (KaaScope      *self,
 {
   kaa_return_releasing_if_fail (self != NULL, member);
   g_return_if_fail (member != NULL);
+  if (!kaa_in_progress_check_alive (member, G_STRFUNC))
+    return;
 
   scope_add_member (self, member, FALSE);
 }

@@ -16,6 +16,7 @@
 #include "kaa-test-util.h"
 #include "kaa-thread-pool-block-cache-private.h"
 #include "kaa-in-progress-private.h"
+#include "kaa-in-progress-await-private.h"
 #include "kaa-thread-pool-private.h"
 #include "kaa-live-private.h"
 
@@ -263,6 +264,221 @@ test_quarantine (Fixture      *f,
   g_test_assert_expected_messages ();
 }
 
+/* Expects the critical a use of "test-late" after its last unref gives in
+ * @function. */
+static void
+expect_freed (const char *function)
+{
+  g_autofree char *pattern = g_strdup_printf ("*%s: InProgress test-late (*) was already freed*",
+                                              function);
+
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, pattern);
+}
+
+static void
+test_getters_after_last_unref (Fixture      *f,
+                               gconstpointer data)
+{
+  KaaInProgress *ip;
+  gint64 position = -1, total = -1;
+
+  g_test_summary ("Every getter and setter called after the last unref logs a critical "
+                  "naming the InProgress, and touches nothing (DESIGN §2)");
+  if (!late_use_allowed ())
+    return;
+
+  ip = finished_named ("test-late");
+  kaa_in_progress_unref (ip);
+
+  expect_freed ("kaa_in_progress_is_done");
+  /* Nothing will ever happen to it again: a loop waiting for it ends. */
+  g_assert_true (kaa_in_progress_is_done (ip));
+  expect_freed ("kaa_in_progress_get_name");
+  g_assert_null (kaa_in_progress_get_name (ip));
+  expect_freed ("kaa_in_progress_set_name");
+  kaa_in_progress_set_name (ip, "renamed");
+  expect_freed ("kaa_in_progress_get_context");
+  g_assert_null (kaa_in_progress_get_context (ip));
+  expect_freed ("kaa_in_progress_get_cancellable");
+  g_assert_null (kaa_in_progress_get_cancellable (ip));
+  expect_freed ("kaa_in_progress_is_paused");
+  g_assert_false (kaa_in_progress_is_paused (ip));
+  expect_freed ("kaa_in_progress_get_progress");
+  g_assert_false (kaa_in_progress_get_progress (ip, &position, &total));
+  g_assert_cmpint (position, ==, 0);
+  g_assert_cmpint (total, ==, 0);
+  expect_freed ("kaa_in_progress_set_progress");
+  kaa_in_progress_set_progress (ip, 1, 2);
+  expect_freed ("kaa_in_progress_get_fraction");
+  g_assert_cmpfloat (kaa_in_progress_get_fraction (ip), ==, 0.0);
+  expect_freed ("kaa_in_progress_connect_progress");
+  g_assert_cmpuint (kaa_in_progress_connect_progress (ip, never_called, NULL, NULL),
+                    ==, 0);
+  expect_freed ("kaa_in_progress_set_progress_interval");
+  kaa_in_progress_set_progress_interval (ip, 5);
+  g_test_assert_expected_messages ();
+  kaa_test_still_works ();
+}
+
+/* A block freed just now, whose tombstone names it: without the
+ * quarantine, the next allocation takes the block back. */
+static KaaInProgress *
+freed_late (void)
+{
+  KaaInProgress *ip = finished_named ("test-late");
+
+  kaa_in_progress_unref (ip);
+  return ip;
+}
+
+static void
+assert_invalid_argument (KaaInProgress *result)
+{
+  g_test_assert_expected_messages ();
+  g_assert_error (kaa_in_progress_get_error (result), KAA_ERROR, KAA_ERROR_INVALID_ARGUMENT);
+  kaa_in_progress_unref (result);
+}
+
+/* Each takes the reference it is given: given a freed one, each must
+ * neither count on it nor release it again, and must fail, not wait. */
+static void
+test_waiting_on_freed (Fixture      *f,
+                       gconstpointer data)
+{
+  KaaInProgress *follower;
+  KaaScope *scope;
+  KaaInProgress *ip;
+
+  g_test_summary ("What waits on an InProgress given after its last unref (timeout, "
+                  "shield, any, finish_from, a scope) names it and fails at once");
+  if (!late_use_allowed ())
+    return;
+
+  ip = freed_late ();
+  expect_freed ("kaa_timeout");
+  assert_invalid_argument (kaa_timeout (ip, 10, TRUE));
+
+  ip = freed_late ();
+  expect_freed ("kaa_in_progress_shield");
+  assert_invalid_argument (kaa_in_progress_shield (ip));
+
+  {
+    KaaInProgress *inputs[2] = { kaa_in_progress_new (), freed_late () };
+
+    expect_freed ("kaa_any");
+    g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, "*kaa_any*inputs_are_valid*");
+    /* The live input is released, as a rejected call must: the
+     * fixture's teardown finds no InProgress left. */
+    assert_invalid_argument (kaa_any (inputs, 2));
+  }
+
+  follower = kaa_in_progress_new ();
+  ip = freed_late ();
+  expect_freed ("kaa_in_progress_finish_from");
+  kaa_in_progress_finish_from (follower, ip);
+  g_test_assert_expected_messages ();
+  g_assert_false (kaa_in_progress_is_done (follower));
+  kaa_in_progress_cancel (follower);
+  kaa_in_progress_unref (follower);
+
+  scope = kaa_scope_new (0);
+  ip = freed_late ();
+  expect_freed ("kaa_scope_add");
+  kaa_scope_add (scope, ip);
+  g_test_assert_expected_messages ();
+  kaa_scope_cancel (scope);
+  kaa_scope_unref (scope);
+  kaa_test_drain (f->context);
+  kaa_test_still_works ();
+}
+
+static void
+body_awaits_twice (KaaCoroutine *co,
+                   gpointer      data)
+{
+  KaaInProgress *ip = finished_named ("test-late");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (kaa_await (ip, NULL));
+  /* The first await took the only reference and released it. */
+  expect_freed ("kaa_await");
+  g_assert_false (kaa_await (ip, &error));
+  g_test_assert_expected_messages ();
+  g_assert_error (error, KAA_ERROR, KAA_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  expect_freed ("kaa_await_borrowed");
+  g_assert_false (kaa_await_borrowed (ip, &error));
+  g_test_assert_expected_messages ();
+  g_assert_error (error, KAA_ERROR, KAA_ERROR_INVALID_ARGUMENT);
+  *(gboolean *) data = TRUE;
+}
+
+static void
+test_await_after_last_unref (Fixture      *f,
+                             gconstpointer data)
+{
+  gboolean returned = FALSE;
+  KaaInProgress *co;
+
+  g_test_summary ("Awaiting an InProgress a first await took and released names it and "
+                  "fails with KAA_ERROR_INVALID_ARGUMENT: it does not wait forever");
+  if (!late_use_allowed ())
+    return;
+
+  co = kaa_coroutine_spawn (body_awaits_twice, &returned, NULL);
+  kaa_test_pump_until_done (f->context, co);
+  g_assert_true (returned);
+  g_assert_true (kaa_in_progress_propagate (co, NULL));
+  kaa_in_progress_unref (co);
+}
+
+static void
+body_awaits_given (KaaCoroutine *co,
+                   gpointer      data)
+{
+  g_assert_true (kaa_await (data, NULL));
+}
+
+static void
+test_unref_while_awaited (Fixture      *f,
+                          gconstpointer data)
+{
+  KaaInProgress *ip = kaa_in_progress_new ();
+  KaaInProgress *nap = kaa_sleep (5);
+  KaaInProgress *co;
+  KaaInProgress *napper;
+
+  g_test_summary ("An unref too many of an InProgress a coroutine awaits is named, and "
+                  "the coroutine still gets it: its reference was given, not shared");
+
+  kaa_in_progress_set_static_name (ip, "test-given");
+  co = kaa_coroutine_spawn (body_awaits_given, ip, NULL);
+  g_assert_cmpuint (kaa_in_progress_get_awaiters_for_testing (ip), ==, 1);
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL,
+                         "*kaa_in_progress_unref: InProgress test-given (*) lost its last "
+                         "reference while something still awaits it*");
+  kaa_in_progress_unref (ip);
+  g_test_assert_expected_messages ();
+  /* Still alive: the await holds the reference it was given. */
+  kaa_in_progress_finish_int64 (ip, 3);
+  kaa_test_pump_until_done (f->context, co);
+  g_assert_true (kaa_in_progress_propagate (co, NULL));
+  kaa_in_progress_unref (co);
+
+  /* The sleep's timer holds a reference of its own: the unref too many
+   * is found when the timer lets go of it, as it settles. */
+  kaa_in_progress_set_static_name (nap, "test-nap");
+  napper = kaa_coroutine_spawn (body_awaits_given, nap, NULL);
+  kaa_in_progress_unref (nap);
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL,
+                         "*InProgress test-nap (*) lost its last reference while something "
+                         "still awaits it*");
+  kaa_test_pump_until_done (f->context, napper);
+  g_test_assert_expected_messages ();
+  g_assert_true (kaa_in_progress_propagate (napper, NULL));
+  kaa_in_progress_unref (napper);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -274,6 +490,10 @@ main (int    argc,
   KAA_TEST_ADD ("use-after-last-unref", test_use_after_last_unref);
   KAA_TEST_ADD ("cached-block", test_cached_block);
   KAA_TEST_ADD ("quarantine", test_quarantine);
+  KAA_TEST_ADD ("getters-after-last-unref", test_getters_after_last_unref);
+  KAA_TEST_ADD ("waiting-on-freed", test_waiting_on_freed);
+  KAA_TEST_ADD ("await-after-last-unref", test_await_after_last_unref);
+  KAA_TEST_ADD ("unref-while-awaited", test_unref_while_awaited);
   g_test_add_func ("/kaa/misuse-refs/block-cache-poison", test_block_cache_poison);
 
   return g_test_run ();
