@@ -23,7 +23,7 @@ static GMutex loops_lock;
 void
 kaa_main_run (void)
 {
-  KaaScheduler *self = kaa_scheduler_get_thread_default ();
+  KaaScheduler *self = kaa_scheduler_get_for_thread ();
   GMainLoop *loop = g_main_loop_new (self->context, FALSE);
 
   kaa_scheduler_ref (self);
@@ -53,7 +53,7 @@ kaa_main_run (void)
 void
 kaa_main_quit (void)
 {
-  KaaScheduler *self = kaa_scheduler_get_thread_default ();
+  KaaScheduler *self = kaa_scheduler_get_for_thread ();
 
   g_mutex_lock (&loops_lock);
   if (self->loops != NULL)
@@ -74,7 +74,7 @@ kaa_main_quit (void)
 gboolean
 kaa_main_step (gboolean may_block)
 {
-  return g_main_context_iteration (kaa_scheduler_get_context (kaa_scheduler_get_thread_default ()),
+  return g_main_context_iteration (kaa_scheduler_get_context (kaa_scheduler_get_for_thread ()),
                                    may_block);
 }
 
@@ -91,7 +91,7 @@ kaa_main_step (gboolean may_block)
 gint64
 kaa_main_get_budget (void)
 {
-  return kaa_scheduler_get_budget (kaa_scheduler_get_thread_default ());
+  return kaa_scheduler_get_budget (kaa_scheduler_get_for_thread ());
 }
 
 /**
@@ -110,5 +110,5 @@ kaa_main_set_budget (gint64 usec)
 {
   g_return_if_fail (usec > 0);
 
-  kaa_scheduler_set_budget (kaa_scheduler_get_thread_default (), usec);
+  kaa_scheduler_set_budget (kaa_scheduler_get_for_thread (), usec);
 }

@@ -88,6 +88,7 @@ struct _KaaTimer
 };
 
 KaaScheduler *kaa_scheduler_get_thread_default (void);
+KaaScheduler *kaa_scheduler_get_for_thread     (void);
 KaaScheduler *kaa_scheduler_get_for_context    (GMainContext *context);
 KaaScheduler *kaa_scheduler_ref                (KaaScheduler *self);
 void          kaa_scheduler_unref              (KaaScheduler *self);

@@ -65,9 +65,11 @@ static void tls_cache_free (gpointer data);
 static GPrivate tls_cache = G_PRIVATE_INIT (tls_cache_free);
 static KAA_THREAD_LOCAL TlsCache *tls_cache_fast;
 /* The dead scheduler this thread sweeps, if any, and the thread-default
- * context when the sweep began: see scheduler_sweep(). */
+ * context and the source being dispatched when the sweep began: see
+ * scheduler_sweep(). */
 static KAA_THREAD_LOCAL KaaScheduler *tls_sweeping;
 static KAA_THREAD_LOCAL GMainContext *tls_sweep_default;
+static KAA_THREAD_LOCAL GSource      *tls_sweep_source;
 static KAA_THREAD_LOCAL GThread  *tls_thread;
 
 /* g_thread_self() is a pthread_getspecific() call; a thread's GThread
@@ -423,13 +425,17 @@ scheduler_sweep (KaaScheduler *self)
 {
   KaaScheduler *outer = tls_sweeping;
   GMainContext *outer_default = tls_sweep_default;
+  GSource *outer_source = tls_sweep_source;
   gboolean more;
 
   /* What the cleanups create (an await's sleep, say) belongs to the
    * dying context, as it would have had they run there, and goes with
-   * it; unless a cleanup pushes a context of its own to create it on. */
+   * it; unless a cleanup pushes a context of its own to create it on, or
+   * iterates a live one (kaa_in_progress_wait()), whose sources' work
+   * stays theirs. */
   tls_sweeping = self;
   tls_sweep_default = g_main_context_get_thread_default ();
+  tls_sweep_source = g_main_current_source ();
   do
     {
       more = scheduler_discard_queued (self);
@@ -445,6 +451,7 @@ scheduler_sweep (KaaScheduler *self)
   while (more);
   tls_sweeping = outer;
   tls_sweep_default = outer_default;
+  tls_sweep_source = outer_source;
 }
 
 /* Called when the source is destroyed, which happens when its context is
@@ -547,21 +554,34 @@ tls_cache_free (gpointer data)
  * kaa_scheduler_get_thread_default: (skip)
  *
  * The scheduler of the calling thread's thread-default context (the global
- * default context when none is pushed). The last one found is cached per
- * thread, so this is one TLS read on the common path. While the thread
- * sweeps a dead context, it is that context's scheduler.
+ * default context when none is pushed), where new work belongs. The last
+ * one found is cached per thread, so this is one TLS read on the common
+ * path. While the thread sweeps a dead context, and runs the sweep's
+ * cleanups rather than a source dispatched in a nested iteration, it is
+ * that context's scheduler.
  *
  * Returns: (transfer none): the scheduler
  */
 KaaScheduler *
 kaa_scheduler_get_thread_default (void)
 {
+  if (G_UNLIKELY (tls_sweeping != NULL) &&
+      g_main_context_get_thread_default () == tls_sweep_default &&
+      g_main_current_source () == tls_sweep_source)
+    return tls_sweeping;
+  return kaa_scheduler_get_for_thread ();
+}
+
+/* The scheduler of the calling thread's thread-default context, never
+ * the dead one it may be sweeping: what kaa_main_*() run, step and
+ * quit, from a cleanup of the sweep too. */
+KaaScheduler *
+kaa_scheduler_get_for_thread (void)
+{
   GMainContext *context;
   TlsCache *cache = tls_cache_fast;
 
   context = g_main_context_get_thread_default ();
-  if (G_UNLIKELY (tls_sweeping != NULL) && context == tls_sweep_default)
-    return tls_sweeping;
   if (context == NULL)
     context = g_main_context_default ();
   if (G_LIKELY (cache != NULL && cache->context == context &&

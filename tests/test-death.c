@@ -652,6 +652,126 @@ test_slices_in_sweep (Fixture       *f,
   kaa_in_progress_unref (late.awaited);
 }
 
+/* ------------------------------------------- the thread's API in a sweep */
+
+typedef struct
+{
+  gint64         budget_seen;
+  gboolean       idle_ran;
+  KaaInProgress *main_nap;    /* on the global default context */
+  gboolean       waited;
+} InSweep;
+
+static gboolean
+mark_idle (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs in the sweep of the dying context, on a thread whose
+ * thread-default context is the global default one again. */
+static void
+use_main_api (KaaInProgress *ip,
+              gpointer       data)
+{
+  InSweep *in = data;
+
+  kaa_main_set_budget (1234);
+  in->budget_seen = kaa_main_get_budget ();
+  g_idle_add (mark_idle, &in->idle_ran);
+  while (!in->idle_ran && kaa_main_step (FALSE))
+    ;
+}
+
+static void
+test_main_api_in_sweep (Fixture       *f,
+                        gconstpointer  data)
+{
+  InSweep in = { 0 };
+  KaaInProgress *nap = kaa_sleep (60000);
+  gint64 budget;
+
+  g_main_context_push_thread_default (g_main_context_default ());
+  budget = kaa_main_get_budget ();
+  g_main_context_pop_thread_default (g_main_context_default ());
+
+  g_test_summary ("kaa_main_set_budget(), _get_budget() and _step() called by a callback "
+                  "in the sweep of a dying context act on the calling thread's "
+                  "thread-default context, not on the dying one");
+  g_assert_cmpint (budget, !=, 1234);
+  kaa_in_progress_connect (nap, use_main_api, &in, NULL);
+  kaa_test_fixture_kill_context (f);
+  g_assert_cmpint (kaa_in_progress_get_state (nap), ==, KAA_STATE_CANCELLED);
+  g_assert_cmpint (in.budget_seen, ==, 1234);
+  g_assert_cmpint (kaa_main_get_budget (), ==, 1234);
+  g_assert_true (in.idle_ran);
+  kaa_main_set_budget (budget);
+  kaa_in_progress_unref (nap);
+}
+
+typedef struct
+{
+  guint    ticks;
+  guint    failures;
+  gboolean stop;
+} Ticks;
+
+static void
+napping_body (KaaCoroutine *co,
+              gpointer      data)
+{
+  Ticks *ticks = data;
+
+  while (!ticks->stop)
+    {
+      if (kaa_await (kaa_sleep (1), NULL))
+        ticks->ticks++;
+      else
+        ticks->failures++;
+    }
+}
+
+static void
+wait_on_main (KaaInProgress *ip,
+              gpointer       data)
+{
+  InSweep *in = data;
+
+  in->waited = kaa_in_progress_wait (in->main_nap, NULL);
+}
+
+static void
+test_nested_wait_in_sweep (Fixture       *f,
+                           gconstpointer  data)
+{
+  InSweep in = { 0 };
+  Ticks ticks = { 0 };
+  KaaInProgress *nap = kaa_sleep (60000);
+  KaaInProgress *napper;
+
+  g_test_summary ("A callback in the sweep of a dying context that waits, iterating the "
+                  "global default context, leaves that context's work its own: a "
+                  "coroutine there keeps sleeping there, and nothing of it is cancelled");
+  g_main_context_push_thread_default (g_main_context_default ());
+  napper = kaa_coroutine_spawn (napping_body, &ticks, NULL);
+  in.main_nap = kaa_sleep (30);
+  g_main_context_pop_thread_default (g_main_context_default ());
+
+  kaa_in_progress_connect (nap, wait_on_main, &in, NULL);
+  kaa_test_fixture_kill_context (f);
+  g_assert_true (in.waited);
+  g_assert_cmpuint (ticks.failures, ==, 0);
+  g_assert_cmpuint (ticks.ticks, >=, 2);
+
+  ticks.stop = TRUE;
+  kaa_test_pump_until_done (g_main_context_default (), napper);
+  g_assert_cmpuint (ticks.failures, ==, 0);
+  kaa_in_progress_unref (napper);
+  kaa_in_progress_unref (in.main_nap);
+  kaa_in_progress_unref (nap);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -671,6 +791,8 @@ main (int    argc,
   KAA_TEST_ADD ("nested-death", test_nested_death);
   KAA_TEST_ADD ("user-producer", test_user_producer);
   KAA_TEST_ADD ("user-producer-races-death", test_user_producer_races_death);
+  KAA_TEST_ADD ("main-api-in-sweep", test_main_api_in_sweep);
+  KAA_TEST_ADD ("nested-wait-in-sweep", test_nested_wait_in_sweep);
 
   return g_test_run ();
 }
