@@ -87,6 +87,8 @@ const char *kaa_fiber_get_name      (KaaFiber     *fiber);
 G_GNUC_INTERNAL
 gsize       kaa_fiber_get_stack_size_for_testing (KaaFiber *fiber);
 G_GNUC_INTERNAL
+KaaStack   *kaa_fiber_running_stack (void);
+G_GNUC_INTERNAL
 void        kaa_fiber_name_after    (KaaFiber     *fiber,
                                      KaaFiberCode  func);
 

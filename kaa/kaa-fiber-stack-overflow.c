@@ -5,7 +5,9 @@
  * A coroutine that runs past the end of its stack faults in the guard
  * below it (kaa-fiber-stack.c). The SIGSEGV handler installed with the
  * first chunk finds the stack whose guard was hit and writes one line
- * naming the coroutine and its stack size before aborting; any other
+ * naming the coroutine running on the thread (the guard's, or, when a
+ * frame bigger than the guard jumped it into the guard of a stack further
+ * down, the one above) and its stack size before aborting; any other
  * fault goes to the handler there was before. It runs on each thread's
  * alternate signal stack (kaa_stack_thread_init()), since the faulting
  * stack has no room for a signal frame, and reads the chunk list and
@@ -22,6 +24,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "kaa-fiber-private.h"
 #include "kaa-fiber-stack-impl-private.h"
 
 /* The report shows at most this much of a coroutine's name. */
@@ -159,8 +162,11 @@ stack_segv_handler (int        sig,
     {
       KaaStack *stack = stack_find_guard (info->si_addr);
 
+      /* A frame bigger than the guard may jump it into the guard of a
+       * stack further down: the running stack overflowed all the same. */
       if (stack != NULL)
-        stack_report_overflow (stack);
+        stack_report_overflow (kaa_fiber_running_stack () != NULL
+                               ? kaa_fiber_running_stack () : stack);
     }
 
   if (previous_segv.sa_flags & SA_SIGINFO)

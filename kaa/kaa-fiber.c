@@ -713,6 +713,17 @@ kaa_fiber_get_name (KaaFiber *fiber)
   return fiber->name;
 }
 
+/* The SIGSEGV handler's question (kaa-fiber-stack-overflow.c): whose
+ * stack was the thread on? One TLS read, async-signal-safe; NULL on the
+ * thread's own stack. */
+KaaStack *
+kaa_fiber_running_stack (void)
+{
+  KaaFiber *fiber = current_fiber;
+
+  return fiber != NULL ? fiber->stack : NULL;
+}
+
 gsize
 kaa_fiber_get_stack_size_for_testing (KaaFiber *fiber)
 {

@@ -121,6 +121,60 @@ test_frame_past_guard (void)
   g_test_trap_assert_stderr_unmatched ("*did not fault*");
 }
 
+/* Past the guard and the whole slot below it, into the guard of the slot
+ * under that: slots are 256 KiB of guard, 64 KiB of stack and 4 KiB of
+ * colour, so a store from 392 to 644 KiB below the top lands there,
+ * whatever the top's colour. */
+#define JUMP_FRAME_BYTES (512 * 1024)
+
+static G_GNUC_NO_INLINE void
+jump_frame (void)
+{
+  volatile char big[JUMP_FRAME_BYTES];
+
+  big[0] = 1;
+  clash_touch (big);
+  big[JUMP_FRAME_BYTES - 1] = big[1];
+}
+
+static void
+jump_body (KaaCoroutine *co,
+           gpointer      data)
+{
+  jump_frame ();
+}
+
+static const KaaCoroutineDef jump_def = {
+  .name = "jumper",
+  .func = jump_body,
+};
+
+static void
+test_frame_names_runner (void)
+{
+  g_test_summary ("a frame so big that its first store lands in the guard of a "
+                  "suspended neighbour's stack is reported as the overflow of the "
+                  "coroutine that made it, not of the neighbour");
+
+  if (g_test_subprocess ())
+    {
+      KaaInProgress *neighbours[N_NEIGHBOURS];
+      guint done = 0;
+
+      for (guint i = 0; i < N_NEIGHBOURS; i++)
+        neighbours[i] = kaa_coroutine_spawn_def (&neighbour_def, NULL, &done, NULL);
+      kaa_in_progress_unref (kaa_coroutine_spawn_def (&jump_def, NULL, NULL, NULL));
+      g_printerr ("the 512 KiB frame did not fault\n");
+      for (guint i = 0; i < N_NEIGHBOURS; i++)
+        kaa_in_progress_unref (neighbours[i]);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*stack overflow in coroutine jumper (stack size 65536 bytes)*");
+  g_test_trap_assert_stderr_unmatched ("*coroutine neighbour*");
+}
+
 /* --------------------------------------------------- unnamed coroutines */
 
 /* Exported (the test links with -rdynamic), so it has a dynamic symbol. */
@@ -187,6 +241,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/kaa/stack-clash/frame-past-guard", test_frame_past_guard);
+  g_test_add_func ("/kaa/stack-clash/frame-names-runner", test_frame_names_runner);
   g_test_add_func ("/kaa/stack-clash/unnamed-names-body", test_unnamed_names_body);
   g_test_add_func ("/kaa/stack-clash/unnamed-static-body", test_unnamed_static_body);
 
