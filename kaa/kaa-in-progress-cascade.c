@@ -111,7 +111,7 @@ static void
 cascade_walk (KaaInProgress *self)
 {
   GCancellable *cancellable = g_atomic_pointer_get (&self->cancellable);
-  KaaProducer *producer = g_atomic_pointer_get (&self->producer);
+  KaaProducer *producer = in_progress_get_producer (self);
   KaaInProgress *outer = cascade_walking;
 
   cascade_walks++;
@@ -167,7 +167,7 @@ cascade_run (KaaInProgress *base)
           if (self->cascade_blocked > 0)
             continue;
         }
-      producer = g_atomic_pointer_get (&self->producer);
+      producer = in_progress_get_producer (self);
       if (producer != NULL && producer->ops->unwind != NULL &&
           !producer->ops->unwind (producer, self))
         continue;   /* held: kaa_in_progress_unwound() follows */
@@ -244,12 +244,58 @@ static KAA_THREAD_LOCAL guint   hook_depth;
 static KAA_THREAD_LOCAL guint   hook_runs;   /* ever, as cascade_walks */
 static KAA_THREAD_LOCAL GArray *hook_queue;
 
+/* Owner thread: the producer of @self, NULL once released, kept from
+ * being released until kaa_in_progress_return_producer(), so that one of
+ * its hooks may run while another thread settles @self. That settle
+ * finds the producer borrowed and leaves its release to the return: the
+ * settle's exchange and the return's compare-and-exchange meet on the
+ * one word, so exactly one of them releases, and a settle costs no more
+ * than it did. @nested: an outer call on this thread borrowed it already
+ * (a hook that pauses or resumes its own InProgress), and returns it. */
+KaaProducer *
+kaa_in_progress_borrow_producer (KaaInProgress *self,
+                                 gboolean      *nested)
+{
+  gsize old;
+
+  *nested = FALSE;
+  if (g_atomic_pointer_get (&self->producer) == NULL)
+    return NULL;
+  old = g_atomic_pointer_or (&self->producer, PRODUCER_BORROWED);
+  if (old & PRODUCER_BORROWED)
+    *nested = TRUE;
+  else if (old == 0)
+    {
+      /* Released meanwhile; no other thread writes anything but NULL. */
+      g_atomic_pointer_and (&self->producer, ~PRODUCER_BORROWED);
+    }
+  return (KaaProducer *) (old & ~PRODUCER_BORROWED);
+}
+
+/* Owner thread, after the hook: the producer goes back, or, when a settle
+ * took it meanwhile, is released here. That may drop the last reference
+ * to @self. */
+void
+kaa_in_progress_return_producer (KaaInProgress *self,
+                                 KaaProducer   *producer,
+                                 gboolean       nested)
+{
+  KaaProducer *borrowed = (KaaProducer *) ((gsize) producer | PRODUCER_BORROWED);
+
+  if (producer == NULL || nested)
+    return;
+  if (!g_atomic_pointer_compare_and_exchange (&self->producer, borrowed, producer) &&
+      producer->ops->release != NULL)
+    producer->ops->release (producer);
+}
+
 /* A queued hook looks at the state again: @self may have settled since. */
 static void
 hook_run (KaaInProgress *self,
           gboolean       resume)
 {
-  KaaProducer *producer = g_atomic_pointer_get (&self->producer);
+  gboolean nested;
+  KaaProducer *producer = kaa_in_progress_borrow_producer (self, &nested);
 
   hook_runs++;
   if (producer == NULL)
@@ -258,6 +304,7 @@ hook_run (KaaInProgress *self,
     producer->ops->pause (producer, self);
   else if (resume && producer->ops->resume != NULL && kaa_in_progress_is_pending (self))
     producer->ops->resume (producer, self);
+  kaa_in_progress_return_producer (self, producer, nested);
 }
 
 static void

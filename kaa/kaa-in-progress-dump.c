@@ -183,22 +183,28 @@ state_word (KaaInProgress *self)
 }
 
 /* What layer 3 knows, then what the producer says, on its owner thread.
- * The producer pointer stays valid meanwhile: only a settle releases it,
- * and on the owner thread none can run during the call. */
+ * Borrowed, the producer stays valid meanwhile, also when another thread
+ * settles @self. */
 static void
 node_describe (KaaDumpNode *node)
 {
   KaaInProgress *self = node->self;
-  KaaProducer *producer = g_atomic_pointer_get (&self->producer);
+  KaaProducer *producer = in_progress_get_producer (self);
+  gboolean nested;
 
   node->kind = producer == NULL ? "user" : self->producer_kind;
   node->state = g_strdup (state_word (self));
   if (producer == NULL || g_atomic_int_get (&self->state) != KAA_STATE_PENDING)
     return;
   if (!kaa_scheduler_is_owner (self->scheduler))
-    node->elsewhere = TRUE;
-  else if (producer->ops->describe != NULL)
+    {
+      node->elsewhere = TRUE;
+      return;
+    }
+  producer = kaa_in_progress_borrow_producer (self, &nested);
+  if (producer != NULL && producer->ops->describe != NULL)
     producer->ops->describe (producer, self, node);
+  kaa_in_progress_return_producer (self, producer, nested);
 }
 
 /* Asks every node, the ones found on the way included, and links each

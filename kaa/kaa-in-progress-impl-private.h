@@ -75,7 +75,7 @@ struct _KaaInProgress
   KaaRefCount     ref_count;
   gint            state;        /* atomic */
   gint            flags;        /* atomic */
-  KaaProducer    *producer;     /* atomic pointer */
+  KaaProducer    *producer;     /* atomic pointer, PRODUCER_BORROWED */
   const char     *producer_kind;  /* static; names an unnamed InProgress */
   GCancellable   *cancellable;  /* atomic pointer, created lazily */
   KaaProgress    *progress;     /* atomic pointer, created lazily */
@@ -120,6 +120,20 @@ static inline gboolean
 in_progress_is_final (KaaInProgress *self)
 {
   return state_is_final (g_atomic_int_get (&self->state));
+}
+
+/* The low bit of `producer` while the owner thread runs one of its pause,
+ * resume or describe hooks (kaa_in_progress_borrow_producer()). A
+ * KaaProducer starts with a pointer, so the bit is free. */
+#define PRODUCER_BORROWED ((gsize) 1)
+
+/* Any thread: the producer, borrowed or not; NULL once released. */
+static inline KaaProducer *
+in_progress_get_producer (KaaInProgress *self)
+{
+  gsize producer = (gsize) g_atomic_pointer_get (&self->producer);
+
+  return (KaaProducer *) (producer & ~PRODUCER_BORROWED);
 }
 
 /* What finalize leaves in ref_count: negative, so that any ref or unref
@@ -224,5 +238,10 @@ void     kaa_in_progress_release_producer (KaaInProgress *self);
 void     kaa_in_progress_deliver_now    (KaaInProgress *self);
 void     kaa_in_progress_call_hook      (KaaInProgress *self,
                                          gboolean       resume);
+KaaProducer *kaa_in_progress_borrow_producer (KaaInProgress *self,
+                                              gboolean      *nested);
+void         kaa_in_progress_return_producer (KaaInProgress *self,
+                                              KaaProducer   *producer,
+                                              gboolean       nested);
 
 G_END_DECLS

@@ -34,10 +34,10 @@ in_progress_pause (KaaInProgress *self)
     return;
   self->hook_paused = TRUE;
   kaa_progress_set_paused (self, TRUE);
-  /* Hooks run on the owner thread only; a producer whose InProgress may
-   * settle on another thread settles it through the owner instead (as
-   * the thread pool does), so the producer cannot be released under us.
-   * The hook may pause what it awaits in turn: flat at any depth. */
+  /* Hooks run on the owner thread only. Another thread may settle @self
+   * meanwhile, but it cannot release the producer under the hook: the
+   * hook borrows it (kaa_in_progress_borrow_producer()). The hook may
+   * pause what it awaits in turn: flat at any depth. */
   kaa_in_progress_call_hook (self, FALSE);
 }
 

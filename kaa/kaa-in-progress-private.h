@@ -26,7 +26,9 @@ typedef struct _KaaDumpNode    KaaDumpNode;
  * were queued (possibly inside the producer's own finish call): the
  * InProgress will not touch the producer again. @pause and @resume run on
  * the owner thread, on the 0 → 1 and 1 → 0 transitions of the pause
- * counter only. Every hook may be NULL. @kind (a static string, such as
+ * counter only; a settle on another thread may land while one runs, and
+ * @release then waits for it: the owner thread runs @release as soon as
+ * the hook returns. Every hook may be NULL. @kind (a static string, such as
  * "thread job") names an InProgress in messages when it has no name.
  *
  * The cancel cascade runs in two passes, in constant C stack whatever its
@@ -78,6 +80,9 @@ struct _KaaProducer
 {
   const KaaProducerOps *ops;
 };
+
+/* PRODUCER_BORROWED takes the low bit of a producer's address. */
+G_STATIC_ASSERT (G_ALIGNOF (KaaProducer) >= 2);
 
 /* The live dump's view of one InProgress (issue 19), filled in by the
  * describe hook above. @kind is static: "coroutine", "job", "sleep",

@@ -89,11 +89,13 @@ static const KaaProducerOps user_producer_ops = {
  *
  * @destroy runs exactly once, on whichever thread settles the
  * InProgress, after its final state is published and its callbacks ran
- * or were queued: no hook is called after it. If the InProgress is
- * cancelled or settles while paused, @resume is not called: @cancel and
- * @destroy must cope with paused work. If its context dies before it
- * settles, it is cancelled as the context's other work is: @cancel then
- * runs on the thread that drops the context (DESIGN §3).
+ * or were queued: no hook is called after it. Should a @pause or @resume
+ * hook be running on the owner thread at that moment, @destroy waits for
+ * it: the owner thread runs @destroy as soon as the hook returns. If the
+ * InProgress is cancelled or settles while paused, @resume is not called:
+ * @cancel and @destroy must cope with paused work. If its context dies
+ * before it settles, it is cancelled as the context's other work is:
+ * @cancel then runs on the thread that drops the context (DESIGN §3).
  *
  * C only: a table of function pointers cannot cross into language
  * bindings, which cancel through [method@Kaa.InProgress.get_cancellable].

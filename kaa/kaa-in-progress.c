@@ -502,7 +502,7 @@ kaa_in_progress_set_producer (KaaInProgress *self,
 KaaProducer *
 kaa_in_progress_get_inline_producer (KaaInProgress *self)
 {
-  KaaProducer *producer = g_atomic_pointer_get (&self->producer);
+  KaaProducer *producer = in_progress_get_producer (self);
 
   return (guint8 *) producer == (guint8 *) self + PRODUCER_OFFSET ? producer : NULL;
 }
@@ -510,7 +510,7 @@ kaa_in_progress_get_inline_producer (KaaInProgress *self)
 KaaProducer *
 kaa_in_progress_get_producer (KaaInProgress *self)
 {
-  return g_atomic_pointer_get (&self->producer);
+  return in_progress_get_producer (self);
 }
 
 void
@@ -522,6 +522,10 @@ kaa_in_progress_release_producer (KaaInProgress *self)
   if (g_atomic_pointer_get (&self->producer) == NULL)
     return;
   producer = g_atomic_pointer_exchange (&self->producer, NULL);
+  /* Borrowed: a hook of it runs on the owner thread, which releases it
+   * once the hook returns (kaa_in_progress_return_producer()). */
+  if ((gsize) producer & PRODUCER_BORROWED)
+    return;
   if (producer != NULL && producer->ops->release != NULL)
     producer->ops->release (producer);
 }

@@ -70,10 +70,12 @@ typedef void (*KaaInProgressCallback) (KaaInProgress *self,
  * Every hook runs on the owner context of the InProgress. @cancel runs
  * once at most, before the InProgress settles as cancelled; @pause and
  * @resume alternate, starting with @pause, and run only on the first
- * pause and the last resume of nested ones, never after the InProgress
- * has settled. A hook may be %NULL: a producer that cannot pause leaves
- * @pause and @resume out, and pausing it then only holds the result
- * back from whoever awaits it.
+ * pause and the last resume of nested ones, never once the owner has
+ * seen the InProgress settled. Another thread may settle it while one of
+ * them runs: the destroy notify then waits for the hook to return. A
+ * hook may be %NULL: a producer that cannot pause leaves @pause and
+ * @resume out, and pausing it then only holds the result back from
+ * whoever awaits it.
  *
  * Define the funcs once, statically: they must stay valid for as long as
  * an InProgress made with them lives.

@@ -396,6 +396,80 @@ kaa_test_worker_kill (KaaTestWorker *w)
   w->context = NULL;
 }
 
+/* ------------------------------------- a settle racing pause and resume */
+
+static gpointer
+settler_main (gpointer data)
+{
+  KaaTestSettler *s = data;
+
+  while (!g_atomic_int_get (&s->stop))
+    {
+      gpointer item = g_atomic_pointer_exchange (&s->item, NULL);
+
+      if (item == NULL)
+        {
+          g_thread_yield ();
+          continue;
+        }
+      s->settle (item);
+      g_atomic_int_inc (&s->settled);
+    }
+  return NULL;
+}
+
+void
+kaa_test_settler_start (KaaTestSettler *s,
+                        void          (*settle) (gpointer item))
+{
+  *s = (KaaTestSettler) { NULL, settle, NULL, 0, 0, 0 };
+  s->thread = g_thread_new ("kaa-test-settler", settler_main, s);
+}
+
+/* Hands @item to the settler, then pauses and resumes the first of @ips
+ * (owned by this thread) that is not done, until all are or the settle
+ * call has returned (what it did may have gone by a paused one): the
+ * hooks run while the settler settles that same one. Returns once the
+ * settle call has. */
+void
+kaa_test_settler_race (KaaTestSettler *s,
+                       gpointer        item,
+                       KaaInProgress **ips,
+                       guint           n_ips)
+{
+  gint64 deadline = g_get_monotonic_time () + KAA_TEST_WATCHDOG_SEC * G_USEC_PER_SEC;
+  guint first = 0;
+
+  s->given++;
+  g_atomic_pointer_set (&s->item, item);
+  while (first < n_ips && g_atomic_int_get (&s->settled) < s->given)
+    {
+      if (kaa_in_progress_is_done (ips[first]))
+        {
+          first++;
+          continue;
+        }
+      kaa_in_progress_pause (ips[first]);
+      kaa_in_progress_resume (ips[first]);
+      if (g_get_monotonic_time () > deadline)
+        g_error ("watchdog: the settler did not settle within %d s", KAA_TEST_WATCHDOG_SEC);
+    }
+  /* Then the settler is done with @item and @ips. */
+  while (g_atomic_int_get (&s->settled) < s->given)
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("watchdog: the settler did not return within %d s", KAA_TEST_WATCHDOG_SEC);
+      g_thread_yield ();
+    }
+}
+
+void
+kaa_test_settler_stop (KaaTestSettler *s)
+{
+  g_atomic_int_set (&s->stop, 1);
+  g_thread_join (s->thread);
+}
+
 /* ------------------------------------------- a deep chain of coroutines */
 
 typedef struct

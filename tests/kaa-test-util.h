@@ -108,6 +108,31 @@ void      kaa_test_worker_call            (KaaTestWorker  *w,
                                            gpointer        data);
 void      kaa_test_worker_kill            (KaaTestWorker  *w);
 
+/* A thread that settles what the test hands it, while the test pauses
+ * and resumes on the owner thread what that settles: the race of a pause
+ * hook with a settle elsewhere (kaa-test-util.c). A hand-over settles a
+ * batch of InProgresses in a row, in order, so that the race comes up
+ * many times per wake-up of the settler, also on a loaded machine. */
+#define KAA_TEST_RACE_BATCH 256
+
+typedef struct
+{
+  GThread  *thread;
+  void    (*settle) (gpointer item);
+  gpointer  item;      /* atomic: handed over, not taken yet */
+  gint      given;     /* the test's thread only */
+  gint      settled;   /* atomic: how many settle calls returned */
+  gint      stop;      /* atomic */
+} KaaTestSettler;
+
+void      kaa_test_settler_start          (KaaTestSettler *s,
+                                           void          (*settle) (gpointer item));
+void      kaa_test_settler_race           (KaaTestSettler *s,
+                                           gpointer        item,
+                                           KaaInProgress **ips,
+                                           guint           n_ips);
+void      kaa_test_settler_stop           (KaaTestSettler *s);
+
 /* A chain of coroutines, each awaiting the next (kaa-test-util.c). */
 typedef struct
 {

@@ -862,6 +862,56 @@ test_context_death (Fixture       *f,
   g_main_context_push_thread_default (f->context);
 }
 
+/* A receiver that takes the items of sends the owner pauses and resumes. */
+static void
+receive_batch (gpointer item)
+{
+  for (guint i = 0; i < KAA_TEST_RACE_BATCH; i++)
+    {
+      gpointer received = NULL;
+
+      g_assert_true (kaa_channel_receive_blocking (item, &received, NULL, NULL));
+      item_free (received);
+    }
+}
+
+static void
+test_receive_races_pause (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(KaaChannel) ch = channel_new (0);
+  KaaTestSettler settler;
+  guint batches = 80;
+
+  g_test_summary ("DESIGN §2, §9: a receive on one thread that takes the item of a send "
+                  "while the owner pauses and resumes it releases the send's waiter "
+                  "once, never under its pause or resume hook");
+
+  /*   main                                 settler
+   *   send x 256, waiting in line
+   *   pause, resume the first not done     receive_blocking x 256: each takes
+   *   (a paused send waits: its resume       an item, settles its send and
+   *    hands the item over)                  releases it */
+  kaa_test_settler_start (&settler, receive_batch);
+  for (guint batch = 0; batch < batches; batch++)
+    {
+      KaaInProgress *sends[KAA_TEST_RACE_BATCH];
+
+      for (guint i = 0; i < KAA_TEST_RACE_BATCH; i++)
+        sends[i] = kaa_channel_send (ch, item_new ((gint) i));
+      kaa_test_settler_race (&settler, ch, sends, KAA_TEST_RACE_BATCH);
+      for (guint i = 0; i < KAA_TEST_RACE_BATCH; i++)
+        {
+          kaa_test_pump_until_done (f->context, sends[i]);
+          g_assert_cmpint (kaa_in_progress_get_state (sends[i]), ==, KAA_STATE_FINISHED);
+          kaa_in_progress_unref (sends[i]);
+        }
+    }
+  kaa_test_settler_stop (&settler);
+  kaa_test_drain (f->context);
+  g_assert_cmpint (g_atomic_int_get (&n_destroyed), ==, batches * KAA_TEST_RACE_BATCH);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -892,6 +942,7 @@ main (int   argc,
   KAA_TEST_ADD ("threads-mpmc", test_threads_mpmc);
   KAA_TEST_ADD ("blocking-cancel", test_blocking_cancel);
   KAA_TEST_ADD ("cancel-race", test_cancel_race);
+  KAA_TEST_ADD ("receive-races-pause", test_receive_races_pause);
   KAA_TEST_ADD ("context-death", test_context_death);
   KAA_TEST_ADD ("last-unref-closes", test_last_unref_closes);
   return g_test_run ();

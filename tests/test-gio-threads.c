@@ -412,6 +412,54 @@ test_signal_emitted_on_worker (Fixture       *f,
   g_test_message ("%u finished by the emitter, %u cancelled first", finished, cancelled);
 }
 
+static void
+activate_once (gpointer item)
+{
+  g_action_activate (item, NULL);
+}
+
+static void
+test_signal_emission_races_pause (Fixture       *f,
+                                  gconstpointer  data)
+{
+  g_autoptr(GSimpleAction) action = g_simple_action_new ("go", NULL);
+  guint signal_id = g_signal_lookup ("activate", G_TYPE_SIMPLE_ACTION);
+  guint finished = 0, batches = rounds (80);
+  KaaTestSettler settler;
+
+  g_test_summary ("DESIGN §2: a signal emitted on a worker finishes waits while the "
+                  "owner pauses and resumes them: each wait is freed once, never "
+                  "under its pause or resume hook");
+
+  /*   main                                 settler
+   *   new_for_signal x 256
+   *   pause, resume the first not done     activate: finishes each wait in
+   *                                          turn and releases it (or goes
+   *                                          by a paused one)
+   *   cancel what the emission went by */
+  kaa_test_settler_start (&settler, activate_once);
+  for (guint batch = 0; batch < batches; batch++)
+    {
+      KaaInProgress *waits[KAA_TEST_RACE_BATCH];
+
+      for (guint i = 0; i < KAA_TEST_RACE_BATCH; i++)
+        waits[i] = kaa_in_progress_new_for_signal (action, "activate");
+      kaa_test_settler_race (&settler, action, waits, KAA_TEST_RACE_BATCH);
+      for (guint i = 0; i < KAA_TEST_RACE_BATCH; i++)
+        {
+          if (kaa_in_progress_is_done (waits[i]))
+            finished++;
+          else
+            kaa_in_progress_cancel (waits[i]);
+          kaa_in_progress_unref (waits[i]);
+        }
+      kaa_test_drain (f->context);
+    }
+  kaa_test_settler_stop (&settler);
+  g_assert_false (g_signal_has_handler_pending (action, signal_id, 0, FALSE));
+  g_test_message ("%u of %u finished by the emission", finished, batches * KAA_TEST_RACE_BATCH);
+}
+
 /* The emission finishes the wait on the worker; the callback runs on the
  * owner context, with the emission's arguments. */
 static gpointer
@@ -531,6 +579,7 @@ main (int    argc,
   KAA_TEST_ADD ("unix-signal-last-unref", test_unix_signal_last_unref);
   KAA_TEST_ADD ("signal-last-unref", test_signal_last_unref);
   KAA_TEST_ADD ("signal-emitted-on-worker", test_signal_emitted_on_worker);
+  KAA_TEST_ADD ("signal-emission-races-pause", test_signal_emission_races_pause);
   KAA_TEST_ADD ("signal-finished-on-worker", test_signal_finished_on_worker);
   KAA_TEST_ADD ("unknown-signal", test_unknown_signal);
   KAA_TEST_ADD ("io-wait-not-open", test_io_wait_not_open);

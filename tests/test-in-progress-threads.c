@@ -687,6 +687,88 @@ test_pause_races_remote_finish (Fixture       *f,
     }
 }
 
+/* Enough for the settle to land inside a hook many times over. */
+#define HOOK_RACE_BATCHES 80
+
+/* A user producer's data, which its hooks check is still there. */
+typedef struct
+{
+  gint  alive;
+  gint *destroyed;   /* atomic */
+} HookWork;
+
+static void
+hook_work_check (KaaInProgress *ip,
+                 gpointer       data)
+{
+  HookWork *work = data;
+
+  g_assert_true (work->alive);
+}
+
+static void
+hook_work_destroy (gpointer data)
+{
+  HookWork *work = data;
+
+  work->alive = FALSE;
+  g_atomic_int_inc (work->destroyed);
+  g_free (work);
+}
+
+static const KaaProducerFuncs hook_work_funcs = {
+  .pause = hook_work_check,
+  .resume = hook_work_check,
+};
+
+static void
+hook_race_finish (gpointer item)
+{
+  KaaInProgress **ips = item;
+
+  for (guint i = 0; i < KAA_TEST_RACE_BATCH; i++)
+    kaa_in_progress_finish_int64 (ips[i], i);
+}
+
+static void
+test_pause_races_remote_settle (Fixture       *f,
+                                gconstpointer  data)
+{
+  KaaTestSettler settler;
+  gint destroyed = 0;
+
+  g_test_summary ("DESIGN §2, KaaProducerFuncs: a user producer's pause and resume "
+                  "hooks may run while another thread finishes it; its destroy "
+                  "notify runs once, and never under a hook");
+
+  /*   main                                 settler
+   *   new_full (work) x 256, handed over
+   *   pause, resume the first not done     finish each in turn: destroy (work)
+   *   (a hook running then keeps work: destroy runs when it returns) */
+  kaa_test_settler_start (&settler, hook_race_finish);
+  for (guint batch = 0; batch < HOOK_RACE_BATCHES; batch++)
+    {
+      KaaInProgress *ips[KAA_TEST_RACE_BATCH];
+
+      for (guint i = 0; i < KAA_TEST_RACE_BATCH; i++)
+        {
+          HookWork *work = g_new0 (HookWork, 1);
+
+          *work = (HookWork) { TRUE, &destroyed };
+          ips[i] = kaa_in_progress_new_full (&hook_work_funcs, work, hook_work_destroy);
+        }
+      kaa_test_settler_race (&settler, ips, ips, KAA_TEST_RACE_BATCH);
+      for (guint i = 0; i < KAA_TEST_RACE_BATCH; i++)
+        {
+          g_assert_cmpint (kaa_in_progress_get_int64 (ips[i]), ==, i);
+          kaa_in_progress_unref (ips[i]);
+        }
+    }
+  kaa_test_settler_stop (&settler);
+  kaa_test_drain (f->context);
+  g_assert_cmpint (g_atomic_int_get (&destroyed), ==, HOOK_RACE_BATCHES * KAA_TEST_RACE_BATCH);
+}
+
 typedef struct
 {
   GMainContext  *context;
@@ -1215,6 +1297,7 @@ main (int    argc,
   KAA_TEST_ADD ("cancel-from-thread", test_cancel_from_thread);
   KAA_TEST_ADD ("owner-cancel-overtakes-remote", test_owner_cancel_overtakes_remote);
   KAA_TEST_ADD ("pause-races-remote-finish", test_pause_races_remote_finish);
+  KAA_TEST_ADD ("pause-races-remote-settle", test_pause_races_remote_settle);
   KAA_TEST_ADD ("cancellable-from-thread", test_cancellable_from_thread);
   KAA_TEST_ADD ("many-finishes", test_many_finishes);
   KAA_TEST_ADD ("race", test_race);

@@ -281,6 +281,57 @@ test_release_races_cancel (Fixture       *f,
   g_test_message ("served before the cancel in %u of %d rounds", served, race.rounds);
 }
 
+/* ---------------------------------------------- release against pause */
+
+static void
+release_batch (gpointer item)
+{
+  for (guint i = 0; i < KAA_TEST_RACE_BATCH; i++)
+    kaa_semaphore_release (item);
+}
+
+static void
+test_release_races_pause (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(KaaSemaphore) sem = kaa_semaphore_new (KAA_TEST_RACE_BATCH);
+  KaaTestSettler settler;
+  guint batches = 80;
+
+  g_test_summary ("DESIGN §2, §9: a release on one thread that serves a waiter while "
+                  "the owner pauses and resumes it frees the waiter once, never under "
+                  "its pause or resume hook");
+
+  /*   main (holds every permit)            settler
+   *   acquire x 256: waiters in line
+   *   pause, resume the first not done     release x 256: each serves a waiter
+   *   (skipped while paused: its resume      and frees it
+   *    hands a permit out, here)
+   *   the waiters' permits are the settler's to release next batch */
+  for (guint i = 0; i < KAA_TEST_RACE_BATCH; i++)
+    g_assert_true (kaa_semaphore_try_acquire (sem));
+  kaa_test_settler_start (&settler, release_batch);
+  for (guint batch = 0; batch < batches; batch++)
+    {
+      KaaInProgress *waiters[KAA_TEST_RACE_BATCH];
+
+      for (guint i = 0; i < KAA_TEST_RACE_BATCH; i++)
+        waiters[i] = kaa_semaphore_acquire (sem);
+      kaa_test_settler_race (&settler, sem, waiters, KAA_TEST_RACE_BATCH);
+      for (guint i = 0; i < KAA_TEST_RACE_BATCH; i++)
+        {
+          kaa_test_pump_until_done (f->context, waiters[i]);
+          g_assert_true (kaa_in_progress_get_boolean (waiters[i]));
+          kaa_in_progress_unref (waiters[i]);
+        }
+    }
+  kaa_test_settler_stop (&settler);
+  release_batch (sem);
+  kaa_test_drain (f->context);
+  g_assert_cmpuint (kaa_semaphore_get_available (sem), ==, KAA_TEST_RACE_BATCH);
+  g_assert_cmpuint (kaa_semaphore_get_n_waiting (sem), ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -293,5 +344,6 @@ main (int    argc,
   KAA_TEST_ADD ("job-cancel", test_job_cancel);
   KAA_TEST_ADD ("blocked-behind-paused", test_blocked_behind_paused);
   KAA_TEST_ADD ("release-races-cancel", test_release_races_cancel);
+  KAA_TEST_ADD ("release-races-pause", test_release_races_pause);
   return g_test_run ();
 }
