@@ -172,12 +172,16 @@ blocked_spin (KaaChannelWaiter *waiter,
 
 /* Called with the lock held and @waiter linked; returns with the lock
  * dropped and @waiter unlinked: TRUE once claimed, FALSE if cancelled
- * first. The handler is connected outside the lock, since it runs inside
+ * first. @claimed holds the waiters that the failed offer or take claimed
+ * in vain (cancelled on another thread, still in line): their references
+ * go as soon as the lock is dropped, not after a wait that may never end.
+ * The handler is connected outside the lock, since it runs inside
  * g_cancellable_connect() when @cancellable is already cancelled; the
  * spin, too, runs outside it, so that the other side can get in. */
 static gboolean
 waiter_block (KaaChannel       *self,
               KaaChannelWaiter *waiter,
+              KaaChannelDone   *claimed,
               GCancellable     *cancellable)
 {
   Blocked blocked = { self, waiter->cond, FALSE };
@@ -185,6 +189,7 @@ waiter_block (KaaChannel       *self,
   gboolean done;
 
   g_mutex_unlock (&self->lock);
+  kaa_channel_complete (self, claimed);
   if (cancellable != NULL)
     id = g_cancellable_connect (cancellable, G_CALLBACK (blocked_cancelled), &blocked, NULL);
   blocked_spin (waiter, &blocked);
@@ -247,6 +252,7 @@ channel_send_blocking (KaaChannel   *self,
   if (self->closed)
     {
       g_mutex_unlock (&self->lock);
+      kaa_channel_complete (self, &done);
       kaa_channel_destroy_item (self, item);
       g_propagate_error (error, kaa_channel_dup_close_error (self));
       return FALSE;
@@ -257,7 +263,7 @@ channel_send_blocking (KaaChannel   *self,
   waiter.item = item;
   waiter.has_item = TRUE;
   kaa_channel_link_unlocked (self, &waiter);
-  settled = waiter_block (self, &waiter, cancellable);
+  settled = waiter_block (self, &waiter, &done, cancellable);
   g_cond_clear (&cond);
   if (!settled || waiter.outcome == OUTCOME_CLOSED)
     kaa_channel_destroy_item (self, item);
@@ -287,6 +293,7 @@ channel_receive_blocking (KaaChannel   *self,
   else if (self->closed)
     {
       g_mutex_unlock (&self->lock);
+      kaa_channel_complete (self, &done);
       settled = TRUE;
       waiter.outcome = OUTCOME_CLOSED;
     }
@@ -295,7 +302,7 @@ channel_receive_blocking (KaaChannel   *self,
       g_cond_init (&cond);
       waiter.cond = &cond;
       kaa_channel_link_unlocked (self, &waiter);
-      settled = waiter_block (self, &waiter, cancellable);
+      settled = waiter_block (self, &waiter, &done, cancellable);
       g_cond_clear (&cond);
       taken = waiter.item;
     }

@@ -830,6 +830,70 @@ test_last_unref_closes (Fixture       *f,
   g_assert_error (kaa_in_progress_get_error (receive), KAA_ERROR, KAA_ERROR_CLOSED);
 }
 
+/* A cancel from another thread leaves the waiter in line until the owner
+ * context runs the cascade: a blocking call that meets it there claims it
+ * in vain, and must still drop what the claim took.
+ *
+ *   main                      canceller            main
+ *   waiting = send/receive
+ *                             cancel (waiting)
+ *                             (queued to main)
+ *                                                  *_blocking(), cancelled
+ *                                                  cancellable: claims
+ *                                                  `waiting` in vain, gives up
+ *   drain: cascade, release
+ */
+static gpointer
+thread_cancel (gpointer data)
+{
+  kaa_in_progress_cancel (data);
+  return NULL;
+}
+
+static void
+cancel_from_thread (KaaInProgress *ip)
+{
+  g_thread_join (g_thread_new ("canceller", thread_cancel, ip));
+  g_assert_false (kaa_in_progress_is_done (ip));
+}
+
+static void
+test_blocking_meets_cancelled (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autoptr(KaaChannel) ch = channel_new (0);
+  g_autoptr(GCancellable) cancelled = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  KaaInProgress *waiting;
+  gpointer item = NULL;
+
+  g_test_summary ("DESIGN §9: a blocking send or receive that meets a waiter cancelled "
+                  "from another thread leaks neither the waiter nor its item");
+  g_test_bug ("18");
+
+  g_cancellable_cancel (cancelled);
+  waiting = kaa_channel_receive (ch);
+  cancel_from_thread (waiting);
+  g_assert_false (kaa_channel_send_blocking (ch, item_new (1), cancelled, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_assert_cmpint (n_destroyed, ==, 1);
+  kaa_test_drain (f->context);
+  g_assert_cmpint (kaa_in_progress_get_state (waiting), ==, KAA_STATE_CANCELLED);
+  kaa_in_progress_unref (waiting);
+
+  waiting = kaa_channel_send (ch, item_new (2));
+  cancel_from_thread (waiting);
+  g_assert_false (kaa_channel_receive_blocking (ch, &item, cancelled, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (item);
+  kaa_test_drain (f->context);
+  g_assert_cmpint (kaa_in_progress_get_state (waiting), ==, KAA_STATE_CANCELLED);
+  kaa_in_progress_unref (waiting);
+  /* The cancelled send's item was freed, not kept by a lost reference. */
+  g_assert_cmpint (n_destroyed, ==, 2);
+}
+
 /* -------------------------------------------------------------- death */
 
 static void
@@ -943,6 +1007,7 @@ main (int   argc,
   KAA_TEST_ADD ("blocking-cancel", test_blocking_cancel);
   KAA_TEST_ADD ("cancel-race", test_cancel_race);
   KAA_TEST_ADD ("receive-races-pause", test_receive_races_pause);
+  KAA_TEST_ADD ("blocking-meets-cancelled", test_blocking_meets_cancelled);
   KAA_TEST_ADD ("context-death", test_context_death);
   KAA_TEST_ADD ("last-unref-closes", test_last_unref_closes);
   return g_test_run ();
