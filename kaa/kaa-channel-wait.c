@@ -228,6 +228,27 @@ blocked_outcome (KaaChannel       *self,
   return TRUE;
 }
 
+/* A coroutine runs on the thread of its context, the context its peers
+ * need to reach it: blocking there could wait for ever, with the whole
+ * loop frozen. Refused at once, whether or not the call would block, so
+ * that the mistake shows the first time the code runs. */
+static gboolean
+blocking_refused (KaaChannel  *self,
+                  gboolean     sending,
+                  const char  *function,
+                  GError     **error)
+{
+  if (G_LIKELY (kaa_coroutine_self () == NULL))
+    return FALSE;
+  g_critical ("%s: called inside a coroutine for KaaChannel %p: a coroutine suspends with "
+              "kaa_await(), it never blocks its thread", function, self);
+  g_set_error_literal (error, KAA_ERROR, KAA_ERROR_IN_COROUTINE,
+                       sending ?
+                       _("A coroutine cannot block its thread to send on a channel") :
+                       _("A coroutine cannot block its thread to receive from a channel"));
+  return TRUE;
+}
+
 /* The public doors hold the channel's memory while they block: the last
  * reference may go on another thread, which closes the channel and
  * wakes them, and they still touch its lock afterwards. */
@@ -326,8 +347,11 @@ channel_receive_blocking (KaaChannel   *self,
  * Sends @item as [method@Kaa.Channel.send] does, blocking the calling
  * thread while there is no room: for thread jobs and other threads that
  * run no context. Never call it on the thread that runs the context of
- * the receivers it waits for. On failure (@self closed, @cancellable
- * cancelled) @item goes to the channel's destroy notify.
+ * the receivers it waits for. Called inside a coroutine, this logs a
+ * critical and fails at once with `KAA_ERROR_IN_COROUTINE`: a coroutine
+ * awaits [method@Kaa.Channel.send] or calls kaa_channel_await_send()
+ * instead. On failure (@self closed, @cancellable cancelled, inside a
+ * coroutine) @item goes to the channel's destroy notify.
  *
  * Returns: %TRUE once @self accepted @item
  * Since: 0.2
@@ -344,6 +368,11 @@ kaa_channel_send_blocking (KaaChannel   *self,
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  if (blocking_refused (self, TRUE, G_STRFUNC, error))
+    {
+      kaa_channel_destroy_item (self, item);
+      return FALSE;
+    }
   sent = channel_send_blocking (kaa_channel_hold (self), item, cancellable, error);
   kaa_channel_release (self);
   return sent;
@@ -360,10 +389,14 @@ kaa_channel_send_blocking (KaaChannel   *self,
  * Receives the next item as [method@Kaa.Channel.receive] does, blocking
  * the calling thread until there is one: for thread jobs and other
  * threads that run no context. Never call it on the thread that runs the
- * context of the senders it waits for. A cancel takes no item.
+ * context of the senders it waits for. A cancel takes no item. Called
+ * inside a coroutine, this logs a critical, takes no item and fails at
+ * once with `KAA_ERROR_IN_COROUTINE`: a coroutine calls
+ * kaa_channel_await_next() instead.
  *
  * Returns: %TRUE with @item set; %FALSE with @error set once @self is
- *   closed and empty (`KAA_ERROR_CLOSED`) or @cancellable was cancelled
+ *   closed and empty (`KAA_ERROR_CLOSED`), @cancellable was cancelled, or
+ *   inside a coroutine
  * Since: 0.2
  */
 gboolean
@@ -378,6 +411,8 @@ kaa_channel_receive_blocking (KaaChannel   *self,
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  if (blocking_refused (self, FALSE, G_STRFUNC, error))
+    return FALSE;
   received = channel_receive_blocking (kaa_channel_hold (self), item, cancellable, error);
   kaa_channel_release (self);
   return received;

@@ -22,8 +22,9 @@ G_BEGIN_DECLS
  * @KAA_ERROR_ALL_FAILED: every input of kaa_any_success() failed
  * @KAA_ERROR_NOT_IN_COROUTINE: kaa_await() or kaa_yield() was called
  *   outside a coroutine
- * @KAA_ERROR_IN_COROUTINE: kaa_in_progress_wait() was called inside a
- *   coroutine, which must await instead (Since: 0.2)
+ * @KAA_ERROR_IN_COROUTINE: kaa_in_progress_wait(), or another call that
+ *   blocks its thread, was called inside a coroutine, which must await
+ *   instead (Since: 0.2)
  * @KAA_ERROR_WRONG_RESULT_TYPE: a typed await, such as kaa_await_string(),
  *   met a result of another type (Since: 0.2)
  * @KAA_ERROR_CLOSED: a [struct@Kaa.Channel] (or a stream) was closed: a

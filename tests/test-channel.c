@@ -894,6 +894,51 @@ test_blocking_meets_cancelled (Fixture       *f,
   g_assert_cmpint (n_destroyed, ==, 2);
 }
 
+static void
+blocks_in_coroutine (KaaCoroutine *co,
+                     gpointer      data)
+{
+  KaaChannel *ch = data;
+  g_autoptr(GError) error = NULL;
+  gpointer item = NULL;
+
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, "*called inside a coroutine*");
+  g_assert_false (kaa_channel_receive_blocking (ch, &item, NULL, &error));
+  g_test_assert_expected_messages ();
+  g_assert_error (error, KAA_ERROR, KAA_ERROR_IN_COROUTINE);
+  g_assert_null (item);
+  g_clear_error (&error);
+
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, "*called inside a coroutine*");
+  g_assert_false (kaa_channel_send_blocking (ch, item_new (2), NULL, &error));
+  g_test_assert_expected_messages ();
+  g_assert_error (error, KAA_ERROR, KAA_ERROR_IN_COROUTINE);
+}
+
+static void
+test_blocking_in_coroutine (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(KaaChannel) ch = channel_new (1);
+  g_autoptr(KaaInProgress) co = NULL;
+  gpointer item;
+
+  g_test_summary ("DESIGN §4, §9: a coroutine never blocks its thread in a channel: "
+                  "send_blocking and receive_blocking inside one are a critical and "
+                  "KAA_ERROR_IN_COROUTINE, even when they would not block, and move "
+                  "no item");
+  g_test_bug ("18");
+
+  /* An item to take and room to send into: neither would block. */
+  g_assert_true (kaa_channel_try_send (ch, item_new (1)));
+  co = kaa_coroutine_spawn (blocks_in_coroutine, ch, NULL);
+  g_assert_cmpint (kaa_in_progress_get_state (co), ==, KAA_STATE_FINISHED);
+  g_assert_cmpint (n_destroyed, ==, 1);
+  g_assert_true (kaa_channel_try_receive (ch, &item));
+  g_assert_cmpint (*(gint *) item, ==, 1);
+  g_free (item);
+}
+
 /* -------------------------------------------------------------- death */
 
 static void
@@ -1008,6 +1053,7 @@ main (int   argc,
   KAA_TEST_ADD ("cancel-race", test_cancel_race);
   KAA_TEST_ADD ("receive-races-pause", test_receive_races_pause);
   KAA_TEST_ADD ("blocking-meets-cancelled", test_blocking_meets_cancelled);
+  KAA_TEST_ADD ("blocking-in-coroutine", test_blocking_in_coroutine);
   KAA_TEST_ADD ("context-death", test_context_death);
   KAA_TEST_ADD ("last-unref-closes", test_last_unref_closes);
   return g_test_run ();
