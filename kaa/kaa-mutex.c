@@ -157,10 +157,11 @@ kaa_mutex_lock (KaaMutex *self)
  * Blocks the calling thread until it holds @self, in line with every
  * other locker: for thread-pool jobs and other threads, as
  * [method@Kaa.Semaphore.acquire_wait] explains. The holder is code
- * outside coroutines.
+ * outside coroutines. Called inside a coroutine, this logs a critical and
+ * fails with `KAA_ERROR_IN_COROUTINE`: a coroutine awaits instead.
  *
  * Returns: %TRUE if the caller now holds @self, %FALSE with @error set
- *   if @cancellable was cancelled first
+ *   if @cancellable was cancelled first, or inside a coroutine
  * Since: 0.2
  */
 gboolean

@@ -84,5 +84,6 @@ void           kaa_semaphore_release_for       (KaaSemaphore  *self,
                                                 gconstpointer  owner,
                                                 const char    *function);
 gboolean       kaa_semaphore_is_held           (KaaSemaphore  *self);
+char          *kaa_semaphore_describe          (KaaSemaphore  *self) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

@@ -66,10 +66,14 @@ kaa_semaphore_wait_for (KaaSemaphore  *self,
 
   if (kaa_coroutine_self () != NULL)
     {
-      g_critical ("%s: called inside a coroutine: a coroutine suspends with kaa_await(), "
-                  "it never blocks its thread", function);
-      g_set_error (error, KAA_ERROR, KAA_ERROR_IN_COROUTINE,
-                   _("A coroutine cannot block its thread waiting for a permit"));
+      g_autofree char *what = kaa_semaphore_describe (self);
+
+      g_critical ("%s: called inside a coroutine for %s: a coroutine suspends with "
+                  "kaa_await(), it never blocks its thread", function, what);
+      g_set_error_literal (error, KAA_ERROR, KAA_ERROR_IN_COROUTINE,
+                           self->is_mutex ?
+                           _("A coroutine cannot block its thread waiting to lock a mutex") :
+                           _("A coroutine cannot block its thread waiting for a permit"));
       return FALSE;
     }
   if (kaa_semaphore_take (self, NULL))

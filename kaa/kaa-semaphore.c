@@ -40,9 +40,6 @@
 #include "kaa-coroutine.h"
 #include "kaa-semaphore-private.h"
 
-
-static char *semaphore_describe (KaaSemaphore *self);
-
 /**
  * kaa_semaphore_ref:
  * @self: a [struct@Kaa.Semaphore]
@@ -86,7 +83,7 @@ kaa_semaphore_unref (KaaSemaphore *self)
   available = KAA_SEMAPHORE_COUNT (g_atomic_int_get (&self->state));
   if (available != self->permits)
     {
-      g_autofree char *what = semaphore_describe (self);
+      g_autofree char *what = kaa_semaphore_describe (self);
 
       g_warning ("%s freed with %u of its %u permits still held: a release was lost",
                  what, self->permits - available, self->permits);
@@ -135,8 +132,8 @@ kaa_semaphore_new (guint permits)
 }
 
 /* For messages: what the semaphore is, with its name if it has one. */
-static char *
-semaphore_describe (KaaSemaphore *self)
+char *
+kaa_semaphore_describe (KaaSemaphore *self)
 {
   const char *type = self->is_mutex ? "KaaMutex" : "KaaSemaphore";
   char *description;
@@ -626,7 +623,7 @@ release_refused (KaaSemaphore *self,
                  gboolean      not_held,
                  const char   *function)
 {
-  g_autofree char *what = semaphore_describe (self);
+  g_autofree char *what = kaa_semaphore_describe (self);
 
   if (not_held)
     g_critical ("%s: %s was released more often than it was acquired; "

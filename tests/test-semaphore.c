@@ -475,6 +475,37 @@ test_blocking_in_coroutine (Fixture       *f,
 }
 
 static void
+locks_in_coroutine (KaaCoroutine *co,
+                    gpointer      data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (kaa_mutex_lock_wait (data, NULL, &error));
+  g_assert_error (error, KAA_ERROR, KAA_ERROR_IN_COROUTINE);
+  g_assert_nonnull (g_strstr_len (error->message, -1, "mutex"));
+}
+
+static void
+test_mutex_blocking_in_coroutine (Fixture       *f,
+                                  gconstpointer  data)
+{
+  g_autoptr(KaaMutex) mutex = kaa_mutex_new ();
+  g_autoptr(KaaInProgress) co = NULL;
+
+  g_test_summary ("DESIGN §4, §9: lock_wait inside a coroutine is a critical naming the "
+                  "mutex and KAA_ERROR_IN_COROUTINE about a mutex, not a permit");
+  g_test_bug (ISSUE);
+
+  kaa_mutex_set_name (mutex, "the-mutex");
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL,
+                         "*called inside a coroutine for KaaMutex 'the-mutex'*");
+  co = kaa_coroutine_spawn (locks_in_coroutine, mutex, NULL);
+  g_test_assert_expected_messages ();
+  g_assert_cmpint (kaa_in_progress_get_state (co), ==, KAA_STATE_FINISHED);
+  g_assert_false (kaa_mutex_is_locked (mutex));
+}
+
+static void
 mutex_holder_body (KaaCoroutine *co,
                    gpointer      data)
 {
@@ -916,6 +947,7 @@ main (int    argc,
   KAA_TEST_ADD ("lost-release", test_lost_release);
   KAA_TEST_ADD ("bad-arguments", test_bad_arguments);
   KAA_TEST_ADD ("blocking-in-coroutine", test_blocking_in_coroutine);
+  KAA_TEST_ADD ("mutex-blocking-in-coroutine", test_mutex_blocking_in_coroutine);
   KAA_TEST_ADD ("context-death", test_context_death);
   KAA_TEST_ADD ("death-serves-nobody", test_death_serves_nobody);
   KAA_TEST_ADD ("scope-deadline", test_scope_deadline);
