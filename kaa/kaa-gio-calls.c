@@ -614,9 +614,12 @@ bus_got (GObject      *source,
 
 /**
  * kaa_bus_get:
- * @bus_type: which bus
+ * @bus_type: which bus: %G_BUS_TYPE_SESSION, %G_BUS_TYPE_SYSTEM or
+ *   %G_BUS_TYPE_STARTER
  *
  * g_bus_get() as an InProgress: the shared connection to @bus_type.
+ * Any other @bus_type is a programming error: a critical and an
+ * InProgress already failed with `KAA_ERROR_INVALID_ARGUMENT`.
  *
  * Returns: (transfer full): an InProgress finishing with the
  *   #GDBusConnection (an object result)
@@ -625,8 +628,13 @@ bus_got (GObject      *source,
 KaaInProgress *
 kaa_bus_get (GBusType bus_type)
 {
-  KaaInProgress *self = call_new ("kaa_bus_get");
+  KaaInProgress *self;
 
+  /* GIO itself aborts on any other value, G_BUS_TYPE_NONE included. */
+  kaa_return_failed_if_fail (bus_type == G_BUS_TYPE_SESSION || bus_type == G_BUS_TYPE_SYSTEM ||
+                             bus_type == G_BUS_TYPE_STARTER);
+
+  self = call_new ("kaa_bus_get");
   g_bus_get (bus_type, call_cancellable (self), bus_got, kaa_in_progress_ref (self));
   return self;
 }

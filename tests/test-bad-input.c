@@ -651,6 +651,8 @@ test_gio (Fixture       *f,
   EXPECT_INVALID ("*G_IS_DBUS_CONNECTION*",
                   kaa_dbus_connection_call (NULL, NULL, "/", "a.b", "c", NULL, NULL,
                                             G_DBUS_CALL_FLAGS_NONE, -1));
+  EXPECT_INVALID ("*bus_type*", kaa_bus_get (G_BUS_TYPE_NONE));
+  EXPECT_INVALID ("*bus_type*", kaa_bus_get ((GBusType) 77));
   EXPECT_INVALID ("*hostname != NULL*", kaa_resolver_lookup_by_name (NULL, NULL));
   EXPECT_INVALID ("*G_IS_RESOLVER*",
                   kaa_resolver_lookup_by_name ((GResolver *) object, "localhost"));
