@@ -24,6 +24,7 @@
 #include "kaa-gio.h"
 #include "kaa-in-progress-private.h"
 #include "kaa-refcount-private.h"
+#include "kaa-unix-signal-private.h"
 
 typedef struct _SourceWait SourceWait;
 
@@ -432,8 +433,7 @@ kaa_unix_signal (int signum)
 {
   SourceWait *wait;
 
-  kaa_return_failed_if_fail (signum == SIGHUP || signum == SIGINT || signum == SIGTERM ||
-                             signum == SIGUSR1 || signum == SIGUSR2 || signum == SIGWINCH);
+  kaa_return_failed_if_fail (kaa_unix_signal_is_supported (signum));
 
   wait = g_new0 (SourceWait, 1);
   wait->source_new = signal_source_new;

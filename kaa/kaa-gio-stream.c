@@ -29,6 +29,7 @@
 #include "kaa-i18n-private.h"
 #include "kaa-refcount-private.h"
 #include "kaa-signal-args-private.h"
+#include "kaa-unix-signal-private.h"
 
 /* ------------------------------------------------------ signal streams */
 
@@ -229,6 +230,31 @@ unix_stream_stop (gpointer data)
   g_free (watch);
 }
 
+/* A programming error, answered as kaa_channel_new_for_signal() answers
+ * one: the usual critical, and a stream already closed with
+ * `KAA_ERROR_INVALID_ARGUMENT`, whose loop ends at once rather than wait
+ * for ever on a source that was never made. */
+static KaaChannel *
+stream_refused (KaaChannel *self,
+                const char *function,
+                const char *expression)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail_warning (G_LOG_DOMAIN, function, expression);
+  error = g_error_new (KAA_ERROR, KAA_ERROR_INVALID_ARGUMENT,
+                       _("%s was called with an invalid argument (the check “%s” failed)"),
+                       function, expression);
+  kaa_channel_close_with_error (self, error);
+  return self;
+}
+
+#define stream_return_closed_if_fail(expr, self)                                 \
+  G_STMT_START {                                                                 \
+    if (G_UNLIKELY (!(expr)))                                                    \
+      return stream_refused ((self), G_STRFUNC, #expr);                          \
+  } G_STMT_END
+
 /**
  * kaa_channel_new_for_unix_signal: (skip)
  * @signum: `SIGHUP`, `SIGINT`, `SIGTERM`, `SIGUSR1`, `SIGUSR2` or
@@ -244,6 +270,10 @@ unix_stream_stop (gpointer data)
  * reference dropped, which stops watching the signal, or when that
  * context is finalized.
  *
+ * Another @signum, or an @overflow that is no #KaaOverflow, is a
+ * programming error: it logs a critical and returns a stream that is
+ * already closed with `KAA_ERROR_INVALID_ARGUMENT`.
+ *
  * Returns: (transfer full): the stream
  * Since: 0.2
  */
@@ -257,7 +287,8 @@ kaa_channel_new_for_unix_signal (int         signum,
   UnixStream *stream;
   GSource *source;
 
-  g_return_val_if_fail (overflow <= KAA_OVERFLOW_FAIL, self);
+  stream_return_closed_if_fail (kaa_unix_signal_is_supported (signum), self);
+  stream_return_closed_if_fail (overflow <= KAA_OVERFLOW_FAIL, self);
 
   stream = g_new0 (UnixStream, 1);
   stream->channel = kaa_channel_hold (self);

@@ -39,6 +39,7 @@
 
 #include "kaa-debug-private.h"
 #include "kaa-live-private.h"
+#include "kaa-unix-signal-private.h"
 
 #include "kaa-dump.h"
 #include "kaa-in-progress-impl-private.h"
@@ -531,21 +532,28 @@ dump_init (void)
 
 /**
  * kaa_dump_on_signal:
- * @signum: a signal number that g_unix_signal_add() accepts, such as
- *   `SIGUSR1`
+ * @signum: a signal number that g_unix_signal_add() accepts: `SIGHUP`,
+ *   `SIGINT`, `SIGTERM`, `SIGUSR1`, `SIGUSR2` or `SIGWINCH`
  *
  * Prints [func@Kaa.dump] to standard error each time the process gets
  * @signum, from the main loop of the global default #GMainContext (so
  * the main thread's coroutines are described). An application opts in
  * with one call at start-up; then `kill -USR1 PID` shows what a hung
- * application is waiting for.
+ * application is waiting for. Another @signum is a programming error:
+ * a critical naming the signals allowed, and 0.
  *
- * Returns: the id of the #GSource, for g_source_remove()
+ * Returns: the id of the #GSource, for g_source_remove(), or 0
  * Since: 0.2
  */
 guint
 kaa_dump_on_signal (int signum)
 {
+  if (!kaa_unix_signal_is_supported (signum))
+    {
+      g_critical ("%s: signal %d cannot be watched from a main loop: use "
+                  KAA_UNIX_SIGNALS, G_STRFUNC, signum);
+      return 0;
+    }
   return g_unix_signal_add (signum, dump_on_signal, NULL);
 }
 

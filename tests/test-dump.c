@@ -462,6 +462,22 @@ test_track_all (KaaTestFixture *f,
   g_test_trap_assert_passed ();
 }
 
+static void
+test_bad_signal (KaaTestFixture *f,
+                 gconstpointer   data)
+{
+  g_test_summary ("STYLE §5: kaa_dump_on_signal() of a signal GLib cannot watch is a "
+                  "critical of libkaa's naming the signals allowed, and 0");
+  g_test_bug ("19");
+
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, "*signal 9*SIGHUP*SIGUSR1*SIGWINCH*");
+  g_assert_cmpuint (kaa_dump_on_signal (SIGKILL), ==, 0);
+  g_test_assert_expected_messages ();
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, "*signal 0*SIGHUP*");
+  g_assert_cmpuint (kaa_dump_on_signal (0), ==, 0);
+  g_test_assert_expected_messages ();
+}
+
 int
 main (int    argc,
       char **argv)
@@ -471,5 +487,6 @@ main (int    argc,
   KAA_TEST_ADD ("tree", test_tree);
   KAA_TEST_ADD ("shared", test_shared);
   KAA_TEST_ADD ("track-all", test_track_all);
+  KAA_TEST_ADD ("bad-signal", test_bad_signal);
   return g_test_run ();
 }

@@ -345,6 +345,41 @@ test_unix_signal_death (Fixture       *f,
   g_main_context_push_thread_default (f->context);
 }
 
+static void
+assert_refused (KaaChannel *stream)
+{
+  g_autoptr(KaaInProgress) receive = kaa_channel_receive (stream);
+
+  g_assert_true (kaa_channel_is_closed (stream));
+  g_assert_error (kaa_in_progress_get_error (receive), KAA_ERROR, KAA_ERROR_INVALID_ARGUMENT);
+  kaa_channel_unref (stream);
+}
+
+static void
+test_unix_signal_bad (Fixture       *f,
+                      gconstpointer  data)
+{
+  static const int signals[] = { SIGKILL, 0, -1, SIGSTOP };
+  KaaChannel *stream;
+
+  g_test_summary ("STYLE §5: a Unix signal stream of a signal GLib cannot watch, or with "
+                  "a bad overflow policy, is a critical and a stream already closed with "
+                  "KAA_ERROR_INVALID_ARGUMENT; nothing leaks");
+  g_test_bug ("18");
+
+  for (guint i = 0; i < G_N_ELEMENTS (signals); i++)
+    {
+      g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, "*kaa_unix_signal_is_supported*");
+      stream = kaa_channel_new_for_unix_signal (signals[i], 4, KAA_OVERFLOW_FAIL);
+      g_test_assert_expected_messages ();
+      assert_refused (stream);
+    }
+  g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL, "*overflow*");
+  stream = kaa_channel_new_for_unix_signal (SIGUSR1, 4, (KaaOverflow) 77);
+  g_test_assert_expected_messages ();
+  assert_refused (stream);
+}
+
 /* --------------------------------------------------------------- lines */
 
 typedef struct
@@ -534,6 +569,7 @@ main (int   argc,
   KAA_TEST_ADD ("bad-signal", test_bad_signal);
   KAA_TEST_ADD ("unix-signal", test_unix_signal);
   KAA_TEST_ADD ("unix-signal-death", test_unix_signal_death);
+  KAA_TEST_ADD ("unix-signal-bad", test_unix_signal_bad);
   KAA_TEST_ADD ("child-lines", test_child_lines);
   KAA_TEST_ADD ("lines-close", test_lines_close);
   KAA_TEST_ADD ("lines-backpressure", test_lines_backpressure);

@@ -33,6 +33,7 @@ LAYERS = [
     ("kaa-valgrind*", 0, "base"),
     ("kaa-hot*", 0, "base"),
     ("kaa-signal-args*", 0, "base"),
+    ("kaa-unix-signal*", 0, "base"),
     ("kaa-fiber*", 1, "fiber"),
     ("kaa-scheduler*", 2, "scheduler"),
     ("kaa-in-progress*", 3, "in-progress"),
