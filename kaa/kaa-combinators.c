@@ -459,6 +459,20 @@ inputs_are_valid (KaaInProgress **inputs,
   return valid;
 }
 
+/* After inputs_are_valid(), so the inputs are all there: rejected flags
+ * release them, as a rejected input does. */
+static gboolean
+flags_are_valid (KaaInProgress **inputs,
+                 guint           n_inputs,
+                 KaaCombineFlags flags)
+{
+  if ((flags & ~KAA_COMBINE_CANCEL_OTHERS) == 0)
+    return TRUE;
+  for (guint i = 0; i < n_inputs; i++)
+    kaa_in_progress_unref (inputs[i]);
+  return FALSE;
+}
+
 /**
  * kaa_any:
  * @inputs: (array length=n_inputs) (transfer full): the InProgresses to
@@ -577,7 +591,9 @@ kaa_all_success (KaaInProgress **inputs,
  * the first one settles are cancelled, each by the rule of the cascade
  * (DESIGN §6): an input that something else also awaits (a coroutine, a
  * combinator) is only detached from and keeps running for the others.
- * Their cancellation is never reported as unhandled.
+ * Their cancellation is never reported as unhandled. An unknown flag is
+ * a programming error: a critical and an already-failed InProgress, and
+ * @inputs are released as for any failed precondition.
  *
  * Returns: (transfer full): a new InProgress
  * Since: 0.2
@@ -588,6 +604,8 @@ kaa_any_with_flags (KaaInProgress **inputs,
                     KaaCombineFlags flags)
 {
   kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs, G_STRFUNC));
+  kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs, G_STRFUNC));
+  kaa_return_failed_if_fail (flags_are_valid (inputs, n_inputs, flags));
 
   return group_new (inputs, n_inputs, MODE_ANY, flags, "kaa_any");
 }
@@ -613,6 +631,8 @@ kaa_any_success_with_flags (KaaInProgress **inputs,
                             KaaCombineFlags flags)
 {
   kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs, G_STRFUNC));
+  kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs, G_STRFUNC));
+  kaa_return_failed_if_fail (flags_are_valid (inputs, n_inputs, flags));
 
   return group_new (inputs, n_inputs, MODE_ANY_SUCCESS, flags, "kaa_any_success");
 }
@@ -630,7 +650,8 @@ kaa_any_success_with_flags (KaaInProgress **inputs,
  * cancel) of an input cancels the inputs still pending, each by the rule
  * of the cascade (DESIGN §6): one that something else also awaits is only
  * detached from. The result fails with a copy of the first error, as
- * without the flag.
+ * without the flag. An unknown flag is rejected as by
+ * [func@Kaa.any_with_flags].
  *
  * Returns: (transfer full): a new InProgress
  * Since: 0.2
@@ -641,6 +662,8 @@ kaa_all_success_with_flags (KaaInProgress **inputs,
                             KaaCombineFlags flags)
 {
   kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs, G_STRFUNC));
+  kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs, G_STRFUNC));
+  kaa_return_failed_if_fail (flags_are_valid (inputs, n_inputs, flags));
 
   return group_new (inputs, n_inputs, MODE_ALL_SUCCESS, flags, "kaa_all_success");
 }

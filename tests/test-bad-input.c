@@ -602,11 +602,11 @@ test_combinators (Fixture       *f,
   g_autoptr(KaaInProgress) pending = kaa_in_progress_new ();
   KaaInProgress *with_hole[] = { NULL, NULL };
 
-  g_test_summary ("DESIGN §2, §3, §8: combinators answer NULL inputs with an "
-                  "already-failed InProgress, releasing the inputs they were given; "
-                  "a budget must be positive");
+  g_test_summary ("DESIGN §2, §3, §8: combinators answer NULL inputs and unknown flags "
+                  "with an already-failed InProgress, releasing the inputs they were "
+                  "given; a budget must be positive");
 
-  /* Each call takes the reference in with_hole[0]: one of ours each time. */
+  /* Each call takes the references in with_hole: ours, taken anew each time. */
   EXPECT_INVALID ("*inputs_are_valid*", kaa_any (NULL, 2));
   with_hole[0] = kaa_in_progress_ref (pending);
   EXPECT_INVALID ("*inputs_are_valid*", kaa_any (with_hole, 2));
@@ -615,6 +615,14 @@ test_combinators (Fixture       *f,
   EXPECT_INVALID ("*inputs_are_valid*", kaa_all (NULL, 1));
   with_hole[0] = kaa_in_progress_ref (pending);
   EXPECT_INVALID ("*inputs_are_valid*", kaa_all_success (with_hole, 2));
+  with_hole[0] = kaa_in_progress_ref (pending);
+  with_hole[1] = kaa_in_progress_ref (pending);
+  EXPECT_INVALID ("*flags_are_valid*", kaa_any_with_flags (with_hole, 2, 0x80));
+  with_hole[0] = kaa_in_progress_ref (pending);
+  EXPECT_INVALID ("*flags_are_valid*", kaa_any_success_with_flags (with_hole, 1, 0x80));
+  with_hole[0] = kaa_in_progress_ref (pending);
+  EXPECT_INVALID ("*flags_are_valid*",
+                  kaa_all_success_with_flags (with_hole, 1, KAA_COMBINE_CANCEL_OTHERS | 2));
   EXPECT_INVALID ("*input != NULL*", kaa_timeout (NULL, 10, TRUE));
   EXPECT_CRITICAL ("*usec > 0*", kaa_main_set_budget (0));
   EXPECT_CRITICAL ("*usec > 0*", kaa_main_set_budget (-1));
