@@ -391,9 +391,12 @@ kaa_in_progress_get_name (KaaInProgress *self)
  * kaa_in_progress_get_context:
  * @self: a [struct@Kaa.InProgress]
  *
- * The owner context: callbacks of @self run there.
+ * The owner context: callbacks of @self run there. An InProgress may
+ * outlive its context (a reference kept after the context's last unref):
+ * once that context has been finalized, this returns %NULL.
  *
- * Returns: (transfer none): the owner #GMainContext
+ * Returns: (transfer none) (nullable): the owner #GMainContext, or %NULL
+ *   once it has been finalized
  * Since: 0.1
  */
 GMainContext *
@@ -402,6 +405,8 @@ kaa_in_progress_get_context (KaaInProgress *self)
   g_return_val_if_fail (self != NULL, NULL);
   in_progress_return_val_if_freed (self, NULL);
 
+  if (kaa_scheduler_is_dead (self->scheduler))
+    return NULL;
   return kaa_scheduler_get_context (self->scheduler);
 }
 

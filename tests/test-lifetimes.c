@@ -437,6 +437,33 @@ test_death_settles_everything (void)
   live_assert_back ();
 }
 
+static void
+test_death_forgets_context (void)
+{
+  GMainContext *context = g_main_context_new ();
+  KaaInProgress *pending, *finished;
+
+  g_test_summary ("DESIGN §3: an InProgress outlives its context; once the context is "
+                  "finalized, kaa_in_progress_get_context() says NULL, never the "
+                  "freed context");
+  live_remember ();
+  g_main_context_push_thread_default (context);
+  pending = kaa_sleep (3600 * 1000);
+  finished = kaa_in_progress_new ();
+  kaa_in_progress_finish_boolean (finished, TRUE);
+  g_main_context_pop_thread_default (context);
+  g_assert_true (kaa_in_progress_get_context (pending) == context);
+  g_assert_true (kaa_in_progress_get_context (finished) == context);
+
+  g_main_context_unref (context);
+  g_assert_cmpint (kaa_in_progress_get_state (pending), ==, KAA_STATE_CANCELLED);
+  g_assert_null (kaa_in_progress_get_context (pending));
+  g_assert_null (kaa_in_progress_get_context (finished));
+  kaa_in_progress_unref (pending);
+  kaa_in_progress_unref (finished);
+  live_assert_back ();
+}
+
 /* ------------------------------------------------------ §1: the churn */
 
 #define CHURN_THREADS 4
@@ -753,6 +780,7 @@ main (int    argc,
   g_test_add_func ("/kaa/lifetimes/handover", test_handover);
   g_test_add_func ("/kaa/lifetimes/spawn-from-jobs", test_spawn_from_jobs);
   g_test_add_func ("/kaa/lifetimes/death/settles-everything", test_death_settles_everything);
+  g_test_add_func ("/kaa/lifetimes/death/forgets-context", test_death_forgets_context);
   g_test_add_func ("/kaa/lifetimes/death/churn", test_death_churn);
 
   return g_test_run ();
