@@ -604,7 +604,6 @@ kaa_any_with_flags (KaaInProgress **inputs,
                     KaaCombineFlags flags)
 {
   kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs, G_STRFUNC));
-  kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs, G_STRFUNC));
   kaa_return_failed_if_fail (flags_are_valid (inputs, n_inputs, flags));
 
   return group_new (inputs, n_inputs, MODE_ANY, flags, "kaa_any");
@@ -630,7 +629,6 @@ kaa_any_success_with_flags (KaaInProgress **inputs,
                             guint           n_inputs,
                             KaaCombineFlags flags)
 {
-  kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs, G_STRFUNC));
   kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs, G_STRFUNC));
   kaa_return_failed_if_fail (flags_are_valid (inputs, n_inputs, flags));
 
@@ -661,7 +659,6 @@ kaa_all_success_with_flags (KaaInProgress **inputs,
                             guint           n_inputs,
                             KaaCombineFlags flags)
 {
-  kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs, G_STRFUNC));
   kaa_return_failed_if_fail (inputs_are_valid (inputs, n_inputs, G_STRFUNC));
   kaa_return_failed_if_fail (flags_are_valid (inputs, n_inputs, flags));
 
