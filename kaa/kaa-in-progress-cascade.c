@@ -31,8 +31,10 @@
  *
  * Pause and resume hooks, and delivery after a settle, nest at most
  * NESTED_MAX deep on one stack; deeper ones are queued and run by the
- * outermost call before it returns. Below that depth, nothing changes:
- * callbacks run inside the settle call, in connect order.
+ * outermost call before it returns, or by a wait that iterates the
+ * context inside it (kaa_in_progress_delivery_save()). Below that depth,
+ * nothing changes: callbacks run inside the settle call, in connect
+ * order.
  */
 #include "config.h"
 
@@ -373,15 +375,9 @@ kaa_in_progress_call_hook (KaaInProgress *self,
 /* ---- delivery ---- */
 
 /* The delivery running on this thread, and on which stack: a coroutine
- * resumed from inside a callback starts an outermost one of its own. */
-typedef struct
-{
-  KaaFiber  *fiber;
-  guint      depth;
-  GPtrArray *queue;   /* settled deeper than NESTED_MAX, in order */
-} Delivery;
-
-static KAA_THREAD_LOCAL Delivery delivery;
+ * resumed from inside a callback starts an outermost one of its own, and
+ * so does a loop nested in a callback (kaa_in_progress_delivery_save()). */
+static KAA_THREAD_LOCAL KaaDelivery delivery;
 
 static void
 deliver_one (KaaInProgress *self)
@@ -393,18 +389,21 @@ deliver_one (KaaInProgress *self)
   kaa_in_progress_unref (self);
 }
 
+/* The queue's place is kept in `delivery`, not here: a loop nested in
+ * one of these deliveries takes over what is left of it. */
 static void
 deliver_drain (void)
 {
-  for (guint i = 0; i < delivery.queue->len; i++)
+  while (delivery.queue != NULL && delivery.next < delivery.queue->len)
     {
-      KaaInProgress *self = g_ptr_array_index (delivery.queue, i);
+      KaaInProgress *self = g_ptr_array_index (delivery.queue, delivery.next++);
 
       delivery.depth = 1;
       deliver_one (self);
       kaa_in_progress_unref (self);
     }
   g_clear_pointer (&delivery.queue, g_ptr_array_unref);
+  delivery.next = 0;
 }
 
 /* Owner thread, @self just settled: runs its callbacks and releases its
@@ -414,7 +413,7 @@ void
 kaa_in_progress_deliver_flat (KaaInProgress *self)
 {
   KaaFiber *fiber = kaa_fiber_get_current ();
-  Delivery outer = delivery;
+  KaaDelivery outer = delivery;
 
   if (outer.depth > 0 && outer.fiber == fiber)
     {
@@ -433,9 +432,41 @@ kaa_in_progress_deliver_flat (KaaInProgress *self)
       return;
     }
 
-  delivery = (Delivery) { fiber, 1, NULL };
+  delivery = (KaaDelivery) { fiber, 1, NULL, 0 };
   deliver_one (self);
   if (delivery.queue != NULL)
     deliver_drain ();
   delivery = outer;
+}
+
+/* A loop about to iterate the context inside a callback, on this stack
+ * (kaa_in_progress_wait()). What settles in that loop must be delivered
+ * in it: queued behind the delivery that runs the callback, it would wait
+ * for that delivery to return, which waits for the loop. So the loop's
+ * deliveries start outermost ones of their own, each flat as usual; and
+ * what the interrupted delivery had queued already runs first, for the
+ * loop may well wait for it. Constant stack still: each nested loop adds
+ * at most NESTED_MAX deliveries, and the waits nest a bounded number of
+ * times. */
+void
+kaa_in_progress_delivery_save (KaaDelivery *saved)
+{
+  KaaFiber *fiber = kaa_fiber_get_current ();
+
+  *saved = delivery;
+  delivery = (KaaDelivery) { NULL, 0, NULL, 0 };
+  if (saved->depth == 0 || saved->fiber != fiber || saved->queue == NULL)
+    return;
+  delivery = (KaaDelivery) { fiber, 1, g_steal_pointer (&saved->queue), saved->next };
+  saved->next = 0;
+  deliver_drain ();
+  delivery = (KaaDelivery) { NULL, 0, NULL, 0 };
+}
+
+/* After the loop: every delivery it started has returned, with its queue
+ * drained. */
+void
+kaa_in_progress_delivery_restore (const KaaDelivery *saved)
+{
+  delivery = *saved;
 }

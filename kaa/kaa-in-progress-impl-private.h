@@ -242,7 +242,19 @@ void     kaa_in_progress_end_awaiter_pause  (KaaInProgress *self);
 /* kaa-in-progress.c: the owner runs kaa_in_progress_end_awaiter_pause()
  * at its next dispatch. */
 void     kaa_in_progress_queue_unpause      (KaaInProgress *self);
-/* kaa-in-progress-cascade.c */
+/* kaa-in-progress-cascade.c: the state of this thread's delivery, which
+ * a loop nested in a callback saves and restores around its iterations
+ * (kaa-in-progress-wait.c). */
+typedef struct
+{
+  gpointer   fiber;   /* the KaaFiber it runs on, NULL for the thread's stack */
+  guint      depth;   /* nested deliveries on that stack; 0 when none runs */
+  GPtrArray *queue;   /* settled deeper than the limit, in order */
+  guint      next;    /* the first of @queue not delivered yet */
+} KaaDelivery;
+
+void     kaa_in_progress_delivery_save    (KaaDelivery       *saved);
+void     kaa_in_progress_delivery_restore (const KaaDelivery *saved);
 void     kaa_in_progress_cascade_cancel (KaaInProgress *self);
 void     kaa_in_progress_cascade_adopt  (KaaInProgress *self);
 void     kaa_in_progress_deliver_flat   (KaaInProgress *self);

@@ -70,6 +70,8 @@ wait_iterating (KaaInProgress *self,
                 GMainContext  *context,
                 GError       **error)
 {
+  KaaDelivery saved;
+
   if (wait_depth >= WAIT_MAX_DEPTH)
     {
       g_set_error (error, KAA_ERROR, KAA_ERROR_WAIT_NESTING,
@@ -78,8 +80,10 @@ wait_iterating (KaaInProgress *self,
       return FALSE;
     }
   wait_depth++;
+  kaa_in_progress_delivery_save (&saved);
   while (!in_progress_is_final (self))
     g_main_context_iteration (context, TRUE);
+  kaa_in_progress_delivery_restore (&saved);
   wait_depth--;
   return TRUE;
 }

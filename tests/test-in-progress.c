@@ -823,6 +823,159 @@ test_bad_input (Fixture       *f,
   kaa_in_progress_cancel (ip);
 }
 
+/* ---- waits nested in callbacks ---- */
+
+static gboolean
+finish_once (gpointer data)
+{
+  kaa_in_progress_finish_pointer (data, NULL, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+/* Settles @ip from a later iteration of the thread's context. */
+static void
+finish_idle (KaaInProgress *ip)
+{
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_callback (source, finish_once, ip, NULL);
+  g_source_attach (source, g_main_context_get_thread_default ());
+  g_source_unref (source);
+}
+
+typedef struct
+{
+  guint  level;
+  guint  levels;
+  guint *reached;
+} Nest;
+
+static void nest_wait (guint  level,
+                       guint  levels,
+                       guint *reached);
+
+static void
+nest_next (KaaInProgress *ip,
+           gpointer       data)
+{
+  Nest *nest = data;
+
+  nest_wait (nest->level + 1, nest->levels, nest->reached);
+}
+
+/* Waits for a follower of what an idle settles; the follower's callback
+ * waits in turn for the next level, inside this wait. */
+static void
+nest_wait (guint  level,
+           guint  levels,
+           guint *reached)
+{
+  Nest nest = { level, levels, reached };
+  g_autoptr(KaaInProgress) source = NULL;
+  g_autoptr(KaaInProgress) follower = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (level == levels)
+    return;
+  *reached = level + 1;
+  source = kaa_in_progress_new ();
+  follower = kaa_in_progress_new ();
+  kaa_in_progress_finish_from (follower, kaa_in_progress_ref (source));
+  kaa_in_progress_connect (follower, nest_next, &nest, NULL);
+  finish_idle (source);
+  g_assert_true (kaa_in_progress_wait (follower, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_wait_nested_in_callbacks (Fixture       *f,
+                               gconstpointer  data)
+{
+  GSource *watchdog = kaa_test_watchdog_new (f->context, "the nested waits");
+  guint reached = 0;
+
+  g_test_summary ("DESIGN §2: waits nest up to their documented limit of 32, each "
+                  "started by a callback on what the one around it waits for: what "
+                  "settles inside a nested wait is delivered there");
+
+  nest_wait (0, 30, &reached);
+  g_assert_cmpuint (reached, ==, 30);
+  kaa_test_watchdog_free (watchdog);
+}
+
+static void
+finish_next (KaaInProgress *ip,
+             gpointer       data)
+{
+  kaa_in_progress_finish_pointer (data, NULL, NULL);
+}
+
+static void
+nest_in_chain (KaaInProgress *ip,
+               gpointer       data)
+{
+  nest_wait (0, 3, data);
+}
+
+static void
+test_wait_deep_in_chain (Fixture       *f,
+                         gconstpointer  data)
+{
+  GSource *watchdog = kaa_test_watchdog_new (f->context, "a wait deep in callbacks");
+  KaaInProgress *chain[16];
+  guint reached = 0;
+
+  g_test_summary ("DESIGN §2: a wait in the innermost of 16 callbacks (as deep as "
+                  "deliveries nest before they queue), each finishing "
+                  "what the next one is connected to, sees what settles meanwhile "
+                  "delivered however deep the delivery around it already is");
+
+  for (guint i = 0; i < G_N_ELEMENTS (chain); i++)
+    chain[i] = kaa_in_progress_new ();
+  for (guint i = 0; i + 1 < G_N_ELEMENTS (chain); i++)
+    kaa_in_progress_connect (chain[i], finish_next, chain[i + 1], NULL);
+  kaa_in_progress_connect (chain[G_N_ELEMENTS (chain) - 1], nest_in_chain, &reached, NULL);
+  kaa_in_progress_finish_pointer (chain[0], NULL, NULL);
+  g_assert_cmpuint (reached, ==, 3);
+  for (guint i = 0; i < G_N_ELEMENTS (chain); i++)
+    kaa_in_progress_unref (chain[i]);
+  kaa_test_watchdog_free (watchdog);
+}
+
+static void
+wait_for_follower (KaaInProgress *ip,
+                   gpointer       data)
+{
+  g_assert_true (kaa_in_progress_wait (data, NULL));
+}
+
+static void
+test_wait_runs_queued_deliveries (Fixture       *f,
+                                  gconstpointer  data)
+{
+  GSource *watchdog = kaa_test_watchdog_new (f->context, "a wait on queued deliveries");
+  KaaInProgress *chain[40];
+  g_autoptr(KaaInProgress) follower = kaa_in_progress_new ();
+  guint last = G_N_ELEMENTS (chain) - 1;
+
+  g_test_summary ("DESIGN §2, §6: deliveries too deep to run inside their settle wait "
+                  "for the outermost one; a wait in one of its callbacks runs them, "
+                  "since what it waits for may depend on them");
+
+  for (guint i = 0; i < G_N_ELEMENTS (chain); i++)
+    chain[i] = kaa_in_progress_new ();
+  for (guint i = 0; i < last; i++)
+    kaa_in_progress_connect (chain[i], finish_next, chain[i + 1], NULL);
+  kaa_in_progress_finish_from (follower, kaa_in_progress_ref (chain[last]));
+  /* Runs once the first callback returned, the rest of the chain queued. */
+  kaa_in_progress_connect (chain[0], wait_for_follower, follower, NULL);
+  kaa_in_progress_finish_pointer (chain[0], NULL, NULL);
+  g_assert_true (kaa_in_progress_is_done (follower));
+  for (guint i = 0; i < G_N_ELEMENTS (chain); i++)
+    kaa_in_progress_unref (chain[i]);
+  kaa_test_watchdog_free (watchdog);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -860,6 +1013,9 @@ main (int    argc,
   KAA_TEST_ADD ("new-for-error", test_new_for_error);
   KAA_TEST_ADD ("pause-counter", test_pause_counter);
   KAA_TEST_ADD ("bad-input", test_bad_input);
+  KAA_TEST_ADD ("wait-nested-in-callbacks", test_wait_nested_in_callbacks);
+  KAA_TEST_ADD ("wait-deep-in-chain", test_wait_deep_in_chain);
+  KAA_TEST_ADD ("wait-runs-queued-deliveries", test_wait_runs_queued_deliveries);
 
   return g_test_run ();
 }
