@@ -160,13 +160,13 @@ stack_segv_handler (int        sig,
   /* si_code <= 0: sent by kill() or raise(), si_addr means nothing. */
   if (info->si_code > 0)
     {
-      KaaStack *stack = stack_find_guard (info->si_addr);
+      KaaStack *guarded = stack_find_guard (info->si_addr);
+      KaaStack *running = kaa_fiber_running_stack ();
 
       /* A frame bigger than the guard may jump it into the guard of a
        * stack further down: the running stack overflowed all the same. */
-      if (stack != NULL)
-        stack_report_overflow (kaa_fiber_running_stack () != NULL
-                               ? kaa_fiber_running_stack () : stack);
+      if (guarded != NULL)
+        stack_report_overflow (running != NULL ? running : guarded);
     }
 
   if (previous_segv.sa_flags & SA_SIGINFO)

@@ -27,6 +27,7 @@
 #include "kaa-gio.h"
 #include "kaa-gio-stream.h"
 #include "kaa-i18n-private.h"
+#include "kaa-in-progress-private.h"
 #include "kaa-refcount-private.h"
 #include "kaa-signal-args-private.h"
 #include "kaa-unix-signal-private.h"
@@ -239,12 +240,9 @@ stream_refused (KaaChannel *self,
                 const char *function,
                 const char *expression)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) error = kaa_invalid_argument_error_new (function, expression);
 
   g_return_if_fail_warning (G_LOG_DOMAIN, function, expression);
-  error = g_error_new (KAA_ERROR, KAA_ERROR_INVALID_ARGUMENT,
-                       _("%s was called with an invalid argument (the check “%s” failed)"),
-                       function, expression);
   kaa_channel_close_with_error (self, error);
   return self;
 }

@@ -252,6 +252,11 @@ gboolean       kaa_in_progress_check_result_type     (KaaInProgress *self,
 gboolean       kaa_in_progress_check_alive           (KaaInProgress *self,
                                                       const char    *function);
 
+/* The error of a failed precondition, for the message of what gives
+ * a failed InProgress (below) or a closed stream (kaa-gio-stream.c). */
+GError        *kaa_invalid_argument_error_new        (const char    *function,
+                                                      const char    *expression)
+                                                      G_GNUC_WARN_UNUSED_RESULT;
 KaaInProgress *kaa_in_progress_new_invalid_argument  (const char    *function,
                                                       const char    *expression)
                                                       G_GNUC_WARN_UNUSED_RESULT;

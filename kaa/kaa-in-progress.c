@@ -143,6 +143,15 @@ kaa_in_progress_new_for_error (const GError *error)
   return self;
 }
 
+GError *
+kaa_invalid_argument_error_new (const char *function,
+                                const char *expression)
+{
+  return g_error_new (KAA_ERROR, KAA_ERROR_INVALID_ARGUMENT,
+                      _("%s was called with an invalid argument (the check “%s” failed)"),
+                      function, expression);
+}
+
 KaaInProgress *
 kaa_in_progress_new_invalid_argument (const char *function,
                                       const char *expression)
@@ -151,10 +160,7 @@ kaa_in_progress_new_invalid_argument (const char *function,
 
   /* The critical already told the developer; no second warning at release. */
   g_atomic_int_or (&self->flags, FLAG_ERROR_SEEN);
-  kaa_in_progress_fail (self, g_error_new (KAA_ERROR, KAA_ERROR_INVALID_ARGUMENT,
-                                           _("%s was called with an invalid argument "
-                                             "(the check “%s” failed)"),
-                                           function, expression));
+  kaa_in_progress_fail (self, kaa_invalid_argument_error_new (function, expression));
   return self;
 }
 
