@@ -479,6 +479,25 @@ test_unref_while_awaited (Fixture      *f,
   g_test_assert_expected_messages ();
   g_assert_true (kaa_in_progress_propagate (napper, NULL));
   kaa_in_progress_unref (napper);
+
+  /* A combinator awaits its inputs with the references it was given, as
+   * a coroutine does: the same unref too many keeps it going. */
+  {
+    KaaInProgress *input = kaa_in_progress_new ();
+    KaaInProgress *any;
+
+    kaa_in_progress_set_static_name (input, "test-input");
+    any = kaa_any (&input, 1);
+    g_test_expect_message ("Kaa", G_LOG_LEVEL_CRITICAL,
+                           "*kaa_in_progress_unref: InProgress test-input (*) lost its last "
+                           "reference while something still awaits it*");
+    kaa_in_progress_unref (input);
+    g_test_assert_expected_messages ();
+    kaa_in_progress_finish_int64 (input, 4);
+    kaa_test_pump_until_done (f->context, any);
+    g_assert_cmpint (kaa_in_progress_get_int64 (any), ==, 0);
+    kaa_in_progress_unref (any);
+  }
 }
 
 int
