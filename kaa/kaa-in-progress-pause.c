@@ -147,10 +147,6 @@ void
 kaa_in_progress_resume_for_awaiter (KaaInProgress *self,
                                     gpointer       holder)
 {
-  /* Most links never paused: one load, no locked instruction, on every
-   * await that ends and every level of a cancel cascade. */
-  if (g_atomic_pointer_get (&self->pause_holder) != holder)
-    return;
   if (!kaa_scheduler_is_owner (self->scheduler) && !kaa_scheduler_is_dead (self->scheduler))
     return;
   if (g_atomic_pointer_compare_and_exchange (&self->pause_holder, holder, NULL))
