@@ -19,10 +19,10 @@ typedef struct
   KaaInProgress *awaited;
   gulong         id;       /* the callback; a stale id is harmless */
   gint           counted;  /* atomic: one of @awaited's awaiters */
+  gboolean       paused;   /* owner thread: the link paused @awaited */
 } KaaAwaitLink;
 
-/* Counts the link as one awaiter of @awaited (ending a pause that
- * another link made as its sole awaiter), then connects @callback to
+/* Counts the link as one awaiter of @awaited, then connects @callback to
  * it. _count() and _connect() are the two halves, for a holder that must
  * be complete before a callback from another thread may reach it. */
 void kaa_await_link_start   (KaaAwaitLink          *link,

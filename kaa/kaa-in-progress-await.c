@@ -15,23 +15,10 @@
  * - Pause only as the sole awaiter. Pausing the holder pauses what it
  *   awaits only while the link is its one awaiter, on the owner thread of
  *   the awaited, while it is pending: one caller pausing never freezes
- *   work that others still need. The awaited remembers which link paused
- *   it (pause_holder); a link holds a pause exactly while it is named
- *   there, so that the pause is undone once, by whoever clears it.
- * - Sole no more. A link that starts counting on an awaited that carries
- *   another link's pause ends that pause: from now on someone unpaused
- *   needs it. On the owner thread of the awaited this happens at once;
- *   elsewhere the owner does it at its next dispatch, if the awaited is
- *   still shared then, since pauses are made and undone on the owner
- *   thread only. (An abandon is no newcomer.) The claim is set before
- *   the pausing link reads the count, and a joining link counts before it
- *   reads the claim, so one of the two always sees the other. The paused
- *   holder stays paused; its link, no longer named, resumes nothing
- *   later. When the newcomer leaves again, the awaited is not paused
- *   anew: it runs on, and the paused holder keeps its result.
+ *   work that others still need. The link remembers whether it paused.
  * - Undo one's own pause. Resume undoes the link's own pause and nothing
  *   else: a pause that counted is the link's to resume, even when another
- *   thread settled the awaited meanwhile, unless a newcomer ended it.
+ *   thread settled the awaited meanwhile.
  * - Cancel only as the last awaiter. Cancelling the holder cancels what
  *   it awaits when the link was its last awaiter; otherwise the link only
  *   detaches, and the others go on. In the flat cascade
@@ -86,22 +73,15 @@ link_disconnect (KaaAwaitLink *link)
   link->id = 0;
 }
 
-static void
-link_count_quietly (KaaAwaitLink  *link,
-                    KaaInProgress *awaited)
-{
-  link->awaited = awaited;
-  link->id = 0;
-  g_atomic_int_inc (&awaited->n_awaiters);
-  g_atomic_int_set (&link->counted, TRUE);
-}
-
 void
 kaa_await_link_count (KaaAwaitLink  *link,
                       KaaInProgress *awaited)
 {
-  link_count_quietly (link, awaited);
-  kaa_in_progress_awaiter_joined (awaited);
+  link->awaited = awaited;
+  link->id = 0;
+  link->paused = FALSE;
+  g_atomic_int_inc (&awaited->n_awaiters);
+  g_atomic_int_set (&link->counted, TRUE);
 }
 
 void
@@ -127,17 +107,18 @@ kaa_await_link_start (KaaAwaitLink          *link,
 void
 kaa_await_link_pause (KaaAwaitLink *link)
 {
-  if (!g_atomic_int_get (&link->counted))
+  if (link->paused || !g_atomic_int_get (&link->counted))
     return;
-  kaa_in_progress_pause_for_awaiter (link->awaited, link);
+  link->paused = kaa_in_progress_pause_for_awaiter (link->awaited);
 }
 
 void
 kaa_await_link_resume (KaaAwaitLink *link)
 {
-  if (link->awaited == NULL)
+  if (!link->paused)
     return;
-  kaa_in_progress_resume_for_awaiter (link->awaited, link);
+  link->paused = FALSE;
+  kaa_in_progress_resume (link->awaited);
 }
 
 /* The holder is being cancelled. Its own pause goes after the cancel
@@ -208,7 +189,6 @@ kaa_await_link_abandon (KaaInProgress *awaited)
 
   if (kaa_in_progress_is_done (awaited))
     return;
-  /* Never an awaiter in earnest: another link's pause stays. */
-  link_count_quietly (&link, awaited);
+  kaa_await_link_count (&link, awaited);
   kaa_await_link_cancel (&link);
 }

@@ -32,7 +32,6 @@ enum
   FLAG_TRACKED        = 1 << 8,  /* in the dump's registry (kaa-in-progress-registry.c) */
   FLAG_GUARDS_WAITS   = 1 << 9,  /* its cancel ends a job's waits (kaa-in-progress-wait.c) */
   FLAG_SPARE_BLOCK    = 1 << 10, /* immutable: from kaa_spare_alloc0() */
-  FLAG_UNPAUSE_PENDING = 1 << 11, /* an awaiter joined off the owner thread */
 };
 
 /* A callback's place in a list. Pushers chain the incoming stack through
@@ -81,9 +80,6 @@ struct _KaaInProgress
   GCancellable   *cancellable;  /* atomic pointer, created lazily */
   KaaProgress    *progress;     /* atomic pointer, created lazily */
   gint            n_awaiters;   /* atomic */
-  /* Atomic; set and cleared on the owner thread: the await link whose
-   * pause as sole awaiter @self carries (kaa-in-progress-await.c). */
-  gpointer        pause_holder;
   const char     *name;         /* owned_name, or a static string */
   char           *owned_name;
 
@@ -233,15 +229,7 @@ gboolean kaa_in_progress_claim         (KaaInProgress *self,
 void     kaa_in_progress_complete      (KaaInProgress *self,
                                         KaaState       state);
 /* kaa-in-progress-pause.c, for the await link only (kaa-in-progress-await.c) */
-void     kaa_in_progress_pause_for_awaiter  (KaaInProgress *self,
-                                             gpointer       holder);
-void     kaa_in_progress_resume_for_awaiter (KaaInProgress *self,
-                                             gpointer       holder);
-void     kaa_in_progress_awaiter_joined     (KaaInProgress *self);
-void     kaa_in_progress_end_awaiter_pause  (KaaInProgress *self);
-/* kaa-in-progress.c: the owner runs kaa_in_progress_end_awaiter_pause()
- * at its next dispatch. */
-void     kaa_in_progress_queue_unpause      (KaaInProgress *self);
+gboolean kaa_in_progress_pause_for_awaiter (KaaInProgress *self);
 /* kaa-in-progress-cascade.c: the state of this thread's delivery, which
  * a loop nested in a callback saves and restores around its iterations
  * (kaa-in-progress-wait.c). */

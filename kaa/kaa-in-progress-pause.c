@@ -114,72 +114,19 @@ kaa_in_progress_pause (KaaInProgress *self)
 }
 
 /* The cascade's rule (DESIGN §6), for the await link
- * (kaa-in-progress-await.c) only: @holder, a link, pauses @self only
- * while it is pending, this thread owns it and @holder is its one
- * awaiter. @self remembers the pause as @holder's in pause_holder, so
- * that whoever ends it resumes exactly once: @holder, or an awaiter
- * joining after it. */
-void
-kaa_in_progress_pause_for_awaiter (KaaInProgress *self,
-                                   gpointer       holder)
+ * (kaa-in-progress-await.c) only: pause @self only while it is
+ * pending, this thread owns it and the caller is its one awaiter. Returns
+ * whether it paused, so the caller knows to resume it later: a pause that
+ * counted is the caller's to resume, even when another thread settles
+ * @self meanwhile. */
+gboolean
+kaa_in_progress_pause_for_awaiter (KaaInProgress *self)
 {
-  if (!kaa_scheduler_is_owner (self->scheduler) || in_progress_is_final (self))
-    return;
-  /* Claimed before the count is read: an awaiter counting on another
-   * thread meanwhile is either counted here or sees the claim and has
-   * the owner end the pause (kaa_in_progress_awaiter_joined()). Held
-   * already (by @holder itself), it pauses nothing more. */
-  if (!g_atomic_pointer_compare_and_exchange (&self->pause_holder, NULL, holder))
-    return;
-  if (g_atomic_int_get (&self->n_awaiters) != 1)
-    {
-      g_atomic_pointer_set (&self->pause_holder, NULL);
-      return;
-    }
+  if (g_atomic_int_get (&self->n_awaiters) != 1 || !kaa_scheduler_is_owner (self->scheduler) ||
+      in_progress_is_final (self))
+    return FALSE;
   in_progress_pause (self);
-}
-
-/* @holder undoes its own pause, if @self still carries it: a pause that
- * counted is @holder's to resume, even when another thread settled @self
- * meanwhile, unless a joining awaiter ended it first. Like any resume,
- * on the owner thread, or anywhere once the context is gone. */
-void
-kaa_in_progress_resume_for_awaiter (KaaInProgress *self,
-                                    gpointer       holder)
-{
-  if (!kaa_scheduler_is_owner (self->scheduler) && !kaa_scheduler_is_dead (self->scheduler))
-    return;
-  if (g_atomic_pointer_compare_and_exchange (&self->pause_holder, holder, NULL))
-    kaa_in_progress_resume (self);
-}
-
-/* Owner thread: whatever awaiter's pause @self carries ends. */
-void
-kaa_in_progress_end_awaiter_pause (KaaInProgress *self)
-{
-  gpointer holder = g_atomic_pointer_get (&self->pause_holder);
-
-  /* Only the owner (or, once the context is gone, whoever detaches)
-   * clears it: a lost race means the holder resumed it itself. */
-  if (holder != NULL &&
-      g_atomic_pointer_compare_and_exchange (&self->pause_holder, holder, NULL))
-    kaa_in_progress_resume (self);
-}
-
-/* Any thread, right after a link counted itself as an awaiter of @self:
- * a pause made by a sole awaiter no longer holds, since @self is shared
- * now (DESIGN §6: one caller pausing never freezes work others need).
- * It ends on the owner thread, where pauses are made: now, or from the
- * owner's next dispatch. */
-void
-kaa_in_progress_awaiter_joined (KaaInProgress *self)
-{
-  if (g_atomic_pointer_get (&self->pause_holder) == NULL)
-    return;
-  if (kaa_scheduler_is_owner (self->scheduler))
-    kaa_in_progress_end_awaiter_pause (self);
-  else
-    kaa_in_progress_queue_unpause (self);
+  return TRUE;
 }
 
 /**

@@ -566,13 +566,6 @@ kaa_in_progress_queue_delivery (KaaInProgress *self,
   in_progress_queue (self, is_owner);
 }
 
-void
-kaa_in_progress_queue_unpause (KaaInProgress *self)
-{
-  g_atomic_int_or (&self->flags, FLAG_UNPAUSE_PENDING);
-  in_progress_queue (self, FALSE);
-}
-
 /* Publishes the final state (the result must already be in place) and
  * wakes whoever waits, but runs no callback. */
 static void
@@ -721,15 +714,9 @@ in_progress_run (KaaRunnable *runnable,
                  gboolean     discard)
 {
   KaaInProgress *self = G_STRUCT_MEMBER_P (runnable, -G_STRUCT_OFFSET (KaaInProgress, runnable));
-  gint flags = g_atomic_int_and (&self->flags, ~(FLAG_QUEUED | FLAG_CANCEL_PENDING |
-                                                  FLAG_UNPAUSE_PENDING));
+  gint flags = g_atomic_int_and (&self->flags, ~(FLAG_QUEUED | FLAG_CANCEL_PENDING));
   gboolean orphaned = discard && !kaa_scheduler_is_owner (self->scheduler);
 
-  /* An awaiter joined on another thread. Gone again already, it leaves
-   * the pause to the sole awaiter that made it; and a dead context's
-   * work is cancelled, which wins over any pause. */
-  if ((flags & FLAG_UNPAUSE_PENDING) && !discard && g_atomic_int_get (&self->n_awaiters) > 1)
-    kaa_in_progress_end_awaiter_pause (self);
   /* An owner-thread cancel may have carried the remote one out already. */
   if ((flags & FLAG_CANCEL_PENDING) && !(flags & FLAG_CANCELLING_NOW))
     {
@@ -744,11 +731,6 @@ in_progress_run (KaaRunnable *runnable,
         }
       else
         kaa_in_progress_cascade_cancel (self);
-    }
-  else if (!in_progress_is_final (self))
-    {
-      /* Queued for the unpause alone, or settling still: its callbacks
-       * wait for the final state. */
     }
   else if (orphaned)
     in_progress_deliver_orphaned (self);

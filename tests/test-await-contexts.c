@@ -174,52 +174,6 @@ cross_assert_input (Fixture    *f,
   kaa_in_progress_finish_int64 (x->input, 43);
 }
 
-static void
-body_yields_then_42 (KaaCoroutine *co,
-                     gpointer      data)
-{
-  for (guint i = 0; i < 5; i++)
-    if (!kaa_yield ())
-      return;
-  kaa_coroutine_return_int64 (co, 42);
-}
-
-/*   main thread, context A              worker, context B
- *   input = spawn: yields, returns 42
- *   paused = spawn: await (input)
- *   pause (paused): input pauses
- *                                        co = spawn: await_borrowed (input)
- *   input runs on, co gets 42; paused gets 42 once resumed
- */
-static void
-test_late_awaiter_unpauses (Fixture       *f,
-                            gconstpointer  data)
-{
-  Cross x = { 0 };
-  g_autoptr(KaaInProgress) paused = NULL;
-
-  g_test_summary ("DESIGN §6: a pause made by a sole awaiter on A ends when a coroutine "
-                  "on B, another thread, awaits the same InProgress: the owner ends it, "
-                  "and the coroutine on B gets the result");
-
-  x.input = kaa_coroutine_spawn (body_yields_then_42, NULL, NULL);
-  paused = kaa_coroutine_spawn (body_await_on_a, x.input, NULL);
-  kaa_in_progress_pause (paused);
-  g_assert_true (kaa_in_progress_is_paused (x.input));
-  kaa_test_worker_start (&x.b);
-  kaa_test_worker_call (&x.b, spawn_awaiter, &x);
-  kaa_test_poll_until_done (f->context, x.awaiter);
-  kaa_test_worker_kill (&x.b);
-  cross_assert_awaiter (&x, END_FINISH_ON_A);
-  g_assert_false (kaa_in_progress_is_done (paused));
-  kaa_in_progress_resume (paused);
-  kaa_test_drain (f->context);
-  g_assert_cmpint (kaa_in_progress_get_int64 (paused), ==, 42);
-
-  kaa_in_progress_unref (x.awaiter);
-  kaa_in_progress_unref (x.input);
-}
-
 /*   main thread, context A              worker, context B
  *   input = new ()
  *                                        co = spawn: await_borrowed (input)
@@ -287,9 +241,6 @@ main (int   argc,
       g_test_add (path, Fixture, &cases[i], kaa_test_fixture_setup, test_borrowed,
                   kaa_test_fixture_teardown);
     }
-
-  g_test_add ("/kaa/await-contexts/late-awaiter-unpauses", Fixture, NULL,
-              kaa_test_fixture_setup, test_late_awaiter_unpauses, kaa_test_fixture_teardown);
 
   return g_test_run ();
 }

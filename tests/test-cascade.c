@@ -262,77 +262,6 @@ test_pause_through_finish_from (Fixture       *f,
 }
 
 static void
-body_yields_ten (KaaCoroutine *co,
-                 gpointer      data)
-{
-  for (guint i = 0; i < 10 && kaa_yield (); i++)
-    ;
-}
-
-static void
-test_late_awaiter_unpauses (Fixture       *f,
-                            gconstpointer  data)
-{
-  g_autoptr(GString) log = g_string_new (NULL);
-  g_autoptr(KaaInProgress) shared = kaa_coroutine_spawn (body_yields_ten, NULL, NULL);
-  Chain chain = { log, shared };
-  g_autoptr(KaaInProgress) b = link_spawn (&chain, 0);
-  g_autoptr(KaaInProgress) a = NULL;
-
-  g_test_summary ("DESIGN §6: a pause made by a sole awaiter ends when a second, unpaused "
-                  "awaiter arrives, which then gets the result; the first one's resume "
-                  "resumes nothing twice");
-
-  kaa_in_progress_pause (b);
-  g_assert_true (kaa_in_progress_is_paused (shared));
-  a = link_spawn (&chain, 0);
-  g_assert_false (kaa_in_progress_is_paused (shared));
-  kaa_test_drain (f->context);
-  g_assert_true (kaa_in_progress_is_done (a));
-  g_assert_false (kaa_in_progress_is_done (b));
-  kaa_in_progress_resume (b);
-  kaa_test_drain (f->context);
-  g_assert_true (kaa_in_progress_is_done (b));
-  g_assert_cmpstr (log->str, ==, "c:got c:cleanup c:got c:cleanup ");
-}
-
-static void
-test_late_awaiter_leaves (Fixture       *f,
-                          gconstpointer  data)
-{
-  g_autoptr(GString) log = g_string_new (NULL);
-  g_autoptr(KaaInProgress) shared = kaa_sleep (10000);
-  Chain chain = { log, shared };
-  g_autoptr(KaaInProgress) b = link_spawn (&chain, 0);
-  g_autoptr(KaaInProgress) a = NULL;
-  g_autoptr(KaaInProgress) c = NULL;
-
-  g_test_summary ("DESIGN §6: once a newcomer ended a sole awaiter's pause, the pause is "
-                  "nobody's: the newcomer leaving, the paused awaiter resuming or being "
-                  "cancelled undo nothing more, and a pause made afresh counts again");
-
-  kaa_in_progress_pause (b);
-  a = link_spawn (&chain, 0);
-  kaa_in_progress_cancel (a);
-  g_assert_false (kaa_in_progress_is_paused (shared));
-  kaa_in_progress_resume (b);
-  g_assert_false (kaa_in_progress_is_paused (shared));
-
-  /* b is the sole awaiter again: its next pause reaches the sleep, and a
-   * newcomer that joins through a combinator ends it too. */
-  kaa_in_progress_pause (b);
-  g_assert_true (kaa_in_progress_is_paused (shared));
-  c = kaa_any (kaa_test_ref_all (&shared, 1), 1);
-  g_assert_false (kaa_in_progress_is_paused (shared));
-  kaa_in_progress_cancel (b);
-  kaa_in_progress_resume (b);
-  g_assert_cmpint (kaa_in_progress_get_state (shared), ==, KAA_STATE_PENDING);
-  kaa_in_progress_cancel (c);
-  g_assert_cmpint (kaa_in_progress_get_state (shared), ==, KAA_STATE_CANCELLED);
-  g_assert_cmpstr (log->str, ==, "c:cancelled c:cleanup c:cancelled c:cleanup ");
-}
-
-static void
 body_spins (KaaCoroutine *co,
             gpointer      data)
 {
@@ -772,8 +701,6 @@ main (int    argc,
   KAA_TEST_ADD ("cancel-unpauses-beneath", test_cancel_unpauses_beneath);
   KAA_TEST_ADD ("paused-shared-child", test_paused_shared_child);
   KAA_TEST_ADD ("pause-through-finish-from", test_pause_through_finish_from);
-  KAA_TEST_ADD ("late-awaiter-unpauses", test_late_awaiter_unpauses);
-  KAA_TEST_ADD ("late-awaiter-leaves", test_late_awaiter_leaves);
   KAA_TEST_ADD ("pause-stops-slices", test_pause_stops_slices);
   KAA_TEST_ADD ("pause-after-become", test_pause_after_become);
   KAA_TEST_ADD ("pause-through-combinator", test_pause_through_combinator);

@@ -311,28 +311,6 @@ test_singleton_sole_waiter (Fixture       *f,
 }
 
 static void
-test_singleton_paused_caller (Fixture       *f,
-                              gconstpointer  data)
-{
-  g_autoptr(GString) log = g_string_new (NULL);
-  Waiter wa = { log, 'a' }, wb = { log, 'b' };
-  g_autoptr(KaaInProgress) b = kaa_coroutine_spawn (body_awaits_singleton, &wb, NULL);
-  g_autoptr(KaaInProgress) a = NULL;
-
-  g_test_summary ("DESIGN §6: a SINGLETON paused by its one caller runs on once a second "
-                  "caller, never paused, awaits it too; the paused caller gets the result "
-                  "when resumed, and its resume resumes nothing twice");
-
-  kaa_in_progress_pause (b);
-  a = kaa_coroutine_spawn (body_awaits_singleton, &wa, NULL);
-  kaa_test_drain (f->context);
-  g_assert_cmpstr (log->str, ==, "in9 free9 out9 free9 a:got9 ");
-  kaa_in_progress_resume (b);
-  kaa_test_drain (f->context);
-  g_assert_cmpstr (log->str, ==, "in9 free9 out9 free9 a:got9 b:got9 ");
-}
-
-static void
 body_logs_last (KaaCoroutine *co,
                 gpointer      data)
 {
@@ -474,7 +452,6 @@ main (int    argc,
   KAA_TEST_ADD ("singleton-shares", test_singleton_shares);
   KAA_TEST_ADD ("singleton-two-waiters", test_singleton_two_waiters);
   KAA_TEST_ADD ("singleton-sole-waiter", test_singleton_sole_waiter);
-  KAA_TEST_ADD ("singleton-paused-caller", test_singleton_paused_caller);
   KAA_TEST_ADD ("pass-last", test_pass_last);
   KAA_TEST_ADD ("per-instance", test_per_instance);
   KAA_TEST_ADD ("group", test_group);
