@@ -3,14 +3,12 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * finish_from settles an InProgress like another one, and passes a cancel
- * down to it as its last awaiter and a pause as its sole one (DESIGN §6);
- * shield does the same without passing the cancel (kaa's noabort), and
- * passes no pause either: DESIGN names only the cancel for it, and a
- * shield is how an operation is handed to parties that share it. Both
- * await their source through the await link (kaa-in-progress-await.c),
- * so they share it like any awaiter. Both are a producer (the
- * follower's) plus a callback (on the source); the link is freed when
- * both are done with it, whichever thread each runs on.
+ * down to it as its last awaiter; shield does the same without passing
+ * the cancel (kaa's noabort). Both await their source through the await
+ * link (kaa-in-progress-await.c), so they share it like any awaiter.
+ * Both are a producer (the follower's) plus a callback (on the
+ * source); the link is freed when both are done with it, whichever thread
+ * each runs on.
  */
 #include "config.h"
 
@@ -75,22 +73,6 @@ follow_cancel (KaaProducer   *producer,
   kaa_await_link_cancel (&((Follow *) producer)->await);
 }
 
-/* Paused, the follower pauses its source when it alone awaits it; the
- * link undoes its own pause and nothing else. */
-static void
-follow_pause (KaaProducer   *producer,
-              KaaInProgress *follower)
-{
-  kaa_await_link_pause (&((Follow *) producer)->await);
-}
-
-static void
-follow_resume (KaaProducer   *producer,
-               KaaInProgress *follower)
-{
-  kaa_await_link_resume (&((Follow *) producer)->await);
-}
-
 /* A shield's cancel never reaches its source: it only stops following. */
 static void
 shield_cancel (KaaProducer   *producer,
@@ -101,8 +83,6 @@ shield_cancel (KaaProducer   *producer,
 
 static const KaaProducerOps follow_ops = {
   .cancel = follow_cancel,
-  .pause = follow_pause,
-  .resume = follow_resume,
   .release = follow_release,
   .kind = "finish_from",
 };
@@ -174,8 +154,7 @@ finish_from_accepts (KaaInProgress *self,
  * @self read the result of @source, which @self keeps alive), a copy of
  * its error, or cancelled. Cancelling @self cancels @source, unless
  * someone else awaits it too (another follower, a coroutine, a
- * combinator): then @self only stops following it. Likewise pausing
- * @self pauses @source while @self is its only awaiter. If @source is
+ * combinator): then @self only stops following it. If @source is
  * already done, @self settles now. Call it where you would call a finish
  * function, once, on a @self that nothing else produces.
  *

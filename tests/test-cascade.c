@@ -234,34 +234,6 @@ test_paused_shared_child (Fixture       *f,
 }
 
 static void
-test_pause_through_finish_from (Fixture       *f,
-                                gconstpointer  data)
-{
-  g_autoptr(KaaInProgress) source = kaa_sleep (10000);
-  g_autoptr(KaaInProgress) follower = kaa_in_progress_new ();
-  g_autoptr(KaaInProgress) other = NULL;
-
-  g_test_summary ("DESIGN §6: a finish_from follower passes pause and resume down to "
-                  "its source while it alone awaits it, and cancel wins over that pause");
-
-  kaa_in_progress_finish_from (follower, kaa_in_progress_ref (source));
-  kaa_in_progress_pause (follower);
-  g_assert_true (kaa_in_progress_is_paused (source));
-  kaa_in_progress_resume (follower);
-  g_assert_false (kaa_in_progress_is_paused (source));
-
-  /* Shared with another follower: the pause stops at the follower. */
-  other = kaa_in_progress_new ();
-  kaa_in_progress_finish_from (other, kaa_in_progress_ref (source));
-  kaa_in_progress_pause (follower);
-  g_assert_false (kaa_in_progress_is_paused (source));
-  kaa_in_progress_resume (follower);
-  kaa_in_progress_cancel (other);
-
-  assert_cancel_unpauses (follower, source);
-}
-
-static void
 body_spins (KaaCoroutine *co,
             gpointer      data)
 {
@@ -700,7 +672,6 @@ main (int    argc,
   KAA_TEST_ADD ("cancel-while-paused", test_cancel_while_paused);
   KAA_TEST_ADD ("cancel-unpauses-beneath", test_cancel_unpauses_beneath);
   KAA_TEST_ADD ("paused-shared-child", test_paused_shared_child);
-  KAA_TEST_ADD ("pause-through-finish-from", test_pause_through_finish_from);
   KAA_TEST_ADD ("pause-stops-slices", test_pause_stops_slices);
   KAA_TEST_ADD ("pause-after-become", test_pause_after_become);
   KAA_TEST_ADD ("pause-through-combinator", test_pause_through_combinator);
